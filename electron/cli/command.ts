@@ -1,0 +1,23 @@
+import type { Host } from '../core/host';
+import type { Output } from './output';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+}
+
+export interface CommandContext {
+  host: Host;
+  out: Output;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Resolves to the process exit code. */
+  run(context: CommandContext): Promise<number>;
+}

@@ -1,0 +1,70 @@
+// `makerdeck …`: the command line over the same core services as the app. Every command takes
+// --json, prints errors in one line, and exits with a code from EXIT.
+import { parseArgs } from 'node:util';
+import { MakerdeckError } from '../contract';
+import { createHost } from '../core/host';
+import { APP_VERSION } from '../core/version';
+import type { Command } from './command';
+import { doctorCommand } from './commands/doctor';
+import { serveCommand } from './commands/serve';
+import { EXIT, Output } from './output';
+
+export const COMMANDS: Command[] = [doctorCommand, serveCommand];
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const host = createHost({ kind: 'cli', quiet: json });
+  const out = new Output(host.redactor, json);
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === 'help' || name === '--help' || name === '-h') return help(out);
+    if (name === 'version' || name === '--version') {
+      out.data({ version: APP_VERSION });
+      out.text(`makerdeck ${APP_VERSION}`);
+      return EXIT.ok;
+    }
+    const command = COMMANDS.find((candidate) => candidate.name === name);
+    if (!command) throw new MakerdeckError('BAD_INPUT', `unknown command "${name}": run makerdeck --help for the list`);
+    const { values, positionals } = parseCommandArgs(command, rest);
+    if (values.help) return help(out, command);
+    return await command.run({ host, out, values, positionals });
+  } catch (error) {
+    return out.error(error);
+  }
+}
+
+function parseCommandArgs(command: Command, args: string[]) {
+  const options = {
+    ...Object.fromEntries(Object.entries(command.options).map(([key, spec]) => [key, { type: spec.type }])),
+    json: { type: 'boolean' as const },
+    help: { type: 'boolean' as const, short: 'h' },
+  };
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    throw new MakerdeckError('BAD_INPUT', `${reason} (see makerdeck ${command.name} --help)`);
+  }
+}
+
+function help(out: Output, command?: Command): number {
+  if (command) {
+    out.data({ command: command.name, usage: command.usage, options: command.options });
+    out.text(`${command.summary}\n\nUsage: ${command.usage}\n`);
+    for (const [name, spec] of Object.entries(command.options)) out.text(`  --${name.padEnd(14)} ${spec.description}`);
+    out.text(`  --${'json'.padEnd(14)} print one JSON document instead of text`);
+    return EXIT.ok;
+  }
+  out.data({ commands: COMMANDS.map(({ name, summary, usage }) => ({ name, summary, usage })), exitCodes: EXIT });
+  out.text('Makerdeck: secrets in the keychain, firmware, the backing stack and live telemetry.\n\nCommands:');
+  for (const entry of COMMANDS) out.text(`  ${entry.name.padEnd(10)} ${entry.summary}`);
+  out.text('\nEvery command takes --json and --help.');
+  out.text(`Exit codes: 0 ok, 1 a check or operation failed, 2 bad usage or input, 3 a service or device is unavailable, 4 internal error, 130 cancelled.`);
+  return EXIT.ok;
+}
+
+export async function runCli(): Promise<void> {
+  const code = await main(process.argv.slice(2));
+  // serve returns only when asked to stop; other commands may leave probe sockets: exit explicitly.
+  process.exit(code);
+}

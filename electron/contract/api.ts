@@ -1,0 +1,75 @@
+// The Makerdeck API, declared once. Every host (Electron IPC, `makerdeck serve`, the CLI) serves
+// exactly these requests and emits exactly these events; the renderer's client is typed from them.
+import { z } from 'zod';
+import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
+
+/** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
+export interface RequestSpec<Args extends z.ZodType, Result> {
+  readonly args: Args;
+  readonly summary: string;
+  /** Type carrier only; never set. */
+  readonly result?: Result;
+}
+
+/** An event stream: its payload as a type only. */
+export interface EventSpec<Payload> {
+  readonly summary: string;
+  /** Type carrier only; never set. */
+  readonly payload?: Payload;
+}
+
+const request =
+  <Result>() =>
+  <Args extends z.ZodType>(args: Args, summary: string): RequestSpec<Args, Result> => ({ args, summary });
+const event = <Payload>(summary: string): EventSpec<Payload> => ({ summary });
+
+const NoArgs = z.object({}).strict().default({});
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** Which host serves the API: the Electron app, browser mode or the CLI. */
+  host: 'electron' | 'web' | 'cli';
+  platform: string;
+  arch: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export interface LogLine {
+  time: string;
+  level: LogLevel;
+  source: string;
+  message: string;
+}
+
+export const requests = {
+  'app.info': request<AppInfo>()(NoArgs, 'Name, version and host of the running app'),
+  'doctor.run': request<DoctorReport>()(DoctorRunArgs, 'Run the setup checks and return the report'),
+} as const;
+
+export const events = {
+  'doctor.check': event<DoctorCheck>('One setup check finished (arrives before the full report)'),
+  log: event<LogLine>('A log line from a core service, already redacted'),
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type ArgsOf<N extends RequestName> = z.input<Requests[N]['args']>;
+export type ParsedArgsOf<N extends RequestName> = z.output<Requests[N]['args']>;
+export type ResultOf<N extends RequestName> = NonNullable<Requests[N]['result']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type PayloadOf<E extends EventName> = NonNullable<Events[E]['payload']>;
+
+/** What a host must implement: one handler per declared request, no more, no less. */
+export type Handlers = {
+  [N in RequestName]: (args: ParsedArgsOf<N>) => Promise<ResultOf<N>>;
+};
+
+export const requestNames = Object.keys(requests) as RequestName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requests, name);
+}

@@ -1,0 +1,4 @@
+export * from './api';
+export * from './doctor';
+export * from './errors';
+export * from './wire';

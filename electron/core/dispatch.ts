@@ -1,0 +1,44 @@
+// Turns an untrusted (name, args) pair from any transport into a typed handler call and a Reply.
+// This is the single place where arguments are validated and errors are made safe to send.
+import { MakerdeckError, isRequestName, requests, type Handlers, type Reply } from '../contract';
+import type { Logger } from './log';
+import type { Redactor } from './secrets/redactor';
+
+export async function dispatch(
+  handlers: Handlers,
+  name: unknown,
+  rawArgs: unknown,
+  redactor: Redactor,
+  logger: Logger,
+): Promise<Reply<unknown>> {
+  try {
+    if (!isRequestName(name)) {
+      throw new MakerdeckError('UNKNOWN_METHOD', `Unknown request "${String(name)}": update the app or check the request name`);
+    }
+    const parsed = requests[name].args.safeParse(rawArgs);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at "${issue.path.join('.')}"` : '';
+      throw new MakerdeckError('BAD_INPUT', `Invalid arguments for ${name}${where}: ${issue?.message ?? 'rejected'}`);
+    }
+    const handler = handlers[name] as (args: unknown) => Promise<unknown>;
+    const value = await handler(parsed.data);
+    return { ok: true, value: redactor.redactDeep(value) };
+  } catch (error) {
+    return { ok: false, error: toSafeError(error, String(name), redactor, logger) };
+  }
+}
+
+function toSafeError(error: unknown, name: string, redactor: Redactor, logger: Logger) {
+  if (error instanceof MakerdeckError) {
+    return { code: error.code, message: oneLine(redactor.redact(error.message)) };
+  }
+  // An unexpected error is a bug: its stack goes to the log, the caller gets one generic line.
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  logger.log('error', `${name} failed: ${detail}`);
+  return { code: 'INTERNAL' as const, message: `${name} failed unexpectedly; details are in the log` };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,50 @@
+// The OS keychain (Windows Credential Manager, macOS Keychain, Linux Secret Service) through
+// @napi-rs/keyring. The only module that touches it; entries are pinned to the Secret Service on
+// Linux because the library's default silently falls back to the kernel keyring, lost at reboot.
+import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import type { CheckStatus } from '../../contract';
+
+export const KEYCHAIN_SERVICE = 'makerdeck';
+const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
+
+export function keychainEntry(account: string): AsyncEntry {
+  return new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
+}
+
+/** Reads a probe entry that normally does not exist: reaching the store is what is tested. */
+export async function probeKeychain(signal?: AbortSignal): Promise<void> {
+  await keychainEntry('doctor/probe').getPassword(signal);
+}
+
+export interface KeychainDiagnosis {
+  status: CheckStatus;
+  summary: string;
+  fix: string;
+}
+
+/** Turns a keychain error into one line about what is wrong and one about how to fix it. */
+export function explainKeychainError(error: unknown): KeychainDiagnosis {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/locked/i.test(message)) {
+    return {
+      status: 'warn',
+      summary: 'The keyring is locked',
+      fix: 'Unlock it: log in to your desktop session, or open your keyring manager (Seahorse, KeePassXC) and unlock the login keyring',
+    };
+  }
+  if (/secret.?service|dbus|d-bus|org\.freedesktop|no such|not (found|available|provided)|platform/i.test(message)) {
+    return {
+      status: 'fail',
+      summary: `No keychain service answers (${firstLine(message)})`,
+      fix:
+        process.platform === 'linux'
+          ? 'Install and start a Secret Service (apt install gnome-keyring, or enable KeePassXC\'s Secret Service); on a headless machine run Makerdeck under dbus-run-session with gnome-keyring-daemon --unlock'
+          : 'Make sure the system keychain is enabled for your user account',
+    };
+  }
+  return { status: 'fail', summary: `The keychain refused: ${firstLine(message)}`, fix: 'Check that your keyring service is running and unlocked, then run the doctor again' };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}

@@ -1,0 +1,99 @@
+// The two ways the renderer reaches the core: Electron IPC (through the preload bridge) or a
+// WebSocket to `makerdeck serve`. Both carry the same contract frames.
+import {
+  WS_PATH,
+  WS_TOKEN_PARAM,
+  type ClientFrame,
+  type MakerdeckBridge,
+  type ServerFrame,
+} from '../../../electron/contract/wire';
+import type { Reply } from '../../../electron/contract/errors';
+
+export interface Transport {
+  call(name: string, args: unknown): Promise<Reply<unknown>>;
+  onEvent(listener: (name: string, payload: unknown) => void): () => void;
+  onState(listener: (connected: boolean) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    makerdeck?: MakerdeckBridge;
+  }
+}
+
+export function ipcTransport(bridge: MakerdeckBridge): Transport {
+  return { call: bridge.call, onEvent: bridge.onEvent, onState: (listener) => (listener(true), () => {}) };
+}
+
+/** Reconnects with backoff; calls made while disconnected fail at once with DISCONNECTED. */
+export function webSocketTransport(url: string): Transport {
+  const pending = new Map<number, (reply: Reply<unknown>) => void>();
+  const eventListeners = new Set<(name: string, payload: unknown) => void>();
+  const stateListeners = new Set<(connected: boolean) => void>();
+  let socket: WebSocket | undefined;
+  let nextId = 1;
+  let delay = 250;
+
+  const setState = (connected: boolean) => stateListeners.forEach((listener) => listener(connected));
+  const connect = () => {
+    socket = new WebSocket(url);
+    socket.onopen = () => {
+      delay = 250;
+      setState(true);
+    };
+    socket.onmessage = (message) => {
+      const frame = JSON.parse(String(message.data)) as ServerFrame;
+      if (frame.type === 'reply') pending.get(frame.id)?.(frame.reply);
+      else eventListeners.forEach((listener) => listener(frame.name, frame.payload));
+    };
+    socket.onclose = () => {
+      setState(false);
+      for (const resolve of pending.values()) resolve(disconnected());
+      pending.clear();
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  };
+  connect();
+
+  return {
+    call(name, args) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.resolve(disconnected());
+      const id = nextId++;
+      const frame: ClientFrame = { type: 'call', id, name, args };
+      return new Promise((resolve) => {
+        pending.set(id, (reply) => {
+          pending.delete(id);
+          resolve(reply);
+        });
+        socket!.send(JSON.stringify(frame));
+      });
+    },
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+    onState(listener) {
+      stateListeners.add(listener);
+      listener(socket?.readyState === WebSocket.OPEN);
+      return () => stateListeners.delete(listener);
+    },
+  };
+}
+
+function disconnected(): Reply<unknown> {
+  return { ok: false, error: { code: 'DISCONNECTED', message: 'Lost the connection to Makerdeck; it reconnects by itself — try again in a moment' } };
+}
+
+/** In Electron the preload provides the bridge; in a browser the token comes from the URL fragment. */
+export function defaultTransport(): Transport {
+  if (window.makerdeck) return ipcTransport(window.makerdeck);
+  const token = new URLSearchParams(window.location.hash.slice(1)).get(WS_TOKEN_PARAM) ?? sessionStorage.getItem(WS_TOKEN_PARAM) ?? '';
+  // Keep the token for reloads and page changes, but take it out of the address bar.
+  sessionStorage.setItem(WS_TOKEN_PARAM, token);
+  const wsUrl = new URL(WS_PATH, window.location.href);
+  wsUrl.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  wsUrl.hash = '';
+  wsUrl.searchParams.set(WS_TOKEN_PARAM, token);
+  return webSocketTransport(wsUrl.href);
+}

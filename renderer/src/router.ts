@@ -1,0 +1,31 @@
+// Pages are addressed by the URL hash (#/doctor) so the app works from app:// and any HTTP path.
+import { useEffect, useState, type ComponentType } from 'react';
+import { DoctorPage } from './pages/DoctorPage';
+import { HomePage } from './pages/HomePage';
+
+export interface PageEntry {
+  id: string;
+  title: string;
+  icon: string;
+  component: ComponentType;
+}
+
+export const PAGES: PageEntry[] = [
+  { id: 'home', title: 'Home', icon: '⌂', component: HomePage },
+  { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
+];
+
+function currentPage(): string {
+  const id = window.location.hash.replace(/^#\/?/, '');
+  return PAGES.some((page) => page.id === id) ? id : 'home';
+}
+
+export function usePage(): [string, (id: string) => void] {
+  const [page, setPage] = useState(currentPage);
+  useEffect(() => {
+    const update = () => setPage(currentPage());
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return [page, setPage];
+}

@@ -1,0 +1,69 @@
+// Small child-process helpers shared by the service launchers.
+import { spawn } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Run a command to completion; resolves { code, stdout, stderr } (never rejects on exit code). */
+export function run(cmd, args = [], { input, env, timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // child may exit before reading its input
+    child.stdin.end(input ?? '');
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const isRunning = (child) => child.exitCode === null && child.signalCode === null;
+
+/** Resolves true once `child` has exited, false if it is still running after `ms`. */
+export function waitForExit(child, ms) {
+  if (!isRunning(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** SIGTERM the child we spawned (by its PID), SIGKILL it if it is still there after `timeoutMs`. */
+export async function stopChild(child, timeoutMs = 5000) {
+  if (!isRunning(child)) return;
+  child.kill('SIGTERM');
+  if (await waitForExit(child, timeoutMs)) return;
+  child.kill('SIGKILL');
+  await waitForExit(child, 5000);
+}
+
+/** Last `lines` lines of a log file, for error messages. */
+export function tail(file, lines = 25) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** True when this file is the script node was started with (for `--self-test`). */
+export function isMain(importMetaUrl) {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(importMetaUrl);
+  } catch {
+    return false;
+  }
+}

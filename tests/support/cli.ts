@@ -1,0 +1,30 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './env';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the built `makerdeck` command as a user would, with extra environment. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { user?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const bin = path.join(repoRoot, 'bin', 'makerdeck.js');
+  const [command, argv] = options.user ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv as string[], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
