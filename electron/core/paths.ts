@@ -1,4 +1,5 @@
 // Where Makerdeck keeps its data and finds its bundled resources, for every host.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +13,18 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'makerdeck');
 }
 
-/** The repository (or unpacked app) root: built code lives in <root>/out/<part>/. */
+/**
+ * The repository (or packaged app) root: the nearest folder above this module holding
+ * package.json. Walking up works from the sources, from bundled chunks and from app.asar.
+ */
 export function appRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('Makerdeck cannot find its own package.json above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
 }
 
 /** resources/ next to the built app in a checkout; the packaged app passes process.resourcesPath instead. */

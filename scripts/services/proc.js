@@ -3,7 +3,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Run a command to completion; resolves { code, stdout, stderr } (never rejects on exit code). */
+/**
+ * Run a command to completion; resolves { code, stdout, stderr } (never rejects on exit code).
+ * @param {string} cmd
+ * @param {string[]} [args]
+ * @param {{ input?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number }} [opts]
+ */
 export function run(cmd, args = [], { input, env, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -50,10 +55,20 @@ export async function stopChild(child, timeoutMs = 5000) {
   await waitForExit(child, 5000);
 }
 
-/** Last `lines` lines of a log file, for error messages. */
-export function tail(file, lines = 25) {
+/** True if `pid` exists and is not a zombie (this sandbox's PID 1 does not reap orphans). */
+export function pidAlive(pid) {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Last `lines` lines of a log file (minus those matching `skip`), for error messages. */
+export function tail(file, lines = 25, skip = null) {
+  try {
+    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return all.filter((l) => !skip?.test(l)).slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }

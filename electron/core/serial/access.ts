@@ -8,11 +8,13 @@ export interface PortAccess {
   group?: string;
   /** Whether the user is already in that group (a fresh login may still be needed). */
   inGroup?: boolean;
+  /** Whether joining the group would help: the group has read and write, and is not root. */
+  groupCanOpen?: boolean;
 }
 
 export interface AccessProbe {
   canReadWrite(path: string): Promise<boolean>;
-  groupIdOf(path: string): Promise<number>;
+  ownership(path: string): Promise<{ gid: number; mode: number }>;
   groupName(gid: number): Promise<string | undefined>;
   userGroupIds(): number[];
 }
@@ -26,8 +28,9 @@ export const systemAccessProbe: AccessProbe = {
       return false;
     }
   },
-  async groupIdOf(path) {
-    return (await stat(path)).gid;
+  async ownership(path) {
+    const { gid, mode } = await stat(path);
+    return { gid, mode };
   },
   async groupName(gid) {
     try {
@@ -45,8 +48,9 @@ export const systemAccessProbe: AccessProbe = {
 export async function checkPortAccess(path: string, probe: AccessProbe = systemAccessProbe): Promise<PortAccess> {
   if (await probe.canReadWrite(path)) return { canOpen: true };
   try {
-    const gid = await probe.groupIdOf(path);
-    return { canOpen: false, group: await probe.groupName(gid), inGroup: probe.userGroupIds().includes(gid) };
+    const { gid, mode } = await probe.ownership(path);
+    const groupCanOpen = gid !== 0 && (mode & 0o060) === 0o060;
+    return { canOpen: false, group: await probe.groupName(gid), inGroup: probe.userGroupIds().includes(gid), groupCanOpen };
   } catch {
     return { canOpen: false };
   }
@@ -55,6 +59,9 @@ export async function checkPortAccess(path: string, probe: AccessProbe = systemA
 /** One line telling the user how to get access, or undefined when they have it. */
 export function accessFix(path: string, result: PortAccess): string | undefined {
   if (result.canOpen) return undefined;
+  if (result.groupCanOpen === false) {
+    return `Only root may open ${path}: add a udev rule giving a group access, e.g. SUBSYSTEM=="tty", GROUP="dialout", MODE="0660", then join that group`;
+  }
   const group = result.group ?? 'dialout';
   if (result.inGroup) return `You are in the ${group} group but this session predates it: log out and back in (or reboot) to open ${path}`;
   return `Add yourself to the ${group} group: sudo usermod -aG ${group} $USER, then log out and back in`;

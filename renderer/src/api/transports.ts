@@ -25,11 +25,15 @@ export function ipcTransport(bridge: MakerdeckBridge): Transport {
   return { call: bridge.call, onEvent: bridge.onEvent, onState: (listener) => (listener(true), () => {}) };
 }
 
-/** Reconnects with backoff; calls made while disconnected fail at once with DISCONNECTED. */
+/** How long a call waits for the socket to (re)connect before failing with DISCONNECTED. */
+const CONNECT_GRACE_MS = 5000;
+
+/** Reconnects with backoff; a call made while (re)connecting waits for the socket, up to CONNECT_GRACE_MS. */
 export function webSocketTransport(url: string): Transport {
   const pending = new Map<number, (reply: Reply<unknown>) => void>();
   const eventListeners = new Set<(name: string, payload: unknown) => void>();
   const stateListeners = new Set<(connected: boolean) => void>();
+  const openWaiters = new Set<() => void>();
   let socket: WebSocket | undefined;
   let nextId = 1;
   let delay = 250;
@@ -40,6 +44,8 @@ export function webSocketTransport(url: string): Transport {
     socket.onopen = () => {
       delay = 250;
       setState(true);
+      openWaiters.forEach((wake) => wake());
+      openWaiters.clear();
     };
     socket.onmessage = (message) => {
       const frame = JSON.parse(String(message.data)) as ServerFrame;
@@ -56,9 +62,24 @@ export function webSocketTransport(url: string): Transport {
   };
   connect();
 
+  const isOpen = () => socket?.readyState === WebSocket.OPEN;
+  const waitForOpen = () =>
+    new Promise<boolean>((resolve) => {
+      if (isOpen()) return resolve(true);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        openWaiters.delete(wake);
+        resolve(false);
+      }, CONNECT_GRACE_MS);
+      openWaiters.add(wake);
+    });
+
   return {
-    call(name, args) {
-      if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.resolve(disconnected());
+    async call(name, args) {
+      if (!(await waitForOpen())) return disconnected();
       const id = nextId++;
       const frame: ClientFrame = { type: 'call', id, name, args };
       return new Promise((resolve) => {
@@ -75,7 +96,7 @@ export function webSocketTransport(url: string): Transport {
     },
     onState(listener) {
       stateListeners.add(listener);
-      listener(socket?.readyState === WebSocket.OPEN);
+      if (socket?.readyState !== WebSocket.CONNECTING) listener(socket?.readyState === WebSocket.OPEN);
       return () => stateListeners.delete(listener);
     },
   };
@@ -91,6 +112,7 @@ export function defaultTransport(): Transport {
   const token = new URLSearchParams(window.location.hash.slice(1)).get(WS_TOKEN_PARAM) ?? sessionStorage.getItem(WS_TOKEN_PARAM) ?? '';
   // Keep the token for reloads and page changes, but take it out of the address bar.
   sessionStorage.setItem(WS_TOKEN_PARAM, token);
+  if (window.location.hash.includes(`${WS_TOKEN_PARAM}=`)) history.replaceState(null, '', '#/');
   const wsUrl = new URL(WS_PATH, window.location.href);
   wsUrl.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   wsUrl.hash = '';

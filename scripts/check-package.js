@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+// Packages the built app with electron-builder.yml (`--linux dir`) and asserts what app.asar holds.
+//
+// The Electron zip cannot be downloaded here, so electron-builder gets a stub `electronDist`: a temp
+// folder holding only an executable named `electron` (electron-builder copies the folder, renames
+// `electron` to the app's executable and adds resources/app.asar). Everything app-side (file
+// filters, asar, asarUnpack, extraResources, the production node_modules) is the real thing.
+//
+// Usage: npm run build && node scripts/check-package.js [--keep]
+//   --keep  keep the packaged output (printed at the end) instead of deleting it.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const asar = require('@electron/asar');
+const keep = process.argv.includes('--keep');
+
+/** Top-level entries allowed inside app.asar; anything else is a leak (sources, tests, configs). */
+const ALLOWED_ROOT = new Set(['out', 'bin', 'package.json', 'node_modules']);
+/** Built files the app cannot start without. */
+const REQUIRED_BUILD = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'bin/makerdeck.js', 'package.json'];
+/** Native addons that must live in app.asar.unpacked (linux-x64 build), and be loadable by a plain require. */
+const NATIVE = [
+  { name: '@napi-rs/keyring', file: 'node_modules/@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node', exportsKey: 'Entry' },
+  { name: 'serialport (@serialport/bindings-cpp)', file: 'node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node', exportsKey: 'open' },
+];
+
+const failures = [];
+const lines = [];
+function check(label, problems) {
+  const list = Array.isArray(problems) ? problems : problems ? [problems] : [];
+  lines.push(`${list.length ? 'FAIL' : 'ok  '}  ${label}`);
+  for (const problem of list) {
+    lines.push(`        - ${problem}`);
+    failures.push(`${label}: ${problem}`);
+  }
+}
+function die(message) {
+  console.error(`check-package: ${message}`);
+  process.exit(1);
+}
+const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(1)}s`;
+
+// ---- preconditions -----------------------------------------------------------------------------
+for (const file of ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
+  if (!existsSync(path.join(root, file))) die(`${file} is missing: run \`npm run build\` first`);
+}
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
+
+// ---- package with a stub Electron ---------------------------------------------------------------
+const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
+const stubDist = path.join(work, 'electron-dist');
+const outDir = path.join(work, 'dist');
+mkdirSync(stubDist);
+writeFileSync(path.join(stubDist, 'electron'), '#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n');
+chmodSync(path.join(stubDist, 'electron'), 0o755);
+
+const total = performance.now();
+let start = performance.now();
+const builder = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'node_modules/electron-builder/cli.js'),
+    '--linux', 'dir',
+    '--x64',
+    '--publish', 'never',
+    '--config', 'electron-builder.yml',
+    `-c.electronDist=${stubDist}`,
+    `-c.electronVersion=${electronVersion}`,
+    `-c.directories.output=${outDir}`,
+  ],
+  { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 },
+);
+const builderTime = seconds(start);
+writeFileSync(path.join(work, 'electron-builder.log'), `${builder.stdout ?? ''}${builder.stderr ?? ''}`);
+if (builder.status !== 0) {
+  process.stderr.write(`${builder.stdout ?? ''}${builder.stderr ?? ''}`);
+  die(`electron-builder --linux dir failed (exit ${builder.status ?? builder.signal}); log kept in ${work}`);
+}
+
+const resourcesDir = path.join(outDir, 'linux-unpacked', 'resources');
+const archive = path.join(resourcesDir, 'app.asar');
+const unpackedDir = `${archive}.unpacked`;
+if (!existsSync(archive)) die(`electron-builder did not produce ${archive}; log kept in ${work}`);
+
+start = performance.now();
+// listPackage gives "/a/b" paths; work with "a/b".
+const entries = asar.listPackage(archive, { isPack: false }).map((entry) => entry.replace(/\\/g, '/').replace(/^\//, ''));
+const entrySet = new Set(entries);
+const fileEntries = entries.filter((entry) => !('files' in asar.statFile(archive, entry, false)));
+
+// ---- (a) the built app ----------------------------------------------------------------------------
+const builtFiles = walk(path.join(root, 'out')).map((file) => path.relative(root, file).split(path.sep).join('/')).filter((file) => !file.endsWith('.map'));
+const html = readFileSync(path.join(root, 'out/renderer/index.html'), 'utf8');
+const htmlAssets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((match) => `out/renderer/${match[1]}`);
+check(
+  `(a) built app: ${REQUIRED_BUILD.length} entry files, ${htmlAssets.length} assets referenced by index.html, all ${builtFiles.length} files of out/`,
+  [...new Set([...REQUIRED_BUILD, ...htmlAssets, ...builtFiles])].filter((file) => !entrySet.has(file)).map((file) => `missing from app.asar: ${file}`),
+);
+
+// ---- (b) runtime dependencies only --------------------------------------------------------------
+const npmLs = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' });
+if (!npmLs.stdout) die(`npm ls --omit=dev failed: ${npmLs.stderr}`);
+const expected = new Set(
+  npmLs.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
+    .map((dir) => path.relative(root, dir).split(path.sep).join('/'))
+    .filter((dir) => dir.startsWith('node_modules/')),
+);
+const packaged = new Set(
+  entries.filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry)).map((entry) => path.posix.dirname(entry))
+    .filter((dir) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(dir)),
+);
+const nameOf = (dir) => dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
+const expectedNames = new Set([...expected].map(nameOf));
+const devOnly = Object.keys(pkg.devDependencies ?? {}).filter((name) => !expectedNames.has(name));
+const devAlsoRuntime = Object.keys(pkg.devDependencies ?? {}).filter((name) => expectedNames.has(name));
+const packagedNames = new Set([...packaged].map(nameOf));
+check(
+  `(b) node_modules = the ${expected.size} packages of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`,
+  [
+    ...[...expected].filter((dir) => !packaged.has(dir)).map((dir) => `runtime package missing: ${dir}`),
+    ...[...packaged].filter((dir) => !expected.has(dir)).map((dir) => `unexpected package: ${dir}`),
+  ],
+);
+check(
+  `(b) none of the ${devOnly.length} dev-only devDependencies${devAlsoRuntime.length ? ` (${devAlsoRuntime.join(', ')} is also a runtime transitive dep, so allowed)` : ''}`,
+  devOnly.filter((name) => packagedNames.has(name)).map((name) => `devDependency packaged: ${name}`),
+);
+
+// ---- (c) no sources, tests or configs -------------------------------------------------------------
+const appEntries = entries.filter((entry) => !entry.startsWith('node_modules/'));
+check(
+  `(c) no sources/tests: root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`,
+  [
+    ...[...new Set(entries.map((entry) => entry.split('/')[0]))].filter((top) => !ALLOWED_ROOT.has(top)).map((top) => `unexpected top-level entry: ${top}`),
+    ...appEntries.filter((entry) => /\.(tsx?|mts|cts|map)$/.test(entry)).map((entry) => `source file packaged: ${entry}`),
+  ],
+);
+
+// ---- (d) native addons unpacked, N-API, loadable ------------------------------------------------
+const nativeProblems = [];
+for (const { name, file } of NATIVE) {
+  if (!entrySet.has(file)) nativeProblems.push(`${name}: ${file} is not in the asar header`);
+  else if (!asar.statFile(archive, file, false).unpacked) nativeProblems.push(`${name}: ${file} is not marked unpacked in the asar header`);
+  if (!existsSync(path.join(unpackedDir, file))) nativeProblems.push(`${name}: app.asar.unpacked/${file} does not exist`);
+}
+check(`(d) native addons in app.asar.unpacked and marked unpacked: ${NATIVE.map(({ file }) => path.posix.basename(file)).join(', ')}`, nativeProblems);
+
+const nodeFiles = fileEntries.filter((entry) => entry.endsWith('.node'));
+check(
+  `(d) all ${nodeFiles.length} packaged .node files are unpacked and N-API (no Node-ABI-specific addon that would need an Electron rebuild)`,
+  nodeFiles.flatMap((entry) => {
+    if (!asar.statFile(archive, entry, false).unpacked) return [`${entry} is packed inside app.asar (cannot be dlopen'ed)`];
+    const bytes = readFileSync(path.join(unpackedDir, entry));
+    return bytes.includes('node_register_module_v') && !bytes.includes('napi_register_module_v1') && !bytes.includes('napi_module_register')
+      ? [`${entry} is a Node-ABI addon (node_register_module_vNNN), not N-API: it will not load in Electron without a rebuild`]
+      : [];
+  }),
+);
+
+// A real load of each unpacked addon, in a child Node so a crash is reported, not fatal to this script.
+for (const { name, file, exportsKey } of NATIVE) {
+  const target = path.join(unpackedDir, file);
+  const probe = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(target)}); if (typeof m[${JSON.stringify(exportsKey)}] === 'undefined') { console.error('no export ' + ${JSON.stringify(exportsKey)}); process.exit(2); } console.log(Object.keys(m).length);`], { encoding: 'utf8' });
+  check(
+    `(d) require() of the unpacked ${name} addon under Node ${process.versions.node} (exports ${exportsKey}${probe.status === 0 ? `, ${probe.stdout.trim()} exports` : ''})`,
+    probe.status === 0 ? [] : [`${target}: ${(probe.stderr || probe.stdout).trim().split('\n').find((line) => /Error|no export/.test(line)) ?? `exit ${probe.status}`}`],
+  );
+}
+
+// The packaged node_modules resolves on its own: extract app.asar (unpacked files included) and require each runtime dependency from there.
+const extracted = path.join(work, 'app-extracted');
+asar.extractAll(archive, extracted);
+const smoke = spawnSync(
+  process.execPath,
+  ['--input-type=commonjs', '-e', `
+    const { createRequire } = require('node:module');
+    const req = createRequire(${JSON.stringify(path.join(extracted, 'package.json'))});
+    const failed = [];
+    for (const dep of ${JSON.stringify(Object.keys(pkg.dependencies))}) { try { req(dep); } catch (e) { failed.push(dep + ': ' + e.message.split('\\n')[0]); } }
+    try { req('@napi-rs/keyring').Entry || failed.push('@napi-rs/keyring: no Entry export'); } catch (e) { failed.push('@napi-rs/keyring: ' + e.message.split('\\n')[0]); }
+    try { req('@serialport/bindings-cpp').autoDetect(); } catch (e) { failed.push('@serialport/bindings-cpp autoDetect: ' + e.message.split('\\n')[0]); }
+    if (failed.length) { console.log(failed.join('\\n')); process.exit(1); }
+  `],
+  { encoding: 'utf8', cwd: extracted },
+);
+check(
+  `(d) every runtime dependency (${Object.keys(pkg.dependencies).join(', ')}) and the serialport binding load from the extracted package`,
+  smoke.status === 0 ? [] : (smoke.stdout || smoke.stderr).trim().split('\n').filter(Boolean),
+);
+
+// ---- extraResources ----------------------------------------------------------------------------
+const resourceFiles = walk(resourcesDir).map((file) => path.relative(resourcesDir, file).split(path.sep).join('/'))
+  .filter((file) => file !== 'app.asar' && !file.startsWith('app.asar.unpacked/'));
+const cliSource = path.join(root, 'resources/arduino-cli/linux-x64/arduino-cli');
+check(
+  `(e) extraResources: ${resourceFiles.length} file(s) besides app.asar, no README; bundled arduino-cli ${existsSync(cliSource) ? 'present' : 'absent from resources/ (not checked)'}`,
+  [
+    ...resourceFiles.filter((file) => /(^|\/)README[^/]*$/i.test(file)).map((file) => `README shipped: resources/${file}`),
+    ...resourceFiles.filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/')).map((file) => `other platform's arduino-cli shipped: resources/${file}`),
+    ...(existsSync(cliSource) && !existsSync(path.join(resourcesDir, 'arduino-cli/linux-x64/arduino-cli')) ? ['resources/arduino-cli/linux-x64/arduino-cli is not in the package'] : []),
+  ],
+);
+const checkTime = seconds(start);
+
+// ---- report -------------------------------------------------------------------------------------
+const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+console.log(`check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`);
+console.log(`  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packaged.size} packages)`);
+console.log(`  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`);
+for (const line of lines) console.log(`  ${line}`);
+console.log(`  time: electron-builder ${builderTime}, checks ${checkTime}, total ${seconds(total)}`);
+
+if (keep) console.log(`  output kept in ${work}`);
+else rmSync(work, { recursive: true, force: true });
+
+if (failures.length) {
+  console.error(`check-package: ${failures.length} failure(s):`);
+  for (const failure of failures) console.error(`  ${failure}`);
+  process.exit(1);
+}
+console.log('check-package: all package assertions passed');
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? walk(full) : [full];
+  });
+}

@@ -1,0 +1,1 @@
+export declare function findElectron(): { path: string } | { reason: string };

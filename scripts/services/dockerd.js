@@ -1,0 +1,213 @@
+// Start a private Debian `dockerd` (with the containerd it launches itself) whose state lives under `dir`.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDebianPackages, requireCommand } from './apt.js';
+import { isMain, isRunning, pidAlive, run, sleep, tail, waitForExit } from './proc.js';
+
+export const DOCKER_PACKAGES = ['docker.io', 'tini', 'iproute2'];
+
+/** One HTTP request to the Docker API over its unix socket; resolves { status, body }. */
+export function dockerApi(socketPath, method, path, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// docker0 and the DOCKER iptables chains are per network namespace, so a second dockerd here
+// would fight the first over them (both hand out 172.17.0.2, ...). Refuse instead.
+function otherDockerdInThisNetns() {
+  const myNet = readlinkSync('/proc/self/ns/net');
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!/\/dockerd( \(deleted\))?$/.test(readlinkSync(`/proc/${pid}/exe`))) continue;
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== myNet) continue;
+      return { pid: Number(pid), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() };
+    } catch {
+      // process vanished or is not ours to inspect
+    }
+  }
+  return null;
+}
+
+/** Mount points at or under `dir`, deepest first (mountinfo escapes spaces etc. as \ooo). */
+function mountsUnder(dir) {
+  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => unescape(line.split(' ')[4] ?? ''))
+    .filter((mp) => mp === dir || mp.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+const BRIDGE = /^(docker0|br-[0-9a-f]{12})$/; // default bridge and user-defined networks
+
+async function snapshotNetwork() {
+  const snap = { links: new Set(readdirSync('/sys/class/net')), forwardPolicy: null, ipForward: null };
+  try {
+    snap.ipForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    snap.forwardPolicy = (await run('iptables', ['-S', 'FORWARD'])).stdout.match(/^-P FORWARD (\w+)/m)?.[1] ?? null;
+  } catch {
+    // no iptables: dockerd will complain itself
+  }
+  return snap;
+}
+
+// dockerd leaves its bridges, iptables rules and chains, ip_forward=1 and FORWARD policy DROP behind
+// when it exits. Undo what appeared since the snapshot; keep everything if docker0 was already there
+// (then some other docker set it up and owns it).
+async function restoreNetwork(snap) {
+  const added = readdirSync('/sys/class/net').filter((l) => BRIDGE.test(l) && !snap.links.has(l));
+  for (const link of added) await run('ip', ['link', 'delete', link]).catch(() => {});
+  const ours = snap.links.has('docker0') ? added : [...added, 'DOCKER'];
+  if (ours.length === 0) return;
+  try {
+    const saved = (await run('iptables-save')).stdout;
+    const kept = saved
+      .split('\n')
+      .filter((l) => !ours.some((name) => l.includes(name)))
+      .map((l) => (!snap.links.has('docker0') && snap.forwardPolicy && l.startsWith(':FORWARD ') ? `:FORWARD ${snap.forwardPolicy} [0:0]` : l))
+      .join('\n');
+    if (kept !== saved) await run('iptables-restore', [], { input: kept });
+    if (!snap.links.has('docker0') && snap.ipForward !== null) writeFileSync('/proc/sys/net/ipv4/ip_forward', snap.ipForward + '\n');
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * Start dockerd with everything under `dir` (a temp dir the caller creates and removes after stop()).
+ * Returns { pid, host, socketPath, logFile, stop }: `pid` is dockerd's, `host` a DOCKER_HOST value.
+ * stop() kills running containers, stops dockerd (SIGTERM, SIGKILL after 20 s), unmounts whatever
+ * is left under `dir` and removes the bridges/iptables rules this dockerd added.
+ */
+export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [] }) {
+  const dockerd = requireCommand('dockerd', 'docker.io');
+  if (process.getuid?.() !== 0) throw new Error('startDockerd: dockerd needs root');
+  const other = otherDockerdInThisNetns();
+  if (other) {
+    throw new Error(
+      `startDockerd: another dockerd is already running in this network namespace (pid ${other.pid}: ${other.cmd}). ` +
+        'Only one dockerd can own docker0 and the DOCKER iptables chains per namespace; stop it, or use it via its DOCKER_HOST instead.',
+    );
+  }
+  const socketPath = join(dir, 'docker.sock');
+  const execRoot = join(dir, 'exec');
+  // the longest unix socket dockerd makes; sun_path holds 107 bytes
+  if (join(execRoot, 'containerd/containerd-debug.sock').length > 107) {
+    throw new Error(`startDockerd: dir path too long for unix sockets (${dir}); use a shorter temp dir`);
+  }
+  mkdirSync(execRoot, { recursive: true });
+  // an empty config file, so a host /etc/docker/daemon.json cannot change this daemon
+  writeFileSync(join(dir, 'daemon.json'), '{}\n');
+  const logFile = join(dir, 'dockerd.log');
+  const net = await snapshotNetwork();
+
+  const args = [
+    `--host=unix://${socketPath}`, // only this socket: no TCP, not /var/run/docker.sock
+    `--data-root=${join(dir, 'data')}`,
+    `--exec-root=${execRoot}`,
+    `--pidfile=${join(dir, 'dockerd.pid')}`,
+    `--config-file=${join(dir, 'daemon.json')}`,
+    '--shutdown-timeout=2', // seconds containers get on daemon shutdown (default 15)
+    ...extraArgs,
+  ];
+  const tini = requireCommand('tini', 'tini');
+  const logFd = openSync(logFile, 'a');
+  // tini -s adopts and reaps the containerd-shims, which orphan themselves (PID 1 in this sandbox
+  // reaps orphans only late, so they linger as zombies); -p SIGTERM shuts dockerd down cleanly should
+  // this Node process die without calling stop(). tini forwards our SIGTERM to dockerd.
+  const child = spawn(tini, ['-s', '-p', 'SIGTERM', '--', dockerd, ...args], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const spawnError = new Promise((_, reject) => child.once('error', reject));
+  spawnError.catch(() => {});
+  let pid = 0; // dockerd's own PID: tini's only child
+  const findPid = () => {
+    try {
+      pid ||= Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || 0;
+    } catch {
+      // tini gone
+    }
+    return pid;
+  };
+
+  let stopping;
+  const stop = () =>
+    (stopping ??= (async () => {
+      findPid();
+      if (isRunning(child)) {
+        // kill containers first so dockerd's own shutdown does not wait on them
+        try {
+          const list = JSON.parse((await dockerApi(socketPath, 'GET', '/containers/json')).body);
+          await Promise.all(list.map((c) => dockerApi(socketPath, 'POST', `/containers/${c.Id}/kill`).catch(() => {})));
+        } catch {
+          // daemon not answering: the signals below still apply
+        }
+        child.kill('SIGTERM');
+        if (!(await waitForExit(child, 20_000))) {
+          if (pid && pidAlive(pid)) process.kill(pid, 'SIGKILL');
+          if (!(await waitForExit(child, 5000))) child.kill('SIGKILL');
+          await waitForExit(child, 5000);
+        }
+      }
+      // containerd is dockerd's child; dockerd stops it on shutdown, and it has a parent-death SIGKILL
+      for (const mp of mountsUnder(dir)) {
+        const r = await run('umount', [mp]);
+        if (r.code !== 0) await run('umount', ['-l', mp]);
+      }
+      await restoreNetwork(net);
+    })());
+
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (!isRunning(child)) throw new Error(`dockerd exited with ${child.exitCode ?? child.signalCode}`);
+      findPid();
+      try {
+        const r = await Promise.race([dockerApi(socketPath, 'GET', '/_ping', 1000), spawnError]);
+        if (r.status === 200 && r.body === 'OK') break;
+      } catch (err) {
+        if (err.code === 'ENOENT' && err.syscall === 'spawn') throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`no answer to GET /_ping within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop();
+    throw new Error(`startDockerd: ${err.message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`);
+  }
+  return { pid: findPid(), host: `unix://${socketPath}`, socketPath, logFile, stop };
+}
+
+if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
+  await ensureDebianPackages(DOCKER_PACKAGES);
+  const dir = await mkdtemp(join(tmpdir(), 'mkd-docker-'));
+  let svc;
+  try {
+    const t0 = Date.now();
+    svc = await startDockerd({ dir });
+    console.log(`dockerd pid ${svc.pid} up in ${Date.now() - t0} ms, DOCKER_HOST=${svc.host}`);
+    const info = JSON.parse((await dockerApi(svc.socketPath, 'GET', '/info')).body);
+    console.log(`server ${info.ServerVersion}, storage driver ${info.Driver}, cgroup ${info.CgroupDriver}/v${info.CgroupVersion}`);
+    const containerdPid = Number(readFileSync(join(dir, 'exec/containerd/containerd.pid'), 'utf8'));
+    const t1 = Date.now();
+    await svc.stop();
+    console.log(`stopped in ${Date.now() - t1} ms`);
+    if (pidAlive(svc.pid) || pidAlive(containerdPid)) throw new Error('dockerd or containerd still running');
+    if (mountsUnder(dir).length) throw new Error(`still mounted: ${mountsUnder(dir)}`);
+    console.log('dockerd self-test OK');
+  } finally {
+    await svc?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,24 @@
+// `npm start`: builds, then runs the Electron app — or, where no Electron runtime could be
+// installed, says so in one line and runs the same app in browser mode.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findElectron } from './electron-runtime.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (build.status !== 0) {
+  console.error('makerdeck: the build failed (see above): fix it, then run npm start again');
+  process.exit(build.status ?? 1);
+}
+
+const electron = findElectron();
+const [command, args] =
+  'path' in electron
+    ? [electron.path, [root]]
+    : [process.execPath, [path.join(root, 'bin', 'makerdeck.js'), 'serve', ...process.argv.slice(2)]];
+if ('reason' in electron) console.log(`No Electron runtime (${electron.reason}): starting browser mode instead.`);
+
+const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

@@ -1,0 +1,68 @@
+// End to end: Debian's Chromium drives the built renderer in browser mode against the real core.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { DoctorReport } from '../../electron/contract';
+import { launchChromium, screenshotPath } from '../support/browser';
+import { runCli } from '../support/cli';
+import { startServe, type Served } from '../support/serve';
+
+let served: Served;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  served = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+describe('browser mode', () => {
+  it('opens the home page from the printed URL and shows the app info over the WebSocket', async () => {
+    await page.goto(served.url);
+    await expect.poll(() => page.getByTestId('app-info').textContent()).toMatch(/Makerdeck .* cli mode/);
+    // The token leaves the address bar once read.
+    expect(page.url()).not.toContain('token=');
+    await page.screenshot({ path: screenshotPath('home'), fullPage: true });
+  });
+
+  it('shows on the Doctor page the same checks, with the same verdicts, as makerdeck doctor', async () => {
+    const cli = JSON.parse((await runCli(['doctor', '--json'])).stdout) as DoctorReport;
+    await page.getByRole('link', { name: /Doctor/ }).click();
+    await page.getByTestId('doctor-summary').waitFor({ timeout: 10_000 });
+    const shown = await page.locator('li.check').evaluateAll((nodes) =>
+      nodes.map((node) => ({ id: node.getAttribute('data-check'), status: node.getAttribute('data-status'), title: node.querySelector('h2')?.textContent })),
+    );
+    const byId = (a: { id: string | null }, b: { id: string | null }) => String(a.id).localeCompare(String(b.id));
+    expect(shown.sort(byId)).toEqual(cli.checks.map(({ id, status, title }) => ({ id, status, title })).sort(byId));
+    await page.screenshot({ path: screenshotPath('doctor'), fullPage: true });
+  });
+
+  it('runs the checks again on request', async () => {
+    const before = await page.getByTestId('doctor-summary').textContent();
+    await page.getByRole('button', { name: 'Run checks again' }).click();
+    await page.getByRole('button', { name: 'Run checks again' }).waitFor();
+    await expect.poll(() => page.locator('li.check').count()).toBe(5);
+    expect(await page.getByTestId('doctor-summary').textContent()).toMatch(/^5 checks in \d+ ms/);
+    expect(before).toBeTruthy();
+  });
+
+  it('raised no console errors and no CSP violations', () => {
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+
+  it('says so when the server goes away', async () => {
+    await served.stop();
+    await page.getByRole('status').filter({ hasText: 'Not connected' }).waitFor({ timeout: 5000 });
+    await page.screenshot({ path: screenshotPath('disconnected'), fullPage: true });
+  });
+});

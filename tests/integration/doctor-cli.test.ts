@@ -1,0 +1,160 @@
+// `makerdeck doctor` as a user runs it: the built CLI in a child process, against real sockets.
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECK_IDS, type DoctorReport } from '../../electron/contract';
+import { runCli } from '../support/cli';
+import { requiredEnv } from '../support/env';
+import { deadSocket, hungSocket } from '../support/sockets';
+
+function parseReport(stdout: string): DoctorReport {
+  const lines = stdout.trim().split('\n');
+  expect(lines).toHaveLength(1); // --json prints exactly one document
+  return JSON.parse(lines[0]!) as DoctorReport;
+}
+
+const check = (report: DoctorReport, id: string) => report.checks.find((c) => c.id === id)!;
+
+describe('makerdeck doctor --json', () => {
+  let hung: Awaited<ReturnType<typeof hungSocket>>;
+  beforeAll(async () => {
+    hung = await hungSocket();
+  });
+  afterAll(() => hung.close());
+
+  it('reports every check in under 5 s when the Docker socket accepts and never answers', async () => {
+    const result = await runCli(['doctor', '--json'], { DOCKER_HOST: `unix://${hung.path}` });
+    const report = parseReport(result.stdout);
+    expect(result.ms).toBeLessThan(5000);
+    expect(hung.accepted()).toBeGreaterThan(0);
+    expect(report.checks.map((c) => c.id).sort()).toEqual([...CHECK_IDS].sort());
+    const docker = check(report, 'docker');
+    expect(docker.status).toBe('fail');
+    expect(docker.summary).toMatch(/did not answer in time/);
+    expect(docker.fix).toMatch(/restart/i);
+    expect(result.code).toBe(1); // a failed check
+    for (const c of report.checks) {
+      expect(['ok', 'warn', 'fail']).toContain(c.status);
+      if (c.status !== 'ok') expect(c.fix, c.id).toBeTruthy();
+    }
+  });
+
+  it('explains a missing socket (ENOENT) as Docker not installed or not running', async () => {
+    const result = await runCli(['doctor', '--json'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    const docker = check(parseReport(result.stdout), 'docker');
+    expect(docker).toMatchObject({ status: 'warn', summary: expect.stringMatching(/not installed or not running/) });
+    expect(docker.fix).toMatch(/apt install docker\.io/);
+  });
+
+  it('explains a refused connection (ECONNREFUSED) as the daemon not running', async () => {
+    const dead = await deadSocket();
+    try {
+      const result = await runCli(['doctor', '--json'], { DOCKER_HOST: `unix://${dead.path}` });
+      const docker = check(parseReport(result.stdout), 'docker');
+      expect(docker).toMatchObject({ status: 'fail', summary: expect.stringMatching(/daemon is not running/) });
+      expect(docker.fix).toMatch(/systemctl start docker/);
+    } finally {
+      dead.close();
+    }
+  });
+
+  it('explains permission denied (EACCES) with the docker group fix, run as user nobody', async () => {
+    const dockerHost = requiredEnv('DOCKER_HOST', 'the test Docker daemon');
+    const result = await runCli(['doctor', '--json'], { DOCKER_HOST: dockerHost }, { user: 'nobody' });
+    const docker = check(parseReport(result.stdout), 'docker');
+    expect(docker.status).toBe('fail');
+    expect(docker.summary).toMatch(/Permission denied/);
+    expect(docker.fix).toMatch(/usermod -aG docker/);
+  });
+
+  it('finds the real Docker engine started for the tests and names its version', async () => {
+    const dockerHost = requiredEnv('DOCKER_HOST', 'the test Docker daemon');
+    const result = await runCli(['doctor', '--json'], { DOCKER_HOST: dockerHost });
+    const docker = check(parseReport(result.stdout), 'docker');
+    expect(docker.status).toBe('ok');
+    expect(docker.summary).toMatch(/^Docker Engine \d+\.\d+/);
+  });
+
+  it('finds the real Secret Service started for the tests', async () => {
+    requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
+    const result = await runCli(['doctor', '--json']);
+    expect(check(parseReport(result.stdout), 'keychain')).toMatchObject({ status: 'ok' });
+  });
+
+  it('fails the keychain check with a fix when no Secret Service is on the bus', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-nobus-'));
+    try {
+      const result = await runCli(['doctor', '--json'], { DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-bus` });
+      const keychain = check(parseReport(result.stdout), 'keychain');
+      expect(keychain.status).toBe('fail');
+      expect(keychain.fix).toMatch(/gnome-keyring/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tells user nobody how to get access to the machine\'s serial ports', async () => {
+    const result = await runCli(['doctor', '--json'], {}, { user: 'nobody' });
+    const serial = check(parseReport(result.stdout), 'serial-ports');
+    const first = serial.items?.[0];
+    if (!first) throw new Error('this test needs at least one serial device (a built-in ttyS port) on the machine');
+    expect(serial.status).toBe('warn');
+    expect(first.detail).toMatch(/no permission/);
+    // The right advice depends on the device node: join its group, or (root-only nodes) add a udev rule.
+    const { gid, mode } = statSync(first.label);
+    const groupHelps = gid !== 0 && (mode & 0o060) === 0o060;
+    expect(serial.fix).toMatch(groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/);
+  });
+});
+
+describe('makerdeck arduino-cli discovery', () => {
+  it('uses a configured arduino-cli and reports its version (stand-in binary that prints arduino-cli\'s version JSON)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-cli-'));
+    const standIn = path.join(dir, 'arduino-cli');
+    writeFileSync(standIn, '#!/bin/sh\n[ "$1 $2 $3" = "version --format json" ] && echo \'{"Application":"arduino-cli","VersionString":"1.2.3-standin"}\'\n');
+    chmodSync(standIn, 0o755);
+    try {
+      const result = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: standIn });
+      expect(check(parseReport(result.stdout), 'arduino-cli')).toMatchObject({ status: 'ok', summary: expect.stringContaining('1.2.3-standin (configured path') });
+      const missing = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: path.join(dir, 'nope'), PATH: '/usr/bin:/bin' });
+      expect(check(parseReport(missing.stdout), 'arduino-cli')).toMatchObject({ status: 'fail', summary: expect.stringContaining('does not exist') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('makerdeck command line', () => {
+  it('rejects an unknown command in one line with exit code 2', async () => {
+    const result = await runCli(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('makerdeck: unknown command "frobnicate": run makerdeck --help for the list\n');
+  });
+
+  it('rejects an unknown option with exit 2, as JSON under --json', async () => {
+    const result = await runCli(['doctor', '--json', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'BAD_INPUT', message: expect.stringContaining('--bogus') } });
+  });
+
+  it('lists its commands and exit codes under --help --json', async () => {
+    const result = await runCli(['--help', '--json']);
+    expect(result.code).toBe(0);
+    const help = JSON.parse(result.stdout) as { commands: Array<{ name: string }>; exitCodes: Record<string, number> };
+    expect(help.commands.map((c) => c.name)).toEqual(expect.arrayContaining(['doctor', 'serve']));
+    expect(help.exitCodes.usage).toBe(2);
+  });
+
+  it('refuses a non-loopback address without --allow-remote', async () => {
+    const result = await runCli(['serve', '--host', '0.0.0.0', '--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).error.message).toMatch(/--allow-remote/);
+  });
+
+  it('refuses a port that is not a port', async () => {
+    const result = await runCli(['serve', '--port', '70000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
