@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { ensureDebianPackages, requireCommand } from './apt.js';
 import { isMain, isRunning, run, sleep, stopChild, tail } from './proc.js';
 
-export const KEYRING_PACKAGES = ['dbus-daemon', 'dbus-bin', 'gnome-keyring', 'libsecret-tools'];
+export const KEYRING_PACKAGES = ['dbus-daemon', 'dbus-bin', 'gnome-keyring', 'libsecret-tools', 'util-linux'];
+
+// setpriv (util-linux) sets a parent-death SIGTERM and then execs the daemon (same PID), so the
+// daemons go away even if this Node process dies without calling stop().
+const orphanSafe = (cmd, ...args) => ['--pdeathsig', 'TERM', '--', cmd, ...args];
 
 const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -21,6 +25,7 @@ const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(
  */
 export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
   const dbusDaemon = requireCommand('dbus-daemon', 'dbus-daemon');
+  mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'bus');
   if (socket.length > 107) throw new Error(`startSessionBus: dir path too long for a unix socket (${dir})`);
   const config = join(dir, 'bus.conf');
@@ -43,7 +48,7 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
   const logFile = join(dir, 'dbus-daemon.log');
   const logFd = openSync(logFile, 'a');
   // --nofork keeps it our child, so we know its PID and Node reaps it
-  const child = spawn(dbusDaemon, [`--config-file=${config}`, '--nofork', '--print-address=1'], {
+  const child = spawn('setpriv', orphanSafe(dbusDaemon, `--config-file=${config}`, '--nofork', '--print-address=1'), {
     stdio: ['ignore', 'pipe', logFd],
   });
   closeSync(logFd);
@@ -106,7 +111,7 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
   const logFile = join(dir, 'gnome-keyring.log');
   const logFd = openSync(logFile, 'a');
   // --unlock reads the login keyring password from stdin (creating the keyring with it if new)
-  const child = spawn(gkd, ['--foreground', '--unlock', '--components=secrets'], {
+  const child = spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
     env: childEnv,
     stdio: ['pipe', logFd, logFd],
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS, type DoctorReport } from '../../electron/contract';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
+import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { deadSocket, hungSocket } from '../support/sockets';
 
 function parseReport(stdout: string): DoctorReport {
@@ -82,7 +83,37 @@ describe('makerdeck doctor --json', () => {
     expect(check(parseReport(result.stdout), 'keychain')).toMatchObject({ status: 'ok' });
   });
 
-  it('fails the keychain check with a fix when no Secret Service is on the bus', async () => {
+  it('warns that the keyring is locked, with the unlock fix, against a real locked gnome-keyring', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-locked-'));
+    const service = await startSecretService({ dir });
+    try {
+      await lockKeyring(service.env);
+      const result = await runCli(['doctor', '--json'], service.env);
+      const keychain = check(parseReport(result.stdout), 'keychain');
+      expect(keychain).toMatchObject({ status: 'warn', summary: 'The keyring is locked' });
+      expect(keychain.fix).toMatch(/^Unlock it/);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the keychain check with a fix when a D-Bus session runs but no Secret Service is on it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bus-'));
+    const bus = await startSessionBus({ dir });
+    try {
+      const result = await runCli(['doctor', '--json'], { DBUS_SESSION_BUS_ADDRESS: bus.address });
+      const keychain = check(parseReport(result.stdout), 'keychain');
+      expect(keychain.status).toBe('fail');
+      expect(keychain.summary).toMatch(/org\.freedesktop\.secrets/);
+      expect(keychain.fix).toMatch(/gnome-keyring/);
+    } finally {
+      await bus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the keychain check with a fix when there is no D-Bus session at all', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-nobus-'));
     try {
       const result = await runCli(['doctor', '--json'], { DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-bus` });

@@ -11,9 +11,14 @@ export function keychainEntry(account: string): AsyncEntry {
   return new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
 }
 
-/** Reads a probe entry that normally does not exist: reaching the store is what is tested. */
+/**
+ * Writes and deletes a probe entry. A read is not enough: on a locked Secret Service a read of a
+ * missing entry still answers null, while every write is refused.
+ */
 export async function probeKeychain(signal?: AbortSignal): Promise<void> {
-  await keychainEntry('doctor/probe').getPassword(signal);
+  const entry = keychainEntry('doctor/probe');
+  await entry.setPassword('makerdeck doctor probe', signal);
+  await entry.deleteCredential(signal);
 }
 
 export interface KeychainDiagnosis {
@@ -25,7 +30,7 @@ export interface KeychainDiagnosis {
 /** Turns a keychain error into one line about what is wrong and one about how to fix it. */
 export function explainKeychainError(error: unknown): KeychainDiagnosis {
   const message = error instanceof Error ? error.message : String(error);
-  if (/locked/i.test(message)) {
+  if (/locked|unlock/i.test(message)) {
     return {
       status: 'warn',
       summary: 'The keyring is locked',

@@ -1,1 +1,0 @@
-export declare function findElectron(): { path: string } | { reason: string };

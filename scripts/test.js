@@ -1,0 +1,95 @@
+// `npm test`: brings up everything the tests need, runs them, and takes it all down again.
+// As root on Debian it installs the missing Debian packages itself; elsewhere it names them.
+// Services run from this project's own scripts, on private sockets, and are stopped by PID.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDebianPackages } from './services/apt.js';
+import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
+import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser). */
+const DEBIAN_PACKAGES = ['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES];
+
+function step(title) {
+  console.log(`\n== ${title}`);
+}
+
+function runOrExit(command, args, what) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`makerdeck test: ${what} failed (exit ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+function runVitest(env, extraArgs) {
+  const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+  const args = [vitest, 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extraArgs];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function printSummary() {
+  try {
+    const report = JSON.parse(readFileSync(path.join(root, 'test-results', 'vitest.json'), 'utf8'));
+    const skipped = report.numPendingTests + report.numTodoTests;
+    console.log(`\ntests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+  } catch {
+    console.log('\ntests: the test runner wrote no report (see its output above)');
+  }
+}
+
+async function main() {
+  step('Debian packages');
+  await ensureDebianPackages(DEBIAN_PACKAGES);
+
+  step('Build');
+  runOrExit(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], 'the build');
+
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-test-'));
+  const stops = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error) => console.error(`makerdeck test: cleanup: ${error.message}`));
+    stops.length = 0;
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
+
+  let code = 1;
+  try {
+    step('Test services');
+    const docker = await startDockerd({ dir: path.join(scratch, 'docker') });
+    stops.push(docker.stop);
+    console.log(`dockerd running as PID ${docker.pid} at ${docker.host}`);
+    const keyring = await startSecretService({ dir: path.join(scratch, 'keyring') });
+    stops.push(keyring.stop);
+    console.log(`Secret Service (gnome-keyring) running as PID ${keyring.pid} on a private D-Bus session`);
+
+    step('Tests');
+    mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    const env = {
+      ...process.env,
+      ...keyring.env,
+      DOCKER_HOST: docker.host,
+      MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+    };
+    code = await runVitest(env, process.argv.slice(2));
+  } finally {
+    await stopAll();
+  }
+  printSummary();
+  process.exit(code);
+}
+
+main().catch((error) => {
+  console.error(`makerdeck test: ${error.message}`);
+  process.exit(1);
+});
