@@ -32,13 +32,11 @@ const NATIVE = [
 
 const failures = [];
 const lines = [];
-function check(label, problems) {
-  const list = Array.isArray(problems) ? problems : problems ? [problems] : [];
-  lines.push(`${list.length ? 'FAIL' : 'ok  '}  ${label}`);
-  for (const problem of list) {
-    lines.push(`        - ${problem}`);
-    failures.push(`${label}: ${problem}`);
-  }
+function check(id, label, problems) {
+  lines.push(`${problems.length ? 'FAIL' : 'ok  '}  ${id}: ${label}`);
+  for (const problem of problems.slice(0, 10)) lines.push(`        - ${problem}`);
+  if (problems.length > 10) lines.push(`        - ... and ${problems.length - 10} more (all listed below)`);
+  for (const problem of problems) failures.push(`${id}: ${problem}`);
 }
 function die(message) {
   console.error(`check-package: ${message}`);
@@ -100,43 +98,79 @@ const builtFiles = walk(path.join(root, 'out')).map((file) => path.relative(root
 const html = readFileSync(path.join(root, 'out/renderer/index.html'), 'utf8');
 const htmlAssets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((match) => `out/renderer/${match[1]}`);
 check(
-  `(a) built app: ${REQUIRED_BUILD.length} entry files, ${htmlAssets.length} assets referenced by index.html, all ${builtFiles.length} files of out/`,
+  '(a) built app',
+  `${REQUIRED_BUILD.length} entry files, ${htmlAssets.length} assets referenced by index.html, all ${builtFiles.length} files of out/`,
   [...new Set([...REQUIRED_BUILD, ...htmlAssets, ...builtFiles])].filter((file) => !entrySet.has(file)).map((file) => `missing from app.asar: ${file}`),
 );
+const packagedMain = entrySet.has('package.json') ? JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')).main : undefined;
+check('(a) main', `the packaged package.json "main" (${packagedMain}) is in app.asar`, packagedMain && entrySet.has(path.posix.normalize(packagedMain)) ? [] : [`"main" ${packagedMain} is not a file in app.asar`]);
 
 // ---- (b) runtime dependencies only --------------------------------------------------------------
+// electron-builder re-lays out node_modules (it may nest a duplicate under another dependent than npm
+// did), so compare packages as name@version, then check that every dependency still resolves, from
+// where its dependent sits in app.asar, to the version npm resolved for it.
 const npmLs = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' });
 if (!npmLs.stdout) die(`npm ls --omit=dev failed: ${npmLs.stderr}`);
-const expected = new Set(
-  npmLs.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
-    .map((dir) => path.relative(root, dir).split(path.sep).join('/'))
-    .filter((dir) => dir.startsWith('node_modules/')),
-);
-const packaged = new Set(
-  entries.filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry)).map((entry) => path.posix.dirname(entry))
-    .filter((dir) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(dir)),
-);
-const nameOf = (dir) => dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
-const expectedNames = new Set([...expected].map(nameOf));
+const realDirs = npmLs.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
+  .map((dir) => path.relative(root, dir).split(path.sep).join('/')).filter((dir) => dir.startsWith('node_modules/'));
+const realManifest = (dir) => JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8'));
+const asarManifest = (dir) => JSON.parse(asar.extractFile(archive, `${dir}/package.json`).toString('utf8'));
+const packagedDirs = entries
+  .filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry)).map((entry) => path.posix.dirname(entry))
+  .filter((dir) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(dir));
+const idOf = (manifest) => `${manifest.name}@${manifest.version}`;
+const expected = new Map(realDirs.map((dir) => [idOf(realManifest(dir)), dir]));
+const packaged = new Map(packagedDirs.map((dir) => [idOf(asarManifest(dir)), dir]));
+check('(b) deps', `node_modules holds exactly the ${expected.size} name@version of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`, [
+  ...[...expected].filter(([id]) => !packaged.has(id)).map(([id, dir]) => `runtime package missing: ${id} (npm: ${dir})`),
+  ...[...packaged].filter(([id]) => !expected.has(id)).map(([id, dir]) => `unexpected package: ${id} at ${dir}`),
+]);
+
+/** Node's lookup: <dir>/node_modules/<name>, then each ancestor's node_modules, up to the root. */
+function resolveFrom(dir, name, exists) {
+  let base = dir;
+  for (;;) {
+    const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+    if (exists(candidate)) return candidate;
+    if (!base) return undefined;
+    const cut = base.lastIndexOf('/node_modules/');
+    base = cut === -1 ? '' : base.slice(0, cut);
+  }
+}
+const resolutionProblems = [];
+let edges = 0;
+for (const dir of packagedDirs) {
+  const manifest = asarManifest(dir);
+  const realDir = expected.get(idOf(manifest));
+  if (!realDir) continue;
+  const wanted = { ...realManifest(realDir).dependencies, ...realManifest(realDir).optionalDependencies };
+  for (const name of Object.keys(wanted)) {
+    const realDep = resolveFrom(realDir, name, (candidate) => existsSync(path.join(root, candidate, 'package.json')));
+    if (!realDep) continue; // an optional dependency for another platform
+    edges += 1;
+    const want = realManifest(realDep).version;
+    const got = resolveFrom(dir, name, (candidate) => entrySet.has(`${candidate}/package.json`));
+    if (!got) resolutionProblems.push(`${idOf(manifest)} (${dir}) cannot resolve ${name}@${want}`);
+    else if (asarManifest(got).version !== want) resolutionProblems.push(`${idOf(manifest)} (${dir}) resolves ${name}@${asarManifest(got).version} at ${got}, npm gives it ${want}`);
+  }
+}
+check('(b) resolution', `each of the ${edges} dependency edges resolves inside app.asar to the version npm resolved`, resolutionProblems);
+
+const expectedNames = new Set([...expected.keys()].map((id) => id.slice(0, id.lastIndexOf('@'))));
+const packagedNames = new Set([...packaged.keys()].map((id) => id.slice(0, id.lastIndexOf('@'))));
 const devOnly = Object.keys(pkg.devDependencies ?? {}).filter((name) => !expectedNames.has(name));
 const devAlsoRuntime = Object.keys(pkg.devDependencies ?? {}).filter((name) => expectedNames.has(name));
-const packagedNames = new Set([...packaged].map(nameOf));
 check(
-  `(b) node_modules = the ${expected.size} packages of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`,
-  [
-    ...[...expected].filter((dir) => !packaged.has(dir)).map((dir) => `runtime package missing: ${dir}`),
-    ...[...packaged].filter((dir) => !expected.has(dir)).map((dir) => `unexpected package: ${dir}`),
-  ],
-);
-check(
-  `(b) none of the ${devOnly.length} dev-only devDependencies${devAlsoRuntime.length ? ` (${devAlsoRuntime.join(', ')} is also a runtime transitive dep, so allowed)` : ''}`,
+  '(b) no devDependencies',
+  `none of the ${devOnly.length} dev-only devDependencies${devAlsoRuntime.length ? ` (${devAlsoRuntime.join(', ')}: also a transitive runtime dependency, so expected)` : ''}`,
   devOnly.filter((name) => packagedNames.has(name)).map((name) => `devDependency packaged: ${name}`),
 );
 
 // ---- (c) no sources, tests or configs -------------------------------------------------------------
 const appEntries = entries.filter((entry) => !entry.startsWith('node_modules/'));
 check(
-  `(c) no sources/tests: root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`,
+  '(c) no sources',
+  `root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`,
   [
     ...[...new Set(entries.map((entry) => entry.split('/')[0]))].filter((top) => !ALLOWED_ROOT.has(top)).map((top) => `unexpected top-level entry: ${top}`),
     ...appEntries.filter((entry) => /\.(tsx?|mts|cts|map)$/.test(entry)).map((entry) => `source file packaged: ${entry}`),
@@ -150,17 +184,22 @@ for (const { name, file } of NATIVE) {
   else if (!asar.statFile(archive, file, false).unpacked) nativeProblems.push(`${name}: ${file} is not marked unpacked in the asar header`);
   if (!existsSync(path.join(unpackedDir, file))) nativeProblems.push(`${name}: app.asar.unpacked/${file} does not exist`);
 }
-check(`(d) native addons in app.asar.unpacked and marked unpacked: ${NATIVE.map(({ file }) => path.posix.basename(file)).join(', ')}`, nativeProblems);
+check('(d) unpacked', `native addons in app.asar.unpacked and marked unpacked: ${NATIVE.map(({ file }) => path.posix.basename(file)).join(', ')}`, nativeProblems);
 
 const nodeFiles = fileEntries.filter((entry) => entry.endsWith('.node'));
 check(
-  `(d) all ${nodeFiles.length} packaged .node files are unpacked and N-API (no Node-ABI-specific addon that would need an Electron rebuild)`,
+  '(d) N-API',
+  `all ${nodeFiles.length} packaged .node files are unpacked and N-API (no Node-ABI-specific addon that would need an Electron rebuild)`,
   nodeFiles.flatMap((entry) => {
-    if (!asar.statFile(archive, entry, false).unpacked) return [`${entry} is packed inside app.asar (cannot be dlopen'ed)`];
-    const bytes = readFileSync(path.join(unpackedDir, entry));
-    return bytes.includes('node_register_module_v') && !bytes.includes('napi_register_module_v1') && !bytes.includes('napi_module_register')
-      ? [`${entry} is a Node-ABI addon (node_register_module_vNNN), not N-API: it will not load in Electron without a rebuild`]
-      : [];
+    const unpacked = asar.statFile(archive, entry, false).unpacked;
+    const bytes = unpacked ? readFileSync(path.join(unpackedDir, entry)) : asar.extractFile(archive, entry);
+    // An N-API addon only links napi_* functions; one that links V8's C++ API (_ZN2v8 Itanium, @v8@@ MSVC)
+    // or registers through node_module_register / node_register_module_vNNN is tied to one Node ABI.
+    const abiBound = ['_ZN2v8', '@v8@@', 'node_register_module_v', 'node_module_register'].some((marker) => bytes.includes(marker));
+    return [
+      ...(unpacked ? [] : [`${entry} is packed inside app.asar (cannot be dlopen'ed)`]),
+      ...(abiBound ? [`${entry} links V8/Node-ABI symbols, not only N-API: it cannot load in Electron without a rebuild`] : []),
+    ];
   }),
 );
 
@@ -169,7 +208,8 @@ for (const { name, file, exportsKey } of NATIVE) {
   const target = path.join(unpackedDir, file);
   const probe = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(target)}); if (typeof m[${JSON.stringify(exportsKey)}] === 'undefined') { console.error('no export ' + ${JSON.stringify(exportsKey)}); process.exit(2); } console.log(Object.keys(m).length);`], { encoding: 'utf8' });
   check(
-    `(d) require() of the unpacked ${name} addon under Node ${process.versions.node} (exports ${exportsKey}${probe.status === 0 ? `, ${probe.stdout.trim()} exports` : ''})`,
+    '(d) load',
+    `require() of the unpacked ${name} addon under Node ${process.versions.node} (exports ${exportsKey}${probe.status === 0 ? `, ${probe.stdout.trim()} exports` : ''})`,
     probe.status === 0 ? [] : [`${target}: ${(probe.stderr || probe.stdout).trim().split('\n').find((line) => /Error|no export/.test(line)) ?? `exit ${probe.status}`}`],
   );
 }
@@ -191,7 +231,8 @@ const smoke = spawnSync(
   { encoding: 'utf8', cwd: extracted },
 );
 check(
-  `(d) every runtime dependency (${Object.keys(pkg.dependencies).join(', ')}) and the serialport binding load from the extracted package`,
+  '(d) require deps',
+  `every runtime dependency (${Object.keys(pkg.dependencies).join(', ')}) and the serialport binding load from the extracted package`,
   smoke.status === 0 ? [] : (smoke.stdout || smoke.stderr).trim().split('\n').filter(Boolean),
 );
 
@@ -200,7 +241,8 @@ const resourceFiles = walk(resourcesDir).map((file) => path.relative(resourcesDi
   .filter((file) => file !== 'app.asar' && !file.startsWith('app.asar.unpacked/'));
 const cliSource = path.join(root, 'resources/arduino-cli/linux-x64/arduino-cli');
 check(
-  `(e) extraResources: ${resourceFiles.length} file(s) besides app.asar, no README; bundled arduino-cli ${existsSync(cliSource) ? 'present' : 'absent from resources/ (not checked)'}`,
+  '(e) extraResources',
+  `${resourceFiles.length} file(s) besides app.asar, no README; bundled arduino-cli ${existsSync(cliSource) ? 'present' : 'absent from resources/ (not checked)'}`,
   [
     ...resourceFiles.filter((file) => /(^|\/)README[^/]*$/i.test(file)).map((file) => `README shipped: resources/${file}`),
     ...resourceFiles.filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/')).map((file) => `other platform's arduino-cli shipped: resources/${file}`),
@@ -213,7 +255,7 @@ const checkTime = seconds(start);
 const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 console.log(`check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`);
-console.log(`  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packaged.size} packages)`);
+console.log(`  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`);
 console.log(`  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`);
 for (const line of lines) console.log(`  ${line}`);
 console.log(`  time: electron-builder ${builderTime}, checks ${checkTime}, total ${seconds(total)}`);

@@ -33,6 +33,8 @@ async function createWindow(): Promise<void> {
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
       webviewTag: false,
+      // A middle click must not open links in a new window.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   registerIpc(host, window);
