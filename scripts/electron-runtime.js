@@ -12,6 +12,6 @@ export function findElectron() {
     if (typeof binary === 'string' && existsSync(binary)) return { path: binary };
     return { reason: `the Electron binary is missing at ${binary}` };
   } catch {
-    return { reason: 'the Electron runtime was not downloaded when npm installed the electron package (its download host is unreachable here)' };
+    return { reason: 'npm installed the electron package without its binary, whose download host is unreachable here' };
   }
 }

@@ -17,7 +17,7 @@ const [command, args] =
   'path' in electron
     ? [electron.path, [root]]
     : [process.execPath, [path.join(root, 'bin', 'makerdeck.js'), 'serve', ...process.argv.slice(2)]];
-if ('reason' in electron) console.log(`No Electron runtime (${electron.reason}): starting browser mode instead.`);
+if ('reason' in electron) console.log(`No Electron runtime: ${electron.reason}. Starting browser mode instead.`);
 
 const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
