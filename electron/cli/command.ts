@@ -18,6 +18,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Record<string, OptionSpec>;
+  /** Whether the command takes positional arguments (sub-actions, names, files). */
+  positionals?: boolean;
   /** Resolves to the process exit code. */
   run(context: CommandContext): Promise<number>;
 }

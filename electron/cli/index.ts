@@ -6,10 +6,11 @@ import { createHost } from '../core/host';
 import { APP_VERSION } from '../core/version';
 import type { Command } from './command';
 import { doctorCommand } from './commands/doctor';
+import { profileCommand } from './commands/profile';
 import { serveCommand } from './commands/serve';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, serveCommand];
+export const COMMANDS: Command[] = [doctorCommand, profileCommand, serveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -40,11 +41,21 @@ function parseCommandArgs(command: Command, args: string[]) {
     help: { type: 'boolean' as const, short: 'h' },
   };
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
+    return parseArgs({ args, options, allowPositionals: command.positionals === true, strict: true });
   } catch (error) {
-    const reason = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
-    throw new MakerdeckError('BAD_INPUT', `${reason} (see makerdeck ${command.name} --help)`);
+    throw new MakerdeckError('BAD_INPUT', `${describeParseError(error)} (see makerdeck ${command.name} --help)`);
   }
+}
+
+/** parseArgs quotes the offending argument; it could be a secret typed by mistake, so only options are named. */
+function describeParseError(error: unknown): string {
+  const message = (error as Error).message.split('\n')[0]!;
+  const option = /'(--?[\w-]+)/.exec(message)?.[1];
+  if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return 'This command takes no extra arguments';
+  if (option && /does not take an argument/.test(message)) return `${option} takes no value (secrets are never given on the command line: type them at the prompt or pipe them on stdin)`;
+  if (option && /argument missing/.test(message)) return `${option} needs a value`;
+  if (option) return `Unknown option ${option}`;
+  return 'The arguments could not be read';
 }
 
 function help(out: Output, command?: Command): number {
@@ -59,7 +70,7 @@ function help(out: Output, command?: Command): number {
   out.text('Makerdeck: secrets in the keychain, firmware, the backing stack and live telemetry.\n\nCommands:');
   for (const entry of COMMANDS) out.text(`  ${entry.name.padEnd(10)} ${entry.summary}`);
   out.text('\nEvery command takes --json and --help.');
-  out.text(`Exit codes: 0 ok, 1 a check or operation failed, 2 bad usage or input, 3 a service or device is unavailable, 4 internal error, 130 cancelled.`);
+  out.text(`Exit codes: 0 ok, 1 a check or operation failed (or what was named does not exist), 2 bad usage or input, 3 a service or device is unavailable, 4 internal error, 130 cancelled.`);
   return EXIT.ok;
 }
 

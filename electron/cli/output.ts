@@ -9,7 +9,7 @@ const EXIT_FOR_CODE: Record<ErrorCode, number> = {
   BAD_INPUT: EXIT.usage,
   UNKNOWN_METHOD: EXIT.usage,
   FORBIDDEN: EXIT.unavailable,
-  NOT_FOUND: EXIT.unavailable,
+  NOT_FOUND: EXIT.failed,
   UNAVAILABLE: EXIT.unavailable,
   TIMEOUT: EXIT.unavailable,
   DISCONNECTED: EXIT.unavailable,

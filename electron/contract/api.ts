@@ -2,6 +2,15 @@
 // exactly these requests and emits exactly these events; the renderer's client is typed from them.
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
+import {
+  ProfileDuplicateArgs,
+  ProfileExportArgs,
+  ProfileImportArgs,
+  ProfileRefArgs,
+  ProfileSaveArgs,
+  type ProfileExport,
+  type ProfileView,
+} from './profiles';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -45,11 +54,19 @@ export interface LogLine {
 export const requests = {
   'app.info': request<AppInfo>()(NoArgs, 'Name, version and host of the running app'),
   'doctor.run': request<DoctorReport>()(DoctorRunArgs, 'Run the setup checks and return the report'),
+  'profiles.list': request<ProfileView[]>()(NoArgs, 'All device profiles, secrets shown only as set or not set'),
+  'profiles.get': request<ProfileView>()(ProfileRefArgs, 'One device profile by name or id'),
+  'profiles.save': request<ProfileView>()(ProfileSaveArgs, 'Create a profile (no ref) or change one; secrets go to the keychain only'),
+  'profiles.duplicate': request<ProfileView>()(ProfileDuplicateArgs, 'Copy a profile, secrets included, under a new name'),
+  'profiles.delete': request<{ id: string }>()(ProfileRefArgs, 'Delete a profile and its keychain entries'),
+  'profiles.export': request<ProfileExport>()(ProfileExportArgs, 'A profile as a file: without secrets, or with them encrypted by a passphrase'),
+  'profiles.import': request<ProfileView>()(ProfileImportArgs, 'Create a profile from an exported file, secrets back into the keychain'),
 } as const;
 
 export const events = {
   'doctor.check': event<DoctorCheck>('One setup check finished (arrives before the full report)'),
   log: event<LogLine>('A log line from a core service, already redacted'),
+  'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
 } as const;
 
 export type Requests = typeof requests;

@@ -1,6 +1,6 @@
 // Turns an untrusted (name, args) pair from any transport into a typed handler call and a Reply.
 // This is the single place where arguments are validated and errors are made safe to send.
-import { MakerdeckError, isRequestName, requests, type Handlers, type Reply } from '../contract';
+import { MakerdeckError, SECRET_ARG_KEYS, isRequestName, requests, type Handlers, type Reply } from '../contract';
 import type { Logger } from './log';
 import type { Redactor } from './secrets/redactor';
 
@@ -11,6 +11,7 @@ export async function dispatch(
   redactor: Redactor,
   logger: Logger,
 ): Promise<Reply<unknown>> {
+  learnSecrets(rawArgs, redactor);
   try {
     if (!isRequestName(name)) {
       throw new MakerdeckError('UNKNOWN_METHOD', `Unknown request "${String(name)}": update the app or check the request name`);
@@ -26,6 +27,15 @@ export async function dispatch(
     return { ok: true, value: redactor.redactDeep(value) };
   } catch (error) {
     return { ok: false, error: toSafeError(error, String(name), redactor, logger) };
+  }
+}
+
+/** Secrets arriving in arguments are masked from here on, even if the request is then refused. */
+function learnSecrets(value: unknown, redactor: Redactor, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== 'object') return;
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item === 'string' && SECRET_ARG_KEYS.includes(key)) redactor.add(item);
+    else learnSecrets(item, redactor, depth + 1);
   }
 }
 

@@ -7,7 +7,11 @@ import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
 import { defaultDataDir, defaultResourcesDir } from './paths';
+import { Profiles } from './profiles/profiles';
+import { Keychain } from './secrets/keychain';
 import { Redactor } from './secrets/redactor';
+import { StackCredentials } from './secrets/stackCredentials';
+import { SettingsFile } from './settings/settingsFile';
 import { APP_VERSION } from './version';
 
 export interface HostOptions {
@@ -24,8 +28,15 @@ export interface Host {
   readonly bus: EventBus;
   readonly redactor: Redactor;
   readonly logger: Logger;
+  readonly profiles: Profiles;
+  readonly stackCredentials: StackCredentials;
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
+  /**
+   * Teaches the redactor every secret already in the keychain, so output can never show one.
+   * Long-running hosts await it before serving; a missing keychain is logged, not fatal.
+   */
+  loadSecrets(): Promise<void>;
 }
 
 export function createHost(options: HostOptions): Host {
@@ -34,6 +45,8 @@ export function createHost(options: HostOptions): Host {
   const bus = new EventBus(redactor);
   const logger = createLogger(bus, redactor, 'core', options.quiet);
   const dataDir = options.dataDir ?? defaultDataDir(env);
+  const keychain = new Keychain(redactor);
+  const profiles = new Profiles(new SettingsFile(dataDir), keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
   const doctorContext = {
     env,
     dataDir,
@@ -53,6 +66,13 @@ export function createHost(options: HostOptions): Host {
       arch: os.arch(),
     }),
     'doctor.run': (args) => runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
+    'profiles.list': () => profiles.list(),
+    'profiles.get': ({ ref }) => profiles.get(ref),
+    'profiles.save': (args) => profiles.save(args),
+    'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
+    'profiles.delete': ({ ref }) => profiles.remove(ref),
+    'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
+    'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
   };
 
   return {
@@ -60,6 +80,13 @@ export function createHost(options: HostOptions): Host {
     bus,
     redactor,
     logger,
+    profiles,
+    stackCredentials: new StackCredentials(keychain),
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
+    loadSecrets: () =>
+      keychain.all().then(
+        () => undefined,
+        (error: Error) => logger.log('warn', `Secrets could not be loaded from the keychain yet: ${error.message}`),
+      ),
   };
 }

@@ -14,6 +14,7 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 
 async function createWindow(): Promise<void> {
   const host = createHost({ kind: 'electron', resourcesDir: app.isPackaged ? process.resourcesPath : undefined });
+  await host.loadSecrets();
   serveAppScheme(path.join(here, '..', 'renderer'));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

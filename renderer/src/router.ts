@@ -2,6 +2,7 @@
 import { useEffect, useState, type ComponentType } from 'react';
 import { DoctorPage } from './pages/DoctorPage';
 import { HomePage } from './pages/HomePage';
+import { ProfilesPage } from './pages/ProfilesPage';
 
 export interface PageEntry {
   id: string;
@@ -12,6 +13,7 @@ export interface PageEntry {
 
 export const PAGES: PageEntry[] = [
   { id: 'home', title: 'Home', icon: '⌂', component: HomePage },
+  { id: 'profiles', title: 'Profiles', icon: '⚿', component: ProfilesPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
 ];
 

@@ -15,6 +15,7 @@ export const serveCommand: Command = {
   },
   async run({ host, out, values }) {
     const port = parsePort(values.port);
+    await host.loadSecrets();
     const server = await startWebServer({
       host,
       rendererDir: rendererDir(),

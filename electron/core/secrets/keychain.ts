@@ -1,24 +1,82 @@
 // The OS keychain (Windows Credential Manager, macOS Keychain, Linux Secret Service) through
-// @napi-rs/keyring. The only module that touches it; entries are pinned to the Secret Service on
-// Linux because the library's default silently falls back to the kernel keyring, lost at reboot.
-import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
-import type { CheckStatus } from '../../contract';
+// @napi-rs/keyring — the only module that touches it. Entries are pinned to the Secret Service on
+// Linux: the library's default silently falls back to the kernel keyring, which is lost at reboot.
+import { AsyncEntry, findCredentialsAsync, type EntryOptions } from '@napi-rs/keyring';
+import { MakerdeckError, type CheckStatus } from '../../contract';
+import { withTimeout } from '../timeout';
+import type { Redactor } from './redactor';
 
 export const KEYCHAIN_SERVICE = 'makerdeck';
 const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
+/** Long enough for a person to answer an unlock prompt. */
+const USER_TIMEOUT_MS = 60_000;
+const MAX_ACCOUNT = 128;
+const MAX_SECRET = 4096;
 
-export function keychainEntry(account: string): AsyncEntry {
+function entry(account: string): AsyncEntry {
   return new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
 }
 
-/**
- * Writes and deletes a probe entry. A read is not enough: on a locked Secret Service a read of a
- * missing entry still answers null, while every write is refused.
- */
+/** Writes and deletes a probe entry: on a locked Secret Service a read of a missing entry still answers null. */
 export async function probeKeychain(signal?: AbortSignal): Promise<void> {
-  const entry = keychainEntry('doctor/probe');
-  await entry.setPassword('makerdeck doctor probe', signal);
-  await entry.deleteCredential(signal);
+  const probe = entry('doctor/probe');
+  await probe.setPassword('makerdeck doctor probe', signal);
+  await probe.deleteCredential(signal);
+}
+
+/**
+ * Secrets by account name, under the service "makerdeck". Every value read or written is handed to
+ * the redactor first, so no output path can print it.
+ */
+export class Keychain {
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly timeoutMs = USER_TIMEOUT_MS,
+  ) {}
+
+  async get(account: string): Promise<string | undefined> {
+    checkAccount(account);
+    const value = await this.run('read from', (signal) => entry(account).getPassword(signal));
+    if (value) this.redactor.add(value);
+    return value ?? undefined;
+  }
+
+  async set(account: string, value: string): Promise<void> {
+    checkAccount(account);
+    if (value.length === 0) throw new MakerdeckError('BAD_INPUT', 'An empty secret cannot be stored: clear it instead');
+    if (value.length > MAX_SECRET) throw new MakerdeckError('BAD_INPUT', `A secret must be at most ${MAX_SECRET} characters`);
+    this.redactor.add(value);
+    await this.run('write to', (signal) => entry(account).setPassword(value, signal));
+  }
+
+  /** Resolves true when something was deleted. */
+  async delete(account: string): Promise<boolean> {
+    checkAccount(account);
+    return this.run('delete from', (signal) => entry(account).deleteCredential(signal));
+  }
+
+  /** Every account and value under the service, e.g. to teach the redactor at start-up. */
+  async all(): Promise<Array<{ account: string; value: string }>> {
+    const found = await this.run('list', (signal) => findCredentialsAsync(KEYCHAIN_SERVICE, undefined, signal));
+    for (const credential of found) this.redactor.add(credential.password);
+    return found.map((credential) => ({ account: credential.account, value: credential.password }));
+  }
+
+  private async run<T>(verb: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(this.timeoutMs, 'The keychain', work);
+    } catch (error) {
+      if (error instanceof MakerdeckError) throw error;
+      const { summary, fix } = explainKeychainError(error);
+      throw new MakerdeckError('UNAVAILABLE', `Could not ${verb} the keychain: ${summary}. ${fix}`);
+    }
+  }
+}
+
+function checkAccount(account: string): void {
+  if (account.length === 0 || account.length > MAX_ACCOUNT || /[\u0000-\u001f]/.test(account)) {
+    throw new MakerdeckError('BAD_INPUT', `Keychain account names are 1 to ${MAX_ACCOUNT} printable characters`);
+  }
 }
 
 export interface KeychainDiagnosis {
@@ -43,11 +101,11 @@ export function explainKeychainError(error: unknown): KeychainDiagnosis {
       summary: `No keychain service answers (${firstLine(message)})`,
       fix:
         process.platform === 'linux'
-          ? 'Install and start a Secret Service (apt install gnome-keyring, or enable KeePassXC\'s Secret Service); on a headless machine run Makerdeck under dbus-run-session with gnome-keyring-daemon --unlock'
+          ? "Install and start a Secret Service (apt install gnome-keyring, or enable KeePassXC's Secret Service); on a headless machine run Makerdeck under dbus-run-session with gnome-keyring-daemon --unlock"
           : 'Make sure the system keychain is enabled for your user account',
     };
   }
-  return { status: 'fail', summary: `The keychain refused: ${firstLine(message)}`, fix: 'Check that your keyring service is running and unlocked, then run the doctor again' };
+  return { status: 'fail', summary: `The keychain refused: ${firstLine(message)}`, fix: 'Check that your keyring service is running and unlocked, then try again' };
 }
 
 function firstLine(text: string): string {

@@ -1,0 +1,198 @@
+// `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
+import { readFile, writeFile } from 'node:fs/promises';
+import { MakerdeckError, type ArgsOf, type ProfileView, type RequestName, type ResultOf } from '../../contract';
+import type { Command, CommandContext } from '../command';
+import { EXIT } from '../output';
+import { SecretInput } from '../secretInput';
+
+type Values = CommandContext['values'];
+
+const USAGE = [
+  'makerdeck profile list [--json]',
+  'makerdeck profile show NAME [--json]',
+  'makerdeck profile set NAME [--board FQBN] [--ssid SSID] [--mqtt-host HOST] [--mqtt-port N] [--tls|--no-tls] [--mqtt-user USER]',
+  '                           [--device-id ID] [--interval SECONDS] [--rename NEW] [--wifi-password] [--mqtt-password]',
+  '                           [--clear-wifi-password] [--clear-mqtt-password] [--json]',
+  'makerdeck profile rm NAME [--json]',
+  'makerdeck profile duplicate NAME NEW-NAME [--json]',
+  'makerdeck profile export NAME FILE [--encrypt] [--json]',
+  'makerdeck profile import FILE [--name NEW-NAME] [--json]',
+  '',
+  '--wifi-password / --mqtt-password ask for the secret at a hidden prompt, or read it from stdin',
+  '(one per line, Wi-Fi first) — never give a secret on the command line. --encrypt and encrypted',
+  'imports read the passphrase the same way.',
+].join('\n');
+
+async function call<N extends RequestName>(context: CommandContext, name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
+  const reply = await context.host.call(name, args);
+  if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
+  return reply.value as ResultOf<N>;
+}
+
+function positional(context: CommandContext, index: number, what: string): string {
+  const value = context.positionals[index];
+  if (value === undefined) throw new MakerdeckError('BAD_INPUT', `Name the ${what}: ${USAGE.split('\n')[0]} … (see makerdeck profile --help)`);
+  return value;
+}
+
+function expectPositionals(context: CommandContext, count: number): void {
+  // Never echo extra arguments: a secret typed on the command line by mistake must not be printed.
+  if (context.positionals.length > count + 1) {
+    throw new MakerdeckError('BAD_INPUT', `Too many arguments for "profile ${context.positionals[0]}" (secrets never go on the command line: use --wifi-password or --mqtt-password and type them at the prompt)`);
+  }
+}
+
+function text(values: Values, key: string): string | undefined {
+  const value = values[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function integer(values: Values, key: string, what: string): number | undefined {
+  const value = text(values, key);
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new MakerdeckError('BAD_INPUT', `--${key} must be a whole number (${what})`);
+  return Number(value);
+}
+
+function fieldsFrom(values: Values) {
+  if (values.tls && values['no-tls']) throw new MakerdeckError('BAD_INPUT', 'Give either --tls or --no-tls, not both');
+  const fields = {
+    name: text(values, 'rename'),
+    board: text(values, 'board'),
+    wifiSsid: text(values, 'ssid'),
+    mqttHost: text(values, 'mqtt-host'),
+    mqttPort: integer(values, 'mqtt-port', 'a port from 1 to 65535'),
+    mqttTls: values.tls ? true : values['no-tls'] ? false : undefined,
+    mqttUsername: text(values, 'mqtt-user'),
+    deviceId: text(values, 'device-id'),
+    telemetryIntervalS: integer(values, 'interval', 'seconds from 1 to 86400'),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+async function secretsFrom(values: Values) {
+  const input = new SecretInput();
+  const secrets: { wifiPassword?: string | null; mqttPassword?: string | null } = {};
+  if (values['wifi-password'] && values['clear-wifi-password']) throw new MakerdeckError('BAD_INPUT', 'Give either --wifi-password or --clear-wifi-password');
+  if (values['mqtt-password'] && values['clear-mqtt-password']) throw new MakerdeckError('BAD_INPUT', 'Give either --mqtt-password or --clear-mqtt-password');
+  if (values['wifi-password']) secrets.wifiPassword = await input.read('Wi-Fi password');
+  if (values['mqtt-password']) secrets.mqttPassword = await input.read('MQTT password');
+  if (values['clear-wifi-password']) secrets.wifiPassword = null;
+  if (values['clear-mqtt-password']) secrets.mqttPassword = null;
+  return secrets;
+}
+
+function printProfile(context: CommandContext, profile: ProfileView): void {
+  const secret = (set: boolean) => (set ? '•••••••• (set)' : '(not set)');
+  const out = context.out;
+  out.text(`${profile.name}  (id ${profile.id})`);
+  out.text(`  board           ${profile.board}`);
+  out.text(`  Wi-Fi SSID      ${profile.wifiSsid || '(none: reports over USB serial)'}`);
+  out.text(`  Wi-Fi password  ${secret(profile.secrets.wifiPassword)}`);
+  out.text(`  MQTT broker     ${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${profile.mqttUsername ? `, user ${profile.mqttUsername}` : ''}`);
+  out.text(`  MQTT password   ${secret(profile.secrets.mqttPassword)}`);
+  out.text(`  device id       ${profile.deviceId}  (topic makerdeck/${profile.deviceId}/telemetry)`);
+  out.text(`  interval        ${profile.telemetryIntervalS} s`);
+}
+
+const actions: Record<string, (context: CommandContext) => Promise<number>> = {
+  async list(context) {
+    expectPositionals(context, 0);
+    const profiles = await call(context, 'profiles.list', {});
+    context.out.data(profiles);
+    if (profiles.length === 0) context.out.text('No profiles yet: makerdeck profile set NAME --board FQBN --mqtt-host HOST --device-id ID');
+    for (const p of profiles) context.out.text(`${p.name.padEnd(24)} ${p.board.padEnd(28)} ${p.deviceId.padEnd(16)} ${p.mqttHost}:${p.mqttPort}`);
+    return EXIT.ok;
+  },
+  async show(context) {
+    expectPositionals(context, 1);
+    const profile = await call(context, 'profiles.get', { ref: positional(context, 1, 'profile') });
+    context.out.data(profile);
+    printProfile(context, profile);
+    return EXIT.ok;
+  },
+  async set(context) {
+    expectPositionals(context, 1);
+    const name = positional(context, 1, 'profile');
+    const existing = await call(context, 'profiles.get', { ref: name }).catch((error: unknown) => {
+      if (error instanceof MakerdeckError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    });
+    const fields = fieldsFrom(context.values);
+    const secrets = await secretsFrom(context.values);
+    const saved = await call(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets } : { fields: { name, ...fields }, secrets });
+    context.out.data(saved);
+    context.out.text(`${existing ? 'Updated' : 'Created'} profile "${saved.name}" (id ${saved.id}).`);
+    printProfile(context, saved);
+    return EXIT.ok;
+  },
+  async rm(context) {
+    expectPositionals(context, 1);
+    const removed = await call(context, 'profiles.delete', { ref: positional(context, 1, 'profile') });
+    context.out.data(removed);
+    context.out.text(`Deleted profile ${removed.id} and its keychain entries.`);
+    return EXIT.ok;
+  },
+  async duplicate(context) {
+    expectPositionals(context, 2);
+    const copy = await call(context, 'profiles.duplicate', { ref: positional(context, 1, 'profile'), name: positional(context, 2, 'new profile name') });
+    context.out.data(copy);
+    context.out.text(`Created "${copy.name}" (id ${copy.id}) as a copy, secrets included.`);
+    return EXIT.ok;
+  },
+  async export(context) {
+    expectPositionals(context, 2);
+    const ref = positional(context, 1, 'profile');
+    const file = positional(context, 2, 'file to write');
+    const passphrase = context.values.encrypt ? await new SecretInput().read('Passphrase for the export') : undefined;
+    const exported = await call(context, 'profiles.export', { ref, passphrase });
+    await writeFile(file, exported.content, { mode: 0o600 });
+    context.out.data({ file, encrypted: exported.encrypted });
+    context.out.text(exported.encrypted ? `Wrote ${file} with the secrets encrypted by your passphrase.` : `Wrote ${file} without secrets (add --encrypt to include them).`);
+    return EXIT.ok;
+  },
+  async import(context) {
+    expectPositionals(context, 1);
+    const file = positional(context, 1, 'exported file');
+    const content = await readFile(file, 'utf8').catch((error: Error) => {
+      throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${error.message}`);
+    });
+    const encrypted = /"secrets"\s*:/.test(content);
+    const passphrase = encrypted ? await new SecretInput().read('Passphrase of the export') : undefined;
+    const imported = await call(context, 'profiles.import', { content, passphrase, name: text(context.values, 'name') });
+    context.out.data(imported);
+    context.out.text(`Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`);
+    return EXIT.ok;
+  },
+};
+
+export const profileCommand: Command = {
+  name: 'profile',
+  summary: 'Device profiles: Wi-Fi and MQTT settings, secrets in the OS keychain',
+  usage: USAGE,
+  positionals: true,
+  options: {
+    board: { type: 'string', description: 'board FQBN, e.g. esp32:esp32:esp32 or arduino:avr:uno' },
+    ssid: { type: 'string', description: 'Wi-Fi network name (empty for boards without Wi-Fi)' },
+    'mqtt-host': { type: 'string', description: 'MQTT broker host name or address' },
+    'mqtt-port': { type: 'string', description: 'MQTT broker port (default 1883)' },
+    tls: { type: 'boolean', description: 'connect to the broker with TLS' },
+    'no-tls': { type: 'boolean', description: 'connect without TLS' },
+    'mqtt-user': { type: 'string', description: 'MQTT username' },
+    'device-id': { type: 'string', description: 'device id, used in the MQTT topic' },
+    interval: { type: 'string', description: 'telemetry interval in seconds (default 10)' },
+    rename: { type: 'string', description: 'new name for the profile' },
+    'wifi-password': { type: 'boolean', description: 'ask for the Wi-Fi password (prompt or stdin)' },
+    'mqtt-password': { type: 'boolean', description: 'ask for the MQTT password (prompt or stdin)' },
+    'clear-wifi-password': { type: 'boolean', description: 'remove the stored Wi-Fi password' },
+    'clear-mqtt-password': { type: 'boolean', description: 'remove the stored MQTT password' },
+    encrypt: { type: 'boolean', description: 'export: include the secrets, encrypted with a passphrase' },
+    name: { type: 'string', description: 'import: the name for the imported profile' },
+  },
+  async run(context) {
+    const action = context.positionals[0];
+    const run = action === undefined ? undefined : actions[action];
+    if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck profile --help)`);
+    return run(context);
+  },
+};

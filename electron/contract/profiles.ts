@@ -1,0 +1,153 @@
+// Device profiles: what a board needs to join Wi-Fi and the broker. The schemas here are the one
+// place profile input is validated, for the CLI, the UI and every host alike.
+import { z } from 'zod';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+
+/** A string that is valid UTF-8 (no lone surrogates) and has no control characters. */
+const text = (what: string) =>
+  z
+    .string({ error: `${what} must be text` })
+    .refine((value) => !LONE_SURROGATE.test(value), `${what} is not valid UTF-8 text`)
+    .refine((value) => !CONTROL.test(value), `${what} must not contain control characters`);
+
+export const ProfileName = text('The profile name')
+  .transform((value) => value.trim())
+  .pipe(z.string().min(1, 'The profile name must not be empty').max(64, 'The profile name must be at most 64 characters'));
+
+export const Fqbn = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(:[A-Za-z0-9_.=,-]+)?$/, 'The board must be a fully qualified board name such as esp32:esp32:esp32, esp8266:esp8266:nodemcuv2 or arduino:avr:uno');
+
+export const Ssid = text('The Wi-Fi SSID').refine((value) => utf8Length(value) <= 32, 'The Wi-Fi SSID must be at most 32 bytes (UTF-8)');
+
+export const WifiPassword = z
+  .string()
+  .min(8, 'A WPA2 passphrase has at least 8 characters')
+  .max(63, 'A WPA2 passphrase has at most 63 characters')
+  .regex(/^[\x20-\x7e]+$/, 'A WPA2 passphrase uses printable ASCII characters only');
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+export function isHostNameOrAddress(host: string): boolean {
+  if (IPV4.test(host)) return true;
+  if (host.includes(':')) return isIpv6(host);
+  if (host.length > 253 || /^[\d.]+$/.test(host)) return false;
+  return host.replace(/\.$/, '').split('.').every((label) => LABEL.test(label));
+}
+
+function isIpv6(host: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(host)) return false;
+  try {
+    return new URL(`http://[${host}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+export const MqttHost = z.string().refine(isHostNameOrAddress, 'The MQTT host must be a host name (broker.lan) or an IP address (192.168.1.10)');
+export const Port = z
+  .number({ error: 'The port must be a number' })
+  .int('The port must be a whole number')
+  .min(1, 'The port must be from 1 to 65535')
+  .max(65535, 'The port must be from 1 to 65535');
+export const MqttUsername = text('The MQTT username').pipe(z.string().max(128, 'The MQTT username must be at most 128 characters'));
+export const MqttPassword = text('The MQTT password').pipe(z.string().min(1, 'The MQTT password must not be empty (clear it instead)').max(256, 'The MQTT password must be at most 256 characters'));
+export const DeviceId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'The device id must be 1 to 64 letters, digits, - or _ (it becomes a level of the MQTT topic)');
+export const TelemetryInterval = z
+  .number({ error: 'The telemetry interval must be a number of seconds' })
+  .int('The telemetry interval must be whole seconds')
+  .min(1, 'The telemetry interval must be from 1 to 86400 seconds')
+  .max(86400, 'The telemetry interval must be from 1 to 86400 seconds');
+
+/** The non-secret fields of a profile, as stored in the settings file. */
+export const ProfileFields = z
+  .object({
+    name: ProfileName,
+    board: Fqbn,
+    /** Empty for boards without Wi-Fi (they report over USB serial). */
+    wifiSsid: z.union([z.literal(''), Ssid]),
+    mqttHost: MqttHost,
+    mqttPort: Port,
+    mqttTls: z.boolean(),
+    mqttUsername: z.union([z.literal(''), MqttUsername]),
+    deviceId: DeviceId,
+    telemetryIntervalS: TelemetryInterval,
+  })
+  .strict();
+export type ProfileFields = z.infer<typeof ProfileFields>;
+
+/** How each field is called in messages and forms. */
+export const FIELD_LABELS: Record<keyof ProfileFields, string> = {
+  name: 'name',
+  board: 'board',
+  wifiSsid: 'Wi-Fi SSID',
+  mqttHost: 'MQTT host',
+  mqttPort: 'MQTT port',
+  mqttTls: 'TLS setting',
+  mqttUsername: 'MQTT username',
+  deviceId: 'device id',
+  telemetryIntervalS: 'telemetry interval',
+};
+
+export const PROFILE_DEFAULTS: Omit<ProfileFields, 'name' | 'board' | 'mqttHost' | 'deviceId'> = {
+  wifiSsid: '',
+  mqttPort: 1883,
+  mqttTls: false,
+  mqttUsername: '',
+  telemetryIntervalS: 10,
+};
+
+export const SECRET_FIELDS = ['wifiPassword', 'mqttPassword'] as const;
+/** Argument keys whose values are secrets wherever they appear: hosts hand them to the redactor on arrival. */
+export const SECRET_ARG_KEYS: readonly string[] = [...SECRET_FIELDS, 'passphrase'];
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+/** A secret change: a new value, null to remove it, absent to keep it. */
+export const SecretChanges = z
+  .object({ wifiPassword: WifiPassword.nullable().optional(), mqttPassword: MqttPassword.nullable().optional() })
+  .strict();
+export type SecretChanges = z.infer<typeof SecretChanges>;
+
+export const ProfileId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'A profile id is lower-case letters, digits and -');
+
+/** A profile as the UI and CLI see it: secrets only as set or not set. */
+export interface ProfileView extends ProfileFields {
+  id: string;
+  secrets: Record<SecretField, boolean>;
+  updatedAt: string;
+}
+
+/** A profile is addressed by its id or its name. */
+const ProfileRef = z.string().min(1, 'Name the profile (its name or id)');
+
+export const ProfileSaveArgs = z
+  .object({
+    /** Absent: create a new profile. */
+    ref: ProfileRef.optional(),
+    fields: ProfileFields.partial().strict().default({}),
+    secrets: SecretChanges.default({}),
+  })
+  .strict();
+
+export const ProfileRefArgs = z.object({ ref: ProfileRef }).strict();
+export const ProfileDuplicateArgs = z.object({ ref: ProfileRef, name: ProfileName }).strict();
+
+export const Passphrase = z.string().min(8, 'The export passphrase must have at least 8 characters').max(1024);
+
+export const ProfileExportArgs = z.object({ ref: ProfileRef, passphrase: Passphrase.optional() }).strict();
+export interface ProfileExport {
+  fileName: string;
+  content: string;
+  encrypted: boolean;
+}
+
+export const ProfileImportArgs = z
+  .object({ content: z.string().max(1_000_000, 'That file is too large to be a profile export'), passphrase: z.string().max(1024).optional(), name: ProfileName.optional() })
+  .strict();

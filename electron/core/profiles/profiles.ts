@@ -1,0 +1,179 @@
+// Device profiles: non-secret fields in the settings file, secrets only in the keychain under
+// "<profile-id>/<field>". Every change is all-or-nothing across both stores.
+import {
+  FIELD_LABELS,
+  MakerdeckError,
+  PROFILE_DEFAULTS,
+  ProfileFields,
+  SECRET_FIELDS,
+  type ProfileExport,
+  type ProfileView,
+  type SecretChanges,
+  type SecretField,
+} from '../../contract';
+import type { Keychain } from '../secrets/keychain';
+import { applyKeychainChanges, type KeychainChange } from '../secrets/secretChanges';
+import { STACK_ACCOUNT_PREFIX } from '../secrets/stackCredentials';
+import type { Redactor } from '../secrets/redactor';
+import type { Settings, SettingsFile, StoredProfile } from '../settings/settingsFile';
+import { decodeExport, encodeExport, type PlainSecrets } from './exportFile';
+
+const ACCOUNT_SUFFIX: Record<SecretField, string> = { wifiPassword: 'wifi-password', mqttPassword: 'mqtt-password' };
+/** Ids that would collide with other keychain accounts. */
+const RESERVED_IDS = new Set([STACK_ACCOUNT_PREFIX.slice(0, -1), 'doctor']);
+
+export function secretAccount(profileId: string, field: SecretField): string {
+  return `${profileId}/${ACCOUNT_SUFFIX[field]}`;
+}
+
+export interface SaveRequest {
+  ref?: string;
+  fields: Partial<ProfileFields>;
+  secrets: SecretChanges;
+}
+
+export class Profiles {
+  constructor(
+    private readonly file: SettingsFile,
+    private readonly keychain: Keychain,
+    private readonly redactor: Redactor,
+    private readonly onChange: (ids: string[]) => void = () => {},
+  ) {}
+
+  async list(): Promise<ProfileView[]> {
+    const [settings, stored] = await Promise.all([this.file.load(), this.storedAccounts()]);
+    return settings.profiles.map((profile) => view(profile, stored));
+  }
+
+  async get(ref: string): Promise<ProfileView> {
+    const [settings, stored] = await Promise.all([this.file.load(), this.storedAccounts()]);
+    return view(find(settings, ref), stored);
+  }
+
+  /** The secret values at the moment of use (firmware builds, the MQTT client). */
+  async secretsOf(ref: string): Promise<PlainSecrets> {
+    const profile = find(await this.file.load(), ref);
+    const secrets: PlainSecrets = {};
+    for (const field of SECRET_FIELDS) secrets[field] = await this.keychain.get(secretAccount(profile.id, field));
+    return secrets;
+  }
+
+  save(request: SaveRequest): Promise<ProfileView> {
+    return this.change(async (settings) => {
+      const existing = request.ref === undefined ? undefined : find(settings, request.ref);
+      const fields = validate({ ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields });
+      assertNameFree(settings, fields.name, existing?.id);
+      const id = existing?.id ?? newId(fields.name, settings);
+      const applied = await applyKeychainChanges(this.keychain, keychainChanges(id, request.secrets));
+      const stored: StoredProfile = { ...fields, id, updatedAt: new Date().toISOString() };
+      const profiles = existing ? settings.profiles.map((p) => (p.id === id ? stored : p)) : [...settings.profiles, stored];
+      return { settings: { ...settings, profiles }, result: stored, undo: applied.undo };
+    });
+  }
+
+  /** A copy under a new name, secrets included; its device id follows the new name so two boards never share a topic. */
+  async duplicate(ref: string, name: string): Promise<ProfileView> {
+    const source = find(await this.file.load(), ref);
+    const secrets = await this.secretsOf(source.id);
+    return this.save({ fields: { ...fieldsOf(source), name, deviceId: slug(name) }, secrets });
+  }
+
+  async remove(ref: string): Promise<{ id: string }> {
+    const removed = await this.change(async (settings) => {
+      const profile = find(settings, ref);
+      const deletions = SECRET_FIELDS.map((field) => ({ account: secretAccount(profile.id, field), value: null }));
+      const applied = await applyKeychainChanges(this.keychain, deletions);
+      return { settings: { ...settings, profiles: settings.profiles.filter((p) => p.id !== profile.id) }, result: profile, undo: applied.undo };
+    });
+    return { id: removed.id };
+  }
+
+  async export(ref: string, passphrase?: string): Promise<ProfileExport> {
+    const profile = find(await this.file.load(), ref);
+    if (passphrase) this.redactor.add(passphrase);
+    const secrets = passphrase ? await this.secretsOf(profile.id) : {};
+    const content = await encodeExport(fieldsOf(profile), secrets, passphrase);
+    return { fileName: `${profile.id}.makerdeck-profile.json`, content, encrypted: passphrase !== undefined };
+  }
+
+  async import(content: string, passphrase?: string, name?: string): Promise<ProfileView> {
+    if (passphrase) this.redactor.add(passphrase);
+    const decoded = await decodeExport(content, passphrase);
+    for (const value of Object.values(decoded.secrets)) if (value) this.redactor.add(value);
+    return this.save({ fields: { ...decoded.profile, ...(name ? { name } : {}) }, secrets: decoded.secrets });
+  }
+
+  /** Runs one settings change; on any failure the keychain and the file are as they were. */
+  private async change(work: (settings: Settings) => Promise<{ settings: Settings; result: StoredProfile; undo?: () => Promise<void> }>): Promise<ProfileView> {
+    let result: StoredProfile;
+    try {
+      result = await this.file.update(work);
+    } catch (error) {
+      if (error instanceof MakerdeckError && error.code === 'UNAVAILABLE') throw new MakerdeckError(error.code, `${error.message} Nothing was changed.`);
+      throw error;
+    }
+    this.onChange([result.id]);
+    const stored = await this.storedAccounts().catch(() => new Set<string>());
+    return view(result, stored);
+  }
+
+  private async storedAccounts(): Promise<Set<string>> {
+    return new Set((await this.keychain.all()).map((credential) => credential.account));
+  }
+}
+
+function validate(candidate: unknown): ProfileFields {
+  const parsed = ProfileFields.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const label = FIELD_LABELS[issue.path[0] as keyof ProfileFields] ?? String(issue.path[0]);
+  throw new MakerdeckError('BAD_INPUT', missing ? `Set the profile's ${label}: it is required` : issue.message);
+}
+
+function fieldsOf(profile: StoredProfile): ProfileFields {
+  const { id: _id, updatedAt: _updatedAt, ...fields } = profile;
+  return fields;
+}
+
+function keychainChanges(id: string, secrets: SecretChanges): KeychainChange[] {
+  return SECRET_FIELDS.filter((field) => secrets[field] !== undefined).map((field) => ({ account: secretAccount(id, field), value: secrets[field] ?? null }));
+}
+
+function find(settings: Settings, ref: string): StoredProfile {
+  const found =
+    settings.profiles.find((p) => p.id === ref) ??
+    settings.profiles.find((p) => p.name === ref) ??
+    settings.profiles.find((p) => p.name.toLowerCase() === ref.toLowerCase());
+  if (!found) throw new MakerdeckError('NOT_FOUND', `No profile "${ref}": makerdeck profile list shows the ones there are`);
+  return found;
+}
+
+function assertNameFree(settings: Settings, name: string, selfId?: string): void {
+  const clash = settings.profiles.find((p) => p.id !== selfId && p.name.toLowerCase() === name.toLowerCase());
+  if (clash) throw new MakerdeckError('BAD_INPUT', `A profile named "${clash.name}" exists already: choose another name`);
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'profile'
+  );
+}
+
+function newId(name: string, settings: Settings): string {
+  const base = slug(name);
+  const taken = (id: string) => RESERVED_IDS.has(id) || settings.profiles.some((p) => p.id === id);
+  let id = base;
+  for (let n = 2; taken(id); n++) id = `${base}-${n}`;
+  return id;
+}
+
+function view(profile: StoredProfile, stored: Set<string>): ProfileView {
+  const secrets = Object.fromEntries(SECRET_FIELDS.map((field) => [field, stored.has(secretAccount(profile.id, field))])) as Record<SecretField, boolean>;
+  return { ...profile, secrets };
+}

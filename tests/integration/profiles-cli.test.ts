@@ -1,0 +1,173 @@
+// `makerdeck profile …` against the real Secret Service started by `npm test`.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileView } from '../../electron/contract';
+import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
+import { runCli, type CliResult } from '../support/cli';
+import { requiredEnv } from '../support/env';
+import { findSecrets, secretToolLookup, snapshot } from '../support/files';
+
+const WIFI = 'cli-wifi-Pa55word';
+const MQTT = 'cli-mqtt-ü-secret';
+let dataDir: string;
+const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string | Buffer) => runCli(args, { ...env(), ...extra }, { input });
+
+function oneLineError(result: CliResult): string {
+  expect(result.code).not.toBe(0);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^makerdeck: /);
+  return lines[0]!;
+}
+
+beforeAll(async () => {
+  requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-profiles-'));
+  const created = await cli(
+    ['profile', 'set', 'CLI Bench', '--board', 'esp32:esp32:esp32', '--ssid', 'makerspace', '--mqtt-host', 'broker.lan', '--mqtt-user', 'dev', '--device-id', 'cli-bench', '--wifi-password', '--mqtt-password'],
+    {},
+    `${WIFI}\n${MQTT}\n`,
+  );
+  expect(created.stderr).toBe('');
+  expect(created.code).toBe(0);
+});
+afterAll(async () => {
+  await cli(['profile', 'rm', 'cli-bench']);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('makerdeck profile with a real Secret Service', () => {
+  it('stores the secrets in the keyring, where secret-tool finds them, and nowhere under the data folder', () => {
+    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+    expect(secretToolLookup('cli-bench/mqtt-password')).toBe(MQTT);
+    const files = snapshot(dataDir);
+    expect([...files.keys()]).toEqual(['settings.json']);
+    for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toMatchObject({ version: 1, profiles: [{ id: 'cli-bench', wifiSsid: 'makerspace' }] });
+  });
+
+  it('shows secrets only as set, in text and in --json', async () => {
+    const text = await cli(['profile', 'show', 'CLI Bench']);
+    expect(text.stdout).toMatch(/Wi-Fi password {2}•+ \(set\)/);
+    const json = await cli(['profile', 'show', 'cli-bench', '--json']);
+    const shown = JSON.parse(json.stdout) as ProfileView;
+    expect(shown.secrets).toEqual({ wifiPassword: true, mqttPassword: true });
+    for (const out of [text.stdout, json.stdout, text.stderr, json.stderr]) expect(findSecrets('output', out, [WIFI, MQTT])).toEqual([]);
+  });
+
+  it('changes one field and keeps the stored secrets', async () => {
+    const result = await cli(['profile', 'set', 'cli-bench', '--mqtt-port', '8883', '--tls', '--json']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ mqttPort: 8883, mqttTls: true, secrets: { wifiPassword: true, mqttPassword: true } });
+    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+  });
+
+  it('refuses bad input in one clear line with exit 2 and changes nothing', async () => {
+    const before = snapshot(dataDir);
+    const cases: Array<[string[], string | Buffer | undefined, RegExp]> = [
+      [['profile', 'set', 'cli-bench', '--mqtt-port', '0'], undefined, /from 1 to 65535/],
+      [['profile', 'set', 'cli-bench', '--mqtt-host', 'not a host'], undefined, /host name/],
+      [['profile', 'set', 'cli-bench', '--ssid', 'x'.repeat(33)], undefined, /at most 32 bytes/],
+      [['profile', 'set', 'cli-bench', '--wifi-password'], 'short\n', /at least 8/],
+      [['profile', 'set', 'cli-bench', '--wifi-password'], `${'x'.repeat(64)}\n`, /at most 63/],
+      [['profile', 'set', 'cli-bench', '--wifi-password'], Buffer.from([0xff, 0xfe, 0x41, 0x0a]), /not valid UTF-8/],
+      [['profile', 'set', 'cli-bench', '--rename', ''], undefined, /must not be empty/],
+      [['profile', 'set', 'x'.repeat(65), '--board', 'arduino:avr:uno', '--mqtt-host', 'h', '--device-id', 'd'], undefined, /at most 64/],
+      [['profile', 'set', 'cli-bench', '--wifi-password=hunter22hunter'], undefined, /takes no value/],
+      [['profile', 'set', 'cli-bench', 'hunter22hunter'], undefined, /Too many arguments/],
+    ];
+    for (const [args, input, message] of cases) {
+      const result = await cli(args, {}, input);
+      expect(oneLineError(result), args.join(' ')).toMatch(message);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).not.toContain('hunter22');
+    }
+    expect(snapshot(dataDir)).toEqual(before);
+    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+  });
+
+  it('round-trips an encrypted export and refuses a wrong passphrase without importing anything', async () => {
+    const file = path.join(dataDir, '..', `makerdeck-export-${process.pid}.json`);
+    try {
+      expect((await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\n')).code).toBe(0);
+      expect(findSecrets('export', readFileSync(file), [WIFI, MQTT])).toEqual([]);
+      const before = snapshot(dataDir);
+      const wrong = await cli(['profile', 'import', file, '--name', 'CLI Copy'], {}, 'class-of-2025\n');
+      expect(oneLineError(wrong)).toMatch(/Wrong passphrase/);
+      expect(snapshot(dataDir)).toEqual(before);
+      const right = await cli(['profile', 'import', file, '--name', 'CLI Copy', '--json'], {}, 'class-of-2026\n');
+      const imported = JSON.parse(right.stdout) as ProfileView;
+      expect(imported).toMatchObject({ name: 'CLI Copy', mqttPort: 8883, secrets: { wifiPassword: true, mqttPassword: true } });
+      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBe(WIFI);
+      expect(secretToolLookup(`${imported.id}/mqtt-password`)).toBe(MQTT);
+      expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
+      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBeUndefined();
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('exports without secrets unless asked', async () => {
+    const file = path.join(dataDir, '..', `makerdeck-plain-${process.pid}.json`);
+    try {
+      await cli(['profile', 'export', 'cli-bench', file]);
+      const content = JSON.parse(readFileSync(file, 'utf8'));
+      expect(content.secrets).toBeUndefined();
+      expect(content.profile.name).toBe('CLI Bench');
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('says which profile is missing (exit 1)', async () => {
+    const result = await cli(['profile', 'show', 'nope']);
+    expect(oneLineError(result)).toMatch(/No profile "nope"/);
+    expect(result.code).toBe(1);
+  });
+});
+
+describe('makerdeck profile without a usable keychain', () => {
+  const every = (file: string): string[][] => [
+    ['profile', 'list'],
+    ['profile', 'show', 'cli-bench'],
+    ['profile', 'set', 'cli-bench', '--mqtt-port', '1884'],
+    ['profile', 'set', 'Another', '--board', 'arduino:avr:uno', '--mqtt-host', 'h', '--device-id', 'another'],
+    ['profile', 'duplicate', 'cli-bench', 'Dup'],
+    ['profile', 'rm', 'cli-bench'],
+    ['profile', 'export', 'cli-bench', file, '--encrypt'],
+  ];
+
+  it('fails every profile command in one clear line when no Secret Service runs, and changes nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-nosecrets-'));
+    const bus = await startSessionBus({ dir });
+    try {
+      const before = snapshot(dataDir);
+      for (const args of every(path.join(dir, 'out.json'))) {
+        const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'passphrase-123\n');
+        expect(oneLineError(result), args.join(' ')).toMatch(/No keychain service answers .*org\.freedesktop\.secrets.*gnome-keyring/);
+        expect(result.code, args.join(' ')).toBe(3);
+      }
+      expect(snapshot(dataDir)).toEqual(before);
+    } finally {
+      await bus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains a locked keyring and changes nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-locked-'));
+    const service = await startSecretService({ dir });
+    try {
+      await lockKeyring(service.env);
+      const before = snapshot(dataDir);
+      const result = await cli(['profile', 'set', 'cli-bench', '--wifi-password'], service.env, 'a-new-password\n');
+      expect(oneLineError(result)).toMatch(/The keyring is locked\. Unlock it/);
+      expect(snapshot(dataDir)).toEqual(before);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
