@@ -18,9 +18,10 @@ export async function dispatch(
     }
     const parsed = requests[name].args.safeParse(rawArgs);
     if (!parsed.success) {
+      // The schemas' messages are written for people; the request and field follow for developers.
       const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? ` at "${issue.path.join('.')}"` : '';
-      throw new MakerdeckError('BAD_INPUT', `Invalid arguments for ${name}${where}: ${issue?.message ?? 'rejected'}`);
+      const where = issue?.path.length ? `${name}: ${issue.path.join('.')}` : name;
+      throw new MakerdeckError('BAD_INPUT', `${issue?.message ?? 'Invalid arguments'} (${where})`);
     }
     const handler = handlers[name] as (args: unknown) => Promise<unknown>;
     const value = await handler(parsed.data);

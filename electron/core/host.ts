@@ -34,9 +34,9 @@ export interface Host {
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
    * Teaches the redactor every secret already in the keychain, so output can never show one.
-   * Long-running hosts await it before serving; a missing keychain is logged, not fatal.
+   * Long-running hosts await it before serving; a missing keychain is logged (unless `quiet`), not fatal.
    */
-  loadSecrets(): Promise<void>;
+  loadSecrets(options?: { quiet?: boolean }): Promise<void>;
 }
 
 export function createHost(options: HostOptions): Host {
@@ -83,10 +83,10 @@ export function createHost(options: HostOptions): Host {
     profiles,
     stackCredentials: new StackCredentials(keychain),
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
-    loadSecrets: () =>
+    loadSecrets: ({ quiet = false } = {}) =>
       keychain.all().then(
         () => undefined,
-        (error: Error) => logger.log('warn', `Secrets could not be loaded from the keychain yet: ${error.message}`),
+        (error: Error) => logger.log(quiet ? 'debug' : 'warn', `Secrets could not be loaded from the keychain yet: ${error.message}`),
       ),
   };
 }

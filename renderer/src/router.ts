@@ -13,7 +13,7 @@ export interface PageEntry {
 
 export const PAGES: PageEntry[] = [
   { id: 'home', title: 'Home', icon: '⌂', component: HomePage },
-  { id: 'profiles', title: 'Profiles', icon: '⚿', component: ProfilesPage },
+  { id: 'profiles', title: 'Profiles', icon: '☰', component: ProfilesPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
 ];
 

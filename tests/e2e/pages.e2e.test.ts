@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { DoctorReport } from '../../electron/contract';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
+import { findSecrets, secretToolLookup } from '../support/files';
 import { startServe, type Served } from '../support/serve';
 
 let served: Served;
@@ -54,6 +55,39 @@ describe('browser mode', () => {
     await expect.poll(() => page.locator('li.check').count()).toBe(5);
     expect(await page.getByTestId('doctor-summary').textContent()).toMatch(/^5 checks in \d+ ms/);
     expect(before).toBeTruthy();
+  });
+
+  it('creates a profile on the Profiles page; its passwords reach the keychain and never come back', async () => {
+    const wifi = 'e2e-wifi-pass-1';
+    const mqtt = 'e2e-mqtt-pass-2';
+    await page.getByRole('link', { name: /Profiles/ }).click();
+    const form = page.getByRole('form', { name: 'New profile' });
+    await form.getByLabel('Name', { exact: true }).fill('E2E Bench');
+    await form.getByLabel('Board').selectOption('esp32:esp32:esp32');
+    await form.getByLabel('SSID').fill('e2e-net');
+    await form.getByLabel('Wi-Fi password').fill(wifi);
+    await form.getByLabel('Host', { exact: true }).fill('broker.lan');
+    await form.getByLabel('MQTT password').fill(mqtt);
+    await form.getByLabel('Device id').fill('e2e-bench');
+    await form.getByRole('button', { name: 'Create profile' }).click();
+    await page.getByRole('status').filter({ hasText: 'Created "E2E Bench"' }).waitFor();
+    expect(secretToolLookup('e2e-bench/wifi-password')).toBe(wifi);
+    expect(secretToolLookup('e2e-bench/mqtt-password')).toBe(mqtt);
+    const edit = page.getByRole('form', { name: 'Edit E2E Bench' });
+    await expect.poll(() => edit.getByLabel('Wi-Fi password').getAttribute('placeholder')).toMatch(/stored in keychain/);
+    expect(findSecrets('page', await page.content(), [wifi, mqtt])).toEqual([]);
+    await page.screenshot({ path: screenshotPath('profiles'), fullPage: true });
+  });
+
+  it('shows a bad value as one clear line and keeps the saved profile', async () => {
+    const edit = page.getByRole('form', { name: 'Edit E2E Bench' });
+    await edit.getByLabel('Port', { exact: true }).fill('70000');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/port must be from 1 to 65535/);
+    const stored = JSON.parse((await runCli(['profile', 'show', 'e2e-bench', '--json'])).stdout);
+    expect(stored.mqttPort).toBe(1883);
+    await page.screenshot({ path: screenshotPath('profiles-error'), fullPage: true });
+    await runCli(['profile', 'rm', 'e2e-bench']);
   });
 
   it('raised no console errors and no CSP violations', () => {

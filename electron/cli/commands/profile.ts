@@ -193,6 +193,8 @@ export const profileCommand: Command = {
     const action = context.positionals[0];
     const run = action === undefined ? undefined : actions[action];
     if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck profile --help)`);
+    // Know every stored secret before anything is printed, errors included.
+    await context.host.loadSecrets({ quiet: true });
     return run(context);
   },
 };

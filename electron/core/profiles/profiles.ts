@@ -109,7 +109,7 @@ export class Profiles {
     try {
       result = await this.file.update(work);
     } catch (error) {
-      if (error instanceof MakerdeckError && error.code === 'UNAVAILABLE') throw new MakerdeckError(error.code, `${error.message} Nothing was changed.`);
+      if (error instanceof MakerdeckError && error.code === 'UNAVAILABLE') throw new MakerdeckError(error.code, `${error.message.replace(/[.\s]*$/, '.')} Nothing was changed.`);
       throw error;
     }
     this.onChange([result.id]);

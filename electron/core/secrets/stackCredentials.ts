@@ -20,7 +20,7 @@ export function generateSecret(): string {
 export class StackCredentials {
   constructor(private readonly keychain: Keychain) {}
 
-  get(name: string): Promise<string | undefined> {
+  async get(name: string): Promise<string | undefined> {
     return this.keychain.get(account(name));
   }
 

@@ -16,7 +16,9 @@ export function HomePage() {
         <li>
           <a href="#/doctor">Run the doctor</a> to see what this computer is ready for.
         </li>
-        <li>Create a device profile (Wi-Fi and MQTT credentials stay in the OS keychain).</li>
+        <li>
+          <a href="#/profiles">Create a device profile</a>: Wi-Fi and MQTT passwords stay in the OS keychain.
+        </li>
         <li>Flash the firmware, start the stack and watch the telemetry.</li>
       </ol>
       {info && (

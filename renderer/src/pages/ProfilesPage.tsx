@@ -24,6 +24,10 @@ export function ProfilesPage() {
   useEffect(() => api().on('profiles.changed', () => void reload()), [reload]);
 
   const current = profiles.find((p) => p.id === selected);
+  const fail = (message: string) => {
+    setError(message);
+    setNotice(undefined);
+  };
   const done = (message: string, id?: string) => {
     setNotice(message);
     setError(undefined);
@@ -65,9 +69,9 @@ export function ProfilesPage() {
           {profiles.length === 0 && !error && <li className="muted">No profiles yet: fill in the form to create one.</li>}
         </ul>
         <div className="panel">
-          <ProfileForm key={current?.id ?? 'new'} profile={current} onSaved={(p, created) => done(`${created ? 'Created' : 'Saved'} "${p.name}".`, p.id)} onError={setError} />
-          {current && <ImportExport profile={current} onDone={done} onError={setError} />}
-          {!current && <ImportExport onDone={done} onError={setError} />}
+          <ProfileForm key={current?.id ?? 'new'} profile={current} onSaved={(p, created) => done(`${created ? 'Created' : 'Saved'} "${p.name}".`, p.id)} onError={fail} />
+          {current && <ImportExport profile={current} onDone={done} onError={fail} />}
+          {!current && <ImportExport onDone={done} onError={fail} />}
         </div>
       </div>
     </section>
