@@ -31,8 +31,9 @@ async function readStdinLines(): Promise<string[]> {
 
 function hiddenPrompt(label: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(`${label}: `);
+  // Echo off before the prompt shows, so nothing typed or pasted right after it is echoed.
   stdin.setRawMode(true);
+  process.stderr.write(`${label}: `);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {

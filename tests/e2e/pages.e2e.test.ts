@@ -1,4 +1,5 @@
 // End to end: Debian's Chromium drives the built renderer in browser mode against the real core.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { DoctorReport } from '../../electron/contract';
@@ -15,7 +16,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   served = await startServe();
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page = await browser.newPage({ viewport: { width: 1200, height: 800 }, acceptDownloads: true });
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
@@ -87,6 +88,35 @@ describe('browser mode', () => {
     const stored = JSON.parse((await runCli(['profile', 'show', 'e2e-bench', '--json'])).stdout);
     expect(stored.mqttPort).toBe(1883);
     await page.screenshot({ path: screenshotPath('profiles-error'), fullPage: true });
+  });
+
+  it('exports with encrypted secrets, deletes, imports back, duplicates and deletes the copy', async () => {
+    const passphrase = 'e2e-class-passphrase';
+    await page.getByLabel(/Passphrase to include the secrets/).fill(passphrase);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const file = await download.path();
+    const content = readFileSync(file, 'utf8');
+    expect(JSON.parse(content).secrets.cipher).toBe('aes-256-gcm');
+    expect(findSecrets('export', content, ['e2e-wifi-pass-1', 'e2e-mqtt-pass-2', passphrase])).toEqual([]);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted "E2E Bench"' }).waitFor();
+    expect(secretToolLookup('e2e-bench/wifi-password')).toBeUndefined();
+
+    await page.getByLabel(/Passphrase \(for exports with secrets\)/).fill(passphrase);
+    await page.getByLabel('Exported file').setInputFiles(file);
+    await page.getByRole('status').filter({ hasText: 'Imported "E2E Bench"' }).waitFor();
+    expect(secretToolLookup('e2e-bench/wifi-password')).toBe('e2e-wifi-pass-1');
+
+    await page.getByRole('button', { name: 'Duplicate' }).click();
+    await page.getByRole('status').filter({ hasText: 'Created "E2E Bench copy"' }).waitFor();
+    expect(secretToolLookup('e2e-bench-copy/mqtt-password')).toBe('e2e-mqtt-pass-2');
+    await page.screenshot({ path: screenshotPath('profiles-list'), fullPage: true });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted "E2E Bench copy"' }).waitFor();
+    expect(secretToolLookup('e2e-bench-copy/mqtt-password')).toBeUndefined();
     await runCli(['profile', 'rm', 'e2e-bench']);
   });
 

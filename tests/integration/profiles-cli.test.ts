@@ -1,4 +1,5 @@
 // `makerdeck profile …` against the real Secret Service started by `npm test`.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/contract';
 import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { runCli, type CliResult } from '../support/cli';
-import { requiredEnv } from '../support/env';
+import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, secretToolLookup, snapshot } from '../support/files';
 
 const WIFI = 'cli-wifi-Pa55word';
@@ -119,6 +120,23 @@ describe('makerdeck profile with a real Secret Service', () => {
     } finally {
       rmSync(file, { force: true });
     }
+  });
+
+  it('asks for a secret at a hidden prompt on a terminal and does not echo it (a real pty via script(1))', async () => {
+    const secret = 'typed-at-the-prompt-1';
+    const command = `${process.execPath} ${path.join(repoRoot, 'bin', 'makerdeck.js')} profile set cli-bench --wifi-password`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (chunk) => {
+      screen += chunk;
+      if (screen.includes('Wi-Fi password: ') && !child.stdin.writableEnded) child.stdin.end(`${secret}\r`);
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(screen).toContain('Updated profile "CLI Bench"');
+    expect(screen).not.toContain(secret);
+    expect(secretToolLookup('cli-bench/wifi-password')).toBe(secret);
+    await cli(['profile', 'set', 'cli-bench', '--wifi-password'], {}, `${WIFI}\n`);
   });
 
   it('says which profile is missing (exit 1)', async () => {

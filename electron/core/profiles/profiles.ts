@@ -15,7 +15,7 @@ import type { Keychain } from '../secrets/keychain';
 import { applyKeychainChanges, type KeychainChange } from '../secrets/secretChanges';
 import { STACK_ACCOUNT_PREFIX } from '../secrets/stackCredentials';
 import type { Redactor } from '../secrets/redactor';
-import type { Settings, SettingsFile, StoredProfile } from '../settings/settingsFile';
+import type { Settings, SettingsChange, SettingsFile, StoredProfile } from '../settings/settingsFile';
 import { decodeExport, encodeExport, type PlainSecrets } from './exportFile';
 
 const ACCOUNT_SUFFIX: Record<SecretField, string> = { wifiPassword: 'wifi-password', mqttPassword: 'mqtt-password' };
@@ -41,13 +41,12 @@ export class Profiles {
   ) {}
 
   async list(): Promise<ProfileView[]> {
-    const [settings, stored] = await Promise.all([this.file.load(), this.storedAccounts()]);
-    return settings.profiles.map((profile) => view(profile, stored));
+    const settings = await this.file.load();
+    return Promise.all(settings.profiles.map((profile) => this.view(profile)));
   }
 
   async get(ref: string): Promise<ProfileView> {
-    const [settings, stored] = await Promise.all([this.file.load(), this.storedAccounts()]);
-    return view(find(settings, ref), stored);
+    return this.view(find(await this.file.load(), ref));
   }
 
   /** The secret values at the moment of use (firmware builds, the MQTT client). */
@@ -64,10 +63,13 @@ export class Profiles {
       const fields = validate({ ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields });
       assertNameFree(settings, fields.name, existing?.id);
       const id = existing?.id ?? newId(fields.name, settings);
+      // Read first: this also proves the keychain answers before anything is changed.
+      const before = await this.secretState(id);
       const applied = await applyKeychainChanges(this.keychain, keychainChanges(id, request.secrets));
       const stored: StoredProfile = { ...fields, id, updatedAt: new Date().toISOString() };
       const profiles = existing ? settings.profiles.map((p) => (p.id === id ? stored : p)) : [...settings.profiles, stored];
-      return { settings: { ...settings, profiles }, result: stored, undo: applied.undo };
+      const secrets = Object.fromEntries(SECRET_FIELDS.map((f) => [f, request.secrets[f] === undefined ? before[f] : request.secrets[f] !== null])) as Record<SecretField, boolean>;
+      return { settings: { ...settings, profiles }, result: { ...stored, secrets }, undo: applied.undo };
     });
   }
 
@@ -83,7 +85,8 @@ export class Profiles {
       const profile = find(settings, ref);
       const deletions = SECRET_FIELDS.map((field) => ({ account: secretAccount(profile.id, field), value: null }));
       const applied = await applyKeychainChanges(this.keychain, deletions);
-      return { settings: { ...settings, profiles: settings.profiles.filter((p) => p.id !== profile.id) }, result: profile, undo: applied.undo };
+      const result = { ...profile, secrets: { wifiPassword: false, mqttPassword: false } };
+      return { settings: { ...settings, profiles: settings.profiles.filter((p) => p.id !== profile.id) }, result, undo: applied.undo };
     });
     return { id: removed.id };
   }
@@ -104,8 +107,8 @@ export class Profiles {
   }
 
   /** Runs one settings change; on any failure the keychain and the file are as they were. */
-  private async change(work: (settings: Settings) => Promise<{ settings: Settings; result: StoredProfile; undo?: () => Promise<void> }>): Promise<ProfileView> {
-    let result: StoredProfile;
+  private async change(work: (settings: Settings) => Promise<SettingsChange<ProfileView>>): Promise<ProfileView> {
+    let result: ProfileView;
     try {
       result = await this.file.update(work);
     } catch (error) {
@@ -113,12 +116,18 @@ export class Profiles {
       throw error;
     }
     this.onChange([result.id]);
-    const stored = await this.storedAccounts().catch(() => new Set<string>());
-    return view(result, stored);
+    return result;
   }
 
-  private async storedAccounts(): Promise<Set<string>> {
-    return new Set((await this.keychain.all()).map((credential) => credential.account));
+  private async view(profile: StoredProfile): Promise<ProfileView> {
+    return { ...profile, secrets: await this.secretState(profile.id) };
+  }
+
+  /** Which secrets are stored: the profile's own entries only, as listing the whole service races with other writers. */
+  private async secretState(id: string): Promise<Record<SecretField, boolean>> {
+    const state = {} as Record<SecretField, boolean>;
+    for (const field of SECRET_FIELDS) state[field] = (await this.keychain.get(secretAccount(id, field))) !== undefined;
+    return state;
   }
 }
 
@@ -171,9 +180,4 @@ function newId(name: string, settings: Settings): string {
   let id = base;
   for (let n = 2; taken(id); n++) id = `${base}-${n}`;
   return id;
-}
-
-function view(profile: StoredProfile, stored: Set<string>): ProfileView {
-  const secrets = Object.fromEntries(SECRET_FIELDS.map((field) => [field, stored.has(secretAccount(profile.id, field))])) as Record<SecretField, boolean>;
-  return { ...profile, secrets };
 }
