@@ -247,6 +247,8 @@ check(
     ...resourceFiles.filter((file) => /(^|\/)README[^/]*$/i.test(file)).map((file) => `README shipped: resources/${file}`),
     ...resourceFiles.filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/')).map((file) => `other platform's arduino-cli shipped: resources/${file}`),
     ...(existsSync(cliSource) && !existsSync(path.join(resourcesDir, 'arduino-cli/linux-x64/arduino-cli')) ? ['resources/arduino-cli/linux-x64/arduino-cli is not in the package'] : []),
+    ...(resourceFiles.includes('firmware/firmware.ino') ? [] : ['the firmware sketch (resources/firmware/firmware.ino) is not in the package']),
+    ...resourceFiles.filter((file) => /(^|\/)config\.h$/.test(file)).map((file) => `a config.h was shipped: resources/${file}`),
   ],
 );
 const checkTime = seconds(start);

@@ -6,11 +6,12 @@ import { createHost } from '../core/host';
 import { APP_VERSION } from '../core/version';
 import type { Command } from './command';
 import { doctorCommand } from './commands/doctor';
+import { compileCommand, flashCommand, portsCommand } from './commands/firmware';
 import { profileCommand } from './commands/profile';
 import { serveCommand } from './commands/serve';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, profileCommand, serveCommand];
+export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, serveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

@@ -2,6 +2,7 @@
 // exactly these requests and emits exactly these events; the renderer's client is typed from them.
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
+import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
   ProfileDuplicateArgs,
   ProfileExportArgs,
@@ -61,12 +62,17 @@ export const requests = {
   'profiles.delete': request<{ id: string }>()(ProfileRefArgs, 'Delete a profile and its keychain entries'),
   'profiles.export': request<ProfileExport>()(ProfileExportArgs, 'A profile as a file: without secrets, or with them encrypted by a passphrase'),
   'profiles.import': request<ProfileView>()(ProfileImportArgs, 'Create a profile from an exported file, secrets back into the keychain'),
+  'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
+  'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
+  'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
+  'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
 } as const;
 
 export const events = {
   'doctor.check': event<DoctorCheck>('One setup check finished (arrives before the full report)'),
   log: event<LogLine>('A log line from a core service, already redacted'),
   'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
+  'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
 } as const;
 
 export type Requests = typeof requests;

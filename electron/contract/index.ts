@@ -1,5 +1,6 @@
 export * from './api';
 export * from './doctor';
 export * from './errors';
+export * from './firmware';
 export * from './profiles';
 export * from './wire';

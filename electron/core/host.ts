@@ -6,8 +6,11 @@ import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
-import { defaultDataDir, defaultResourcesDir } from './paths';
+import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir } from './paths';
+import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
+import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
+import { listSerialPorts } from './serial/ports';
 import { Keychain } from './secrets/keychain';
 import { Redactor } from './secrets/redactor';
 import { StackCredentials } from './secrets/stackCredentials';
@@ -19,6 +22,8 @@ export interface HostOptions {
   env?: NodeJS.ProcessEnv;
   dataDir?: string;
   resourcesDir?: string;
+  /** The firmware sketch; the packaged app ships it in its resources. */
+  firmwareDir?: string;
   /** Keep log lines off stderr (the CLI's --json mode). */
   quiet?: boolean;
 }
@@ -47,15 +52,22 @@ export function createHost(options: HostOptions): Host {
   const dataDir = options.dataDir ?? defaultDataDir(env);
   const keychain = new Keychain(redactor);
   const profiles = new Profiles(new SettingsFile(dataDir), keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
-  const doctorContext = {
-    env,
-    dataDir,
-    arduinoCli: {
-      resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
-      configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
-      searchPath: env.PATH,
-    },
+  const arduinoCli = {
+    resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
+    configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
+    searchPath: env.PATH,
   };
+  const doctorContext = { env, dataDir, arduinoCli };
+  const operations = new Operations();
+  const firmware = new Firmware({
+    profiles,
+    operations,
+    arduinoCli,
+    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    sketchDir: options.firmwareDir ?? defaultFirmwareDir(),
+    buildCacheDir: defaultBuildCacheDir(env),
+    emit: (progress) => bus.emit('firmware.progress', progress),
+  });
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -73,6 +85,11 @@ export function createHost(options: HostOptions): Host {
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
     'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
+    'serial.list': async () =>
+      (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
+    'firmware.compile': (args) => firmware.compile(args),
+    'firmware.flash': (args) => firmware.flash(args),
+    'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
   };
 
   return {

@@ -32,6 +32,10 @@ export function defaultResourcesDir(): string {
   return path.join(appRoot(), 'resources');
 }
 
+export function defaultFirmwareDir(): string {
+  return path.join(appRoot(), 'firmware');
+}
+
 export function rendererDir(): string {
   return path.join(appRoot(), 'out', 'renderer');
 }

@@ -13,7 +13,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 async function createWindow(): Promise<void> {
-  const host = createHost({ kind: 'electron', resourcesDir: app.isPackaged ? process.resourcesPath : undefined });
+  const packaged = app.isPackaged;
+  const host = createHost({
+    kind: 'electron',
+    resourcesDir: packaged ? process.resourcesPath : undefined,
+    firmwareDir: packaged ? path.join(process.resourcesPath, 'firmware') : undefined,
+  });
   await host.loadSecrets();
   serveAppScheme(path.join(here, '..', 'renderer'));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));

@@ -1,0 +1,115 @@
+// `makerdeck compile`, `makerdeck flash` and `makerdeck ports`.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FLASH_BOARDS, MakerdeckError, type ArgsOf, type CompileSummary, type RequestName, type ResultOf } from '../../contract';
+import { flashBoardFor } from '../../core/firmware/firmwareService';
+import type { Command, CommandContext } from '../command';
+import { EXIT } from '../output';
+import { showProgress } from '../progress';
+
+async function call<N extends RequestName>(context: CommandContext, name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
+  const reply = await context.host.call(name, args);
+  if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
+  return reply.value as ResultOf<N>;
+}
+
+/** Runs a cancellable operation: Ctrl+C cancels it and the command exits 130. */
+async function cancellable<T>(context: CommandContext, work: (operationId: string) => Promise<T>): Promise<T> {
+  const operationId = randomUUID();
+  const hideProgress = showProgress(context.host, operationId, context.out.json);
+  const cancel = () => void context.host.call('operations.cancel', { operationId });
+  process.once('SIGINT', cancel);
+  try {
+    return await work(operationId);
+  } finally {
+    process.off('SIGINT', cancel);
+    hideProgress();
+  }
+}
+
+const text = (values: CommandContext['values'], key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+
+function printCompile(context: CommandContext, summary: CompileSummary): void {
+  for (const d of summary.diagnostics) context.out.text(`${d.file}:${d.line}${d.column ? `:${d.column}` : ''}: ${d.severity}: ${d.message}`);
+  const flash = summary.sizes.find((s) => s.name === 'text');
+  const size = flash ? `, ${flash.size} of ${flash.max} bytes of flash` : '';
+  context.out.text(summary.success ? `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s${size}.` : `The build failed${summary.error ? `: ${summary.error}` : ''}.`);
+}
+
+export const compileCommand: Command = {
+  name: 'compile',
+  summary: "Compile the firmware for a profile (secrets from the keychain, never written to the repo)",
+  usage: 'makerdeck compile --profile NAME [--board FQBN] [--json]',
+  options: {
+    profile: { type: 'string', description: 'the device profile to build for' },
+    board: { type: 'string', description: "board FQBN (default: the profile's board)" },
+  },
+  async run(context) {
+    const profile = text(context.values, 'profile');
+    if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck compile --profile NAME');
+    await context.host.loadSecrets({ quiet: true });
+    const summary = await cancellable(context, (operationId) => call(context, 'firmware.compile', { operationId, profile, board: text(context.values, 'board') }));
+    context.out.data(summary);
+    printCompile(context, summary);
+    return summary.success ? EXIT.ok : EXIT.failed;
+  },
+};
+
+export const flashCommand: Command = {
+  name: 'flash',
+  summary: 'Flash a .hex/.bin file, or compile and flash a profile, over USB serial; then verify',
+  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--json]`,
+  positionals: true,
+  options: {
+    port: { type: 'string', description: 'serial port of the board (makerdeck ports lists them)' },
+    board: { type: 'string', description: `${FLASH_BOARDS.join(', ')} (default with --profile: the profile's board)` },
+    profile: { type: 'string', description: 'compile this profile, then flash it' },
+  },
+  async run(context) {
+    const port = text(context.values, 'port');
+    if (!port) throw new MakerdeckError('BAD_INPUT', 'Name the port: --port /dev/ttyUSB0 (makerdeck ports lists them)');
+    const profile = text(context.values, 'profile');
+    const file = context.positionals[0];
+    if (context.positionals.length > 1 || (profile && file) || (!profile && !file)) {
+      throw new MakerdeckError('BAD_INPUT', 'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)');
+    }
+    await context.host.loadSecrets({ quiet: true });
+    const board = text(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
+    if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
+    const source = profile ? { profile } : { fileName: path.basename(file!), contentBase64: (await readImageFile(file!)).toString('base64') };
+    const summary = await cancellable(context, (operationId) => call(context, 'firmware.flash', { operationId, port, board: board as never, source }));
+    context.out.data(summary);
+    context.out.text(`Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`);
+    return EXIT.ok;
+  },
+};
+
+async function profileBoard(context: CommandContext, profile: string): Promise<string | undefined> {
+  return flashBoardFor((await call(context, 'profiles.get', { ref: profile })).board);
+}
+
+async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+export const portsCommand: Command = {
+  name: 'ports',
+  summary: 'List serial ports and the board or adapter behind each',
+  usage: 'makerdeck ports [--json]',
+  options: {},
+  async run(context) {
+    const ports = await call(context, 'serial.list', {});
+    context.out.data(ports);
+    if (ports.length === 0) context.out.text('No serial ports: plug the board in with a data USB cable.');
+    for (const p of ports) {
+      const ids = p.vendorId ? ` USB ${p.vendorId}:${p.productId}` : '';
+      context.out.text(`${p.path.padEnd(16)} ${p.board?.label ?? p.manufacturer ?? 'unknown device'}${ids}${p.canOpen === false ? ' (no permission)' : ''}`);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,119 @@
+// The firmware capability: compile a profile's firmware, flash it (or a file) to a board.
+import os from 'node:os';
+import path from 'node:path';
+import { MakerdeckError, type CompileSummary, type FirmwareProgress, type FlashBoard, type FlashSummary } from '../../contract';
+import type { Operation, Operations } from '../operations';
+import type { Profiles } from '../profiles/profiles';
+import { avrBoard } from './avrBoards';
+import { flashAvr } from './avrFlasher';
+import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
+import { compileSketch, type CompileOutcome } from './compile';
+import { parseIntelHex, type FlashImage } from './intelHex';
+
+export interface FirmwareDeps {
+  profiles: Profiles;
+  operations: Operations;
+  arduinoCli: ArduinoCliSearch;
+  arduinoCliConfig?: string;
+  sketchDir: string;
+  buildCacheDir: string;
+  emit(progress: FirmwareProgress): void;
+}
+
+export type FlashSource = { profile: string } | { fileName: string; contentBase64: string };
+
+/** The flash board a profile's FQBN means. */
+export function flashBoardFor(fqbn: string): FlashBoard | undefined {
+  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
+  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
+  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
+  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
+  return undefined;
+}
+
+export class Firmware {
+  constructor(private readonly deps: FirmwareDeps) {}
+
+  compile(args: { operationId?: string; profile: string; board?: string }): Promise<CompileSummary> {
+    return this.deps.operations.run(args.operationId, async (operation) => {
+      const { outcome, fqbn } = await this.build(operation, args.profile, args.board);
+      const { image: _image, ...summary } = outcome;
+      return { ...summary, fqbn };
+    });
+  }
+
+  flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
+    return this.deps.operations.run(args.operationId, async (operation) => {
+      const image = 'profile' in args.source ? await this.buildImage(operation, args.source.profile, args.board) : decodeFile(args.source, args.board);
+      const started = Date.now();
+      const bytes = await this.write(operation, args.port, args.board, image);
+      this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
+      return { board: args.board, port: args.port, bytes, ms: Date.now() - started, verified: true };
+    });
+  }
+
+  private async build(operation: Operation, profileRef: string, board?: string): Promise<{ outcome: CompileOutcome; fqbn: string }> {
+    const profile = await this.deps.profiles.get(profileRef);
+    const fqbn = board ?? profile.board;
+    const arduinoCli = await locateArduinoCli(this.deps.arduinoCli);
+    if (!arduinoCli) throw new MakerdeckError('UNAVAILABLE', 'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)');
+    const secrets = await this.deps.profiles.secretsOf(profile.id);
+    this.progress(operation, { phase: 'compile', message: `Compiling for ${fqbn}` });
+    const outcome = await compileSketch({
+      arduinoCli: arduinoCli.path,
+      configFile: this.deps.arduinoCliConfig,
+      sketchDir: this.deps.sketchDir,
+      fqbn,
+      buildCacheDir: this.deps.buildCacheDir,
+      buildKey: `${profile.id}-${fqbn.replace(/[^A-Za-z0-9]+/g, '_')}`,
+      config: { profile, ...secrets },
+      signal: operation.signal,
+    });
+    return { outcome, fqbn };
+  }
+
+  private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FlashImage> {
+    const { outcome, fqbn } = await this.build(operation, profileRef);
+    if (flashBoardFor(fqbn) !== board) throw new MakerdeckError('BAD_INPUT', `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`);
+    if (!outcome.success || !outcome.image) {
+      const first = outcome.diagnostics.find((d) => d.severity === 'error');
+      throw new MakerdeckError('BAD_INPUT', first ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}` : `The firmware did not build: ${outcome.error ?? 'see the build output'}`);
+    }
+    return imageFrom(outcome.image.format, outcome.image.data, board);
+  }
+
+  private async write(operation: Operation, port: string, board: FlashBoard, image: FlashImage): Promise<number> {
+    const avr = avrBoard(board);
+    if (!avr) throw new MakerdeckError('UNAVAILABLE', `Flashing ${board} boards is not available in this build of Makerdeck yet`);
+    this.progress(operation, { phase: 'connect', message: `Connecting to the bootloader on ${port}` });
+    const result = await flashAvr({ port, board: avr, image, signal: operation.signal, onProgress: (p) => this.progress(operation, p) });
+    return result.bytes;
+  }
+
+  private progress(operation: Operation, progress: Omit<FirmwareProgress, 'operationId'>): void {
+    this.deps.emit({ operationId: operation.id, ...progress });
+  }
+}
+
+function decodeFile(source: { fileName: string; contentBase64: string }, board: FlashBoard): FlashImage {
+  const data = Buffer.from(source.contentBase64, 'base64');
+  const format = /\.hex$/i.test(source.fileName) ? 'hex' : /\.bin$/i.test(source.fileName) ? 'bin' : undefined;
+  if (!format) throw new MakerdeckError('BAD_INPUT', `${source.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
+  return imageFrom(format, data, board);
+}
+
+function imageFrom(format: 'hex' | 'bin', data: Buffer, board: FlashBoard): FlashImage {
+  const avr = avrBoard(board);
+  if (format === 'hex') {
+    if (!avr) throw new MakerdeckError('BAD_INPUT', `${board} boards take a .bin image, not Intel HEX`);
+    return parseIntelHex(data.toString('latin1'), avr.flashSize);
+  }
+  return { data: new Uint8Array(data), used: data.length };
+}
+
+/** Where arduino-cli build paths are kept (they hold no secret after a build). */
+export function defaultBuildCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MAKERDECK_CACHE_DIR) return path.join(env.MAKERDECK_CACHE_DIR, 'builds');
+  const base = process.platform === 'win32' ? (env.LOCALAPPDATA ?? os.tmpdir()) : process.platform === 'darwin' ? path.join(os.homedir(), 'Library', 'Caches') : (env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'));
+  return path.join(base, 'makerdeck', 'builds');
+}

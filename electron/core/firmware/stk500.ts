@@ -1,0 +1,109 @@
+// STK500v1, the subset the Arduino bootloaders (optiboot) speak: sync, read the signature, write
+// pages, read them back to verify. Small on purpose; every step has a timeout and a clear error.
+import { MakerdeckError } from '../../contract';
+import type { ByteReader } from '../serial/byteReader';
+import { formatSignature, type AvrBoard } from './avrBoards';
+
+const STK = {
+  OK: 0x10,
+  INSYNC: 0x14,
+  NOSYNC: 0x15,
+  CRC_EOP: 0x20,
+  GET_SYNC: 0x30,
+  ENTER_PROGMODE: 0x50,
+  LEAVE_PROGMODE: 0x51,
+  LOAD_ADDRESS: 0x55,
+  PROG_PAGE: 0x64,
+  READ_PAGE: 0x74,
+  READ_SIGN: 0x75,
+} as const;
+
+const REPLY_TIMEOUT_MS = 1000;
+/** How many bytes to read back per request: larger chunks mean fewer round trips. */
+const VERIFY_CHUNK = 256;
+
+export interface Stk500Progress {
+  phase: 'write' | 'verify';
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export class Stk500 {
+  constructor(
+    private readonly io: ByteReader,
+    private readonly portPath: string,
+  ) {}
+
+  /** Sends GET_SYNC until the bootloader answers (it listens for about a second after reset). */
+  async sync(attempts: number, waitMs = 200): Promise<void> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      this.io.discard();
+      await this.io.write(Uint8Array.of(STK.GET_SYNC, STK.CRC_EOP));
+      try {
+        const reply = await this.io.read(2, waitMs, 'sync');
+        if (reply[0] === STK.INSYNC && reply[1] === STK.OK) return;
+      } catch (error) {
+        if (!(error instanceof MakerdeckError && error.code === 'TIMEOUT')) throw error;
+      }
+    }
+    throw new MakerdeckError('UNAVAILABLE', `No bootloader answered on ${this.portPath}: check the port and the board type (an old Nano needs "nano-old"), or press reset just before flashing`);
+  }
+
+  async checkSignature(board: AvrBoard): Promise<void> {
+    const signature = await this.command([STK.READ_SIGN], 3, 'reading the device signature');
+    if (!board.signature.every((byte, i) => signature[i] === byte)) {
+      throw new MakerdeckError('BAD_INPUT', `The device signature ${formatSignature(signature)} is not the ${board.name}'s (${formatSignature(board.signature)}): pick the right board`);
+    }
+  }
+
+  async enterProgramming(): Promise<void> {
+    await this.command([STK.ENTER_PROGMODE], 0, 'entering programming mode');
+  }
+
+  async leaveProgramming(): Promise<void> {
+    await this.command([STK.LEAVE_PROGMODE], 0, 'leaving programming mode');
+  }
+
+  async writeFlash(data: Uint8Array, pageSize: number, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
+    for (let address = 0; address < data.length; address += pageSize) {
+      signal?.throwIfAborted();
+      const page = data.subarray(address, Math.min(address + pageSize, data.length));
+      await this.loadAddress(address);
+      await this.command([STK.PROG_PAGE, page.length >> 8, page.length & 0xff, 0x46, ...page], 0, `writing flash at 0x${hex(address)}`);
+      progress({ phase: 'write', bytesDone: address + page.length, bytesTotal: data.length });
+    }
+  }
+
+  async verifyFlash(data: Uint8Array, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
+    for (let address = 0; address < data.length; address += VERIFY_CHUNK) {
+      signal?.throwIfAborted();
+      const length = Math.min(VERIFY_CHUNK, data.length - address);
+      await this.loadAddress(address);
+      const read = await this.command([STK.READ_PAGE, length >> 8, length & 0xff, 0x46], length, `reading flash back at 0x${hex(address)}`);
+      const mismatch = read.findIndex((byte, i) => byte !== data[address + i]);
+      if (mismatch >= 0) {
+        throw new MakerdeckError('UNAVAILABLE', `Verify failed at 0x${hex(address + mismatch)}: the flash does not hold what was written — flash again; if it keeps failing the board's flash may be worn`);
+      }
+      progress({ phase: 'verify', bytesDone: address + length, bytesTotal: data.length });
+    }
+  }
+
+  private loadAddress(byteAddress: number): Promise<Uint8Array> {
+    const word = byteAddress >> 1;
+    return this.command([STK.LOAD_ADDRESS, word & 0xff, word >> 8], 0, `setting the address 0x${hex(byteAddress)}`);
+  }
+
+  /** One command: the bytes plus CRC_EOP, then INSYNC, `replyLength` bytes, OK. */
+  private async command(bytes: number[], replyLength: number, what: string): Promise<Uint8Array> {
+    await this.io.write(Uint8Array.from([...bytes, STK.CRC_EOP]));
+    const stalled = `The bootloader stopped answering while ${what}: was the board reset or unplugged? Flash again`;
+    const insync = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
+    if (insync[0] !== STK.INSYNC) throw new MakerdeckError('UNAVAILABLE', `The bootloader lost sync while ${what} (got 0x${hex(insync[0]!)}): flash again`);
+    const reply = replyLength > 0 ? await this.io.read(replyLength, REPLY_TIMEOUT_MS, stalled) : new Uint8Array(0);
+    const ok = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
+    if (ok[0] !== STK.OK) throw new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(ok[0]!)}): flash again`);
+    return reply;
+  }
+}
+
+const hex = (value: number) => value.toString(16).padStart(2, '0');

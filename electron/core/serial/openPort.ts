@@ -1,0 +1,64 @@
+// Opening a serial port with errors a maker can act on: busy (and who holds it), no permission
+// (which group), gone. Every flasher and the monitor open ports through here.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { SerialPort } from 'serialport';
+import { MakerdeckError } from '../../contract';
+import { accessFix, checkPortAccess } from './access';
+
+export async function openSerialPort(portPath: string, baudRate: number): Promise<SerialPort> {
+  const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
+  try {
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    return port;
+  } catch (error) {
+    throw await explainOpenError(portPath, error as Error);
+  }
+}
+
+export async function explainOpenError(portPath: string, error: Error): Promise<MakerdeckError> {
+  const message = error.message;
+  if (/Cannot lock port|Resource temporarily unavailable|EBUSY|Access denied.*in use/i.test(message)) {
+    const holder = await whoHolds(portPath);
+    return new MakerdeckError('UNAVAILABLE', `${portPath} is busy${holder ? `: ${holder} has it open` : ''} — close the serial monitor or the other program, then try again`);
+  }
+  if (/ENOENT|No such file|File not found/i.test(message)) {
+    return new MakerdeckError('NOT_FOUND', `${portPath} does not exist: plug the board in (with a data USB cable) and pick its port again`);
+  }
+  if (/EACCES|Permission denied/i.test(message)) {
+    const fix = accessFix(portPath, await checkPortAccess(portPath)) ?? 'check the port permissions';
+    return new MakerdeckError('UNAVAILABLE', `No permission to open ${portPath}: ${fix}`);
+  }
+  return new MakerdeckError('UNAVAILABLE', `Cannot open ${portPath}: ${message.split('\n')[0]}`);
+}
+
+/** Linux: the process holding a device open, as "process 1234 (screen)". */
+export async function whoHolds(portPath: string): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const target = path.resolve(portPath);
+  const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (link === target) {
+        const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+        return `process ${pid} (${name})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Sets DTR and RTS together: serialport fills missing flags with true, so setting one alone would
+ * raise the other and hold an auto-reset board in reset. Resolves false where the port has no modem
+ * lines (a pty answers ENOTTY) — not an error, the board just is not reset that way.
+ */
+export function setModemLines(port: SerialPort, lines: { dtr: boolean; rts: boolean }): Promise<boolean> {
+  return new Promise((resolve) => port.set({ ...lines, brk: false, cts: false, dsr: false }, (error) => resolve(!error)));
+}
+
+export function closePort(port: SerialPort): Promise<void> {
+  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
+}

@@ -1,0 +1,6 @@
+// Wi-Fi and MQTT for ESP32/ESP8266: reconnect with backoff, retained "online" status, "offline" last will.
+#pragma once
+
+void mqttBegin();
+void mqttLoop();
+void mqttPublishTelemetry(const char *line);
