@@ -2,6 +2,7 @@
 // exactly these requests and emits exactly these events; the renderer's client is typed from them.
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
+import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -65,6 +66,9 @@ export const requests = {
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
   'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
   'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
+  'monitor.open': request<{ sessionId: string }>()(MonitorOpenArgs, 'Open a serial port in the monitor; lines arrive as monitor.lines events'),
+  'monitor.send': request<{ sent: true }>()(MonitorSendArgs, 'Send a line to an open monitor port'),
+  'monitor.close': request<{ closed: true }>()(MonitorSessionArgs, 'Close a monitor port'),
   'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
 } as const;
 
@@ -73,6 +77,8 @@ export const events = {
   log: event<LogLine>('A log line from a core service, already redacted'),
   'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
   'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
+  'monitor.lines': event<MonitorLines>('Lines read from a monitor port, batched (at most one event per 50 ms), already redacted'),
+  'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
 } as const;
 
 export type Requests = typeof requests;

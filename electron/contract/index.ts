@@ -2,5 +2,6 @@ export * from './api';
 export * from './doctor';
 export * from './errors';
 export * from './firmware';
+export * from './monitor';
 export * from './profiles';
 export * from './wire';

@@ -10,6 +10,7 @@ import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir } from './paths
 import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
+import { SerialMonitor } from './serial/monitor';
 import { listSerialPorts } from './serial/ports';
 import { Keychain } from './secrets/keychain';
 import { Redactor } from './secrets/redactor';
@@ -59,9 +60,11 @@ export function createHost(options: HostOptions): Host {
   };
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
+  const monitor = new SerialMonitor({ lines: (batch) => bus.emit('monitor.lines', batch), state: (state) => bus.emit('monitor.state', state) });
   const firmware = new Firmware({
     profiles,
     operations,
+    monitor,
     arduinoCli,
     arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
     sketchDir: options.firmwareDir ?? defaultFirmwareDir(),
@@ -89,6 +92,9 @@ export function createHost(options: HostOptions): Host {
       (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
     'firmware.compile': (args) => firmware.compile(args),
     'firmware.flash': (args) => firmware.flash(args),
+    'monitor.open': ({ port, baudRate }) => monitor.open(port, baudRate),
+    'monitor.send': async ({ sessionId, line, ending }) => (await monitor.send(sessionId, line, ending), { sent: true as const }),
+    'monitor.close': async ({ sessionId }) => (await monitor.close(sessionId), { closed: true as const }),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
   };
 

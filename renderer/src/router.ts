@@ -1,7 +1,9 @@
 // Pages are addressed by the URL hash (#/doctor) so the app works from app:// and any HTTP path.
 import { useEffect, useState, type ComponentType } from 'react';
 import { DoctorPage } from './pages/DoctorPage';
+import { FirmwarePage } from './pages/FirmwarePage';
 import { HomePage } from './pages/HomePage';
+import { MonitorPage } from './pages/MonitorPage';
 import { ProfilesPage } from './pages/ProfilesPage';
 
 export interface PageEntry {
@@ -14,6 +16,8 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { id: 'home', title: 'Home', icon: '⌂', component: HomePage },
   { id: 'profiles', title: 'Profiles', icon: '☰', component: ProfilesPage },
+  { id: 'firmware', title: 'Firmware', icon: '⇪', component: FirmwarePage },
+  { id: 'monitor', title: 'Monitor', icon: '≋', component: MonitorPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
 ];
 

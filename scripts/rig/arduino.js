@@ -182,7 +182,7 @@ async function ensureArduinoCli(cacheDir, log) {
 
   const go = findGo();
   mkdirSync(outDir, { recursive: true });
-  const tmpBin = `${bin}.tmp-${process.pid}`;
+  const tmpBin = `${bin}.tmp-${process.pid}-${Date.now()}`;
   const env = {
     ...process.env,
     CGO_ENABLED: '0',
@@ -284,7 +284,13 @@ async function ensureLayout(home) {
       renameSync(platformDir, path.join(old, 'avr'));
       rmSync(old, { recursive: true, force: true });
     }
-    renameSync(fresh, platformDir);
+    try {
+      renameSync(fresh, platformDir);
+    } catch (err) {
+      // Another process laid it out at the same moment: keep theirs.
+      rmSync(fresh, { recursive: true, force: true });
+      if (!existsSync(path.join(platformDir, 'platform.local.txt'))) throw err;
+    }
     // Cores cached from the previous copy must not be linked into new builds.
     rmSync(path.join(home, 'build-cache'), { recursive: true, force: true });
     mkdirSync(path.join(home, 'build-cache'), { recursive: true });
@@ -300,8 +306,19 @@ async function ensureLayout(home) {
  * Needs the RIG_DEBIAN_PACKAGES installed (throws naming the missing ones) and, the first time
  * for a cacheDir, Go and the Go module proxy.
  */
-export async function ensureArduinoRig({ cacheDir = defaultRigCache(), log = console.log } = {}) {
+export function ensureArduinoRig({ cacheDir = defaultRigCache(), log = console.log } = {}) {
   cacheDir = path.resolve(cacheDir);
+  // Concurrent calls in one process share one run (they would otherwise race on the same temp files).
+  let p = inflight.get(cacheDir);
+  if (!p) {
+    p = ensureRig(cacheDir, log).finally(() => inflight.delete(cacheDir));
+    inflight.set(cacheDir, p);
+  }
+  return p;
+}
+const inflight = new Map();
+
+async function ensureRig(cacheDir, log) {
   const missingPkgs = await missingDebianPackages(RIG_DEBIAN_PACKAGES);
   const missingFiles = REQUIRED_FILES.filter(([file]) => !existsSync(file));
   if (missingPkgs.length || missingFiles.length) {
@@ -350,7 +367,8 @@ async function selfTest() {
   const cacheDir = defaultRigCache();
   let t0 = performance.now();
   const rig = await ensureArduinoRig({ cacheDir });
-  console.log(`ensureArduinoRig #1: ${((performance.now() - t0) / 1000).toFixed(2)} s`, rig);
+  const { env: _env, ...shown } = rig;
+  console.log(`ensureArduinoRig #1: ${((performance.now() - t0) / 1000).toFixed(2)} s`, shown);
   t0 = performance.now();
   await ensureArduinoRig({ cacheDir, log: () => {} });
   console.log(`ensureArduinoRig #2 (cached): ${((performance.now() - t0) / 1000).toFixed(2)} s`);
@@ -370,7 +388,7 @@ async function selfTest() {
         'void loop() { digitalWrite(LED_BUILTIN, HIGH); delay(500); digitalWrite(LED_BUILTIN, LOW); delay(500); }\n',
     );
     const buildPath = path.join(work, 'build-uno');
-    for (const label of ['cold', 'incremental']) {
+    for (const label of ['first compile in a new build path', 'second compile, same build path']) {
       const c = await compileSketch(rig, { sketchDir: blink, buildPath, wrap });
       if (c.code !== 0 || !c.result?.success) throw new Error(`blink (uno, ${label}) failed: ${c.stdout}${c.stderr}`);
       const hex = path.join(buildPath, 'Blink.ino.hex');

@@ -53,6 +53,7 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
     const output = await runArduinoCli(job, ['compile', '--fqbn', job.fqbn, '--build-path', buildPath, '--format', 'json', '--warnings', 'default', sketchCopy]);
     const outcome = interpret(output, sketchCopy, buildPath, job.sketchDir);
+    await attachSourceLines(outcome.diagnostics, job.sketchDir);
     if (outcome.success) outcome.image = await readImage(buildPath);
     return { ...outcome, ms: Date.now() - started };
   } finally {
@@ -104,9 +105,20 @@ function interpret(json: string, sketchCopy: string, buildPath: string, sketchDi
   return { success, diagnostics, sizes, error };
 }
 
+/** Adds the offending source line to diagnostics in the sketch, for the UI and the CLI. */
+async function attachSourceLines(diagnostics: Diagnostic[], sketchDir: string): Promise<void> {
+  const files = new Map<string, string[] | undefined>();
+  for (const diagnostic of diagnostics) {
+    if (!diagnostic.file.startsWith(sketchDir + path.sep)) continue;
+    if (!files.has(diagnostic.file)) files.set(diagnostic.file, await readFile(diagnostic.file, 'utf8').then((text) => text.split('\n'), () => undefined));
+    diagnostic.source = files.get(diagnostic.file)?.[diagnostic.line - 1]?.trimEnd();
+  }
+}
+
 async function readImage(buildPath: string): Promise<CompileOutcome['image']> {
-  for (const format of ['hex', 'bin'] as const) {
-    const data = await readFile(path.join(buildPath, `${SKETCH}.ino.${format}`)).catch(() => undefined);
+  // ESP32 builds also write a merged image (bootloader, partitions, app) that flashes at 0x0.
+  for (const [suffix, format] of [['merged.bin', 'bin'], ['hex', 'hex'], ['bin', 'bin']] as const) {
+    const data = await readFile(path.join(buildPath, `${SKETCH}.ino.${suffix}`)).catch(() => undefined);
     if (data) return { format, data };
   }
   throw new MakerdeckError('INTERNAL', 'arduino-cli reported success but wrote no .hex or .bin');

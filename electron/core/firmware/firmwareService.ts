@@ -13,6 +13,8 @@ import { parseIntelHex, type FlashImage } from './intelHex';
 export interface FirmwareDeps {
   profiles: Profiles;
   operations: Operations;
+  /** The monitor gives up a port before it is flashed. */
+  monitor: { release(path: string): Promise<void> };
   arduinoCli: ArduinoCliSearch;
   arduinoCliConfig?: string;
   sketchDir: string;
@@ -85,6 +87,7 @@ export class Firmware {
   private async write(operation: Operation, port: string, board: FlashBoard, image: FlashImage): Promise<number> {
     const avr = avrBoard(board);
     if (!avr) throw new MakerdeckError('UNAVAILABLE', `Flashing ${board} boards is not available in this build of Makerdeck yet`);
+    await this.deps.monitor.release(port);
     this.progress(operation, { phase: 'connect', message: `Connecting to the bootloader on ${port}` });
     const result = await flashAvr({ port, board: avr, image, signal: operation.signal, onProgress: (p) => this.progress(operation, p) });
     return result.bytes;

@@ -50,6 +50,9 @@
 #include <sim_irq.h>
 #include <avr_uart.h>
 
+/* avr_uart.h only declares the FIFO type; this defines its inline accessors. */
+DEFINE_FIFO(uint16_t, uart_fifo);
+
 /* ---------------------------------------------------------------- options */
 
 static struct {
@@ -472,18 +475,29 @@ static void remove_link(void)
 	}
 }
 
-/* Track whether a client holds the port; the first open resets the board. */
+/* Track whether a client holds the port; an open while nobody held it is a
+ * DTR rise, i.e. a reset. POLLHUP on the master tells "anyone has it open"
+ * at the moment of the check; inotify adds the opens that came and went (or
+ * closed and reopened) between two checks. The kernel clears POLLHUP before
+ * it queues IN_OPEN, so an open first seen through POLLHUP is remembered
+ * (open_seen_by_hup) to avoid counting its late IN_OPEN as a second open. */
 static void check_client(void)
 {
-	int opened = 0;
+	static int open_seen_by_hup;
+	int opened = 0;   /* a 0 -> 1 transition of the openers count */
+	int overflow = 0;
 	if (ino >= 0) {
 		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 		ssize_t n;
 		while ((n = read(ino, buf, sizeof buf)) > 0) {
 			for (char *p = buf; p < buf + n;) {
 				struct inotify_event *ev = (struct inotify_event *)p;
-				if (ev->mask & IN_OPEN) {
-					if (openers++ == 0)
+				if (ev->mask & IN_Q_OVERFLOW)
+					overflow = 1;
+				if ((ev->mask & IN_OPEN) && openers++ == 0) {
+					if (open_seen_by_hup)
+						open_seen_by_hup = 0;
+					else
 						opened = 1;
 				}
 				if ((ev->mask & IN_CLOSE) && openers > 0)
@@ -495,19 +509,22 @@ static void check_client(void)
 	struct pollfd p = {.fd = mfd, .events = POLLIN};
 	poll(&p, 1, 0);
 	int open_now = !(p.revents & POLLHUP);
-	if (ino >= 0 && !open_now)
-		openers = 0;   /* resynchronise: nobody holds it */
+	if (!open_now || overflow) {
+		openers = open_now;
+		open_seen_by_hup = 0;
+	}
 
-	if ((opened || open_now) && !client_open) {
-		/* DTR goes up on open: reset. Stale bytes in both directions go. */
+	if (!client_open && (open_now || opened)) {
+		/* Stale bytes in both directions go with the reset. */
 		tcflush(mfd, TCIOFLUSH);
 		out_len = 0;
 		begin_external_reset("port opened");
-	} else if (opened && client_open && ino >= 0 && openers == 1) {
-		/* closed and reopened between two checks */
+		if (ino >= 0 && open_now && !opened && openers == 0)
+			open_seen_by_hup = 1;
+	} else if (client_open && opened) {
 		tcflush(mfd, TCIOFLUSH);
 		out_len = 0;
-		begin_external_reset("port reopened");
+		begin_external_reset("port closed and reopened");
 	}
 	if (client_open && !open_now)
 		logmsg(1, "port closed\n");

@@ -1,0 +1,164 @@
+import { useEffect, useRef, useState } from 'react';
+import { BAUD_RATES } from '../../../electron/contract/monitor';
+import type { SerialPortView } from '../../../electron/contract/firmware';
+import { api } from '../api/client';
+import { LineList } from './monitor/LineList';
+import { LineBuffer, SeriesBuffer } from './monitor/lineBuffer';
+import { Plotter } from './monitor/Plotter';
+
+const MAX_LINES = 100_000;
+const MAX_POINTS = 10_000;
+
+/** Serial monitor and plotter: lines with timestamps, pause, send, save; every numeric series plotted. */
+export function MonitorPage() {
+  const [ports, setPorts] = useState<SerialPortView[]>([]);
+  const [port, setPort] = useState('');
+  const [baud, setBaud] = useState(115200);
+  const [sessionId, setSessionId] = useState<string>();
+  const [follow, setFollow] = useState(true);
+  const [paused, setPaused] = useState(false);
+  const [outgoing, setOutgoing] = useState('');
+  const [error, setError] = useState<string>();
+  const [version, setVersion] = useState(0);
+  const lines = useRef(new LineBuffer(MAX_LINES)).current;
+  const series = useRef(new Map<string, SeriesBuffer>()).current;
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+
+  const refreshPorts = () =>
+    api()
+      .call('serial.list', {})
+      .then((list) => {
+        setPorts(list);
+        setPort((current) => current || list[0]?.path || '');
+      }, (e: Error) => setError(e.message));
+
+  useEffect(() => void refreshPorts(), []);
+  useEffect(
+    () =>
+      api().on('monitor.lines', (batch) => {
+        if (batch.sessionId !== sessionId || pausedRef.current) return;
+        lines.push(batch.lines);
+        for (const line of batch.lines) {
+          for (const [name, value] of Object.entries(line.values ?? {})) {
+            if (!series.has(name)) series.set(name, new SeriesBuffer(MAX_POINTS));
+            series.get(name)!.push(line.t, value);
+          }
+        }
+        setVersion(lines.version);
+      }),
+    [sessionId, lines, series],
+  );
+  useEffect(
+    () =>
+      api().on('monitor.state', (state) => {
+        if (state.sessionId !== sessionId || state.state !== 'closed') return;
+        setSessionId(undefined);
+        if (state.reason) setError(`${state.port} closed: ${state.reason}`);
+      }),
+    [sessionId],
+  );
+
+  const connect = async () => {
+    setError(undefined);
+    try {
+      lines.clear();
+      series.clear();
+      setSessionId((await api().call('monitor.open', { port, baudRate: baud })).sessionId);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const disconnect = async () => {
+    if (sessionId) await api().call('monitor.close', { sessionId }).catch(() => undefined);
+    setSessionId(undefined);
+  };
+  const send = async () => {
+    if (!sessionId) return;
+    try {
+      await api().call('monitor.send', { sessionId, line: outgoing, ending: 'lf' });
+      setOutgoing('');
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const save = () => {
+    const url = URL.createObjectURL(new Blob([lines.toText()], { type: 'text/plain' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `serial-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
+    link.click();
+    URL.revokeObjectURL(url);
+  };
+
+  return (
+    <section className="monitor-page">
+      <header className="page-header">
+        <h1>Serial monitor</h1>
+      </header>
+      <div className="toolbar">
+        <label>
+          Port
+          <select value={port} onChange={(e) => setPort(e.target.value)} disabled={!!sessionId}>
+            {ports.map((p) => (
+              <option key={p.path} value={p.path}>
+                {p.path} {p.board ? `— ${p.board.adapter}` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="secondary" onClick={() => void refreshPorts()} disabled={!!sessionId}>
+          Refresh
+        </button>
+        <label>
+          Baud
+          <select value={baud} onChange={(e) => setBaud(Number(e.target.value))} disabled={!!sessionId}>
+            {BAUD_RATES.map((rate) => (
+              <option key={rate} value={rate}>
+                {rate}
+              </option>
+            ))}
+          </select>
+        </label>
+        {sessionId ? (
+          <button type="button" onClick={() => void disconnect()}>
+            Disconnect
+          </button>
+        ) : (
+          <button type="button" onClick={() => void connect()} disabled={!port}>
+            Connect
+          </button>
+        )}
+        <label className="inline">
+          <input type="checkbox" checked={paused} onChange={(e) => setPaused(e.target.checked)} /> Pause
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Auto-scroll
+        </label>
+        <button type="button" className="secondary" onClick={save} disabled={lines.length === 0}>
+          Save…
+        </button>
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <LineList buffer={lines} version={version} follow={follow} />
+      <form
+        className="send-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <input aria-label="Line to send" value={outgoing} onChange={(e) => setOutgoing(e.target.value)} disabled={!sessionId} />
+        <button type="submit" disabled={!sessionId}>
+          Send
+        </button>
+      </form>
+      <h2>Plotter</h2>
+      <Plotter series={series} version={version} />
+    </section>
+  );
+}
