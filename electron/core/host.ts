@@ -67,7 +67,7 @@ export function createHost(options: HostOptions): Host {
     monitor,
     arduinoCli,
     arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
-    sketchDir: options.firmwareDir ?? defaultFirmwareDir(),
+    sketchDir: options.firmwareDir ?? defaultFirmwareDir(env),
     buildCacheDir: defaultBuildCacheDir(env),
     emit: (progress) => bus.emit('firmware.progress', progress),
   });

@@ -32,8 +32,9 @@ export function defaultResourcesDir(): string {
   return path.join(appRoot(), 'resources');
 }
 
-export function defaultFirmwareDir(): string {
-  return path.join(appRoot(), 'firmware');
+/** The firmware sketch; MAKERDECK_FIRMWARE_DIR points at your own copy (it must hold firmware.ino). */
+export function defaultFirmwareDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MAKERDECK_FIRMWARE_DIR || path.join(appRoot(), 'firmware');
 }
 
 export function rendererDir(): string {

@@ -89,7 +89,10 @@ interface ArduinoCliReport {
   compiler_out?: string;
   compiler_err?: string;
   error?: string;
-  builder_result?: { executable_sections_size?: Array<{ name: string; size: number; max_size: number }> };
+  builder_result?: {
+    executable_sections_size?: Array<{ name: string; size: number; max_size: number }>;
+    diagnostics?: Array<{ file: string; line: number; column?: number; severity: string; message: string }>;
+  } | null;
 }
 
 function interpret(json: string, sketchCopy: string, buildPath: string, sketchDir: string): Omit<CompileOutcome, 'ms'> {
@@ -98,7 +101,15 @@ function interpret(json: string, sketchCopy: string, buildPath: string, sketchDi
     for (const copy of [sketchCopy, path.join(buildPath, 'sketch')]) if (file.startsWith(copy + path.sep)) return path.join(sketchDir, file.slice(copy.length + 1));
     return file;
   };
-  const diagnostics = parseDiagnostics(`${report.compiler_err ?? ''}\n${report.compiler_out ?? ''}`, toSketch);
+  // arduino-cli ≥ 1.0 reports structured diagnostics (lines point at the .ino); older ones only text.
+  const structured = report.builder_result?.diagnostics?.map((d) => ({
+    file: toSketch(d.file),
+    line: d.line,
+    column: d.column,
+    severity: (d.severity.toLowerCase() === 'warning' ? 'warning' : d.severity.toLowerCase() === 'note' ? 'note' : 'error') as Diagnostic['severity'],
+    message: d.message.split('\n')[0]!,
+  }));
+  const diagnostics = structured ?? parseDiagnostics(`${report.compiler_err ?? ''}\n${report.compiler_out ?? ''}`, toSketch);
   const sizes = (report.builder_result?.executable_sections_size ?? []).map(({ name, size, max_size }) => ({ name, size, max: max_size }));
   const success = report.success !== false && !report.error;
   const error = success || diagnostics.some((d) => d.severity === 'error') ? undefined : (report.error ?? 'the build failed').split('\n')[0];

@@ -7,7 +7,8 @@
  * port, and the flashed sketch's serial output comes back on the same pty.
  *
  *   uno-harness --firmware optiboot_atmega328.hex --pty-link /tmp/x/uno.pty
- *               [--flash-image app.hex] [--reset-delay-ms 65] [--unpaced] [-v]
+ *               [--flash-image app.hex] [--reset-delay-ms 65] [--spm-us 4500]
+ *               [--unpaced] [-v]
  *
  * Prints "ready <pty path>" on stdout once listening; SIGTERM/SIGINT end it.
  *
@@ -49,6 +50,8 @@
 #include <sim_io.h>
 #include <sim_irq.h>
 #include <avr_uart.h>
+#include <avr_flash.h>
+#include <sim_cycle_timers.h>
 
 /* avr_uart.h only declares the FIFO type; this defines its inline accessors. */
 DEFINE_FIFO(uint16_t, uart_fifo);
@@ -63,6 +66,7 @@ static struct {
 	uint32_t freq;
 	uint32_t boot_start;
 	int reset_delay_ms;
+	int spm_us;
 	int unpaced;
 	int verbose;
 } opt = {
@@ -70,6 +74,7 @@ static struct {
 	.freq = 16000000,
 	.boot_start = 0x7E00,
 	.reset_delay_ms = 65,
+	.spm_us = 4500,
 };
 
 static void logmsg(int level, const char *fmt, ...)
@@ -302,25 +307,32 @@ static int uart_rx_enabled(void)
 	return uart0 && avr_regbit_get(avr, uart0->rxen);
 }
 
-/* Hand queued host bytes to the UART while its receive FIFO has room.
- * (simavr's UART signals the same thing with its XON/XOFF IRQs; the FIFO is
- * checked directly as well because a watchdog reset clears RXEN without an
- * XOFF.) Nothing is ever dropped here; while RX is disabled the bytes are
- * discarded by the caller, as a real UART would. */
-static void feed_uart(void)
+/* The serial line, host -> AVR: one queued byte enters the UART every frame
+ * time (a cycle timer), never faster, and only while the UART's receive FIFO
+ * has room, so nothing is dropped even when the firmware is slow to read.
+ * (simavr's UART also signals room with its XON/XOFF IRQs, but a watchdog
+ * reset clears RXEN without an XOFF, so RXEN and the FIFO are checked
+ * directly.) Feeding the FIFO in bursts instead would let the firmware read
+ * faster than the line rate: simavr's UART hands out two bytes per frame
+ * time when it has a backlog. */
+static avr_cycle_count_t rx_line_tick(avr_t *a, avr_cycle_count_t when, void *param)
 {
-	while (in_len && uart_rx_enabled() && !uart_fifo_isfull(&uart0->input)) {
+	(void)a; (void)param;
+	if (!in_len || !uart_rx_enabled())
+		return 0;
+	if (!uart_fifo_isfull(&uart0->input)) {
 		uint8_t b = inbuf[in_head];
 		in_head = (in_head + 1) % sizeof inbuf;
 		in_len--;
 		avr_raise_irq(uart_irq + UART_IRQ_INPUT, b);
 	}
+	return in_len ? when + uart0->cycles_per_byte : 0;
 }
 
-static void uart_xon_hook(avr_irq_t *irq, uint32_t value, void *param)
+static void feed_uart(void)
 {
-	(void)irq; (void)value; (void)param;
-	feed_uart();
+	if (in_len && uart_rx_enabled() && !avr_cycle_timer_status(avr, rx_line_tick, NULL))
+		avr_cycle_timer_register(avr, 1, rx_line_tick, NULL);
 }
 
 static void uart_out_hook(avr_irq_t *irq, uint32_t value, void *param)
@@ -371,8 +383,49 @@ static int setup_uart(void)
 	uint32_t flags = 0;
 	avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
 	avr_irq_register_notify(uart_irq + UART_IRQ_OUTPUT, uart_out_hook, NULL);
-	avr_irq_register_notify(uart_irq + UART_IRQ_OUT_XON, uart_xon_hook, NULL);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ flash */
+
+/* simavr erases/writes a flash page instantly. A real ATmega328P keeps SPMEN
+ * set for up to 4.5 ms while it does, and optiboot busy-waits on that before
+ * it answers, so each page costs the flasher that long. Wrap the flash
+ * module's SPM handler to keep SPMEN set for --spm-us after an erase or a
+ * write. */
+static avr_flash_t *flash;
+static int (*flash_ioctl_orig)(avr_io_t *io, uint32_t ctl, void *param);
+
+static avr_cycle_count_t spm_done(avr_t *a, avr_cycle_count_t when, void *param)
+{
+	(void)when; (void)param;
+	avr_regbit_clear(a, flash->selfprgen);
+	return 0;
+}
+
+static int flash_ioctl_hook(avr_io_t *io, uint32_t ctl, void *param)
+{
+	int busy = ctl == AVR_IOCTL_FLASH_SPM && avr_regbit_get(avr, flash->selfprgen) &&
+			(avr_regbit_get(avr, flash->pgers) || avr_regbit_get(avr, flash->pgwrt));
+	int r = flash_ioctl_orig(io, ctl, param);
+	if (busy && opt.spm_us > 0) {
+		avr_regbit_set(avr, flash->selfprgen);
+		avr_cycle_timer_register_usec(avr, opt.spm_us, spm_done, NULL);
+	}
+	return r;
+}
+
+static void setup_flash(void)
+{
+	for (avr_io_t *io = avr->io_port; io; io = io->next)
+		if (io->kind && !strcmp(io->kind, "flash"))
+			flash = (avr_flash_t *)io;
+	if (!flash) {
+		logmsg(0, "no self-programming module on %s; SPM timing not emulated\n", opt.mcu);
+		return;
+	}
+	flash_ioctl_orig = flash->io.ioctl;
+	flash->io.ioctl = flash_ioctl_hook;
 }
 
 /* ------------------------------------------------------------------ resets */
@@ -579,7 +632,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: uno-harness --firmware BOOT.hex|.elf [--pty-link PATH] [--flash-image APP.hex|.elf]\n"
 		"                   [--mcu atmega328p] [--freq 16000000] [--boot-start 0x7E00]\n"
-		"                   [--reset-delay-ms 65] [--unpaced] [-v]...\n");
+		"                   [--reset-delay-ms 65] [--spm-us 4500] [--unpaced] [-v]...\n");
 }
 
 int main(int argc, char **argv)
@@ -592,13 +645,14 @@ int main(int argc, char **argv)
 		{"freq", required_argument, 0, 'F'},
 		{"boot-start", required_argument, 0, 'b'},
 		{"reset-delay-ms", required_argument, 0, 'r'},
+		{"spm-us", required_argument, 0, 's'},
 		{"unpaced", no_argument, 0, 'u'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "f:i:l:m:F:b:r:uvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:i:l:m:F:b:r:s:uvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': opt.firmware = optarg; break;
 		case 'i': opt.flash_image = optarg; break;
@@ -607,6 +661,7 @@ int main(int argc, char **argv)
 		case 'F': opt.freq = strtoul(optarg, NULL, 0); break;
 		case 'b': opt.boot_start = strtoul(optarg, NULL, 0); break;
 		case 'r': opt.reset_delay_ms = atoi(optarg); break;
+		case 's': opt.spm_us = atoi(optarg); break;
 		case 'u': opt.unpaced = 1; break;
 		case 'v': opt.verbose++; break;
 		case 'h': usage(); return 0;
@@ -641,6 +696,7 @@ int main(int argc, char **argv)
 	avr->codeend = avr->flashend;
 	if (setup_uart())
 		return 1;
+	setup_flash();
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = on_signal;

@@ -1,0 +1,90 @@
+// `makerdeck compile` with the real arduino-cli and Debian's AVR platform (the test rig), offline.
+// Secrets go into a private, throwaway copy: after any build, no config.h and no secret is on disk.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompileSummary } from '../../electron/contract';
+import { createHost } from '../../electron/core/host';
+import { runCli } from '../support/cli';
+import { repoRoot, requiredEnv } from '../support/env';
+import { findSecrets, snapshot } from '../support/files';
+
+const WIFI = 'compile-wifi-secret-77';
+const MQTT = 'compile-mqtt-secret-88';
+let scratch: string;
+let env: NodeJS.ProcessEnv;
+const privateRoot = path.join(os.tmpdir(), `makerdeck-${process.getuid!()}`);
+
+function leftovers(): string[] {
+  const found: string[] = [];
+  for (const [where, dir] of [['private build root', privateRoot], ['build cache', path.join(scratch, 'cache')], ['data', path.join(scratch, 'data')], ['firmware/', path.join(repoRoot, 'firmware')]] as const) {
+    for (const [name, bytes] of snapshot(dir)) {
+      // Other test files build other profiles in parallel: only this profile's build must be gone.
+      if (path.basename(name) === 'config.h' && (where !== 'private build root' || name.startsWith('build-compile-bench-'))) found.push(`${where}: ${name}`);
+      found.push(...findSecrets(`${where}/${name}`, bytes, [WIFI, MQTT]));
+    }
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
+  const config = requiredEnv('MAKERDECK_ARDUINO_CLI_CONFIG', 'the arduino-cli test rig');
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-compile-'));
+  // A private arduino-cli config with an empty core cache, so the first build really compiles the core.
+  const ownConfig = path.join(scratch, 'arduino-cli.yaml');
+  writeFileSync(ownConfig, readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`));
+  env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data'), MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'), MAKERDECK_ARDUINO_CLI_CONFIG: ownConfig };
+  const created = await runCli(
+    ['profile', 'set', 'Compile Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost', '--device-id', 'compile-bench', '--wifi-password', '--mqtt-password'],
+    env,
+    { input: `${WIFI}\n${MQTT}\n` },
+  );
+  expect(created.code, created.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await runCli(['profile', 'rm', 'compile-bench'], env);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('makerdeck compile (real arduino-cli, offline)', () => {
+  it('builds the firmware for an Uno, and a second build is incremental', async () => {
+    const first = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
+    const cold = JSON.parse(first.stdout) as CompileSummary;
+    expect(cold, first.stderr).toMatchObject({ success: true, fqbn: 'arduino:avr:uno' });
+    expect(cold.sizes.find((s) => s.name === 'text')?.size).toBeGreaterThan(1000);
+    const second = JSON.parse((await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout) as CompileSummary;
+    expect(second.success).toBe(true);
+    expect(second.ms).toBeLessThan(cold.ms * 0.8);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('reports a syntax error with file, line and source, and leaves nothing behind', async () => {
+    const sketch = path.join(scratch, 'broken-firmware');
+    cpSync(path.join(repoRoot, 'firmware'), sketch, { recursive: true });
+    const ino = path.join(sketch, 'firmware.ino');
+    writeFileSync(ino, readFileSync(ino, 'utf8').replace('sensorsBegin();', 'sensorsBegin()\n  int broken = ;'));
+    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
+    expect(result.code).toBe(1);
+    const summary = JSON.parse(result.stdout) as CompileSummary;
+    expect(summary.success).toBe(false);
+    const error = summary.diagnostics.find((d) => d.severity === 'error')!;
+    expect(error).toMatchObject({ file: ino, line: expect.any(Number) });
+    expect(error.source).toMatch(/broken|sensorsBegin/);
+    const text = await runCli(['compile', '--profile', 'compile-bench'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
+    expect(text.stdout).toMatch(new RegExp(`${ino.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: error: `));
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('cancels a build and leaves nothing behind', async () => {
+    const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
+    const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });
+    await new Promise((resolve) => host.bus.on('firmware.progress', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await host.call('operations.cancel', { operationId: 'cancel-me' })).toEqual({ ok: true, value: { cancelled: true } });
+    expect(await running).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(leftovers()).toEqual([]);
+  });
+});
