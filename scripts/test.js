@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './services/apt.js';
 import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
+import { RIG_DEBIAN_PACKAGES, defaultRigCache, ensureArduinoRig } from './rig/arduino.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser). */
-const DEBIAN_PACKAGES = ['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES];
+const DEBIAN_PACKAGES = ['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES];
 
 function step(title) {
   console.log(`\n== ${title}`);
@@ -52,6 +53,10 @@ async function main() {
   step('Build');
   runOrExit(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], 'the build');
 
+  step(`Test rigs (cached in ${defaultRigCache()})`);
+  const arduino = await ensureArduinoRig({ cacheDir: defaultRigCache() });
+  console.log(`arduino-cli ${arduino.version} at ${arduino.arduinoCli}`);
+
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-test-'));
   const stops = [];
   const stopAll = async () => {
@@ -78,6 +83,8 @@ async function main() {
       ...process.env,
       ...keyring.env,
       DOCKER_HOST: docker.host,
+      MAKERDECK_ARDUINO_CLI: arduino.arduinoCli,
+      MAKERDECK_ARDUINO_CLI_CONFIG: arduino.configFile,
       MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
     };
