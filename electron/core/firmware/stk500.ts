@@ -1,5 +1,6 @@
 // STK500v1, the subset the Arduino bootloaders (optiboot) speak: sync, read the signature, write
 // pages, read them back to verify. Small on purpose; every step has a timeout and a clear error.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MakerdeckError } from '../../contract';
 import type { ByteReader } from '../serial/byteReader';
 import { formatSignature, type AvrBoard } from './avrBoards';
@@ -19,6 +20,8 @@ const STK = {
 } as const;
 
 const REPLY_TIMEOUT_MS = 1000;
+/** Long enough for replies to earlier sync attempts to arrive and be dropped. */
+const SETTLE_MS = 30;
 /** How many bytes to read back per request: larger chunks mean fewer round trips. */
 const VERIFY_CHUNK = 256;
 
@@ -34,19 +37,31 @@ export class Stk500 {
     private readonly portPath: string,
   ) {}
 
-  /** Sends GET_SYNC until the bootloader answers (it listens for about a second after reset). */
+  /**
+   * Sends GET_SYNC until the bootloader answers (it listens for about a second after reset).
+   * Earlier attempts may be answered late, so once one succeeds the line is drained and synced
+   * once more: the next command then reads its own reply, not a stale one.
+   */
   async sync(attempts: number, waitMs = 200): Promise<void> {
     for (let attempt = 0; attempt < attempts; attempt++) {
-      this.io.discard();
-      await this.io.write(Uint8Array.of(STK.GET_SYNC, STK.CRC_EOP));
-      try {
-        const reply = await this.io.read(2, waitMs, 'sync');
-        if (reply[0] === STK.INSYNC && reply[1] === STK.OK) return;
-      } catch (error) {
-        if (!(error instanceof MakerdeckError && error.code === 'TIMEOUT')) throw error;
+      if (await this.trySync(waitMs)) {
+        await sleep(SETTLE_MS);
+        if (await this.trySync(waitMs)) return;
       }
     }
     throw new MakerdeckError('UNAVAILABLE', `No bootloader answered on ${this.portPath}: check the port and the board type (an old Nano needs "nano-old"), or press reset just before flashing`);
+  }
+
+  private async trySync(waitMs: number): Promise<boolean> {
+    this.io.discard();
+    await this.io.write(Uint8Array.of(STK.GET_SYNC, STK.CRC_EOP));
+    try {
+      const reply = await this.io.read(2, waitMs, 'sync');
+      return reply[0] === STK.INSYNC && reply[1] === STK.OK;
+    } catch (error) {
+      if (error instanceof MakerdeckError && error.code === 'TIMEOUT') return false;
+      throw error;
+    }
   }
 
   async checkSignature(board: AvrBoard): Promise<void> {

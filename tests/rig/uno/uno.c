@@ -26,6 +26,14 @@
  *    every reset; only the process exit loses it.
  *  - The core is paced to wall-clock time: optiboot's timeouts are watchdog
  *    based and a free-running simavr is several times faster than 16 MHz.
+ *  - Serial timing: host bytes enter the UART one per frame time (never
+ *    dropped: they wait while the receive FIFO is full), frames are 10 bits
+ *    for 8N1 (simavr alone counts 11), and a page erase/write keeps SPMEN set
+ *    for --spm-us (4.5 ms, the datasheet maximum), so flashing takes as long
+ *    as on a real board. The pty itself has no baud rate.
+ *  - The boot section is write-protected (the Uno's lock bits), and a
+ *    bootloader jumping into an empty application parks the core until the
+ *    next reset instead of sliding through erased flash.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -283,9 +291,8 @@ static int load_image(const char *file)
 
 /* ------------------------------------------------------------------ logging */
 
-/* simavr's own log lines. Erased flash (0xFFFF) is an invalid opcode to
- * simavr; a blank board legitimately runs through it (into the bootloader),
- * so those are counted rather than printed unless -vv. */
+/* simavr's own log lines, at its ERROR level (more with -v). Invalid
+ * opcodes (firmware running into data) are counted, printed only at -vv. */
 static void sim_logger(avr_t *a, const int level, const char *fmt, va_list ap)
 {
 	(void)a;
@@ -407,6 +414,14 @@ static int flash_ioctl_hook(avr_io_t *io, uint32_t ctl, void *param)
 {
 	int busy = ctl == AVR_IOCTL_FLASH_SPM && avr_regbit_get(avr, flash->selfprgen) &&
 			(avr_regbit_get(avr, flash->pgers) || avr_regbit_get(avr, flash->pgwrt));
+	uint32_t z = avr->data[30] | (avr->data[31] << 8);
+	if (busy && z >= opt.boot_start) {
+		/* The Uno's lock bits (0x0F) forbid SPM into the boot section:
+		 * the bootloader cannot be overwritten, whatever the code does. */
+		logmsg(1, "SPM erase/write at 0x%04x refused (boot section is locked)\n", z);
+		avr_regbit_clear(avr, flash->selfprgen);
+		return 0;
+	}
 	int r = flash_ioctl_orig(io, ctl, param);
 	if (busy && opt.spm_us > 0) {
 		avr_regbit_set(avr, flash->selfprgen);
@@ -723,14 +738,47 @@ int main(int argc, char **argv)
 			slave_path, opt.mcu, opt.freq, opt.boot_start);
 
 	const uint64_t slice = opt.freq / 1000;   /* run 1 ms of AVR time per step */
-	uint64_t t0 = now_ns(), c0 = avr->cycle;
-	int late_warned = 0;
+	uint64_t t0 = now_ns(), c0 = avr->cycle, started_ns = t0;
+	uint64_t resyncs = 0, max_lag_ns = 0;
 
 	while (!stop_req) {
 		check_client();
 		if (dtr_req) {
 			dtr_req = 0;
 			begin_external_reset("DTR");
+		}
+
+		if (!opt.unpaced) {
+			/* Pace: AVR time may run at most one slice ahead of wall-clock
+			 * time. While ahead, only move bytes and wait (waking early for
+			 * host input or open/close events). */
+			uint64_t dc = avr->cycle - c0;
+			uint64_t emu = dc / opt.freq * 1000000000ull + dc % opt.freq * 1000000000ull / opt.freq;
+			uint64_t wall = now_ns() - t0;
+			if (emu > wall) {
+				pump_pty();
+				struct pollfd fds[2];
+				int nfds = 0;
+				if (client_open && in_len < sizeof inbuf)
+					fds[nfds++] = (struct pollfd){.fd = mfd, .events = POLLIN};
+				if (ino >= 0)
+					fds[nfds++] = (struct pollfd){.fd = ino, .events = POLLIN};
+				uint64_t d = emu - wall;
+				struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
+				ppoll(fds, nfds, &ts, NULL);
+				continue;
+			}
+			if (wall - emu > max_lag_ns)
+				max_lag_ns = wall - emu;
+			if (wall - emu > 100000000ull) {
+				/* More than 100 ms behind (a starved process): don't catch
+				 * up in a burst, which would squeeze the bootloader's window. */
+				if (!resyncs++)
+					logmsg(0, "emulation fell %llu ms behind real time; resynchronised\n",
+							(unsigned long long)((wall - emu) / 1000000));
+				t0 = now_ns();
+				c0 = avr->cycle;
+			}
 		}
 
 		uint64_t target = avr->cycle + slice;
@@ -747,41 +795,28 @@ int main(int argc, char **argv)
 					halted = 1;
 					break;
 				}
+				if (avr->pc == 0 && avr->flash[0] == 0xFF && avr->flash[1] == 0xFF) {
+					/* The bootloader started an empty application. A real
+					 * chip slides through erased flash (0xFFFF) back into
+					 * optiboot, which calls appStart() again, each round
+					 * pushing a return address until the stack runs over
+					 * the I/O registers. Park the core until a reset. */
+					logmsg(1, "no application in flash; idle until the next reset\n");
+					halted = 1;
+					break;
+				}
 			}
 			fix_uart_timing();
 		}
 		if (halted)
 			avr->cycle = target;
 		pump_pty();
-
-		if (opt.unpaced)
-			continue;
-		/* Pace: sleep until wall-clock time catches up with AVR time,
-		 * waking early for host input or open/close events. */
-		uint64_t emu = (avr->cycle - c0) * 1000000000ull / opt.freq;
-		uint64_t wall = now_ns() - t0;
-		if (emu > wall) {
-			struct pollfd fds[2];
-			int nfds = 0;
-			if (client_open && in_len < sizeof inbuf)
-				fds[nfds++] = (struct pollfd){.fd = mfd, .events = POLLIN};
-			if (ino >= 0)
-				fds[nfds++] = (struct pollfd){.fd = ino, .events = POLLIN};
-			uint64_t d = emu - wall;
-			struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
-			ppoll(fds, nfds, &ts, NULL);
-		} else if (wall - emu > 100000000ull) {
-			/* More than 100 ms behind (a loaded machine): don't try to catch
-			 * up in a burst, which would squeeze the bootloader's window. */
-			if (!late_warned++)
-				logmsg(0, "emulation fell behind real time by %llu ms; resynchronised\n",
-						(unsigned long long)((wall - emu) / 1000000));
-			t0 = now_ns();
-			c0 = avr->cycle;
-		}
 	}
 
-	logmsg(1, "stopping (%llu invalid opcodes skipped, %llu output bytes dropped)\n",
+	double wall_s = (now_ns() - started_ns) / 1e9;
+	logmsg(1, "stopping: %.1f s emulated in %.1f s (max lag %.1f ms, %llu resyncs), "
+			"%llu invalid opcodes skipped, %llu output bytes dropped\n",
+			(double)avr->cycle / opt.freq, wall_s, max_lag_ns / 1e6, (unsigned long long)resyncs,
 			(unsigned long long)invalid_opcodes, (unsigned long long)out_dropped);
 	remove_link();
 	close(mfd);

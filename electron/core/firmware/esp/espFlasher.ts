@@ -1,0 +1,299 @@
+// Flashing ESP32 / ESP8266 through esptool-js (Espressif's ROM loader protocol) over node serialport:
+// flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works.
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ESPLoader } from 'esptool-js';
+import { SerialPort } from 'serialport';
+import { MakerdeckError } from '../../../contract';
+import type { RawPortLister } from '../../serial/ports';
+import { WebSerialPort, type PortOpener } from '../../serial/webSerialPort';
+import { cancelled, explainEspError, isRefused, looksGarbled, SpeedFailed, unplugged, type EspWhere } from './espErrors';
+import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
+import { GuardedTransport, logTerminal } from './espTransport';
+
+export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
+
+export const DEFAULT_BAUDS = [921600, 460800, 115200];
+const ROM_BAUD = 115200; // both ROM loaders start here; only the stub changes speed
+const CONNECT_ATTEMPTS = 7; // esptool's default: alternating short and long reset pulses
+const SETTLE_MS = 100; // between closing the port and opening it again for the next speed
+const CHIP_DETECT_REG = 0x40001000;
+const OP_SPI_SET_PARAMS = 0x0b;
+const OP_CHANGE_BAUDRATE = 0x0f;
+const CHIP_NAMES: Record<EspChip, string> = { esp32: 'ESP32', esp8266: 'ESP8266' };
+
+export type EspPhase = 'connect' | 'write' | 'verify' | 'reset';
+
+export interface EspProgress {
+  phase: EspPhase;
+  /** Image bytes (uncompressed) written so far, over all parts. */
+  bytesDone: number;
+  bytesTotal: number;
+  baud?: number;
+}
+
+export interface FlashEspOptions {
+  port: string;
+  chip: EspChip;
+  parts: EspImagePart[];
+  signal?: AbortSignal;
+  onProgress?: (progress: EspProgress) => void;
+  /** Speeds to try in order; a speed the link cannot carry falls through to the next. */
+  bauds?: number[];
+  /** Opens the node port (tests pass serialport's mock binding); openSerialPort otherwise. */
+  openPort?: PortOpener;
+  /** Lists ports for the USB ids esptool-js uses to pick its reset; SerialPort.list otherwise. */
+  listPorts?: RawPortLister;
+  /** esptool-js's own progress lines, for the log. */
+  log?: (line: string) => void;
+}
+
+export interface FlashEspResult {
+  /** As the chip describes itself, e.g. "ESP32-D0WD-V3 (revision 3)". */
+  chip: string;
+  mac?: string;
+  /** The speed the image was written at. */
+  baud: number;
+  /** Faster speeds that were tried first and did not work. */
+  failedBauds: number[];
+  bytes: number;
+  ms: number;
+  /** False where the port has no DTR/RTS (a pty, some adapters): press RESET to start the new firmware. */
+  hardReset: boolean;
+  flashBytes?: number;
+}
+
+interface Session extends FlashEspOptions {
+  parts: EspImagePart[];
+  baud: number;
+  ids: { vendorId?: string; productId?: string };
+  log: (line: string) => void;
+}
+
+type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms'>;
+
+export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult> {
+  const started = Date.now();
+  const parts = checkParts(options.parts);
+  const bauds = checkBauds(options.bauds ?? DEFAULT_BAUDS);
+  const log = options.log ?? (() => undefined);
+  const ids = await usbIds(options.port, options.listPorts ?? (() => SerialPort.list()));
+  const failedBauds: number[] = [];
+  for (const [index, baud] of bauds.entries()) {
+    try {
+      const done = await flashOnce({ ...options, parts, baud, ids, log });
+      if (done.baud < baud) failedBauds.push(baud);
+      return { ...done, failedBauds, ms: Date.now() - started };
+    } catch (error) {
+      const next = bauds[index + 1];
+      if (!(error instanceof SpeedFailed)) throw error;
+      if (next === undefined) throw explainEspError(error, { port: options.port, step: 'baud', baud });
+      failedBauds.push(baud);
+      log(`${baud} baud did not work on ${options.port}; trying ${next}`);
+      await sleep(SETTLE_MS);
+    }
+  }
+  throw new MakerdeckError('BAD_INPUT', 'No speed to flash at: give at least one baud rate');
+}
+
+/** One connection at one speed: every failure comes out explained, except a speed to fall back from. */
+async function flashOnce(session: Session): Promise<SessionResult> {
+  if (session.signal?.aborted) throw cancelled();
+  const at: EspWhere = { port: session.port, step: 'open', baud: ROM_BAUD };
+  const device = new WebSerialPort(session.port, { open: session.openPort, ...session.ids });
+  const { stop, dispose } = stopOn(device, session.signal, at);
+  const transport = new GuardedTransport(device, stop, session.log);
+  try {
+    const loader = new ESPLoader({ transport, baudrate: ROM_BAUD, romBaudrate: ROM_BAUD, terminal: logTerminal(session.log) });
+    const work = runSteps(loader, device, session, at);
+    work.catch(() => undefined); // when `stop` wins, esptool-js's own chain fails later, unobserved
+    return await Promise.race([work, stop]);
+  } catch (error) {
+    if (error instanceof SpeedFailed) throw error;
+    if (at.baud > ROM_BAUD && looksGarbled(error)) throw new SpeedFailed(at.baud);
+    throw explainEspError(error, at);
+  } finally {
+    dispose();
+    transport.halt();
+    await shutDown(transport, device);
+  }
+}
+
+async function runSteps(loader: ESPLoader, device: WebSerialPort, session: Session, at: EspWhere): Promise<SessionResult> {
+  const total = session.parts.reduce((sum, part) => sum + part.data.length, 0);
+  const report = (phase: EspPhase, bytesDone: number) => {
+    try {
+      session.onProgress?.({ phase, bytesDone, bytesTotal: total, baud: at.baud });
+    } catch {
+      // a broken progress listener must not break a flash half way
+    }
+  };
+  report('connect', 0);
+  at.step = 'connect';
+  await loader.connect('default_reset', CONNECT_ATTEMPTS, true);
+  at.step = 'identify';
+  checkChip(loader.chip.CHIP_NAME, session.chip, session.port);
+  const chip = await loader.chip.getChipDescription(loader);
+  const mac = await loader.chip.readMac(loader);
+  at.step = 'stub';
+  await startStub(loader, session.port);
+  at.step = 'baud';
+  if (session.baud !== ROM_BAUD) at.baud = await switchBaud(loader, device, session.baud, session.log);
+  at.step = 'attach';
+  const flashBytes = await attachFlash(loader, session.chip, session.port);
+  checkFits(session.parts, flashBytes, session.port);
+  at.step = 'write';
+  report('write', 0);
+  await loader.writeFlash({
+    fileArray: session.parts.map((part) => ({ address: part.address, data: part.data })),
+    flashMode: 'keep',
+    flashFreq: 'keep',
+    flashSize: 'keep',
+    eraseAll: false,
+    compress: true,
+    calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
+    reportProgress: trackWrite(session.parts, at, report),
+  });
+  at.step = 'reset';
+  const hardReset = await resetIntoApp(device);
+  report('reset', total);
+  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes };
+}
+
+/** esptool-js reports compressed bytes per part; the UI wants image bytes over the whole flash. */
+function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
+  const total = parts.reduce((sum, part) => sum + part.data.length, 0);
+  const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
+  return (index: number, written: number, compressedTotal: number) => {
+    const part = parts[index];
+    if (!part) return;
+    const fraction = compressedTotal > 0 ? Math.min(1, written / compressedTotal) : 1;
+    const partDone = Math.round(part.data.length * fraction);
+    const done = (starts[index] ?? 0) + partDone;
+    // esptool-js checks the MD5 of a part right after its last block.
+    at.step = fraction >= 1 ? 'verify' : 'write';
+    at.address = fraction >= 1 ? part.address : part.address + partDone;
+    at.percent = Math.floor((done * 100) / total);
+    report(at.step === 'verify' ? 'verify' : 'write', done);
+  };
+}
+
+function checkChip(found: string, wanted: EspChip, port: string): void {
+  if (found === CHIP_NAMES[wanted]) return;
+  throw new MakerdeckError('BAD_INPUT', `The board on ${port} is an ${found}, not an ${CHIP_NAMES[wanted]}: pick the ${found} board (or the right port) and flash again`);
+}
+
+async function startStub(loader: ESPLoader, port: string): Promise<void> {
+  await loader.runStub();
+  // Without the stub (secure download mode) esptool-js's MD5 check cannot pass: the ROM answers in hex text.
+  if (!loader.IS_STUB) {
+    throw new MakerdeckError('UNAVAILABLE', `The ESP on ${port} would not run the flasher stub (secure download mode?): flash it with Espressif's esptool instead`);
+  }
+}
+
+/** Asks the stub for `baud`, follows on the host side, and checks the chip still answers. */
+async function switchBaud(loader: ESPLoader, device: WebSerialPort, baud: number, log: (line: string) => void): Promise<number> {
+  try {
+    await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, ROM_BAUD));
+  } catch (error) {
+    if (!isRefused(error)) throw error;
+    log(`The stub refused ${baud} baud; staying at ${ROM_BAUD}`);
+    return ROM_BAUD;
+  }
+  await sleep(50); // the stub answers at the old speed, then switches
+  try {
+    await device.setBaudRate(baud);
+  } catch {
+    throw new SpeedFailed(baud);
+  }
+  loader.transport.baudrate = baud;
+  await loader.transport.drainInput();
+  if (!(await stillAnswers(loader))) throw new SpeedFailed(baud);
+  return baud;
+}
+
+async function stillAnswers(loader: ESPLoader): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await loader.readReg(CHIP_DETECT_REG, 500);
+      return true;
+    } catch (error) {
+      if (error instanceof MakerdeckError) throw error; // cancelled or unplugged meanwhile
+      loader.transport.flushInput();
+    }
+  }
+  return false;
+}
+
+/** What esptool does before writing: attach the SPI flash, read its ID, tell the stub its size. */
+async function attachFlash(loader: ESPLoader, chip: EspChip, port: string): Promise<number | undefined> {
+  if (chip === 'esp32') await loader.flashSpiAttach(0);
+  // esptool-js 0.7 gives the ESP8266 SPI data-length offsets of 0 where esptool has none, so its
+  // flash-ID read takes the ESP32 register path and reads garbage; esptool's value selects the right one.
+  if (chip === 'esp8266') Object.assign(loader.chip, { SPI_MOSI_DLEN_OFFS: undefined, SPI_MISO_DLEN_OFFS: undefined });
+  const id = (await loader.readFlashId()) & 0xffffff;
+  if (id === 0 || id === 0xffffff) {
+    throw new MakerdeckError('UNAVAILABLE', `The ESP on ${port} answered but its flash chip did not (ID 0x${id.toString(16)}): check the module's power and flash wiring, then try again`);
+  }
+  const bytes = flashSizeFromId(id);
+  if (bytes) await loader.checkCommand('set SPI params', OP_SPI_SET_PARAMS, words(0, bytes, 0x10000, 0x1000, 0x100, 0xffff));
+  return bytes;
+}
+
+/** JEDEC capacity byte to bytes, as esptool's table: 0x12–0x1c and 0x32–0x3a are 2^n, 0x20–0x22 are 64–256 MB. */
+export function flashSizeFromId(id: number): number | undefined {
+  const code = (id >> 16) & 0xff;
+  if (code >= 0x12 && code <= 0x1c) return 2 ** code;
+  if (code >= 0x32 && code <= 0x3a) return 2 ** (code - 0x20);
+  if (code >= 0x20 && code <= 0x22) return 2 ** (code - 0x06);
+  return undefined;
+}
+
+/** EN low, then released with IO0 high: the chip boots the new firmware (esptool's "hard reset via RTS"). */
+async function resetIntoApp(device: WebSerialPort): Promise<boolean> {
+  await device.setSignals({ dataTerminalReady: false, requestToSend: true });
+  await sleep(100);
+  await device.setSignals({ dataTerminalReady: false, requestToSend: false });
+  return device.modemLines !== false;
+}
+
+function stopOn(device: WebSerialPort, signal: AbortSignal | undefined, at: EspWhere) {
+  let dispose = () => undefined as void;
+  const stop = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void device.lost.then(() => reject(unplugged(at)));
+    dispose = () => signal?.removeEventListener('abort', onAbort);
+  });
+  stop.catch(() => undefined);
+  return { stop, dispose };
+}
+
+/** Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks. */
+async function shutDown(transport: GuardedTransport, device: WebSerialPort): Promise<void> {
+  await Promise.race([transport.disconnect().catch(() => undefined), sleep(1500)]);
+  await device.close().catch(() => undefined);
+}
+
+async function usbIds(port: string, lister: RawPortLister): Promise<Session['ids']> {
+  try {
+    const found = (await lister()).find((candidate) => candidate.path === port);
+    return { vendorId: found?.vendorId, productId: found?.productId };
+  } catch {
+    return {};
+  }
+}
+
+function checkBauds(bauds: number[]): number[] {
+  if (bauds.length === 0 || bauds.some((baud) => !Number.isInteger(baud) || baud <= 0)) {
+    throw new MakerdeckError('BAD_INPUT', `Baud rates must be positive whole numbers, got [${bauds.join(', ')}]: use e.g. 921600, 460800, 115200`);
+  }
+  return bauds;
+}
+
+function words(...values: number[]): Uint8Array {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, index) => view.setUint32(index * 4, value >>> 0, true));
+  return bytes;
+}

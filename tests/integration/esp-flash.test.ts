@@ -1,0 +1,290 @@
+// ESP32 / ESP8266 flashing (esptool-js over the Web-Serial adapter) against the ROM-loader stand-in
+// in tests/rig/esp: in-process over serialport's mock binding, and over a real pseudo-terminal with
+// serialport's native binding. No real ESP is involved anywhere here.
+import { getStubJsonByChipName } from 'esptool-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MakerdeckError, type ErrorCode } from '../../electron/contract';
+import { espImageFromFile, flashEsp, type EspChip, type EspImagePart, type EspProgress, type FlashEspOptions } from '../../electron/core/firmware/esp/espFlasher';
+import { EspRomStandIn, type StandInOptions } from '../rig/esp/espRomStandIn';
+import { mockStandIn, type MockStandIn } from '../rig/esp/mockWire';
+import { ptyStandIn, type PtyStandIn } from '../rig/esp/ptyWire';
+import { OP } from '../rig/esp/standInChips';
+import { fakeEsp32App, fakeEsp32Bootloader, fakeEsp32Merged, fakeEsp8266Image } from '../rig/esp/testImages';
+
+const APP = 0x10000;
+
+function onMock(options: StandInOptions): { standIn: EspRomStandIn; wire: MockStandIn } {
+  const standIn = new EspRomStandIn(options);
+  return { standIn, wire: mockStandIn(standIn) };
+}
+
+function flashMock(wire: MockStandIn, chip: EspChip, parts: EspImagePart[], extra: Partial<FlashEspOptions> = {}) {
+  return flashEsp({ port: wire.path, chip, parts, openPort: wire.openPort, listPorts: wire.listPorts, ...extra });
+}
+
+function holds(standIn: EspRomStandIn, part: EspImagePart): boolean {
+  return Buffer.from(standIn.flash.subarray(part.address, part.address + part.data.length)).equals(Buffer.from(part.data));
+}
+
+async function failure(work: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<MakerdeckError> {
+  const error = await work.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(MakerdeckError);
+  const wrapped = error as MakerdeckError;
+  expect({ code: wrapped.code, message: wrapped.message }).toMatchObject({ code, message: expect.stringMatching(message) });
+  expect(wrapped.message).not.toContain('\n');
+  return wrapped;
+}
+
+describe('ESP flashing against the ROM-loader stand-in over the mock binding', () => {
+  it('flashes an ESP32 app through the stand-in: stub upload, compressed writes, MD5 verify, hard reset', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const part = { address: APP, data: fakeEsp32App(300_000) };
+    const progress: EspProgress[] = [];
+    const result = await flashMock(wire, 'esp32', [part], { onProgress: (p) => progress.push(p) });
+
+    expect(result).toMatchObject({ chip: 'ESP32-D0WD-V3 (revision 3)', mac: standIn.macAddress, baud: 921600, failedBauds: [], bytes: part.data.length, hardReset: true, flashBytes: 4 * 1024 * 1024 });
+    const stub = await getStubJsonByChipName('ESP32');
+    expect(standIn.stubUploads).toEqual([{ entry: stub!.entry, segments: [{ address: stub!.text_start, bytes: stub!.decodedText.length }, { address: stub!.data_start, bytes: stub!.decodedData.length }] }]);
+    expect(standIn.count('FLASH_DEFL_DATA')).toBeGreaterThan(1);
+    expect(standIn.count('FLASH_DATA')).toBe(0);
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
+    expect(standIn.count('SPI_ATTACH')).toBe(1);
+    expect(standIn.baudChanges).toEqual([921600]);
+    expect(holds(standIn, part)).toBe(true);
+    expect(standIn.boots).toEqual(['app', 'download', 'app']); // powered on, reset into the ROM, hard reset into the app
+    expect(standIn.state).toBe('app');
+
+    expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['connect', 'write', 'verify', 'reset']);
+    expect(progress.every((p, i) => i === 0 || p.bytesDone >= progress[i - 1]!.bytesDone)).toBe(true);
+    expect(progress.at(-1)).toEqual({ phase: 'reset', bytesDone: part.data.length, bytesTotal: part.data.length, baud: 921600 });
+    expect(progress.find((p) => p.phase === 'write' && p.bytesDone > 0)?.baud).toBe(921600);
+  });
+
+  it('flashes bootloader, partition table and app as separate parts through the stand-in, each verified', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const parts = [
+      { address: APP, data: fakeEsp32App(120_001) }, // odd length: esptool pads to 4 bytes with 0xFF
+      { address: 0x1000, data: fakeEsp32Bootloader(20_000) },
+      { address: 0x8000, data: new Uint8Array(3072).fill(0xaa) },
+    ];
+    const result = await flashMock(wire, 'esp32', parts);
+    expect(result.bytes).toBe(120_001 + 20_000 + 3072);
+    expect(parts.every((part) => holds(standIn, part))).toBe(true);
+    expect(standIn.count('FLASH_DEFL_BEGIN')).toBe(3);
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(3);
+  });
+
+  it('flashes an ESP8266 through the stand-in and reads its 1 MB flash size right', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp8266', flashBytes: 1024 * 1024 });
+    const part = espImageFromFile(fakeEsp8266Image(400_000), 'esp8266');
+    const result = await flashMock(wire, 'esp8266', [part]);
+    expect(result).toMatchObject({ chip: 'ESP8266EX', mac: standIn.macAddress, hardReset: true, flashBytes: 1024 * 1024 });
+    expect(part.address).toBe(0);
+    expect(holds(standIn, part)).toBe(true);
+    expect(standIn.stubUploads[0]?.entry).toBe((await getStubJsonByChipName('ESP8266'))!.entry);
+  });
+
+  it('falls back to 460800 when the stand-in garbles 921600, and says so', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { refuseBauds: [921600] } });
+    const part = { address: APP, data: fakeEsp32App(100_000) };
+    const lines: string[] = [];
+    const result = await flashMock(wire, 'esp32', [part], { log: (line) => lines.push(line) });
+    expect(result).toMatchObject({ baud: 460800, failedBauds: [921600] });
+    expect(lines).toContain(`921600 baud did not work on ${wire.path}; trying 460800`);
+    expect(standIn.baudChanges).toEqual([921600, 460800]);
+    expect(standIn.boots).toEqual(['app', 'download', 'download', 'app']);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('ends at 115200 when the stand-in garbles both faster speeds', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp8266', faults: { refuseBauds: [921600, 460800] } });
+    const part = { address: 0, data: fakeEsp8266Image(60_000) };
+    const result = await flashMock(wire, 'esp8266', [part]);
+    expect(result).toMatchObject({ baud: 115200, failedBauds: [921600, 460800] });
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('stays at 115200 when the stand-in stub refuses CHANGE_BAUDRATE', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { unsupported: [OP.CHANGE_BAUDRATE] } });
+    const part = { address: APP, data: fakeEsp32App(50_000) };
+    const result = await flashMock(wire, 'esp32', [part]);
+    expect(result).toMatchObject({ baud: 115200, failedBauds: [921600] });
+    expect(standIn.boots).toEqual(['app', 'download', 'app']); // no second connection needed
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('says which chip the stand-in is when it does not match (BAD_INPUT), and the port stays usable', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const part = { address: APP, data: fakeEsp32App(40_000) };
+    await failure(flashMock(wire, 'esp8266', [{ address: 0, data: fakeEsp8266Image(40_000) }]), 'BAD_INPUT', /is an ESP32, not an ESP8266: pick the ESP32 board/);
+    await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('says no bootloader answered when the stand-in board has no auto-reset circuit, then flashes once BOOT+RESET is pressed', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', autoReset: false });
+    const part = { address: APP, data: fakeEsp32App(40_000) };
+    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^No ESP bootloader answered on ${wire.path}: hold BOOT while pressing EN/RESET`));
+    standIn.pressBootAndReset();
+    const result = await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+    expect(standIn.state).toBe('stub'); // without the circuit the hard reset cannot reach EN either
+    expect(result.hardReset).toBe(true); // the adapter took the lines; whether the board listens it cannot know
+  });
+
+  it('reports a stand-in that stalls mid-write as TIMEOUT, then flashes again after the reset', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { stall: { writeBlocks: 2 } } });
+    const part = { address: APP, data: fakeEsp32App(200_000) };
+    await failure(flashMock(wire, 'esp32', [part]), 'TIMEOUT', /stopped answering during the write at 0x1[0-9a-f]{4} \(\d+%\) at 921600 baud: check the USB cable/);
+    expect(holds(standIn, part)).toBe(false);
+    await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('reports a wrong MD5 from the stand-in as a failed verify, then flashes again', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { wrongMd5: true } });
+    const part = { address: APP, data: fakeEsp32App(80_000) };
+    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^Verify failed on ${wire.path} for the part at 0x10000: the flash holds other bytes`));
+    standIn.setFaults({});
+    await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('reports the stand-in unplugged mid-write, says the port is gone, and flashes again once plugged back in', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { unplug: { writeBlocks: 3 } } });
+    const part = { address: APP, data: fakeEsp32App(250_000) };
+    const started = Date.now();
+    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^${wire.path} was unplugged during the write at 0x[0-9a-f]+ \\(\\d+%\\): plug the board back in`));
+    expect(Date.now() - started).toBeLessThan(2500); // noticed at once, not after esptool-js's timeouts
+    await failure(flashMock(wire, 'esp32', [part]), 'NOT_FOUND', /does not exist: plug the board in/);
+    wire.plugIn();
+    await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('reports a command the stand-in does not support', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { unsupported: [OP.FLASH_DEFL_BEGIN] } });
+    const part = { address: APP, data: fakeEsp32App(40_000) };
+    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', /bootloader on .* refused a command during the write as unsupported/);
+    standIn.setFaults({});
+    await flashMock(wire, 'esp32', [part]);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('cancels mid-write against the stand-in: CANCELLED at once, port closed, and it flashes again', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const part = { address: APP, data: fakeEsp32App(400_000) };
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const onProgress = (p: EspProgress) => {
+      if (p.phase === 'write' && p.bytesDone > 0 && !controller.signal.aborted) {
+        abortedAt = Date.now();
+        controller.abort();
+      }
+    };
+    await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /^Flashing was cancelled/);
+    expect(Date.now() - abortedAt).toBeLessThan(2000);
+    expect(holds(standIn, part)).toBe(false);
+    await flashMock(wire, 'esp32', [part]); // the mock binding refuses to open a port that is still open
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('refuses bad parts before touching the stand-in, and an image larger than its flash after reading the flash size', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', flashBytes: 1024 * 1024 });
+    await failure(flashMock(wire, 'esp32', [{ address: 0x10100, data: new Uint8Array(16) }]), 'BAD_INPUT', /not on a 4 KB flash sector boundary/);
+    await failure(flashMock(wire, 'esp32', [{ address: 0x1000, data: new Uint8Array(0x8000) }, { address: 0x8000, data: new Uint8Array(16) }]), 'BAD_INPUT', /overlap/);
+    await failure(flashMock(wire, 'esp32', [{ address: APP, data: new Uint8Array(16) }], { bauds: [] }), 'BAD_INPUT', /Baud rates/);
+    expect(standIn.commands).toEqual([]);
+    await failure(flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(1024 * 1024) }]), 'BAD_INPUT', /ends at 0x110000 but the flash on .* holds 1 MB/);
+    expect(standIn.count('FLASH_DEFL_BEGIN')).toBe(0);
+  });
+
+  it('is cancelled before it starts without opening the stand-in port', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    await failure(flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(4096) }], { signal: AbortSignal.abort() }), 'CANCELLED', /cancelled/);
+    expect(standIn.commands).toEqual([]);
+  });
+});
+
+describe('ESP flashing against the ROM-loader stand-in over a real pseudo-terminal (native serialport binding)', () => {
+  const relays: PtyStandIn[] = [];
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  });
+
+  async function onPty(options: Omit<StandInOptions, 'resetOnOpen' | 'autoReset'>) {
+    const standIn = new EspRomStandIn({ ...options, resetOnOpen: true, autoReset: false });
+    const relay = await ptyStandIn(standIn);
+    relays.push(relay);
+    return { standIn, relay };
+  }
+
+  it('flashes an ESP32 through the stand-in over a pty: stub, compressed writes, MD5 verify; no DTR/RTS so no hard reset', async () => {
+    const { standIn, relay } = await onPty({ chip: 'esp32' });
+    const part = { address: APP, data: fakeEsp32App(300_000) };
+    const result = await flashEsp({ port: relay.path, chip: 'esp32', parts: [part] });
+    expect(result).toMatchObject({ chip: 'ESP32-D0WD-V3 (revision 3)', baud: 921600, failedBauds: [], hardReset: false });
+    expect(standIn.stubUploads).toHaveLength(1);
+    expect(standIn.count('FLASH_DEFL_DATA')).toBeGreaterThan(1);
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
+    expect(holds(standIn, part)).toBe(true);
+    expect(standIn.state).toBe('stub'); // the reset never reached the stand-in: the user presses RESET
+  });
+
+  it('falls back from 921600 over a pty when the stand-in garbles it (the baud read back from termios)', async () => {
+    const { standIn, relay } = await onPty({ chip: 'esp8266', faults: { refuseBauds: [921600] } });
+    const part = { address: 0, data: fakeEsp8266Image(120_000) };
+    const result = await flashEsp({ port: relay.path, chip: 'esp8266', parts: [part] });
+    expect(result).toMatchObject({ baud: 460800, failedBauds: [921600], flashBytes: 4 * 1024 * 1024 });
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('reports the stand-in unplugged mid-write over a pty, then flashes on the re-plugged pty', async () => {
+    const { standIn, relay } = await onPty({ chip: 'esp32', faults: { unplug: { writeBlocks: 2 } } });
+    const part = { address: APP, data: fakeEsp32App(250_000) };
+    await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part] }), 'UNAVAILABLE', new RegExp(`^${relay.path} was unplugged during the write`));
+    const replugged = await ptyStandIn(standIn);
+    relays.push(replugged);
+    await flashEsp({ port: replugged.path, chip: 'esp32', parts: [part] });
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('reports a wrong MD5 from the stand-in over a pty, and cancels there too, leaving the pty reusable', async () => {
+    const { standIn, relay } = await onPty({ chip: 'esp32', faults: { wrongMd5: true } });
+    const part = { address: APP, data: fakeEsp32App(100_000) };
+    await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part] }), 'UNAVAILABLE', /^Verify failed/);
+    standIn.setFaults({});
+    const controller = new AbortController();
+    const onProgress = (p: EspProgress) => p.phase === 'write' && p.bytesDone > 0 && controller.abort();
+    await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part], signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
+    await flashEsp({ port: relay.path, chip: 'esp32', parts: [part] });
+    expect(holds(standIn, part)).toBe(true);
+  });
+});
+
+describe('espImageFromFile', () => {
+  it('puts an ESP32 app at 0x10000, a merged ESP32 image at 0x0 and an ESP8266 image at 0x0', () => {
+    expect(espImageFromFile(fakeEsp32App(8192), 'esp32').address).toBe(0x10000);
+    expect(espImageFromFile(fakeEsp32Merged(0x30000), 'esp32').address).toBe(0);
+    expect(espImageFromFile(fakeEsp8266Image(8192), 'esp8266').address).toBe(0);
+  });
+
+  it('refuses what it cannot place safely', () => {
+    const bootloader = fakeEsp32Bootloader(0x5000);
+    const s3App = fakeEsp32App(8192);
+    s3App[12] = 9;
+    const cases: Array<[Uint8Array, EspChip, RegExp]> = [
+      [new Uint8Array(0), 'esp32', /empty/],
+      [bootloader, 'esp32', /looks like an ESP32 bootloader, not an app/],
+      [s3App, 'esp32', /built for an ESP32-S3, not an ESP32/],
+      [new Uint8Array(4096).fill(0x42), 'esp32', /not an ESP32 firmware image \(it starts with 0x42/],
+      [fakeEsp32App(8192), 'esp8266', /built for an ESP32, not an ESP8266/],
+    ];
+    for (const [bytes, chip, message] of cases) {
+      expect(() => espImageFromFile(bytes, chip)).toThrow(message);
+    }
+  });
+});
