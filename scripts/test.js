@@ -10,10 +10,11 @@ import { ensureDebianPackages } from './services/apt.js';
 import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
 import { RIG_DEBIAN_PACKAGES, defaultRigCache, ensureArduinoRig } from './rig/arduino.js';
+import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser). */
-const DEBIAN_PACKAGES = ['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES];
+const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES])];
 
 function step(title) {
   console.log(`\n== ${title}`);
@@ -56,6 +57,8 @@ async function main() {
   step(`Test rigs (cached in ${defaultRigCache()})`);
   const arduino = await ensureArduinoRig({ cacheDir: defaultRigCache() });
   console.log(`arduino-cli ${arduino.version} at ${arduino.arduinoCli}`);
+  const uno = await buildUnoRig({ cacheDir: defaultRigCache() });
+  console.log(`emulated Uno harness (simavr + optiboot) at ${uno.harness}`);
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-test-'));
   const stops = [];

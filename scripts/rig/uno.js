@@ -150,7 +150,11 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-65536);
   });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Settles on exit, or on a spawn error (then no 'exit' event comes).
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+  });
   // Never leave the harness behind if our process ends without stop().
   const onExit = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); // it removes its link itself
@@ -159,7 +163,10 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
 
   let stopped = false;
   const stop = async () => {
-    if (stopped) return exited;
+    if (stopped) {
+      await exited;
+      return;
+    }
     stopped = true;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM'); // by the PID we started, never by name
@@ -176,13 +183,9 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
     await new Promise((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`uno-harness not ready after 10 s:\n${stderr}`)), 10_000);
-      child.on('error', (err) => {
+      exited.then(({ code, signal, error }) => {
         clearTimeout(timer);
-        reject(err);
-      });
-      exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`uno-harness exited (${code ?? signal}) before it was ready:\n${stderr}`));
+        reject(error ?? new Error(`uno-harness exited (${code ?? signal}) before it was ready:\n${stderr}`));
       });
       child.stdout.on('data', (d) => {
         out += d;
@@ -380,6 +383,8 @@ async function selfTest() {
       alive = false;
     }
     check('harness stopped (SIGTERM to our PID), pty link removed', !alive && !fs.existsSync(uno.pty));
+    const stats = uno.log().match(/stopping: (.*)/);
+    if (stats) console.log(`harness: ${stats[1]}`);
     if (failed) console.log(`\nharness log:\n${uno.log()}`);
   }
   console.log(`\n${results.length - failed} passed, ${failed} failed`);

@@ -4,6 +4,8 @@
 import { getStubJsonByChipName } from 'esptool-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MakerdeckError, type ErrorCode } from '../../electron/contract';
+import { SerialPort, SerialPortMock } from 'serialport';
+import { WebSerialPort } from '../../electron/core/serial/webSerialPort';
 import { espImageFromFile, flashEsp, type EspChip, type EspImagePart, type EspProgress, type FlashEspOptions } from '../../electron/core/firmware/esp/espFlasher';
 import { EspRomStandIn, type StandInOptions } from '../rig/esp/espRomStandIn';
 import { mockStandIn, type MockStandIn } from '../rig/esp/mockWire';
@@ -56,6 +58,9 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(holds(standIn, part)).toBe(true);
     expect(standIn.boots).toEqual(['app', 'download', 'app']); // powered on, reset into the ROM, hard reset into the app
     expect(standIn.state).toBe('app');
+    const line = (dtr: boolean, rts: boolean) => ({ dtr, rts });
+    // esptool's classic reset (EN low; IO0 low as EN rises; release), then the hard reset (EN pulse), then the close.
+    expect(standIn.lineLog).toEqual([line(true, true), line(false, true), line(true, false), line(false, false), line(false, true), line(false, false), line(false, false)]);
 
     expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['connect', 'write', 'verify', 'reset']);
     expect(progress.every((p, i) => i === 0 || p.bytesDone >= progress[i - 1]!.bytesDone)).toBe(true);
@@ -133,7 +138,7 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(holds(standIn, part)).toBe(true);
     expect(standIn.state).toBe('stub'); // without the circuit the hard reset cannot reach EN either
     expect(result.hardReset).toBe(true); // the adapter took the lines; whether the board listens it cannot know
-  });
+  }, 60_000);
 
   it('reports a stand-in that stalls mid-write as TIMEOUT, then flashes again after the reset', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { stall: { writeBlocks: 2 } } });
@@ -142,7 +147,7 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(holds(standIn, part)).toBe(false);
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
-  });
+  }, 60_000);
 
   it('reports a wrong MD5 from the stand-in as a failed verify, then flashes again', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { wrongMd5: true } });
@@ -189,6 +194,19 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(Date.now() - abortedAt).toBeLessThan(2000);
     expect(holds(standIn, part)).toBe(false);
     await flashMock(wire, 'esp32', [part]); // the mock binding refuses to open a port that is still open
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('cancels while connecting to the stand-in: nothing touches the port afterwards, and it flashes again', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const part = { address: APP, data: fakeEsp32App(40_000) };
+    const controller = new AbortController();
+    const onProgress = (p: EspProgress) => p.phase === 'connect' && controller.abort();
+    await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
+    const seen = { lines: standIn.lineLog.length, commands: standIn.commands.length };
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // esptool-js's abandoned connect loop would reset the board by now
+    expect({ lines: standIn.lineLog.length, commands: standIn.commands.length }).toEqual(seen);
+    await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
   });
 
@@ -262,6 +280,52 @@ describe('ESP flashing against the ROM-loader stand-in over a real pseudo-termin
     await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part], signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
     await flashEsp({ port: relay.path, chip: 'esp32', parts: [part] });
     expect(holds(standIn, part)).toBe(true);
+  });
+});
+
+describe('the Web-Serial adapter over the mock binding', () => {
+  it('has streams only while open, round-trips bytes, re-creates its readable after a cancel', async () => {
+    const path = '/dev/ttyEchoStandIn';
+    SerialPortMock.binding.createPort(path, { echo: true, vendorId: '1A86', productId: '7523' });
+    const open = (portPath: string, baudRate: number) =>
+      new Promise<SerialPort>((resolve, reject) => {
+        const port = new SerialPort({ path: portPath, baudRate, binding: SerialPortMock.binding } as ConstructorParameters<typeof SerialPort>[0], (error) => (error ? reject(error) : resolve(port)));
+      });
+    const device = new WebSerialPort(path, { open, vendorId: '1A86', productId: '7523' });
+    expect(device.getInfo()).toEqual({ usbVendorId: 0x1a86, usbProductId: 0x7523 });
+    expect([device.readable, device.writable]).toEqual([null, null]);
+    await device.open({ baudRate: 115200 });
+    const writer = device.writable!.getWriter();
+    await writer.write(new Uint8Array([1, 2, 3]));
+    writer.releaseLock();
+    const first = device.readable!;
+    const reader = first.getReader();
+    expect((await reader.read()).value).toEqual(new Uint8Array([1, 2, 3]));
+    await reader.cancel();
+    expect(device.readable).not.toBe(first);
+    await device.setBaudRate(460800);
+    await device.close();
+    expect([device.readable, device.writable]).toEqual([null, null]);
+    expect(device.isLost).toBe(false);
+    await device.open({ baudRate: 115200 }); // reusable
+    await device.close();
+  });
+
+  it('sends DTR and RTS together, and reports the stand-in unplugged as lost', async () => {
+    const standIn = new EspRomStandIn({ chip: 'esp32' });
+    const wire = mockStandIn(standIn);
+    const device = new WebSerialPort(wire.path, { open: wire.openPort });
+    await device.open({ baudRate: 115200 });
+    await device.setSignals({ dataTerminalReady: false }); // serialport alone would raise RTS here
+    await device.setSignals({ requestToSend: false });
+    expect(standIn.lineLog.slice(1)).toEqual([{ dtr: false, rts: true }, { dtr: false, rts: false }]);
+    expect(device.modemLines).toBe(true);
+    const reader = device.readable!.getReader();
+    standIn.unplug();
+    await expect(device.lost).resolves.toBeInstanceOf(Error);
+    await expect(reader.read()).rejects.toMatchObject({ name: 'NetworkError' });
+    expect([device.isLost, device.readable]).toEqual([true, null]);
+    await expect(device.setSignals({ requestToSend: true })).rejects.toMatchObject({ name: 'NetworkError' });
   });
 });
 

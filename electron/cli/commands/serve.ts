@@ -1,6 +1,5 @@
 import { MakerdeckError } from '../../contract';
 import { rendererDir } from '../../core/paths';
-import { startWebServer } from '../../web/server';
 import type { Command } from '../command';
 import { EXIT } from '../output';
 
@@ -16,6 +15,8 @@ export const serveCommand: Command = {
   async run({ host, out, values }) {
     const port = parsePort(values.port);
     await host.loadSecrets();
+    // Loaded here so other commands don't pay for the HTTP and WebSocket stack at start-up.
+    const { startWebServer } = await import('../../web/server');
     const server = await startWebServer({
       host,
       rendererDir: rendererDir(),

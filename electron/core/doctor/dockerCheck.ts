@@ -11,7 +11,7 @@ export const dockerCheck: Check = {
   budgetMs: 3500,
   async run(context) {
     const endpoint = dockerEndpoint(context.env);
-    const docker = connectDocker(endpoint);
+    const docker = await connectDocker(endpoint);
     try {
       const version = await withTimeout(PING_TIMEOUT_MS, 'Docker', async (signal) => {
         await pingDocker(docker, signal);

@@ -20,8 +20,12 @@ export interface AvrFlashResult {
   ms: number;
 }
 
-/** ~2.4 s of sync attempts: covers the bootloader's window even when the reset comes late. */
-const SYNC_ATTEMPTS = 12;
+/**
+ * Short, frequent sync attempts (40 × 60 ms ≈ 2.4 s): the bootloader answers as soon as it is up
+ * (optiboot blinks for ~0.4 s first), and the window still covers a late reset.
+ */
+const SYNC_ATTEMPTS = 40;
+const SYNC_WAIT_MS = 60;
 
 export async function flashAvr(options: AvrFlashOptions): Promise<AvrFlashResult> {
   const { board, image, signal } = options;
@@ -37,12 +41,12 @@ export async function flashAvr(options: AvrFlashOptions): Promise<AvrFlashResult
   try {
     await resetIntoBootloader(port);
     const stk = new Stk500(io, options.port);
-    await stk.sync(SYNC_ATTEMPTS);
+    await stk.sync(SYNC_ATTEMPTS, SYNC_WAIT_MS);
     await stk.checkSignature(board);
     await stk.enterProgramming();
     const progress = options.onProgress ?? (() => {});
     await stk.writeFlash(image.data, board.pageSize, progress, signal);
-    await stk.verifyFlash(image.data, progress, signal);
+    await stk.verifyFlash(image.data, board.readChunk, progress, signal);
     await stk.leaveProgramming();
     return { bytes: image.data.length, ms: Date.now() - started };
   } catch (error) {
@@ -54,10 +58,13 @@ export async function flashAvr(options: AvrFlashOptions): Promise<AvrFlashResult
   }
 }
 
-/** Pulses DTR/RTS like the Arduino IDE; a port without modem lines (a pty) just skips it. */
+/**
+ * Pulses DTR/RTS like the Arduino IDE: the board's reset capacitor turns the rising edge into a
+ * reset pulse (its RC is about 1 ms, so 50 ms low is plenty); sync retries cover the boot time.
+ * A port without modem lines (a pty) just skips it.
+ */
 async function resetIntoBootloader(port: Awaited<ReturnType<typeof openSerialPort>>): Promise<void> {
   if (!(await setModemLines(port, { dtr: false, rts: false }))) return;
-  await sleep(100);
-  await setModemLines(port, { dtr: true, rts: true });
   await sleep(50);
+  await setModemLines(port, { dtr: true, rts: true });
 }

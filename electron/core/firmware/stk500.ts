@@ -22,8 +22,6 @@ const STK = {
 const REPLY_TIMEOUT_MS = 1000;
 /** Long enough for replies to earlier sync attempts to arrive and be dropped. */
 const SETTLE_MS = 30;
-/** How many bytes to read back per request: larger chunks mean fewer round trips. */
-const VERIFY_CHUNK = 256;
 
 export interface Stk500Progress {
   phase: 'write' | 'verify';
@@ -79,22 +77,31 @@ export class Stk500 {
     await this.command([STK.LEAVE_PROGMODE], 0, 'leaving programming mode');
   }
 
+  /**
+   * Writes page by page. The address and the page go out in one write: the bootloader answers the
+   * short LOAD_ADDRESS before the page's bytes can overrun its receiver, and a round trip per page
+   * is saved.
+   */
   async writeFlash(data: Uint8Array, pageSize: number, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
     for (let address = 0; address < data.length; address += pageSize) {
       signal?.throwIfAborted();
       const page = data.subarray(address, Math.min(address + pageSize, data.length));
-      await this.loadAddress(address);
-      await this.command([STK.PROG_PAGE, page.length >> 8, page.length & 0xff, 0x46, ...page], 0, `writing flash at 0x${hex(address)}`);
+      const what = `writing flash at 0x${hex(address)}`;
+      await this.io.write(Uint8Array.from([...loadAddress(address), ...[STK.PROG_PAGE, page.length >> 8, page.length & 0xff, 0x46, ...page, STK.CRC_EOP]]));
+      await this.reply(0, what);
+      await this.reply(0, what);
       progress({ phase: 'write', bytesDone: address + page.length, bytesTotal: data.length });
     }
   }
 
-  async verifyFlash(data: Uint8Array, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
-    for (let address = 0; address < data.length; address += VERIFY_CHUNK) {
+  async verifyFlash(data: Uint8Array, chunkSize: number, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
+    for (let address = 0; address < data.length; address += chunkSize) {
       signal?.throwIfAborted();
-      const length = Math.min(VERIFY_CHUNK, data.length - address);
-      await this.loadAddress(address);
-      const read = await this.command([STK.READ_PAGE, length >> 8, length & 0xff, 0x46], length, `reading flash back at 0x${hex(address)}`);
+      const length = Math.min(chunkSize, data.length - address);
+      const what = `reading flash back at 0x${hex(address)}`;
+      await this.io.write(Uint8Array.from([...loadAddress(address), STK.READ_PAGE, length >> 8, length & 0xff, 0x46, STK.CRC_EOP]));
+      await this.reply(0, what);
+      const read = await this.reply(length, what);
       const mismatch = read.findIndex((byte, i) => byte !== data[address + i]);
       if (mismatch >= 0) {
         throw new MakerdeckError('UNAVAILABLE', `Verify failed at 0x${hex(address + mismatch)}: the flash does not hold what was written — flash again; if it keeps failing the board's flash may be worn`);
@@ -103,22 +110,28 @@ export class Stk500 {
     }
   }
 
-  private loadAddress(byteAddress: number): Promise<Uint8Array> {
-    const word = byteAddress >> 1;
-    return this.command([STK.LOAD_ADDRESS, word & 0xff, word >> 8], 0, `setting the address 0x${hex(byteAddress)}`);
-  }
-
-  /** One command: the bytes plus CRC_EOP, then INSYNC, `replyLength` bytes, OK. */
+  /** One command: the bytes plus CRC_EOP, then its reply. */
   private async command(bytes: number[], replyLength: number, what: string): Promise<Uint8Array> {
     await this.io.write(Uint8Array.from([...bytes, STK.CRC_EOP]));
+    return this.reply(replyLength, what);
+  }
+
+  /** A reply: INSYNC, `length` bytes, OK. */
+  private async reply(length: number, what: string): Promise<Uint8Array> {
     const stalled = `The bootloader stopped answering while ${what}: was the board reset or unplugged? Flash again`;
     const insync = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
     if (insync[0] !== STK.INSYNC) throw new MakerdeckError('UNAVAILABLE', `The bootloader lost sync while ${what} (got 0x${hex(insync[0]!)}): flash again`);
-    const reply = replyLength > 0 ? await this.io.read(replyLength, REPLY_TIMEOUT_MS, stalled) : new Uint8Array(0);
+    const data = length > 0 ? await this.io.read(length, REPLY_TIMEOUT_MS, stalled) : new Uint8Array(0);
     const ok = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
     if (ok[0] !== STK.OK) throw new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(ok[0]!)}): flash again`);
-    return reply;
+    return data;
   }
+}
+
+/** LOAD_ADDRESS takes a word address, low byte first. */
+function loadAddress(byteAddress: number): number[] {
+  const word = byteAddress >> 1;
+  return [STK.LOAD_ADDRESS, word & 0xff, word >> 8, STK.CRC_EOP];
 }
 
 const hex = (value: number) => value.toString(16).padStart(2, '0');

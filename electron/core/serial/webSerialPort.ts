@@ -41,12 +41,13 @@ const lostError = () => new DOMException('The device has been lost.', 'NetworkEr
 const notOpen = () => new DOMException('The port is closed.', 'InvalidStateError');
 
 export class WebSerialPort implements WebSerialLike {
-  /** False once the port refused DTR/RTS (a pty answers ENOTTY): resets by signal do nothing there. */
+  /** False when the port refused the last DTR/RTS change (a pty answers ENOTTY): resets by signal do nothing there. */
   modemLines: boolean | undefined;
   /** Resolves when serialport closed the port without being asked to (unplugged); never rejects. */
   readonly lost: Promise<Error>;
 
   private port: SerialPort | undefined;
+  private opening: Promise<void> | undefined;
   private closing = false;
   private lostReason: Error | undefined;
   private markLost: (reason: Error) => void = () => undefined;
@@ -85,17 +86,15 @@ export class WebSerialPort implements WebSerialLike {
     return this.writeStream;
   }
 
-  async open({ baudRate }: { baudRate: number }): Promise<void> {
-    if (this.port) throw new DOMException('The port is already open.', 'InvalidStateError');
-    const port = await (this.options.open ?? openSerialPort)(this.path, baudRate);
-    this.port = port;
-    this.lines = { dtr: true, rts: true };
-    port.on('data', (chunk: Buffer) => this.deliver(new Uint8Array(chunk)));
-    port.on('error', () => undefined); // failures surface through writes and the close event
-    port.once('close', (error?: Error | null) => this.onClosed(port, error ?? undefined));
+  open({ baudRate }: { baudRate: number }): Promise<void> {
+    if (this.port || this.opening) return Promise.reject(new DOMException('The port is already open.', 'InvalidStateError'));
+    const opening = this.attach(baudRate).finally(() => (this.opening = undefined));
+    this.opening = opening;
+    return opening;
   }
 
   async close(): Promise<void> {
+    await this.opening?.catch(() => undefined); // a close during open closes what the open brings
     const port = this.port;
     if (!port) return;
     this.closing = true;
@@ -125,6 +124,15 @@ export class WebSerialPort implements WebSerialLike {
   setBaudRate(baudRate: number): Promise<void> {
     const port = this.requireOpen();
     return new Promise((resolve, reject) => port.update({ baudRate }, (error) => (error ? reject(error) : resolve())));
+  }
+
+  private async attach(baudRate: number): Promise<void> {
+    const port = await (this.options.open ?? openSerialPort)(this.path, baudRate);
+    this.port = port;
+    this.lines = { dtr: true, rts: true };
+    port.on('data', (chunk: Buffer) => this.deliver(new Uint8Array(chunk)));
+    port.on('error', () => undefined); // failures surface through writes and the close event
+    port.once('close', (error?: Error | null) => this.onClosed(port, error ?? undefined));
   }
 
   private requireOpen(): SerialPort {

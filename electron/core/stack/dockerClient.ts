@@ -1,6 +1,6 @@
 // Connecting to the Docker engine the way the docker CLI does (DOCKER_HOST, else the default socket),
 // and explaining connection failures in one line with the fix.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { MakerdeckError } from '../../contract';
 
 export interface DockerEndpoint {
@@ -33,8 +33,10 @@ function parseDockerHost(host: string): URL {
   }
 }
 
-export function connectDocker(endpoint: DockerEndpoint): Docker {
-  return new Docker(endpoint.options);
+/** dockerode is loaded on first use: it is the heaviest module, and most commands never need it. */
+export async function connectDocker(endpoint: DockerEndpoint): Promise<Docker> {
+  const { default: DockerClient } = await import('dockerode');
+  return new DockerClient(endpoint.options);
 }
 
 export interface DockerDiagnosis {

@@ -85,6 +85,8 @@ export class EspRomStandIn {
   readonly stubUploads: StubUpload[] = [];
   readonly boots: Array<'download' | 'app'> = [];
   readonly baudChanges: number[] = [];
+  /** Every DTR/RTS state the port was set to, as the OS passed it on. */
+  readonly lineLog: Array<{ dtr: boolean; rts: boolean }> = [];
 
   private readonly chip: ChipModel;
   private readonly mac: number[];
@@ -163,6 +165,7 @@ export class EspRomStandIn {
   setLines(dtr: boolean, rts: boolean): void {
     const wasInReset = this.lines.rts && !this.lines.dtr;
     this.lines = { dtr, rts };
+    this.lineLog.push({ dtr, rts });
     if (this.options.autoReset === false || this.state === 'off') return;
     const inReset = rts && !dtr;
     if (inReset && !wasInReset) this.enterReset();

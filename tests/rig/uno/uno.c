@@ -111,7 +111,7 @@ static int client_open;        /* a client has the slave open */
 static int openers;            /* open file descriptions of the slave (inotify) */
 
 static uint64_t hold_until;    /* core held in reset until this cycle (0 = running) */
-static int halted;             /* core stopped (crash / sleep with interrupts off) */
+static int halted;             /* core parked: crash, sleep with interrupts off, or no app */
 static uint64_t invalid_opcodes;
 
 static volatile sig_atomic_t stop_req, dtr_req;

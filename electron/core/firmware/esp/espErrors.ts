@@ -1,7 +1,7 @@
 // Turning esptool-js failures into one line a maker can act on. esptool-js reports every timeout as
 // the same "Serial data stream stopped" and every refused command as a status pair, so the step the
 // flasher was in (and where in the image) is what makes the message useful.
-import { UnsupportedCommandError } from 'esptool-js';
+import { UnexpectedChipMagicError, UnsupportedCommandError } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
 
 export type EspStep = 'open' | 'connect' | 'identify' | 'stub' | 'baud' | 'attach' | 'write' | 'verify' | 'reset';
@@ -57,6 +57,9 @@ export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
   }
   const message = error instanceof Error ? error.message.split('\n')[0]!.trim() : String(error);
   if (at.step === 'connect' && /Failed to connect/i.test(message)) return noBootloader(at.port);
+  if (error instanceof UnexpectedChipMagicError) {
+    return new MakerdeckError('BAD_INPUT', `The chip on ${at.port} is neither an ESP32 nor an ESP8266 (${message.replace(/\. Failed.*$/, '')}): pick the right port and board`);
+  }
   if (isRefused(error)) {
     return new MakerdeckError('UNAVAILABLE', `The ESP bootloader on ${at.port} refused a command during ${where(at)} as unsupported: the chip may be in secure download mode or not a plain ESP32/ESP8266 — check the board type`);
   }
@@ -69,7 +72,7 @@ export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
   if (/Serial data stream stopped|No serial data received|Invalid head of packet|Invalid SLIP escape|invalid response/i.test(message)) {
     return new MakerdeckError('TIMEOUT', `The ESP on ${at.port} stopped answering during ${where(at)} at ${at.baud} baud: check the USB cable and the board's power, then flash again`);
   }
-  return new MakerdeckError('UNAVAILABLE', `Flashing ${at.port} failed during ${where(at)}: ${message}`);
+  return new MakerdeckError('UNAVAILABLE', `Flashing ${at.port} failed during ${where(at)} (${message}): try again, and if it repeats flash at 115200 with a shorter USB cable`);
 }
 
 /** The loader answered "unsupported" (the ROM's invalid-message reply, or the stub's not-implemented status). */

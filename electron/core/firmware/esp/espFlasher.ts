@@ -101,13 +101,13 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   if (session.signal?.aborted) throw cancelled();
   const at: EspWhere = { port: session.port, step: 'open', baud: ROM_BAUD };
   const device = new WebSerialPort(session.port, { open: session.openPort, ...session.ids });
-  const { stop, dispose } = stopOn(device, session.signal, at);
-  const transport = new GuardedTransport(device, stop, session.log);
+  const transport = new GuardedTransport(device, session.log);
+  const dispose = stopOn(device, session.signal, at, (reason) => transport.halt(reason));
   try {
     const loader = new ESPLoader({ transport, baudrate: ROM_BAUD, romBaudrate: ROM_BAUD, terminal: logTerminal(session.log) });
     const work = runSteps(loader, device, session, at);
-    work.catch(() => undefined); // when `stop` wins, esptool-js's own chain fails later, unobserved
-    return await Promise.race([work, stop]);
+    work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
+    return await Promise.race([work, transport.stopped]);
   } catch (error) {
     if (error instanceof SpeedFailed) throw error;
     if (at.baud > ROM_BAUD && looksGarbled(error)) throw new SpeedFailed(at.baud);
@@ -257,16 +257,12 @@ async function resetIntoApp(device: WebSerialPort): Promise<boolean> {
   return device.modemLines !== false;
 }
 
-function stopOn(device: WebSerialPort, signal: AbortSignal | undefined, at: EspWhere) {
-  let dispose = () => undefined as void;
-  const stop = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(cancelled());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    void device.lost.then(() => reject(unplugged(at)));
-    dispose = () => signal?.removeEventListener('abort', onAbort);
-  });
-  stop.catch(() => undefined);
-  return { stop, dispose };
+/** Calls `halt` on cancel or unplug; returns the function that stops listening. */
+function stopOn(device: WebSerialPort, signal: AbortSignal | undefined, at: EspWhere, halt: (reason: MakerdeckError) => void): () => void {
+  const onAbort = () => halt(cancelled());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  void device.lost.then(() => halt(unplugged(at)));
+  return () => signal?.removeEventListener('abort', onAbort);
 }
 
 /** Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks. */
