@@ -3,6 +3,7 @@ import type { CompileSummary, FirmwareProgress, FlashBoard, SerialPortView } fro
 import { FLASH_BOARDS } from '../../../electron/contract/firmware';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
+import { PortInput } from './PortInput';
 
 /** Compile a profile's firmware and flash it (or a file) with a progress bar; cancel any time. */
 export function FirmwarePage() {
@@ -87,16 +88,7 @@ export function FirmwarePage() {
           Or a file (.hex / .bin)
           <input type="file" accept=".hex,.bin" onChange={(e) => setFile(e.target.files?.[0])} disabled={busy} />
         </label>
-        <label>
-          Port
-          <select value={port} onChange={(e) => setPort(e.target.value)} disabled={busy}>
-            {ports.map((p) => (
-              <option key={p.path} value={p.path}>
-                {p.path} {p.board ? `— ${p.board.label}` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PortInput ports={ports} value={port} onChange={setPort} disabled={busy} />
         <label>
           Board
           <select value={board} onChange={(e) => setBoard(e.target.value as FlashBoard)} disabled={busy}>

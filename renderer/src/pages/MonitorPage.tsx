@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { BAUD_RATES } from '../../../electron/contract/monitor';
 import type { SerialPortView } from '../../../electron/contract/firmware';
 import { api } from '../api/client';
+import { PortInput } from './PortInput';
 import { LineList } from './monitor/LineList';
 import { LineBuffer, SeriesBuffer } from './monitor/lineBuffer';
 import { Plotter } from './monitor/Plotter';
@@ -97,16 +98,7 @@ export function MonitorPage() {
         <h1>Serial monitor</h1>
       </header>
       <div className="toolbar">
-        <label>
-          Port
-          <select value={port} onChange={(e) => setPort(e.target.value)} disabled={!!sessionId}>
-            {ports.map((p) => (
-              <option key={p.path} value={p.path}>
-                {p.path} {p.board ? `— ${p.board.adapter}` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PortInput ports={ports} value={port} onChange={setPort} disabled={!!sessionId} />
         <button type="button" className="secondary" onClick={() => void refreshPorts()} disabled={!!sessionId}>
           Refresh
         </button>

@@ -4,7 +4,7 @@
 import { UnexpectedChipMagicError, UnsupportedCommandError } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
 
-export type EspStep = 'open' | 'connect' | 'identify' | 'stub' | 'baud' | 'attach' | 'write' | 'verify' | 'reset';
+export type EspStep = 'open' | 'connect' | 'identify' | 'stub' | 'baud' | 'flash-id' | 'write' | 'verify' | 'reset';
 
 export interface EspWhere {
   port: string;
@@ -21,7 +21,7 @@ const STEP_TEXT: Record<EspStep, string> = {
   identify: 'reading the chip',
   stub: 'starting the flasher stub',
   baud: 'changing speed',
-  attach: 'attaching the flash chip',
+  'flash-id': 'reading the flash chip ID',
   write: 'the write',
   verify: 'the verify',
   reset: 'the reset',

@@ -139,8 +139,8 @@ async function runSteps(loader: ESPLoader, device: WebSerialPort, session: Sessi
   await startStub(loader, session.port);
   at.step = 'baud';
   if (session.baud !== ROM_BAUD) at.baud = await switchBaud(loader, device, session.baud, session.log);
-  at.step = 'attach';
-  const flashBytes = await attachFlash(loader, session.chip, session.port);
+  at.step = 'flash-id';
+  const flashBytes = await readFlashSize(loader, session.chip, session.port);
   checkFits(session.parts, flashBytes, session.port);
   at.step = 'write';
   report('write', 0);
@@ -160,7 +160,7 @@ async function runSteps(loader: ESPLoader, device: WebSerialPort, session: Sessi
   return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes };
 }
 
-/** esptool-js reports compressed bytes per part; the UI wants image bytes over the whole flash. */
+/** esptool-js reports compressed bytes per part; the UI wants image bytes over all parts. */
 function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
   const total = parts.reduce((sum, part) => sum + part.data.length, 0);
   const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
@@ -225,11 +225,14 @@ async function stillAnswers(loader: ESPLoader): Promise<boolean> {
   return false;
 }
 
-/** What esptool does before writing: attach the SPI flash, read its ID, tell the stub its size. */
-async function attachFlash(loader: ESPLoader, chip: EspChip, port: string): Promise<number | undefined> {
-  if (chip === 'esp32') await loader.flashSpiAttach(0);
+/**
+ * What esptool does before writing: read the flash chip's ID and tell the stub its size. (No
+ * SPI_ATTACH: the stub attaches the flash itself, and a default attach would be wrong for modules
+ * whose flash sits on other pins.)
+ */
+async function readFlashSize(loader: ESPLoader, chip: EspChip, port: string): Promise<number | undefined> {
   // esptool-js 0.7 gives the ESP8266 SPI data-length offsets of 0 where esptool has none, so its
-  // flash-ID read takes the ESP32 register path and reads garbage; esptool's value selects the right one.
+  // flash-ID read takes the ESP32 register path and never sets the read length; esptool's value selects the right one.
   if (chip === 'esp8266') Object.assign(loader.chip, { SPI_MOSI_DLEN_OFFS: undefined, SPI_MISO_DLEN_OFFS: undefined });
   const id = (await loader.readFlashId()) & 0xffffff;
   if (id === 0 || id === 0xffffff) {
