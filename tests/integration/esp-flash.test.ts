@@ -3,6 +3,10 @@
 // serialport's native binding. No real ESP is involved anywhere here.
 import { getStubJsonByChipName } from 'esptool-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/cli';
 import { MakerdeckError, type ErrorCode } from '../../electron/contract';
 import { SerialPort, SerialPortMock } from 'serialport';
 import { WebSerialPort } from '../../electron/core/serial/webSerialPort';
@@ -352,4 +356,33 @@ describe('espImageFromFile', () => {
       expect(() => espImageFromFile(bytes, chip)).toThrow(message);
     }
   });
+});
+
+describe('makerdeck flash --board esp32|esp8266 against the ROM-loader stand-in over a pty', () => {
+  it('flashes a merged ESP32 .bin and an ESP8266 .bin through the CLI, contract and firmware service (stand-in)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-esp-cli-'));
+    try {
+      for (const [chip, image] of [['esp32', fakeEsp32Merged(96 * 1024)], ['esp8266', fakeEsp8266Image(64 * 1024)]] as const) {
+        const standIn = new EspRomStandIn({ chip, resetOnOpen: true, autoReset: false });
+        const relay = await ptyStandIn(standIn);
+        try {
+          const file = path.join(dir, `${chip}.bin`);
+          writeFileSync(file, image);
+          const result = await runCli(['flash', '--port', relay.path, '--board', chip, file, '--json'], {}, { timeoutMs: 60_000 });
+          expect(result.code, result.stdout + result.stderr).toBe(0);
+          expect(JSON.parse(result.stdout)).toMatchObject({ board: chip, bytes: image.length, verified: true });
+          expect(holds(standIn, { address: 0, data: image })).toBe(true);
+        } finally {
+          await relay.close();
+        }
+      }
+      const hex = path.join(dir, 'app.hex');
+      writeFileSync(hex, ':0100000042BD\n:00000001FF\n');
+      const refused = await runCli(['flash', '--port', '/dev/null', '--board', 'esp32', hex]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/ESP32 firmware is flashed from a \.bin image, not Intel HEX/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -8,7 +8,14 @@ import { avrBoard } from './avrBoards';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
-import { parseIntelHex, type FlashImage } from './intelHex';
+import { espImageFromFile, flashEsp } from './esp/espFlasher';
+import { parseIntelHex } from './intelHex';
+
+/** What a flasher writes: raw bytes and, for Intel HEX, the parsed image. */
+interface FirmwareImage {
+  format: 'hex' | 'bin';
+  data: Buffer;
+}
 
 export interface FirmwareDeps {
   profiles: Profiles;
@@ -46,7 +53,7 @@ export class Firmware {
 
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const image = 'profile' in args.source ? await this.buildImage(operation, args.source.profile, args.board) : decodeFile(args.source, args.board);
+      const image = 'profile' in args.source ? await this.buildImage(operation, args.source.profile, args.board) : decodeFile(args.source);
       const started = Date.now();
       const bytes = await this.write(operation, args.port, args.board, image);
       this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
@@ -74,23 +81,29 @@ export class Firmware {
     return { outcome, fqbn };
   }
 
-  private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FlashImage> {
+  private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FirmwareImage> {
     const { outcome, fqbn } = await this.build(operation, profileRef);
     if (flashBoardFor(fqbn) !== board) throw new MakerdeckError('BAD_INPUT', `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`);
     if (!outcome.success || !outcome.image) {
       const first = outcome.diagnostics.find((d) => d.severity === 'error');
       throw new MakerdeckError('BAD_INPUT', first ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}` : `The firmware did not build: ${outcome.error ?? 'see the build output'}`);
     }
-    return imageFrom(outcome.image.format, outcome.image.data, board);
+    return outcome.image;
   }
 
-  private async write(operation: Operation, port: string, board: FlashBoard, image: FlashImage): Promise<number> {
-    const avr = avrBoard(board);
-    if (!avr) throw new MakerdeckError('UNAVAILABLE', `Flashing ${board} boards is not available in this build of Makerdeck yet`);
+  private async write(operation: Operation, port: string, board: FlashBoard, image: FirmwareImage): Promise<number> {
     await this.deps.monitor.release(port);
     this.progress(operation, { phase: 'connect', message: `Connecting to the bootloader on ${port}` });
-    const result = await flashAvr({ port, board: avr, image, signal: operation.signal, onProgress: (p) => this.progress(operation, p) });
-    return result.bytes;
+    const onProgress = (p: { phase: FirmwareProgress['phase']; bytesDone: number; bytesTotal: number }) => this.progress(operation, p);
+    const avr = avrBoard(board);
+    if (avr) {
+      if (image.format !== 'hex') throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
+      return (await flashAvr({ port, board: avr, image: parseIntelHex(image.data.toString('latin1'), avr.flashSize), signal: operation.signal, onProgress })).bytes;
+    }
+    const chip = board === 'esp8266' ? 'esp8266' : 'esp32';
+    if (image.format !== 'bin') throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
+    const part = espImageFromFile(new Uint8Array(image.data), chip);
+    return (await flashEsp({ port, chip, parts: [part], signal: operation.signal, onProgress })).bytes;
   }
 
   private progress(operation: Operation, progress: Omit<FirmwareProgress, 'operationId'>): void {
@@ -98,20 +111,10 @@ export class Firmware {
   }
 }
 
-function decodeFile(source: { fileName: string; contentBase64: string }, board: FlashBoard): FlashImage {
-  const data = Buffer.from(source.contentBase64, 'base64');
+function decodeFile(source: { fileName: string; contentBase64: string }): FirmwareImage {
   const format = /\.hex$/i.test(source.fileName) ? 'hex' : /\.bin$/i.test(source.fileName) ? 'bin' : undefined;
   if (!format) throw new MakerdeckError('BAD_INPUT', `${source.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
-  return imageFrom(format, data, board);
-}
-
-function imageFrom(format: 'hex' | 'bin', data: Buffer, board: FlashBoard): FlashImage {
-  const avr = avrBoard(board);
-  if (format === 'hex') {
-    if (!avr) throw new MakerdeckError('BAD_INPUT', `${board} boards take a .bin image, not Intel HEX`);
-    return parseIntelHex(data.toString('latin1'), avr.flashSize);
-  }
-  return { data: new Uint8Array(data), used: data.length };
+  return { format, data: Buffer.from(source.contentBase64, 'base64') };
 }
 
 /** Where arduino-cli build paths are kept (they hold no secret after a build). */
