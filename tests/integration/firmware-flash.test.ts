@@ -1,6 +1,7 @@
 // Flashing the emulated Uno: simavr runs the real optiboot, Makerdeck's STK500v1 flasher talks to
 // it over a pty (DTR resets through the rig's LD_PRELOAD shim), and the sketch's own serial output
 // is read back through Makerdeck's serial monitor.
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +107,18 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
   it('refuses a board whose signature does not match the chip, and the port stays usable', async () => {
     const wrong = { ...UNO, name: 'ATmega168 board', signature: [0x1e, 0x94, 0x06] as const };
     await expect(flashAvr({ port: uno.pty, board: wrong, image: checksum.image })).rejects.toThrow(/signature 1e 95 0f is not the ATmega168 board's \(1e 94 06\): pick the right board/);
+    await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).resolves.toMatchObject({ bytes: 1024 });
+  }, 60_000);
+
+  it('names the process holding a busy port', async () => {
+    const holder = spawn('python3', ['-c', `import fcntl,os,sys,time\nfd=os.open(${JSON.stringify(uno.pty)},os.O_RDWR|os.O_NOCTTY)\nfcntl.flock(fd,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(60)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).rejects.toThrow(new RegExp(`is busy: process ${holder.pid} \\(python3\\) has it open — close the serial monitor or the other program`));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
     await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).resolves.toMatchObject({ bytes: 1024 });
   }, 60_000);
 

@@ -92,23 +92,31 @@ export class Firmware {
   }
 
   private async write(operation: Operation, port: string, board: FlashBoard, image: FirmwareImage): Promise<number> {
+    const flasher = prepareFlasher(port, board, image, operation.signal);
     await this.deps.monitor.release(port);
     this.progress(operation, { phase: 'connect', message: `Connecting to the bootloader on ${port}` });
-    const onProgress = (p: { phase: FirmwareProgress['phase']; bytesDone: number; bytesTotal: number }) => this.progress(operation, p);
-    const avr = avrBoard(board);
-    if (avr) {
-      if (image.format !== 'hex') throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
-      return (await flashAvr({ port, board: avr, image: parseIntelHex(image.data.toString('latin1'), avr.flashSize), signal: operation.signal, onProgress })).bytes;
-    }
-    const chip = board === 'esp8266' ? 'esp8266' : 'esp32';
-    if (image.format !== 'bin') throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
-    const part = espImageFromFile(new Uint8Array(image.data), chip);
-    return (await flashEsp({ port, chip, parts: [part], signal: operation.signal, onProgress })).bytes;
+    return flasher((p) => this.progress(operation, p));
   }
 
   private progress(operation: Operation, progress: Omit<FirmwareProgress, 'operationId'>): void {
     this.deps.emit({ operationId: operation.id, ...progress });
   }
+}
+
+type ProgressSink = (p: { phase: FirmwareProgress['phase']; bytesDone: number; bytesTotal: number }) => void;
+
+/** Checks the image for the board first (a bad file never touches the port), then returns the flash step. */
+function prepareFlasher(port: string, board: FlashBoard, image: FirmwareImage, signal: AbortSignal): (onProgress: ProgressSink) => Promise<number> {
+  const avr = avrBoard(board);
+  if (avr) {
+    if (image.format !== 'hex') throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
+    const parsed = parseIntelHex(image.data.toString('latin1'), avr.flashSize);
+    return async (onProgress) => (await flashAvr({ port, board: avr, image: parsed, signal, onProgress })).bytes;
+  }
+  const chip = board === 'esp8266' ? 'esp8266' : 'esp32';
+  if (image.format !== 'bin') throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
+  const part = espImageFromFile(new Uint8Array(image.data), chip);
+  return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
 }
 
 function decodeFile(source: { fileName: string; contentBase64: string }): FirmwareImage {

@@ -1,6 +1,6 @@
 // Opening a serial port with errors a maker can act on: busy (and who holds it), no permission
 // (which group), gone. Every flasher and the monitor open ports through here.
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { MakerdeckError } from '../../contract';
@@ -35,7 +35,8 @@ export async function explainOpenError(portPath: string, error: Error): Promise<
 /** Linux: the process holding a device open, as "process 1234 (screen)". */
 export async function whoHolds(portPath: string): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
-  const target = path.resolve(portPath);
+  // /proc shows the device itself, not a symlink to it (/dev/serial/by-id/…, a rig's pty link).
+  const target = await realpath(portPath).catch(() => path.resolve(portPath));
   const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
   for (const pid of pids) {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
