@@ -8,7 +8,6 @@
 //   // rig.arduinoCli --config-file rig.configFile compile --fqbn arduino:avr:uno --format json ...
 //
 // Self-check: node scripts/rig/arduino.js --self-test
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   accessSync,
@@ -27,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missingDebianPackages } from '../services/apt.js';
-import { isMain } from '../services/proc.js';
+import { isMain, run } from '../services/proc.js';
 
 /** The arduino-cli release the rig builds (Go module github.com/arduino/arduino-cli@v<this>). */
 export const ARDUINO_CLI_VERSION = '1.0.4';
@@ -88,25 +87,6 @@ export function defaultRigCache() {
   return process.env.MAKERDECK_RIG_CACHE ?? path.join(os.homedir(), '.cache', 'makerdeck-rig');
 }
 
-/** Run a command; resolves { code, stdout, stderr } (never rejects on exit code). */
-function exec(cmd, args, { cwd, env, timeoutMs = 120_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, signal, stdout, stderr });
-    });
-  });
-}
 
 const sha256 = (...parts) => {
   const h = createHash('sha256');
@@ -154,7 +134,7 @@ function findGo() {
 
 async function cliVersion(bin, configFile) {
   // With the rig's config: updater.enable_notification=false, so `version` does not go online.
-  const r = await exec(bin, ['--config-file', configFile, 'version', '--format', 'json'], { env: rigEnv(), timeoutMs: 30_000 });
+  const r = await run(bin, ['--config-file', configFile, 'version', '--format', 'json'], { env: rigEnv(), timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(`${bin} version failed (exit ${r.code}): ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout).VersionString;
 }
@@ -191,7 +171,7 @@ async function ensureArduinoCli(cacheDir, log) {
   };
   log(`[rig] building arduino-cli ${ARDUINO_CLI_VERSION} with ${go} (once per cache; ~1 min cold)`);
   const t0 = performance.now();
-  const r = await exec(
+  const r = await run(
     go,
     ['build', '-trimpath', '-ldflags', ldflags, '-o', tmpBin, ARDUINO_CLI_MODULE],
     { cwd: ARDUINO_CLI_GO_MODULE_DIR, env, timeoutMs: 20 * 60_000 },
@@ -202,7 +182,7 @@ async function ensureArduinoCli(cacheDir, log) {
     throw new Error(`go build of arduino-cli ${ARDUINO_CLI_VERSION} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
   }
   renameSync(tmpBin, bin);
-  const goVersion = (await exec(go, ['env', 'GOVERSION'], { env })).stdout.trim();
+  const goVersion = (await run(go, ['env', 'GOVERSION'], { env })).stdout.trim();
   writeIfChanged(stampFile, `${JSON.stringify({ version: ARDUINO_CLI_VERSION, goVersion, inputs, seconds: Math.round(seconds) }, null, 2)}\n`);
   log(`[rig] built ${bin} in ${seconds.toFixed(1)} s (${goVersion})`);
   return { bin, built: true, seconds };
@@ -350,7 +330,7 @@ export async function compileSketch(rig, { fqbn = 'arduino:avr:uno', sketchDir, 
   args.push(sketchDir);
   const [cmd, ...pre] = [...wrap, rig.arduinoCli];
   const t0 = performance.now();
-  const r = await exec(cmd, [...pre, ...args], { env: rig.env, timeoutMs: 300_000 });
+  const r = await run(cmd, [...pre, ...args], { env: rig.env, timeoutMs: 300_000 });
   const seconds = (performance.now() - t0) / 1000;
   let result = null;
   try {
@@ -374,7 +354,7 @@ async function selfTest() {
   console.log(`ensureArduinoRig #2 (cached): ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 
   // Prove "offline": run the compiles in a network namespace with no network, when we may.
-  const canUnshare = (await exec('unshare', ['-n', 'true']).catch(() => ({ code: 1 }))).code === 0;
+  const canUnshare = (await run('unshare', ['-n', 'true']).catch(() => ({ code: 1 }))).code === 0;
   const wrap = canUnshare ? ['unshare', '-n'] : [];
   console.log(canUnshare ? 'compiling inside `unshare -n` (no network at all)' : 'unshare -n unavailable: compiling with the network present');
 

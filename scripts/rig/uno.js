@@ -18,6 +18,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { run } from '../services/proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const UNO_RIG_SOURCE_DIR = path.join(ROOT, 'tests', 'rig', 'uno');
@@ -53,19 +54,6 @@ function missingPackagesError(what) {
   );
 }
 
-/** Run a command; resolves { code, signal, stdout, stderr, ms }. */
-function run(cmd, args, { env, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - started }));
-  });
-}
 
 /**
  * Build the harness, the shim, optiboot (from Debian's source) and the self-test

@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
  * Run a command to completion; resolves { code, stdout, stderr } (never rejects on exit code).
  * @param {string} cmd
  * @param {string[]} [args]
- * @param {{ input?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number }} [opts]
+ * @param {{ input?: string, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number }} [opts]
  */
-export function run(cmd, args = [], { input, env, timeoutMs = 120_000 } = {}) {
+export function run(cmd, args = [], { input, env, cwd, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const started = performance.now();
+    const child = spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -23,7 +24,7 @@ export function run(cmd, args = [], { input, env, timeoutMs = 120_000 } = {}) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr });
+      resolve({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr, ms: performance.now() - started });
     });
     child.stdin.on('error', () => {}); // child may exit before reading its input
     child.stdin.end(input ?? '');

@@ -1,5 +1,5 @@
-import { MakerdeckError, type CheckStatus, type DoctorReport } from '../../contract';
-import type { Command } from '../command';
+import type { CheckStatus } from '../../contract';
+import { callApi, type Command } from '../command';
 import { EXIT } from '../output';
 
 const MARK: Record<CheckStatus, string> = { ok: '✔ ok  ', warn: '! warn', fail: '✘ fail' };
@@ -9,10 +9,9 @@ export const doctorCommand: Command = {
   summary: 'Check Docker, the keychain, arduino-cli, serial ports and disk space',
   usage: 'makerdeck doctor [--json]',
   options: {},
-  async run({ host, out }) {
-    const reply = await host.call('doctor.run', {});
-    if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
-    const report = reply.value as DoctorReport;
+  async run(context) {
+    const { out } = context;
+    const report = await callApi(context, 'doctor.run', {});
     out.data(report);
     for (const check of report.checks) {
       out.text(`${MARK[check.status]}  ${check.title}: ${check.summary}`);

@@ -2,17 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FLASH_BOARDS, MakerdeckError, type ArgsOf, type CompileSummary, type RequestName, type ResultOf } from '../../contract';
+import { FLASH_BOARDS, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
-import type { Command, CommandContext } from '../command';
+import { callApi, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { showProgress } from '../progress';
 
-async function call<N extends RequestName>(context: CommandContext, name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
-  const reply = await context.host.call(name, args);
-  if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
-  return reply.value as ResultOf<N>;
-}
 
 /** Runs a cancellable operation: Ctrl+C cancels it and the command exits 130. */
 async function cancellable<T>(context: CommandContext, work: (operationId: string) => Promise<T>): Promise<T> {
@@ -49,7 +44,7 @@ export const compileCommand: Command = {
     const profile = text(context.values, 'profile');
     if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck compile --profile NAME');
     await context.host.loadSecrets({ quiet: true });
-    const summary = await cancellable(context, (operationId) => call(context, 'firmware.compile', { operationId, profile, board: text(context.values, 'board') }));
+    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.compile', { operationId, profile, board: text(context.values, 'board') }));
     context.out.data(summary);
     printCompile(context, summary);
     return summary.success ? EXIT.ok : EXIT.failed;
@@ -78,7 +73,7 @@ export const flashCommand: Command = {
     const board = text(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
     const source = profile ? { profile } : { fileName: path.basename(file!), contentBase64: (await readImageFile(file!)).toString('base64') };
-    const summary = await cancellable(context, (operationId) => call(context, 'firmware.flash', { operationId, port, board: board as never, source }));
+    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }));
     context.out.data(summary);
     context.out.text(`Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`);
     return EXIT.ok;
@@ -86,7 +81,7 @@ export const flashCommand: Command = {
 };
 
 async function profileBoard(context: CommandContext, profile: string): Promise<string | undefined> {
-  return flashBoardFor((await call(context, 'profiles.get', { ref: profile })).board);
+  return flashBoardFor((await callApi(context, 'profiles.get', { ref: profile })).board);
 }
 
 async function readImageFile(file: string): Promise<Buffer> {
@@ -103,7 +98,7 @@ export const portsCommand: Command = {
   usage: 'makerdeck ports [--json]',
   options: {},
   async run(context) {
-    const ports = await call(context, 'serial.list', {});
+    const ports = await callApi(context, 'serial.list', {});
     context.out.data(ports);
     if (ports.length === 0) context.out.text('No serial ports: plug the board in with a data USB cable.');
     for (const p of ports) {

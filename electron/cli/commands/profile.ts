@@ -1,7 +1,7 @@
 // `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
 import { readFile, writeFile } from 'node:fs/promises';
-import { MakerdeckError, type ArgsOf, type ProfileView, type RequestName, type ResultOf } from '../../contract';
-import type { Command, CommandContext } from '../command';
+import { MakerdeckError, type ProfileView } from '../../contract';
+import { callApi, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { SecretInput } from '../secretInput';
 
@@ -23,11 +23,6 @@ const USAGE = [
   'imports read the passphrase the same way.',
 ].join('\n');
 
-async function call<N extends RequestName>(context: CommandContext, name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
-  const reply = await context.host.call(name, args);
-  if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
-  return reply.value as ResultOf<N>;
-}
 
 function positional(context: CommandContext, index: number, what: string): string {
   const value = context.positionals[index];
@@ -98,7 +93,7 @@ function printProfile(context: CommandContext, profile: ProfileView): void {
 const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async list(context) {
     expectPositionals(context, 0);
-    const profiles = await call(context, 'profiles.list', {});
+    const profiles = await callApi(context, 'profiles.list', {});
     context.out.data(profiles);
     if (profiles.length === 0) context.out.text('No profiles yet: makerdeck profile set NAME --board FQBN --mqtt-host HOST --device-id ID');
     for (const p of profiles) context.out.text(`${p.name.padEnd(24)} ${p.board.padEnd(28)} ${p.deviceId.padEnd(16)} ${p.mqttHost}:${p.mqttPort}`);
@@ -106,7 +101,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   },
   async show(context) {
     expectPositionals(context, 1);
-    const profile = await call(context, 'profiles.get', { ref: positional(context, 1, 'profile') });
+    const profile = await callApi(context, 'profiles.get', { ref: positional(context, 1, 'profile') });
     context.out.data(profile);
     printProfile(context, profile);
     return EXIT.ok;
@@ -114,13 +109,13 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async set(context) {
     expectPositionals(context, 1);
     const name = positional(context, 1, 'profile');
-    const existing = await call(context, 'profiles.get', { ref: name }).catch((error: unknown) => {
+    const existing = await callApi(context, 'profiles.get', { ref: name }).catch((error: unknown) => {
       if (error instanceof MakerdeckError && error.code === 'NOT_FOUND') return undefined;
       throw error;
     });
     const fields = fieldsFrom(context.values);
     const secrets = await secretsFrom(context.values);
-    const saved = await call(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets } : { fields: { name, ...fields }, secrets });
+    const saved = await callApi(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets } : { fields: { name, ...fields }, secrets });
     context.out.data(saved);
     context.out.text(`${existing ? 'Updated' : 'Created'} profile "${saved.name}" (id ${saved.id}).`);
     printProfile(context, saved);
@@ -128,14 +123,14 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   },
   async rm(context) {
     expectPositionals(context, 1);
-    const removed = await call(context, 'profiles.delete', { ref: positional(context, 1, 'profile') });
+    const removed = await callApi(context, 'profiles.delete', { ref: positional(context, 1, 'profile') });
     context.out.data(removed);
     context.out.text(`Deleted profile ${removed.id} and its keychain entries.`);
     return EXIT.ok;
   },
   async duplicate(context) {
     expectPositionals(context, 2);
-    const copy = await call(context, 'profiles.duplicate', { ref: positional(context, 1, 'profile'), name: positional(context, 2, 'new profile name') });
+    const copy = await callApi(context, 'profiles.duplicate', { ref: positional(context, 1, 'profile'), name: positional(context, 2, 'new profile name') });
     context.out.data(copy);
     context.out.text(`Created "${copy.name}" (id ${copy.id}) as a copy, secrets included.`);
     return EXIT.ok;
@@ -145,7 +140,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     const ref = positional(context, 1, 'profile');
     const file = positional(context, 2, 'file to write');
     const passphrase = context.values.encrypt ? await new SecretInput().read('Passphrase for the export') : undefined;
-    const exported = await call(context, 'profiles.export', { ref, passphrase });
+    const exported = await callApi(context, 'profiles.export', { ref, passphrase });
     await writeFile(file, exported.content, { mode: 0o600 });
     context.out.data({ file, encrypted: exported.encrypted });
     context.out.text(exported.encrypted ? `Wrote ${file} with the secrets encrypted by your passphrase.` : `Wrote ${file} without secrets (add --encrypt to include them).`);
@@ -159,7 +154,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     });
     const encrypted = /"secrets"\s*:/.test(content);
     const passphrase = encrypted ? await new SecretInput().read('Passphrase of the export') : undefined;
-    const imported = await call(context, 'profiles.import', { content, passphrase, name: text(context.values, 'name') });
+    const imported = await callApi(context, 'profiles.import', { content, passphrase, name: text(context.values, 'name') });
     context.out.data(imported);
     context.out.text(`Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`);
     return EXIT.ok;

@@ -1,14 +1,7 @@
 // gcc's "file:line:col: severity: message" lines → structured diagnostics, with paths mapped from
 // the private build copy back to the sketch the user edits.
-export interface Diagnostic {
-  file: string;
-  line: number;
-  column?: number;
-  severity: 'error' | 'warning' | 'note';
-  message: string;
-  /** The source line the diagnostic points at, when the file could be read. */
-  source?: string;
-}
+import type { CompileDiagnostic } from '../../contract';
+export type Diagnostic = CompileDiagnostic;
 
 const PATTERN = /^(.+?):(\d+):(?:(\d+):)?\s+(fatal error|error|warning|note):\s+(.*)$/;
 
