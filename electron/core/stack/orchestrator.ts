@@ -1,0 +1,201 @@
+// The backing stack on the Docker Engine API: `up` creates what is missing in dependency order
+// (independent services in parallel) and waits for health through the events stream; `down` keeps
+// the volumes; `reset` deletes them. Re-running `up` is a no-op for what already runs as declared,
+// so a crash half-way leaves nothing a second `up` cannot finish.
+import type Docker from 'dockerode';
+import { MakerdeckError } from '../../contract';
+import { withTimeout } from '../timeout';
+import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
+import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
+import { pingDocker } from './dockerClient';
+
+export interface StackProgress {
+  service: string;
+  phase: 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove';
+  message?: string;
+}
+
+export interface ServiceStatus {
+  name: string;
+  state: string;
+  health?: string;
+  ports: Array<{ hostIp: string; hostPort: number; containerPort: number }>;
+  startedAt?: string;
+}
+
+const PING_TIMEOUT_MS = 3000;
+
+export class Orchestrator {
+  constructor(
+    private readonly docker: Docker,
+    private readonly project: ComposeProject,
+    private readonly progress: (p: StackProgress) => void = () => {},
+  ) {}
+
+  async up(profile: string, signal?: AbortSignal): Promise<ServiceStatus[]> {
+    await this.ping();
+    const services = servicesOf(this.project, profile);
+    await this.ensureImages(services);
+    await this.ensureNetwork();
+    await this.ensureVolumes(services);
+    for (const wave of startOrder(services)) {
+      signal?.throwIfAborted();
+      await Promise.all(wave.map((service) => this.startService(service, signal)));
+    }
+    return this.status(profile);
+  }
+
+  /** Removes every container of the project (any profile, orphans too); volumes stay unless asked. */
+  async down(options: { removeVolumes?: boolean } = {}): Promise<void> {
+    await this.ping();
+    const project = { label: [`${LABEL_PROJECT}=${this.project.name}`] };
+    const containers = await this.docker.listContainers({ all: true, filters: project });
+    await Promise.all(
+      containers.map(async (container) => {
+        this.progress({ service: container.Labels[LABEL_SERVICE] ?? container.Names[0] ?? container.Id, phase: 'remove' });
+        // v: true removes anonymous volumes too, which would otherwise leak on every recreate.
+        await this.docker.getContainer(container.Id).remove({ force: true, v: true }).catch(ignoreMissing);
+      }),
+    );
+    if (options.removeVolumes) {
+      const { Volumes } = await this.docker.listVolumes({ filters: project });
+      for (const volume of Volumes ?? []) await this.docker.getVolume(volume.Name).remove().catch(ignoreMissing);
+    }
+    await this.docker.getNetwork(networkName(this.project.name)).remove().catch(ignoreMissing);
+  }
+
+  async status(profile: string): Promise<ServiceStatus[]> {
+    return Promise.all(
+      servicesOf(this.project, profile).map(async (service): Promise<ServiceStatus> => {
+        const info = await this.inspect(service.name);
+        if (!info) return { name: service.name, state: 'missing', ports: [] };
+        return {
+          name: service.name,
+          state: info.State.Status,
+          health: info.State.Health?.Status,
+          ports: service.ports.map(({ hostIp, hostPort, containerPort }) => ({ hostIp, hostPort, containerPort })),
+          startedAt: info.State.Running ? info.State.StartedAt : undefined,
+        };
+      }),
+    );
+  }
+
+  private async ping(): Promise<void> {
+    await withTimeout(PING_TIMEOUT_MS, 'The Docker engine', (signal) => pingDocker(this.docker, signal)).catch((error: unknown) => {
+      if (error instanceof MakerdeckError && error.code === 'TIMEOUT') throw new MakerdeckError('TIMEOUT', 'The Docker engine accepted the connection but did not answer in time: restart it (sudo systemctl restart docker, or restart Docker Desktop)');
+      throw error;
+    });
+  }
+
+  private async ensureImages(services: ComposeService[]): Promise<void> {
+    const missing: string[] = [];
+    for (const image of new Set(services.map((s) => s.image))) {
+      if (!(await this.docker.getImage(image).inspect().then(() => true, () => false))) missing.push(image);
+    }
+    if (missing.length > 0) {
+      throw new MakerdeckError('UNAVAILABLE', `These images are not on this computer: ${missing.join(', ')} — pull them while online, or import the class image bundle (makerdeck stack import-images FILE)`);
+    }
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    const name = networkName(this.project.name);
+    const exists = await this.docker.getNetwork(name).inspect().then(() => true, () => false);
+    if (!exists) await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.network': 'default' } }).catch(ignoreConflict);
+  }
+
+  private async ensureVolumes(services: ComposeService[]): Promise<void> {
+    for (const volume of new Set(services.flatMap((s) => s.volumes.filter((v) => v.kind === 'volume').map((v) => v.source)))) {
+      await this.docker.createVolume({ Name: volumeName(this.project.name, volume), Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.volume': volume } });
+    }
+  }
+
+  private async startService(service: ComposeService, signal?: AbortSignal): Promise<void> {
+    const spec = containerSpec(this.project.name, service);
+    let info = await this.inspect(service.name);
+    if (info && info.Config.Labels?.[LABEL_HASH] !== spec.Labels?.[LABEL_HASH]) {
+      await this.removeContainer(service.name);
+      info = undefined;
+    }
+    if (!info) {
+      this.progress({ service: service.name, phase: 'create' });
+      await this.docker.createContainer(spec);
+    }
+    if (!info?.State.Running) {
+      this.progress({ service: service.name, phase: 'start' });
+      await this.docker.getContainer(spec.name!).start().catch((error: unknown) => {
+        throw explainStartError(service, error);
+      });
+    }
+    if (service.healthcheck) await this.waitHealthy(service, signal);
+    this.progress({ service: service.name, phase: service.healthcheck ? 'healthy' : 'running' });
+  }
+
+  /** Waits on the events stream for health_status, checking the current state first. */
+  private async waitHealthy(service: ComposeService, signal?: AbortSignal): Promise<void> {
+    const check = service.healthcheck!;
+    const limitMs = check.startPeriodMs + (check.intervalMs + check.timeoutMs) * (check.retries + 1) + 5000;
+    const name = containerName(this.project.name, service.name);
+    this.progress({ service: service.name, phase: 'wait', message: `waiting up to ${Math.round(limitMs / 1000)} s for it to be healthy` });
+    const events = (await this.docker.getEvents({ filters: { type: ['container'], container: [name], event: ['health_status', 'die'] } })) as NodeJS.ReadableStream & { destroy(): void };
+    try {
+      await withTimeout(limitMs, `${service.name}'s health check`, async (timeout) => {
+        const current = await this.inspect(service.name);
+        if (current?.State.Health?.Status === 'healthy') return;
+        await new Promise<void>((resolve, reject) => {
+          const stop = () => reject(new MakerdeckError('CANCELLED', 'Starting the stack was cancelled; run up again to finish'));
+          signal?.addEventListener('abort', stop, { once: true });
+          timeout.addEventListener('abort', () => resolve(), { once: true });
+          events.on('data', (chunk: Buffer) => {
+            const text = chunk.toString();
+            if (text.includes('health_status: healthy')) resolve();
+            else if (text.includes('health_status: unhealthy')) reject(new MakerdeckError('UNAVAILABLE', `${service.name} is unhealthy`));
+            else if (text.includes('"status":"die"')) reject(new MakerdeckError('UNAVAILABLE', `${service.name} stopped while starting`));
+          });
+        });
+      });
+    } catch (error) {
+      if (error instanceof MakerdeckError && (error.code === 'TIMEOUT' || error.code === 'UNAVAILABLE')) {
+        throw new MakerdeckError('UNAVAILABLE', `${service.name} did not become healthy: ${await this.lastLogLine(name)} — see makerdeck stack logs ${service.name}`);
+      }
+      throw error;
+    } finally {
+      events.destroy();
+    }
+  }
+
+  private async lastLogLine(name: string): Promise<string> {
+    const buffer = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
+    // Multiplexed frames start with an 8-byte header; keep only printable text.
+    const text = buffer.toString('utf8').replace(/[\u0000-\u0008\u000e-\u001f]+/g, '').trim().split('\n').pop();
+    return text ? `its last log line is "${text.slice(0, 200)}"` : 'it logged nothing';
+  }
+
+  private async removeContainer(service: string): Promise<void> {
+    this.progress({ service, phase: 'remove' });
+    await this.docker.getContainer(containerName(this.project.name, service)).remove({ force: true, v: true }).catch(ignoreMissing);
+  }
+
+  private inspect(service: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    return this.docker.getContainer(containerName(this.project.name, service)).inspect().catch(ignoreMissing);
+  }
+}
+
+function explainStartError(service: ComposeService, error: unknown): MakerdeckError {
+  const message = error instanceof Error ? error.message : String(error);
+  const port = /(?:Bind for |listen tcp4? )([\d.:]+?):(\d+)(?: failed| bind)/.exec(message) ?? /:(\d+): bind: address already in use/.exec(message);
+  if (/port is already allocated|address already in use/.test(message)) {
+    const number = port?.[2] ?? port?.[1] ?? '?';
+    return new MakerdeckError('UNAVAILABLE', `${service.name} cannot start: port ${number} is already in use on this computer — stop what holds it, or change the port in stack/compose.yaml`);
+  }
+  return new MakerdeckError('UNAVAILABLE', `${service.name} cannot start: ${message.split('\n')[0]}`);
+}
+
+function ignoreMissing(error: { statusCode?: number }): undefined {
+  if (error?.statusCode === 404 || error?.statusCode === 409) return undefined;
+  throw error;
+}
+
+function ignoreConflict(error: { statusCode?: number }): undefined {
+  if (error?.statusCode === 409) return undefined;
+  throw error;
+}

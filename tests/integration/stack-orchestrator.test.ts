@@ -1,0 +1,128 @@
+// The orchestrator on a real Docker engine (the dockerd npm test starts), with stand-in services:
+// a static HTTP server image made with `docker import`, named "stand-in" in every test.
+import net from 'node:net';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCompose } from '../../electron/core/stack/compose';
+import { LABEL_PROJECT } from '../../electron/core/stack/containerSpec';
+import { Orchestrator, type StackProgress } from '../../electron/core/stack/orchestrator';
+import { dockerEndpoint } from '../../electron/core/stack/dockerClient';
+import { requiredEnv } from '../support/env';
+import { ensureStandinImage, STANDIN_IMAGE } from '../support/standinImage';
+
+const project = `mdtest${process.pid}`;
+let docker: Docker;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function composeText(ports: { a: number; c: number }, extra = ''): string {
+  const health = (readyAfter: string, retries = 20) => `    environment:\n      READY_AFTER: ${readyAfter}\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 500ms\n      timeout: 2s\n      retries: ${retries}\n`;
+  return `name: ${project}
+services:
+  a:
+    image: ${STANDIN_IMAGE}
+    restart: unless-stopped
+${health('1s')}    volumes:
+      - data:/data
+    ports:
+      - 127.0.0.1:${ports.a}:8080
+  b:
+    image: ${STANDIN_IMAGE}
+${health('0s')}    depends_on:
+      a:
+        condition: service_healthy
+  c:
+    image: ${STANDIN_IMAGE}
+    ports:
+      - 127.0.0.1:${ports.c}:8080
+${extra}volumes:
+  data:
+`;
+}
+
+const orchestrate = (text: string, progress?: (p: StackProgress) => void) => new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), progress);
+
+beforeAll(async () => {
+  requiredEnv('DOCKER_HOST', 'the test Docker daemon');
+  docker = new Docker(dockerEndpoint(process.env).options);
+  await ensureStandinImage(docker);
+}, 120_000);
+
+afterAll(async () => {
+  if (!docker) return;
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+  await docker.getVolume(`${project}_data`).remove().catch(() => undefined);
+  await docker.getNetwork(`${project}_default`).remove().catch(() => undefined);
+});
+
+describe('the stack orchestrator on a real Docker engine (stand-in services)', () => {
+  let ports: { a: number; c: number };
+
+  it('starts services in dependency order, waits for health, and labels them like Compose (stand-in)', async () => {
+    ports = { a: await freePort(), c: await freePort() };
+    const events: StackProgress[] = [];
+    const status = await orchestrate(composeText(ports), (p) => events.push(p)).up('core');
+    expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
+      ['a', 'running', 'healthy'],
+      ['b', 'running', 'healthy'],
+      ['c', 'running', undefined],
+    ]);
+    const order = events.map((e) => `${e.service}:${e.phase}`);
+    expect(order.indexOf('a:healthy')).toBeLessThan(order.indexOf('b:create'));
+    const labelled = await docker.listContainers({ filters: { label: [`${LABEL_PROJECT}=${project}`, 'com.docker.compose.service=a'] } });
+    expect(labelled).toHaveLength(1);
+    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('1');
+  }, 60_000);
+
+  it('treats up on a running stack as a no-op (stand-in)', async () => {
+    const before = await docker.getContainer(`${project}-a-1`).inspect();
+    const events: StackProgress[] = [];
+    await orchestrate(composeText(ports), (p) => events.push(p)).up('core');
+    expect((await docker.getContainer(`${project}-a-1`).inspect()).Id).toBe(before.Id);
+    expect(events.filter((e) => e.phase === 'create' || e.phase === 'start')).toEqual([]);
+  }, 60_000);
+
+  it('keeps volumes across down and up (stand-in)', async () => {
+    await orchestrate(composeText(ports)).down();
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual([]);
+    await orchestrate(composeText(ports)).up('core');
+    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('2');
+  }, 60_000);
+
+  it('names a port that is already taken (stand-in)', async () => {
+    const blocker = net.createServer();
+    const taken = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve));
+    try {
+      const text = composeText(ports, `  d:\n    image: ${STANDIN_IMAGE}\n    ports:\n      - 127.0.0.1:${taken}:8080\n`);
+      await expect(orchestrate(text).up('core')).rejects.toThrow(new RegExp(`d cannot start: port ${taken} is already in use`));
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+
+  it('says which service never became healthy, with its last log line (stand-in)', async () => {
+    const text = composeText(ports, `  e:\n    image: ${STANDIN_IMAGE}\n    environment:\n      READY_AFTER: 1h\n      NAME: never-ready\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 300ms\n      timeout: 1s\n      retries: 2\n`);
+    const started = Date.now();
+    await expect(orchestrate(text).up('core')).rejects.toThrow(/e did not become healthy: its last log line is ".*stand-in never-ready listening on 8080 \(boot 1\)"/);
+    expect(Date.now() - started).toBeLessThan(8000); // the unhealthy event ends the wait; no need to sit out the timeout
+  }, 60_000);
+
+  it('refuses to start when an image is missing, suggesting the image bundle', async () => {
+    const text = composeText(ports, `  f:\n    image: makerdeck-test/not-here:9\n`);
+    await expect(orchestrate(text).up('core')).rejects.toThrow(/not on this computer: makerdeck-test\/not-here:9 — pull them while online, or import the class image bundle/);
+  });
+
+  it('reset removes the containers and the volumes (stand-in)', async () => {
+    await orchestrate(composeText(ports)).down({ removeVolumes: true });
+    expect(await docker.getVolume(`${project}_data`).inspect().catch(() => undefined)).toBeUndefined();
+    expect(await docker.getNetwork(`${project}_default`).inspect().catch(() => undefined)).toBeUndefined();
+  }, 60_000);
+});

@@ -1,0 +1,3 @@
+module makerdeck.dev/rig/standin-http
+
+go 1.21
