@@ -8,10 +8,11 @@ import type { Command } from './command';
 import { doctorCommand } from './commands/doctor';
 import { compileCommand, flashCommand, portsCommand } from './commands/firmware';
 import { profileCommand } from './commands/profile';
+import { stackCommand } from './commands/stack';
 import { serveCommand } from './commands/serve';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, serveCommand];
+export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, serveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

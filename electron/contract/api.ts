@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
+import { StackLogsArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackProgressEvent, type StackServiceView } from './stack';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -69,6 +70,11 @@ export const requests = {
   'monitor.open': request<{ sessionId: string }>()(MonitorOpenArgs, 'Open a serial port in the monitor; lines arrive as monitor.lines events'),
   'monitor.send': request<{ sent: true }>()(MonitorSendArgs, 'Send a line to an open monitor port'),
   'monitor.close': request<{ closed: true }>()(MonitorSessionArgs, 'Close a monitor port'),
+  'stack.up': request<StackServiceView[]>()(StackUpArgs, 'Start the local backing stack (a profile) and wait until it is healthy'),
+  'stack.down': request<{ down: true }>()(NoArgs, 'Stop and remove the stack containers; the data volumes stay'),
+  'stack.reset': request<{ reset: true }>()(StackResetArgs, 'Remove the stack and delete its data volumes (asks for confirmation)'),
+  'stack.status': request<StackServiceView[]>()(StackStatusArgs, 'Each service: state, health, ports, uptime and console links'),
+  'stack.logs': request<{ service: string; lines: string[] }>()(StackLogsArgs, "The last lines of a service's log"),
   'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
 } as const;
 
@@ -77,6 +83,7 @@ export const events = {
   log: event<LogLine>('A log line from a core service, already redacted'),
   'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
   'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
+  'stack.progress': event<StackProgressEvent>('Progress of stack up/down: service and phase'),
   'monitor.lines': event<MonitorLines>('Lines read from a monitor port, batched (at most one event per 50 ms), already redacted'),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
 } as const;

@@ -6,11 +6,12 @@ import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
-import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir } from './paths';
+import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
+import { Stack } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
 import { Keychain } from './secrets/keychain';
 import { Redactor } from './secrets/redactor';
@@ -25,6 +26,8 @@ export interface HostOptions {
   resourcesDir?: string;
   /** The firmware sketch; the packaged app ships it in its resources. */
   firmwareDir?: string;
+  /** stack/ with compose.yaml and the service configs; also shipped in the resources. */
+  stackDir?: string;
   /** Keep log lines off stderr (the CLI's --json mode). */
   quiet?: boolean;
 }
@@ -60,6 +63,8 @@ export function createHost(options: HostOptions): Host {
   };
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
+  const stackCredentials = new StackCredentials(keychain);
+  const stack = new Stack({ env, stackDir: options.stackDir ?? defaultStackDir(), credentials: stackCredentials, operations, emit: (p) => bus.emit('stack.progress', p) });
   const monitor = new SerialMonitor({ lines: (batch) => bus.emit('monitor.lines', batch), state: (state) => bus.emit('monitor.state', state) });
   const firmware = new Firmware({
     profiles,
@@ -95,6 +100,11 @@ export function createHost(options: HostOptions): Host {
     'monitor.open': ({ port, baudRate }) => monitor.open(port, baudRate),
     'monitor.send': async ({ sessionId, line, ending }) => (await monitor.send(sessionId, line, ending), { sent: true as const }),
     'monitor.close': async ({ sessionId }) => (await monitor.close(sessionId), { closed: true as const }),
+    'stack.up': ({ profile, operationId }) => stack.up(profile, operationId),
+    'stack.down': async () => (await stack.down(), { down: true as const }),
+    'stack.reset': async () => (await stack.down(true), { reset: true as const }),
+    'stack.status': ({ profile }) => stack.status(profile),
+    'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
   };
 
@@ -104,7 +114,7 @@ export function createHost(options: HostOptions): Host {
     redactor,
     logger,
     profiles,
-    stackCredentials: new StackCredentials(keychain),
+    stackCredentials,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: ({ quiet = false } = {}) =>
       keychain.all().then(

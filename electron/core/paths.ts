@@ -37,6 +37,10 @@ export function defaultFirmwareDir(env: NodeJS.ProcessEnv = process.env): string
   return env.MAKERDECK_FIRMWARE_DIR || path.join(appRoot(), 'firmware');
 }
 
+export function defaultStackDir(): string {
+  return path.join(appRoot(), 'stack');
+}
+
 export function rendererDir(): string {
   return path.join(appRoot(), 'out', 'renderer');
 }

@@ -18,6 +18,7 @@ async function createWindow(): Promise<void> {
     kind: 'electron',
     resourcesDir: packaged ? process.resourcesPath : undefined,
     firmwareDir: packaged ? path.join(process.resourcesPath, 'firmware') : undefined,
+    stackDir: packaged ? path.join(process.resourcesPath, 'stack') : undefined,
   });
   await host.loadSecrets();
   serveAppScheme(path.join(here, '..', 'renderer'));

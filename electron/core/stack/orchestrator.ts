@@ -7,7 +7,7 @@ import { MakerdeckError } from '../../contract';
 import { withTimeout } from '../timeout';
 import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
 import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
-import { pingDocker } from './dockerClient';
+import { explainDockerError, pingDocker } from './dockerClient';
 
 export interface StackProgress {
   service: string;
@@ -30,6 +30,8 @@ export class Orchestrator {
     private readonly docker: Docker,
     private readonly project: ComposeProject,
     private readonly progress: (p: StackProgress) => void = () => {},
+    /** Where the engine is, for error messages (e.g. unix:///var/run/docker.sock). */
+    private readonly where = 'the Docker engine',
   ) {}
 
   async up(profile: string, signal?: AbortSignal): Promise<ServiceStatus[]> {
@@ -80,11 +82,8 @@ export class Orchestrator {
     );
   }
 
-  private async ping(): Promise<void> {
-    await withTimeout(PING_TIMEOUT_MS, 'The Docker engine', (signal) => pingDocker(this.docker, signal)).catch((error: unknown) => {
-      if (error instanceof MakerdeckError && error.code === 'TIMEOUT') throw new MakerdeckError('TIMEOUT', 'The Docker engine accepted the connection but did not answer in time: restart it (sudo systemctl restart docker, or restart Docker Desktop)');
-      throw error;
-    });
+  private ping(): Promise<void> {
+    return checkDockerEngine(this.docker, this.where);
   }
 
   private async ensureImages(services: ComposeService[]): Promise<void> {
@@ -163,11 +162,20 @@ export class Orchestrator {
     }
   }
 
+  /** The last lines a service logged, stdout and stderr demultiplexed. */
+  async logs(service: string, tail: number): Promise<string[]> {
+    if (!this.project.services.some((s) => s.name === service)) throw new MakerdeckError('NOT_FOUND', `The stack has no service "${service}"`);
+    const container = this.docker.getContainer(containerName(this.project.name, service));
+    const info = await container.inspect().catch(ignoreMissing);
+    if (!info) throw new MakerdeckError('NOT_FOUND', `${service} is not created yet: start the stack first`);
+    const raw = (await container.logs({ stdout: true, stderr: true, tail, timestamps: false })) as unknown as Buffer;
+    return (info.Config.Tty ? raw.toString('utf8') : demultiplex(raw)).split('\n').filter((line) => line.length > 0);
+  }
+
   private async lastLogLine(name: string): Promise<string> {
-    const buffer = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: 5 }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
-    // Multiplexed frames start with an 8-byte header; keep only printable text.
-    const text = buffer.toString('utf8').replace(/[\u0000-\u0008\u000e-\u001f]+/g, '').trim().split('\n').pop();
-    return text ? `its last log line is "${text.slice(0, 200)}"` : 'it logged nothing';
+    const service = this.project.services.find((s) => containerName(this.project.name, s.name) === name)?.name ?? name;
+    const line = (await this.logs(service, 5).catch(() => [])).pop();
+    return line ? `its last log line is "${line.slice(0, 200)}"` : 'it logged nothing';
   }
 
   private async removeContainer(service: string): Promise<void> {
@@ -178,6 +186,27 @@ export class Orchestrator {
   private inspect(service: string): Promise<Docker.ContainerInspectInfo | undefined> {
     return this.docker.getContainer(containerName(this.project.name, service)).inspect().catch(ignoreMissing);
   }
+}
+
+/** Pings the engine with a timeout (dockerode alone would wait forever on a hung daemon). */
+export async function checkDockerEngine(docker: Docker, where: string): Promise<void> {
+  await withTimeout(PING_TIMEOUT_MS, 'The Docker engine', (signal) => pingDocker(docker, signal)).catch((error: unknown) => {
+    const timedOut = error instanceof MakerdeckError && error.code === 'TIMEOUT';
+    const { summary, fix } = explainDockerError(timedOut ? { code: 'TIMEOUT' } : error, { label: where, options: {} });
+    throw new MakerdeckError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `${summary}: ${fix}`);
+  });
+}
+
+/** Docker's log stream without a TTY: frames of [stream, 0, 0, 0, size (4 bytes, big-endian), payload]. */
+export function demultiplex(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 function explainStartError(service: ComposeService, error: unknown): MakerdeckError {

@@ -1,0 +1,93 @@
+// `makerdeck stack up|down|status|logs|reset`.
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { MakerdeckError, STACK_PROFILES, type StackServiceView } from '../../contract';
+import { callApi, type Command, type CommandContext } from '../command';
+import { EXIT } from '../output';
+
+type Profile = (typeof STACK_PROFILES)[number];
+
+function profileOf(context: CommandContext, fallback: Profile): Profile {
+  const value = context.values.profile ?? fallback;
+  if (!STACK_PROFILES.includes(value as Profile)) throw new MakerdeckError('BAD_INPUT', `--profile is ${STACK_PROFILES.join(' or ')}`);
+  return value as Profile;
+}
+
+function printStatus(context: CommandContext, services: StackServiceView[]): void {
+  for (const s of services) {
+    const health = s.health ? ` (${s.health})` : '';
+    const ports = s.ports.map((p) => `${p.hostIp}:${p.hostPort}`).join(', ');
+    const uptime = s.startedAt ? `, up ${Math.round((Date.now() - Date.parse(s.startedAt)) / 1000)} s` : '';
+    context.out.text(`${s.name.padEnd(11)} ${`${s.state}${health}`.padEnd(20)} ${ports}${uptime}`);
+    for (const link of s.links) context.out.text(`            ${link.label}: ${link.url}`);
+  }
+}
+
+async function confirmReset(context: CommandContext): Promise<void> {
+  if (context.values.yes === true) return;
+  if (!process.stdin.isTTY) throw new MakerdeckError('BAD_INPUT', 'Resetting deletes all stack data: add --yes to confirm');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('This deletes all data of the stack (InfluxDB, Grafana, broker). Type "reset" to go on: ');
+  rl.close();
+  if (answer.trim() !== 'reset') throw new MakerdeckError('CANCELLED', 'Nothing was deleted');
+}
+
+const actions: Record<string, (context: CommandContext) => Promise<number>> = {
+  async up(context) {
+    const operationId = randomUUID();
+    const stop = context.host.bus.on('stack.progress', (p) => p.operationId === operationId && context.out.json === false && process.stderr.write(`${p.service}: ${p.phase}${p.message ? ` — ${p.message}` : ''}\n`));
+    try {
+      const services = await callApi(context, 'stack.up', { profile: profileOf(context, 'core'), operationId });
+      context.out.data(services);
+      printStatus(context, services);
+      return EXIT.ok;
+    } finally {
+      stop();
+    }
+  },
+  async down(context) {
+    context.out.data(await callApi(context, 'stack.down', {}));
+    context.out.text('The stack is down; its data volumes are kept (makerdeck stack reset deletes them).');
+    return EXIT.ok;
+  },
+  async status(context) {
+    const services = await callApi(context, 'stack.status', { profile: profileOf(context, 'full') });
+    context.out.data(services);
+    printStatus(context, services);
+    return services.some((s) => s.health === 'unhealthy') ? EXIT.failed : EXIT.ok;
+  },
+  async logs(context) {
+    const service = context.positionals[1];
+    if (!service) throw new MakerdeckError('BAD_INPUT', 'Name the service: makerdeck stack logs rabbitmq');
+    const tail = context.values.tail === undefined ? 200 : Number(context.values.tail);
+    const logs = await callApi(context, 'stack.logs', { service, tail });
+    context.out.data(logs);
+    for (const line of logs.lines) context.out.text(line);
+    return EXIT.ok;
+  },
+  async reset(context) {
+    await confirmReset(context);
+    context.out.data(await callApi(context, 'stack.reset', { confirm: true }));
+    context.out.text('The stack and its data are gone.');
+    return EXIT.ok;
+  },
+};
+
+export const stackCommand: Command = {
+  name: 'stack',
+  summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
+  usage: 'makerdeck stack up|down|status|logs SERVICE|reset [--profile core|full] [--yes] [--json]',
+  positionals: true,
+  options: {
+    profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },
+    tail: { type: 'string', description: 'logs: how many lines (default 200)' },
+    yes: { type: 'boolean', description: 'reset: confirm deleting all stack data' },
+  },
+  async run(context) {
+    const action = context.positionals[0];
+    const run = action === undefined ? undefined : actions[action];
+    if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck stack --help)`);
+    await context.host.loadSecrets({ quiet: true });
+    return run(context);
+  },
+};

@@ -1,0 +1,31 @@
+// The backing stack: start, stop and watch the local Docker services.
+import { z } from 'zod';
+import { OperationId } from './firmware';
+
+export const STACK_PROFILES = ['core', 'full'] as const;
+export const StackProfile = z.enum(STACK_PROFILES, { error: 'The stack profile is core (broker, InfluxDB, Telegraf) or full (all seven services)' });
+
+export const StackUpArgs = z.object({ profile: StackProfile.default('core'), operationId: OperationId.optional() }).strict();
+export const StackStatusArgs = z.object({ profile: StackProfile.default('full') }).strict();
+export const StackResetArgs = z
+  .object({ confirm: z.literal(true, { error: 'Resetting deletes all stack data (InfluxDB, Grafana, …): confirm it explicitly' }) })
+  .strict();
+export const StackLogsArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), tail: z.number().int().min(1).max(10_000).default(200) }).strict();
+
+export interface StackServiceView {
+  name: string;
+  /** missing, created, running, exited, restarting, … */
+  state: string;
+  health?: string;
+  ports: Array<{ hostIp: string; hostPort: number; containerPort: number }>;
+  startedAt?: string;
+  /** Web consoles a person can open. */
+  links: Array<{ label: string; url: string }>;
+}
+
+export interface StackProgressEvent {
+  operationId?: string;
+  service: string;
+  phase: 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove';
+  message?: string;
+}

@@ -1,0 +1,81 @@
+// The stack capability for the hosts: the compose file with per-install credentials from the
+// keychain, an orchestrator on the configured Docker engine, and views for the UI and CLI.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StackProgressEvent, StackServiceView } from '../../contract';
+import type { Operations } from '../operations';
+import type { StackCredentials } from '../secrets/stackCredentials';
+import { parseCompose } from './compose';
+import { connectDocker, dockerEndpoint } from './dockerClient';
+import { Orchestrator, checkDockerEngine, type ServiceStatus } from './orchestrator';
+
+export interface StackDeps {
+  env: NodeJS.ProcessEnv;
+  stackDir: string;
+  credentials: StackCredentials;
+  operations: Operations;
+  emit(progress: StackProgressEvent): void;
+}
+
+/** The web consoles a person opens, by service. */
+const CONSOLES: Record<string, { label: string; port: number }> = {
+  rabbitmq: { label: 'RabbitMQ console', port: 15672 },
+  grafana: { label: 'Grafana', port: 3000 },
+  chronograf: { label: 'Chronograf', port: 8888 },
+  portainer: { label: 'Portainer', port: 9000 },
+};
+
+export class Stack {
+  constructor(private readonly deps: StackDeps) {}
+
+  up(profile: 'core' | 'full', operationId?: string): Promise<StackServiceView[]> {
+    return this.deps.operations.run(operationId, async (operation) => {
+      const orchestrator = await this.orchestrator(operation.id);
+      return (await orchestrator.up(profile, operation.signal)).map(view);
+    });
+  }
+
+  async down(removeVolumes = false): Promise<void> {
+    await (await this.orchestrator()).down({ removeVolumes });
+  }
+
+  async status(profile: 'core' | 'full'): Promise<StackServiceView[]> {
+    return (await (await this.orchestrator()).status(profile)).map(view);
+  }
+
+  async logs(service: string, tail: number): Promise<string[]> {
+    return (await this.orchestrator()).logs(service, tail);
+  }
+
+  /** Per-install credentials, generated on first use and kept in the keychain. */
+  private async credentialEnv(): Promise<Record<string, string>> {
+    const { credentials } = this.deps;
+    return {
+      MAKERDECK_RABBITMQ_PASSWORD: await credentials.ensure('rabbitmq-admin'),
+      MAKERDECK_INFLUXDB_PASSWORD: await credentials.ensure('influxdb-admin'),
+      MAKERDECK_GRAFANA_PASSWORD: await credentials.ensure('grafana-admin'),
+    };
+  }
+
+  private async orchestrator(operationId?: string): Promise<Orchestrator> {
+    const endpoint = dockerEndpoint(this.deps.env);
+    const docker = await connectDocker(endpoint);
+    // The engine first: without Docker, the keychain's credentials are no use.
+    await checkDockerEngine(docker, endpoint.label);
+    const socket = typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
+    const file = path.join(this.deps.stackDir, 'compose.yaml');
+    const project = parseCompose(await readFile(file, 'utf8'), {
+      file: 'stack/compose.yaml',
+      baseDir: this.deps.stackDir,
+      env: { ...this.deps.env, ...socket, ...(await this.credentialEnv()) },
+    });
+    return new Orchestrator(docker, project, (p) => this.deps.emit({ operationId, ...p }), endpoint.label);
+  }
+}
+
+function view(status: ServiceStatus): StackServiceView {
+  const console = CONSOLES[status.name];
+  const published = console && status.ports.find((p) => p.containerPort === console.port);
+  const host = published && (published.hostIp === '0.0.0.0' ? '127.0.0.1' : published.hostIp);
+  return { ...status, links: published && status.state === 'running' ? [{ label: console.label, url: `http://${host}:${published.hostPort}/` }] : [] };
+}
