@@ -25,7 +25,14 @@ export interface StackServiceView {
 
 export interface StackProgressEvent {
   operationId?: string;
+  /** A service name, or an image name while pulling, exporting or importing. */
   service: string;
-  phase: 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove';
+  phase: 'pull' | 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove' | 'export' | 'import';
   message?: string;
+  bytesDone?: number;
+  bytesTotal?: number;
 }
+
+const BundleFile = z.string().min(1, 'Name the image bundle file').max(4096);
+export const StackExportArgs = z.object({ file: BundleFile, profile: StackProfile.default('full') }).strict();
+export const StackImportArgs = z.object({ file: BundleFile }).strict();

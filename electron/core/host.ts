@@ -105,6 +105,8 @@ export function createHost(options: HostOptions): Host {
     'stack.reset': async () => (await stack.down(true), { reset: true as const }),
     'stack.status': ({ profile }) => stack.status(profile),
     'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
+    'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
+    'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
   };
 

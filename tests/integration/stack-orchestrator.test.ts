@@ -115,14 +115,38 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     expect(Date.now() - started).toBeLessThan(8000); // the unhealthy event ends the wait; no need to sit out the timeout
   }, 60_000);
 
-  it('refuses to start when an image is missing, suggesting the image bundle', async () => {
+  it('explains a pull that fails offline and suggests the image bundle', async () => {
     const text = composeText(ports, `  f:\n    image: makerdeck-test/not-here:9\n`);
-    await expect(orchestrate(text).up('core')).rejects.toThrow(/not on this computer: makerdeck-test\/not-here:9 — pull them while online, or import the class image bundle/);
-  });
+    await expect(orchestrate(text).up('core')).rejects.toThrow(/Cannot download makerdeck-test\/not-here:9 \(.+\): when offline, import the class image bundle with makerdeck stack import-images FILE/);
+  }, 60_000);
 
   it('reset removes the containers and the volumes (stand-in)', async () => {
     await orchestrate(composeText(ports)).down({ removeVolumes: true });
     expect(await docker.getVolume(`${project}_data`).inspect().catch(() => undefined)).toBeUndefined();
     expect(await docker.getNetwork(`${project}_default`).inspect().catch(() => undefined)).toBeUndefined();
   }, 60_000);
+});
+
+describe('the class image bundle (docker save / load on the real engine, stand-in image)', () => {
+  it('exports the images to one file and imports them back; a damaged file is reported in one line', async () => {
+    const { mkdtempSync, rmSync, writeFileSync, statSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { exportImages, importImages } = await import('../../electron/core/stack/imageBundle');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bundle-'));
+    try {
+      const file = path.join(dir, 'bundle.tar');
+      const bytes = await exportImages(docker, [STANDIN_IMAGE], file, () => {});
+      expect(statSync(file).size).toBe(bytes);
+      await docker.getImage(STANDIN_IMAGE).remove({ force: true });
+      expect(await importImages(docker, file, () => {})).toEqual([STANDIN_IMAGE]);
+      expect((await docker.getImage(STANDIN_IMAGE).inspect()).RepoTags).toContain(STANDIN_IMAGE);
+      const corrupt = path.join(dir, 'corrupt.tar');
+      writeFileSync(corrupt, Buffer.alloc(4096, 7));
+      await expect(importImages(docker, corrupt, () => {})).rejects.toThrow(/corrupt\.tar is damaged or not a Docker image bundle \(.+\): copy it again/);
+      await expect(exportImages(docker, ['makerdeck-test/absent:1'], path.join(dir, 'x.tar'), () => {})).rejects.toThrow(/not on this computer, so they cannot be exported: makerdeck-test\/absent:1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

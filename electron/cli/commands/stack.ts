@@ -65,6 +65,22 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     for (const line of logs.lines) context.out.text(line);
     return EXIT.ok;
   },
+  async 'export-images'(context) {
+    const file = context.positionals[1];
+    if (!file) throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack export-images makerdeck-images.tar');
+    const result = await callApi(context, 'stack.exportImages', { file, profile: profileOf(context, 'full') });
+    context.out.data(result);
+    context.out.text(`Saved ${result.images.length} images (${(result.bytes / 1024 / 1024).toFixed(0)} MiB) to ${result.file}.`);
+    return EXIT.ok;
+  },
+  async 'import-images'(context) {
+    const file = context.positionals[1];
+    if (!file) throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack import-images makerdeck-images.tar');
+    const result = await callApi(context, 'stack.importImages', { file });
+    context.out.data(result);
+    context.out.text(`Loaded ${result.images.length} images: ${result.images.join(', ')}`);
+    return EXIT.ok;
+  },
   async reset(context) {
     await confirmReset(context);
     context.out.data(await callApi(context, 'stack.reset', { confirm: true }));
@@ -76,7 +92,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
-  usage: 'makerdeck stack up|down|status|logs SERVICE|reset [--profile core|full] [--yes] [--json]',
+  usage: 'makerdeck stack up|down|status|logs SERVICE|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
   positionals: true,
   options: {
     profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },

@@ -3,17 +3,13 @@
 // the volumes; `reset` deletes them. Re-running `up` is a no-op for what already runs as declared,
 // so a crash half-way leaves nothing a second `up` cannot finish.
 import type Docker from 'dockerode';
-import { MakerdeckError } from '../../contract';
+import { MakerdeckError, type StackProgressEvent } from '../../contract';
 import { withTimeout } from '../timeout';
 import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
 import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
 import { explainDockerError, pingDocker } from './dockerClient';
 
-export interface StackProgress {
-  service: string;
-  phase: 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove';
-  message?: string;
-}
+export type StackProgress = Omit<StackProgressEvent, 'operationId'>;
 
 export interface ServiceStatus {
   name: string;
@@ -87,12 +83,34 @@ export class Orchestrator {
   }
 
   private async ensureImages(services: ComposeService[]): Promise<void> {
-    const missing: string[] = [];
     for (const image of new Set(services.map((s) => s.image))) {
-      if (!(await this.docker.getImage(image).inspect().then(() => true, () => false))) missing.push(image);
+      if (!(await this.docker.getImage(image).inspect().then(() => true, () => false))) await this.pull(image);
     }
-    if (missing.length > 0) {
-      throw new MakerdeckError('UNAVAILABLE', `These images are not on this computer: ${missing.join(', ')} — pull them while online, or import the class image bundle (makerdeck stack import-images FILE)`);
+  }
+
+  /** Pulls with per-layer progress; followProgress reports err = null even when an item failed. */
+  private async pull(image: string): Promise<void> {
+    const layers = new Map<string, { current: number; total: number }>();
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(
+          stream,
+          (error: Error | null, items: Array<{ error?: string }>) => {
+            const failed = error?.message ?? items.find((item) => item.error)?.error;
+            return failed ? reject(new Error(failed)) : resolve();
+          },
+          (event: { id?: string; progressDetail?: { current?: number; total?: number } }) => {
+            if (!event.id || !event.progressDetail?.total) return;
+            layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+            const totals = [...layers.values()].reduce((sum, l) => ({ current: sum.current + l.current, total: sum.total + l.total }), { current: 0, total: 0 });
+            this.progress({ service: image, phase: 'pull', message: `${layers.size} layers`, bytesDone: totals.current, bytesTotal: totals.total });
+          },
+        ),
+      );
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new MakerdeckError('UNAVAILABLE', `Cannot download ${image} (${reason}): when offline, import the class image bundle with makerdeck stack import-images FILE`);
     }
   }
 

@@ -5,9 +5,10 @@ import path from 'node:path';
 import type { StackProgressEvent, StackServiceView } from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
-import { parseCompose } from './compose';
+import { parseCompose, servicesOf } from './compose';
+import { exportImages, importImages } from './imageBundle';
 import { connectDocker, dockerEndpoint } from './dockerClient';
-import { Orchestrator, checkDockerEngine, type ServiceStatus } from './orchestrator';
+import { Orchestrator, checkDockerEngine, type ServiceStatus, type StackProgress } from './orchestrator';
 
 export interface StackDeps {
   env: NodeJS.ProcessEnv;
@@ -47,6 +48,17 @@ export class Stack {
     return (await this.orchestrator()).logs(service, tail);
   }
 
+  async exportImages(file: string, profile: 'core' | 'full'): Promise<{ file: string; images: string[]; bytes: number }> {
+    const { docker, project, emit } = await this.context();
+    const images = [...new Set(servicesOf(project, profile).map((s) => s.image))];
+    return { file, images, bytes: await exportImages(docker, images, file, emit) };
+  }
+
+  async importImages(file: string): Promise<string[]> {
+    const { docker, emit } = await this.context();
+    return importImages(docker, file, emit);
+  }
+
   /** Per-install credentials, generated on first use and kept in the keychain. */
   private async credentialEnv(): Promise<Record<string, string>> {
     const { credentials } = this.deps;
@@ -58,6 +70,11 @@ export class Stack {
   }
 
   private async orchestrator(operationId?: string): Promise<Orchestrator> {
+    const { docker, project, emit, where } = await this.context(operationId);
+    return new Orchestrator(docker, project, emit, where);
+  }
+
+  private async context(operationId?: string) {
     const endpoint = dockerEndpoint(this.deps.env);
     const docker = await connectDocker(endpoint);
     // The engine first: without Docker, the keychain's credentials are no use.
@@ -69,7 +86,8 @@ export class Stack {
       baseDir: this.deps.stackDir,
       env: { ...this.deps.env, ...socket, ...(await this.credentialEnv()) },
     });
-    return new Orchestrator(docker, project, (p) => this.deps.emit({ operationId, ...p }), endpoint.label);
+    const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
+    return { docker, project, emit, where: endpoint.label };
   }
 }
 
