@@ -1,5 +1,6 @@
 // Navigation and window rules for every web contents the app creates.
-import type { WebContents } from 'electron';
+import { shell, type WebContents } from 'electron';
+import { isLocalConsole } from '../web/security';
 import { isAppUrl } from './scheme';
 
 export function hardenContents(contents: WebContents): void {
@@ -10,5 +11,10 @@ export function hardenContents(contents: WebContents): void {
     if (!isAppUrl(url)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // The stack's own consoles (Grafana, Portainer, …) open in the user's browser; nothing else opens.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isLocalConsole(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 }
+

@@ -27,3 +27,13 @@ const LOOPBACK = /^(127(?:\.\d{1,3}){3}|::1|localhost)$/i;
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
 }
+
+/** http(s) on a loopback address: the local stack's web consoles, the only links opened outside the app. */
+export function isLocalConsole(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isLoopbackHost(parsed.hostname);
+  } catch {
+    return false;
+  }
+}

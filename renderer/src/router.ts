@@ -5,6 +5,7 @@ import { FirmwarePage } from './pages/FirmwarePage';
 import { HomePage } from './pages/HomePage';
 import { MonitorPage } from './pages/MonitorPage';
 import { ProfilesPage } from './pages/ProfilesPage';
+import { StackPage } from './pages/StackPage';
 
 export interface PageEntry {
   id: string;
@@ -18,6 +19,7 @@ export const PAGES: PageEntry[] = [
   { id: 'profiles', title: 'Profiles', icon: '☰', component: ProfilesPage },
   { id: 'firmware', title: 'Firmware', icon: '⇪', component: FirmwarePage },
   { id: 'monitor', title: 'Monitor', icon: '≋', component: MonitorPage },
+  { id: 'stack', title: 'Stack', icon: '▤', component: StackPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
 ];
 

@@ -120,6 +120,14 @@ describe('browser mode', () => {
     await runCli(['profile', 'rm', 'e2e-bench']);
   });
 
+  it('shows the stack\'s services and their state from the real engine on the Stack page', async () => {
+    await page.getByRole('link', { name: /Stack/ }).click();
+    const rows = page.locator('table.services tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(7);
+    expect(await rows.first().getAttribute('data-service')).toBe('rabbitmq');
+    await page.screenshot({ path: screenshotPath('stack'), fullPage: true });
+  });
+
   it('raised no console errors and no CSP violations', () => {
     expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   });
