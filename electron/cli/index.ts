@@ -7,12 +7,13 @@ import { APP_VERSION } from '../core/version';
 import type { Command } from './command';
 import { doctorCommand } from './commands/doctor';
 import { compileCommand, flashCommand, portsCommand } from './commands/firmware';
+import { environmentCommand } from './commands/environment';
 import { profileCommand } from './commands/profile';
 import { stackCommand } from './commands/stack';
 import { serveCommand } from './commands/serve';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, serveCommand];
+export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, environmentCommand, serveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

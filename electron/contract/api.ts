@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
 import { StackExportArgs, StackImportArgs, StackLogsArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackProgressEvent, type StackServiceView } from './stack';
+import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -77,6 +78,8 @@ export const requests = {
   'stack.logs': request<{ service: string; lines: string[] }>()(StackLogsArgs, "The last lines of a service's log"),
   'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(StackExportArgs, "Save the stack's images to one file (docker save) for machines without internet"),
   'stack.importImages': request<{ images: string[] }>()(StackImportArgs, 'Load an image bundle made by stack.exportImages'),
+  'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),
+  'environment.set': request<EnvironmentView>()(EnvironmentSetArgs, 'Use the local stack, or attach a shared broker and InfluxDB (credentials to the keychain)'),
   'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
 } as const;
 

@@ -1,5 +1,6 @@
 export * from './api';
 export * from './doctor';
+export * from './environment';
 export * from './errors';
 export * from './firmware';
 export * from './monitor';

@@ -11,6 +11,7 @@ import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
+import { Environments } from './stack/environment';
 import { Stack } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
 import { Keychain } from './secrets/keychain';
@@ -55,7 +56,8 @@ export function createHost(options: HostOptions): Host {
   const logger = createLogger(bus, redactor, 'core', options.quiet);
   const dataDir = options.dataDir ?? defaultDataDir(env);
   const keychain = new Keychain(redactor);
-  const profiles = new Profiles(new SettingsFile(dataDir), keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
+  const settingsFile = new SettingsFile(dataDir);
+  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
@@ -64,6 +66,7 @@ export function createHost(options: HostOptions): Host {
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain);
+  const environments = new Environments(settingsFile, keychain, stackCredentials);
   const stack = new Stack({ env, stackDir: options.stackDir ?? defaultStackDir(), credentials: stackCredentials, operations, emit: (p) => bus.emit('stack.progress', p) });
   const monitor = new SerialMonitor({ lines: (batch) => bus.emit('monitor.lines', batch), state: (state) => bus.emit('monitor.state', state) });
   const firmware = new Firmware({
@@ -107,6 +110,8 @@ export function createHost(options: HostOptions): Host {
     'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
+    'environment.get': () => environments.view(),
+    'environment.set': ({ environment, secrets }) => environments.set(environment, secrets),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
   };
 

@@ -99,6 +99,15 @@ describe('a save that fails part-way', () => {
     await expect(profiles.list()).rejects.toThrow(/written by a newer Makerdeck \(settings version 7\)/);
   });
 
+  it('upgrades a version 1 settings file and keeps its profiles', async () => {
+    const dataDir = path.join(root, 'v1');
+    mkdirSync(dataDir);
+    const v1 = { version: 1, profiles: [{ name: 'Old', board: 'arduino:avr:uno', wifiSsid: '', mqttHost: 'h', mqttPort: 1883, mqttTls: false, mqttUsername: '', deviceId: 'old', telemetryIntervalS: 10, id: 'old', updatedAt: '2026-01-01T00:00:00.000Z' }] };
+    writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(v1));
+    const file = new SettingsFile(dataDir);
+    expect(await file.load()).toEqual({ ...v1, version: 2, environment: { kind: 'local' } });
+  });
+
   it('serialises concurrent saves in one process: none is lost', async () => {
     const dataDir = path.join(root, 'concurrent');
     const profiles = new Profiles(new SettingsFile(dataDir), new Keychain(new Redactor()), new Redactor());

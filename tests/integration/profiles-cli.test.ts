@@ -47,7 +47,7 @@ describe('makerdeck profile with a real Secret Service', () => {
     const files = snapshot(dataDir);
     expect([...files.keys()]).toEqual(['settings.json']);
     for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
-    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toMatchObject({ version: 1, profiles: [{ id: 'cli-bench', wifiSsid: 'makerspace' }] });
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toMatchObject({ version: 2, environment: { kind: 'local' }, profiles: [{ id: 'cli-bench', wifiSsid: 'makerspace' }] });
   });
 
   it('shows secrets only as set, in text and in --json', async () => {

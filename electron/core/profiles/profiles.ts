@@ -13,14 +13,13 @@ import {
 } from '../../contract';
 import type { Keychain } from '../secrets/keychain';
 import { applyKeychainChanges, type KeychainChange } from '../secrets/secretChanges';
-import { STACK_ACCOUNT_PREFIX } from '../secrets/stackCredentials';
 import type { Redactor } from '../secrets/redactor';
 import type { Settings, SettingsChange, SettingsFile, StoredProfile } from '../settings/settingsFile';
 import { decodeExport, encodeExport, type PlainSecrets } from './exportFile';
 
 const ACCOUNT_SUFFIX: Record<SecretField, string> = { wifiPassword: 'wifi-password', mqttPassword: 'mqtt-password' };
-/** Ids that would collide with other keychain accounts. */
-const RESERVED_IDS = new Set([STACK_ACCOUNT_PREFIX.slice(0, -1), 'doctor']);
+/** Ids that would collide with the keychain accounts of other capabilities (stack/…, environment/…, doctor/…). */
+const RESERVED_IDS = new Set(['stack', 'environment', 'doctor']);
 
 export function secretAccount(profileId: string, field: SecretField): string {
   return `${profileId}/${ACCOUNT_SUFFIX[field]}`;

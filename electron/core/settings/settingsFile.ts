@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { MakerdeckError, ProfileFields, ProfileId } from '../../contract';
+import { EnvironmentSettings, MakerdeckError, ProfileFields, ProfileId } from '../../contract';
 
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
 
 const StoredProfile = ProfileFields.extend({ id: ProfileId, updatedAt: z.string() }).strict();
 export type StoredProfile = z.infer<typeof StoredProfile>;
@@ -15,6 +15,7 @@ const Settings = z
   .object({
     version: z.literal(SETTINGS_VERSION),
     profiles: z.array(StoredProfile),
+    environment: EnvironmentSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -25,7 +26,12 @@ export interface SettingsChange<T> {
   undo?: () => Promise<void>;
 }
 
-const EMPTY: Settings = { version: SETTINGS_VERSION, profiles: [] };
+const EMPTY: Settings = { version: SETTINGS_VERSION, profiles: [], environment: { kind: 'local' } };
+
+/** Upgrades from each older version to the next; the file is rewritten on the next save. */
+const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {
+  1: (raw) => ({ ...raw, version: 2, environment: { kind: 'local' } }),
+};
 
 export class SettingsFile {
   readonly path: string;
@@ -77,7 +83,9 @@ export class SettingsFile {
     if (typeof version === 'number' && version > SETTINGS_VERSION) {
       throw new MakerdeckError('UNAVAILABLE', `${this.path} was written by a newer Makerdeck (settings version ${version}): update Makerdeck`);
     }
-    const parsed = Settings.safeParse(raw);
+    let upgraded = raw as Record<string, unknown>;
+    while (typeof upgraded?.version === 'number' && MIGRATIONS[upgraded.version]) upgraded = MIGRATIONS[upgraded.version]!(upgraded);
+    const parsed = Settings.safeParse(upgraded);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new MakerdeckError('UNAVAILABLE', `${this.path} is damaged at "${issue?.path.join('.')}": ${issue?.message}; fix or move it away — Makerdeck has not changed it`);

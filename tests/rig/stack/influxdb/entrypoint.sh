@@ -9,6 +9,7 @@ if [ "${1:0:1}" = '-' ]; then
 fi
 
 if [ "$1" = influxd ]; then
+  shift # init-influxdb.sh takes influxd's arguments and runs influxd itself
   echo "makerdeck-rig influxdb: InfluxDB $(influxd version 2>/dev/null | awk '{print $2}') (stands in for influxdb:1.11; Flux enabled)"
   if [ "$(id -u)" = 0 ]; then
     chown -R influxdb:influxdb /var/lib/influxdb

@@ -42,7 +42,9 @@ query() {
 }
 
 echo "init-influxdb: initialising (database: ${INFLUXDB_DB:-none}, auth: ${auth_enabled:-off}, admin: ${INFLUXDB_ADMIN_USER:-none})"
-INFLUXDB_HTTP_BIND_ADDRESS="127.0.0.1:$port" INFLUXDB_HTTP_HTTPS_ENABLED=false INFLUXDB_HTTP_LOG_ENABLED=false influxd "$@" &
+# Flux off for the init instance: initialising Flux costs influxd ~3-4 s of CPU at every start.
+INFLUXDB_HTTP_BIND_ADDRESS="127.0.0.1:$port" INFLUXDB_HTTP_HTTPS_ENABLED=false INFLUXDB_HTTP_LOG_ENABLED=false \
+  INFLUXDB_HTTP_FLUX_ENABLED=false influxd "$@" &
 pid=$!
 for _ in $(seq 1 120); do
   if curl -sf -o /dev/null "http://127.0.0.1:$port/ping"; then break; fi
