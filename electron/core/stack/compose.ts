@@ -30,6 +30,7 @@ export interface Healthcheck {
 export interface ComposeService {
   name: string;
   image: string;
+  hostname?: string;
   profiles: string[];
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   environment: Record<string, string>;
@@ -56,7 +57,7 @@ export interface ComposeContext {
 }
 
 const TOP_KEYS = ['name', 'services', 'volumes'];
-const SERVICE_KEYS = ['image', 'profiles', 'restart', 'environment', 'volumes', 'ports', 'healthcheck', 'depends_on', 'command', 'labels'];
+const SERVICE_KEYS = ['image', 'hostname', 'profiles', 'restart', 'environment', 'volumes', 'ports', 'healthcheck', 'depends_on', 'command', 'labels'];
 const HEALTH_KEYS = ['test', 'interval', 'timeout', 'retries', 'start_period'];
 
 export function parseCompose(text: string, context: ComposeContext): ComposeProject {
@@ -90,6 +91,7 @@ function readService(reader: Reader, name: string, node: Node, declaredVolumes: 
   return {
     name,
     image,
+    hostname: map.has('hostname') ? reader.string(map.get('hostname', true), where('hostname')) : undefined,
     profiles: map.has('profiles') ? reader.strings(map.get('profiles', true), where('profiles')) : [],
     restart: restart as ComposeService['restart'],
     environment: map.has('environment') ? reader.keyValues(map.get('environment', true), where('environment')) : {},

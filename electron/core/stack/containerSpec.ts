@@ -18,6 +18,7 @@ export function containerSpec(project: string, service: ComposeService): Docker.
   const body: Docker.ContainerCreateOptions = {
     name: containerName(project, service.name),
     Image: service.image,
+    Hostname: service.hostname,
     Env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
     Cmd: service.command,
     ExposedPorts: Object.fromEntries(service.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}])),
