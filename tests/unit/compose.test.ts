@@ -49,7 +49,7 @@ describe('stack/compose.yaml', () => {
 
   it('gives durations, binds and volumes their meaning', () => {
     const influx = project.services.find((s) => s.name === 'influxdb')!;
-    expect(influx.healthcheck).toMatchObject({ intervalMs: 3000, timeoutMs: 5000, retries: 20, startPeriodMs: 5000 });
+    expect(influx.healthcheck).toMatchObject({ intervalMs: 2000, timeoutMs: 5000, retries: 20, startPeriodMs: 5000 });
     const telegraf = project.services.find((s) => s.name === 'telegraf')!;
     expect(telegraf.volumes[0]).toEqual({ source: path.join(repoRoot, 'stack', 'telegraf', 'telegraf.conf'), kind: 'bind', target: '/etc/telegraf/telegraf.conf', readOnly: true });
   });
