@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './services/apt.js';
 import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
-import { RIG_DEBIAN_PACKAGES, defaultRigCache, ensureArduinoRig } from './rig/arduino.js';
+import { RIG_DEBIAN_PACKAGES, ensureArduinoRig } from './rig/arduino.js';
+import { defaultRigCache } from './rig/common.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
 import { STACK_DEBIAN_PACKAGES, ensureStackImages } from './rig/stack-images.js';
 

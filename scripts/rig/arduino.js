@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missingDebianPackages } from '../services/apt.js';
 import { isMain, run } from '../services/proc.js';
+import { defaultRigCache, findGo } from './common.js';
 
 /** The arduino-cli release the rig builds (Go module github.com/arduino/arduino-cli@v<this>). */
 export const ARDUINO_CLI_VERSION = '1.0.4';
@@ -82,10 +83,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** The wrapper Go module that pins arduino-cli (go.mod, go.sum, tools.go). */
 export const ARDUINO_CLI_GO_MODULE_DIR = path.join(repoRoot, 'tests', 'rig', 'arduino-cli');
 
-/** Where the rig is cached unless told otherwise: $MAKERDECK_RIG_CACHE or ~/.cache/makerdeck-rig. */
-export function defaultRigCache() {
-  return process.env.MAKERDECK_RIG_CACHE ?? path.join(os.homedir(), '.cache', 'makerdeck-rig');
-}
 
 
 const sha256 = (...parts) => {
@@ -116,21 +113,6 @@ export function rigEnv(base = process.env) {
   return Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('ARDUINO_')));
 }
 
-function findGo() {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/local/go/bin', '/usr/lib/go/bin']);
-  for (const dir of dirs) {
-    const file = path.join(dir, 'go');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new Error(
-    `arduino rig: 'go' not found on PATH nor in /usr/local/go/bin; it is needed once to build arduino-cli ${ARDUINO_CLI_VERSION} from ${ARDUINO_CLI_GO_MODULE_DIR}`,
-  );
-}
 
 async function cliVersion(bin, configFile) {
   // With the rig's config: updater.enable_notification=false, so `version` does not go online.
@@ -160,7 +142,7 @@ async function ensureArduinoCli(cacheDir, log) {
   const stamp = JSON.parse(readOr(stampFile, 'null') ?? 'null');
   if (stamp?.inputs === inputs && existsSync(bin)) return { bin, built: false, seconds: 0 };
 
-  const go = findGo();
+  const go = findGo(`to build arduino-cli ${ARDUINO_CLI_VERSION} once per cache`);
   mkdirSync(outDir, { recursive: true });
   const tmpBin = `${bin}.tmp-${process.pid}-${Date.now()}`;
   const env = {

@@ -39,6 +39,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missingDebianPackages, requireCommand } from '../services/apt.js';
 import { isMain, run, sleep } from '../services/proc.js';
+import { defaultRigCache, findGo } from './common.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Dockerfiles, entrypoints and configs of the stack images. */
@@ -191,10 +192,6 @@ export const STACK_IMAGES = {
   },
 };
 
-/** Where the rig is cached unless told otherwise: $MAKERDECK_RIG_CACHE or ~/.cache/makerdeck-rig. */
-export function defaultRigCache() {
-  return process.env.MAKERDECK_RIG_CACHE ?? path.join(os.homedir(), '.cache', 'makerdeck-rig');
-}
 
 const sha256 = (...parts) => {
   const h = createHash('sha256');
@@ -236,19 +233,6 @@ function standInBuildArgs(name, spec) {
   return { SERVICE: spec.service, IMAGE: name, VERSION: spec.version, PORT: String(Object.values(spec.ports)[0]) };
 }
 
-function findGo() {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/local/go/bin', '/usr/lib/go/bin']);
-  for (const dir of dirs) {
-    const file = path.join(dir, 'go');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // keep looking
-    }
-  }
-  throw new Error("stack images: 'go' not found on PATH nor in /usr/local/go/bin; it is needed to build influxd and telegraf (once per cache)");
-}
 
 /** The docker CLI: Debian's (docker.io, same release as the dockerd we run) when installed. */
 function dockerCli() {
@@ -468,7 +452,7 @@ async function ensureGoBinaries(go, home, log, force) {
   const dir = path.join(home, 'bin', `${base}-${go.version}-${process.platform}-${process.arch}-${id}`);
   const bins = go.packages.map((p) => path.join(dir, path.basename(p)));
   if (!force && bins.every((b) => existsSync(b)) && existsSync(path.join(dir, 'build.json'))) return { dir, built: false };
-  const goBin = findGo();
+  const goBin = findGo('to build influxd and telegraf (once per cache)');
   const tmp = mkdtempSync(path.join(home, 'gobin-'));
   const env = {
     ...process.env,

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run } from '../services/proc.js';
+import { defaultRigCache } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const UNO_RIG_SOURCE_DIR = path.join(ROOT, 'tests', 'rig', 'uno');
@@ -44,9 +45,6 @@ const OPTIBOOT_SOURCES = ['optiboot.c', 'boot.h', 'pin_defs.h', 'stk500.h', 'Mak
 // The harness reaches into simavr's structs: rebuild when these headers change.
 const SIMAVR_HEADERS = ['sim_avr.h', 'avr_uart.h', 'avr_flash.h', 'sim_io.h'].map((h) => path.join('/usr/include/simavr', h));
 
-export function defaultRigCache() {
-  return process.env.MAKERDECK_RIG_CACHE ?? path.join(os.homedir(), '.cache', 'makerdeck-rig');
-}
 
 function missingPackagesError(what) {
   return new Error(

@@ -1,18 +1,14 @@
 // A stand-in image for orchestration tests: a static Go HTTP server (tests/rig/standin-http) in an
 // otherwise empty image, made with `docker import` — no registry needed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { findGo } from '../../scripts/rig/common.js';
 import { repoRoot } from './env';
 
 export const STANDIN_IMAGE = 'makerdeck-test/standin-http:1';
-
-function go(): string {
-  for (const candidate of ['/usr/local/go/bin/go', '/usr/lib/go/bin/go', 'go']) if (candidate === 'go' || existsSync(candidate)) return candidate;
-  return 'go';
-}
 
 export async function ensureStandinImage(docker: Docker): Promise<string> {
   if (await docker.getImage(STANDIN_IMAGE).inspect().then(() => true, () => false)) return STANDIN_IMAGE;
@@ -20,7 +16,7 @@ export async function ensureStandinImage(docker: Docker): Promise<string> {
   try {
     const root = path.join(dir, 'root');
     mkdirSync(path.join(root, 'data'), { recursive: true });
-    execFileSync(go(), ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(root, 'standin-http'), '.'], {
+    execFileSync(findGo('to build the stand-in image'), ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(root, 'standin-http'), '.'], {
       cwd: path.join(repoRoot, 'tests', 'rig', 'standin-http'),
       env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
     });
