@@ -16,7 +16,7 @@ export class ByteReader {
 
   constructor(
     private readonly port: SerialPort,
-    portPath: string,
+    private readonly portPath: string,
   ) {
     port.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
@@ -59,7 +59,14 @@ export class ByteReader {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.port.write(Buffer.from(bytes), (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.port.write(Buffer.from(bytes), (error) => {
+        if (!error) return resolve();
+        // A device that vanishes shows up first as a failed write (EIO) on some systems.
+        this.fail(this.failure ?? new MakerdeckError('UNAVAILABLE', `${this.portPath} went away (${error.message}): plug the board back in and try again`));
+        reject(this.failure);
+      }),
+    );
   }
 
   private settle(): void {
