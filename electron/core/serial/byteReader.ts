@@ -22,6 +22,8 @@ export class ByteReader {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.settle();
     });
+    // A stream error (e.g. EIO when the device vanishes) must never go unhandled: it would end the process.
+    port.on('error', (error: Error) => this.fail(new MakerdeckError('UNAVAILABLE', `${portPath} went away (${error.message}): plug the board back in and try again`)));
     port.on('close', (error?: Error & { disconnected?: boolean }) => {
       this.fail(new MakerdeckError('UNAVAILABLE', `${portPath} went away${error?.disconnected ? ' (device unplugged)' : ''}: plug the board back in and try again`));
     });

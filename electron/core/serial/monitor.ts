@@ -36,6 +36,8 @@ export class SerialMonitor {
     const session: Session = { id: randomUUID(), port, path, partial: '', pending: [], closing: false };
     this.sessions.set(session.id, session);
     port.on('data', (chunk: Buffer) => this.receive(session, chunk.toString('latin1')));
+    // Unhandled, a stream error (EIO on unplug) would end the whole app.
+    port.on('error', (error: Error) => this.closed(session, `the port failed (${error.message})`));
     port.on('close', (error?: Error & { disconnected?: boolean }) => this.closed(session, error?.disconnected ? 'the device was unplugged' : session.closing ? undefined : 'the port closed'));
     this.events.state({ sessionId: session.id, port: path, state: 'open' });
     return { sessionId: session.id };
