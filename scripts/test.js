@@ -39,11 +39,12 @@ function runVitest(env, extraArgs) {
   });
 }
 
-function printSummary() {
+function printSummary(code) {
   try {
     const report = JSON.parse(readFileSync(path.join(root, 'test-results', 'vitest.json'), 'utf8'));
     const skipped = report.numPendingTests + report.numTodoTests;
     console.log(`\ntests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+    if (code !== 0 && report.numFailedTests === 0) console.log('tests: the run FAILED on errors outside the tests (see "Unhandled Errors" above)');
   } catch {
     console.log('\ntests: the test runner wrote no report (see its output above)');
   }
@@ -98,7 +99,7 @@ async function main() {
   } finally {
     await stopAll();
   }
-  printSummary();
+  printSummary(code);
   process.exit(code);
 }
 
