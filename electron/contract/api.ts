@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
-import { StackExportArgs, StackImportArgs, StackLogsArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackProgressEvent, type StackServiceView } from './stack';
+import { StackExportArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackProgressEvent, type StackServiceView } from './stack';
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
@@ -75,6 +75,8 @@ export const requests = {
   'stack.down': request<{ down: true }>()(NoArgs, 'Stop and remove the stack containers; the data volumes stay'),
   'stack.reset': request<{ reset: true }>()(StackResetArgs, 'Remove the stack and delete its data volumes (asks for confirmation)'),
   'stack.status': request<StackServiceView[]>()(StackStatusArgs, 'Each service: state, health, ports, uptime and console links'),
+  'stack.stop': request<{ stopped: string }>()(StackServiceArgs, 'Stop one service (its container and data stay)'),
+  'stack.restart': request<{ restarted: string }>()(StackServiceArgs, 'Restart one service and wait until it is healthy'),
   'stack.logs': request<{ service: string; lines: string[] }>()(StackLogsArgs, "The last lines of a service's log"),
   'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(StackExportArgs, "Save the stack's images to one file (docker save) for machines without internet"),
   'stack.importImages': request<{ images: string[] }>()(StackImportArgs, 'Load an image bundle made by stack.exportImages'),

@@ -10,6 +10,7 @@ export const StackStatusArgs = z.object({ profile: StackProfile.default('full') 
 export const StackResetArgs = z
   .object({ confirm: z.literal(true, { error: 'Resetting deletes all stack data (InfluxDB, Grafana, …): confirm it explicitly' }) })
   .strict();
+export const StackServiceArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), operationId: OperationId.optional() }).strict();
 export const StackLogsArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), tail: z.number().int().min(1).max(10_000).default(200) }).strict();
 
 export interface StackServiceView {

@@ -107,6 +107,8 @@ export function createHost(options: HostOptions): Host {
     'stack.down': async () => (await stack.down(), { down: true as const }),
     'stack.reset': async () => (await stack.down(true), { reset: true as const }),
     'stack.status': ({ profile }) => stack.status(profile),
+    'stack.stop': async ({ service }) => (await stack.stop(service), { stopped: service }),
+    'stack.restart': async ({ service, operationId }) => (await stack.restart(service, operationId), { restarted: service }),
     'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),

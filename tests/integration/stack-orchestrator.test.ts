@@ -89,11 +89,22 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     expect(events.filter((e) => e.phase === 'create' || e.phase === 'start')).toEqual([]);
   }, 60_000);
 
+  it('stops one service and restarts another until healthy again (stand-in)', async () => {
+    const stack = orchestrate(composeText(ports));
+    await stack.stop('c');
+    await stack.restart('a');
+    const states = Object.fromEntries((await stack.status('core')).map((s) => [s.name, [s.state, s.health]]));
+    expect(states).toEqual({ a: ['running', 'healthy'], b: ['running', 'healthy'], c: ['exited', undefined] });
+    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('2'); // restarted, same volume
+    await expect(stack.restart('nope')).rejects.toThrow('The stack has no service "nope"');
+    await stack.up('core'); // brings c back
+  }, 60_000);
+
   it('keeps volumes across down and up (stand-in)', async () => {
     await orchestrate(composeText(ports)).down();
     expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual([]);
     await orchestrate(composeText(ports)).up('core');
-    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('2');
+    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('3');
   }, 60_000);
 
   it('names a port that is already taken (stand-in)', async () => {

@@ -13,6 +13,12 @@ function profileOf(context: CommandContext, fallback: Profile): Profile {
   return value as Profile;
 }
 
+function serviceArg(context: CommandContext): string {
+  const service = context.positionals[1];
+  if (!service) throw new MakerdeckError('BAD_INPUT', `Name the service: makerdeck stack ${context.positionals[0]} rabbitmq`);
+  return service;
+}
+
 function printStatus(context: CommandContext, services: StackServiceView[]): void {
   for (const s of services) {
     const health = s.health ? ` (${s.health})` : '';
@@ -56,9 +62,20 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     printStatus(context, services);
     return services.some((s) => s.health === 'unhealthy') ? EXIT.failed : EXIT.ok;
   },
+  async stop(context) {
+    const service = serviceArg(context);
+    context.out.data(await callApi(context, 'stack.stop', { service }));
+    context.out.text(`${service} is stopped (makerdeck stack up starts it again).`);
+    return EXIT.ok;
+  },
+  async restart(context) {
+    const service = serviceArg(context);
+    context.out.data(await callApi(context, 'stack.restart', { service }));
+    context.out.text(`${service} restarted and is up.`);
+    return EXIT.ok;
+  },
   async logs(context) {
-    const service = context.positionals[1];
-    if (!service) throw new MakerdeckError('BAD_INPUT', 'Name the service: makerdeck stack logs rabbitmq');
+    const service = serviceArg(context);
     const tail = context.values.tail === undefined ? 200 : Number(context.values.tail);
     const logs = await callApi(context, 'stack.logs', { service, tail });
     context.out.data(logs);
@@ -92,7 +109,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
-  usage: 'makerdeck stack up|down|status|logs SERVICE|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
+  usage: 'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
   positionals: true,
   options: {
     profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },

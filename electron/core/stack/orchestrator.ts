@@ -43,6 +43,34 @@ export class Orchestrator {
     return this.status(profile);
   }
 
+  /** Stops one service's container (it stays, with its data, until down). */
+  async stop(service: string): Promise<void> {
+    await this.ping();
+    const container = await this.existing(service);
+    this.progress({ service, phase: 'stop' });
+    await container.stop({ t: 10 }).catch((error: { statusCode?: number }) => {
+      if (error?.statusCode !== 304) throw error; // 304: already stopped
+    });
+  }
+
+  /** Restarts one service and waits for it to be healthy again. */
+  async restart(service: string, signal?: AbortSignal): Promise<void> {
+    await this.ping();
+    const spec = this.project.services.find((s) => s.name === service)!;
+    const container = await this.existing(service);
+    this.progress({ service, phase: 'start' });
+    await container.restart({ t: 10 });
+    if (spec.healthcheck) await this.waitHealthy(spec, signal);
+    this.progress({ service, phase: spec.healthcheck ? 'healthy' : 'running' });
+  }
+
+  private async existing(service: string): Promise<Docker.Container> {
+    if (!this.project.services.some((s) => s.name === service)) throw new MakerdeckError('NOT_FOUND', `The stack has no service "${service}"`);
+    const container = this.docker.getContainer(containerName(this.project.name, service));
+    if (!(await container.inspect().catch(ignoreMissing))) throw new MakerdeckError('NOT_FOUND', `${service} is not created yet: start the stack first`);
+    return container;
+  }
+
   /** Removes every container of the project (any profile, orphans too); volumes stay unless asked. */
   async down(options: { removeVolumes?: boolean } = {}): Promise<void> {
     await this.ping();
@@ -182,10 +210,8 @@ export class Orchestrator {
 
   /** The last lines a service logged, stdout and stderr demultiplexed. */
   async logs(service: string, tail: number): Promise<string[]> {
-    if (!this.project.services.some((s) => s.name === service)) throw new MakerdeckError('NOT_FOUND', `The stack has no service "${service}"`);
-    const container = this.docker.getContainer(containerName(this.project.name, service));
-    const info = await container.inspect().catch(ignoreMissing);
-    if (!info) throw new MakerdeckError('NOT_FOUND', `${service} is not created yet: start the stack first`);
+    const container = await this.existing(service);
+    const info = await container.inspect();
     const raw = (await container.logs({ stdout: true, stderr: true, tail, timestamps: false })) as unknown as Buffer;
     return (info.Config.Tty ? raw.toString('utf8') : demultiplex(raw)).split('\n').filter((line) => line.length > 0);
   }

@@ -44,6 +44,14 @@ export class Stack {
     return (await (await this.orchestrator()).status(profile)).map(view);
   }
 
+  async stop(service: string): Promise<void> {
+    await (await this.orchestrator()).stop(service);
+  }
+
+  restart(service: string, operationId?: string): Promise<void> {
+    return this.deps.operations.run(operationId, async (operation) => (await this.orchestrator(operation.id)).restart(service, operation.signal));
+  }
+
   async logs(service: string, tail: number): Promise<string[]> {
     return (await this.orchestrator()).logs(service, tail);
   }

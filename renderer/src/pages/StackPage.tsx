@@ -95,6 +95,7 @@ export function StackPage() {
             <th>Ports</th>
             <th>Up since</th>
             <th>Open</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -114,6 +115,13 @@ export function StackPage() {
                       {link.label}
                     </a>
                   ))}
+                </td>
+                <td>
+                  {s.state !== 'missing' && (
+                    <button type="button" className="secondary" disabled={!!busy} onClick={() => void act(`Restarting ${s.name}`, async () => (await api().call('stack.restart', { service: s.name }), `${s.name} restarted.`))}>
+                      Restart
+                    </button>
+                  )}
                 </td>
               </tr>
             );
