@@ -10,8 +10,6 @@
 // Self-check: node scripts/rig/arduino.js --self-test
 import { createHash } from 'node:crypto';
 import {
-  accessSync,
-  constants,
   cpSync,
   existsSync,
   mkdirSync,

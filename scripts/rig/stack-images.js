@@ -21,8 +21,6 @@
 // Self-check: node scripts/rig/stack-images.js --self-test [--rebuild]
 import { createHash } from 'node:crypto';
 import {
-  accessSync,
-  constants,
   cpSync,
   existsSync,
   mkdirSync,
