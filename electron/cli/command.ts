@@ -31,3 +31,21 @@ export async function callApi<N extends RequestName>(context: CommandContext, na
   if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
   return reply.value as ResultOf<N>;
 }
+
+/** The value of a string option, or undefined when it was not given. */
+export function stringOption(values: CommandContext['values'], key: string): string | undefined {
+  const value = values[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Runs the sub-action named by the first positional (`makerdeck profile show …`), after teaching the
+ * redactor the stored secrets so nothing the action prints can show one.
+ */
+export async function runAction(context: CommandContext, command: string, actions: Record<string, (context: CommandContext) => Promise<number>>, fallback?: string): Promise<number> {
+  const name = context.positionals[0] ?? fallback;
+  const run = name === undefined ? undefined : actions[name];
+  if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck ${command} --help)`);
+  await context.host.loadSecrets({ quiet: true });
+  return run(context);
+}

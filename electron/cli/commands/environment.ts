@@ -1,10 +1,8 @@
 // `makerdeck env show|local|attach`: which broker and InfluxDB the app uses.
 import { MakerdeckError, type EnvironmentView } from '../../contract';
-import { callApi, type Command, type CommandContext } from '../command';
+import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { SecretInput } from '../secretInput';
-
-const text = (context: CommandContext, key: string) => (typeof context.values[key] === 'string' ? (context.values[key] as string) : undefined);
 
 function print(context: CommandContext, view: EnvironmentView): void {
   const secret = (set: boolean) => (set ? 'password •••••••• (set)' : 'no password');
@@ -24,13 +22,13 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     return EXIT.ok;
   },
   async attach(context) {
-    const [mqttUrl, influxUrl, influxDatabase] = [text(context, 'mqtt-url'), text(context, 'influx-url'), text(context, 'influx-db')];
+    const [mqttUrl, influxUrl, influxDatabase] = [stringOption(context.values, 'mqtt-url'), stringOption(context.values, 'influx-url'), stringOption(context.values, 'influx-db')];
     if (!mqttUrl || !influxUrl || !influxDatabase) throw new MakerdeckError('BAD_INPUT', 'Give --mqtt-url, --influx-url and --influx-db (see makerdeck env --help)');
     const input = new SecretInput();
     const secrets: { mqttPassword?: string; influxPassword?: string } = {};
     if (context.values['mqtt-password']) secrets.mqttPassword = await input.read('MQTT password');
     if (context.values['influx-password']) secrets.influxPassword = await input.read('InfluxDB password or token');
-    const environment = { kind: 'attached' as const, mqttUrl, influxUrl, influxDatabase, mqttUsername: text(context, 'mqtt-user') ?? '', influxUsername: text(context, 'influx-user') ?? '' };
+    const environment = { kind: 'attached' as const, mqttUrl, influxUrl, influxDatabase, mqttUsername: stringOption(context.values, 'mqtt-user') ?? '', influxUsername: stringOption(context.values, 'influx-user') ?? '' };
     print(context, await callApi(context, 'environment.set', { environment, secrets }));
     return EXIT.ok;
   },
@@ -51,10 +49,8 @@ export const environmentCommand: Command = {
     'influx-user': { type: 'string', description: 'InfluxDB username' },
     'influx-password': { type: 'boolean', description: 'ask for the InfluxDB password or token (prompt or stdin)' },
   },
-  async run(context) {
-    const run = actions[context.positionals[0] ?? 'show'];
-    if (!run || context.positionals.length > 1) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck env --help)`);
-    await context.host.loadSecrets({ quiet: true });
-    return run(context);
+  run(context) {
+    if (context.positionals.length > 1) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck env --help)`);
+    return runAction(context, 'env', actions, 'show');
   },
 };

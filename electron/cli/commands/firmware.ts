@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FLASH_BOARDS, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
-import { callApi, type Command, type CommandContext } from '../command';
+import { callApi, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { showProgress } from '../progress';
 
@@ -23,8 +23,6 @@ async function cancellable<T>(context: CommandContext, work: (operationId: strin
   }
 }
 
-const text = (values: CommandContext['values'], key: string) => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
-
 function printCompile(context: CommandContext, summary: CompileSummary): void {
   for (const d of summary.diagnostics) context.out.text(`${d.file}:${d.line}${d.column ? `:${d.column}` : ''}: ${d.severity}: ${d.message}`);
   const flash = summary.sizes.find((s) => s.name === 'text');
@@ -41,10 +39,10 @@ export const compileCommand: Command = {
     board: { type: 'string', description: "board FQBN (default: the profile's board)" },
   },
   async run(context) {
-    const profile = text(context.values, 'profile');
+    const profile = stringOption(context.values, 'profile');
     if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck compile --profile NAME');
     await context.host.loadSecrets({ quiet: true });
-    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.compile', { operationId, profile, board: text(context.values, 'board') }));
+    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.compile', { operationId, profile, board: stringOption(context.values, 'board') }));
     context.out.data(summary);
     printCompile(context, summary);
     return summary.success ? EXIT.ok : EXIT.failed;
@@ -62,15 +60,15 @@ export const flashCommand: Command = {
     profile: { type: 'string', description: 'compile this profile, then flash it' },
   },
   async run(context) {
-    const port = text(context.values, 'port');
+    const port = stringOption(context.values, 'port');
     if (!port) throw new MakerdeckError('BAD_INPUT', 'Name the port: --port /dev/ttyUSB0 (makerdeck ports lists them)');
-    const profile = text(context.values, 'profile');
+    const profile = stringOption(context.values, 'profile');
     const file = context.positionals[0];
     if (context.positionals.length > 1 || (profile && file) || (!profile && !file)) {
       throw new MakerdeckError('BAD_INPUT', 'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)');
     }
     await context.host.loadSecrets({ quiet: true });
-    const board = text(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
+    const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
     const source = profile ? { profile } : { fileName: path.basename(file!), contentBase64: (await readImageFile(file!)).toString('base64') };
     const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }));

@@ -1,7 +1,7 @@
 // `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
 import { readFile, writeFile } from 'node:fs/promises';
 import { MakerdeckError, type ProfileView } from '../../contract';
-import { callApi, type Command, type CommandContext } from '../command';
+import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { SecretInput } from '../secretInput';
 
@@ -37,13 +37,8 @@ function expectPositionals(context: CommandContext, count: number): void {
   }
 }
 
-function text(values: Values, key: string): string | undefined {
-  const value = values[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function integer(values: Values, key: string, what: string): number | undefined {
-  const value = text(values, key);
+  const value = stringOption(values, key);
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value.trim())) throw new MakerdeckError('BAD_INPUT', `--${key} must be a whole number (${what})`);
   return Number(value);
@@ -52,14 +47,14 @@ function integer(values: Values, key: string, what: string): number | undefined 
 function fieldsFrom(values: Values) {
   if (values.tls && values['no-tls']) throw new MakerdeckError('BAD_INPUT', 'Give either --tls or --no-tls, not both');
   const fields = {
-    name: text(values, 'rename'),
-    board: text(values, 'board'),
-    wifiSsid: text(values, 'ssid'),
-    mqttHost: text(values, 'mqtt-host'),
+    name: stringOption(values, 'rename'),
+    board: stringOption(values, 'board'),
+    wifiSsid: stringOption(values, 'ssid'),
+    mqttHost: stringOption(values, 'mqtt-host'),
     mqttPort: integer(values, 'mqtt-port', 'a port from 1 to 65535'),
     mqttTls: values.tls ? true : values['no-tls'] ? false : undefined,
-    mqttUsername: text(values, 'mqtt-user'),
-    deviceId: text(values, 'device-id'),
+    mqttUsername: stringOption(values, 'mqtt-user'),
+    deviceId: stringOption(values, 'device-id'),
     telemetryIntervalS: integer(values, 'interval', 'seconds from 1 to 86400'),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
@@ -154,7 +149,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     });
     const encrypted = /"secrets"\s*:/.test(content);
     const passphrase = encrypted ? await new SecretInput().read('Passphrase of the export') : undefined;
-    const imported = await callApi(context, 'profiles.import', { content, passphrase, name: text(context.values, 'name') });
+    const imported = await callApi(context, 'profiles.import', { content, passphrase, name: stringOption(context.values, 'name') });
     context.out.data(imported);
     context.out.text(`Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`);
     return EXIT.ok;
@@ -184,12 +179,5 @@ export const profileCommand: Command = {
     encrypt: { type: 'boolean', description: 'export: include the secrets, encrypted with a passphrase' },
     name: { type: 'string', description: 'import: the name for the imported profile' },
   },
-  async run(context) {
-    const action = context.positionals[0];
-    const run = action === undefined ? undefined : actions[action];
-    if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck profile --help)`);
-    // Know every stored secret before anything is printed, errors included.
-    await context.host.loadSecrets({ quiet: true });
-    return run(context);
-  },
+  run: (context) => runAction(context, 'profile', actions),
 };

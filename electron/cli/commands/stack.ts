@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { MakerdeckError, STACK_PROFILES, type StackServiceView } from '../../contract';
-import { callApi, type Command, type CommandContext } from '../command';
+import { callApi, runAction, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 
 type Profile = (typeof STACK_PROFILES)[number];
@@ -116,11 +116,5 @@ export const stackCommand: Command = {
     tail: { type: 'string', description: 'logs: how many lines (default 200)' },
     yes: { type: 'boolean', description: 'reset: confirm deleting all stack data' },
   },
-  async run(context) {
-    const action = context.positionals[0];
-    const run = action === undefined ? undefined : actions[action];
-    if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck stack --help)`);
-    await context.host.loadSecrets({ quiet: true });
-    return run(context);
-  },
+  run: (context) => runAction(context, 'stack', actions),
 };

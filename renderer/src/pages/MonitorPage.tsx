@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { BAUD_RATES } from '../../../electron/contract/monitor';
 import type { SerialPortView } from '../../../electron/contract/firmware';
 import { api } from '../api/client';
+import { downloadText } from '../download';
 import { PortInput } from './PortInput';
 import { LineList } from './monitor/LineList';
 import { LineBuffer, SeriesBuffer } from './monitor/lineBuffer';
@@ -84,12 +85,7 @@ export function MonitorPage() {
     }
   };
   const save = () => {
-    const url = URL.createObjectURL(new Blob([lines.toText()], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `serial-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
-    link.click();
-    URL.revokeObjectURL(url);
+    downloadText(`serial-${new Date().toISOString().replace(/[:.]/g, '-')}.log`, lines.toText(), 'text/plain');
   };
 
   return (

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ProfileView } from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
+import { downloadText } from '../../download';
 
 interface Props {
   /** With a profile: duplicate, export, delete it. Without: import one. */
@@ -35,12 +36,7 @@ export function ImportExport({ profile, onDone, onError }: Props) {
   const exportProfile = async () => {
     const exported = await api().call('profiles.export', { ref: profile.id, passphrase: passphrase || undefined });
     setPassphrase('');
-    const url = URL.createObjectURL(new Blob([exported.content], { type: 'application/json' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = exported.fileName;
-    link.click();
-    URL.revokeObjectURL(url);
+    downloadText(exported.fileName, exported.content, 'application/json');
     onDone(exported.encrypted ? `Exported "${profile.name}" with its secrets encrypted.` : `Exported "${profile.name}" without secrets.`);
   };
   const duplicate = async () => {
