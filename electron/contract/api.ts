@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
-import { StackExportArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackProgressEvent, type StackServiceView } from './stack';
+import { StackExportArgs, StackFollowLogsArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackLogLines, type StackProgressEvent, type StackServiceView } from './stack';
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
@@ -78,6 +78,7 @@ export const requests = {
   'stack.stop': request<{ stopped: string }>()(StackServiceArgs, 'Stop one service (its container and data stay)'),
   'stack.restart': request<{ restarted: string }>()(StackServiceArgs, 'Restart one service and wait until it is healthy'),
   'stack.logs': request<{ service: string; lines: string[] }>()(StackLogsArgs, "The last lines of a service's log"),
+  'stack.followLogs': request<{ service: string; ended: true }>()(StackFollowLogsArgs, "Stream a service's log as stack.log events until it stops or operations.cancel"),
   'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(StackExportArgs, "Save the stack's images to one file (docker save) for machines without internet"),
   'stack.importImages': request<{ images: string[] }>()(StackImportArgs, 'Load an image bundle made by stack.exportImages'),
   'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),
@@ -91,6 +92,7 @@ export const events = {
   'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
   'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
   'stack.progress': event<StackProgressEvent>('Progress of stack up/down: service and phase'),
+  'stack.log': event<StackLogLines>('Log lines of a followed service, demultiplexed and batched (at most one event per 100 ms), already redacted'),
   'monitor.lines': event<MonitorLines>('Lines read from a monitor port, batched (at most one event per 50 ms), already redacted'),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
 } as const;

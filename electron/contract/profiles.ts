@@ -133,8 +133,13 @@ export const ProfileSaveArgs = z
     ref: ProfileRef.optional(),
     fields: ProfileFields.partial().strict().default({}),
     secrets: SecretChanges.default({}),
+    /** Log in to the local stack's broker as its device user (username and password from the keychain). */
+    stackDeviceLogin: z.literal(true).optional(),
   })
-  .strict();
+  .strict()
+  .refine((args) => !args.stackDeviceLogin || (args.fields.mqttUsername === undefined && args.secrets.mqttPassword === undefined), {
+    message: 'The stack device login sets the MQTT user and password itself: leave those out',
+  });
 
 export const ProfileRefArgs = z.object({ ref: ProfileRef }).strict();
 export const ProfileDuplicateArgs = z.object({ ref: ProfileRef, name: ProfileName }).strict();

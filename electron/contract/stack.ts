@@ -12,6 +12,13 @@ export const StackResetArgs = z
   .strict();
 export const StackServiceArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), operationId: OperationId.optional() }).strict();
 export const StackLogsArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), tail: z.number().int().min(1).max(10_000).default(200) }).strict();
+export const StackFollowLogsArgs = StackLogsArgs.extend({ operationId: OperationId }).strict();
+
+export interface StackLogLines {
+  operationId: string;
+  service: string;
+  lines: string[];
+}
 
 export interface StackServiceView {
   name: string;
@@ -28,7 +35,7 @@ export interface StackProgressEvent {
   operationId?: string;
   /** A service name, or an image name while pulling, exporting or importing. */
   service: string;
-  phase: 'pull' | 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'stop' | 'remove' | 'export' | 'import';
+  phase: 'pull' | 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'provision' | 'stop' | 'remove' | 'export' | 'import';
   message?: string;
   bytesDone?: number;
   bytesTotal?: number;

@@ -11,6 +11,7 @@ import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
+import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
 import { Stack } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
@@ -91,7 +92,8 @@ export function createHost(options: HostOptions): Host {
     'doctor.run': (args) => runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
     'profiles.list': () => profiles.list(),
     'profiles.get': ({ ref }) => profiles.get(ref),
-    'profiles.save': (args) => profiles.save(args),
+    'profiles.save': async ({ stackDeviceLogin, ...args }) =>
+      profiles.save(stackDeviceLogin ? { ...args, fields: { ...args.fields, mqttUsername: DEVICE_USER }, secrets: { ...args.secrets, mqttPassword: await stackCredentials.ensure(DEVICE_CREDENTIAL) } } : args),
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
@@ -110,6 +112,10 @@ export function createHost(options: HostOptions): Host {
     'stack.stop': async ({ service }) => (await stack.stop(service), { stopped: service }),
     'stack.restart': async ({ service, operationId }) => (await stack.restart(service, operationId), { restarted: service }),
     'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
+    'stack.followLogs': async ({ service, tail, operationId }) => {
+      await stack.followLogs(service, tail, operationId, (lines) => bus.emit('stack.log', { operationId, service, lines }));
+      return { service, ended: true as const };
+    },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
     'environment.get': () => environments.view(),

@@ -16,7 +16,8 @@ const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
 
 async function credentials() {
   const host = createHost({ kind: 'cli', quiet: true, dataDir });
-  return { rabbit: (await host.stackCredentials.get('rabbitmq-admin'))!, influx: (await host.stackCredentials.get('influxdb-admin'))! };
+  const get = async (name: string) => (await host.stackCredentials.get(name))!;
+  return { rabbit: await get('rabbitmq-admin'), device: await get('rabbitmq-device'), influx: await get('influxdb-admin') };
 }
 
 async function queryDevice(password: string, device: string): Promise<unknown[][]> {
@@ -36,6 +37,18 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 40
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** The device user may publish Makerdeck telemetry and status only, and has no management access. */
+async function expectDeviceUserConfined(secrets: { device: string }) {
+  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+  const closed = new Promise<string>((resolve) => client.once('close', () => resolve('closed by the broker')));
+  client.publish('some/other/topic', 'x', { qos: 1 });
+  const outcome = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still connected'), 8000))]);
+  client.end(true);
+  expect(outcome).toBe('closed by the broker');
+  const management = await fetch('http://127.0.0.1:15672/api/overview', { headers: { Authorization: `Basic ${Buffer.from(`makerdeck-device:${secrets.device}`).toString('base64')}` } });
+  expect(management.status).toBe(401);
 }
 
 beforeAll(() => {
@@ -63,7 +76,9 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
 
     const secrets = await credentials();
     expect(secrets.rabbit).toMatch(/^[\w-]{43}$/); // generated per install, in the keychain
-    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck', password: secrets.rabbit, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+    // Boards log in as the device user that `up` provisioned, not as the admin.
+    expect(secrets.device).toMatch(/^[\w-]{43}$/);
+    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
     await client.publishAsync('makerdeck/datapath-1/telemetry', 'telemetry,device=datapath-1 temp_c=21.5', { qos: 1 });
     await client.endAsync();
     const rows = await until('the point in InfluxDB', async () => {
@@ -71,6 +86,7 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       return values.length > 0 ? values : undefined;
     });
     expect(rows[0]?.[1]).toBe(21.5);
+    await expectDeviceUserConfined(secrets);
 
     expect((await runCli(['stack', 'down', '--json'], env(), { timeoutMs: 60_000 })).code).toBe(0);
     const again = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
@@ -82,5 +98,17 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(kept[0]?.[1]).toBe(21.5);
     const status = JSON.parse((await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout) as StackServiceView[];
     expect(status.every((s) => s.state === 'running')).toBe(true);
+
+    // Following a log prints batches as JSON lines until Ctrl+C, which ends it cleanly.
+    const follow = await runCli(['stack', 'logs', 'rabbitmq', '--follow', '--tail', '5', '--json'], env(), { interruptWhen: (out) => out.includes('\n') });
+    expect(follow.code, follow.stderr).toBe(0);
+    expect(JSON.parse(follow.stdout.split('\n')[0]!)).toEqual({ service: 'rabbitmq', lines: expect.arrayContaining([expect.any(String)]) });
+
+    // A profile takes the device login from the keychain: nothing typed, nothing shown.
+    const saved = await runCli(['profile', 'set', 'lab-board', '--board', 'arduino:avr:uno', '--mqtt-host', '127.0.0.1', '--device-id', 'lab-1', '--stack-login', '--json'], env());
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).not.toContain(secrets.device);
+    const profile = JSON.parse(saved.stdout) as { mqttUsername: string; secrets: { mqttPassword: boolean } };
+    expect([profile.mqttUsername, profile.secrets.mqttPassword]).toEqual(['makerdeck-device', true]);
   }, 300_000);
 });

@@ -46,6 +46,12 @@ ${extra}volumes:
 `;
 }
 
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !done(); await new Promise((resolve) => setTimeout(resolve, 50))) {
+    if (Date.now() > end) throw new Error('timed out');
+  }
+}
+
 const orchestrate = (text: string, progress?: (p: StackProgress) => void) => new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), progress);
 
 beforeAll(async () => {
@@ -100,11 +106,28 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     await stack.up('core'); // brings c back
   }, 60_000);
 
+  it('follows a log as it grows, demultiplexed, until the service stops or is cancelled (stand-in)', async () => {
+    const stack = orchestrate(composeText(ports));
+    const lines: string[] = [];
+    const following = stack.followLogs('a', 1, (batch) => lines.push(...batch), new AbortController().signal);
+    await until(() => lines.length === 1); // the tail: its boot line
+    for (const n of [1, 2, 3]) await fetch(`http://127.0.0.1:${ports.a}/log?line=follow-${n}`);
+    await until(() => lines.length === 4);
+    await stack.stop('a'); // a stopped container ends the stream
+    await following;
+    expect(lines).toEqual([expect.stringMatching(/^stand-in service listening on 8080 \(boot 2\)$/), 'follow-1', 'follow-2', 'follow-3']);
+    const cancel = new AbortController();
+    const idle = stack.followLogs('b', 1, () => {}, cancel.signal);
+    cancel.abort();
+    await expect(idle).resolves.toBeUndefined();
+    await stack.up('core');
+  }, 60_000);
+
   it('keeps volumes across down and up (stand-in)', async () => {
     await orchestrate(composeText(ports)).down();
     expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual([]);
     await orchestrate(composeText(ports)).up('core');
-    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('3');
+    expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('4');
   }, 60_000);
 
   it('names a port that is already taken (stand-in)', async () => {

@@ -10,7 +10,7 @@ export interface CliResult {
 }
 
 /** Runs the built `makerdeck` command as a user would, with extra environment. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { user?: string; timeoutMs?: number; input?: string | Buffer } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { user?: string; timeoutMs?: number; input?: string | Buffer; interruptWhen?: (stdout: string) => boolean } = {}): Promise<CliResult> {
   const bin = path.join(repoRoot, 'bin', 'makerdeck.js');
   const [command, argv] = options.user ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
   const started = Date.now();
@@ -19,7 +19,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { u
     child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
+    let interrupted = false;
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      // Ctrl+C, as a person would press it once the output shows what they wanted
+      if (!interrupted && options.interruptWhen?.(stdout)) interrupted = child.kill('SIGINT');
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', reject);

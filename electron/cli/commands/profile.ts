@@ -12,7 +12,7 @@ const USAGE = [
   'makerdeck profile show NAME [--json]',
   'makerdeck profile set NAME [--board FQBN] [--ssid SSID] [--mqtt-host HOST] [--mqtt-port N] [--tls|--no-tls] [--mqtt-user USER]',
   '                           [--device-id ID] [--interval SECONDS] [--rename NEW] [--wifi-password] [--mqtt-password]',
-  '                           [--clear-wifi-password] [--clear-mqtt-password] [--json]',
+  '                           [--clear-wifi-password] [--clear-mqtt-password] [--stack-login] [--json]',
   'makerdeck profile rm NAME [--json]',
   'makerdeck profile duplicate NAME NEW-NAME [--json]',
   'makerdeck profile export NAME FILE [--encrypt] [--json]',
@@ -110,7 +110,8 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     });
     const fields = fieldsFrom(context.values);
     const secrets = await secretsFrom(context.values);
-    const saved = await callApi(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets } : { fields: { name, ...fields }, secrets });
+    const stackDeviceLogin = context.values['stack-login'] ? (true as const) : undefined;
+    const saved = await callApi(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets, stackDeviceLogin } : { fields: { name, ...fields }, secrets, stackDeviceLogin });
     context.out.data(saved);
     context.out.text(`${existing ? 'Updated' : 'Created'} profile "${saved.name}" (id ${saved.id}).`);
     printProfile(context, saved);
@@ -176,6 +177,7 @@ export const profileCommand: Command = {
     'mqtt-password': { type: 'boolean', description: 'ask for the MQTT password (prompt or stdin)' },
     'clear-wifi-password': { type: 'boolean', description: 'remove the stored Wi-Fi password' },
     'clear-mqtt-password': { type: 'boolean', description: 'remove the stored MQTT password' },
+    'stack-login': { type: 'boolean', description: "log in to the local stack's broker as its device user (from the keychain)" },
     encrypt: { type: 'boolean', description: 'export: include the secrets, encrypted with a passphrase' },
     name: { type: 'string', description: 'import: the name for the imported profile' },
   },

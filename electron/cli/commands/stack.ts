@@ -38,6 +38,25 @@ async function confirmReset(context: CommandContext): Promise<void> {
   if (answer.trim() !== 'reset') throw new MakerdeckError('CANCELLED', 'Nothing was deleted');
 }
 
+/** Prints log lines as they come (JSON: one object per batch) until the service stops or Ctrl+C. */
+async function followLogs(context: CommandContext, service: string, tail: number): Promise<number> {
+  const operationId = randomUUID();
+  const print = context.host.bus.on('stack.log', (batch) => {
+    if (batch.operationId !== operationId) return;
+    if (context.out.json) context.out.data({ service, lines: batch.lines });
+    else for (const line of batch.lines) context.out.text(line);
+  });
+  const cancel = () => void context.host.call('operations.cancel', { operationId });
+  process.once('SIGINT', cancel);
+  try {
+    await callApi(context, 'stack.followLogs', { service, tail, operationId });
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', cancel);
+    print();
+  }
+}
+
 const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async up(context) {
     const operationId = randomUUID();
@@ -77,6 +96,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async logs(context) {
     const service = serviceArg(context);
     const tail = context.values.tail === undefined ? 200 : Number(context.values.tail);
+    if (context.values.follow === true) return followLogs(context, service, tail);
     const logs = await callApi(context, 'stack.logs', { service, tail });
     context.out.data(logs);
     for (const line of logs.lines) context.out.text(line);
@@ -109,11 +129,12 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
-  usage: 'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
+  usage: 'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
   positionals: true,
   options: {
     profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },
     tail: { type: 'string', description: 'logs: how many lines (default 200)' },
+    follow: { type: 'boolean', description: 'logs: keep printing new lines until the service stops or Ctrl+C' },
     yes: { type: 'boolean', description: 'reset: confirm deleting all stack data' },
   },
   run: (context) => runAction(context, 'stack', actions),

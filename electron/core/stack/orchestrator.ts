@@ -2,12 +2,14 @@
 // (independent services in parallel) and waits for health through the events stream; `down` keeps
 // the volumes; `reset` deletes them. Re-running `up` is a no-op for what already runs as declared,
 // so a crash half-way leaves nothing a second `up` cannot finish.
+import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { MakerdeckError, type StackProgressEvent } from '../../contract';
 import { withTimeout } from '../timeout';
 import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
 import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
 import { explainDockerError, pingDocker } from './dockerClient';
+import { LineBatcher } from './lineBatcher';
 
 export type StackProgress = Omit<StackProgressEvent, 'operationId'>;
 
@@ -214,6 +216,34 @@ export class Orchestrator {
     const info = await container.inspect();
     const raw = (await container.logs({ stdout: true, stderr: true, tail, timestamps: false })) as unknown as Buffer;
     return (info.Config.Tty ? raw.toString('utf8') : demultiplex(raw)).split('\n').filter((line) => line.length > 0);
+  }
+
+  /**
+   * Streams a service's log from its last `tail` lines on, in batches (at most one per 100 ms),
+   * until the container stops or `signal` aborts.
+   */
+  async followLogs(service: string, tail: number, onLines: (lines: string[]) => void, signal: AbortSignal): Promise<void> {
+    const container = await this.existing(service);
+    const tty = (await container.inspect()).Config.Tty;
+    const stream = (await container.logs({ follow: true, stdout: true, stderr: true, tail })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const text = tty ? stream : new PassThrough();
+    if (!tty) this.docker.modem.demuxStream(stream, text as PassThrough, text as PassThrough);
+    const batch = new LineBatcher(onLines, 100);
+    text.on('data', (chunk: Buffer) => batch.push(chunk.toString('utf8')));
+    await new Promise<void>((resolve, reject) => {
+      const finish = () => {
+        batch.flush(true);
+        resolve();
+      };
+      stream.on('end', finish);
+      stream.on('error', (error: Error) => (signal.aborted ? finish() : reject(error)));
+      const cancel = () => {
+        stream.destroy();
+        finish();
+      };
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel, { once: true });
+    });
   }
 
   private async lastLogLine(name: string): Promise<string> {

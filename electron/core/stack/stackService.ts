@@ -6,6 +6,7 @@ import type { StackProgressEvent, StackServiceView } from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
 import { parseCompose, servicesOf } from './compose';
+import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
 import { connectDocker, dockerEndpoint } from './dockerClient';
 import { Orchestrator, checkDockerEngine, type ServiceStatus, type StackProgress } from './orchestrator';
@@ -32,8 +33,20 @@ export class Stack {
   up(profile: 'core' | 'full', operationId?: string): Promise<StackServiceView[]> {
     return this.deps.operations.run(operationId, async (operation) => {
       const orchestrator = await this.orchestrator(operation.id);
-      return (await orchestrator.up(profile, operation.signal)).map(view);
+      const services = await orchestrator.up(profile, operation.signal);
+      await this.provisionBroker(services, operation.id);
+      return services.map(view);
     });
+  }
+
+  /** The device user boards log in with (see brokerUsers.ts), set from the keychain on every up. */
+  private async provisionBroker(services: ServiceStatus[], operationId: string): Promise<void> {
+    const management = services.find((s) => s.name === 'rabbitmq')?.ports.find((p) => p.containerPort === 15672);
+    if (!management) return;
+    const host = management.hostIp === '0.0.0.0' ? '127.0.0.1' : management.hostIp;
+    const admin = { managementUrl: `http://${host}:${management.hostPort}`, username: adminUser(this.deps.env), password: await this.deps.credentials.ensure('rabbitmq-admin') };
+    this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
+    await ensureDeviceUser(admin, await this.deps.credentials.ensure(DEVICE_CREDENTIAL));
   }
 
   async down(removeVolumes = false): Promise<void> {
@@ -54,6 +67,11 @@ export class Stack {
 
   async logs(service: string, tail: number): Promise<string[]> {
     return (await this.orchestrator()).logs(service, tail);
+  }
+
+  /** Streams a service's log as stack.log events until the container stops or the operation is cancelled. */
+  followLogs(service: string, tail: number, operationId: string | undefined, onLines: (lines: string[]) => void): Promise<void> {
+    return this.deps.operations.run(operationId, async (operation) => (await this.orchestrator()).followLogs(service, tail, onLines, operation.signal));
   }
 
   async exportImages(file: string, profile: 'core' | 'full'): Promise<{ file: string; images: string[]; bytes: number }> {
@@ -97,6 +115,11 @@ export class Stack {
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };
   }
+}
+
+/** compose.yaml's RABBITMQ_DEFAULT_USER. */
+function adminUser(env: NodeJS.ProcessEnv): string {
+  return env.MAKERDECK_RABBITMQ_USER || 'makerdeck';
 }
 
 function view(status: ServiceStatus): StackServiceView {

@@ -1,6 +1,6 @@
 // A stand-in service for orchestration tests: serves HTTP on $PORT (default 8080), answers
 // /health with 200 once $READY_AFTER (a Go duration) has passed since start, and keeps a
-// counter file in $DATA_DIR so tests can tell a volume survived. Its own binary is its
+// counter file in $DATA_DIR so tests can tell a volume survived; /log?line= prints a line. Its own binary is its
 // healthcheck: `standin-http check` exits 0 when /health answers 200.
 package main
 
@@ -46,6 +46,8 @@ func main() {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// /log?line=TEXT prints TEXT on stdout, so tests can watch a log grow.
+	http.HandleFunc("/log", func(w http.ResponseWriter, r *http.Request) { fmt.Println(r.URL.Query().Get("line")) })
 	http.HandleFunc("/boots", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, boots) })
 	if err := http.ListenAndServe(":"+port, nil); err != nil {
 		fmt.Println(err)

@@ -67,6 +67,16 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
     }
   };
 
+  // Boards log in to the local stack's broker as its device user; the password stays in the keychain.
+  const useStackLogin = async () => {
+    if (!profile) return;
+    try {
+      onSaved(await api().call('profiles.save', { ref: profile.id, stackDeviceLogin: true }), false);
+    } catch (e) {
+      onError((e as Error).message);
+    }
+  };
+
   return (
     <form className="profile-form" onSubmit={(e) => void submit(e)} aria-label={profile ? `Edit ${profile.name}` : 'New profile'}>
       <h2>{profile ? `Edit “${profile.name}”` : 'New profile'}</h2>
@@ -96,6 +106,11 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
         </label>
         <Field label="Username" value={draft.mqttUsername} onChange={set('mqttUsername')} />
         <SecretField label="MQTT password" stored={profile?.secrets.mqttPassword} value={mqttPassword} onChange={setMqttPassword} onClear={() => void clearSecret('mqttPassword')} />
+        {profile && (
+          <button type="button" className="secondary" onClick={() => void useStackLogin()} title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status">
+            Use the local stack's device login
+          </button>
+        )}
       </fieldset>
       <Field label="Device id" value={draft.deviceId} onChange={set('deviceId')} required hint={draft.deviceId ? `Topic: makerdeck/${draft.deviceId}/telemetry` : undefined} />
       <Field label="Telemetry interval (s)" value={draft.telemetryIntervalS} onChange={set('telemetryIntervalS')} inputMode="numeric" />
