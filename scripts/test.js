@@ -9,14 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './services/apt.js';
 import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
+import { MOSQUITTO_PACKAGES } from './services/mosquitto.js';
 import { RIG_DEBIAN_PACKAGES, ensureArduinoRig } from './rig/arduino.js';
 import { defaultRigCache } from './rig/common.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
 import { STACK_DEBIAN_PACKAGES, ensureStackImages } from './rig/stack-images.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser). */
-const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES, ...STACK_DEBIAN_PACKAGES])];
+/** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser), Mosquitto. */
+const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES, ...STACK_DEBIAN_PACKAGES, ...MOSQUITTO_PACKAGES])];
 
 function step(title) {
   console.log(`\n== ${title}`);

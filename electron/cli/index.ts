@@ -11,9 +11,10 @@ import { environmentCommand } from './commands/environment';
 import { profileCommand } from './commands/profile';
 import { stackCommand } from './commands/stack';
 import { serveCommand } from './commands/serve';
+import { telemetryCommand } from './commands/telemetry';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, environmentCommand, serveCommand];
+export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, environmentCommand, telemetryCommand, serveCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

@@ -5,6 +5,17 @@ import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
 import { StackExportArgs, StackFollowLogsArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackLogLines, type StackProgressEvent, type StackServiceView } from './stack';
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
+import {
+  TelemetryConnectArgs,
+  TelemetryExportArgs,
+  TelemetryGatewayArgs,
+  TelemetryHistoryArgs,
+  TelemetryWindowArgs,
+  type SeriesPoints,
+  type TelemetryBatch,
+  type TelemetryState,
+  type TelemetryStatus,
+} from './telemetry';
 import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -81,6 +92,14 @@ export const requests = {
   'stack.followLogs': request<{ service: string; ended: true }>()(StackFollowLogsArgs, "Stream a service's log as stack.log events until it stops or operations.cancel"),
   'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(StackExportArgs, "Save the stack's images to one file (docker save) for machines without internet"),
   'stack.importImages': request<{ images: string[] }>()(StackImportArgs, 'Load an image bundle made by stack.exportImages'),
+  'telemetry.connect': request<TelemetryState>()(TelemetryConnectArgs, "Connect to the active environment's broker; points arrive as telemetry.batch events"),
+  'telemetry.disconnect': request<TelemetryState>()(NoArgs, 'Disconnect from the broker (the charts keep what they have)'),
+  'telemetry.status': request<TelemetryStatus>()(NoArgs, 'Broker and gateway state, devices with their last values, accepted and rejected counts'),
+  'telemetry.window': request<SeriesPoints[]>()(TelemetryWindowArgs, 'The live points kept in memory for some series and a time window'),
+  'telemetry.history': request<SeriesPoints[]>()(TelemetryHistoryArgs, 'Points from InfluxDB for a window, aggregated to about `points` per series'),
+  'telemetry.export': request<{ format: string; content: string; points: number }>()(TelemetryExportArgs, 'A window of live points as CSV or line protocol'),
+  'telemetry.gatewayStart': request<TelemetryState>()(TelemetryGatewayArgs, "Read a board's telemetry from USB serial, chart it and publish it to the broker"),
+  'telemetry.gatewayStop': request<TelemetryState>()(NoArgs, 'Stop the serial gateway'),
   'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),
   'environment.set': request<EnvironmentView>()(EnvironmentSetArgs, 'Use the local stack, or attach a shared broker and InfluxDB (credentials to the keychain)'),
   'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
@@ -93,6 +112,8 @@ export const events = {
   'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
   'stack.progress': event<StackProgressEvent>('Progress of stack up/down: service and phase'),
   'stack.log': event<StackLogLines>('Log lines of a followed service, demultiplexed and batched (at most one event per 100 ms), already redacted'),
+  'telemetry.batch': event<TelemetryBatch>('New points per series, device changes and counts, at most one event per 50 ms'),
+  'telemetry.state': event<TelemetryState>('The broker connection, the gateway or the history source changed state'),
   'monitor.lines': event<MonitorLines>('Lines read from a monitor port, batched (at most one event per 50 ms), already redacted'),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
 } as const;

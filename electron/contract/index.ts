@@ -7,3 +7,4 @@ export * from './monitor';
 export * from './stack';
 export * from './profiles';
 export * from './wire';
+export * from './telemetry';

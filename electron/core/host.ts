@@ -13,6 +13,7 @@ import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
 import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
+import { Telemetry } from './telemetry/telemetryService';
 import { Stack } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
 import { Keychain } from './secrets/keychain';
@@ -69,7 +70,17 @@ export function createHost(options: HostOptions): Host {
   const stackCredentials = new StackCredentials(keychain);
   const environments = new Environments(settingsFile, keychain, stackCredentials);
   const stack = new Stack({ env, stackDir: options.stackDir ?? defaultStackDir(), credentials: stackCredentials, operations, emit: (p) => bus.emit('stack.progress', p) });
-  const monitor = new SerialMonitor({ lines: (batch) => bus.emit('monitor.lines', batch), state: (state) => bus.emit('monitor.state', state) });
+  const monitor = new SerialMonitor({
+    lines: (batch) => {
+      bus.emit('monitor.lines', batch);
+      telemetry.monitorLines(batch); // the serial gateway reads through the monitor
+    },
+    state: (state) => {
+      bus.emit('monitor.state', state);
+      telemetry.monitorState(state);
+    },
+  });
+  const telemetry = new Telemetry({ environments, monitor, batch: (batch) => bus.emit('telemetry.batch', batch), state: (state) => bus.emit('telemetry.state', state) });
   const firmware = new Firmware({
     profiles,
     operations,
@@ -118,6 +129,14 @@ export function createHost(options: HostOptions): Host {
     },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
+    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) => telemetry.connect(protocolVersion, connectTimeoutMs),
+    'telemetry.disconnect': () => telemetry.disconnect(),
+    'telemetry.status': async () => telemetry.status(),
+    'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
+    'telemetry.history': (query) => telemetry.history(query),
+    'telemetry.export': async ({ series, from, to, format }) => telemetry.export(series, from, to, format),
+    'telemetry.gatewayStart': ({ port, baudRate }) => telemetry.startGateway(port, baudRate),
+    'telemetry.gatewayStop': () => telemetry.stopGateway(),
     'environment.get': () => environments.view(),
     'environment.set': ({ environment, secrets }) => environments.set(environment, secrets),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),

@@ -1,0 +1,68 @@
+// `makerdeck telemetry tail`: parsed points as they arrive from the broker (and a board on USB).
+import { MakerdeckError, type TelemetryBatch } from '../../contract';
+import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
+import { EXIT } from '../output';
+
+interface PrintedPoint {
+  time: string;
+  t: number;
+  device: string;
+  fields: Record<string, number>;
+}
+
+/** Batches are per series; a person reads points: a device's fields at one time, together. */
+export function pointsOf(batch: TelemetryBatch, device?: string): PrintedPoint[] {
+  const points = new Map<string, PrintedPoint>();
+  for (const series of batch.series) {
+    if (device && series.device !== device) continue;
+    series.t.forEach((t, i) => {
+      const id = `${series.device}\u0000${t}`;
+      let point = points.get(id);
+      if (!point) points.set(id, (point = { time: new Date(t).toISOString(), t, device: series.device, fields: {} }));
+      point.fields[series.field] = series.v[i]!;
+    });
+  }
+  return [...points.values()].sort((a, b) => a.t - b.t);
+}
+
+async function tail(context: CommandContext): Promise<number> {
+  const device = stringOption(context.values, 'device');
+  const protocol = stringOption(context.values, 'protocol') ?? '3.1.1';
+  if (protocol !== '3.1.1' && protocol !== '5') throw new MakerdeckError('BAD_INPUT', '--protocol is 3.1.1 or 5');
+  const { bus } = context.host;
+  const stopPoints = bus.on('telemetry.batch', (batch) => {
+    for (const point of pointsOf(batch, device)) {
+      if (context.out.json) context.out.data(point);
+      else context.out.text(`${point.time}  ${point.device}  ${Object.entries(point.fields).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    }
+  });
+  const stopState = bus.on('telemetry.state', ({ broker }) => process.stderr.write(`broker ${broker.url ?? ''}: ${broker.state}${broker.message ? ` — ${broker.message}` : ''}\n`));
+  try {
+    await callApi(context, 'telemetry.connect', { protocolVersion: protocol === '5' ? 5 : 4 });
+    const serial = stringOption(context.values, 'serial');
+    if (serial) await callApi(context, 'telemetry.gatewayStart', { port: serial, baudRate: 115200 });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await callApi(context, 'telemetry.gatewayStop', {});
+    await callApi(context, 'telemetry.disconnect', {});
+    return EXIT.ok;
+  } finally {
+    stopPoints();
+    stopState();
+  }
+}
+
+export const telemetryCommand: Command = {
+  name: 'telemetry',
+  summary: 'Live telemetry: print parsed points as they arrive',
+  usage: 'makerdeck telemetry tail [--device D] [--serial PORT] [--protocol 3.1.1|5] [--json]',
+  positionals: true,
+  options: {
+    device: { type: 'string', description: 'only this device' },
+    serial: { type: 'string', description: 'also read a board on this USB serial port (115200 baud) and publish its telemetry' },
+    protocol: { type: 'string', description: 'MQTT version: 3.1.1 (default) or 5' },
+  },
+  run: (context) => runAction(context, 'telemetry', { tail }),
+};

@@ -1,0 +1,35 @@
+// The visible window as a file: CSV for spreadsheets, or line protocol to load into any InfluxDB
+// (one line per device and timestamp, its fields together, as the devices sent them).
+import type { SeriesPoints } from '../../contract';
+
+export function toCsv(series: SeriesPoints[]): string {
+  const rows = series.flatMap((s) => s.t.map((t, i) => ({ t, device: s.device, field: s.field, v: s.v[i]! })));
+  rows.sort((a, b) => a.t - b.t || a.device.localeCompare(b.device) || a.field.localeCompare(b.field));
+  const lines = rows.map((r) => `${new Date(r.t).toISOString()},${r.t},${csvText(r.device)},${csvText(r.field)},${r.v}`);
+  return ['time,time_ms,device,field,value', ...lines].join('\n') + '\n';
+}
+
+export function toLineProtocol(series: SeriesPoints[]): string {
+  const points = new Map<string, { device: string; t: number; fields: string[] }>();
+  for (const s of series) {
+    s.t.forEach((t, i) => {
+      const id = `${s.device}\u0000${t}`;
+      let point = points.get(id);
+      if (!point) points.set(id, (point = { device: s.device, t, fields: [] }));
+      point.fields.push(`${escapeKey(s.field)}=${s.v[i]}`);
+    });
+  }
+  const sorted = [...points.values()].sort((a, b) => a.t - b.t || a.device.localeCompare(b.device));
+  return sorted.map((p) => `telemetry,device=${escapeKey(p.device)} ${p.fields.join(',')} ${p.t}000000`).join('\n') + (sorted.length ? '\n' : '');
+}
+
+/** Quotes when needed; a leading = + - @ would make a spreadsheet run the cell as a formula. */
+function csvText(raw: string): string {
+  const text = /^[=+\-@]/.test(raw) ? `'${raw}` : raw;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Tag keys/values and field keys escape comma, equals and space. */
+function escapeKey(text: string): string {
+  return text.replace(/[,= \\]/g, (c) => `\\${c}`);
+}

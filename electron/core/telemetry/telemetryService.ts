@@ -1,0 +1,158 @@
+// The telemetry capability for the hosts: the broker connection of the active environment, the
+// serial gateway, the store, and batches for the charts (at most one event per 50 ms, never one
+// per MQTT message), with history from InfluxDB and export of a window.
+import { MakerdeckError, type MonitorLines, type MonitorState, type SeriesPoints, type TelemetryBatch, type TelemetryState, type TelemetryStatus } from '../../contract';
+import type { SerialMonitor } from '../serial/monitor';
+import type { Environments } from '../stack/environment';
+import { toCsv, toLineProtocol } from './exportWindow';
+import { queryHistory, type HistoryQuery } from './influxHistory';
+import { ingestMessage } from './ingest';
+import { MqttSource } from './mqttSource';
+import { SerialGateway } from './serialGateway';
+import { TelemetryStore } from './telemetryStore';
+
+export const BATCH_MS = 50;
+
+export interface TelemetryDeps {
+  environments: Pick<Environments, 'endpoints'>;
+  monitor: Pick<SerialMonitor, 'open' | 'close'>;
+  batch(batch: TelemetryBatch): void;
+  state(state: TelemetryState): void;
+  store?: TelemetryStore;
+}
+
+export class Telemetry {
+  readonly store: TelemetryStore;
+  private source?: MqttSource;
+  private gateway?: { sessionId: string; gateway: SerialGateway; message?: string };
+  private timer?: NodeJS.Timeout;
+  private current: TelemetryState = { broker: { state: 'disconnected', since: Date.now() }, history: { state: 'unknown' } };
+
+  constructor(private readonly deps: TelemetryDeps) {
+    this.store = deps.store ?? new TelemetryStore();
+  }
+
+  /** Connects to the active environment's broker (again, if it was connected). */
+  async connect(protocolVersion: 4 | 5 = 4, connectTimeoutMs = 10_000): Promise<TelemetryState> {
+    await this.source?.stop();
+    const { mqtt } = await this.deps.environments.endpoints();
+    this.source = new MqttSource({
+      url: mqtt.url,
+      username: mqtt.username,
+      password: mqtt.password,
+      protocolVersion,
+      connectTimeoutMs,
+      onMessage: (topic, payload) => this.receive(topic, payload),
+      onState: (state, message) => this.brokerState(state, mqtt.url, message),
+    });
+    this.source.start();
+    this.startBatching();
+    return this.state();
+  }
+
+  async disconnect(): Promise<TelemetryState> {
+    const source = this.source;
+    this.source = undefined;
+    await source?.stop();
+    return this.state();
+  }
+
+  /** Reads a board on USB; its telemetry is charted and published to the broker. */
+  async startGateway(port: string, baudRate: number): Promise<TelemetryState> {
+    if (this.gateway) throw new MakerdeckError('UNAVAILABLE', `The gateway already reads ${this.gateway.gateway.port}: stop it first`);
+    const { sessionId } = await this.deps.monitor.open(port, baudRate);
+    const gateway = new SerialGateway(port, this.store, { publish: (topic, payload) => this.source?.publish(topic, payload) ?? false });
+    this.gateway = { sessionId, gateway };
+    this.startBatching();
+    return this.changed({});
+  }
+
+  async stopGateway(): Promise<TelemetryState> {
+    const running = this.gateway;
+    if (!running) return this.state();
+    this.gateway = undefined;
+    running.gateway.closed();
+    await this.deps.monitor.close(running.sessionId).catch(() => undefined); // already closed by an unplug
+    return this.changed({});
+  }
+
+  /** Monitor lines, for the gateway's session. */
+  monitorLines(batch: MonitorLines): void {
+    if (batch.sessionId === this.gateway?.sessionId) this.gateway.gateway.receive(batch.lines);
+  }
+
+  /** The gateway's port closed (unplugged): its devices go offline. */
+  monitorState(state: MonitorState): void {
+    if (state.sessionId !== this.gateway?.sessionId || state.state !== 'closed') return;
+    this.gateway.gateway.closed();
+    this.gateway.message = state.reason ? `The gateway stopped: ${state.reason}` : undefined;
+    this.changed({});
+  }
+
+  status(): TelemetryStatus {
+    return { ...this.state(), devices: this.store.deviceViews(), accepted: this.store.accepted, rejected: this.store.rejected, recentRejects: this.store.recentRejects() };
+  }
+
+  window(series: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
+    return this.store.window(series, from, to);
+  }
+
+  async history(query: HistoryQuery): Promise<SeriesPoints[]> {
+    const { influx } = await this.deps.environments.endpoints();
+    try {
+      const result = await queryHistory(influx, query);
+      this.changed({ history: { state: 'ok' } });
+      return result;
+    } catch (error) {
+      this.changed({ history: { state: 'failed', message: (error as Error).message } });
+      throw error;
+    }
+  }
+
+  export(series: Array<{ device: string; field: string }>, from: number, to: number, format: 'csv' | 'line-protocol'): { format: string; content: string; points: number } {
+    const points = this.store.window(series, from, to);
+    return { format, content: format === 'csv' ? toCsv(points) : toLineProtocol(points), points: points.reduce((n, s) => n + s.t.length, 0) };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.stopGateway();
+    await this.disconnect();
+  }
+
+  private receive(topic: string, payload: Buffer): void {
+    // The gateway's own publishes come back from the broker: those points are already here.
+    ingestMessage(this.store, topic, payload, Date.now(), (device) => this.gateway?.gateway.devices.has(device) === true);
+  }
+
+  private brokerState(state: TelemetryState['broker']['state'], url: string, message?: string): void {
+    if (state === 'connected') this.gateway?.gateway.flush();
+    this.changed({ broker: { state, url, message, since: Date.now() } });
+  }
+
+  private startBatching(): void {
+    // unref: the broker socket or the serial port keeps a host alive, not this timer
+    this.timer ??= setInterval(() => this.flush(), BATCH_MS).unref();
+  }
+
+  private flush(): void {
+    this.gateway?.gateway.flush();
+    const batch = this.store.takeBatch();
+    if (batch) this.deps.batch(batch);
+    if (this.gateway && this.gateway.gateway.queued > 0) this.changed({});
+  }
+
+  private state(): TelemetryState {
+    const running = this.gateway;
+    const gateway = running && { port: running.gateway.port, device: [...running.gateway.devices][0], published: running.gateway.published, queued: running.gateway.queued, message: running.message };
+    return { ...this.current, gateway };
+  }
+
+  private changed(update: Partial<TelemetryState>): TelemetryState {
+    this.current = { ...this.current, ...update };
+    const state = this.state();
+    this.deps.state(state);
+    return state;
+  }
+}

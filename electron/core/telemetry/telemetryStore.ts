@@ -1,0 +1,146 @@
+// Every device's recent points, per field, in fixed-size rings (a hard memory bound whatever the
+// message rate), plus the batch of what is new since the charts were last told.
+import type { DeviceView, RejectedPayload, SeriesPoints, TelemetryBatch } from '../../contract';
+import type { Point } from './lineProtocol';
+import { SeriesRing } from './seriesRing';
+
+export interface StoreLimits {
+  /** Points kept per series (the live window; older points come from InfluxDB). */
+  pointsPerSeries: number;
+  maxSeries: number;
+}
+
+/** 256 series × 20,000 points × 16 bytes: at most 82 MB however many devices publish. */
+export const DEFAULT_LIMITS: StoreLimits = { pointsPerSeries: 20_000, maxSeries: 256 };
+const RECENT_REJECTS = 20;
+
+interface DeviceState extends DeviceView {
+  fields: Set<string>;
+}
+
+export class TelemetryStore {
+  private readonly series = new Map<string, SeriesRing>();
+  private readonly devices = new Map<string, DeviceState>();
+  private pending = new Map<string, SeriesPoints>();
+  private changed = new Set<string>();
+  private readonly rejects: RejectedPayload[] = [];
+  accepted = 0;
+  rejected = 0;
+
+  constructor(private readonly limits: StoreLimits = DEFAULT_LIMITS) {}
+
+  /** Adds the numeric fields of one point (booleans as 0/1; strings are not charted). */
+  add(device: string, source: DeviceView['source'], point: Point, time: number): void {
+    const state = this.device(device, source);
+    let reason = 'no numeric field to chart';
+    let kept = false;
+    for (const [field, raw] of Object.entries(point.fields)) {
+      const value = typeof raw === 'boolean' ? Number(raw) : raw;
+      if (typeof value !== 'number') continue;
+      const refused = this.addValue(device, field, time, value);
+      if (refused) reason = refused;
+      else {
+        kept = true;
+        state.fields.add(field);
+        state.last[field] = { t: time, v: value };
+      }
+    }
+    if (!kept) return this.reject(`makerdeck/${device}/telemetry`, reason, '');
+    this.accepted++;
+    state.lastSeen = time;
+    this.changed.add(device);
+  }
+
+  /** Keeps one value; returns why not when it cannot. */
+  private addValue(device: string, field: string, time: number, value: number): string | undefined {
+    const ring = this.ring(device, field);
+    if (!ring) return `more than ${this.limits.maxSeries} series: new ones are not kept`;
+    if (!ring.push(time, value)) return 'older than the last point of its series';
+    const pending = this.pendingOf(device, field);
+    pending.t.push(time);
+    pending.v.push(value);
+    return undefined;
+  }
+
+  reject(topic: string, reason: string, payload: string | Buffer): void {
+    this.rejected++;
+    const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1')).slice(0, 80).replace(/[^\x20-\x7e]/g, '.');
+    this.rejects.push({ t: Date.now(), topic: topic.slice(0, 200), reason, sample });
+    if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
+  }
+
+  setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
+    const state = this.device(device, source);
+    if (state.status === status) return;
+    state.status = status;
+    this.changed.add(device);
+  }
+
+  /** What arrived since the last call, or undefined when nothing did. */
+  takeBatch(): TelemetryBatch | undefined {
+    if (this.pending.size === 0 && this.changed.size === 0) return undefined;
+    const batch: TelemetryBatch = {
+      series: [...this.pending.values()],
+      devices: [...this.changed].map((id) => this.view(this.devices.get(id)!)),
+      accepted: this.accepted,
+      rejected: this.rejected,
+    };
+    this.pending = new Map();
+    this.changed = new Set();
+    return batch;
+  }
+
+  window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
+    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(key(device, field))?.range(from, to) ?? { t: [], v: [] }) }));
+  }
+
+  deviceViews(): DeviceView[] {
+    return [...this.devices.values()].map((d) => this.view(d));
+  }
+
+  sourceOf(device: string): DeviceView['source'] | undefined {
+    return this.devices.get(device)?.source;
+  }
+
+  recentRejects(): RejectedPayload[] {
+    return [...this.rejects];
+  }
+
+  private device(id: string, source: DeviceView['source']): DeviceState {
+    let state = this.devices.get(id);
+    if (!state) {
+      state = { device: id, status: 'unknown', source, last: {}, fields: new Set() };
+      this.devices.set(id, state);
+    }
+    state.source = source;
+    return state;
+  }
+
+  private ring(device: string, field: string): SeriesRing | undefined {
+    const id = key(device, field);
+    let ring = this.series.get(id);
+    if (!ring && this.series.size < this.limits.maxSeries) {
+      ring = new SeriesRing(this.limits.pointsPerSeries);
+      this.series.set(id, ring);
+    }
+    return ring;
+  }
+
+  private pendingOf(device: string, field: string): SeriesPoints {
+    const id = key(device, field);
+    let points = this.pending.get(id);
+    if (!points) {
+      points = { device, field, t: [], v: [] };
+      this.pending.set(id, points);
+    }
+    return points;
+  }
+
+  private view({ fields: _fields, last, ...device }: DeviceState): DeviceView {
+    return { ...device, last: { ...last } };
+  }
+}
+
+function key(device: string, field: string): string {
+  return `${device}\u0000${field}`;
+}
