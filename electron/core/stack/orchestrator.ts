@@ -23,6 +23,19 @@ export interface ServiceStatus {
 
 const PING_TIMEOUT_MS = 3000;
 
+/** Socket errors that mean the engine is gone, not that it refused a request (those carry a statusCode). */
+const ENGINE_GONE = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['ECONNRESET', 'connection reset'],
+  ['EPIPE', 'connection broken'],
+  ['ENOENT', 'its socket is gone'],
+]);
+
+function engineGone(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? ENGINE_GONE.get(code) : undefined;
+}
+
 export class Orchestrator {
   constructor(
     private readonly docker: Docker,
@@ -35,14 +48,18 @@ export class Orchestrator {
   async up(profile: string, signal?: AbortSignal): Promise<ServiceStatus[]> {
     await this.ping();
     const services = servicesOf(this.project, profile);
-    await this.ensureImages(services);
-    await this.ensureNetwork();
-    await this.ensureVolumes(services);
-    for (const wave of startOrder(services)) {
-      signal?.throwIfAborted();
-      await Promise.all(wave.map((service) => this.startService(service, signal)));
+    try {
+      await this.ensureImages(services);
+      await this.ensureNetwork();
+      await this.ensureVolumes(services);
+      for (const wave of startOrder(services)) {
+        signal?.throwIfAborted();
+        await Promise.all(wave.map((service) => this.startService(service, signal)));
+      }
+      return await this.status(profile);
+    } catch (error) {
+      throw this.wentAway(error, 'starting the stack', 'makerdeck stack up') ?? error;
     }
-    return this.status(profile);
   }
 
   /** Stops one service's container (it stays, with its data, until down). */
@@ -61,9 +78,24 @@ export class Orchestrator {
     const spec = this.project.services.find((s) => s.name === service)!;
     const container = await this.existing(service);
     this.progress({ service, phase: 'start' });
-    await container.restart({ t: 10 });
-    if (spec.healthcheck) await this.waitHealthy(spec, signal);
+    try {
+      await container.restart({ t: 10 });
+      if (spec.healthcheck) await this.waitHealthy(spec, signal);
+    } catch (error) {
+      throw this.wentAway(error, `restarting ${service}`, `makerdeck stack restart ${service}`) ?? error;
+    }
     this.progress({ service, phase: spec.healthcheck ? 'healthy' : 'running' });
+  }
+
+  /**
+   * One line for a connection to the engine that broke or was refused half-way — the daemon crashed,
+   * was stopped or restarted — instead of "a cannot start: socket hang up" or a health-check wait
+   * that sits out its timeout. What was done so far stays, and the next run finishes it.
+   */
+  private wentAway(error: unknown, doing: string, again: string): MakerdeckError | undefined {
+    const what = engineGone(error);
+    if (!what) return undefined;
+    return new MakerdeckError('UNAVAILABLE', `The Docker engine went away while ${doing} (${what} at ${this.where}): start Docker again, then run ${again} to finish`);
   }
 
   private async existing(service: string): Promise<Docker.Container> {
@@ -139,6 +171,7 @@ export class Orchestrator {
         ),
       );
     } catch (error) {
+      if (engineGone(error)) throw error; // up says that one
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
       throw new MakerdeckError('UNAVAILABLE', `Cannot download ${image} (${reason}): when offline, import the class image bundle with makerdeck stack import-images FILE`);
     }
@@ -170,7 +203,7 @@ export class Orchestrator {
     if (!info?.State.Running) {
       this.progress({ service: service.name, phase: 'start' });
       await this.docker.getContainer(spec.name!).start().catch((error: unknown) => {
-        throw explainStartError(service, error);
+        throw engineGone(error) ? error : explainStartError(service, error); // up says that one
       });
     }
     if (service.healthcheck) await this.waitHealthy(service, signal);
@@ -192,6 +225,12 @@ export class Orchestrator {
           const stop = () => reject(new MakerdeckError('CANCELLED', 'Starting the stack was cancelled; run up again to finish'));
           signal?.addEventListener('abort', stop, { once: true });
           timeout.addEventListener('abort', () => resolve(), { once: true });
+          // The stream ends (or errors, with no listener an uncaught exception) when the daemon dies:
+          // a settled promise ignores this when it is destroyed below.
+          const gone = () => reject(Object.assign(new Error('the engine closed the events stream'), { code: 'ECONNRESET' }));
+          events.on('error', gone);
+          events.on('end', gone);
+          events.on('close', gone);
           events.on('data', (chunk: Buffer) => {
             const text = chunk.toString();
             if (text.includes('health_status: healthy')) resolve();

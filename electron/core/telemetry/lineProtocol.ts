@@ -25,14 +25,15 @@ export function parseLineProtocol(line: string): ParseResult {
   return parseEscaped(text);
 }
 
-function parseEscaped(text: string): ParseResult {
+/** The full scanner (escapes and strings); exported so tests can check the fast path agrees. */
+export function parseEscaped(text: string): ParseResult {
   const reader = new Reader(text);
   const measurement = reader.until(', ', true);
   if (!measurement) return { ok: false, reason: 'no measurement' };
   const tags: Record<string, string> = {};
   while (reader.peek() === ',') {
     reader.skip();
-    const key = reader.until('=', true);
+    const key = reader.until('=, ', true);
     if (!key || reader.peek() !== '=') return { ok: false, reason: 'a tag without a value' };
     reader.skip();
     const value = reader.until(', ', true);
@@ -88,7 +89,7 @@ function parseFields(reader: Reader): Record<string, FieldValue> | string {
   let count = 0;
   do {
     if (count > 0) reader.skip(); // the comma
-    const key = reader.until('=', true);
+    const key = reader.until('=, ', true);
     if (!key || reader.peek() !== '=') return 'a field without a value';
     reader.skip();
     const value = reader.peek() === '"' ? reader.quoted() : reader.until(', ', false);
