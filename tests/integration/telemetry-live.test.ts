@@ -1,5 +1,6 @@
 // Live telemetry through the real core against a real broker (Debian's Mosquitto, started here on
 // 127.0.0.1 and stopped by its PID): batching, rejects, and a broker that goes away and comes back.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../../scripts/services/mosquitto.js';
 import type { SeriesPoints, TelemetryBatch, TelemetryState, TelemetryStatus } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
-import { requiredEnv } from '../support/env';
+import { runCli } from '../support/cli';
+import { repoRoot, requiredEnv } from '../support/env';
 
 let scratch: string;
 let broker: Awaited<ReturnType<typeof startMosquitto>>;
@@ -119,4 +121,31 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
       silent.close();
     }
   });
+});
+
+describe('makerdeck telemetry tail', () => {
+  it('prints the points published to the broker, parsed, one JSON object per point, until Ctrl+C', async () => {
+    const env = { ...process.env, MAKERDECK_DATA_DIR: path.join(scratch, 'cli-data') };
+    const attached = await runCli(['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'], env);
+    expect(attached.code, attached.stderr).toBe(0);
+    const tail = spawn(process.execPath, [path.join(repoRoot, 'bin', 'makerdeck.js'), 'telemetry', 'tail', '--device', 'cli-1', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    tail.stdout.on('data', (chunk) => (stdout += chunk));
+    tail.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => tail.once('exit', resolve));
+    await until('connected', () => stderr.includes(': connected'));
+    const client = await publisher();
+    await client.publishAsync('makerdeck/cli-1/telemetry', 'telemetry,device=cli-1 temp_c=21.5,seq=1i 1764150000000000000');
+    await client.publishAsync('makerdeck/other/telemetry', 'telemetry,device=other temp_c=99');
+    await client.publishAsync('makerdeck/cli-1/telemetry', 'telemetry,device=cli-1 temp_c=21.75,seq=2i 1764150001000000000');
+    await client.endAsync();
+    await until('two points printed', () => stdout.split('\n').filter(Boolean).length >= 2);
+    tail.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      { time: '2025-11-26T09:40:00.000Z', t: 1764150000000, device: 'cli-1', fields: { temp_c: 21.5, seq: 1 } },
+      { time: '2025-11-26T09:40:01.000Z', t: 1764150001000, device: 'cli-1', fields: { temp_c: 21.75, seq: 2 } },
+    ]);
+  }, 30_000);
 });

@@ -7,8 +7,9 @@ import { requiredEnv } from './env';
 
 export type EmulatedUno = Awaited<ReturnType<typeof startEmulatedUno>>;
 
-export async function startUno(dir: string): Promise<EmulatedUno> {
-  return startEmulatedUno({ dir });
+/** Starts the emulated Uno; with `flashImage` (a .hex) its flash holds that sketch from the start. */
+export async function startUno(dir: string, flashImage?: string): Promise<EmulatedUno> {
+  return startEmulatedUno({ dir, flashImage });
 }
 
 /** Compiles a sketch with the rig's arduino-cli (not Makerdeck's path) and returns the .hex text. */
