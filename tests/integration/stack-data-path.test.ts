@@ -88,6 +88,11 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(rows[0]?.[1]).toBe(21.5);
     await expectDeviceUserConfined(secrets);
 
+    // The charts' history: a Flux query through @influxdata/influxdb-client (InfluxDB 1.8 compatibility API).
+    const host = createHost({ kind: 'cli', quiet: true, dataDir });
+    const history = await host.call('telemetry.history', { series: [{ device: 'datapath-1', field: 'temp_c' }], from: Date.now() - 3_600_000, to: Date.now() + 60_000, points: 100 });
+    expect(history).toEqual({ ok: true, value: [{ device: 'datapath-1', field: 'temp_c', t: [expect.any(Number)], v: [21.5] }] });
+
     expect((await runCli(['stack', 'down', '--json'], env(), { timeoutMs: 60_000 })).code).toBe(0);
     const again = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
     expect(again.code, again.stderr).toBe(0);
