@@ -1,6 +1,6 @@
 // Start a private Debian `dockerd` (with the containerd it launches itself) whose state lives under `dir`.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -24,13 +24,15 @@ export function dockerApi(socketPath, method, path, timeoutMs = 5000) {
   });
 }
 
+const isDockerd = (pid) => /\/dockerd( \(deleted\))?$/.test(readlinkSync(`/proc/${pid}/exe`));
+
 // docker0 and the DOCKER iptables chains are per network namespace, so a second dockerd here
 // would fight the first over them (both hand out 172.17.0.2, ...). Refuse instead.
 function otherDockerdInThisNetns() {
   const myNet = readlinkSync('/proc/self/ns/net');
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (!/\/dockerd( \(deleted\))?$/.test(readlinkSync(`/proc/${pid}/exe`))) continue;
+      if (!isDockerd(pid)) continue;
       if (readlinkSync(`/proc/${pid}/ns/net`) !== myNet) continue;
       return { pid: Number(pid), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() };
     } catch {
@@ -48,6 +50,108 @@ function mountsUnder(dir) {
     .map((line) => unescape(line.split(' ')[4] ?? ''))
     .filter((mp) => mp === dir || mp.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length);
+}
+
+function readPid(file) {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+const parentOf = (pid) => Number(/^\d+ \(.*\) \S+ (\d+)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
+
+/** True for a live containerd or containerd-shim of the dockerd on `dir`: its -address/--config is under it. */
+function ofExecRoot(pid, dir) {
+  try {
+    return pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`${join(dir, 'exec')}/containerd/`);
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/** The PID of the dockerd running on `dir` (per its pidfile), or 0. */
+function dockerdOn(dir) {
+  const pid = readPid(join(dir, 'dockerd.pid'));
+  try {
+    return pid > 0 && pidAlive(pid) && isDockerd(pid) ? pid : 0;
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
+
+const killAndWait = async (pids) => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  for (let i = 0; i < 50 && pids.some(pidAlive); i++) await sleep(100);
+};
+
+// A dockerd SIGKILLed on `dir` leaves containerd.pid behind and its containerd dying of its parent-death
+// signal, or dead but a zombie (this sandbox's PID 1 reaps orphans late). kill(pid, 0) succeeds on both,
+// so the next dockerd takes it for a live containerd to reuse and times out waiting for it. With no
+// dockerd on `dir` any more that containerd is doomed anyway: finish it and forget it.
+async function forgetOrphanedContainerd(dir) {
+  const file = join(dir, 'exec/containerd/containerd.pid');
+  const pid = readPid(file);
+  if (!pid || dockerdOn(dir)) return;
+  if (ofExecRoot(pid, dir)) await killAndWait([pid]);
+  if (!pidAlive(pid)) rmSync(file, { force: true });
+}
+
+// A dockerd that was SIGKILLed leaves the containers running with their containerd-shims (and its
+// containerd, when that misses its parent-death signal), their mounts under `dir`, their cgroups and
+// the shims' sockets in /run/containerd/s. Nothing is picked by name: the containers by the init.pid
+// files in the task dirs (if their parent still is a shim of this dir), the shims and containerd as
+// the processes whose command line names this exec root (-address/--config under it). Containers
+// first, as a killed shim would orphan its container.
+async function killLeftovers(dir) {
+  const tasks = join(dir, 'exec/containerd/daemon/io.containerd.runtime.v2.task');
+  const list = (d) => {
+    try {
+      return readdirSync(d).map((e) => join(d, e));
+    } catch {
+      return [];
+    }
+  };
+  const taskDirs = list(tasks).flatMap(list); // <namespace>/<container id>; no deeper: rootfs is in there
+  const containers = taskDirs.map((t) => readPid(join(t, 'init.pid'))).filter((pid) => {
+    try {
+      return pid > 0 && pidAlive(pid) && ofExecRoot(parentOf(pid), dir);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+  await killAndWait(containers);
+  await killAndWait(readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => ofExecRoot(pid, dir)));
+  for (const task of taskDirs) {
+    // the shim's socket (its address file says unix:///run/containerd/s/<hash>) and the cgroup dirs
+    // named in the container's config.json (linux.cgroupsPath, e.g. /docker/<id> on cgroupfs)
+    const socket = readFileSafe(join(task, 'address')).replace(/^unix:\/\//, '').trim();
+    if (socket.startsWith('/run/containerd/s/')) rmSync(socket, { force: true });
+    const cgroup = JSON.parse(readFileSafe(join(task, 'config.json')) || '{}').linux?.cgroupsPath;
+    if (typeof cgroup !== 'string' || !cgroup.startsWith('/')) continue;
+    for (const hierarchy of ['/sys/fs/cgroup', ...list('/sys/fs/cgroup')]) {
+      try {
+        rmdirSync(join(hierarchy, cgroup));
+      } catch {
+        // not in this hierarchy, or already gone
+      }
+    }
+  }
+}
+
+function readFileSafe(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 const BRIDGE = /^(docker0|br-[0-9a-f]{12})$/; // default bridge and user-defined networks
@@ -88,13 +192,19 @@ async function restoreNetwork(snap) {
 /**
  * Start dockerd with everything under `dir` (a temp dir the caller creates and removes after stop()).
  * Returns { pid, host, socketPath, logFile, stop }: `pid` is dockerd's, `host` a DOCKER_HOST value.
- * stop() kills running containers, stops dockerd (SIGTERM, SIGKILL after 20 s), unmounts whatever
- * is left under `dir` and removes the bridges/iptables rules this dockerd added.
+ * stop() kills running containers, stops dockerd (SIGTERM, SIGKILL after 20 s), kills what a killed
+ * dockerd left running under `dir`, unmounts whatever is left under it and removes the
+ * bridges/iptables rules this dockerd added.
+ *
+ * ownNetns: run dockerd in a network namespace of its own, so it may run beside another dockerd (its
+ * docker0, bridges and iptables rules live and die with that namespace; the API socket is a file, so
+ * it is reachable from here all the same). Published ports are then only reachable inside it.
+ * After a SIGKILL of `pid`, startDockerd again on the same `dir` restarts the engine on the same state.
  */
-export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [] }) {
+export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ownNetns = false }) {
   const dockerd = requireCommand('dockerd', 'docker.io');
   if (process.getuid?.() !== 0) throw new Error('startDockerd: dockerd needs root');
-  const other = otherDockerdInThisNetns();
+  const other = ownNetns ? null : otherDockerdInThisNetns();
   if (other) {
     throw new Error(
       `startDockerd: another dockerd is already running in this network namespace (pid ${other.pid}: ${other.cmd}). ` +
@@ -108,10 +218,11 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [] }) 
     throw new Error(`startDockerd: dir path too long for unix sockets (${dir}); use a shorter temp dir`);
   }
   mkdirSync(execRoot, { recursive: true });
+  await forgetOrphanedContainerd(dir);
   // an empty config file, so a host /etc/docker/daemon.json cannot change this daemon
   writeFileSync(join(dir, 'daemon.json'), '{}\n');
   const logFile = join(dir, 'dockerd.log');
-  const net = await snapshotNetwork();
+  const net = ownNetns ? null : await snapshotNetwork();
 
   const args = [
     `--host=unix://${socketPath}`, // only this socket: no TCP, not /var/run/docker.sock
@@ -127,20 +238,26 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [] }) 
   // tini -s adopts and reaps the containerd-shims, which orphan themselves (PID 1 in this sandbox
   // reaps orphans only late, so they linger as zombies); -p SIGTERM shuts dockerd down cleanly should
   // this Node process die without calling stop(). tini forwards our SIGTERM to dockerd.
-  const child = spawn(tini, ['-s', '-p', 'SIGTERM', '--', dockerd, ...args], { stdio: ['ignore', logFd, logFd] });
+  const command = [tini, '-s', '-p', 'SIGTERM', '--', dockerd, ...args];
+  // unshare without --fork moves itself into the new namespace and execs the shell, which brings lo up
+  // (a new namespace starts with it down) and execs tini: child.pid stays tini's, as without ownNetns.
+  if (ownNetns) command.unshift(requireCommand('unshare', 'util-linux'), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"');
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const spawnError = new Promise((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
-  let pid = 0; // dockerd's own PID: tini's only child
+  let pid = 0; // dockerd's own PID: tini's only child (with ownNetns, `ip` is the shell's child first)
   const findPid = () => {
     try {
-      pid ||= Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || 0;
+      const first = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || 0;
+      if (!pid && first && isDockerd(first)) pid = first;
     } catch {
       // tini gone
     }
     return pid;
   };
 
+  const restartedSince = () => ![0, pid].includes(dockerdOn(dir));
   let stopping;
   const stop = () =>
     (stopping ??= (async () => {
@@ -160,12 +277,15 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [] }) 
           await waitForExit(child, 5000);
         }
       }
-      // containerd is dockerd's child; dockerd stops it on shutdown, and it has a parent-death SIGKILL
+      // containerd is dockerd's child; dockerd stops it on shutdown, and it has a parent-death SIGKILL.
+      // A dockerd started again on this dir since owns what is under it now: leave that alone.
+      if (restartedSince()) return;
+      await killLeftovers(dir);
       for (const mp of mountsUnder(dir)) {
         const r = await run('umount', [mp]);
         if (r.code !== 0) await run('umount', ['-l', mp]);
       }
-      await restoreNetwork(net);
+      if (net) await restoreNetwork(net);
     })());
 
   const deadline = Date.now() + timeoutMs;
