@@ -7,7 +7,6 @@ import { StackExportArgs, StackFollowLogsArgs, StackImportArgs, StackLogsArgs, S
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import {
   TelemetryConnectArgs,
-  TelemetryExportArgs,
   TelemetryGatewayArgs,
   TelemetryHistoryArgs,
   TelemetryWindowArgs,
@@ -97,7 +96,6 @@ export const requests = {
   'telemetry.status': request<TelemetryStatus>()(NoArgs, 'Broker and gateway state, devices with their last values, accepted and rejected counts'),
   'telemetry.window': request<SeriesPoints[]>()(TelemetryWindowArgs, 'The live points kept in memory for some series and a time window'),
   'telemetry.history': request<SeriesPoints[]>()(TelemetryHistoryArgs, 'Points from InfluxDB for a window, aggregated to about `points` per series'),
-  'telemetry.export': request<{ format: string; content: string; points: number }>()(TelemetryExportArgs, 'A window of live points as CSV or line protocol'),
   'telemetry.gatewayStart': request<TelemetryState>()(TelemetryGatewayArgs, "Read a board's telemetry from USB serial, chart it and publish it to the broker"),
   'telemetry.gatewayStop': request<TelemetryState>()(NoArgs, 'Stop the serial gateway'),
   'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),

@@ -8,3 +8,4 @@ export * from './stack';
 export * from './profiles';
 export * from './wire';
 export * from './telemetry';
+export * from './telemetryExport';

@@ -39,11 +39,6 @@ export const TelemetryHistoryArgs = z
   .strict()
   .refine((args) => args.from < args.to, { message: 'The window must start before it ends' });
 
-export const TelemetryExportArgs = z
-  .object({ series: z.array(SeriesRef).min(1, 'Pick at least one series').max(64), from: Millis, to: Millis, format: z.enum(['csv', 'line-protocol']) })
-  .strict()
-  .refine((args) => args.from < args.to, { message: 'The window must start before it ends' });
-
 /** Points of one series: times in ms since the epoch and values, in time order. */
 export interface SeriesPoints {
   device: string;

@@ -1,6 +1,6 @@
-// The visible window as a file: CSV for spreadsheets, or line protocol to load into any InfluxDB
+// The chart's visible window as a file (the renderer exports what is on screen, history included): CSV for spreadsheets, or line protocol to load into any InfluxDB
 // (one line per device and timestamp, its fields together, as the devices sent them).
-import type { SeriesPoints } from '../../contract';
+import type { SeriesPoints } from './telemetry';
 
 export function toCsv(series: SeriesPoints[]): string {
   const rows = series.flatMap((s) => s.t.map((t, i) => ({ t, device: s.device, field: s.field, v: s.v[i]! })));

@@ -30,7 +30,7 @@ describe('architecture', () => {
     expect(offenders.map(rel)).toEqual([]);
   });
 
-  it('lets the renderer import only react, the contract and its own files', () => {
+  it('lets the renderer import only react, uplot, the contract and its own files', () => {
     const renderer = path.join(repoRoot, 'renderer', 'src');
     const bad: string[] = [];
     for (const file of sources(renderer)) {
@@ -39,7 +39,7 @@ describe('architecture', () => {
           const target = path.resolve(path.dirname(file), spec);
           const ok = target.startsWith(renderer) || target.startsWith(path.join(electronDir, 'contract'));
           if (!ok) bad.push(`${rel(file)} -> ${spec}`);
-        } else if (!/^(react|react-dom)(\/|$)/.test(spec)) {
+        } else if (!/^(react|react-dom|uplot)(\/|$)/.test(spec)) {
           bad.push(`${rel(file)} -> ${spec}`);
         }
       }

@@ -1,10 +1,9 @@
 // The telemetry capability for the hosts: the broker connection of the active environment, the
 // serial gateway, the store, and batches for the charts (at most one event per 50 ms, never one
-// per MQTT message), with history from InfluxDB and export of a window.
+// per MQTT message), with history from InfluxDB.
 import { MakerdeckError, type MonitorLines, type MonitorState, type SeriesPoints, type TelemetryBatch, type TelemetryState, type TelemetryStatus } from '../../contract';
 import type { SerialMonitor } from '../serial/monitor';
 import type { Environments } from '../stack/environment';
-import { toCsv, toLineProtocol } from './exportWindow';
 import { queryHistory, type HistoryQuery } from './influxHistory';
 import { ingestMessage } from './ingest';
 import { MqttSource } from './mqttSource';
@@ -93,7 +92,9 @@ export class Telemetry {
     return { ...this.state(), devices: this.store.deviceViews(), accepted: this.store.accepted, rejected: this.store.rejected, recentRejects: this.store.recentRejects() };
   }
 
+  /** Sends the pending batch first, so a client knows every batch before this answer is in it. */
   window(series: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
+    this.flush();
     return this.store.window(series, from, to);
   }
 
@@ -107,11 +108,6 @@ export class Telemetry {
       this.changed({ history: { state: 'failed', message: (error as Error).message } });
       throw error;
     }
-  }
-
-  export(series: Array<{ device: string; field: string }>, from: number, to: number, format: 'csv' | 'line-protocol'): { format: string; content: string; points: number } {
-    const points = this.store.window(series, from, to);
-    return { format, content: format === 'csv' ? toCsv(points) : toLineProtocol(points), points: points.reduce((n, s) => n + s.t.length, 0) };
   }
 
   async close(): Promise<void> {

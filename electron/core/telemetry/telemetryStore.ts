@@ -23,6 +23,8 @@ export class TelemetryStore {
   private readonly devices = new Map<string, DeviceState>();
   private pending = new Map<string, SeriesPoints>();
   private changed = new Set<string>();
+  /** Rejects alone still need a batch, so the counts on screen move. */
+  private countsChanged = false;
   private readonly rejects: RejectedPayload[] = [];
   accepted = 0;
   rejected = 0;
@@ -64,6 +66,7 @@ export class TelemetryStore {
 
   reject(topic: string, reason: string, payload: string | Buffer): void {
     this.rejected++;
+    this.countsChanged = true;
     const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1')).slice(0, 80).replace(/[^\x20-\x7e]/g, '.');
     this.rejects.push({ t: Date.now(), topic: topic.slice(0, 200), reason, sample });
     if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
@@ -78,7 +81,7 @@ export class TelemetryStore {
 
   /** What arrived since the last call, or undefined when nothing did. */
   takeBatch(): TelemetryBatch | undefined {
-    if (this.pending.size === 0 && this.changed.size === 0) return undefined;
+    if (this.pending.size === 0 && this.changed.size === 0 && !this.countsChanged) return undefined;
     const batch: TelemetryBatch = {
       series: [...this.pending.values()],
       devices: [...this.changed].map((id) => this.view(this.devices.get(id)!)),
@@ -87,6 +90,7 @@ export class TelemetryStore {
     };
     this.pending = new Map();
     this.changed = new Set();
+    this.countsChanged = false;
     return batch;
   }
 
