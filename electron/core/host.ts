@@ -134,7 +134,6 @@ export function createHost(options: HostOptions): Host {
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
     'telemetry.history': (query) => telemetry.history(query),
-    'telemetry.export': async ({ series, from, to, format }) => telemetry.export(series, from, to, format),
     'telemetry.gatewayStart': ({ port, baudRate }) => telemetry.startGateway(port, baudRate),
     'telemetry.gatewayStop': () => telemetry.stopGateway(),
     'environment.get': () => environments.view(),

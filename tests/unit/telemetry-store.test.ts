@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toCsv, toLineProtocol } from '../../electron/core/telemetry/exportWindow';
+import { toCsv, toLineProtocol } from '../../electron/contract/telemetryExport';
 import { ingestMessage, nanosToMillis } from '../../electron/core/telemetry/ingest';
 import { parseEscaped, parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
 import { SeriesRing } from '../../electron/core/telemetry/seriesRing';
