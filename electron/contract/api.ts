@@ -6,10 +6,12 @@ import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines
 import { StackExportArgs, StackFollowLogsArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackLogLines, type StackProgressEvent, type StackServiceView } from './stack';
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import {
+  TelemetryCatalogArgs,
   TelemetryConnectArgs,
   TelemetryGatewayArgs,
   TelemetryHistoryArgs,
   TelemetryWindowArgs,
+  type DeviceView,
   type SeriesPoints,
   type TelemetryBatch,
   type TelemetryState,
@@ -96,6 +98,7 @@ export const requests = {
   'telemetry.status': request<TelemetryStatus>()(NoArgs, 'Broker and gateway state, devices with their last values, accepted and rejected counts'),
   'telemetry.window': request<SeriesPoints[]>()(TelemetryWindowArgs, 'The live points kept in memory for some series and a time window'),
   'telemetry.history': request<SeriesPoints[]>()(TelemetryHistoryArgs, 'Points from InfluxDB for a window, aggregated to about `points` per series'),
+  'telemetry.catalog': request<DeviceView[]>()(TelemetryCatalogArgs, 'Devices and fields InfluxDB stored in a window, with their newest values'),
   'telemetry.gatewayStart': request<TelemetryState>()(TelemetryGatewayArgs, "Read a board's telemetry from USB serial, chart it and publish it to the broker"),
   'telemetry.gatewayStop': request<TelemetryState>()(NoArgs, 'Stop the serial gateway'),
   'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),

@@ -39,6 +39,11 @@ export const TelemetryHistoryArgs = z
   .strict()
   .refine((args) => args.from < args.to, { message: 'The window must start before it ends' });
 
+export const TelemetryCatalogArgs = z
+  .object({ from: Millis, to: Millis })
+  .strict()
+  .refine((args) => args.from < args.to, { message: 'The window must start before it ends' });
+
 /** Points of one series: times in ms since the epoch and values, in time order. */
 export interface SeriesPoints {
   device: string;

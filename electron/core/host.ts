@@ -134,6 +134,7 @@ export function createHost(options: HostOptions): Host {
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
     'telemetry.history': (query) => telemetry.history(query),
+    'telemetry.catalog': ({ from, to }) => telemetry.catalog(from, to),
     'telemetry.gatewayStart': ({ port, baudRate }) => telemetry.startGateway(port, baudRate),
     'telemetry.gatewayStop': () => telemetry.stopGateway(),
     'environment.get': () => environments.view(),

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from './api/client';
+import { PageErrorBoundary } from './PageErrorBoundary';
 import { PAGES, usePage } from './router';
 
 export function App() {
@@ -22,7 +23,9 @@ export function App() {
             Not connected to Makerdeck — reconnecting…
           </div>
         )}
-        <Current />
+        <PageErrorBoundary page={page}>
+          <Current />
+        </PageErrorBoundary>
       </main>
     </div>
   );

@@ -1,8 +1,8 @@
-// History from InfluxDB through @influxdata/influxdb-client: one Flux query, aggregated to the
+// History from InfluxDB through @influxdata/influxdb-client: one Flux query, decimated to the
 // chart's resolution, so a 24-hour window costs about as many points as the chart has pixels.
 // InfluxDB 1.8+ answers it in its compatibility mode (token "user:password", bucket "db/rp").
 import { InfluxDB, flux, fluxDuration, fluxExpression, fluxString, type QueryApi } from '@influxdata/influxdb-client';
-import { MakerdeckError, type SeriesPoints } from '../../contract';
+import { MakerdeckError, type DeviceView, type SeriesPoints } from '../../contract';
 import type { Endpoints } from '../stack/environment';
 
 export interface HistoryQuery {
@@ -16,27 +16,59 @@ const QUERY_TIMEOUT_MS = 15_000;
 
 export async function queryHistory(influx: Endpoints['influx'], query: HistoryQuery): Promise<SeriesPoints[]> {
   const api = queryApi(influx);
+  // Two points (min and max, with their own times) per pixel column: the chart's own decimation,
+  // so a window with fewer points than columns comes back exactly as stored.
   const every = Math.max(1, Math.floor((query.to - query.from) / query.points));
   const matches = query.series.map(({ device, field }) => flux`(r.device == ${fluxString(device)} and r._field == ${fluxString(field)})`.toString());
-  const text = flux`from(bucket: ${fluxString(bucketOf(influx.database))})
+  const text = flux`data = from(bucket: ${fluxString(bucketOf(influx.database))})
   |> range(start: ${new Date(query.from)}, stop: ${new Date(query.to)})
   |> filter(fn: (r) => r._measurement == "telemetry")
   |> filter(fn: (r) => ${fluxExpression(matches.join(' or '))})
-  |> aggregateWindow(every: ${fluxDuration(`${every}ms`)}, fn: mean, createEmpty: false)
-  |> keep(columns: ["_time", "_value", "_field", "device"])`;
+  |> keep(columns: ["_time", "_value", "_field", "device"])
+  |> window(every: ${fluxDuration(`${every}ms`)})
+union(tables: [data |> min(), data |> max()])
+  |> group(columns: ["device", "_field"])
+  |> sort(columns: ["_time"])`;
   const bySeries = new Map(query.series.map((s) => [`${s.device}\u0000${s.field}`, { ...s, t: [] as number[], v: [] as number[] }]));
   try {
     for await (const { values, tableMeta } of api.iterateRows(text)) {
       const row = tableMeta.toObject(values) as { _time: string; _value: number; _field: string; device: string };
       const series = bySeries.get(`${row.device}\u0000${row._field}`);
       if (!series || typeof row._value !== 'number') continue;
-      series.t.push(Date.parse(row._time));
+      const t = Date.parse(row._time);
+      if (series.t.at(-1) === t) continue; // a column's only point is both its min and its max
+      series.t.push(t);
       series.v.push(row._value);
     }
   } catch (error) {
     throw explainInfluxError(error, influx.url);
   }
   return [...bySeries.values()];
+}
+
+/** The devices and fields InfluxDB has seen in a window, with their newest values (for a fresh start). */
+export async function queryCatalog(influx: Endpoints['influx'], from: number, to: number): Promise<DeviceView[]> {
+  const text = flux`from(bucket: ${fluxString(bucketOf(influx.database))})
+  |> range(start: ${new Date(from)}, stop: ${new Date(to)})
+  |> filter(fn: (r) => r._measurement == "telemetry")
+  |> group(columns: ["device", "_field"])
+  |> last()
+  |> keep(columns: ["_time", "_value", "_field", "device"])`;
+  const devices = new Map<string, DeviceView>();
+  try {
+    for await (const { values, tableMeta } of queryApi(influx).iterateRows(text)) {
+      const row = tableMeta.toObject(values) as { _time: string; _value: unknown; _field: string; device?: string };
+      if (!row.device || typeof row._value !== 'number') continue;
+      const device = devices.get(row.device) ?? { device: row.device, status: 'unknown' as const, source: 'mqtt' as const, last: {} };
+      const t = Date.parse(row._time);
+      device.last[row._field] = { t, v: row._value };
+      device.lastSeen = Math.max(device.lastSeen ?? 0, t);
+      devices.set(row.device, device);
+    }
+  } catch (error) {
+    throw explainInfluxError(error, influx.url);
+  }
+  return [...devices.values()];
 }
 
 function queryApi(influx: Endpoints['influx']): QueryApi {

@@ -1,10 +1,10 @@
 // The telemetry capability for the hosts: the broker connection of the active environment, the
 // serial gateway, the store, and batches for the charts (at most one event per 50 ms, never one
 // per MQTT message), with history from InfluxDB.
-import { MakerdeckError, type MonitorLines, type MonitorState, type SeriesPoints, type TelemetryBatch, type TelemetryState, type TelemetryStatus } from '../../contract';
+import { MakerdeckError, type DeviceView, type MonitorLines, type MonitorState, type SeriesPoints, type TelemetryBatch, type TelemetryState, type TelemetryStatus } from '../../contract';
 import type { SerialMonitor } from '../serial/monitor';
-import type { Environments } from '../stack/environment';
-import { queryHistory, type HistoryQuery } from './influxHistory';
+import type { Endpoints, Environments } from '../stack/environment';
+import { queryCatalog, queryHistory, type HistoryQuery } from './influxHistory';
 import { ingestMessage } from './ingest';
 import { MqttSource } from './mqttSource';
 import { SerialGateway } from './serialGateway';
@@ -98,10 +98,19 @@ export class Telemetry {
     return this.store.window(series, from, to);
   }
 
-  async history(query: HistoryQuery): Promise<SeriesPoints[]> {
+  history(query: HistoryQuery): Promise<SeriesPoints[]> {
+    return this.fromInflux((influx) => queryHistory(influx, query));
+  }
+
+  /** Devices InfluxDB knows from a window, so a fresh start can chart what was stored before. */
+  catalog(from: number, to: number): Promise<DeviceView[]> {
+    return this.fromInflux((influx) => queryCatalog(influx, from, to));
+  }
+
+  private async fromInflux<T>(query: (influx: Endpoints['influx']) => Promise<T>): Promise<T> {
     const { influx } = await this.deps.environments.endpoints();
     try {
-      const result = await queryHistory(influx, query);
+      const result = await query(influx);
       this.changed({ history: { state: 'ok' } });
       return result;
     } catch (error) {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { StackProgressEvent, StackServiceView } from '../../../electron/contract/stack';
 import { api } from '../api/client';
+import { ServiceLogs } from './stack/ServiceLogs';
 
 type Profile = 'core' | 'full';
 
@@ -13,6 +14,7 @@ export function StackPage() {
   const [busy, setBusy] = useState<string>();
   const [progress, setProgress] = useState<StackProgressEvent>();
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const [logsOf, setLogsOf] = useState<string>();
 
   const refresh = useCallback(async () => {
     try {
@@ -118,6 +120,11 @@ export function StackPage() {
                 </td>
                 <td>
                   {s.state !== 'missing' && (
+                    <button type="button" className="secondary" onClick={() => setLogsOf(s.name)}>
+                      Logs
+                    </button>
+                  )}
+                  {s.state !== 'missing' && (
                     <button type="button" className="secondary" disabled={!!busy} onClick={() => void act(`Restarting ${s.name}`, async () => (await api().call('stack.restart', { service: s.name }), `${s.name} restarted.`))}>
                       Restart
                     </button>
@@ -128,6 +135,7 @@ export function StackPage() {
           })}
         </tbody>
       </table>
+      {logsOf && <ServiceLogs key={logsOf} service={logsOf} onClose={() => setLogsOf(undefined)} />}
     </section>
   );
 }
