@@ -6,6 +6,7 @@ import { HomePage } from './pages/HomePage';
 import { MonitorPage } from './pages/MonitorPage';
 import { ProfilesPage } from './pages/ProfilesPage';
 import { StackPage } from './pages/StackPage';
+import { TelemetryPage } from './pages/TelemetryPage';
 
 export interface PageEntry {
   id: string;
@@ -19,6 +20,7 @@ export const PAGES: PageEntry[] = [
   { id: 'profiles', title: 'Profiles', icon: '☰', component: ProfilesPage },
   { id: 'firmware', title: 'Firmware', icon: '⇪', component: FirmwarePage },
   { id: 'monitor', title: 'Monitor', icon: '≋', component: MonitorPage },
+  { id: 'telemetry', title: 'Telemetry', icon: '∿', component: TelemetryPage },
   { id: 'stack', title: 'Stack', icon: '▤', component: StackPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
 ];

@@ -1,0 +1,210 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { SerialPortView } from '../../../electron/contract/firmware';
+import type { TelemetryState } from '../../../electron/contract/telemetry';
+import { toCsv, toLineProtocol } from '../../../electron/contract/telemetryExport';
+import { api } from '../api/client';
+import { downloadBlob, downloadText } from '../download';
+import { PortInput } from './PortInput';
+import { TelemetryChart, type ChartSeries, type TelemetryChartHandle, type TimeRange } from './telemetry/chart';
+import { DeviceCards } from './telemetry/DeviceCards';
+import { LiveTelemetry, MAX_SERIES_ON_SCREEN, seriesKey, type Snapshot } from './telemetry/liveTelemetry';
+
+const WINDOWS: Array<[string, number]> = [
+  ['1 min', 60_000],
+  ['5 min', 300_000],
+  ['15 min', 900_000],
+  ['1 h', 3_600_000],
+  ['6 h', 21_600_000],
+  ['24 h', 86_400_000],
+];
+const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#b83280', '#6b46c1', '#c53030', '#2c7a7b', '#975a16', '#4a5568', '#d69e2e', '#3182ce', '#38a169'];
+
+/** Live charts from the broker and the serial gateway, history from InfluxDB, export of the window. */
+export function TelemetryPage() {
+  const live = useMemo(() => new LiveTelemetry(), []);
+  const [snapshot, setSnapshot] = useState<Snapshot>({ devices: [], accepted: 0, rejected: 0 });
+  const [spanMs, setSpanMs] = useState(300_000);
+  const [paused, setPaused] = useState(false);
+  const [range, setRange] = useState<TimeRange | null>(null);
+  const [field, setField] = useState('');
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<string>();
+  const chart = useRef<TelemetryChartHandle>(null);
+
+  useEffect(() => {
+    live.start();
+    const off = live.subscribe(setSnapshot);
+    // Opening the page means watching: connect unless already connected.
+    void api()
+      .call('telemetry.status', {})
+      .then((status) => (status.broker.state === 'disconnected' ? api().call('telemetry.connect', {}) : undefined))
+      .catch((e: Error) => setError(e.message));
+    return () => {
+      off();
+      live.stop();
+    };
+  }, [live]);
+
+  const fields = [...new Set(snapshot.devices.flatMap((d) => Object.keys(d.last)))].sort();
+  const shownField = field || fields[0] || '';
+  const series = snapshot.devices
+    .filter((d) => !hidden.has(d.device) && shownField in d.last)
+    .slice(0, MAX_SERIES_ON_SCREEN)
+    .map((d) => ({ device: d.device, field: shownField }));
+  const chartSeries: ChartSeries[] = series.map((s, i) => ({ key: seriesKey(s.device, s.field), label: `${s.device} ${s.field}`, color: COLORS[i % COLORS.length]! }));
+  const seriesId = JSON.stringify(series);
+  useEffect(() => live.show(series, spanMs), [live, seriesId, spanMs]);
+
+  const exportAs = (format: 'csv' | 'line-protocol') => {
+    const points = chart.current?.visiblePoints() ?? [];
+    const data = points.map((p) => {
+      const [device, ...rest] = p.key.split('/');
+      return { device: device!, field: rest.join('/'), t: [...p.times], v: [...p.values] };
+    });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    if (format === 'csv') downloadText(`telemetry-${stamp}.csv`, toCsv(data), 'text/csv');
+    else downloadText(`telemetry-${stamp}.lp`, toLineProtocol(data), 'text/plain');
+  };
+
+  return (
+    <section className="telemetry-page" aria-label="Telemetry">
+      <h1>Telemetry</h1>
+      <BrokerBar state={snapshot.state} onError={setError} />
+      {snapshot.historyError && (
+        <p className="warning" role="status">
+          History unavailable — showing live data only, retrying by itself: {snapshot.historyError}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="toolbar">
+        <label>
+          Window
+          <select
+            value={spanMs}
+            onChange={(e) => {
+              setSpanMs(Number(e.target.value));
+              setRange(null);
+            }}
+          >
+            {WINDOWS.map(([label, ms]) => (
+              <option key={ms} value={ms}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Field
+          <select value={shownField} onChange={(e) => setField(e.target.value)} disabled={fields.length === 0}>
+            {fields.map((name) => (
+              <option key={name}>{name}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => setPaused(!paused)} aria-pressed={paused}>
+          {paused ? 'Resume' : 'Pause'}
+        </button>
+        {range && (
+          <button type="button" onClick={() => setRange(null)}>
+            Back to live
+          </button>
+        )}
+        <button type="button" className="secondary" onClick={() => exportAs('csv')} disabled={series.length === 0}>
+          Export CSV
+        </button>
+        <button type="button" className="secondary" onClick={() => exportAs('line-protocol')} disabled={series.length === 0}>
+          Export line protocol
+        </button>
+        <button type="button" className="secondary" onClick={() => void chart.current?.toPng().then((png) => downloadBlob('telemetry.png', png))} disabled={series.length === 0}>
+          Save PNG
+        </button>
+      </div>
+      <div className="chart-panel" data-testid="telemetry-panel" data-series={chartSeries.map((s) => s.key).join(',')}>
+        {series.length === 0 ? (
+          <p className="hint">No telemetry yet. Devices publish to makerdeck/&lt;device&gt;/telemetry; a board on USB can be read by the serial gateway below.</p>
+        ) : (
+          <TelemetryChart ref={chart} series={chartSeries} source={live.store} spanMs={spanMs} range={range} paused={paused} onZoom={setRange} />
+        )}
+        <p className="hint">Drag to zoom, shift+drag to pan, double-click for live.</p>
+      </div>
+      <DeviceCards devices={snapshot.devices} hidden={hidden} onToggle={(device) => setHidden(toggle(hidden, device))} />
+      <p className="counts" data-testid="telemetry-counts">
+        {snapshot.accepted.toLocaleString()} points received · <span data-testid="rejected-count">{snapshot.rejected.toLocaleString()}</span> rejected
+      </p>
+      <Gateway state={snapshot.state} onError={setError} />
+    </section>
+  );
+}
+
+function toggle(set: Set<string>, item: string): Set<string> {
+  const next = new Set(set);
+  if (!next.delete(item)) next.add(item);
+  return next;
+}
+
+function BrokerBar({ state, onError }: { state?: TelemetryState; onError(message: string): void }) {
+  const broker = state?.broker;
+  const connected = broker?.state === 'connected';
+  const text =
+    broker?.state === 'connected'
+      ? `Connected to ${broker.url}`
+      : broker?.state === 'connecting'
+        ? `Connecting to ${broker.url ?? 'the broker'}…`
+        : broker?.state === 'reconnecting'
+          ? `Broker unreachable — reconnecting by itself. ${broker.message ?? ''}`
+          : 'Not connected to a broker';
+  const act = (name: 'telemetry.connect' | 'telemetry.disconnect') => void api().call(name, {}).catch((e: Error) => onError(e.message));
+  return (
+    <div className={`broker-bar ${broker?.state ?? 'disconnected'}`} role="status" data-testid="broker-state" data-state={broker?.state ?? 'disconnected'}>
+      <span>{text}</span>
+      {broker?.state === 'disconnected' || !broker ? (
+        <button type="button" onClick={() => act('telemetry.connect')}>
+          Connect
+        </button>
+      ) : (
+        <button type="button" className="secondary" onClick={() => act('telemetry.disconnect')}>
+          {connected ? 'Disconnect' : 'Stop trying'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Gateway({ state, onError }: { state?: TelemetryState; onError(message: string): void }) {
+  const [ports, setPorts] = useState<SerialPortView[]>([]);
+  const [port, setPort] = useState('');
+  useEffect(() => {
+    void api()
+      .call('serial.list', {})
+      .then((list) => setPorts(list), () => undefined);
+  }, []);
+  const gateway = state?.gateway;
+  const start = () => void api().call('telemetry.gatewayStart', { port, baudRate: 115200 }).catch((e: Error) => onError(e.message));
+  const stop = () => void api().call('telemetry.gatewayStop', {}).catch((e: Error) => onError(e.message));
+  return (
+    <fieldset className="gateway">
+      <legend>Serial gateway (a board without Wi-Fi, on USB)</legend>
+      {gateway ? (
+        <p role="status" data-testid="gateway-state">
+          Reading {gateway.port}
+          {gateway.device ? ` (${gateway.device})` : ''}: {gateway.published} lines sent to the broker
+          {gateway.queued > 0 ? `, ${gateway.queued} waiting for it` : ''}. {gateway.message ?? ''}
+          <button type="button" className="secondary" onClick={stop}>
+            Stop gateway
+          </button>
+        </p>
+      ) : (
+        <div className="toolbar">
+          <PortInput ports={ports} value={port} onChange={setPort} />
+          <button type="button" onClick={start} disabled={!port}>
+            Start gateway
+          </button>
+        </div>
+      )}
+    </fieldset>
+  );
+}

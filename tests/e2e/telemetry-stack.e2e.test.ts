@@ -1,0 +1,117 @@
+// The whole path, in Chromium: the emulated Uno's serial telemetry goes through the gateway on the
+// Telemetry page to the stack's broker (real RabbitMQ 3.10), Telegraf (real) writes it to InfluxDB
+// (real 1.8); after Makerdeck restarts and the page reloads, the chart's history equals what was
+// published.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildUnoRig } from '../../scripts/rig/uno.js';
+import { createHost } from '../../electron/core/host';
+import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { launchChromium, screenshotPath } from '../support/browser';
+import { runCli } from '../support/cli';
+import { requiredEnv } from '../support/env';
+import { startServe, type Served } from '../support/serve';
+import { startUno, type EmulatedUno } from '../support/uno';
+
+let scratch: string;
+let env: NodeJS.ProcessEnv;
+let uno: EmulatedUno;
+let served: Served;
+let browser: Browser;
+let page: Page;
+
+async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  for (const end = Date.now() + ms; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const value = await get();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+async function storedCount(password: string): Promise<number> {
+  const url = new URL('http://127.0.0.1:8086/query');
+  url.searchParams.set('db', 'makerdeck');
+  url.searchParams.set('q', `SELECT count("counter") FROM "telemetry" WHERE "device" = 'uno-test'`);
+  const response = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` } });
+  const body = (await response.json()) as { results: Array<{ series?: Array<{ values: number[][] }> }> };
+  return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+async function openTelemetry(): Promise<void> {
+  page = await browser.newPage({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
+  await page.goto(served.url);
+  await page.getByRole('link', { name: /Telemetry/ }).click();
+  await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+}
+
+beforeAll(async () => {
+  requiredEnv('DOCKER_HOST', 'the test Docker daemon');
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-stack-'));
+  env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data') };
+  const up = await runCli(['stack', 'up', '--profile', 'core', '--json'], env, { timeoutMs: 180_000 });
+  expect(up.code, up.stderr).toBe(0);
+  uno = await startUno(path.join(scratch, 'uno'), (await buildUnoRig()).testHex);
+  served = await startServe(env);
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  await uno?.stop();
+  await runCli(['stack', 'reset', '--yes'], env, { timeoutMs: 60_000 });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real stack, emulated board)', () => {
+  it('charts the board live, and after a restart and reload the history equals what was published', async () => {
+    const host = createHost({ kind: 'cli', quiet: true, dataDir: env.MAKERDECK_DATA_DIR });
+    const [rabbit, influx] = [(await host.stackCredentials.get('rabbitmq-admin'))!, (await host.stackCredentials.get('influxdb-admin'))!];
+    const published = new Map<number, number>(); // time (ms) → counter, as the broker carried it
+    const watcher = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck', password: rabbit, protocolVersion: 4 });
+    await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
+    watcher.on('message', (_topic, payload) => {
+      const parsed = parseLineProtocol(payload.toString());
+      if (parsed.ok) published.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.counter as number);
+    });
+
+    await openTelemetry();
+    await page.getByLabel('Serial port').fill(uno.pty);
+    await page.getByRole('button', { name: 'Start gateway' }).click();
+    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await until('20 lines on the broker', () => (published.size >= 20 ? true : undefined));
+    await page.screenshot({ path: screenshotPath('telemetry-uno-live'), fullPage: true });
+    await page.getByRole('button', { name: 'Stop gateway' }).click();
+    await page.getByRole('button', { name: 'Start gateway' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the last lines in flight
+    await watcher.endAsync();
+    await until('every published line in InfluxDB', async () => ((await storedCount(influx)) === published.size ? true : undefined));
+
+    // A fresh Makerdeck knows the board only from InfluxDB: the chart is history alone.
+    await page.close();
+    await served.stop();
+    served = await startServe(env);
+    await openTelemetry();
+    await page.getByLabel('Window').selectOption('60000'); // finer than the board's 200 ms: every point comes back as stored
+    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the history query
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const rows = readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+    const charted = new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
+    expect(charted).toEqual(published);
+    await page.screenshot({ path: screenshotPath('telemetry-uno-history'), fullPage: true });
+  }, 180_000);
+
+  it("follows a service's log live on the Stack page", async () => {
+    await page.getByRole('link', { name: /Stack/ }).click();
+    await page.locator('tr[data-service="telegraf"]').getByRole('button', { name: 'Logs' }).click();
+    await expect.poll(async () => (await page.getByTestId('service-log').textContent()) ?? '', { timeout: 10_000 }).toMatch(/Loaded inputs: mqtt_consumer/);
+    await page.screenshot({ path: screenshotPath('stack-logs'), fullPage: true });
+    await page.getByRole('button', { name: 'Close' }).click();
+    await expect(page.getByTestId('service-log').count()).resolves.toBe(0);
+  }, 30_000);
+});
