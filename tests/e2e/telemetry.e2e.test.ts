@@ -76,6 +76,20 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
     await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
   }, 40_000);
 
+  it('zooms by dragging, returns to live on double-click, and saves the chart as PNG', async () => {
+    const plot = page.getByTestId('telemetry-chart-plot').locator('.u-over');
+    const box = (await plot.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.getByRole('button', { name: 'Back to live' }).waitFor({ timeout: 5000 });
+    await plot.dblclick();
+    await expect.poll(() => page.getByRole('button', { name: 'Back to live' }).count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save PNG' }).click()]);
+    expect(readFileSync((await download.path())!).subarray(1, 4).toString()).toBe('PNG');
+  }, 20_000);
+
   it('exports the visible window as CSV', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
