@@ -49,7 +49,8 @@ export class Redactor {
 
   private walk(value: unknown): unknown {
     if (typeof value === 'string') return this.redact(value);
-    if (Array.isArray(value)) return value.map((item) => this.walk(item));
+    // Telemetry batches are long arrays of numbers: nothing in them to redact, so no copy.
+    if (Array.isArray(value)) return value.every((item) => typeof item === 'number') ? value : value.map((item) => this.walk(item));
     if (value !== null && typeof value === 'object') {
       const copy: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) copy[key] = this.walk(item);

@@ -14,13 +14,16 @@ export interface StoreLimits {
 export const DEFAULT_LIMITS: StoreLimits = { pointsPerSeries: 20_000, maxSeries: 256 };
 const RECENT_REJECTS = 20;
 
-interface DeviceState extends DeviceView {
-  fields: Set<string>;
+interface Series {
+  key: string;
+  ring: SeriesRing;
+  /** This series' points in the batch being gathered (also in `pending`). */
+  pending?: SeriesPoints;
 }
 
 export class TelemetryStore {
-  private readonly series = new Map<string, SeriesRing>();
-  private readonly devices = new Map<string, DeviceState>();
+  private readonly series = new Map<string, Series>();
+  private readonly devices = new Map<string, DeviceView>();
   private pending = new Map<string, SeriesPoints>();
   private changed = new Set<string>();
   /** Rejects alone still need a batch, so the counts on screen move. */
@@ -36,16 +39,13 @@ export class TelemetryStore {
     const state = this.device(device, source);
     let reason = 'no numeric field to chart';
     let kept = false;
-    for (const [field, raw] of Object.entries(point.fields)) {
+    for (const field in point.fields) {
+      const raw = point.fields[field];
       const value = typeof raw === 'boolean' ? Number(raw) : raw;
       if (typeof value !== 'number') continue;
-      const refused = this.addValue(device, field, time, value);
+      const refused = this.addValue(state, field, time, value);
       if (refused) reason = refused;
-      else {
-        kept = true;
-        state.fields.add(field);
-        state.last[field] = { t: time, v: value };
-      }
+      else kept = true;
     }
     if (!kept) return this.reject(`makerdeck/${device}/telemetry`, reason, '');
     this.accepted++;
@@ -53,14 +53,19 @@ export class TelemetryStore {
     this.changed.add(device);
   }
 
-  /** Keeps one value; returns why not when it cannot. */
-  private addValue(device: string, field: string, time: number, value: number): string | undefined {
-    const ring = this.ring(device, field);
-    if (!ring) return `more than ${this.limits.maxSeries} series: new ones are not kept`;
-    if (!ring.push(time, value)) return 'older than the last point of its series';
-    const pending = this.pendingOf(device, field);
-    pending.t.push(time);
-    pending.v.push(value);
+  /** Keeps one value (the hot path: one map lookup, no allocation); returns why not when it cannot. */
+  private addValue(state: DeviceView, field: string, time: number, value: number): string | undefined {
+    const series = this.seriesOf(state.device, field);
+    if (!series) return `more than ${this.limits.maxSeries} series: new ones are not kept`;
+    if (!series.ring.push(time, value)) return 'older than the last point of its series';
+    if (!series.pending) this.pending.set(series.key, (series.pending = { device: state.device, field, t: [], v: [] }));
+    series.pending.t.push(time);
+    series.pending.v.push(value);
+    const last = state.last[field];
+    if (last) {
+      last.t = time;
+      last.v = value;
+    } else state.last[field] = { t: time, v: value };
     return undefined;
   }
 
@@ -88,6 +93,7 @@ export class TelemetryStore {
       accepted: this.accepted,
       rejected: this.rejected,
     };
+    for (const series of this.series.values()) series.pending = undefined;
     this.pending = new Map();
     this.changed = new Set();
     this.countsChanged = false;
@@ -95,7 +101,7 @@ export class TelemetryStore {
   }
 
   window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
-    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(key(device, field))?.range(from, to) ?? { t: [], v: [] }) }));
+    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(key(device, field))?.ring.range(from, to) ?? { t: [], v: [] }) }));
   }
 
   deviceViews(): DeviceView[] {
@@ -110,38 +116,28 @@ export class TelemetryStore {
     return [...this.rejects];
   }
 
-  private device(id: string, source: DeviceView['source']): DeviceState {
+  private device(id: string, source: DeviceView['source']): DeviceView {
     let state = this.devices.get(id);
     if (!state) {
-      state = { device: id, status: 'unknown', source, last: {}, fields: new Set() };
+      state = { device: id, status: 'unknown', source, last: {} };
       this.devices.set(id, state);
     }
     state.source = source;
     return state;
   }
 
-  private ring(device: string, field: string): SeriesRing | undefined {
+  private seriesOf(device: string, field: string): Series | undefined {
     const id = key(device, field);
-    let ring = this.series.get(id);
-    if (!ring && this.series.size < this.limits.maxSeries) {
-      ring = new SeriesRing(this.limits.pointsPerSeries);
-      this.series.set(id, ring);
+    let series = this.series.get(id);
+    if (!series && this.series.size < this.limits.maxSeries) {
+      series = { key: id, ring: new SeriesRing(this.limits.pointsPerSeries) };
+      this.series.set(id, series);
     }
-    return ring;
+    return series;
   }
 
-  private pendingOf(device: string, field: string): SeriesPoints {
-    const id = key(device, field);
-    let points = this.pending.get(id);
-    if (!points) {
-      points = { device, field, t: [], v: [] };
-      this.pending.set(id, points);
-    }
-    return points;
-  }
-
-  private view({ fields: _fields, last, ...device }: DeviceState): DeviceView {
-    return { ...device, last: { ...last } };
+  private view({ last, ...device }: DeviceView): DeviceView {
+    return { ...device, last: Object.fromEntries(Object.entries(last).map(([field, point]) => [field, { ...point }])) };
   }
 }
 
