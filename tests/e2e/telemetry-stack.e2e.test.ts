@@ -106,6 +106,17 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await page.screenshot({ path: screenshotPath('telemetry-uno-history'), fullPage: true });
   }, 180_000);
 
+  it('says when InfluxDB is down, keeps the chart, and recovers by itself when it is back', async () => {
+    expect((await runCli(['stack', 'stop', 'influxdb'], env, { timeoutMs: 60_000 })).code).toBe(0);
+    await page.getByLabel('Window').selectOption('300000'); // a wider window asks InfluxDB again
+    const warning = page.getByText(/History unavailable — showing live data only, retrying by itself: InfluxDB at http:\/\/127\.0\.0\.1:8086 cannot be reached/);
+    await warning.waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('telemetry-panel').getAttribute('data-series')).toBe('uno-test/counter');
+    await page.screenshot({ path: screenshotPath('telemetry-influx-down'), fullPage: true });
+    expect((await runCli(['stack', 'up', '--profile', 'core'], env, { timeoutMs: 120_000 })).code).toBe(0);
+    await warning.waitFor({ state: 'detached', timeout: 30_000 }); // the page retries every 15 s
+  }, 120_000);
+
   it("follows a service's log live on the Stack page", async () => {
     await page.getByRole('link', { name: /Stack/ }).click();
     await page.locator('tr[data-service="telegraf"]').getByRole('button', { name: 'Logs' }).click();

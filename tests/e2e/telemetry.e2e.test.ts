@@ -63,6 +63,8 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
     for (let i = 0; i < 2000; i++) client.publish('makerdeck/lab-1/telemetry', i % 2 ? Buffer.from([0, 255, 0]) : 'telemetry,device=lab-1 temp_c=oops');
     await client.endAsync();
     await expect.poll(() => count('rejected-count'), { timeout: 10_000 }).toBe(2000);
+    await page.getByText('Why were payloads rejected?').click();
+    await expect.poll(() => page.getByRole('table', { name: 'Recent rejected payloads' }).textContent()).toMatch(/binary data, not line protocol/);
     await page.getByRole('button', { name: 'Pause' }).click(); // still answers clicks
     await page.getByRole('button', { name: 'Resume' }).click();
   }, 30_000);

@@ -7,6 +7,7 @@ import { downloadBlob, downloadText } from '../download';
 import { PortInput } from './PortInput';
 import { TelemetryChart, type ChartSeries, type TelemetryChartHandle, type TimeRange } from './telemetry/chart';
 import { DeviceCards } from './telemetry/DeviceCards';
+import { RecentRejects } from './telemetry/RecentRejects';
 import { LiveTelemetry, MAX_SERIES_ON_SCREEN, seriesKey, type Snapshot } from './telemetry/liveTelemetry';
 
 const WINDOWS: Array<[string, number]> = [
@@ -135,6 +136,7 @@ export function TelemetryPage() {
       <p className="counts" data-testid="telemetry-counts">
         {snapshot.accepted.toLocaleString()} points received · <span data-testid="rejected-count">{snapshot.rejected.toLocaleString()}</span> rejected
       </p>
+      <RecentRejects count={snapshot.rejected} />
       <Gateway state={snapshot.state} onError={setError} />
     </section>
   );
