@@ -12,6 +12,7 @@ import type { TelemetryBatch, TelemetryState } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
 import { requiredEnv } from '../support/env';
+import { callHost, until } from '../support/wait';
 import { startUno, type EmulatedUno } from '../support/uno';
 
 let scratch: string;
@@ -21,17 +22,7 @@ let host: Host;
 const charted: number[] = [];
 const states: TelemetryState[] = [];
 
-async function call<T>(name: string, args: unknown): Promise<T> {
-  const reply = await host.call(name, args);
-  if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
-  return reply.value as T;
-}
-
-async function until(what: string, done: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !done(); await new Promise((resolve) => setTimeout(resolve, 25))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+const call = <T>(name: string, args: unknown) => callHost<T>(host, name, args);
 
 beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');

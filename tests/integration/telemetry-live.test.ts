@@ -12,6 +12,7 @@ import type { SeriesPoints, TelemetryBatch, TelemetryState, TelemetryStatus } fr
 import { createHost, type Host } from '../../electron/core/host';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
+import { callHost, until } from '../support/wait';
 
 let scratch: string;
 let broker: Awaited<ReturnType<typeof startMosquitto>>;
@@ -19,17 +20,7 @@ let host: Host;
 const batches: TelemetryBatch[] = [];
 const states: TelemetryState[] = [];
 
-async function call<T>(name: string, args: unknown): Promise<T> {
-  const reply = await host.call(name, args);
-  if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
-  return reply.value as T;
-}
-
-async function until(what: string, done: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await done()); await new Promise((resolve) => setTimeout(resolve, 25))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+const call = <T>(name: string, args: unknown) => callHost<T>(host, name, args);
 
 const received = (device: string, field: string) => batches.flatMap((b) => b.series.filter((s) => s.device === device && s.field === field).flatMap((s) => s.v));
 const publisher = (url = broker.url) => mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
