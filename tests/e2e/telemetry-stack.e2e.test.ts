@@ -14,6 +14,7 @@ import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
+import { lockRealStack } from '../support/stackLock';
 import { startServe, type Served } from '../support/serve';
 import { startUno, type EmulatedUno } from '../support/uno';
 
@@ -48,8 +49,11 @@ async function openTelemetry(): Promise<void> {
   await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
 }
 
+let unlock: (() => void) | undefined;
+
 beforeAll(async () => {
   requiredEnv('DOCKER_HOST', 'the test Docker daemon');
+  unlock = await lockRealStack();
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-stack-'));
   env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data') };
   const up = await runCli(['stack', 'up', '--profile', 'core', '--json'], env, { timeoutMs: 180_000 });
@@ -57,7 +61,7 @@ beforeAll(async () => {
   uno = await startUno(path.join(scratch, 'uno'), (await buildUnoRig()).testHex);
   served = await startServe(env);
   browser = await launchChromium();
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -65,7 +69,8 @@ afterAll(async () => {
   await uno?.stop();
   await runCli(['stack', 'reset', '--yes'], env, { timeoutMs: 60_000 });
   rmSync(scratch, { recursive: true, force: true });
-});
+  unlock?.();
+}, 90_000);
 
 describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real stack, emulated board)', () => {
   it('charts the board live, and after a restart and reload the history equals what was published', async () => {

@@ -10,6 +10,7 @@ import type { StackServiceView } from '../../electron/contract';
 import { createHost } from '../../electron/core/host';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
+import { lockRealStack } from '../support/stackLock';
 
 let dataDir: string;
 const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
@@ -51,16 +52,20 @@ async function expectDeviceUserConfined(secrets: { device: string }) {
   expect(management.status).toBe(401);
 }
 
-beforeAll(() => {
+let unlock: (() => void) | undefined;
+
+beforeAll(async () => {
   requiredEnv('DOCKER_HOST', 'the test Docker daemon');
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
+  unlock = await lockRealStack();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-datapath-'));
-});
+}, 600_000);
 
 afterAll(async () => {
   await runCli(['stack', 'reset', '--yes'], env(), { timeoutMs: 60_000 });
   rmSync(dataDir, { recursive: true, force: true });
-});
+  unlock?.();
+}, 90_000);
 
 describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegraf)', () => {
   it('comes up healthy, carries a telemetry line from MQTT into InfluxDB, and keeps it across down and up', async () => {
