@@ -49,3 +49,18 @@ export async function runAction(context: CommandContext, command: string, action
   await context.host.loadSecrets({ quiet: true });
   return run(context);
 }
+
+/** Ctrl+C cancels the operation (the command then ends as the operation does); returns the undo. */
+export function cancelOnInterrupt(context: CommandContext, operationId: string): () => void {
+  const cancel = () => void context.host.call('operations.cancel', { operationId });
+  process.once('SIGINT', cancel);
+  return () => process.off('SIGINT', cancel);
+}
+
+/** Resolves on Ctrl+C or SIGTERM, for commands that run until stopped (serve, telemetry tail). */
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}

@@ -57,9 +57,11 @@ export const Port = z
   .max(65535, 'The port must be from 1 to 65535');
 export const MqttUsername = text('The MQTT username').pipe(z.string().max(128, 'The MQTT username must be at most 128 characters'));
 export const MqttPassword = text('The MQTT password').pipe(z.string().min(1, 'The MQTT password must not be empty (clear it instead)').max(256, 'The MQTT password must be at most 256 characters'));
+/** A device id: one level of the MQTT topic (also checked on every incoming topic and serial line). */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const DeviceId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'The device id must be 1 to 64 letters, digits, - or _ (it becomes a level of the MQTT topic)');
+  .regex(DEVICE_ID_PATTERN, 'The device id must be 1 to 64 letters, digits, - or _ (it becomes a level of the MQTT topic)');
 export const TelemetryInterval = z
   .number({ error: 'The telemetry interval must be a number of seconds' })
   .int('The telemetry interval must be whole seconds')

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FLASH_BOARDS, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
-import { callApi, stringOption, type Command, type CommandContext } from '../command';
+import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { showProgress } from '../progress';
 
@@ -13,12 +13,11 @@ import { showProgress } from '../progress';
 async function cancellable<T>(context: CommandContext, work: (operationId: string) => Promise<T>): Promise<T> {
   const operationId = randomUUID();
   const hideProgress = showProgress(context.host, operationId, context.out.json);
-  const cancel = () => void context.host.call('operations.cancel', { operationId });
-  process.once('SIGINT', cancel);
+  const stopCancelling = cancelOnInterrupt(context, operationId);
   try {
     return await work(operationId);
   } finally {
-    process.off('SIGINT', cancel);
+    stopCancelling();
     hideProgress();
   }
 }

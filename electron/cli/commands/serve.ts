@@ -1,6 +1,6 @@
 import { MakerdeckError } from '../../contract';
 import { rendererDir } from '../../core/paths';
-import type { Command } from '../command';
+import { untilInterrupted, type Command } from '../command';
 import { EXIT } from '../output';
 
 export const serveCommand: Command = {
@@ -27,10 +27,7 @@ export const serveCommand: Command = {
     out.data({ url: server.url, port: server.port });
     out.text(`Makerdeck is running at ${server.url}`);
     out.text('Open that address in a browser; press Ctrl+C to stop.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await server.close();
     return EXIT.ok;
   },

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { MakerdeckError, STACK_PROFILES, type StackServiceView } from '../../contract';
-import { callApi, runAction, type Command, type CommandContext } from '../command';
+import { callApi, cancelOnInterrupt, runAction, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 
 type Profile = (typeof STACK_PROFILES)[number];
@@ -46,13 +46,12 @@ async function followLogs(context: CommandContext, service: string, tail: number
     if (context.out.json) context.out.data({ service, lines: batch.lines });
     else for (const line of batch.lines) context.out.text(line);
   });
-  const cancel = () => void context.host.call('operations.cancel', { operationId });
-  process.once('SIGINT', cancel);
+  const stopCancelling = cancelOnInterrupt(context, operationId);
   try {
     await callApi(context, 'stack.followLogs', { service, tail, operationId });
     return EXIT.ok;
   } finally {
-    process.off('SIGINT', cancel);
+    stopCancelling();
     print();
   }
 }

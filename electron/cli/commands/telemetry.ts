@@ -1,6 +1,6 @@
 // `makerdeck telemetry tail`: parsed points as they arrive from the broker (and a board on USB).
 import { MakerdeckError, type TelemetryBatch } from '../../contract';
-import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
+import { callApi, runAction, stringOption, untilInterrupted, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 
 interface PrintedPoint {
@@ -41,10 +41,7 @@ async function tail(context: CommandContext): Promise<number> {
     await callApi(context, 'telemetry.connect', { protocolVersion: protocol === '5' ? 5 : 4 });
     const serial = stringOption(context.values, 'serial');
     if (serial) await callApi(context, 'telemetry.gatewayStart', { port: serial, baudRate: 115200 });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await callApi(context, 'telemetry.gatewayStop', {});
     await callApi(context, 'telemetry.disconnect', {});
     return EXIT.ok;

@@ -43,8 +43,7 @@ export class Stack {
   private async provisionBroker(services: ServiceStatus[], operationId: string): Promise<void> {
     const management = services.find((s) => s.name === 'rabbitmq')?.ports.find((p) => p.containerPort === 15672);
     if (!management) return;
-    const host = management.hostIp === '0.0.0.0' ? '127.0.0.1' : management.hostIp;
-    const admin = { managementUrl: `http://${host}:${management.hostPort}`, username: adminUser(this.deps.env), password: await this.deps.credentials.ensure('rabbitmq-admin') };
+    const admin = { managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`, username: adminUser(this.deps.env), password: await this.deps.credentials.ensure('rabbitmq-admin') };
     this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
     await ensureDeviceUser(admin, await this.deps.credentials.ensure(DEVICE_CREDENTIAL));
   }
@@ -125,6 +124,10 @@ function adminUser(env: NodeJS.ProcessEnv): string {
 function view(status: ServiceStatus): StackServiceView {
   const console = CONSOLES[status.name];
   const published = console && status.ports.find((p) => p.containerPort === console.port);
-  const host = published && (published.hostIp === '0.0.0.0' ? '127.0.0.1' : published.hostIp);
-  return { ...status, links: published && status.state === 'running' ? [{ label: console.label, url: `http://${host}:${published.hostPort}/` }] : [] };
+  return { ...status, links: published && status.state === 'running' ? [{ label: console.label, url: `http://${reachableHost(published.hostIp)}:${published.hostPort}/` }] : [] };
+}
+
+/** A port published on all addresses is reached on loopback from this computer. */
+function reachableHost(hostIp: string): string {
+  return hostIp === '0.0.0.0' ? '127.0.0.1' : hostIp;
 }

@@ -4,6 +4,7 @@
 import { InfluxDB, flux, fluxDuration, fluxExpression, fluxString, type QueryApi } from '@influxdata/influxdb-client';
 import { MakerdeckError, type DeviceView, type SeriesPoints } from '../../contract';
 import type { Endpoints } from '../stack/environment';
+import { seriesKey } from './telemetryStore';
 
 export interface HistoryQuery {
   series: Array<{ device: string; field: string }>;
@@ -29,11 +30,11 @@ export async function queryHistory(influx: Endpoints['influx'], query: HistoryQu
 union(tables: [data |> min(), data |> max()])
   |> group(columns: ["device", "_field"])
   |> sort(columns: ["_time"])`;
-  const bySeries = new Map(query.series.map((s) => [`${s.device}\u0000${s.field}`, { ...s, t: [] as number[], v: [] as number[] }]));
+  const bySeries = new Map(query.series.map((s) => [seriesKey(s.device, s.field), { ...s, t: [] as number[], v: [] as number[] }]));
   try {
     for await (const { values, tableMeta } of api.iterateRows(text)) {
       const row = tableMeta.toObject(values) as { _time: string; _value: number; _field: string; device: string };
-      const series = bySeries.get(`${row.device}\u0000${row._field}`);
+      const series = bySeries.get(seriesKey(row.device, row._field));
       if (!series || typeof row._value !== 'number') continue;
       const t = Date.parse(row._time);
       if (series.t.at(-1) === t) continue; // a column's only point is both its min and its max

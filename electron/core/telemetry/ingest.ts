@@ -1,12 +1,12 @@
 // From an MQTT message to points in the store: the topic names the device, the payload is line
 // protocol (one point per line). Anything malformed, huge, binary or hostile is counted as
 // rejected with its reason; nothing here throws.
+import { DEVICE_ID_PATTERN } from '../../contract';
 import { parseLineProtocol } from './lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
 export const TELEMETRY_TOPIC = 'makerdeck/+/telemetry';
 export const STATUS_TOPIC = 'makerdeck/+/status';
-const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const MAX_PAYLOAD = 64 * 1024;
 const MAX_LINES = 1000;
 
@@ -17,7 +17,7 @@ export function nanosToMillis(timestamp: string): number {
 
 export function ingestMessage(store: TelemetryStore, topic: string, payload: Buffer, now: number, ignoreDevice?: (device: string) => boolean): void {
   const [prefix, device, kind, ...rest] = topic.split('/');
-  if (prefix !== 'makerdeck' || !device || !DEVICE.test(device) || rest.length > 0 || (kind !== 'telemetry' && kind !== 'status')) {
+  if (prefix !== 'makerdeck' || !device || !DEVICE_ID_PATTERN.test(device) || rest.length > 0 || (kind !== 'telemetry' && kind !== 'status')) {
     return store.reject(topic, 'not a makerdeck/<device>/telemetry or /status topic', payload);
   }
   if (ignoreDevice?.(device)) return;

@@ -2,11 +2,10 @@
 // publishes them to the broker under makerdeck/<device>/telemetry, stamped with the time they
 // arrived, so the stack stores them like any other device's. While the broker is away, lines wait
 // in a bounded queue and go out, in order, when it is back.
-import type { MonitorLine } from '../../contract';
+import { DEVICE_ID_PATTERN, type MonitorLine } from '../../contract';
 import { parseLineProtocol } from './lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
-const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** About 10 MB of lines: a day of a 1 Hz board, or a few minutes of a very chatty one. */
 const MAX_QUEUE = 100_000;
 
@@ -37,7 +36,7 @@ export class SerialGateway {
       if (!text.startsWith('telemetry,')) continue; // a log line, not telemetry
       const parsed = parseLineProtocol(text);
       const device = parsed.ok ? parsed.point.tags.device : undefined;
-      if (!parsed.ok || !device || !DEVICE.test(device)) {
+      if (!parsed.ok || !device || !DEVICE_ID_PATTERN.test(device)) {
         this.store.reject(`serial ${this.port}`, parsed.ok ? 'no valid device tag' : parsed.reason, text);
         continue;
       }

@@ -127,9 +127,11 @@ export class Telemetry {
   }
 
   private receive(topic: string, payload: Buffer): void {
-    // The gateway's own publishes come back from the broker: those points are already here.
-    ingestMessage(this.store, topic, payload, Date.now(), (device) => this.gateway?.gateway.devices.has(device) === true);
+    ingestMessage(this.store, topic, payload, Date.now(), this.fromGateway);
   }
+
+  /** The gateway's own publishes come back from the broker: those points are already here. */
+  private readonly fromGateway = (device: string) => this.gateway?.gateway.devices.has(device) === true;
 
   private brokerState(state: TelemetryState['broker']['state'], url: string, message?: string): void {
     if (state === 'connected') this.gateway?.gateway.flush();

@@ -101,7 +101,7 @@ export class TelemetryStore {
   }
 
   window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
-    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(key(device, field))?.ring.range(from, to) ?? { t: [], v: [] }) }));
+    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(seriesKey(device, field))?.ring.range(from, to) ?? { t: [], v: [] }) }));
   }
 
   deviceViews(): DeviceView[] {
@@ -127,7 +127,7 @@ export class TelemetryStore {
   }
 
   private seriesOf(device: string, field: string): Series | undefined {
-    const id = key(device, field);
+    const id = seriesKey(device, field);
     let series = this.series.get(id);
     if (!series && this.series.size < this.limits.maxSeries) {
       series = { key: id, ring: new SeriesRing(this.limits.pointsPerSeries) };
@@ -141,6 +141,7 @@ export class TelemetryStore {
   }
 }
 
-function key(device: string, field: string): string {
+/** One series' key (NUL cannot occur in a device id or a line-protocol field key). */
+export function seriesKey(device: string, field: string): string {
   return `${device}\u0000${field}`;
 }
