@@ -2,46 +2,36 @@
 // persistence under `dir`, anonymous access (loopback only), stopped by the PID we started.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { requireCommand } from './apt.js';
+import { canConnect, freePort, listensOn, mqttConnack } from './ports.js';
 import { isRunning, sleep, stopChild, tail } from './proc.js';
 
 export const MOSQUITTO_PACKAGES = ['mosquitto'];
-
-/** A port nobody listens on right now. */
-export async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * Starts mosquitto listening on 127.0.0.1:`port` (a free one when 0). Start it again with the same
  * `dir` and `port` to simulate a broker restart. Returns { pid, port, url, stop }.
  */
 export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true }) {
+  // A free port can be taken by someone else before mosquitto binds it: then try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ dir, port: port || (await freePort()), timeoutMs, nodelay });
+    } catch (error) {
+      if (port || attempt === 3 || !error.portTaken) throw error;
+    }
+  }
+}
+
+async function startOnce({ dir, port, timeoutMs, nodelay }) {
   const mosquitto = requireCommand('mosquitto', 'mosquitto');
   mkdirSync(dir, { recursive: true });
-  const listen = port || (await freePort());
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(
     config,
     [
-      `listener ${listen} 127.0.0.1`,
+      `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
       // Nagle alone adds ~14 ms to every message at 10k/s
       `set_tcp_nodelay ${nodelay}`,
@@ -56,13 +46,15 @@ export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodela
   const log = openSync(logFile, 'a');
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', log, log] });
   closeSync(log);
-  const deadline = Date.now() + timeoutMs;
-  while (!(await canConnect(listen))) {
+  // Ready means our mosquitto holds the port and answers an MQTT CONNECT: a listener someone else
+  // took the port with first is not ours.
+  for (const deadline = Date.now() + timeoutMs; !(listensOn(child.pid, port) && (await mqttConnack(port, 500)) === 0); await sleep(50)) {
     if (!isRunning(child) || Date.now() > deadline) {
       await stopChild(child);
-      throw new Error(`startMosquitto: no listener on 127.0.0.1:${listen}\n${tail(logFile, 15)}`);
+      const failure = new Error(`startMosquitto: mosquitto did not answer on 127.0.0.1:${port}\n${tail(logFile, 15)}`);
+      failure.portTaken = !listensOn(child.pid, port) && (await canConnect(port));
+      throw failure;
     }
-    await sleep(50);
   }
-  return { pid: child.pid, port: listen, url: `mqtt://127.0.0.1:${listen}`, stop: () => stopChild(child) };
+  return { pid: child.pid, port, url: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }

@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages, requireCommand } from './apt.js';
-import { freePort } from './mosquitto.js';
+import { canConnect, freePort, mqttConnack } from './ports.js';
 import { isMain, isRunning, pidAlive, sleep, stopChild, tail } from './proc.js';
 
 export const RABBITMQ_PACKAGES = ['rabbitmq-server'];
@@ -23,41 +22,6 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 // away even if the Node process dies without calling stop(), and the script's trap stops the node.
 const orphanSafe = (cmd, ...args) => ['setpriv', ['--pdeathsig', 'TERM', '--', cmd, ...args]];
 
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/**
- * Sends a bare MQTT 3.1.1 CONNECT (no username: the anonymous path) and resolves the CONNACK return
- * code, or undefined when nothing answers. The port opens before the MQTT plugin can take
- * sessions, so the listener alone is not "ready".
- */
-export function mqttConnack(port, timeoutMs = 2000) {
-  return new Promise((resolve) => {
-    const clientId = Buffer.from(`probe-${randomBytes(4).toString('hex')}`);
-    const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30]); // "MQTT", level 4, clean session, keepalive 30 s
-    const body = Buffer.concat([variable, Buffer.from([clientId.length >> 8, clientId.length & 0xff]), clientId]);
-    const socket = net.connect(port, '127.0.0.1');
-    const done = (code) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(code);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    let got = Buffer.alloc(0);
-    socket.once('connect', () => socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body])));
-    socket.on('data', (d) => {
-      got = Buffer.concat([got, d]);
-      if (got.length >= 4) done(got[0] === 0x20 ? got[3] : undefined);
-    });
-    socket.once('error', () => done(undefined));
-    socket.once('close', () => done(undefined));
-  });
-}
 
 const comm = (pid) => {
   try {

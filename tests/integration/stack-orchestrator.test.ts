@@ -7,19 +7,12 @@ import { parseCompose } from '../../electron/core/stack/compose';
 import { LABEL_PROJECT } from '../../electron/core/stack/containerSpec';
 import { Orchestrator, type StackProgress } from '../../electron/core/stack/orchestrator';
 import { dockerEndpoint } from '../../electron/core/stack/dockerClient';
+import { freePort } from '../../scripts/services/ports.js';
 import { requiredEnv } from '../support/env';
 import { ensureStandinImage, STANDIN_IMAGE } from '../support/standinImage';
 
 const project = `mdtest${process.pid}`;
 let docker: Docker;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function composeText(ports: { a: number; c: number }, extra = ''): string {
   const health = (readyAfter: string, retries = 20) => `    environment:\n      READY_AFTER: ${readyAfter}\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 500ms\n      timeout: 2s\n      retries: ${retries}\n`;
