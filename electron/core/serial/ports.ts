@@ -2,6 +2,7 @@
 import { SerialPort } from 'serialport';
 import { guessBoard, normaliseUsbId, type BoardGuess } from './boards';
 import { checkPortAccess, type AccessProbe, type PortAccess } from './access';
+import { listSysfsPorts } from './sysfsPorts';
 
 export interface SerialPortInfo {
   path: string;
@@ -13,10 +14,31 @@ export interface SerialPortInfo {
   access?: PortAccess;
 }
 
-export type RawPortLister = () => Promise<Array<{ path: string; vendorId?: string; productId?: string; manufacturer?: string; serialNumber?: string }>>;
+export interface RawPort {
+  path: string;
+  vendorId?: string;
+  productId?: string;
+  manufacturer?: string;
+  serialNumber?: string;
+}
+
+export type RawPortLister = () => Promise<RawPort[]>;
+
+/**
+ * The system's serial ports: serialport's list (udev on Linux), or, where udev is missing
+ * (containers, WSL, minimal installs: "spawn udevadm ENOENT"), the same devices read from sysfs.
+ */
+export async function listRawPorts(): Promise<RawPort[]> {
+  try {
+    return await SerialPort.list();
+  } catch (error) {
+    if (process.platform !== 'linux') throw error;
+    return listSysfsPorts();
+  }
+}
 
 export async function listSerialPorts(
-  lister: RawPortLister = () => SerialPort.list(),
+  lister: RawPortLister = listRawPorts,
   accessProbe?: AccessProbe,
 ): Promise<SerialPortInfo[]> {
   const raw = await lister();

@@ -3,9 +3,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ESPLoader } from 'esptool-js';
-import { SerialPort } from 'serialport';
 import { MakerdeckError } from '../../../contract';
-import type { RawPortLister } from '../../serial/ports';
+import { listRawPorts, type RawPortLister } from '../../serial/ports';
 import { WebSerialPort, type PortOpener } from '../../serial/webSerialPort';
 import { cancelled, explainEspError, isRefused, looksGarbled, SpeedFailed, unplugged, type EspWhere } from './espErrors';
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
@@ -42,7 +41,7 @@ export interface FlashEspOptions {
   bauds?: number[];
   /** Opens the node port (tests pass serialport's mock binding); openSerialPort otherwise. */
   openPort?: PortOpener;
-  /** Lists ports for the USB ids esptool-js uses to pick its reset; SerialPort.list otherwise. */
+  /** Lists ports for the USB ids esptool-js uses to pick its reset; listRawPorts otherwise. */
   listPorts?: RawPortLister;
   /** esptool-js's own progress lines, for the log. */
   log?: (line: string) => void;
@@ -77,7 +76,7 @@ export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult
   const parts = checkParts(options.parts);
   const bauds = checkBauds(options.bauds ?? DEFAULT_BAUDS);
   const log = options.log ?? (() => undefined);
-  const ids = await usbIds(options.port, options.listPorts ?? (() => SerialPort.list()));
+  const ids = await usbIds(options.port, options.listPorts ?? listRawPorts);
   const failedBauds: number[] = [];
   for (const [index, baud] of bauds.entries()) {
     try {
