@@ -6,6 +6,12 @@
 // `electron` to the app's executable and adds resources/app.asar). Everything app-side (file
 // filters, asar, asarUnpack, extraResources, the production node_modules) is the real thing.
 //
+// Fuses: the stub carries Electron's fuse sentinel and wire with Electron's default states, so the
+// `electronFuses` of electron-builder.yml are really flipped in the packaged executable, and read back
+// here with the @electron/fuses that electron-builder used. What this proves: the config holds every
+// required value and electron-builder wrote it into the executable it shipped. What it cannot prove
+// here: that a real Electron binary honours them (none can be downloaded).
+//
 // Usage: npm run build && node scripts/check-package.js [--keep]
 //   --keep  keep the packaged output (printed at the end) instead of deleting it.
 import { spawnSync } from 'node:child_process';
@@ -18,6 +24,11 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const asar = require('@electron/asar');
+const YAML = require('yaml');
+// The @electron/fuses electron-builder itself loads (app-builder-lib's dependency), not whatever is hoisted.
+const builderRequire = createRequire(createRequire(require.resolve('electron-builder/package.json')).resolve('app-builder-lib/package.json'));
+const fuses = builderRequire('@electron/fuses');
+const { FuseState, SENTINEL } = builderRequire('@electron/fuses/dist/constants.js');
 const keep = process.argv.includes('--keep');
 
 /** Top-level entries allowed inside app.asar; anything else is a leak (sources, tests, configs). */
@@ -29,6 +40,31 @@ const NATIVE = [
   { name: '@napi-rs/keyring', file: 'node_modules/@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node', exportsKey: 'Entry' },
   { name: 'serialport (@serialport/bindings-cpp)', file: 'node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node', exportsKey: 'open' },
 ];
+
+/** electron-builder.yml's electronFuses must set each of these exactly (see its comment for why). */
+const REQUIRED_FUSES = {
+  runAsNode: false,
+  enableNodeOptionsEnvironmentVariable: false,
+  enableNodeCliInspectArguments: false,
+  enableCookieEncryption: true,
+  enableEmbeddedAsarIntegrityValidation: true,
+  onlyLoadAppFromAsar: true,
+  grantFileProtocolExtraPrivileges: false,
+  loadBrowserProcessSpecificV8Snapshot: false,
+};
+/** Electron's own default for each fuse (its fuses.json5), which the stub starts from. */
+const ELECTRON_DEFAULT_FUSES = {
+  runAsNode: true,
+  enableCookieEncryption: false,
+  enableNodeOptionsEnvironmentVariable: true,
+  enableNodeCliInspectArguments: true,
+  enableEmbeddedAsarIntegrityValidation: false,
+  onlyLoadAppFromAsar: false,
+  loadBrowserProcessSpecificV8Snapshot: false,
+  grantFileProtocolExtraPrivileges: true,
+};
+/** The wire index of an electron-builder option name (runAsNode -> FuseV1Options.RunAsNode). */
+const fuseIndex = (name) => fuses.FuseV1Options[name[0].toUpperCase() + name.slice(1)];
 
 const failures = [];
 const lines = [];
@@ -56,7 +92,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
 const stubDist = path.join(work, 'electron-dist');
 const outDir = path.join(work, 'dist');
 mkdirSync(stubDist);
-writeFileSync(path.join(stubDist, 'electron'), '#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n');
+writeFileSync(path.join(stubDist, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n'), stubFuseWire()]));
 chmodSync(path.join(stubDist, 'electron'), 0o755);
 
 const total = performance.now();
@@ -251,6 +287,26 @@ check(
     ...resourceFiles.filter((file) => /(^|\/)config\.h$/.test(file)).map((file) => `a config.h was shipped: resources/${file}`),
   ],
 );
+// ---- (f) Electron fuses -----------------------------------------------------------------------------
+const config = YAML.parse(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8'));
+check(
+  '(f) fuses config',
+  `electron-builder.yml electronFuses sets all ${Object.keys(REQUIRED_FUSES).length}: ${Object.entries(REQUIRED_FUSES).map(([name, on]) => `${name}=${on}`).join(', ')}`,
+  Object.entries(REQUIRED_FUSES).filter(([name, on]) => config.electronFuses?.[name] !== on)
+    .map(([name, on]) => `electronFuses.${name} is ${JSON.stringify(config.electronFuses?.[name])}, must be ${on}`),
+);
+const executable = path.join(outDir, 'linux-unpacked', pkg.name);
+const wire = await fuses.getCurrentFuseWire(executable).catch((error) => ({ error: error.message }));
+const flipped = Object.keys(REQUIRED_FUSES).filter((name) => ELECTRON_DEFAULT_FUSES[name] !== REQUIRED_FUSES[name]);
+check(
+  '(f) fuses flipped',
+  `read back from the packaged ${path.basename(executable)} with @electron/fuses ${builderRequire('@electron/fuses/package.json').version}: all ${Object.keys(REQUIRED_FUSES).length} as required (${flipped.length} changed from Electron's defaults: ${flipped.join(', ')})`,
+  wire.error ? [`${executable}: ${wire.error}`] : Object.entries(REQUIRED_FUSES).flatMap(([name, on]) => {
+    const state = wire[fuseIndex(name)];
+    const want = on ? FuseState.ENABLE : FuseState.DISABLE;
+    return state === want ? [] : [`${name} is ${FuseState[state] ?? state} in the packaged executable, must be ${FuseState[want]}`];
+  }),
+);
 const checkTime = seconds(start);
 
 // ---- report -------------------------------------------------------------------------------------
@@ -271,6 +327,13 @@ if (failures.length) {
   process.exit(1);
 }
 console.log('check-package: all package assertions passed');
+
+/** Electron's fuse wire as a real binary carries it: sentinel, version 1, length, one state byte per fuse. */
+function stubFuseWire() {
+  const names = Object.keys(ELECTRON_DEFAULT_FUSES).sort((a, b) => fuseIndex(a) - fuseIndex(b));
+  const states = names.map((name) => (ELECTRON_DEFAULT_FUSES[name] ? FuseState.ENABLE : FuseState.DISABLE));
+  return Buffer.concat([Buffer.from(SENTINEL, 'ascii'), Buffer.from([Number(fuses.FuseVersion.V1), names.length, ...states]), Buffer.from('\n')]);
+}
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

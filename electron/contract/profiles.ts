@@ -155,6 +155,16 @@ export interface ProfileExport {
   encrypted: boolean;
 }
 
+/** The largest profile export file read (bytes): a real one is about 1 KB, so anything bigger is the wrong file. */
+export const PROFILE_FILE_MAX_BYTES = 1024 * 1024;
+/** Why a file over PROFILE_FILE_MAX_BYTES is refused, after "<file> is <size>". */
+export const PROFILE_FILE_TOO_LARGE = 'a Makerdeck profile file is at most 1 MiB: is this the right file?';
+
 export const ProfileImportArgs = z
-  .object({ content: z.string().max(1_000_000, 'That file is too large to be a profile export'), passphrase: z.string().max(1024).optional(), name: ProfileName.optional() })
+  .object({
+    // UTF-8 decodes to at most one UTF-16 unit per byte, so every file within the byte cap fits.
+    content: z.string().max(PROFILE_FILE_MAX_BYTES, `This content is too large: ${PROFILE_FILE_TOO_LARGE}`),
+    passphrase: z.string().max(1024).optional(),
+    name: ProfileName.optional(),
+  })
   .strict();

@@ -1,8 +1,10 @@
-// Navigation and window rules for every web contents the app creates.
+// Navigation and window rules for every web contents the app creates; the decisions themselves are
+// in policy/ (isAppUrl, isConsoleLink), under test in Node.
 import { shell, type WebContents } from 'electron';
-import { isLocalConsole } from '../web/security';
-import { isAppUrl } from './scheme';
+import { isAppUrl } from './policy/appScheme';
+import { isConsoleLink } from './policy/consoleLink';
 
+/** Keeps contents on app://makerdeck: no navigation, redirect, webview or window elsewhere. */
 export function hardenContents(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
     if (!isAppUrl(url)) event.preventDefault();
@@ -13,8 +15,9 @@ export function hardenContents(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
   // The stack's own consoles (Grafana, Portainer, …) open in the user's browser; nothing else opens.
   contents.setWindowOpenHandler(({ url }) => {
-    if (isLocalConsole(url)) void shell.openExternal(url);
+    if (isConsoleLink(url)) {
+      shell.openExternal(url).catch((error: Error) => console.error(`Makerdeck could not open ${url}: ${error.message}`));
+    }
     return { action: 'deny' };
   });
 }
-

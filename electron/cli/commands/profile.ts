@@ -1,8 +1,9 @@
 // `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { MakerdeckError, type ProfileView } from '../../contract';
 import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
+import { readProfileFile } from '../readProfileFile';
 import { SecretInput } from '../secretInput';
 
 type Values = CommandContext['values'];
@@ -145,9 +146,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async import(context) {
     expectPositionals(context, 1);
     const file = positional(context, 1, 'exported file');
-    const content = await readFile(file, 'utf8').catch((error: Error) => {
-      throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${error.message}`);
-    });
+    const content = await readProfileFile(file);
     const encrypted = /"secrets"\s*:/.test(content);
     const passphrase = encrypted ? await new SecretInput().read('Passphrase of the export') : undefined;
     const imported = await callApi(context, 'profiles.import', { content, passphrase, name: stringOption(context.values, 'name') });

@@ -9,17 +9,29 @@ const FORMAT = 'makerdeck-profile';
 const VERSION = 1;
 /** scrypt cost: about 0.1 s and 32 MiB here; strong enough for a file on a USB stick. */
 const KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** Byte lengths Makerdeck writes: a 16-byte salt, GCM's 12-byte IV and its full 16-byte tag. */
+const SALT_BYTES = 16;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+// An import accepts exactly the cost Makerdeck writes: a file that chose its own (N=2^20, r=16, p=4
+// is 31 s and 2 GiB) would make one import a denial of service. Checked by the schema, before scrypt.
+const COST_REFUSED = `Makerdeck reads only scrypt N=${KDF.N}, r=${KDF.r}, p=${KDF.p}: a file cannot choose its own cost`;
+const cost = (value: number) => z.literal(value, { error: COST_REFUSED });
+/** Base64 of exactly `length` bytes: a shortened IV or GCM tag weakens the cipher, so none is accepted. */
+const bytes = (length: number) =>
+  z.base64().refine((text) => Buffer.from(text, 'base64').length === length, `must be ${length} bytes, as Makerdeck writes it`);
 
 const Sealed = z
   .object({
     kdf: z.literal('scrypt'),
-    N: z.number().int().min(2 ** 14).max(2 ** 20),
-    r: z.number().int().min(1).max(16),
-    p: z.number().int().min(1).max(4),
+    N: cost(KDF.N),
+    r: cost(KDF.r),
+    p: cost(KDF.p),
     cipher: z.literal('aes-256-gcm'),
-    salt: z.base64(),
-    iv: z.base64(),
-    tag: z.base64(),
+    salt: bytes(SALT_BYTES),
+    iv: bytes(IV_BYTES),
+    tag: bytes(TAG_BYTES),
     data: z.base64(),
   })
   .strict();
@@ -35,13 +47,14 @@ const ExportFile = z
 
 export type PlainSecrets = { wifiPassword?: string; mqttPassword?: string };
 
+/** The export file's text: the profile, plus its secrets sealed with the passphrase when one is given. */
 export async function encodeExport(profile: ProfileFields, secrets: PlainSecrets, passphrase?: string): Promise<string> {
   const header = { format: FORMAT, version: VERSION, profile } as const;
   if (passphrase === undefined) return JSON.stringify(header, null, 2) + '\n';
-  const salt = randomBytes(16);
-  const iv = randomBytes(12);
+  const salt = randomBytes(SALT_BYTES);
+  const iv = randomBytes(IV_BYTES);
   const key = await deriveKey(passphrase, salt, KDF);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(additionalData(profile));
   const data = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
   const sealed = { kdf: 'scrypt', ...KDF, cipher: 'aes-256-gcm', salt: b64(salt), iv: b64(iv), tag: b64(cipher.getAuthTag()), data: b64(data) };
@@ -54,15 +67,17 @@ export interface DecodedExport {
   encrypted: boolean;
 }
 
+/** Reads an export file; refuses (BAD_INPUT, one line) anything Makerdeck would not have written. */
 export async function decodeExport(content: string, passphrase?: string): Promise<DecodedExport> {
   const file = parseFile(content);
   if (!file.secrets) return { profile: file.profile, secrets: {}, encrypted: false };
   if (!passphrase) throw new MakerdeckError('BAD_INPUT', 'This export holds encrypted secrets: give the passphrase it was exported with');
-  const { salt, iv, tag, data, N, r, p } = file.secrets;
-  const key = await deriveKey(passphrase, Buffer.from(salt, 'base64'), { N, r, p });
+  const { salt, iv, tag, data } = file.secrets;
+  // The schema has already held the file's N, r and p to KDF.
+  const key = await deriveKey(passphrase, Buffer.from(salt, 'base64'), KDF);
   let plain: string;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'), { authTagLength: TAG_BYTES });
     decipher.setAAD(additionalData(file.profile));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');

@@ -6,6 +6,7 @@ import type { StackProgressEvent, StackServiceView } from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
 import { parseCompose, servicesOf } from './compose';
+import { STACK_CONSOLES } from './consoles';
 import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
 import { connectDocker, dockerEndpoint } from './dockerClient';
@@ -18,14 +19,6 @@ export interface StackDeps {
   operations: Operations;
   emit(progress: StackProgressEvent): void;
 }
-
-/** The web consoles a person opens, by service. */
-const CONSOLES: Record<string, { label: string; port: number }> = {
-  rabbitmq: { label: 'RabbitMQ console', port: 15672 },
-  grafana: { label: 'Grafana', port: 3000 },
-  chronograf: { label: 'Chronograf', port: 8888 },
-  portainer: { label: 'Portainer', port: 9000 },
-};
 
 export class Stack {
   constructor(private readonly deps: StackDeps) {}
@@ -122,7 +115,7 @@ function adminUser(env: NodeJS.ProcessEnv): string {
 }
 
 function view(status: ServiceStatus): StackServiceView {
-  const console = CONSOLES[status.name];
+  const console = STACK_CONSOLES[status.name];
   const published = console && status.ports.find((p) => p.containerPort === console.port);
   return { ...status, links: published && status.state === 'running' ? [{ label: console.label, url: `http://${reachableHost(published.hostIp)}:${published.hostPort}/` }] : [] };
 }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ProfileView } from '../../../../electron/contract/profiles';
+import { PROFILE_FILE_MAX_BYTES, PROFILE_FILE_TOO_LARGE, type ProfileView } from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
 import { downloadText } from '../../download';
 
@@ -16,6 +16,10 @@ export function ImportExport({ profile, onDone, onError }: Props) {
 
   if (!profile) {
     const importFile = async (file: File) => {
+      // Refused from its size, before reading: a wrong pick (a disk image) must not be loaded into the page.
+      if (file.size > PROFILE_FILE_MAX_BYTES) {
+        throw new Error(`${file.name} is ${file.size.toLocaleString('en-US')} bytes; ${PROFILE_FILE_TOO_LARGE}`);
+      }
       const content = await file.text();
       const imported = await api().call('profiles.import', { content, passphrase: passphrase || undefined });
       setPassphrase('');
