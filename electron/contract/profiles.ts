@@ -107,8 +107,6 @@ export const PROFILE_DEFAULTS: Omit<ProfileFields, 'name' | 'board' | 'mqttHost'
 };
 
 export const SECRET_FIELDS = ['wifiPassword', 'mqttPassword'] as const;
-/** Argument keys whose values are secrets wherever they appear: hosts hand them to the redactor on arrival. */
-export const SECRET_ARG_KEYS: readonly string[] = [...SECRET_FIELDS, 'passphrase'];
 export type SecretField = (typeof SECRET_FIELDS)[number];
 
 /** A secret change: a new value, null to remove it, absent to keep it. */
@@ -156,5 +154,6 @@ export interface ProfileExport {
 }
 
 export const ProfileImportArgs = z
-  .object({ content: z.string().max(1_000_000, 'That file is too large to be a profile export'), passphrase: z.string().max(1024).optional(), name: ProfileName.optional() })
+  // The passphrase follows the export's rule: a shorter one cannot have sealed a file.
+  .object({ content: z.string().max(1_000_000, 'That file is too large to be a profile export'), passphrase: Passphrase.optional(), name: ProfileName.optional() })
   .strict();

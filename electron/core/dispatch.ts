@@ -1,8 +1,12 @@
 // Turns an untrusted (name, args) pair from any transport into a typed handler call and a Reply.
-// This is the single place where arguments are validated and errors are made safe to send.
-import { MakerdeckError, SECRET_ARG_KEYS, isRequestName, requests, type Handlers, type Reply } from '../contract';
+// This is the single place where arguments are validated and errors are made safe to send. It
+// never throws and never rejects, whatever the transport hands it.
+import { MakerdeckError, isRequestName, requests, type Handlers, type Reply, type RequestName } from '../contract';
 import type { Logger } from './log';
-import type { Redactor } from './secrets/redactor';
+import { wellFormed, type Redactor } from './secrets/redactor';
+
+/** Longer messages are cut: a reply carries one line, not a dump of whatever the caller sent. */
+const MAX_MESSAGE = 1000;
 
 export async function dispatch(
   handlers: Handlers,
@@ -11,45 +15,61 @@ export async function dispatch(
   redactor: Redactor,
   logger: Logger,
 ): Promise<Reply<unknown>> {
-  learnSecrets(rawArgs, redactor);
   try {
     if (!isRequestName(name)) {
-      throw new MakerdeckError('UNKNOWN_METHOD', `Unknown request "${String(name)}": update the app or check the request name`);
+      throw new MakerdeckError('UNKNOWN_METHOD', `Unknown request "${describe(name)}": update the app or check the request name`);
     }
     const parsed = requests[name].args.safeParse(rawArgs);
     if (!parsed.success) {
-      // The schemas' messages are written for people; the request and field follow for developers.
+      // The schemas' messages are written for people and never quote the value; the request and field follow.
       const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${name}: ${issue.path.join('.')}` : name;
+      const where = issue?.path.length ? `${name}: ${issue.path.map(describe).join('.')}` : name;
       throw new MakerdeckError('BAD_INPUT', `${issue?.message ?? 'Invalid arguments'} (${where})`);
     }
+    learnSecrets(name, parsed.data, redactor);
     const handler = handlers[name] as (args: unknown) => Promise<unknown>;
     const value = await handler(parsed.data);
     return { ok: true, value: redactor.redactDeep(value) };
   } catch (error) {
-    return { ok: false, error: toSafeError(error, String(name), redactor, logger) };
+    return { ok: false, error: toSafeError(error, name, redactor, logger) };
   }
 }
 
-/** Secrets arriving in arguments are masked from here on, even if the request is then refused. */
-function learnSecrets(value: unknown, redactor: Redactor, depth = 0): void {
-  if (depth > 4 || value === null || typeof value !== 'object') return;
-  for (const [key, item] of Object.entries(value)) {
-    if (typeof item === 'string' && SECRET_ARG_KEYS.includes(key)) redactor.add(item);
-    else learnSecrets(item, redactor, depth + 1);
+/** Secrets in the request's declared fields are masked from here on, before the handler can echo one. */
+function learnSecrets(name: RequestName, args: unknown, redactor: Redactor): void {
+  for (const path of requests[name].secrets ?? []) {
+    const value = path.split('.').reduce<unknown>((at, key) => (isRecord(at) && Object.hasOwn(at, key) ? at[key] : undefined), args);
+    if (typeof value === 'string' && !redactor.learn(value)) {
+      throw new MakerdeckError('UNAVAILABLE', 'Makerdeck has been sent more distinct secrets than it can mask in one run: restart it, then try again');
+    }
   }
 }
 
-function toSafeError(error: unknown, name: string, redactor: Redactor, logger: Logger) {
-  if (error instanceof MakerdeckError) {
-    return { code: error.code, message: oneLine(redactor.redact(error.message)) };
-  }
-  // An unexpected error is a bug: its stack goes to the log, the caller gets one generic line.
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  logger.log('error', `${name} failed: ${detail}`);
-  return { code: 'INTERNAL' as const, message: `${name} failed unexpectedly; details are in the log` };
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
+function toSafeError(error: unknown, name: unknown, redactor: Redactor, logger: Logger) {
+  try {
+    if (error instanceof MakerdeckError) return { code: error.code, message: oneLine(redactor.redact(error.message)) };
+    // An unexpected error is a bug: one line to the log (and so to pages), the stack only to the host's own log.
+    const summary = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+    const detail = error instanceof Error ? error.stack : undefined;
+    logger.log('error', `${describe(name)} failed: ${oneLine(summary)}`, detail);
+  } catch {
+    // Even a failing logger or redactor leaves the caller with an answer.
+  }
+  return { code: 'INTERNAL' as const, message: `${describe(name)} failed unexpectedly; details are in the log` };
+}
+
+/** A short, printable rendering of anything a caller sent, for messages. */
+function describe(value: unknown): string {
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : `(${value === null ? 'null' : typeof value})`;
+  return oneLine(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/** One line of printable text: no control characters, no lone surrogates, at most MAX_MESSAGE long. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return wellFormed(flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat);
 }
