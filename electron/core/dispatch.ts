@@ -7,6 +7,9 @@ import { wellFormed, type Redactor } from './secrets/redactor';
 
 /** Longer messages are cut: a reply carries one line, not a dump of whatever the caller sent. */
 const MAX_MESSAGE = 1000;
+/** No request takes more (the largest, telemetry.window, about 200 values in 3 levels). */
+const MAX_ARG_VALUES = 10_000;
+const MAX_ARG_DEPTH = 32;
 
 export async function dispatch(
   handlers: Handlers,
@@ -19,6 +22,7 @@ export async function dispatch(
     if (!isRequestName(name)) {
       throw new MakerdeckError('UNKNOWN_METHOD', `Unknown request "${describe(name)}": update the app or check the request name`);
     }
+    checkSize(name, rawArgs);
     const parsed = requests[name].args.safeParse(rawArgs);
     if (!parsed.success) {
       // The schemas' messages are written for people and never quote the value; the request and field follow.
@@ -42,6 +46,26 @@ function learnSecrets(name: RequestName, args: unknown, redactor: Redactor): voi
     if (typeof value === 'string' && !redactor.learn(value)) {
       throw new MakerdeckError('UNAVAILABLE', 'Makerdeck has been sent more distinct secrets than it can mask in one run: restart it, then try again');
     }
+  }
+}
+
+/**
+ * Refuses arguments far larger than any request takes before the schema sees them: zod checks every
+ * element of an array (a 1 MiB frame of them blocked for seconds) before its length. Iterative, so
+ * no nesting depth can overflow the stack.
+ */
+function checkSize(name: RequestName, args: unknown): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: args, depth: 0 }];
+  let count = 0;
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (!isRecord(next.value)) continue;
+    const items = Array.isArray(next.value) ? next.value : Object.values(next.value);
+    count += items.length;
+    if (count > MAX_ARG_VALUES || next.depth >= MAX_ARG_DEPTH) {
+      const limits = `at most ${MAX_ARG_VALUES.toLocaleString('en')} values in ${MAX_ARG_DEPTH} levels`;
+      throw new MakerdeckError('BAD_INPUT', `The arguments are larger or deeper than any request takes (${limits}): check what is sent (${name})`);
+    }
+    for (const value of items) pending.push({ value, depth: next.depth + 1 });
   }
 }
 
