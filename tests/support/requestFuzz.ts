@@ -101,6 +101,10 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
   const big = () =>
     pick([hugeString, () => deepArray(pick([1_000, 100_000])), () => deepObject(pick([1_000, 20_000])), hugeArray, hugeObject])();
 
+  // One flood frame for all requests (its 6,000 secrets need checking only once per reply).
+  const floodSecrets = Array.from({ length: 6000 }, (_, i) => `fl${i.toString(36)}-${Math.floor(random() * 2 ** 40).toString(36).padStart(8, '0')}`);
+  const flood = { secrets: floodSecrets, text: `{"items":[${floodSecrets.map((secret) => `{"password":${str(secret)}}`).join(',')}]}` };
+
   const cases: FuzzCase[] = [];
   const add = (name: string, argsJson: string | undefined, label: string, secrets: string[] = []) => {
     cases.push({ name, argsJson, secrets, label: `${name}: ${label}`, valid: isValid(name, argsJson) });
@@ -121,13 +125,7 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
     add(name, hugeObject(), '10,000 unknown keys');
     const nest: string[] = [];
     add(name, secretNest(nest, 12), 'secret-named keys 13 deep', nest);
-    const flood: string[] = [];
-    const many = Array.from({ length: 6000 }, () => {
-      const secret = `fl${flood.length.toString(36)}-${Math.floor(random() * 2 ** 30).toString(36)}`;
-      flood.push(secret);
-      return `{"password":${str(secret)}}`;
-    });
-    add(name, `{"items":[${many.join(',')}]}`, '6,000 secret-named values in one frame', flood);
+    add(name, flood.text, '6,000 secret-named values in one frame (the red-team flood)', flood.secrets);
     // Duplicate keys: JSON.parse keeps the last.
     if (top[0]) add(name, `{${str(top[0])}:"x",${str(top[0])}:${deepArray(1000)}}`, `duplicate key ${top[0]}`);
 
@@ -192,6 +190,16 @@ export function parseArgs(argsJson: string | undefined): unknown {
 function isValid(name: string, argsJson: string | undefined): boolean {
   if (!Object.hasOwn(requests, name)) return false;
   return requests[name as keyof typeof requests].args.safeParse(parseArgs(argsJson)).success;
+}
+
+/** Every fuzz secret has one of these at its core: a cheap way to look for any of them in a lot of text. */
+const SECRET_CORE = /f[zl][0-9a-z]+-[0-9a-z]{8,}/g;
+
+/** The secrets of `cases` whose core appears in `text` (raw or JSON-escaped, the core reads the same). */
+export function echoedSecrets(cases: readonly FuzzCase[], text: string): string[] {
+  const cores = new Map<string, string>();
+  for (const secret of cases.flatMap((fuzz) => fuzz.secrets)) cores.set(secret.match(SECRET_CORE)![0], secret);
+  return [...new Set([...text.matchAll(SECRET_CORE)].map((match) => cores.get(match[0])).filter((secret) => secret !== undefined))];
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

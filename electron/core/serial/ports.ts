@@ -1,5 +1,6 @@
 // Serial port discovery: serialport's list, plus a board guess and (on Linux) an access check.
 import { SerialPort } from 'serialport';
+import { MakerdeckError } from '../../contract';
 import { guessBoard, normaliseUsbId, type BoardGuess } from './boards';
 import { checkPortAccess, type AccessProbe, type PortAccess } from './access';
 
@@ -19,7 +20,9 @@ export async function listSerialPorts(
   lister: RawPortLister = () => SerialPort.list(),
   accessProbe?: AccessProbe,
 ): Promise<SerialPortInfo[]> {
-  const raw = await lister();
+  const raw = await lister().catch((error: unknown) => {
+    throw new MakerdeckError('UNAVAILABLE', `Could not list the serial ports: ${explainListError(error)}`);
+  });
   return Promise.all(
     raw.map(async (port) => {
       const vendorId = normaliseUsbId(port.vendorId);
@@ -36,4 +39,11 @@ export async function listSerialPorts(
       return info;
     }),
   );
+}
+
+/** serialport lists Linux ports with udevadm, which containers and minimal systems often lack. */
+function explainListError(error: unknown): string {
+  const { code, path, message } = (error ?? {}) as { code?: string; path?: string; message?: string };
+  if (code === 'ENOENT' && path === 'udevadm') return 'udevadm is not installed (install udev: sudo apt install udev)';
+  return String(message ?? error).split('\n')[0]!;
 }
