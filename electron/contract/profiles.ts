@@ -154,6 +154,10 @@ export interface ProfileExport {
 }
 
 export const ProfileImportArgs = z
-  // The passphrase follows the export's rule: a shorter one cannot have sealed a file.
-  .object({ content: z.string().max(1_000_000, 'That file is too large to be a profile export'), passphrase: Passphrase.optional(), name: ProfileName.optional() })
+  .object({
+    content: z.string().max(1_000_000, 'That file is too large to be a profile export'),
+    // The export's rule: a shorter passphrase cannot have sealed a file.
+    passphrase: Passphrase.optional(),
+    name: ProfileName.optional(),
+  })
   .strict();

@@ -15,7 +15,8 @@ export interface Logger {
 export function createLogger(bus: EventBus, redactor: Redactor, source = 'core', quiet = false): Logger {
   return {
     log(level, message, detail) {
-      const line = { time: new Date().toISOString(), level, source, message: redactor.redact(message).replace(/\s*[\r\n]+\s*/g, ' ') };
+      const oneLine = redactor.redact(message).replace(/\s*[\r\n]+\s*/g, ' ');
+      const line = { time: new Date().toISOString(), level, source, message: oneLine };
       if (!quiet && level !== 'debug') {
         const more = detail ? `\n${redactor.redact(detail)}` : '';
         process.stderr.write(`[${line.level}] ${source}: ${line.message}${more}\n`);

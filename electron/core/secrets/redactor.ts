@@ -58,7 +58,8 @@ export class Redactor {
    * already learned from a request stays counted as learned, so requests cannot grow the held set.
    */
   add(secret: string): void {
-    if (typeof secret !== 'string' || secret.length === 0 || this.held.has(secret) || this.learned.has(secret)) return;
+    if (typeof secret !== 'string' || secret.length === 0) return;
+    if (this.held.has(secret) || this.learned.has(secret)) return;
     this.held.add(secret);
     this.insert(secret);
   }
@@ -70,7 +71,8 @@ export class Redactor {
   learn(secret: string): boolean {
     if (typeof secret !== 'string' || secret.length < MIN_LEARNED_SECRET) return true;
     if (this.held.has(secret) || this.learned.has(secret)) return true;
-    if (this.learned.size >= MAX_LEARNED_SECRETS || this.learnedChars + secret.length > MAX_LEARNED_CHARS) return false;
+    const full = this.learned.size >= MAX_LEARNED_SECRETS || this.learnedChars + secret.length > MAX_LEARNED_CHARS;
+    if (full) return false;
     this.learned.add(secret);
     this.learnedChars += secret.length;
     this.insert(secret);
@@ -86,7 +88,8 @@ export class Redactor {
   /** What the redactor holds, for diagnostics and the bounds test. */
   stats(): { held: number; learned: number; learnedChars: number; nodes: number } {
     this.refresh();
-    return { held: this.held.size, learned: this.learned.size, learnedChars: this.learnedChars, nodes: this.matcher.size };
+    const { held, learned, learnedChars, matcher } = this;
+    return { held: held.size, learned: learned.size, learnedChars, nodes: matcher.size };
   }
 
   redact(text: string): string {
@@ -109,7 +112,8 @@ export class Redactor {
       const copy: Record<string, unknown> = {};
       // defineProperty: a key named __proto__ stays a key instead of replacing the copy's prototype.
       for (const [key, item] of Object.entries(value)) {
-        Object.defineProperty(copy, key, { value: this.walk(item), enumerable: true, writable: true, configurable: true });
+        const safe = this.walk(item);
+        Object.defineProperty(copy, key, { value: safe, enumerable: true, writable: true, configurable: true });
       }
       return copy;
     }
