@@ -49,11 +49,13 @@ function measure(label, redactor, secret) {
   const before = memory();
   const linkMs = timeMs(() => redactor.redact('x')); // the failure links are built lazily, once
   const { nodes, held, learned, learnedChars } = redactor.stats();
-  console.log(`\n${label}: ${held} held + ${learned} learned secrets (${learnedChars} learned chars), ${nodes.toLocaleString('en')} trie nodes, linked in ${linkMs.toFixed(1)} ms`);
+  const trie = `${nodes.toLocaleString('en')} trie nodes, linked in ${linkMs.toFixed(1)} ms`;
+  console.log(`\n${label}: ${held} held + ${learned} learned secrets (${learnedChars} learned chars), ${trie}`);
   for (const size of SIZES) {
     for (const [kind, text] of Object.entries(texts(secret, size))) {
       const ms = median(Array.from({ length: RUNS }, () => timeMs(() => redactor.redact(text))));
-      console.log(`  redact ${String(size / 1024).padStart(4)} KiB, ${kind.padEnd(26)} ${ms.toFixed(2).padStart(8)} ms`);
+      const what = `${String(size / 1024).padStart(4)} KiB, ${kind.padEnd(26)}`;
+      console.log(`  redact ${what} ${ms.toFixed(2).padStart(8)} ms`);
     }
   }
   return before;
@@ -66,10 +68,11 @@ const worst = (i) => `${String.fromCharCode(0x4e00 + i)}\u0001${'€'.repeat(126
 const learnMs = timeMs(() => {
   for (let i = 0; learned.learn(worst(i)); i++);
 });
-const afterLearned = measure(`request budget full (${MAX_LEARNED_SECRETS} secrets / ${MAX_LEARNED_CHARS} chars max), learned in ${learnMs.toFixed(1)} ms`, learned, worst(0));
+const budget = `${MAX_LEARNED_SECRETS} secrets / ${MAX_LEARNED_CHARS} chars max`;
+const afterLearned = measure(`request budget full (${budget}), learned in ${learnMs.toFixed(1)} ms`, learned, worst(0));
 console.log(`  memory: ${((afterLearned - base) / 2 ** 20).toFixed(1)} MiB`);
 
-// 2. Keychain-held secrets, printable ASCII of MQTT-password length: cost per redact does not grow with the count.
+// 2. Keychain-held secrets, printable ASCII of MQTT-password length: redacting does not slow with the count.
 for (const count of [1_000, 10_000]) {
   base = memory();
   const held = new Redactor();
@@ -77,14 +80,16 @@ for (const count of [1_000, 10_000]) {
   const addMs = timeMs(() => {
     for (let i = 0; i < count; i++) held.add(secret(i));
   });
-  const after = measure(`${count.toLocaleString('en')} keychain-held secrets, added in ${addMs.toFixed(1)} ms`, held, secret(count - 1));
+  const label = `${count.toLocaleString('en')} keychain-held secrets, added in ${addMs.toFixed(1)} ms`;
+  const after = measure(label, held, secret(count - 1));
   console.log(`  memory: ${((after - base) / 2 ** 20).toFixed(1)} MiB`);
 }
 
-// 3. The red-team flood frame through dispatch: refused by validation, nothing learned.
+// 3. The red-team flood frame through dispatch: refused before validation (too many values), nothing learned.
 const redactor = new Redactor();
 const logger = createLogger(new EventBus(redactor), redactor, 'bench', true);
-const frame = JSON.stringify({ ref: 'x', items: Array.from({ length: 6000 }, (_, i) => ({ password: `flood-${i}-${'p'.repeat(8)}` })) });
+const items = Array.from({ length: 6000 }, (_, i) => ({ password: `flood-${i}-${'p'.repeat(8)}` }));
+const frame = JSON.stringify({ ref: 'x', items });
 const handlers = { 'profiles.get': async () => ({}) };
 const floodMs = [];
 for (let run = 0; run < RUNS; run++) {
@@ -92,4 +97,5 @@ for (let run = 0; run < RUNS; run++) {
   await dispatch(handlers, 'profiles.get', JSON.parse(frame), redactor, logger);
   floodMs.push(Number(process.hrtime.bigint() - start) / 1e6);
 }
-console.log(`\nflood frame (${(frame.length / 1024).toFixed(0)} KiB, 6,000 secret-named strings): dispatched in ${median(floodMs).toFixed(2)} ms, ${redactor.stats().learned} learned`);
+const flood = `flood frame (${(frame.length / 1024).toFixed(0)} KiB, 6,000 secret-named strings)`;
+console.log(`\n${flood}: dispatched in ${median(floodMs).toFixed(2)} ms, ${redactor.stats().learned} learned`);

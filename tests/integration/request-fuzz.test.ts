@@ -12,7 +12,8 @@ import WebSocket from 'ws';
 import { requestNames, type Reply } from '../../electron/contract';
 import { createHost } from '../../electron/core/host';
 import { snapshot } from '../support/files';
-import { FUZZ_RANDOM_PER_REQUEST, READ_ONLY_REQUESTS, echoedSecrets, fuzzSeed, parseArgs, replyProblem, requestCorpus, type FuzzCase } from '../support/requestFuzz';
+import { echoedSecrets, FUZZ_RANDOM_PER_REQUEST, fuzzSeed, parseArgs } from '../support/requestFuzz';
+import { READ_ONLY_REQUESTS, replyProblem, requestCorpus, type FuzzCase } from '../support/requestFuzz';
 import { startServe, type Served } from '../support/serve';
 import { until } from '../support/wait';
 
@@ -20,7 +21,9 @@ const seed = fuzzSeed();
 const corpus = requestCorpus(seed, FUZZ_RANDOM_PER_REQUEST);
 /** What may be sent: a valid case runs its handler, so only for read-only requests. */
 const sendable = corpus.filter((fuzz) => !fuzz.valid || READ_ONLY_REQUESTS.has(fuzz.name));
-const batches = [...new Set(sendable.map((fuzz) => fuzz.name))].map((name) => [name, sendable.filter((fuzz) => fuzz.name === name)] as const);
+const names = [...new Set(sendable.map((fuzz) => fuzz.name))];
+const batches = names.map((name) => [name, sendable.filter((fuzz) => fuzz.name === name)] as const);
+const KNOWN_GOOD: FuzzCase = { name: 'app.info', argsJson: '{}', secrets: [], label: 'known good', valid: true };
 
 let dataDir: string;
 beforeAll(() => {
@@ -80,10 +83,11 @@ describe('request fuzz against the real host', () => {
           const problem = replyProblem(fuzz, reply);
           if (problem) problems.push(`${fuzz.label}: ${problem}`);
         }
-        const knownGood = await client.call({ name: 'app.info', argsJson: '{}', secrets: [], label: 'known good', valid: true });
+        const knownGood = await client.call(KNOWN_GOOD);
         if (served.child.exitCode !== null || knownGood?.ok !== true) {
           await until('makerdeck serve to exit', () => served.child.exitCode !== null, 5000).catch(() => undefined);
-          problems.unshift(`makerdeck serve is gone after the ${name} batch (exit code ${served.child.exitCode}): ${client.why()}`);
+          const exit = served.child.exitCode;
+          problems.unshift(`makerdeck serve is gone after the ${name} batch (exit code ${exit}): ${client.why()}`);
           break;
         }
       }
@@ -98,7 +102,7 @@ describe('request fuzz against the real host', () => {
 });
 
 function report(where: string, crashes: number): void {
-  const requestsFuzzed = new Set(sendable.map((fuzz) => fuzz.name).filter((name) => requestNames.includes(name as never))).size;
+  const requestsFuzzed = names.filter((name) => requestNames.includes(name as never)).length;
   console.log(
     `request fuzz (${where}): seed ${seed}, ${requestsFuzzed} requests fuzzed, ${sendable.length} cases sent ` +
       `(${corpus.length - sendable.length} valid cases of requests with side effects not sent), crashes: ${crashes}`,
@@ -127,7 +131,8 @@ class FuzzClient {
   }
 
   static async connect(served: Served): Promise<FuzzClient> {
-    const ws = new WebSocket(`${served.origin.replace('http', 'ws')}/ws?token=${served.token}`, { origin: served.origin });
+    const url = `${served.origin.replace('http', 'ws')}/ws?token=${served.token}`;
+    const ws = new WebSocket(url, { origin: served.origin });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     return new FuzzClient(ws, served);
   }

@@ -34,8 +34,8 @@ export const READ_ONLY_REQUESTS = new Set([
   'operations.cancel',
 ]);
 
-const SECRET_KEYS = ['password', 'passphrase', 'wifiPassword', 'mqttPassword', 'influxPassword', 'secret', 'secrets', 'token', 'apiKey'];
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+const SECRET_KEYS = ['password', 'passphrase', 'wifiPassword', 'mqttPassword', 'influxPassword', 'secret', 'token'];
+const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'];
 
 const NASTY_STRINGS = [
   '',
@@ -62,17 +62,24 @@ const NASTY_STRINGS = [
   'é'.repeat(300),
 ];
 
-const NUMBER_TEXTS = ['-0', '0', '1e309', '-1e309', '9007199254740993', '-9007199254740993', '1.5', '0.1', '4.9e-324', '1e-400', '123456789012345678901234567890', '65536', '-1'];
+// As JSON text: 1e309 parses to Infinity, 1e-400 to 0, 9007199254740993 loses its last digit.
+const NUMBER_TEXTS = ['-0', '1e309', '-1e309', '9007199254740993', '-9007199254740993', '1.5', '4.9e-324', '1e-400'];
+const FIELD_VALUES = [
+  ...[JSON.stringify('\uD800'), JSON.stringify('a\uDC00b\u0000\n'), '1e309', '-0', '1.5', '9007199254740993'],
+  ...['{}', '[]', 'null'],
+];
+const HOSTILE_NAMES = ['', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'app.info\u0000', '\uD800'];
 
 /** Builds the corpus: the fixed cases for every request plus `randomPerRequest` random ones each. */
 export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const randomId = () => Math.floor(random() * 2 ** 40).toString(36).padStart(8, '0');
   let secretCount = 0;
 
   const secretText = () => {
     // At least 8 characters; some carry a lone surrogate or a control character, as an attacker would.
-    const core = `fz${(++secretCount).toString(36)}-${Math.floor(random() * 2 ** 40).toString(36).padStart(8, '0')}`;
+    const core = `fz${(++secretCount).toString(36)}-${randomId()}`;
     return pick([core, `${core}\uD800`, `\uDC00${core}`, `${core}\u0000x`, `${core} é/+=%`]);
   };
   const str = (text: string) => JSON.stringify(text);
@@ -84,26 +91,30 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
   const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
   const hugeArray = () => HUGE_ARRAY;
   const hugeObject = () => HUGE_OBJECT;
-  const protoObject = () => `{${PROTO_KEYS.map((key) => `${str(key)}:{"polluted":true,"prototype":{"x":1}}`).join(',')}}`;
+  const protoObject = () => `{${PROTO_KEYS.map((key) => `${str(key)}:{"polluted":1,"prototype":{"a":1}}`).join(',')}}`;
 
   /** Secret-named keys at every depth down to `depth`, each holding a fresh secret. */
   const secretNest = (secrets: string[], depth: number): string => {
     const secret = secretText();
     secrets.push(secret);
-    const inner = depth > 0 ? `,"nested":${pick(['', '[']) === '[' ? `[${secretNest(secrets, depth - 1)}]` : secretNest(secrets, depth - 1)}` : '';
-    return `{${str(pick(SECRET_KEYS))}:${str(secret)}${inner}}`;
+    if (depth === 0) return `{${str(pick(SECRET_KEYS))}:${str(secret)}}`;
+    const deeper = secretNest(secrets, depth - 1);
+    return `{${str(pick(SECRET_KEYS))}:${str(secret)},"nested":${random() < 0.5 ? `[${deeper}]` : deeper}}`;
   };
 
-  const scalar = () =>
-    pick([() => str(pick(NASTY_STRINGS)), () => pick(NUMBER_TEXTS), () => pick(['true', 'false', 'null']), () => '[]', () => '{}'])();
-  const small = (secrets: string[]) =>
-    pick([scalar, scalar, scalar, protoObject, () => secretNest(secrets, pick([0, 3, 12])), () => `[${scalar()},${scalar()}]`])();
-  const big = () =>
-    pick([hugeString, () => deepArray(pick([1_000, 100_000])), () => deepObject(pick([1_000, 20_000])), hugeArray, hugeObject])();
+  const scalar = () => pick([str(pick(NASTY_STRINGS)), pick(NUMBER_TEXTS), pick(['true', 'false', 'null']), '[]']);
+  const small = (secrets: string[]) => {
+    const nest = () => secretNest(secrets, pick([0, 3, 12]));
+    return pick([scalar, scalar, scalar, protoObject, nest, () => `[${scalar()},${scalar()}]`])();
+  };
+  const big = () => {
+    const deep = () => (random() < 0.5 ? deepArray(pick([1_000, 100_000])) : deepObject(pick([1_000, 20_000])));
+    return pick([hugeString, deep, hugeArray, hugeObject])();
+  };
 
   // One flood frame for all requests (its 6,000 secrets need checking only once per reply).
-  const floodSecrets = Array.from({ length: 6000 }, (_, i) => `fl${i.toString(36)}-${Math.floor(random() * 2 ** 40).toString(36).padStart(8, '0')}`);
-  const flood = { secrets: floodSecrets, text: `{"items":[${floodSecrets.map((secret) => `{"password":${str(secret)}}`).join(',')}]}` };
+  const floodSecrets = Array.from({ length: 6000 }, (_, i) => `fl${i.toString(36)}-${randomId()}`);
+  const floodText = `{"items":[${floodSecrets.map((secret) => `{"password":${str(secret)}}`).join(',')}]}`;
 
   const cases: FuzzCase[] = [];
   const add = (name: string, argsJson: string | undefined, label: string, secrets: string[] = []) => {
@@ -116,34 +127,38 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
     const declared = requests[name].secrets ?? [];
 
     // Not an object at all.
-    for (const text of ['null', 'true', '0', '-0', '1e309', '""', str('\uD800'), '[]', '[{}]', deepArray(100_000), hugeArray(), hugeString()]) {
+    for (const text of ['null', 'true', '-0', '1e309', '""', str('\uD800'), '[]', '[{}]', DEEP_ARRAY, HUGE_ARRAY]) {
       add(name, text, `args ${text.slice(0, 12)}`);
     }
+    add(name, hugeString(), 'args a huge string');
     add(name, undefined, 'no args');
     add(name, '{}', 'empty object');
     add(name, protoObject(), 'prototype keys');
     add(name, hugeObject(), '10,000 unknown keys');
     const nest: string[] = [];
     add(name, secretNest(nest, 12), 'secret-named keys 13 deep', nest);
-    add(name, flood.text, '6,000 secret-named values in one frame (the red-team flood)', flood.secrets);
+    add(name, floodText, '6,000 secret-named values in one frame (the red-team flood)', floodSecrets);
     // Duplicate keys: JSON.parse keeps the last.
     if (top[0]) add(name, `{${str(top[0])}:"x",${str(top[0])}:${deepArray(1000)}}`, `duplicate key ${top[0]}`);
 
     // Every field: each hostile value in turn, the other fields left out or hostile too.
     for (const field of fields) {
-      for (const text of [str('\uD800'), str('a\uDC00b\u0000\n'), '1e309', '-0', '1.5', '9007199254740993', '{}', '[]', 'null', hugeString()]) {
+      for (const text of [...FIELD_VALUES, hugeString()]) {
         add(name, nestAt(field.path, text, str), `${field.path} = ${text.slice(0, 16)}`);
       }
     }
     // Declared secret fields: hostile secrets, in requests refused for an unknown key.
     for (const path of declared) {
       const secret = secretText();
-      add(name, `{"__extra__":1,${nestAt(path, str(secret), str).slice(1)}`, `declared secret ${path}, refused`, [secret]);
+      const refused = `{"__extra__":1,${nestAt(path, str(secret), str).slice(1)}`;
+      add(name, refused, `declared secret ${path}, refused`, [secret]);
     }
 
     for (let i = 0; i < randomPerRequest; i++) {
       const secrets: string[] = [];
-      const keys = [...top.filter(() => random() < 0.7), ...(random() < 0.4 ? [pick(SECRET_KEYS)] : []), ...(random() < 0.3 ? [pick(PROTO_KEYS)] : [])];
+      const keys = top.filter(() => random() < 0.7);
+      if (random() < 0.4) keys.push(pick(SECRET_KEYS));
+      if (random() < 0.3) keys.push(pick(PROTO_KEYS));
       let bigOne = random() < 0.15;
       const value = (key: string) => {
         if (SECRET_KEYS.includes(key)) return str(pushed(secrets, secretText()));
@@ -157,7 +172,7 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
   }
 
   // Names: unknown, hostile, close to real ones.
-  for (const name of ['', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'app.info\u0000', 'APP.INFO', ' app.info', '\uD800', 'a'.repeat(100_000), 'profiles.get/../app.info', 'shell.exec']) {
+  for (const name of [...HOSTILE_NAMES, 'a'.repeat(100_000), 'profiles.get/../app.info', 'shell.exec']) {
     add(name, '{}', `name ${JSON.stringify(name.slice(0, 20))}`);
   }
   return cases;
@@ -174,12 +189,13 @@ function nestAt(path: string, value: string, str: (text: string) => string): str
 }
 
 const HUGE_STRINGS = ['A', 'é', '\uD800', '\n'].map((char) => JSON.stringify(char.repeat(70_000)));
+const DEEP_ARRAY = '['.repeat(100_000) + ']'.repeat(100_000);
 const HUGE_ARRAY = `[${Array.from({ length: 100_000 }, (_, i) => ['0', '""', '{}', 'null'][i % 4]).join(',')}]`;
 const HUGE_OBJECT = `{${Array.from({ length: 10_000 }, (_, i) => `"k${i}":${i}`).join(',')}}`;
 
 const parsed = new Map<string, unknown>();
 
-/** The case's arguments as a transport's JSON.parse gives them; big texts are parsed once (zod does not mutate). */
+/** The arguments as a transport's JSON.parse gives them; big texts are parsed once (zod does not mutate them). */
 export function parseArgs(argsJson: string | undefined): unknown {
   if (argsJson === undefined) return undefined;
   if (argsJson.length < 50_000) return JSON.parse(argsJson);
@@ -199,7 +215,8 @@ const SECRET_CORE = /f[zl][0-9a-z]+-[0-9a-z]{8,}/g;
 export function echoedSecrets(cases: readonly FuzzCase[], text: string): string[] {
   const cores = new Map<string, string>();
   for (const secret of cases.flatMap((fuzz) => fuzz.secrets)) cores.set(secret.match(SECRET_CORE)![0], secret);
-  return [...new Set([...text.matchAll(SECRET_CORE)].map((match) => cores.get(match[0])).filter((secret) => secret !== undefined))];
+  const found = [...text.matchAll(SECRET_CORE)].map((match) => cores.get(match[0]));
+  return [...new Set(found.filter((secret) => secret !== undefined))];
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -208,17 +225,20 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** What is wrong with a reply to a fuzz case, or undefined when it is as the contract promises. */
 export function replyProblem(fuzz: FuzzCase, reply: unknown): string | undefined {
   const text = JSON.stringify(reply);
-  for (const secret of fuzz.secrets) {
-    if (text.includes(JSON.stringify(secret).slice(1, -1)) || text.includes(secret)) return `echoes the secret ${JSON.stringify(secret)}`;
-  }
+  const forms = (secret: string) => [secret, JSON.stringify(secret).slice(1, -1)];
+  const echoed = fuzz.secrets.find((secret) => forms(secret).some((form) => text.includes(form)));
+  if (echoed !== undefined) return `echoes the secret ${JSON.stringify(echoed)}`;
   const shaped = reply as Reply<unknown>;
-  if (typeof shaped !== 'object' || shaped === null || typeof shaped.ok !== 'boolean') return `is not a Reply: ${text.slice(0, 200)}`;
+  if (typeof shaped?.ok !== 'boolean') return `is not a Reply: ${text.slice(0, 200)}`;
   if (shaped.ok) return fuzz.valid ? undefined : 'succeeded although the schema refuses the arguments';
   const { code, message } = shaped.error ?? {};
   if (!(ERROR_CODES as readonly unknown[]).includes(code)) return `has no stable code: ${String(code)}`;
   if (code === 'INTERNAL') return `is an internal error (a bug): ${message}`;
-  if (!fuzz.valid && code !== (Object.hasOwn(requests, fuzz.name) ? 'BAD_INPUT' : 'UNKNOWN_METHOD')) return `has code ${code} for invalid input`;
-  if (typeof message !== 'string' || message.length === 0 || message.length > 1001) return `has a message of length ${String(message?.length)}`;
+  const expected = Object.hasOwn(requests, fuzz.name) ? 'BAD_INPUT' : 'UNKNOWN_METHOD';
+  if (!fuzz.valid && code !== expected) return `has code ${code} for invalid input, not ${expected}`;
+  if (typeof message !== 'string' || message.length === 0 || message.length > 1001) {
+    return `has a message of length ${String(message?.length)}`;
+  }
   if (CONTROL.test(message)) return `has control characters in its message: ${JSON.stringify(message.slice(0, 200))}`;
   if (LONE_SURROGATE.test(message)) return 'has a lone surrogate in its message';
   return undefined;

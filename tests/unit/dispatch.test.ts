@@ -71,12 +71,14 @@ describe('dispatch', () => {
 });
 
 describe('dispatch and secrets', () => {
-  const echo = { 'profiles.export': async (args: unknown) => args, 'profiles.get': async (args: unknown) => args } as unknown as Partial<Handlers>;
+  const echoArgs = async (args: unknown) => args;
+  const echo = { 'profiles.export': echoArgs, 'profiles.get': echoArgs } as unknown as Partial<Handlers>;
 
   it('learns only the declared secret fields of requests that passed validation', async () => {
     const { call, redactor } = setup(echo);
     const passphrase = 'correct horse battery';
-    expect(await call('profiles.export', { ref: 'bench', passphrase })).toEqual({ ok: true, value: { ref: 'bench', passphrase: '••••' } });
+    const reply = await call('profiles.export', { ref: 'bench', passphrase });
+    expect(reply).toEqual({ ok: true, value: { ref: 'bench', passphrase: '••••' } });
     // Refused (unknown key): nothing learned, and the refusal does not quote the value.
     const refused = await call('profiles.export', { ref: 'bench', passphrase: 'refused-passphrase', extra: 1 });
     expect(JSON.stringify(refused)).not.toContain('refused-passphrase');
@@ -84,23 +86,28 @@ describe('dispatch and secrets', () => {
     await call('profiles.get', { ref: 'x', password: 'not-declared-1', nested: { passphrase: 'not-declared-2' } });
     await call('app.info', { items: Array.from({ length: 100 }, (_, i) => ({ password: `flood-${i}` })) });
     expect(redactor.stats()).toMatchObject({ learned: 1, held: 0 });
-    expect(redactor.redact('refused-passphrase not-declared-1 flood-7')).toBe('refused-passphrase not-declared-1 flood-7');
+    const unlearned = 'refused-passphrase not-declared-1 flood-7';
+    expect(redactor.redact(unlearned)).toBe(unlearned);
   });
 
   it('refuses a request whose new secret is over the budget, without running it', async () => {
     let ran = 0;
-    const { call, redactor } = setup({ 'profiles.export': async () => (ran++, { fileName: 'x', content: '', encrypted: true }) });
+    const { call, redactor } = setup({
+      'profiles.export': async () => (ran++, { fileName: 'x', content: '', encrypted: true }),
+    });
     for (let i = 0; redactor.learn(`filler-secret-${i}`); i++);
     const reply = await call('profiles.export', { ref: 'bench', passphrase: 'one-more-passphrase' });
     expect(reply).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringMatching(/restart it/) } });
     expect(ran).toBe(0);
-    expect((await call('profiles.export', { ref: 'bench', passphrase: 'filler-secret-0' })).ok).toBe(true); // a known one is fine
+    // A secret it already knows is fine.
+    expect((await call('profiles.export', { ref: 'bench', passphrase: 'filler-secret-0' })).ok).toBe(true);
   });
 
   it('refuses arguments far larger or deeper than any request takes, before validating them', async () => {
     const { call } = setup({ 'doctor.run': async () => ({ checks: [], status: 'ok', startedAt: '', durationMs: 0 }) });
     const wide = await call('doctor.run', { only: Array.from({ length: 500_000 }, () => 'disk') });
-    expect(wide).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/at most 10,000 values in 32 levels.*doctor\.run/) } });
+    const limits = expect.stringMatching(/at most 10,000 values in 32 levels.*doctor\.run/);
+    expect(wide).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: limits } });
     const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
     expect(await call('doctor.run', { only: deep })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     expect(await call('doctor.run', { only: ['disk'] })).toMatchObject({ ok: true });
@@ -137,7 +144,8 @@ describe('unexpected errors', () => {
         },
       } as unknown as Handlers;
       const reply = await dispatch(failing, 'serial.list', {}, redactor, logger);
-      expect(reply).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'serial.list failed unexpectedly; details are in the log' } });
+      const message = 'serial.list failed unexpectedly; details are in the log';
+      expect(reply).toEqual({ ok: false, error: { code: 'INTERNAL', message } });
     } finally {
       process.stderr.write = write;
     }

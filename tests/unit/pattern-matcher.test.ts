@@ -6,7 +6,9 @@ import { seededRandom } from '../support/fuzz';
 function naive(text: string, patterns: string[], mask: string): string {
   const spans: Array<[number, number]> = [];
   for (const pattern of patterns) {
-    for (let at = text.indexOf(pattern); at !== -1; at = text.indexOf(pattern, at + 1)) spans.push([at, at + pattern.length]);
+    for (let at = text.indexOf(pattern); at !== -1; at = text.indexOf(pattern, at + 1)) {
+      spans.push([at, at + pattern.length]);
+    }
   }
   spans.sort((a, b) => a[0] - b[0]);
   const runs: Array<[number, number]> = [];
@@ -27,7 +29,8 @@ function naive(text: string, patterns: string[], mask: string): string {
 describe('PatternMatcher (Aho-Corasick)', () => {
   it('masks exactly what a naive search masks, on random patterns and texts over a small alphabet', () => {
     const random = seededRandom(20240610);
-    const word = (max: number) => Array.from({ length: 1 + Math.floor(random() * max) }, () => 'ab\uD800c'[Math.floor(random() * 4)]).join('');
+    const letter = () => 'ab\uD800c'[Math.floor(random() * 4)];
+    const word = (max: number) => Array.from({ length: 1 + Math.floor(random() * max) }, letter).join('');
     for (let round = 0; round < 300; round++) {
       const patterns = Array.from({ length: 1 + Math.floor(random() * 12) }, () => word(6));
       const matcher = new PatternMatcher();
@@ -35,9 +38,12 @@ describe('PatternMatcher (Aho-Corasick)', () => {
       // Half the rounds add patterns between searches, as the redactor does.
       patterns.forEach((pattern, i) => {
         matcher.add(pattern);
-        if (round % 2 === 0) expect(matcher.replace(text, '*'), `round ${round}`).toBe(naive(text, patterns.slice(0, i + 1), '*'));
+        if (round % 2 === 0) {
+          expect(matcher.replace(text, '*'), `round ${round}`).toBe(naive(text, patterns.slice(0, i + 1), '*'));
+        }
       });
-      expect(matcher.replace(text, '*'), `round ${round}: ${JSON.stringify({ patterns, text })}`).toBe(naive(text, patterns, '*'));
+      const input = JSON.stringify({ patterns, text });
+      expect(matcher.replace(text, '*'), `round ${round}: ${input}`).toBe(naive(text, patterns, '*'));
     }
   });
 

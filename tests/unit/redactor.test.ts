@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS, MIN_LEARNED_SECRET, Redactor, formsOf } from '../../electron/core/secrets/redactor';
+import { formsOf, MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS } from '../../electron/core/secrets/redactor';
+import { MIN_LEARNED_SECRET, Redactor } from '../../electron/core/secrets/redactor';
 
 describe('Redactor', () => {
   const secret = 'p@ss word/ü+1';
@@ -78,7 +79,8 @@ describe('Redactor under hostile input', () => {
     for (const secret of secrets) expect(redactor.learn(secret)).toBe(true);
     expect(redactor.learn('one-too-many')).toBe(false);
     expect(redactor.learn(secrets[0]!)).toBe(true); // known: nothing new to hold
-    expect(redactor.redact(`${secrets[0]} ${secrets.at(-1)} one-too-many`)).toBe('•••• •••• one-too-many');
+    const text = `${secrets[0]} ${secrets.at(-1)} one-too-many`;
+    expect(redactor.redact(text)).toBe('•••• •••• one-too-many');
     // Held secrets (the keychain's) are not limited by the request budget.
     redactor.add('stored-in-keychain');
     expect(redactor.redact('stored-in-keychain')).toBe('••••');

@@ -2,12 +2,13 @@
 // echo their parsed arguments (so a declared secret the redactor failed to learn would come back).
 // tests/integration/request-fuzz.test.ts sends the same corpus to the real host and `makerdeck serve`.
 import { describe, expect, it } from 'vitest';
-import { requestNames, requests, type Handlers, type LogLine } from '../../electron/contract';
+import { requestNames, requests, type Handlers, type LogLine, type RequestName } from '../../electron/contract';
 import { dispatch } from '../../electron/core/dispatch';
 import { EventBus } from '../../electron/core/events';
 import { createLogger } from '../../electron/core/log';
 import { MIN_LEARNED_SECRET, Redactor } from '../../electron/core/secrets/redactor';
-import { FUZZ_RANDOM_PER_REQUEST, echoedSecrets, fuzzSeed, parseArgs, replyProblem, requestCorpus } from '../support/requestFuzz';
+import { echoedSecrets, FUZZ_RANDOM_PER_REQUEST, fuzzSeed, parseArgs } from '../support/requestFuzz';
+import { replyProblem, requestCorpus } from '../support/requestFuzz';
 import { schemasAt } from '../support/schemas';
 
 function standInHost() {
@@ -16,8 +17,17 @@ function standInHost() {
   const logs: LogLine[] = [];
   bus.on('log', (line) => logs.push(line));
   const logger = createLogger(bus, redactor, 'fuzz', true);
-  const echo = Object.fromEntries(requestNames.map((name) => [name, async (args: unknown) => args])) as unknown as Handlers;
-  return { redactor, logs, call: (name: unknown, args: unknown) => dispatch(echo, name, args, redactor, logger) };
+  const echo = Object.fromEntries(requestNames.map((name) => [name, async (args: unknown) => args]));
+  const call = (name: unknown, args: unknown) => dispatch(echo as Handlers, name, args, redactor, logger);
+  return { redactor, logs, call };
+}
+
+/** The values of a request's declared secret fields in its (valid) arguments. */
+function declaredSecrets(name: RequestName, argsJson: string | undefined): unknown[] {
+  const args = requests[name].args.parse(parseArgs(argsJson));
+  const field = (value: unknown, key: string) => (value as Record<string, unknown> | undefined)?.[key];
+  const at = (path: string) => path.split('.').reduce<unknown>(field, args);
+  return (requests[name].secrets ?? []).map(at);
 }
 
 describe('request fuzz, in process (stand-in handlers that echo their arguments)', () => {
@@ -37,21 +47,18 @@ describe('request fuzz, in process (stand-in handlers that echo their arguments)
       }
     }
     const fuzzed = new Set(corpus.map((fuzz) => fuzz.name).filter((name) => Object.hasOwn(requests, name)));
-    console.log(`request fuzz (in process): seed ${seed}, ${fuzzed.size} requests fuzzed, ${corpus.length} cases, ${crashes} crashes`);
+    const counts = `${fuzzed.size} requests fuzzed, ${corpus.length} cases, crashes: ${crashes}`;
+    console.log(`request fuzz (in process, stand-in handlers): seed ${seed}, ${counts}`);
     expect(problems.slice(0, 10), `seed ${seed}`).toEqual([]);
     expect(crashes).toBe(0);
     expect(fuzzed.size).toBe(requestNames.length);
 
     // Only the declared secret fields of accepted requests were learned: no flood, no poisoning.
-    const declared = new Set<string>();
-    for (const fuzz of corpus.filter((item) => item.valid)) {
-      const args = requests[fuzz.name as keyof typeof requests].args.parse(parseArgs(fuzz.argsJson));
-      for (const path of requests[fuzz.name as keyof typeof requests].secrets ?? []) {
-        const value = path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], args);
-        if (typeof value === 'string' && value.length >= MIN_LEARNED_SECRET) declared.add(value);
-      }
-    }
-    expect(host.redactor.stats().learned).toBe(declared.size);
+    const declared = corpus
+      .filter((fuzz) => fuzz.valid)
+      .flatMap((fuzz) => declaredSecrets(fuzz.name as RequestName, fuzz.argsJson))
+      .filter((value) => typeof value === 'string' && value.length >= MIN_LEARNED_SECRET);
+    expect(host.redactor.stats().learned).toBe(new Set(declared).size);
     expect(echoedSecrets(corpus, JSON.stringify(host.logs))).toEqual([]);
     expect(await host.call('app.info', {})).toEqual({ ok: true, value: {} });
   });
@@ -59,27 +66,32 @@ describe('request fuzz, in process (stand-in handlers that echo their arguments)
   it('covers every declared secret path with a refused case (the corpus follows the contract)', () => {
     const corpus = requestCorpus(fuzzSeed(), 0);
     // The echo check finds a secret however it is decorated (lone surrogates, control characters).
-    const sent = corpus.flatMap((fuzz) => fuzz.secrets).filter((secret) => /[\uD800-\uDFFF\u0000]/.test(secret)).slice(0, 3);
-    expect(sent).toHaveLength(3);
-    expect(echoedSecrets(corpus, JSON.stringify({ echoed: sent }))).toEqual(sent);
+    const sent = corpus.flatMap((fuzz) => fuzz.secrets).filter((secret) => /[\uD800-\uDFFF\u0000]/.test(secret));
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(echoedSecrets(corpus, JSON.stringify({ echoed: sent.slice(0, 3) }))).toEqual(sent.slice(0, 3));
     for (const name of requestNames) {
       for (const path of requests[name].secrets ?? []) {
         expect(schemasAt(requests[name].args, path).length, `${name}: ${path}`).toBeGreaterThan(0);
-        expect(corpus.some((fuzz) => fuzz.name === name && fuzz.label.includes(`declared secret ${path}`) && !fuzz.valid)).toBe(true);
+        const refused = corpus.filter((fuzz) => fuzz.name === name && fuzz.label.includes(`declared secret ${path}`));
+        expect(refused.map((fuzz) => fuzz.valid)).toEqual([false]);
       }
     }
   });
 
   it('never rejects for names and arguments no JSON transport can send', async () => {
     const host = standInHost();
-    const throwing = new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
+    const trap = () => {
+      throw new Error('trap');
+    };
+    const throwing = new Proxy({}, { get: trap, ownKeys: trap, has: trap, getOwnPropertyDescriptor: trap });
     const cyclic: Record<string, unknown> = { ref: 'x' };
     cyclic.self = cyclic;
-    const names: unknown[] = [undefined, null, 42, Number.NaN, {}, [], { toString: 1 }, { toString: () => { throw new Error('no'); } }, Symbol('x'), 10n, () => 1, throwing];
-    const args: unknown[] = [throwing, cyclic, 10n, Symbol('y'), () => 1, { ref: throwing }, new Date(), new Map([['ref', 'x']])];
+    const names: unknown[] = [undefined, null, 42, Number.NaN, {}, [], { toString: 1 }, { toString: trap }];
+    names.push(Symbol('x'), 10n, () => 1, throwing);
+    const args: unknown[] = [throwing, cyclic, 10n, Symbol('y'), () => 1, { ref: throwing }, new Date()];
+    args.push(new Map([['ref', 'x']]));
     for (const name of names) {
-      const reply = await host.call(name, {});
-      expect(reply).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
+      expect(await host.call(name, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
     }
     for (const name of requestNames) {
       for (const value of args) {
