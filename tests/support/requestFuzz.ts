@@ -14,6 +14,8 @@ export interface FuzzCase {
   argsJson: string | undefined;
   /** Secret values inside argsJson: none may come back in any reply or event. */
   secrets: string[];
+  /** Values that a refusal must not quote (a validation message names the field, never the value). */
+  markers?: string[];
   label: string;
   /** Whether the contract's own schema accepts the arguments (then the handler runs). */
   valid: boolean;
@@ -117,8 +119,8 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
   const floodText = `{"items":[${floodSecrets.map((secret) => `{"password":${str(secret)}}`).join(',')}]}`;
 
   const cases: FuzzCase[] = [];
-  const add = (name: string, argsJson: string | undefined, label: string, secrets: string[] = []) => {
-    cases.push({ name, argsJson, secrets, label: `${name}: ${label}`, valid: isValid(name, argsJson) });
+  const add = (name: string, argsJson: string | undefined, label: string, secrets: string[] = [], markers?: string[]) => {
+    cases.push({ name, argsJson, secrets, markers, label: `${name}: ${label}`, valid: isValid(name, argsJson) });
   };
 
   for (const name of requestNames) {
@@ -145,6 +147,10 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
     for (const field of fields) {
       for (const text of [...FIELD_VALUES, hugeString()]) {
         add(name, nestAt(field.path, text, str), `${field.path} = ${text.slice(0, 16)}`);
+      }
+      // Values a string field refuses (control character, too long): the refusal must not quote them.
+      for (const marker of [`mk${randomId()}\u0000`, `mk${randomId()}`.padEnd(100_000, '.')]) {
+        add(name, nestAt(field.path, str(marker), str), `${field.path} = a marked value`, [], [marker.slice(0, 10)]);
       }
     }
     // Declared secret fields: hostile secrets, in requests refused for an unknown key.
@@ -231,6 +237,8 @@ export function replyProblem(fuzz: FuzzCase, reply: unknown): string | undefined
   const shaped = reply as Reply<unknown>;
   if (typeof shaped?.ok !== 'boolean') return `is not a Reply: ${text.slice(0, 200)}`;
   if (shaped.ok) return fuzz.valid ? undefined : 'succeeded although the schema refuses the arguments';
+  const quoted = fuzz.valid ? undefined : fuzz.markers?.find((marker) => text.includes(marker));
+  if (quoted) return `quotes the refused value ${quoted} in ${JSON.stringify(shaped.error.message.slice(0, 200))}`;
   const { code, message } = shaped.error ?? {};
   if (!(ERROR_CODES as readonly unknown[]).includes(code)) return `has no stable code: ${String(code)}`;
   if (code === 'INTERNAL') return `is an internal error (a bug): ${message}`;
