@@ -32,6 +32,11 @@ import {
 export interface RequestSpec<Args extends z.ZodType, Result> {
   readonly args: Args;
   readonly summary: string;
+  /**
+   * Dotted paths of the secret fields in the parsed arguments (e.g. `secrets.wifiPassword`). Only
+   * these, and only once the arguments passed validation, are handed to the redactor.
+   */
+  readonly secrets?: readonly string[];
   /** Type carrier only; never set. */
   readonly result?: Result;
 }
@@ -45,7 +50,8 @@ export interface EventSpec<Payload> {
 
 const request =
   <Result>() =>
-  <Args extends z.ZodType>(args: Args, summary: string): RequestSpec<Args, Result> => ({ args, summary });
+  <Args extends z.ZodType>(args: Args, summary: string, secrets?: readonly string[]): RequestSpec<Args, Result> =>
+    secrets ? { args, summary, secrets } : { args, summary };
 const event = <Payload>(summary: string): EventSpec<Payload> => ({ summary });
 
 const NoArgs = z.object({}).strict().default({});
@@ -72,11 +78,23 @@ export const requests = {
   'doctor.run': request<DoctorReport>()(DoctorRunArgs, 'Run the setup checks and return the report'),
   'profiles.list': request<ProfileView[]>()(NoArgs, 'All device profiles, secrets shown only as set or not set'),
   'profiles.get': request<ProfileView>()(ProfileRefArgs, 'One device profile by name or id'),
-  'profiles.save': request<ProfileView>()(ProfileSaveArgs, 'Create a profile (no ref) or change one; secrets go to the keychain only'),
+  'profiles.save': request<ProfileView>()(
+    ProfileSaveArgs,
+    'Create a profile (no ref) or change one; secrets go to the keychain only',
+    ['secrets.wifiPassword', 'secrets.mqttPassword'],
+  ),
   'profiles.duplicate': request<ProfileView>()(ProfileDuplicateArgs, 'Copy a profile, secrets included, under a new name'),
   'profiles.delete': request<{ id: string }>()(ProfileRefArgs, 'Delete a profile and its keychain entries'),
-  'profiles.export': request<ProfileExport>()(ProfileExportArgs, 'A profile as a file: without secrets, or with them encrypted by a passphrase'),
-  'profiles.import': request<ProfileView>()(ProfileImportArgs, 'Create a profile from an exported file, secrets back into the keychain'),
+  'profiles.export': request<ProfileExport>()(
+    ProfileExportArgs,
+    'A profile as a file: without secrets, or with them encrypted by a passphrase',
+    ['passphrase'],
+  ),
+  'profiles.import': request<ProfileView>()(
+    ProfileImportArgs,
+    'Create a profile from an exported file, secrets back into the keychain',
+    ['passphrase'],
+  ),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
   'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
   'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
@@ -102,7 +120,11 @@ export const requests = {
   'telemetry.gatewayStart': request<TelemetryState>()(TelemetryGatewayArgs, "Read a board's telemetry from USB serial, chart it and publish it to the broker"),
   'telemetry.gatewayStop': request<TelemetryState>()(NoArgs, 'Stop the serial gateway'),
   'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),
-  'environment.set': request<EnvironmentView>()(EnvironmentSetArgs, 'Use the local stack, or attach a shared broker and InfluxDB (credentials to the keychain)'),
+  'environment.set': request<EnvironmentView>()(
+    EnvironmentSetArgs,
+    'Use the local stack, or attach a shared broker and InfluxDB (credentials to the keychain)',
+    ['secrets.mqttPassword', 'secrets.influxPassword'],
+  ),
   'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
 } as const;
 

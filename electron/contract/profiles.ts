@@ -107,8 +107,6 @@ export const PROFILE_DEFAULTS: Omit<ProfileFields, 'name' | 'board' | 'mqttHost'
 };
 
 export const SECRET_FIELDS = ['wifiPassword', 'mqttPassword'] as const;
-/** Argument keys whose values are secrets wherever they appear: hosts hand them to the redactor on arrival. */
-export const SECRET_ARG_KEYS: readonly string[] = [...SECRET_FIELDS, 'passphrase'];
 export type SecretField = (typeof SECRET_FIELDS)[number];
 
 /** A secret change: a new value, null to remove it, absent to keep it. */
@@ -164,7 +162,8 @@ export const ProfileImportArgs = z
   .object({
     // UTF-8 decodes to at most one UTF-16 unit per byte, so every file within the byte cap fits.
     content: z.string().max(PROFILE_FILE_MAX_BYTES, `This content is too large: ${PROFILE_FILE_TOO_LARGE}`),
-    passphrase: z.string().max(1024).optional(),
+    // The export's rule: a shorter passphrase cannot have sealed a file.
+    passphrase: Passphrase.optional(),
     name: ProfileName.optional(),
   })
   .strict();

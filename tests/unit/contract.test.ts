@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { eventNames, requestNames, requests } from '../../electron/contract';
+import { SECRET_FIELDS, eventNames, requestNames, requests } from '../../electron/contract';
 import { COMMANDS } from '../../electron/cli/index';
 import { createHost } from '../../electron/core/host';
+import { fieldsOf, kindOf, schemasAt } from '../support/schemas';
+
+/** Field names that hold a secret: each must be declared in its request's `secrets`. */
+const SECRET_NAME = /pass(word|phrase)|secret|token|api.?key|credential/i;
 
 describe('the API contract', () => {
   const host = createHost({ kind: 'cli', quiet: true });
@@ -22,6 +26,27 @@ describe('the API contract', () => {
       expect(reply.ok, name).toBe(false);
       if (!reply.ok) expect(reply.error.code, name).toBe('BAD_INPUT');
     }
+  });
+
+  it('declares secret fields that exist in the schema, as strings', () => {
+    const declared = requestNames.flatMap((name) => (requests[name].secrets ?? []).map((path) => ({ name, path })));
+    for (const { name, path } of declared) {
+      const at = schemasAt(requests[name].args, path);
+      expect(at.length, `${name}: ${path} is not in the schema`).toBeGreaterThan(0);
+      expect(at.map(kindOf), `${name}: ${path}`).toEqual(at.map(() => 'string'));
+    }
+    expect(requests['profiles.save'].secrets).toEqual(SECRET_FIELDS.map((field) => `secrets.${field}`));
+    expect(declared.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('declares every secret-named string field of every request', () => {
+    const undeclared = requestNames.flatMap((name) =>
+      fieldsOf(requests[name].args)
+        .filter((field) => field.kind === 'string' && SECRET_NAME.test(field.path.split('.').at(-1)!))
+        .filter((field) => !(requests[name].secrets ?? []).includes(field.path))
+        .map((field) => `${name}: ${field.path}`),
+    );
+    expect(undeclared).toEqual([]);
   });
 
   it('gives every CLI command a unique name', () => {

@@ -1,5 +1,6 @@
 // Serial port discovery: serialport's list, plus a board guess and (on Linux) an access check.
 import { SerialPort } from 'serialport';
+import { MakerdeckError } from '../../contract';
 import { guessBoard, normaliseUsbId, type BoardGuess } from './boards';
 import { checkPortAccess, type AccessProbe, type PortAccess } from './access';
 import { listSysfsPorts } from './sysfsPorts';
@@ -41,7 +42,9 @@ export async function listSerialPorts(
   lister: RawPortLister = listRawPorts,
   accessProbe?: AccessProbe,
 ): Promise<SerialPortInfo[]> {
-  const raw = await lister();
+  const raw = await lister().catch((error: unknown) => {
+    throw new MakerdeckError('UNAVAILABLE', `Could not list the serial ports: ${explainListError(error)}`);
+  });
   return Promise.all(
     raw.map(async (port) => {
       const vendorId = normaliseUsbId(port.vendorId);
@@ -58,4 +61,9 @@ export async function listSerialPorts(
       return info;
     }),
   );
+}
+
+/** One line: the lister's first, without a stack. */
+function explainListError(error: unknown): string {
+  return String((error as { message?: unknown } | undefined)?.message ?? error).split('\n')[0]!;
 }
