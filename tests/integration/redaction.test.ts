@@ -65,7 +65,7 @@ describe('no secret leaves through any output path', () => {
     record('export sealed', readFileSync(sealed, 'utf8'));
     expect(outputs.length).toBeGreaterThan(40);
     expect(outputs.some(([, text]) => text.includes('••••'))).toBe(true); // masks were really applied
-    }, 90_000); // 20 CLI runs, two doctors and two scrypt derivations: 24 s alone, more beside other files
+  }, 90_000); // 20 CLI runs, two doctors and two scrypt derivations: 24 s alone, more beside other files
 
   it('browser mode: replies, events and the server log over the WebSocket', async () => {
     const served = await startServe({ MAKERDECK_DATA_DIR: dataDir });
