@@ -8,11 +8,20 @@ export interface Logger {
   child(source: string): Logger;
 }
 
+/** A stack's "at …" frames: kept on stderr for bug reports, never sent to a client. */
+const STACK_FRAMES = /\n\s+at [^\n]*/g;
+
+/** Every log entry is one line, whatever the message held (a stack, an attacker's newline). */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' | ').trim();
+}
+
 export function createLogger(bus: EventBus, redactor: Redactor, source = 'core', quiet = false): Logger {
   return {
     log(level, message) {
-      const line = { time: new Date().toISOString(), level, source, message: redactor.redact(message) };
-      if (!quiet && level !== 'debug') process.stderr.write(`[${line.level}] ${source}: ${line.message}\n`);
+      const redacted = redactor.redact(message);
+      const line = { time: new Date().toISOString(), level, source, message: oneLine(redacted.replace(STACK_FRAMES, '')) };
+      if (!quiet && level !== 'debug') process.stderr.write(`[${line.level}] ${source}: ${oneLine(redacted)}\n`);
       bus.emit('log', line);
     },
     child(childSource) {
