@@ -92,10 +92,19 @@ export const requests = {
   'profiles.import': request<ProfileView>()(ProfileImportArgs, 'Create a profile from an exported file, secrets back into the keychain'),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
   'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
-  'firmware.uploadBegin': request<FirmwareUploadStarted>()(FirmwareUploadBeginArgs, 'Start sending a .hex/.bin file to the host, in chunks, for firmware.flash'),
-  'firmware.uploadChunk': request<FirmwareUploadView>()(FirmwareUploadChunkArgs, 'The next chunk of an upload (base64, in order)'),
-  'firmware.uploadFinish': request<FirmwareUploadView>()(FirmwareUploadFinishArgs, 'Complete an upload (size and SHA-256 checked); it is then ready to flash'),
-  'firmware.flash': request<FlashSummary>()(FlashArgs, "Flash a profile's firmware (compiled first) or an uploaded .hex/.bin file, then verify"),
+  'firmware.uploadBegin': request<FirmwareUploadStarted>()(
+    FirmwareUploadBeginArgs,
+    'Start sending a .hex/.bin file to the host in chunks (each far below a WebSocket frame), for firmware.flash',
+  ),
+  'firmware.uploadChunk': request<FirmwareUploadView>()(
+    FirmwareUploadChunkArgs,
+    'The next chunk of an upload (base64, in order)',
+  ),
+  'firmware.uploadFinish': request<FirmwareUploadView>()(
+    FirmwareUploadFinishArgs,
+    'Complete an upload (size and SHA-256 checked); firmware.flash then takes it once, as source {uploadId}',
+  ),
+  'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
   'monitor.open': request<{ sessionId: string }>()(MonitorOpenArgs, 'Open a serial port in the monitor; lines arrive as monitor.lines events'),
   'monitor.send': request<{ sent: true }>()(MonitorSendArgs, 'Send a line to an open monitor port'),
   'monitor.close': request<{ closed: true }>()(MonitorSessionArgs, 'Close a monitor port'),

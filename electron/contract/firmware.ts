@@ -41,12 +41,18 @@ export const FIRMWARE_CHUNK_BYTES = 192 * 1024;
 const CHUNK_BASE64_CHARS = Math.ceil(FIRMWARE_CHUNK_BYTES / 3) * 4;
 
 /** Chosen by the host at uploadBegin; unguessable, one upload each. */
-export const UploadId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'An upload id is the one firmware.uploadBegin returned');
+export const UploadId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'An upload id is the one firmware.uploadBegin returned');
 
 export const FirmwareUploadBeginArgs = z
   .object({
     fileName: z.string().min(1, 'Name the firmware file').max(255),
-    bytes: z.number().int().min(1, 'The firmware file is empty').max(MAX_FIRMWARE_BYTES, 'The firmware file is larger than 16 MiB'),
+    bytes: z
+      .number()
+      .int()
+      .min(1, 'The firmware file is empty')
+      .max(MAX_FIRMWARE_BYTES, 'The firmware file is larger than 16 MiB'),
   })
   .strict();
 
@@ -64,7 +70,10 @@ export const FirmwareUploadChunkArgs = z
   .strict();
 
 export const FirmwareUploadFinishArgs = z
-  .object({ uploadId: UploadId, sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lower-case hex digits').optional() })
+  .object({
+    uploadId: UploadId,
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lower-case hex digits').optional(),
+  })
   .strict();
 
 export interface FirmwareUploadStarted {

@@ -18,12 +18,16 @@ export async function uploadFirmware(
   bytes: Uint8Array,
   onProgress?: (received: number, total: number) => void,
 ): Promise<FirmwareUploadView> {
-  if (bytes.length > MAX_FIRMWARE_BYTES) throw new MakerdeckError('BAD_INPUT', `${fileName} is larger than 16 MiB: that is no firmware image Makerdeck can flash`);
+  if (bytes.length > MAX_FIRMWARE_BYTES) {
+    const message = `${fileName} is larger than 16 MiB: that is no firmware image Makerdeck can flash`;
+    throw new MakerdeckError('BAD_INPUT', message);
+  }
   const sha256 = await digest(bytes);
   const { uploadId, chunkBytes } = await call('firmware.uploadBegin', { fileName, bytes: bytes.length });
   const step = Math.min(chunkBytes, FIRMWARE_CHUNK_BYTES);
   for (let offset = 0; offset < bytes.length; offset += step) {
-    const { received } = await call('firmware.uploadChunk', { uploadId, offset, dataBase64: toBase64(bytes.subarray(offset, offset + step)) });
+    const dataBase64 = toBase64(bytes.subarray(offset, offset + step));
+    const { received } = await call('firmware.uploadChunk', { uploadId, offset, dataBase64 });
     onProgress?.(received, bytes.length);
   }
   return call('firmware.uploadFinish', { uploadId, sha256 });

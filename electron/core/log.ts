@@ -20,7 +20,8 @@ export function createLogger(bus: EventBus, redactor: Redactor, source = 'core',
   return {
     log(level, message) {
       const redacted = redactor.redact(message);
-      const line = { time: new Date().toISOString(), level, source, message: oneLine(redacted.replace(STACK_FRAMES, '')) };
+      const forClients = oneLine(redacted.replace(STACK_FRAMES, ''));
+      const line = { time: new Date().toISOString(), level, source, message: forClients };
       if (!quiet && level !== 'debug') process.stderr.write(`[${line.level}] ${source}: ${oneLine(redacted)}\n`);
       bus.emit('log', line);
     },

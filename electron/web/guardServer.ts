@@ -35,14 +35,16 @@ export function serverTimeouts(limits: ServerLimits) {
 /** Installs the error paths and caps on `server`; call before it listens, and keepListening after. */
 export function guardServer(server: HttpServer | HttpsServer, limits: ServerLimits, note: NoteLog): void {
   const onSocketError = (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') note('socket-error', 'info', `A connection failed: ${quote(error.code ?? error.message)}`);
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return; // the client went away: nothing to say
+    note('socket-error', 'info', `A connection failed: ${quote(error.code ?? error.message)}`);
   };
   const guard = (socket: Duplex) => socket.on('error', onSocketError);
   // 'connection' is every accepted TCP socket; 'secureConnection' the TLS socket wrapped around it.
   server.on('connection', (socket: Socket) => guard(socket));
   server.on('secureConnection', guard);
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    note('tls-error', 'info', `A TLS handshake failed (is the browser using http:// instead of https://?): ${quote(error.code ?? error.message)}`);
+    const why = quote(error.code ?? error.message);
+    note('tls-error', 'info', `A TLS handshake failed (is the browser using http:// instead of https://?): ${why}`);
     socket.destroy();
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, note));
@@ -52,15 +54,23 @@ export function guardServer(server: HttpServer | HttpsServer, limits: ServerLimi
 
 /** Once listening: accept errors (EMFILE, …) are logged; without a listener they end the process. */
 export function keepListening(server: HttpServer | HttpsServer, note: NoteLog): void {
-  server.on('error', (error: NodeJS.ErrnoException) => note('server-error', 'warn', `The web server hit an error and keeps running: ${quote(error.code ?? error.message)}`));
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const why = quote(error.code ?? error.message);
+    note('server-error', 'warn', `The web server hit an error and keeps running: ${why}`);
+  });
 }
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+};
 
 /** A request Node could not parse or that timed out: a short status line, then the socket closes. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, note: NoteLog): void {
   if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-  const status =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  note('client-error', 'info', `Refused a malformed or slow request: ${quote(error.code ?? error.message)} (${status.slice(0, 3)})`);
+  const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request';
+  const why = quote(error.code ?? error.message);
+  note('client-error', 'info', `Refused a malformed or slow request: ${why} (${status.slice(0, 3)})`);
   endWith(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 

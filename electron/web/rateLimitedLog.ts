@@ -16,7 +16,8 @@ export function rateLimitedLog(logger: Logger, windowMs = 10_000): NoteLog {
       last.skipped += 1;
       return;
     }
-    const skipped = last?.skipped ? ` (${last.skipped} more like this in the last ${Math.round((now - last.at) / 1000)} s)` : '';
+    const seconds = last ? Math.round((now - last.at) / 1000) : 0;
+    const skipped = last?.skipped ? ` (${last.skipped} more like this in the last ${seconds} s)` : '';
     recent.set(kind, { at: now, skipped: 0 });
     logger.log(level, message + skipped);
   };

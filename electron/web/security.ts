@@ -49,7 +49,8 @@ export interface SitePolicy {
 export function sitePolicy(scheme: SitePolicy['scheme'], port: number, bind: string, publicHost?: string): SitePolicy {
   const names = ['localhost', '127.0.0.1', '[::1]'];
   for (const name of [isLoopbackHost(bind) ? bind : undefined, publicHost]) {
-    const hostname = name === undefined || isWildcardHost(name) ? undefined : parseAuthority(scheme, hostForUrl(name))?.hostname;
+    if (name === undefined || isWildcardHost(name)) continue;
+    const hostname = parseAuthority(scheme, hostForUrl(name))?.hostname;
     if (hostname && !names.includes(hostname)) names.push(hostname);
   }
   return { scheme, port, names };
@@ -80,8 +81,13 @@ export function isAllowedOrigin(origin: string, policy: SitePolicy): boolean {
   return isAllowedHost(url.host, policy);
 }
 
+interface Authority {
+  hostname: string;
+  port: number;
+}
+
 /** Splits "name[:port]" or "[v6][:port]" into a normalised hostname and port; undefined when malformed. */
-function parseAuthority(scheme: SitePolicy['scheme'], authority: string): { hostname: string; port: number } | undefined {
+function parseAuthority(scheme: SitePolicy['scheme'], authority: string): Authority | undefined {
   // Only host characters: no user info, path or spaces for the URL parser to be lenient about.
   if (!/^[A-Za-z0-9.\-:[\]]{1,300}$/.test(authority)) return undefined;
   try {

@@ -38,7 +38,8 @@ export function selfSignedCertificate(names: string[], validDays = 365, now = ne
 function tbsCertificate(names: string[], spki: Buffer, now: Date, validDays: number): Buffer {
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40; // positive and minimal in DER
-  const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(`Makerdeck ${names[0] ?? 'serve'}`.slice(0, 64), 'utf8')))));
+  const commonName = Buffer.from(`Makerdeck ${names[0] ?? 'serve'}`.slice(0, 64), 'utf8');
+  const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, commonName))));
   const validity = seq(time(new Date(now.getTime() - DAY_MS)), time(new Date(now.getTime() + validDays * DAY_MS)));
   const extensions = seq(
     extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
@@ -46,7 +47,8 @@ function tbsCertificate(names: string[], spki: Buffer, now: Date, validDays: num
     extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
     extension('2.5.29.17', false, seq(...names.map(altName))), // subjectAltName
   );
-  return seq(tlv(0xa0, integer(Buffer.from([2]))), integer(serial), ECDSA_SHA256, name, validity, name, spki, tlv(0xa3, extensions));
+  const version = tlv(0xa0, integer(Buffer.from([2]))); // v3
+  return seq(version, integer(serial), ECDSA_SHA256, name, validity, name, spki, tlv(0xa3, extensions));
 }
 
 function altName(name: string): Buffer {
@@ -70,8 +72,12 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 
 /** UTCTime until 2049, GeneralizedTime after, as RFC 5280 asks. */
 function time(date: Date): Buffer {
-  const text = date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(text.slice(2), 'ascii')) : tlv(0x18, Buffer.from(text, 'ascii'));
+  const text = date
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  if (date.getUTCFullYear() < 2050) return tlv(0x17, Buffer.from(text.slice(2), 'ascii'));
+  return tlv(0x18, Buffer.from(text, 'ascii'));
 }
 
 function pemKey(key: KeyObject): string {

@@ -18,7 +18,9 @@ export interface SocketLimits {
 export function serveSocket(ws: WebSocket, host: Host, limits: SocketLimits, note: NoteLog): void {
   // First of all: a malformed frame (bad UTF-8, reserved bits, too long, …) arrives as an 'error'
   // event, which would end the process without a listener. ws closes the connection itself.
-  ws.on('error', (error: Error & { code?: string }) => note('ws-error', 'info', `Closed a browser connection: ${quote(error.code ?? error.message)}`));
+  ws.on('error', (error: Error & { code?: string }) => {
+    note('ws-error', 'info', `Closed a browser connection: ${quote(error.code ?? error.message)}`);
+  });
   const send = sender(ws, limits, note);
   const unsubscribe = host.bus.onAny((name, payload) => send({ type: 'event', name, payload }));
   const stopHeartbeat = heartbeat(ws, limits.heartbeatMs, note);
@@ -38,7 +40,7 @@ export function serveSocket(ws: WebSocket, host: Host, limits: SocketLimits, not
     host
       .call(frame.name, frame.args)
       .then((reply) => send({ type: 'reply', id: frame.id, reply }))
-      .catch((error: Error) => note('call-failed', 'error', `A request from a browser failed outside the dispatcher: ${quote(error.message)}`))
+      .catch((error: Error) => note('call-failed', 'error', `A call failed outside dispatch: ${quote(error.message)}`))
       .finally(() => (inFlight -= 1));
   });
 }
@@ -48,14 +50,17 @@ function sender(ws: WebSocket, limits: SocketLimits, note: NoteLog): (frame: Ser
   return (frame) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > limits.maxBufferedBytes) {
-      note('slow-client', 'warn', `Dropped a browser connection that stopped reading (${Math.round(ws.bufferedAmount / 1024)} KiB queued); it reconnects by itself`);
+      const queued = Math.round(ws.bufferedAmount / 1024);
+      const message = `Dropped a browser connection that stopped reading (${queued} KiB queued); it reconnects`;
+      note('slow-client', 'warn', message);
       return ws.terminate();
     }
     let text: string;
     try {
       text = JSON.stringify(frame);
     } catch (error) {
-      return note('unsendable', 'error', `Could not send ${frame.type === 'event' ? frame.name : 'a reply'}: ${quote((error as Error).message)}`);
+      const what = frame.type === 'event' ? frame.name : 'a reply';
+      return note('unsendable', 'error', `Could not send ${what}: ${quote((error as Error).message)}`);
     }
     ws.send(text, (error) => {
       if (error) note('send-failed', 'debug', `A send to a browser failed: ${quote(error.message)}`);
@@ -69,7 +74,8 @@ function heartbeat(ws: WebSocket, ms: number, note: NoteLog): () => void {
   ws.on('pong', () => (answered = true));
   const timer = setInterval(() => {
     if (!answered) {
-      note('no-pong', 'info', `Dropped a browser connection that stopped answering for ${Math.round((2 * ms) / 1000)} s`);
+      const seconds = Math.round(ms / 1000);
+      note('no-pong', 'info', `Dropped a browser connection that did not answer a ping within ${seconds} s`);
       return ws.terminate();
     }
     answered = false;
@@ -82,7 +88,8 @@ function heartbeat(ws: WebSocket, ms: number, note: NoteLog): () => void {
 function parseFrame(text: string): ClientFrame | undefined {
   try {
     const frame = JSON.parse(text) as Partial<ClientFrame>;
-    if (frame.type === 'call' && Number.isSafeInteger(frame.id) && typeof frame.name === 'string') return frame as ClientFrame;
+    const valid = frame.type === 'call' && Number.isSafeInteger(frame.id) && typeof frame.name === 'string';
+    if (valid) return frame as ClientFrame;
   } catch {
     // fall through: not JSON
   }

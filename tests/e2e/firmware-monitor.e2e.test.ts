@@ -64,7 +64,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByRole('button', { name: 'Connect' }).waitFor();
   }, 60_000);
 
-  it('uploads an 800 KiB ESP32 .bin in chunks with its own progress bar, then flashes it to the stand-in over a pty', async () => {
+  it('uploads an 800 KiB ESP32 .bin in chunks with a progress bar, then flashes the stand-in over a pty', async () => {
     const image = fakeEsp32Merged(800 * 1024);
     const file = path.join(scratch, 'app-800k.bin');
     writeFileSync(file, image);
@@ -76,14 +76,19 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
       await page.evaluate(() => {
         const seen: string[] = [];
         (window as unknown as { progressSeen: string[] }).progressSeen = seen;
-        const record = () => document.querySelectorAll('progress').forEach((bar) => seen.push(`${bar.getAttribute('aria-label')} ${bar.getAttribute('value')}/${bar.getAttribute('max')}`));
+        const describe = (bar: Element) => {
+          const [label, value, max] = ['aria-label', 'value', 'max'].map((name) => bar.getAttribute(name));
+          return `${label} ${value}/${max}`;
+        };
+        const record = () => document.querySelectorAll('progress').forEach((bar) => seen.push(describe(bar)));
         new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
       });
       await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(file);
       await page.getByLabel('Serial port').fill(relay.path);
       await page.getByLabel('Board').selectOption('esp32');
       await page.getByRole('button', { name: 'Flash' }).click();
-      await page.getByRole('status').filter({ hasText: `Flashed and verified ${image.length} bytes` }).waitFor({ timeout: 90_000 });
+      const flashed = page.getByRole('status').filter({ hasText: `Flashed and verified ${image.length} bytes` });
+      await flashed.waitFor({ timeout: 90_000 });
       const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
       expect(seen).toContain(`upload ${image.length}/${image.length}`);
       expect(seen.filter((bar) => bar.startsWith('upload ')).length).toBeGreaterThanOrEqual(5);

@@ -18,7 +18,9 @@ afterEach(async () => {
 async function opensApp(url: string, screenshot?: string): Promise<void> {
   const page = await browser!.newPage({ viewport: { width: 1200, height: 800 } });
   await page.goto(url);
-  await expect.poll(() => page.getByTestId('app-info').textContent(), { timeout: 15_000 }).toMatch(/Makerdeck .* cli mode/);
+  await expect
+    .poll(() => page.getByTestId('app-info').textContent(), { timeout: 15_000 })
+    .toMatch(/Makerdeck .* cli mode/);
   expect(page.url()).not.toContain('token=');
   if (screenshot) await page.screenshot({ path: screenshotPath(screenshot), fullPage: true });
 }

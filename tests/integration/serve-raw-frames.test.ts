@@ -1,6 +1,7 @@
 // Hostile clients against the real `makerdeck serve` process, on raw sockets: malformed WebSocket
 // frames, resets before and after the upgrade, slowloris, wrong Host and Origin. After every case
 // the process must still be running and answer a good client; a crash shows as its exit.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +10,20 @@ import type { LogLine, ServerFrame } from '../../electron/contract';
 import { closePayload, frame, rawConnect, trickle, upgradeRequest, type RawConnection } from '../support/rawWebSocket';
 import { repoRoot } from '../support/env';
 import { startServe, type Served } from '../support/serve';
+import { hungSocket } from '../support/sockets';
 import { until } from '../support/wait';
 
 let served: Served;
+let hung: Awaited<ReturnType<typeof hungSocket>>;
 let listener: WebSocket;
 const logs: LogLine[] = [];
-const tally = { frames: 0, resets: 0, slow: 0, hosts: 0, origins: 0, aliveChecks: 0 };
+const tally = { frames: 0, resets: 0, slow: 0, hosts: 0, origins: 0, floods: 0, aliveChecks: 0 };
 
 beforeAll(async () => {
-  served = await startServe();
+  // A Docker daemon that never answers makes doctor.run's docker check take its full 2.5 s timeout:
+  // the slow request the flood test needs.
+  hung = await hungSocket();
+  served = await startServe({ DOCKER_HOST: `unix://${hung.path}` });
   // A well-behaved page that stays connected throughout and records what serve logs.
   listener = new WebSocket(`ws://127.0.0.1:${served.port}/ws?token=${served.token}`, { origin: served.origin });
   listener.on('message', (data) => {
@@ -28,10 +34,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const total = tally.frames + tally.resets + tally.slow + tally.hosts + tally.origins;
-  console.log(`serve-raw-frames: malformed frames ${tally.frames}, resets ${tally.resets}, slow clients ${tally.slow}, Host ${tally.hosts}, Origin ${tally.origins}: ${total} cases, ${tally.aliveChecks} alive checks, crashes 0`);
+  const total = tally.frames + tally.resets + tally.slow + tally.hosts + tally.origins + tally.floods;
+  console.log(
+    `serve-raw-frames: malformed frames ${tally.frames}, resets ${tally.resets}, slow clients ${tally.slow}, ` +
+      `Host ${tally.hosts}, ` +
+      `Origin ${tally.origins}, flood ${tally.floods}: ${total} cases, ${tally.aliveChecks} alive checks, crashes 0`,
+  );
   listener?.terminate();
   expect(await served.stop()).toBe(0);
+  await hung?.close();
 });
 
 /** The process still runs and a good client gets app.info answered. */
@@ -44,7 +55,7 @@ async function expectAlive(): Promise<void> {
     ws.once('open', () => ws.send(JSON.stringify({ type: 'call', id: 1, name: 'app.info', args: {} })));
     ws.on('message', (data) => {
       const parsed = JSON.parse(String(data)) as ServerFrame;
-      if (parsed.type === 'reply') (clearTimeout(timer), resolve(parsed));
+      if (parsed.type === 'reply') clearTimeout(timer), resolve(parsed);
     });
     ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
   });
@@ -81,14 +92,26 @@ describe('malformed WebSocket frames end that connection only', () => {
   it('over-long frames: declared past the 1 MiB limit, and past 2^53', async () => {
     await badFrame(frame({ opcode: TEXT, declaredLength: 1024n * 1024n + 1n, payload: 'x'.repeat(100) }), 1009);
     await badFrame(frame({ opcode: BINARY, declaredLength: 2n ** 63n - 1n }), 1009);
-    await badFrame([frame({ opcode: TEXT, fin: false, payload: Buffer.alloc(700 * 1024, 0x20) }), frame({ opcode: 0, payload: Buffer.alloc(400 * 1024, 0x20) })], 1009);
+    await badFrame(
+      [
+        frame({ opcode: TEXT, fin: false, payload: Buffer.alloc(700 * 1024, 0x20) }),
+        frame({ opcode: 0, payload: Buffer.alloc(400 * 1024, 0x20) }),
+      ],
+      1009,
+    );
     await expectAlive();
   });
 
   it('invalid UTF-8 in a text frame, across fragments, and in a close reason', async () => {
     await badFrame(frame({ opcode: TEXT, payload: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) }), 1007);
     await badFrame(frame({ opcode: TEXT, payload: Buffer.from([0xed, 0xa0, 0x80]) }), 1007); // a UTF-16 surrogate
-    await badFrame([frame({ opcode: TEXT, fin: false, payload: Buffer.from([0x22, 0xe2, 0x82]) }), frame({ opcode: 0, payload: Buffer.from([0x28, 0x22]) })], 1007);
+    await badFrame(
+      [
+        frame({ opcode: TEXT, fin: false, payload: Buffer.from([0x22, 0xe2, 0x82]) }),
+        frame({ opcode: 0, payload: Buffer.from([0x28, 0x22]) }),
+      ],
+      1007,
+    );
     await badFrame(frame({ opcode: CLOSE, payload: closePayload(1000, Buffer.from([0xff, 0xfe])) }), 1007);
     await expectAlive();
   });
@@ -101,14 +124,21 @@ describe('malformed WebSocket frames end that connection only', () => {
   });
 
   it('every undefined opcode', async () => {
-    for (const opcode of [0x3, 0x4, 0x5, 0x6, 0x7, 0xb, 0xc, 0xd, 0xe, 0xf]) await badFrame(frame({ opcode, payload: 'x' }), 1002);
+    for (const opcode of [0x3, 0x4, 0x5, 0x6, 0x7, 0xb, 0xc, 0xd, 0xe, 0xf])
+      await badFrame(frame({ opcode, payload: 'x' }), 1002);
     await expectAlive();
   });
 
-  it('fragmented garbage: a continuation with no start, a new message mid-message, fragmented or oversized control frames', async () => {
+  it('fragmented garbage: a lone continuation, a message in a message, split or big control frames', async () => {
     await badFrame(frame({ opcode: 0, payload: call(1) }), 1002);
-    await badFrame([frame({ opcode: TEXT, fin: false, payload: '{"type":' }), frame({ opcode: TEXT, payload: '"call"}' })], 1002);
-    await badFrame([frame({ opcode: BINARY, fin: false, payload: 'ab' }), frame({ opcode: BINARY, payload: 'cd' })], 1002);
+    await badFrame(
+      [frame({ opcode: TEXT, fin: false, payload: '{"type":' }), frame({ opcode: TEXT, payload: '"call"}' })],
+      1002,
+    );
+    await badFrame(
+      [frame({ opcode: BINARY, fin: false, payload: 'ab' }), frame({ opcode: BINARY, payload: 'cd' })],
+      1002,
+    );
     await badFrame(frame({ opcode: PING, fin: false, payload: 'x' }), 1002);
     await badFrame(frame({ opcode: PING, payload: Buffer.alloc(126) }), 1002);
     await badFrame(frame({ opcode: CLOSE, fin: false, payload: closePayload(1000) }), 1002);
@@ -116,14 +146,23 @@ describe('malformed WebSocket frames end that connection only', () => {
   });
 
   it('close frames with bad codes or a one-byte payload', async () => {
-    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535]) await badFrame(frame({ opcode: CLOSE, payload: closePayload(code) }), 1002);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+      await badFrame(frame({ opcode: CLOSE, payload: closePayload(code) }), 1002);
     await badFrame(frame({ opcode: CLOSE, payload: Buffer.from([0x03]) }), 1002);
     await expectAlive();
   });
 
   it('well-formed frames that are not contract calls: binary, not JSON, wrong shapes, deep nesting', async () => {
     await badFrame(frame({ opcode: BINARY, payload: call(1) }), 1003);
-    for (const text of ['not json', '', '[]', 'null', '{"type":"call","id":"1","name":"app.info"}', '{"type":"call","id":1.5,"name":"app.info"}', '{"type":"reply","id":1}']) {
+    for (const text of [
+      'not json',
+      '',
+      '[]',
+      'null',
+      '{"type":"call","id":"1","name":"app.info"}',
+      '{"type":"call","id":1.5,"name":"app.info"}',
+      '{"type":"reply","id":1}',
+    ]) {
       await badFrame(frame({ opcode: TEXT, payload: text }), 1003);
     }
     await badFrame(frame({ opcode: TEXT, payload: '['.repeat(500_000) + ']'.repeat(500_000) }), 1003);
@@ -134,9 +173,21 @@ describe('malformed WebSocket frames end that connection only', () => {
     const raw = await upgraded();
     const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
     raw.socket.write(frame({ opcode: TEXT, payload: `{"type":"call","id":7,"name":"app.info","args":${deep}}` }));
-    raw.socket.write(frame({ opcode: TEXT, payload: `{"type":"call","id":8,"name":"${'x'.repeat(600_000)}","args":{}}` }));
+    raw.socket.write(
+      frame({ opcode: TEXT, payload: `{"type":"call","id":8,"name":"${'x'.repeat(600_000)}","args":{}}` }),
+    );
     raw.socket.write(frame({ opcode: TEXT, payload: call(9) }));
-    await until('three replies', () => (raw.received().toString('latin1').match(/"type":"reply"/g) ?? []).length >= 3, 10_000);
+    await until(
+      'three replies',
+      () =>
+        (
+          raw
+            .received()
+            .toString('latin1')
+            .match(/"type":"reply"/g) ?? []
+        ).length >= 3,
+      10_000,
+    );
     const text = raw.received().toString('latin1');
     expect(text).toContain('"id":7,"reply":{"ok":false,"error":{"code":"BAD_INPUT"');
     expect(text).toContain('"id":8,"reply":{"ok":false,"error":{"code":"UNKNOWN_METHOD"');
@@ -170,7 +221,12 @@ describe('resets before and after the upgrade', () => {
       half.socket.write(frame({ opcode: TEXT, payload: call(1) }).subarray(0, 9));
       half.socket.resetAndDestroy();
       const calling = await upgraded();
-      calling.socket.write(frame({ opcode: TEXT, payload: JSON.stringify({ type: 'call', id: 2, name: 'doctor.run', args: { only: ['disk'] } }) }));
+      calling.socket.write(
+        frame({
+          opcode: TEXT,
+          payload: JSON.stringify({ type: 'call', id: 2, name: 'doctor.run', args: { only: ['disk'] } }),
+        }),
+      );
       calling.socket.resetAndDestroy();
       const replying = await upgraded();
       const before = replying.received().length;
@@ -203,7 +259,7 @@ describe('resets before and after the upgrade', () => {
 });
 
 describe('slow clients are timed out and cannot starve the server', () => {
-  it('silence, trickled headers, a trickled upgrade, a trickled frame and a client that never pongs are all cut off', async () => {
+  it('cuts off silence, trickled headers and upgrades, a trickled frame and a client that never pongs', async () => {
     const started = Date.now();
     let done = false;
     const silent = await rawConnect({ port: served.port });
@@ -212,10 +268,29 @@ describe('slow clients are timed out and cannot starve the server', () => {
     const framed = await upgraded();
     const mute = await upgraded();
     const crowd = await Promise.all(Array.from({ length: 40 }, () => rawConnect({ port: served.port })));
-    void trickle(headers.socket, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n${'X-Slow: y\r\n'.repeat(1000)}`, 300, () => done);
-    void trickle(upgrade.socket, upgradeRequest({ port: served.port, token: served.token }).replace(/\r\n\r\n$/, `\r\n${'X-Slow: y\r\n'.repeat(1000)}`), 300, () => done);
+    void trickle(
+      headers.socket,
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n${'X-Slow: y\r\n'.repeat(1000)}`,
+      300,
+      () => done,
+    );
+    void trickle(
+      upgrade.socket,
+      upgradeRequest({ port: served.port, token: served.token }).replace(
+        /\r\n\r\n$/,
+        `\r\n${'X-Slow: y\r\n'.repeat(1000)}`,
+      ),
+      300,
+      () => done,
+    );
     void trickle(framed.socket, frame({ opcode: TEXT, payload: call(1).padEnd(2000) }), 500, () => done);
-    for (const raw of crowd) void trickle(raw.socket, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n${'X-Slow: y\r\n'.repeat(100)}`, 1000, () => done);
+    for (const raw of crowd)
+      void trickle(
+        raw.socket,
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n${'X-Slow: y\r\n'.repeat(100)}`,
+        1000,
+        () => done,
+      );
     // While 45 slow connections are held open, a good client is still served.
     await expectAlive();
     const closedAt = new Map<string, number>();
@@ -223,7 +298,8 @@ describe('slow clients are timed out and cannot starve the server', () => {
     await until(
       'every slow client to be cut off',
       () => {
-        for (const [name, raw] of Object.entries(watched)) if (raw.ended() && !closedAt.has(name)) closedAt.set(name, Date.now() - started);
+        for (const [name, raw] of Object.entries(watched))
+          if (raw.ended() && !closedAt.has(name)) closedAt.set(name, Date.now() - started);
         return closedAt.size === 5 && crowd.every((raw) => raw.ended());
       },
       40_000,
@@ -240,7 +316,11 @@ describe('slow clients are timed out and cannot starve the server', () => {
 
   it('closes connections over the cap at once and serves again when they are gone', async () => {
     const flood = await Promise.all(Array.from({ length: 160 }, () => rawConnect({ port: served.port })));
-    await until('the connections over the cap to be closed', () => flood.filter((raw) => raw.ended()).length >= 160 - 128, 5000);
+    await until(
+      'the connections over the cap to be closed',
+      () => flood.filter((raw) => raw.ended()).length >= 160 - 128,
+      5000,
+    );
     await until('the rest to time out', () => flood.every((raw) => raw.ended()), 20_000);
     tally.slow += flood.length;
     await expectAlive();
@@ -250,7 +330,9 @@ describe('slow clients are timed out and cannot starve the server', () => {
 describe('Host and Origin', () => {
   async function get(host: string | undefined, version = '1.1'): Promise<number | undefined> {
     const raw = await rawConnect({ port: served.port });
-    raw.socket.write(`GET / HTTP/${version}\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`);
+    raw.socket.write(
+      `GET / HTTP/${version}\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`,
+    );
     await until('an answer', () => raw.status() !== undefined || raw.ended(), 5000);
     raw.socket.destroy();
     tally.hosts += 1;
@@ -267,8 +349,18 @@ describe('Host and Origin', () => {
 
   it('serves only requests whose Host names this server (DNS rebinding)', async () => {
     const port = served.port;
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) expect(await get(host), host).toBe(200);
-    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `0.0.0.0:${port}`, `127.0.0.1.evil.example:${port}`, `evil@127.0.0.1:${port}`, `localhost.:${port}`]) {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`])
+      expect(await get(host), host).toBe(200);
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `127.0.0.1:${port + 1}`,
+      '127.0.0.1',
+      `0.0.0.0:${port}`,
+      `127.0.0.1.evil.example:${port}`,
+      `evil@127.0.0.1:${port}`,
+      `localhost.:${port}`,
+    ]) {
       expect(await get(host), host).toBe(421);
     }
     expect(await get(undefined, '1.0')).toBe(421);
@@ -286,7 +378,16 @@ describe('Host and Origin', () => {
       expect(await upgradeStatus({ origin }), origin).toBe(101);
       tally.origins += 1;
     }
-    for (const origin of ['http://evil.example', 'null', `https://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, `http://0.0.0.0:${port}`, `http://127.0.0.1:${port}/`, `http://evil.example:${port}`, `http://u@127.0.0.1:${port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      'null',
+      `https://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+      `http://0.0.0.0:${port}`,
+      `http://127.0.0.1:${port}/`,
+      `http://evil.example:${port}`,
+      `http://u@127.0.0.1:${port}`,
+    ]) {
       expect(await upgradeStatus({ origin }), origin).toBe(403);
       tally.origins += 1;
     }
@@ -294,11 +395,64 @@ describe('Host and Origin', () => {
   });
 });
 
+describe('floods from an authenticated page', () => {
+  it('answers calls past 64 in flight on one connection at once with UNAVAILABLE, and the rest in full', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${served.port}/ws?token=${served.token}`, { origin: served.origin });
+    const replies = new Map<number, { ok: boolean; error?: { code: string; message: string } }>();
+    ws.on('message', (data) => {
+      const parsed = JSON.parse(String(data)) as ServerFrame;
+      if (parsed.type === 'reply') replies.set(parsed.id, parsed.reply as { ok: boolean });
+    });
+    await once(ws, 'open');
+    for (let id = 1; id <= 70; id += 1)
+      ws.send(JSON.stringify({ type: 'call', id, name: 'doctor.run', args: { only: ['docker'] } }));
+    await until('70 replies', () => replies.size === 70, 20_000);
+    const busy = [...replies.values()].filter((reply) => reply.error?.code === 'UNAVAILABLE');
+    expect(busy).toHaveLength(6);
+    expect(busy[0]!.error!.message).toBe('64 requests are already running on this connection: wait for some to finish');
+    expect([...replies.values()].filter((reply) => reply.ok)).toHaveLength(64);
+    ws.terminate();
+    tally.floods += 70;
+    await expectAlive();
+  });
+
+  it('refuses a browser tab over the 32 connected (503) and takes one again when a tab closes', async () => {
+    const open = async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${served.port}/ws?token=${served.token}`, { origin: served.origin });
+      ws.on('error', () => undefined);
+      return new Promise<WebSocket>((resolve, reject) => {
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      });
+    };
+    const tabs = await Promise.all(Array.from({ length: 31 }, open)); // the log listener is the 32nd
+    await expect(open()).rejects.toThrow('HTTP 503');
+    tabs.pop()!.close();
+    const reopened = async () => {
+      const ws = await open().catch(() => undefined);
+      if (ws) tabs.push(ws);
+      return ws !== undefined;
+    };
+    await until('a slot to free up', reopened, 5000);
+    tabs.forEach((ws) => ws.terminate());
+    tally.floods += 33;
+    await expectAlive();
+  });
+});
+
 describe('what serve logged meanwhile', () => {
   it('logged refusals and broken connections in single lines, rate-limited, with no stack trace or token', () => {
     const fromServe = logs.filter((line) => line.source === 'serve');
-    for (const kind of ['Refused a WebSocket', 'Closed a browser connection', 'Refused a request for Host', 'Refused a malformed or slow request']) {
-      expect(fromServe.some((line) => line.message.startsWith(kind)), kind).toBe(true);
+    for (const kind of [
+      'Refused a WebSocket',
+      'Closed a browser connection',
+      'Refused a request for Host',
+      'Refused a malformed or slow request',
+    ]) {
+      expect(
+        fromServe.some((line) => line.message.startsWith(kind)),
+        kind,
+      ).toBe(true);
     }
     // Hundreds of hostile connections, a few dozen lines: one per kind per 10 s.
     expect(fromServe.length).toBeLessThan(100);
@@ -311,7 +465,7 @@ describe('what serve logged meanwhile', () => {
   });
 
   it('tried every case it meant to, and serve never exited', () => {
-    expect(tally).toMatchObject({ frames: 52, resets: 100, slow: 205, hosts: 17, origins: 11 });
+    expect(tally).toMatchObject({ frames: 52, resets: 100, slow: 205, hosts: 17, origins: 11, floods: 103 });
     expect(served.child.exitCode).toBeNull();
   });
 });

@@ -52,7 +52,10 @@ describe('on IPv6 loopback', () => {
       try {
         expect(served.url).toMatch(/^http:\/\/\[::1\]:\d+\/#token=[\w-]{32}$/);
         const url = `ws://[::1]:${served.port}/ws?token=${served.token}`;
-        expect(await appInfo(url, `http://[::1]:${served.port}`)).toMatchObject({ ok: true, value: { name: 'Makerdeck' } });
+        expect(await appInfo(url, `http://[::1]:${served.port}`)).toMatchObject({
+          ok: true,
+          value: { name: 'Makerdeck' },
+        });
         expect(await appInfo(url, `http://localhost:${served.port}`)).toMatchObject({ ok: true });
         await expect(appInfo(url, 'http://0.0.0.0:' + served.port)).rejects.toThrow('HTTP 403');
         const page = await fetch(`http://[::1]:${served.port}/`);
@@ -66,9 +69,18 @@ describe('on IPv6 loopback', () => {
 
 describe('set-ups serve refuses before it listens', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['--host', '0.0.0.0'], /not a loopback address: add --allow-remote .* or reach it over SSH: ssh -L PORT:127\.0\.0\.1:PORT/],
-    [['--host', '0.0.0.0', '--allow-remote'], /Name the address other machines use to reach this one: --public-host NAME \(this machine's addresses: /],
-    [['--allow-remote', '--public-host', '0.0.0.0'], /--public-host "0\.0\.0\.0" is not a name or address a browser can open/],
+    [
+      ['--host', '0.0.0.0'],
+      /not a loopback address: add --allow-remote .* or reach it over SSH: ssh -L PORT:127\.0\.0\.1:PORT/,
+    ],
+    [
+      ['--host', '0.0.0.0', '--allow-remote'],
+      /Name the address other machines use to reach this one: --public-host NAME \(this machine's addresses: /,
+    ],
+    [
+      ['--allow-remote', '--public-host', '0.0.0.0'],
+      /--public-host "0\.0\.0\.0" is not a name or address a browser can open/,
+    ],
     [['--public-host', PUBLIC], /--public-host is for --allow-remote/],
     [['--host', 'example.com'], /--host "example\.com" is not an IP address/],
     [['--allow-remote', '--public-host', 'evil.example/x'], /is not a name or address a browser can open/],
@@ -98,19 +110,28 @@ describe('remote mode: --allow-remote --public-host makerdeck.test', () => {
 
   it('prints an https URL under the public name, the certificate fingerprint and the SPKI pin', () => {
     expect(served.url).toMatch(/^https:\/\/makerdeck\.test:\d+\/#token=[\w-]{32}$/);
-    expect(served.info).toMatchObject({ scheme: 'https', fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/), spkiSha256: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) });
+    expect(served.info).toMatchObject({
+      scheme: 'https',
+      fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+      spkiSha256: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
+    });
   });
 
   it('lets a client that pins the fingerprint use the API under the public name', async () => {
     const socket = await pinned(served.port, pin);
     expect(socket.getPeerCertificate().subjectaltname).toContain(`DNS:${PUBLIC}`);
-    const reply = await appInfo(`wss://${PUBLIC}:${served.port}/ws?token=${served.token}`, `https://${PUBLIC}:${served.port}`, () => socket);
+    const reply = await appInfo(
+      `wss://${PUBLIC}:${served.port}/ws?token=${served.token}`,
+      `https://${PUBLIC}:${served.port}`,
+      () => socket,
+    );
     expect(reply).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
   });
 
   it('verifies as a trust anchor for its names, so a browser that trusts it sees no other fault', async () => {
     const first = await pinned(served.port, pin);
-    const pem = `-----BEGIN CERTIFICATE-----\n${first.getPeerCertificate().raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    const der = first.getPeerCertificate().raw.toString('base64');
+    const pem = `-----BEGIN CERTIFICATE-----\n${der}\n-----END CERTIFICATE-----\n`;
     first.destroy();
     const verified = tls.connect({ host: '127.0.0.1', port: served.port, servername: PUBLIC, ca: pem });
     await once(verified, 'secureConnect');
@@ -131,16 +152,22 @@ describe('remote mode: --allow-remote --public-host makerdeck.test', () => {
     const port = served.port;
     expect(await get(`${PUBLIC}:${port}`)).toBe(200);
     expect(await get(`127.0.0.1:${port}`)).toBe(200);
-    for (const host of ['192.0.2.2:' + port, `0.0.0.0:${port}`, `evil.example:${port}`, PUBLIC]) expect(await get(host), host).toBe(421);
-    const upgrade = (origin: string) => status(upgradeRequest({ port, token: served.token, host: `${PUBLIC}:${port}`, origin }));
+    for (const host of ['192.0.2.2:' + port, `0.0.0.0:${port}`, `evil.example:${port}`, PUBLIC])
+      expect(await get(host), host).toBe(421);
+    const upgrade = (origin: string) =>
+      status(upgradeRequest({ port, token: served.token, host: `${PUBLIC}:${port}`, origin }));
     expect(await upgrade(`https://${PUBLIC}:${port}`)).toBe(101);
     expect(await upgrade(`https://localhost:${port}`)).toBe(101);
-    for (const origin of [`http://${PUBLIC}:${port}`, `https://0.0.0.0:${port}`, `https://evil.example:${port}`]) expect(await upgrade(origin), origin).toBe(403);
+    for (const origin of [`http://${PUBLIC}:${port}`, `https://0.0.0.0:${port}`, `https://evil.example:${port}`])
+      expect(await upgrade(origin), origin).toBe(403);
   });
 
   it('never answers plain HTTP (no token in the clear), and cuts off handshakes that stall or reset', async () => {
     const plain = await new Promise<string>((resolve) => {
-      const request = http.get({ host: '127.0.0.1', port: served.port, path: '/', headers: { host: `${PUBLIC}:${served.port}` } }, (response) => resolve(`HTTP ${response.statusCode}`));
+      const request = http.get(
+        { host: '127.0.0.1', port: served.port, path: '/', headers: { host: `${PUBLIC}:${served.port}` } },
+        (response) => resolve(`HTTP ${response.statusCode}`),
+      );
       request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     });
     expect(plain).toMatch(/^(ECONNRESET|HPE_|socket hang up)/);
@@ -148,13 +175,20 @@ describe('remote mode: --allow-remote --public-host makerdeck.test', () => {
     const started = Date.now();
     for (let round = 0; round < 20; round += 1) {
       const reset = await rawConnect({ port: served.port });
-      reset.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])); // a ClientHello's first bytes
+      // A ClientHello's first bytes, then a reset.
+      reset.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
       reset.socket.resetAndDestroy();
     }
     await until('the stalled handshake to be cut off', () => silent.ended(), 20_000);
     expect(Date.now() - started).toBeLessThan(15_000);
     const socket = await pinned(served.port, pin);
-    expect(await appInfo(`wss://${PUBLIC}:${served.port}/ws?token=${served.token}`, `https://${PUBLIC}:${served.port}`, () => socket)).toMatchObject({ ok: true });
+    expect(
+      await appInfo(
+        `wss://${PUBLIC}:${served.port}/ws?token=${served.token}`,
+        `https://${PUBLIC}:${served.port}`,
+        () => socket,
+      ),
+    ).toMatchObject({ ok: true });
     expect(served.child.exitCode).toBeNull();
   }, 30_000);
 });

@@ -10,7 +10,10 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run the tests with \`npm test\`, which installs Debian's chromium`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs],
+    args: [
+      ...['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      ...['--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs],
+    ],
   });
 }
 

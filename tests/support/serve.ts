@@ -17,7 +17,8 @@ export interface Served {
 
 /** Starts `makerdeck serve --port 0 --json [args]` and reads the URL it prints. */
 export async function startServe(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json', ...args], {
+  const command = [path.join(repoRoot, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json', ...args];
+  const child = spawn(process.execPath, command, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

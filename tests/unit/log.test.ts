@@ -15,6 +15,9 @@ describe('the logger', () => {
     logger.log('error', `app.info failed: ${error.stack}`);
     logger.log('info', 'Refused Host "a\r\nb"\n\n  injected: line');
     expect(error.stack).toMatch(/\n\s+at /);
-    expect(lines.map((line) => line.message)).toEqual(['app.info failed: TypeError: cannot read x', 'Refused Host "a | b" | injected: line']);
+    expect(lines.map((line) => line.message)).toEqual([
+      'app.info failed: TypeError: cannot read x',
+      'Refused Host "a | b" | injected: line',
+    ]);
   });
 });

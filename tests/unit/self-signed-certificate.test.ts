@@ -19,7 +19,9 @@ describe('the self-signed certificate', () => {
   const certificate = new X509Certificate(identity.cert);
 
   it('names every host and address it was made for, and nothing else', () => {
-    expect(certificate.subjectAltName).toBe('DNS:labbox.local, IP Address:192.0.2.7, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(certificate.subjectAltName).toBe(
+      'DNS:labbox.local, IP Address:192.0.2.7, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1',
+    );
     expect(certificate.checkHost('labbox.local')).toBe('labbox.local');
     expect(certificate.checkIP('192.0.2.7')).toBe('192.0.2.7');
     expect(certificate.checkIP('::1')).toBe('::1');
@@ -56,13 +58,31 @@ describe('the self-signed certificate', () => {
     const port = (server.address() as AddressInfo).port;
     const handshake = (servername: string, ca?: string) =>
       new Promise<{ authorized: boolean; error?: string; fingerprint: string }>((resolve) => {
-        const socket = tls.connect({ port, host: '127.0.0.1', servername, ca, rejectUnauthorized: false, checkServerIdentity: tls.checkServerIdentity }, () => {
-          resolve({ authorized: socket.authorized, error: socket.authorizationError?.toString(), fingerprint: socket.getPeerCertificate().fingerprint256 });
-          socket.end();
-        });
+        const socket = tls.connect(
+          {
+            port,
+            host: '127.0.0.1',
+            servername,
+            ca,
+            rejectUnauthorized: false,
+            checkServerIdentity: tls.checkServerIdentity,
+          },
+          () => {
+            resolve({
+              authorized: socket.authorized,
+              error: socket.authorizationError?.toString(),
+              fingerprint: socket.getPeerCertificate().fingerprint256,
+            });
+            socket.end();
+          },
+        );
         socket.on('error', (error) => resolve({ authorized: false, error: error.message, fingerprint: '' }));
       });
-    expect(await handshake('labbox.local', current.cert)).toEqual({ authorized: true, error: undefined, fingerprint: current.fingerprint256 });
+    expect(await handshake('labbox.local', current.cert)).toEqual({
+      authorized: true,
+      error: undefined,
+      fingerprint: current.fingerprint256,
+    });
     expect((await handshake('evil.example', current.cert)).authorized).toBe(false);
     expect(await handshake('labbox.local')).toMatchObject({ authorized: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });

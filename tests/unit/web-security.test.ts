@@ -1,16 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { hostForUrl, isAllowedHost, isAllowedOrigin, isLocalConsole, isLoopbackHost, isWildcardHost, sitePolicy } from '../../electron/web/security';
+import {
+  hostForUrl,
+  isAllowedHost,
+  isAllowedOrigin,
+  isLocalConsole,
+  isLoopbackHost,
+  isWildcardHost,
+  sitePolicy,
+} from '../../electron/web/security';
 
 describe('loopback checks', () => {
   it('accepts only loopback hosts', () => {
-    for (const host of ['127.0.0.1', '127.5.6.7', '::1', '[::1]', 'localhost']) expect(isLoopbackHost(host), host).toBe(true);
-    for (const host of ['0.0.0.0', '192.168.1.2', 'example.com', '127.0.0.1.example.com', '']) expect(isLoopbackHost(host), host).toBe(false);
+    for (const host of ['127.0.0.1', '127.5.6.7', '::1', '[::1]', 'localhost'])
+      expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '192.168.1.2', 'example.com', '127.0.0.1.example.com', ''])
+      expect(isLoopbackHost(host), host).toBe(false);
   });
 
   it('opens only local http consoles outside the app', () => {
     expect(isLocalConsole('http://127.0.0.1:3000/')).toBe(true);
     expect(isLocalConsole('http://[::1]:9000/')).toBe(true);
-    for (const url of ['https://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'http://127.0.0.1.evil.com/', 'not a url']) expect(isLocalConsole(url), url).toBe(false);
+    for (const url of [
+      'https://example.com/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'http://127.0.0.1.evil.com/',
+      'not a url',
+    ])
+      expect(isLocalConsole(url), url).toBe(false);
   });
 
   it('knows the wildcards and brackets IPv6 for URLs', () => {
@@ -29,17 +46,39 @@ describe('the Host allowlist', () => {
     expect(local.names).toEqual(['localhost', '127.0.0.1', '[::1]']);
     expect(sitePolicy('http', 8080, '::1').names).toEqual(['localhost', '127.0.0.1', '[::1]']);
     expect(sitePolicy('http', 8080, '127.0.0.2').names).toContain('127.0.0.2');
-    expect(sitePolicy('https', 8443, '0.0.0.0', 'LabBox.Local').names).toEqual(['localhost', '127.0.0.1', '[::1]', 'labbox.local']);
+    expect(sitePolicy('https', 8443, '0.0.0.0', 'LabBox.Local').names).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      'labbox.local',
+    ]);
     expect(sitePolicy('https', 8443, '::', 'fd00::5').names).toContain('[fd00::5]');
     expect(sitePolicy('https', 8443, '0.0.0.0', '0.0.0.0').names).not.toContain('0.0.0.0');
   });
 
   it('accepts each loopback name on the bound port', () => {
-    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST:8080', '[::1]:8080', '[0:0:0:0:0:0:0:1]:8080']) expect(isAllowedHost(host, local), host).toBe(true);
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST:8080', '[::1]:8080', '[0:0:0:0:0:0:0:1]:8080'])
+      expect(isAllowedHost(host, local), host).toBe(true);
   });
 
   it('refuses other names (DNS rebinding), other ports and anything that is not a plain authority', () => {
-    for (const host of [undefined, '', 'evil.example', 'evil.example:8080', '127.0.0.1:8081', '127.0.0.1', '0.0.0.0:8080', 'localhost.:8080', '127.0.0.1.evil.example:8080', 'evil@127.0.0.1:8080', '127.0.0.1:8080/x', '127.0.0.1:8080 ', 'localhost:08080x', '[::1', '192.0.2.2:8080']) {
+    for (const host of [
+      undefined,
+      '',
+      'evil.example',
+      'evil.example:8080',
+      '127.0.0.1:8081',
+      '127.0.0.1',
+      '0.0.0.0:8080',
+      'localhost.:8080',
+      '127.0.0.1.evil.example:8080',
+      'evil@127.0.0.1:8080',
+      '127.0.0.1:8080/x',
+      '127.0.0.1:8080 ',
+      'localhost:08080x',
+      '[::1',
+      '192.0.2.2:8080',
+    ]) {
       expect(isAllowedHost(host, local), String(host)).toBe(false);
     }
   });
@@ -65,14 +104,33 @@ describe('the Origin check', () => {
   const remote = sitePolicy('https', 8443, '0.0.0.0', 'labbox.local');
 
   it('accepts the page as the browser reached it: 127.0.0.1, localhost or [::1] on the port', () => {
-    for (const origin of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080']) expect(isAllowedOrigin(origin, local), origin).toBe(true);
-    for (const origin of ['https://labbox.local:8443', 'https://127.0.0.1:8443']) expect(isAllowedOrigin(origin, remote), origin).toBe(true);
+    for (const origin of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080'])
+      expect(isAllowedOrigin(origin, local), origin).toBe(true);
+    for (const origin of ['https://labbox.local:8443', 'https://127.0.0.1:8443'])
+      expect(isAllowedOrigin(origin, remote), origin).toBe(true);
   });
 
   it('refuses other sites, other ports, the other scheme, the wildcard and anything that is not an origin', () => {
-    for (const origin of ['http://evil.example', 'null', '', 'http://127.0.0.1:8081', 'https://127.0.0.1:8080', 'http://0.0.0.0:8080', 'http://127.0.0.1:8080/', 'http://u@127.0.0.1:8080', 'file://', 'http://127.0.0.1:8080.evil.example']) {
+    for (const origin of [
+      'http://evil.example',
+      'null',
+      '',
+      'http://127.0.0.1:8081',
+      'https://127.0.0.1:8080',
+      'http://0.0.0.0:8080',
+      'http://127.0.0.1:8080/',
+      'http://u@127.0.0.1:8080',
+      'file://',
+      'http://127.0.0.1:8080.evil.example',
+    ]) {
       expect(isAllowedOrigin(origin, local), origin).toBe(false);
     }
-    for (const origin of ['http://labbox.local:8443', 'https://0.0.0.0:8443', 'https://labbox.local:8444', 'https://evil.example:8443']) expect(isAllowedOrigin(origin, remote), origin).toBe(false);
+    for (const origin of [
+      'http://labbox.local:8443',
+      'https://0.0.0.0:8443',
+      'https://labbox.local:8444',
+      'https://evil.example:8443',
+    ])
+      expect(isAllowedOrigin(origin, remote), origin).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FLASH_BOARDS, MAX_FIRMWARE_BYTES, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
-import { uploadFirmware } from '../../contract/firmwareUpload';
+import { uploadFirmware, type ContractCall } from '../../contract/firmwareUpload';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
 import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
@@ -70,8 +70,7 @@ export const flashCommand: Command = {
     await context.host.loadSecrets({ quiet: true });
     const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
-    // A file goes through the same chunked upload as the pages use (in-process here, so it is quick).
-    const source = profile ? { profile } : { uploadId: (await uploadFirmware((name, args) => callApi(context, name, args), path.basename(file!), await readImageFile(file!))).uploadId };
+    const source = profile ? { profile } : { uploadId: await upload(context, file!) };
     const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }));
     context.out.data(summary);
     context.out.text(`Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`);
@@ -83,9 +82,17 @@ async function profileBoard(context: CommandContext, profile: string): Promise<s
   return flashBoardFor((await callApi(context, 'profiles.get', { ref: profile })).board);
 }
 
+/** Sends the file through the contract's chunked upload, as the pages do; resolves with the upload id. */
+async function upload(context: CommandContext, file: string): Promise<string> {
+  const call = ((name, args) => callApi(context, name, args)) as ContractCall;
+  return (await uploadFirmware(call, path.basename(file), await readImageFile(file))).uploadId;
+}
+
 async function readImageFile(file: string): Promise<Buffer> {
   try {
-    if ((await stat(file)).size > MAX_FIRMWARE_BYTES) throw new MakerdeckError('BAD_INPUT', `${file} is larger than 16 MiB: that is no firmware image Makerdeck can flash`);
+    if ((await stat(file)).size > MAX_FIRMWARE_BYTES) {
+      throw new MakerdeckError('BAD_INPUT', `${file} is larger than 16 MiB: that is no firmware image for a board`);
+    }
     return await readFile(file);
   } catch (error) {
     if (error instanceof MakerdeckError) throw error;

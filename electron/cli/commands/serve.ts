@@ -6,12 +6,24 @@ import { EXIT } from '../output';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run Makerdeck in your browser (the same app, served on 127.0.0.1)',
-  usage: 'makerdeck serve [--port N] [--host ADDRESS] [--json]\n       makerdeck serve --allow-remote --public-host NAME [--host ADDRESS] [--port N] [--json]',
+  usage: [
+    'makerdeck serve [--port N] [--host 127.0.0.1|::1] [--json]',
+    '       makerdeck serve --allow-remote --public-host NAME [--host ADDRESS] [--port N] [--json]',
+  ].join('\n'),
   options: {
     port: { type: 'string', description: 'port to listen on; 0 picks a free one (default 0)' },
-    host: { type: 'string', description: 'address to bind: 127.0.0.1 (default), ::1, or with --allow-remote 0.0.0.0 (default) or one of this machine\'s addresses' },
-    'allow-remote': { type: 'boolean', description: 'let other machines connect, over HTTPS with a certificate made for this run (compare its printed fingerprint)' },
-    'public-host': { type: 'string', description: 'with --allow-remote: the name or address other machines type to reach this one (e.g. labbox.local)' },
+    host: {
+      type: 'string',
+      description: 'address to bind: 127.0.0.1 (default) or ::1; with --allow-remote 0.0.0.0 (default) or one of yours',
+    },
+    'allow-remote': {
+      type: 'boolean',
+      description: 'let other machines connect, over HTTPS, with a certificate made for this run',
+    },
+    'public-host': {
+      type: 'string',
+      description: 'with --allow-remote: the name or address other machines type to reach this one (e.g. labbox.local)',
+    },
   },
   async run({ host, out, values }) {
     const port = parsePort(values.port);
@@ -29,9 +41,10 @@ export const serveCommand: Command = {
     out.data({ url: server.url, port: server.port, scheme: server.scheme, ...server.tls });
     out.text(`Makerdeck is running at ${server.url}`);
     if (server.tls) {
-      out.text(`Its certificate was made for this run; the browser warns about it. Continue only if the certificate's SHA-256 fingerprint is`);
-      out.text(`  ${server.tls.fingerprint256}`);
-      out.text('Anyone with the address (token included) can use Makerdeck: share it only with people you trust; press Ctrl+C to stop.');
+      out.text('Its certificate was made for this run, so the browser warns about it.');
+      out.text(`Continue only if the browser shows this SHA-256 fingerprint: ${server.tls.fingerprint256}`);
+      out.text('Anyone with the address (token included) can use Makerdeck: share it only with people you trust.');
+      out.text('Press Ctrl+C to stop.');
     } else {
       out.text('Open that address in a browser; press Ctrl+C to stop.');
     }

@@ -57,7 +57,10 @@ export class Firmware {
 
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const image = 'profile' in args.source ? await this.buildImage(operation, args.source.profile, args.board) : fileImage(this.uploads.take(args.source.uploadId));
+      const { source } = args;
+      const image = 'profile' in source
+        ? await this.buildImage(operation, source.profile, args.board)
+        : fileImage(this.uploads.take(source.uploadId));
       const started = Date.now();
       const bytes = await this.write(operation, args.port, args.board, image);
       this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
@@ -125,7 +128,9 @@ function prepareFlasher(port: string, board: FlashBoard, image: FirmwareImage, s
 
 function fileImage(file: UploadedFile): FirmwareImage {
   const format = /\.hex$/i.test(file.fileName) ? 'hex' : /\.bin$/i.test(file.fileName) ? 'bin' : undefined;
-  if (!format) throw new MakerdeckError('BAD_INPUT', `${file.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
+  if (!format) {
+    throw new MakerdeckError('BAD_INPUT', `${file.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
+  }
   return { format, data: file.data };
 }
 

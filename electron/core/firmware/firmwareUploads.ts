@@ -2,7 +2,12 @@
 // firmware.flash takes them. Bounded: a few uploads at once, 16 MiB each, and an upload left alone
 // for a while is dropped, so an abandoned or hostile client cannot pile up memory.
 import { createHash, randomBytes } from 'node:crypto';
-import { FIRMWARE_CHUNK_BYTES, MakerdeckError, type FirmwareUploadStarted, type FirmwareUploadView } from '../../contract';
+import {
+  FIRMWARE_CHUNK_BYTES,
+  MakerdeckError,
+  type FirmwareUploadStarted,
+  type FirmwareUploadView,
+} from '../../contract';
 
 export interface UploadLimits {
   /** Uploads held at once (finished or not). */
@@ -41,7 +46,9 @@ export class FirmwareUploads {
 
   begin(fileName: string, bytes: number): FirmwareUploadStarted {
     if (this.uploads.size >= this.limits.maxUploads) {
-      throw new MakerdeckError('UNAVAILABLE', `${this.limits.maxUploads} firmware uploads are already open: finish them, or wait ${this.limits.idleMs / 1000} s for abandoned ones to expire`);
+      const { maxUploads, idleMs } = this.limits;
+      const wait = `finish them, or wait ${idleMs / 1000} s for abandoned ones to expire`;
+      throw new MakerdeckError('UNAVAILABLE', `${maxUploads} firmware uploads are open already: ${wait}`);
     }
     const id = randomBytes(18).toString('base64url');
     this.uploads.set(id, { id, fileName, bytes, chunks: [], received: 0, timer: this.expiry(id) });
@@ -50,13 +57,17 @@ export class FirmwareUploads {
 
   chunk(uploadId: string, offset: number, dataBase64: string): FirmwareUploadView {
     const upload = this.touch(uploadId);
-    if (upload.sha256 !== undefined) throw new MakerdeckError('BAD_INPUT', `Upload ${uploadId} is already finished: flash it, or start a new one`);
+    if (upload.sha256 !== undefined) {
+      throw new MakerdeckError('BAD_INPUT', `Upload ${uploadId} is already finished: flash it, or start a new one`);
+    }
     if (offset !== upload.received) {
-      throw new MakerdeckError('BAD_INPUT', `The chunk starts at byte ${offset} but ${upload.received} bytes have arrived: send the chunks in order`);
+      const message = `The chunk starts at byte ${offset}, but ${upload.received} bytes came: send the chunks in order`;
+      throw new MakerdeckError('BAD_INPUT', message);
     }
     const data = Buffer.from(dataBase64, 'base64');
     if (upload.received + data.length > upload.bytes) {
-      throw new MakerdeckError('BAD_INPUT', `The chunk goes past the ${upload.bytes} bytes announced for ${upload.fileName}: start the upload again`);
+      const message = `The chunk goes past the ${upload.bytes} bytes announced for ${upload.fileName}: start again`;
+      throw new MakerdeckError('BAD_INPUT', message);
     }
     upload.chunks.push(data);
     upload.received += data.length;
@@ -66,13 +77,15 @@ export class FirmwareUploads {
   finish(uploadId: string, sha256?: string): FirmwareUploadView {
     const upload = this.touch(uploadId);
     if (upload.received !== upload.bytes) {
-      throw new MakerdeckError('BAD_INPUT', `Upload ${uploadId} has ${upload.received} of ${upload.bytes} bytes: send the rest, then finish`);
+      const message = `Upload ${uploadId} has ${upload.received} of ${upload.bytes} bytes: send the rest, then finish`;
+      throw new MakerdeckError('BAD_INPUT', message);
     }
     const data = Buffer.concat(upload.chunks);
     const actual = createHash('sha256').update(data).digest('hex');
     if (sha256 !== undefined && sha256 !== actual) {
       this.drop(uploadId);
-      throw new MakerdeckError('BAD_INPUT', `${upload.fileName} arrived damaged (its SHA-256 differs): upload it again`);
+      const message = `${upload.fileName} arrived damaged (its SHA-256 differs): upload it again`;
+      throw new MakerdeckError('BAD_INPUT', message);
     }
     upload.chunks = [data];
     upload.sha256 = actual;
@@ -83,7 +96,10 @@ export class FirmwareUploads {
   take(uploadId: string): UploadedFile {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw gone(uploadId, this.limits.idleMs);
-    if (upload.sha256 === undefined) throw new MakerdeckError('BAD_INPUT', `Upload ${uploadId} is not finished: send every chunk, then firmware.uploadFinish`);
+    if (upload.sha256 === undefined) {
+      const message = `Upload ${uploadId} is not finished: send every chunk, then firmware.uploadFinish`;
+      throw new MakerdeckError('BAD_INPUT', message);
+    }
     this.drop(uploadId);
     return { fileName: upload.fileName, data: upload.chunks[0]! };
   }
@@ -114,9 +130,11 @@ export class FirmwareUploads {
 }
 
 function view(upload: Upload): FirmwareUploadView {
-  return { uploadId: upload.id, fileName: upload.fileName, bytes: upload.bytes, received: upload.received, sha256: upload.sha256 };
+  const { id: uploadId, fileName, bytes, received, sha256 } = upload;
+  return { uploadId, fileName, bytes, received, sha256 };
 }
 
 function gone(uploadId: string, idleMs: number): MakerdeckError {
-  return new MakerdeckError('NOT_FOUND', `No firmware upload ${uploadId}: it was flashed already, or expired after ${idleMs / 1000} s untouched; upload the file again`);
+  const why = `it was flashed already, or expired after ${idleMs / 1000} s untouched`;
+  return new MakerdeckError('NOT_FOUND', `No firmware upload ${uploadId}: ${why}; upload the file again`);
 }

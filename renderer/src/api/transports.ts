@@ -108,7 +108,8 @@ export function webSocketTransport(url: string): Transport {
 
 function tooLarge(name: string): Reply<unknown> {
   const limit = `${WS_MAX_FRAME_BYTES / 1024 / 1024} MiB`;
-  return { ok: false, error: { code: 'BAD_INPUT', message: `The ${name} request is larger than ${limit}, more than browser mode takes in one message: send less at once` } };
+  const message = `The ${name} request is larger than ${limit}, more than browser mode takes at once: send less`;
+  return { ok: false, error: { code: 'BAD_INPUT', message } };
 }
 
 function disconnected(): Reply<unknown> {

@@ -71,7 +71,8 @@ export function FirmwarePage() {
   const upload = async (id: string, chosen: File) => {
     const startedAt = Date.now();
     const bytes = new Uint8Array(await chosen.arrayBuffer());
-    const report = (bytesDone: number, bytesTotal: number) => setProgress({ operationId: id, phase: 'upload', bytesDone, bytesTotal, startedAt });
+    const report = (bytesDone: number, bytesTotal: number) =>
+      setProgress({ operationId: id, phase: 'upload', bytesDone, bytesTotal, startedAt });
     report(0, bytes.length);
     const { uploadId } = await uploadFirmware((name, args) => api().call(name, args), chosen.name, bytes, report);
     return uploadId;
@@ -144,7 +145,7 @@ export function FirmwarePage() {
 }
 
 /** The host's progress, or the page's own while it uploads a file. */
-type Progress = (Omit<FirmwareProgress, 'phase'> & { phase: FirmwareProgress['phase'] | 'upload' }) & { startedAt: number };
+type Progress = Omit<FirmwareProgress, 'phase'> & { phase: FirmwareProgress['phase'] | 'upload'; startedAt: number };
 
 function ProgressBar({ progress }: { progress?: Progress }) {
   if (!progress?.bytesTotal) return <progress aria-label={progress?.message ?? 'Working'} />;
