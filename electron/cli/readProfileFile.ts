@@ -36,7 +36,7 @@ function tooLarge(file: string, size: number): MakerdeckError {
   return new MakerdeckError('BAD_INPUT', `${file} is ${describeSize(size)}; ${PROFILE_FILE_TOO_LARGE}`);
 }
 
-/** Bytes up to 10 MB (so 1,048,577 is not shown as "1 MB"), then whole MB. */
+/** Bytes up to 10 MB (so 262,145 is not shown as "0 MB"), then whole MB. */
 function describeSize(size: number): string {
   return size < 10_000_000 ? `${size.toLocaleString('en-US')} bytes` : `${Math.round(size / 1_000_000).toLocaleString('en-US')} MB`;
 }

@@ -17,7 +17,20 @@ import {
   type TelemetryState,
   type TelemetryStatus,
 } from './telemetry';
-import { CancelArgs, CompileArgs, FlashArgs, type CompileSummary, type FirmwareProgress, type FlashSummary, type SerialPortView } from './firmware';
+import {
+  CancelArgs,
+  CompileArgs,
+  FirmwareUploadBeginArgs,
+  FirmwareUploadChunkArgs,
+  FirmwareUploadFinishArgs,
+  FlashArgs,
+  type CompileSummary,
+  type FirmwareProgress,
+  type FirmwareUploadStarted,
+  type FirmwareUploadView,
+  type FlashSummary,
+  type SerialPortView,
+} from './firmware';
 import {
   ProfileDuplicateArgs,
   ProfileExportArgs,
@@ -97,6 +110,18 @@ export const requests = {
   ),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
   'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
+  'firmware.uploadBegin': request<FirmwareUploadStarted>()(
+    FirmwareUploadBeginArgs,
+    'Start sending a .hex/.bin file to the host in chunks (each far below a WebSocket frame), for firmware.flash',
+  ),
+  'firmware.uploadChunk': request<FirmwareUploadView>()(
+    FirmwareUploadChunkArgs,
+    'The next chunk of an upload (base64, in order)',
+  ),
+  'firmware.uploadFinish': request<FirmwareUploadView>()(
+    FirmwareUploadFinishArgs,
+    'Complete an upload (size and SHA-256 checked); firmware.flash then takes it once, as source {uploadId}',
+  ),
   'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
   'monitor.open': request<{ sessionId: string }>()(MonitorOpenArgs, 'Open a serial port in the monitor; lines arrive as monitor.lines events'),
   'monitor.send': request<{ sent: true }>()(MonitorSendArgs, 'Send a line to an open monitor port'),

@@ -31,11 +31,71 @@ export interface CompileSummary {
   error?: string;
 }
 
-const MAX_IMAGE_BASE64 = 22_000_000; // 16 MiB of firmware
+/** The largest firmware file Makerdeck flashes (16 MiB: the biggest ESP32 flash chip). */
+export const MAX_FIRMWARE_BYTES = 16 * 1024 * 1024;
+/**
+ * Firmware files reach the host in chunks of at most this many bytes (base64 in the request), so a
+ * request stays far below a WebSocket frame (wire.ts WS_MAX_FRAME_BYTES) on every transport.
+ */
+export const FIRMWARE_CHUNK_BYTES = 192 * 1024;
+const CHUNK_BASE64_CHARS = Math.ceil(FIRMWARE_CHUNK_BYTES / 3) * 4;
+
+/** Chosen by the host at uploadBegin; unguessable, one upload each. */
+export const UploadId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'An upload id is the one firmware.uploadBegin returned');
+
+export const FirmwareUploadBeginArgs = z
+  .object({
+    fileName: z.string().min(1, 'Name the firmware file').max(255),
+    bytes: z
+      .number()
+      .int()
+      .min(1, 'The firmware file is empty')
+      .max(MAX_FIRMWARE_BYTES, 'The firmware file is larger than 16 MiB'),
+  })
+  .strict();
+
+export const FirmwareUploadChunkArgs = z
+  .object({
+    uploadId: UploadId,
+    /** Where this chunk starts; chunks arrive in order, so it equals the bytes received so far. */
+    offset: z.number().int().min(0).max(MAX_FIRMWARE_BYTES),
+    dataBase64: z
+      .string()
+      .min(4, 'A chunk must hold at least one byte')
+      .max(CHUNK_BASE64_CHARS, `A chunk holds at most ${FIRMWARE_CHUNK_BYTES / 1024} KiB`)
+      .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'A chunk is standard base64'),
+  })
+  .strict();
+
+export const FirmwareUploadFinishArgs = z
+  .object({
+    uploadId: UploadId,
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lower-case hex digits').optional(),
+  })
+  .strict();
+
+export interface FirmwareUploadStarted {
+  uploadId: string;
+  /** The largest chunk the host takes. */
+  chunkBytes: number;
+  /** An upload untouched this long is dropped. */
+  idleMs: number;
+}
+
+export interface FirmwareUploadView {
+  uploadId: string;
+  fileName: string;
+  bytes: number;
+  received: number;
+  /** Set once finished: the file is then ready for firmware.flash. */
+  sha256?: string;
+}
 
 export const FlashSource = z.union([
   z.object({ profile: z.string().min(1) }).strict(),
-  z.object({ fileName: z.string().min(1).max(255), contentBase64: z.string().max(MAX_IMAGE_BASE64, 'The firmware file is larger than 16 MiB') }).strict(),
+  z.object({ uploadId: UploadId }).strict(),
 ]);
 
 export const FlashArgs = z

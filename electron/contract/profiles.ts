@@ -154,9 +154,9 @@ export interface ProfileExport {
 }
 
 /** The largest profile export file read (bytes): a real one is about 1 KB, so anything bigger is the wrong file. */
-export const PROFILE_FILE_MAX_BYTES = 1024 * 1024;
+export const PROFILE_FILE_MAX_BYTES = 256 * 1024; // well inside one WebSocket frame
 /** Why a file over PROFILE_FILE_MAX_BYTES is refused, after "<file> is <size>". */
-export const PROFILE_FILE_TOO_LARGE = 'a Makerdeck profile file is at most 1 MiB: is this the right file?';
+export const PROFILE_FILE_TOO_LARGE = 'a Makerdeck profile file is at most 256 KiB: is this the right file?';
 
 export const ProfileImportArgs = z
   .object({

@@ -14,6 +14,11 @@ export interface MakerdeckBridge {
 
 export const WS_PATH = '/ws';
 export const WS_TOKEN_PARAM = 'token';
+/**
+ * The largest WebSocket frame `makerdeck serve` accepts (a bigger one closes the connection with 1009).
+ * Every request's declared limits fit in it; bulk data (firmware files) travels in chunks.
+ */
+export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type ClientFrame = { type: 'call'; id: number; name: string; args: unknown };
 export type ServerFrame =

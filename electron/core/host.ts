@@ -112,6 +112,10 @@ export function createHost(options: HostOptions): Host {
     'serial.list': async () =>
       (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
     'firmware.compile': (args) => firmware.compile(args),
+    'firmware.uploadBegin': async ({ fileName, bytes }) => firmware.uploads.begin(fileName, bytes),
+    'firmware.uploadChunk': async ({ uploadId, offset, dataBase64 }) =>
+      firmware.uploads.chunk(uploadId, offset, dataBase64),
+    'firmware.uploadFinish': async ({ uploadId, sha256 }) => firmware.uploads.finish(uploadId, sha256),
     'firmware.flash': (args) => firmware.flash(args),
     'monitor.open': ({ port, baudRate }) => monitor.open(port, baudRate),
     'monitor.send': async ({ sessionId, line, ending }) => (await monitor.send(sessionId, line, ending), { sent: true as const }),

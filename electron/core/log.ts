@@ -11,15 +11,23 @@ export interface Logger {
   child(source: string): Logger;
 }
 
+/** A stack's "at …" frames: kept on stderr for bug reports, never sent to a client. */
+const STACK_FRAMES = /\n\s+at [^\n]*/g;
+
+/** Every log entry is one line, whatever the message held (a stack, an attacker's newline). */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' | ').trim();
+}
+
 /** A logger writing to stderr (unless `quiet`) and emitting `log` events on `bus`, both redacted. */
 export function createLogger(bus: EventBus, redactor: Redactor, source = 'core', quiet = false): Logger {
   return {
     log(level, message, detail) {
-      const oneLine = redactor.redact(message).replace(/\s*[\r\n]+\s*/g, ' ');
-      const line = { time: new Date().toISOString(), level, source, message: oneLine };
+      const redacted = redactor.redact(message);
+      const line = { time: new Date().toISOString(), level, source, message: oneLine(redacted.replace(STACK_FRAMES, '')) };
       if (!quiet && level !== 'debug') {
-        const more = detail ? `\n${redactor.redact(detail)}` : '';
-        process.stderr.write(`[${line.level}] ${source}: ${line.message}${more}\n`);
+        const more = detail ? ` | ${oneLine(redactor.redact(detail))}` : '';
+        process.stderr.write(`[${line.level}] ${source}: ${oneLine(redacted)}${more}\n`);
       }
       bus.emit('log', line);
     },

@@ -1,118 +1,221 @@
-// Browser mode (`makerdeck serve`): the built renderer over HTTP and the contract over a WebSocket,
-// both on loopback unless the caller explicitly allows another address. A per-run token in the
-// URL guards the WebSocket, so other local users' pages cannot drive the API.
+// Browser mode (`makerdeck serve`): the built renderer over HTTP and the contract over a WebSocket.
+// On loopback by default (plain HTTP: the browser treats 127.0.0.1 as a secure context); with
+// --allow-remote over HTTPS with a certificate made for the run, whose fingerprint is printed.
+// Every request must name this server in its Host header (DNS rebinding), the WebSocket also
+// needs the per-run token from the URL and, from a browser, this server's own Origin.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { MakerdeckError, WS_PATH, WS_TOKEN_PARAM, type ClientFrame, type ServerFrame } from '../contract';
+import { WebSocketServer } from 'ws';
+import { MakerdeckError, WS_MAX_FRAME_BYTES, WS_PATH, WS_TOKEN_PARAM, type ErrorCode } from '../contract';
 import type { Host } from '../core/host';
-import { isLoopbackHost } from './security';
+import { endWith, guardServer, keepListening, serverTimeouts, type ServerLimits } from './guardServer';
+import { planSite, type Site, type SiteOptions } from './planSite';
+import { quote, rateLimitedLog, type NoteLog } from './rateLimitedLog';
+import { SECURITY_HEADERS, hostForUrl, isAllowedHost, isAllowedOrigin, sitePolicy, type SitePolicy } from './security';
+import type { TlsIdentity } from './selfSignedCertificate';
+import { serveSocket, type SocketLimits } from './serveSocket';
 import { serveStatic } from './staticFiles';
 
-export interface WebServerOptions {
+export interface WebServerOptions extends SiteOptions {
   host: Host;
   rendererDir: string;
   port?: number;
-  bind?: string;
-  /** Must be true to bind anything but a loopback address. */
-  allowRemote?: boolean;
 }
+
+export interface ServeLimits extends ServerLimits, SocketLimits {
+  /** Authenticated WebSockets at once (browser tabs); more are refused with 503. */
+  maxClients: number;
+}
+
+export const SERVE_LIMITS: ServeLimits = {
+  maxConnections: 128,
+  maxClients: 32,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  tlsHandshakeMs: 10_000,
+  maxInFlight: 64,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  heartbeatMs: 10_000,
+};
 
 export interface WebServer {
   /** The URL to open, token included. */
   url: string;
   port: number;
+  scheme: 'http' | 'https';
+  /** With --allow-remote: the certificate the browser should show. */
+  tls?: Pick<TlsIdentity, 'fingerprint256' | 'spkiSha256'>;
   close(): Promise<void>;
 }
 
-const MAX_FRAME_BYTES = 1024 * 1024;
-
+/** Starts browser mode; refuses (BAD_INPUT) a set-up that would be unsafe or unreachable. */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const bind = options.bind ?? '127.0.0.1';
-  if (!isLoopbackHost(bind) && !options.allowRemote) {
-    throw new MakerdeckError('BAD_INPUT', `Refusing to listen on ${bind}, which is not a loopback address: add --allow-remote if you really want other machines to reach Makerdeck`);
-  }
+  const site = planSite(options);
   if (!existsSync(path.join(options.rendererDir, 'index.html'))) {
-    throw new MakerdeckError('NOT_FOUND', `The renderer is not built (${options.rendererDir}/index.html is missing): run npm run build`);
+    const missing = path.join(options.rendererDir, 'index.html');
+    throw new MakerdeckError('NOT_FOUND', `The renderer is not built (${missing} is missing): run npm run build`);
   }
+  const note = rateLimitedLog(options.host.logger.child('serve'));
   const token = randomBytes(24).toString('base64url');
-  const http = createServer((request, response) => void serveStatic(options.rendererDir, request, response));
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  let origin = '';
+  const server = createServer(site, SERVE_LIMITS);
+  guardServer(server, SERVE_LIMITS, note);
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES, perMessageDeflate: false });
+  let policy: SitePolicy | undefined;
 
-  http.on('upgrade', (request, socket, head) => {
-    const refusal = checkUpgrade(request, token, origin);
-    if (refusal) return refuse(socket, refusal);
-    sockets.handleUpgrade(request, socket, head, (ws) => serveConnection(ws, options.host));
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    request.on('error', () => response.destroy());
+    response.on('error', () => request.destroy());
+    if (!policy || !isAllowedHost(request.headers.host, policy)) return refuseRequest(request, response, policy, note);
+    serveStatic(options.rendererDir, request, response).catch((error: Error) => {
+      note('static-error', 'error', `Serving a page file failed: ${quote(error.message)}`);
+      response.destroy();
+    });
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = policy ? checkUpgrade(request, token, policy, sockets.clients.size) : STARTING;
+    if (refusal) return refuseUpgrade(socket, refusal, request, note);
+    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.host, SERVE_LIMITS, note));
   });
 
-  await listen(http, options.port ?? 0, bind);
-  const port = (http.address() as AddressInfo).port;
-  const hostPart = bind.includes(':') ? `[${bind}]` : bind;
-  origin = `http://${hostPart}:${port}`;
+  await listen(server, options.port ?? 0, site.bind);
+  keepListening(server, note);
+  const port = (server.address() as AddressInfo).port;
+  policy = sitePolicy(site.tls ? 'https' : 'http', port, site.bind, site.publicHost);
+  // The token rides in the fragment: browsers never send it in requests or Referer headers.
+  const shown = hostForUrl(site.publicHost ?? site.bind);
   return {
-    // The token rides in the fragment: browsers never send it in requests or Referer headers.
-    url: `${origin}/#${WS_TOKEN_PARAM}=${token}`,
+    url: `${policy.scheme}://${shown}:${port}/#${WS_TOKEN_PARAM}=${token}`,
     port,
-    close: () => close(http, sockets),
+    scheme: policy.scheme,
+    tls: site.tls && { fingerprint256: site.tls.fingerprint256, spkiSha256: site.tls.spkiSha256 },
+    close: () => close(server, sockets),
   };
 }
 
-function checkUpgrade(request: IncomingMessage, token: string, origin: string): string | undefined {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  if (url.pathname !== WS_PATH) return '404 Not Found';
-  const given = Buffer.from(url.searchParams.get(WS_TOKEN_PARAM) ?? '');
+function createServer(site: Site, limits: ServeLimits): HttpServer | HttpsServer {
+  const timeouts = serverTimeouts(limits);
+  if (!site.tls) return createHttpServer(timeouts);
+  return createHttpsServer({ ...timeouts, key: site.tls.key, cert: site.tls.cert, minVersion: 'TLSv1.2' });
+}
+
+interface Refusal {
+  status: 401 | 403 | 404 | 421 | 503;
+  code: ErrorCode;
+  message: string;
+  /** What the log says about it (rate-limited per kind). */
+  kind: string;
+}
+
+const REASONS: Record<Refusal['status'], string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  421: 'Misdirected Request',
+  503: 'Service Unavailable',
+};
+
+const PRINTED = 'open the address makerdeck serve printed';
+
+function refusal(status: Refusal['status'], code: ErrorCode, kind: string, message: string): Refusal {
+  return { status, code, kind, message };
+}
+
+const STARTING = refusal(503, 'UNAVAILABLE', 'starting', 'Makerdeck is still starting: try again in a moment');
+
+/** Why a WebSocket upgrade is refused, or undefined to accept it. */
+function checkUpgrade(request: IncomingMessage, token: string, policy: SitePolicy, clients: number) {
+  if (!isAllowedHost(request.headers.host, policy)) return hostRefusal(policy);
+  if (pathOf(request.url) !== WS_PATH) return refusal(404, 'NOT_FOUND', 'not-found', `The API is at ${WS_PATH}`);
+  // Same origin only: another site in the user's browser must not borrow a leaked token.
+  const origin = request.headers.origin;
+  if (origin !== undefined && !isAllowedOrigin(origin, policy)) {
+    return refusal(403, 'FORBIDDEN', 'origin', `Origin ${quote(origin)} is not this Makerdeck: ${PRINTED}`);
+  }
+  const given = Buffer.from(tokenOf(request.url));
   const expected = Buffer.from(token);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return '401 Unauthorized';
-  // Same-origin only: another site in the user's browser must not borrow a leaked token.
-  if (request.headers.origin !== undefined && request.headers.origin !== origin) return '403 Forbidden';
-  return undefined;
-}
-
-function refuse(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function serveConnection(ws: WebSocket, host: Host): void {
-  const send = (frame: ServerFrame) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-  };
-  const unsubscribe = host.bus.onAny((name, payload) => send({ type: 'event', name, payload }));
-  ws.on('close', unsubscribe);
-  ws.on('message', async (data) => {
-    const frame = parseFrame(data.toString());
-    if (!frame) return ws.close(1003, 'Frames must be JSON {type:"call", id, name, args}');
-    send({ type: 'reply', id: frame.id, reply: await host.call(frame.name, frame.args) });
-  });
-}
-
-function parseFrame(text: string): ClientFrame | undefined {
-  try {
-    const frame = JSON.parse(text) as Partial<ClientFrame>;
-    if (frame.type === 'call' && Number.isSafeInteger(frame.id) && typeof frame.name === 'string') return frame as ClientFrame;
-  } catch {
-    // fall through: not JSON
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return refusal(401, 'FORBIDDEN', 'token', `Wrong or missing token: ${PRINTED}, #token=… included`);
+  }
+  const { maxClients } = SERVE_LIMITS;
+  if (clients >= maxClients) {
+    return refusal(503, 'UNAVAILABLE', 'clients', `${maxClients} browser tabs are connected already: close one`);
   }
   return undefined;
 }
 
-function listen(http: ReturnType<typeof createServer>, port: number, bind: string): Promise<void> {
+function hostRefusal(policy: SitePolicy | undefined): Refusal {
+  const names = policy ? policy.names.map((name) => `${name}:${policy.port}`).join(', ') : 'its own address';
+  return refusal(421, 'FORBIDDEN', 'host', `This Makerdeck answers only to ${names}: ${PRINTED}`);
+}
+
+type Policy = SitePolicy | undefined;
+
+function refuseRequest(request: IncomingMessage, response: ServerResponse, policy: Policy, note: NoteLog): void {
+  const refusal = hostRefusal(policy);
+  note(refusal.kind, 'info', `Refused a request for Host ${quote(request.headers.host)} (421)`);
+  response.writeHead(refusal.status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', Connection: 'close' });
+  response.end(JSON.stringify({ code: refusal.code, message: refusal.message }));
+}
+
+function refuseUpgrade(socket: Duplex, refusal: Refusal, request: IncomingMessage, note: NoteLog): void {
+  const from = quote(request.socket.remoteAddress ?? 'unknown');
+  note(`upgrade-${refusal.kind}`, 'info', `Refused a WebSocket from ${from}: ${refusal.message} (${refusal.status})`);
+  const body = JSON.stringify({ code: refusal.code, message: refusal.message });
+  const head = [
+    `HTTP/1.1 ${refusal.status} ${REASONS[refusal.status]}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  endWith(socket, `${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** The path of a request target, or '' when it is not one (absolute-form garbage, …). */
+function pathOf(target: string | undefined): string {
+  return /^\/[^?#]*/.exec(target ?? '')?.[0] ?? '';
+}
+
+function tokenOf(target: string | undefined): string {
+  const query = (target ?? '').split('?')[1] ?? '';
+  return new URLSearchParams(query).get(WS_TOKEN_PARAM) ?? '';
+}
+
+function listen(server: HttpServer | HttpsServer, port: number, bind: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    http.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? `port ${port} is already in use: pick another with --port, or --port 0 for any free one` : error.message;
-      reject(new MakerdeckError('UNAVAILABLE', `Cannot listen on ${bind}:${port}: ${why}`));
+    const fail = (error: NodeJS.ErrnoException) => {
+      const where = `${hostForUrl(bind)}:${port}`;
+      reject(new MakerdeckError('UNAVAILABLE', `Cannot listen on ${where}: ${listenError(error, port)}`));
+    };
+    server.once('error', fail);
+    server.listen(port, bind, () => {
+      server.off('error', fail);
+      resolve();
     });
-    http.listen(port, bind, () => resolve());
   });
 }
 
-function close(http: ReturnType<typeof createServer>, sockets: WebSocketServer): Promise<void> {
+function listenError(error: NodeJS.ErrnoException, port: number): string {
+  if (error.code === 'EADDRINUSE') {
+    return `port ${port} is already in use: pick another with --port, or --port 0 for any free one`;
+  }
+  if (error.code === 'EADDRNOTAVAIL') return 'that is not an address of this machine';
+  return error.message;
+}
+
+function close(server: HttpServer | HttpsServer, sockets: WebSocketServer): Promise<void> {
   for (const client of sockets.clients) client.terminate();
   sockets.close();
-  http.closeAllConnections();
-  return new Promise((resolve) => http.close(() => resolve()));
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }

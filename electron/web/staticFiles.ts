@@ -34,8 +34,9 @@ export function resolveStaticPath(root: string, urlPath: string): string | undef
 
 export async function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'Method not allowed');
-  const urlPath = new URL(request.url ?? '/', 'http://localhost').pathname;
-  let file = resolveStaticPath(root, urlPath === '/' ? '/index.html' : urlPath);
+  // Only origin-form targets ("/path?query"); anything else (absolute-form, "*") is not a file.
+  const urlPath = /^\/[^?#]*/.exec(request.url ?? '')?.[0];
+  let file = urlPath && resolveStaticPath(root, urlPath === '/' ? '/index.html' : urlPath);
   if (!file) return send(response, 404, 'Not found');
   // The renderer routes with the URL hash, so any unknown path without an extension gets the app.
   if (!path.extname(file)) file = path.join(root, 'index.html');

@@ -1,6 +1,7 @@
 // End to end on the emulated Uno: flash a file from the Firmware page (progress bar, verify), then
 // watch its telemetry on the Monitor page and in the plotter — Chromium, browser mode, real core.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Then an 800 KiB ESP32 .bin from the same page, uploaded in chunks, to the ROM-loader stand-in.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +10,9 @@ import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { startServe, type Served } from '../support/serve';
 import { startUno, type EmulatedUno } from '../support/uno';
+import { EspRomStandIn } from '../rig/esp/espRomStandIn';
+import { ptyStandIn } from '../rig/esp/ptyWire';
+import { fakeEsp32Merged } from '../rig/esp/testImages';
 
 let scratch: string;
 let uno: EmulatedUno;
@@ -59,4 +63,39 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('button', { name: 'Connect' }).waitFor();
   }, 60_000);
+
+  it('uploads an 800 KiB ESP32 .bin in chunks with a progress bar, then flashes the stand-in over a pty', async () => {
+    const image = fakeEsp32Merged(800 * 1024);
+    const file = path.join(scratch, 'app-800k.bin');
+    writeFileSync(file, image);
+    const standIn = new EspRomStandIn({ chip: 'esp32', resetOnOpen: true, autoReset: false });
+    const relay = await ptyStandIn(standIn);
+    try {
+      await page.getByRole('link', { name: /Firmware/ }).click();
+      // Every progress bar the page shows, as it shows it (the upload takes well under a second).
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+        const describe = (bar: Element) => {
+          const [label, value, max] = ['aria-label', 'value', 'max'].map((name) => bar.getAttribute(name));
+          return `${label} ${value}/${max}`;
+        };
+        const record = () => document.querySelectorAll('progress').forEach((bar) => seen.push(describe(bar)));
+        new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
+      await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(file);
+      await page.getByLabel('Serial port').fill(relay.path);
+      await page.getByLabel('Board').selectOption('esp32');
+      await page.getByRole('button', { name: 'Flash' }).click();
+      const flashed = page.getByRole('status').filter({ hasText: `Flashed and verified ${image.length} bytes` });
+      await flashed.waitFor({ timeout: 90_000 });
+      const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+      expect(seen).toContain(`upload ${image.length}/${image.length}`);
+      expect(seen.filter((bar) => bar.startsWith('upload ')).length).toBeGreaterThanOrEqual(5);
+      expect(Buffer.from(standIn.flash.subarray(0, image.length)).equals(Buffer.from(image))).toBe(true);
+      await page.screenshot({ path: screenshotPath('firmware-esp32-upload'), fullPage: true });
+    } finally {
+      await relay.close();
+    }
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ import { requiredEnv } from '../support/env';
 import { secretToolLookup, snapshot } from '../support/files';
 
 const PASSPHRASE = 'limits-passphrase-1';
-const MiB = 1024 * 1024;
+const CAP = 256 * 1024;
 let dataDir: string;
 let work: string;
 let exported: string;
@@ -60,20 +60,20 @@ describe('makerdeck profile import limits', () => {
     truncateSync(big, 600_000_000);
     const before = snapshot(dataDir);
     const text = await cli(['profile', 'import', big]);
-    expect(oneLineError(text, 2)).toBe(`makerdeck: ${big} is 600 MB; a Makerdeck profile file is at most 1 MiB: is this the right file?`);
+    expect(oneLineError(text, 2)).toBe(`makerdeck: ${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?`);
     const json = await cli(['profile', 'import', big, '--json']);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'BAD_INPUT', message: `${big} is 600 MB; a Makerdeck profile file is at most 1 MiB: is this the right file?` } });
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'BAD_INPUT', message: `${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?` } });
     expect(snapshot(dataDir)).toEqual(before);
   });
 
-  it('takes a file of exactly 1 MiB to the parser, and refuses one byte more by its size', async () => {
+  it('takes a file of exactly 256 KiB to the parser, and refuses one byte more by its size', async () => {
     const atCap = path.join(work, 'at-cap.json');
-    writeFileSync(atCap, ' '.repeat(MiB));
+    writeFileSync(atCap, ' '.repeat(CAP));
     expect(oneLineError(await cli(['profile', 'import', atCap]), 2)).toMatch(/not a Makerdeck profile export \(not JSON\)/);
     const over = path.join(work, 'over-cap.json');
-    writeFileSync(over, ' '.repeat(MiB + 1));
-    expect(oneLineError(await cli(['profile', 'import', over]), 2)).toBe(`makerdeck: ${over} is 1,048,577 bytes; a Makerdeck profile file is at most 1 MiB: is this the right file?`);
+    writeFileSync(over, ' '.repeat(CAP + 1));
+    expect(oneLineError(await cli(['profile', 'import', over]), 2)).toBe(`makerdeck: ${over} is 262,145 bytes; a Makerdeck profile file is at most 256 KiB: is this the right file?`);
   });
 
   it('refuses a folder and a FIFO without opening them for reading (a FIFO read would hang)', async () => {

@@ -1,7 +1,10 @@
 // Browser mode as a browser meets it: HTTP for the renderer, a token-guarded WebSocket for the API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { DoctorCheck, DoctorReport, ServerFrame } from '../../electron/contract';
+import { MakerdeckError, WS_MAX_FRAME_BYTES, type DoctorCheck, type DoctorReport } from '../../electron/contract';
+import type { ServerFrame } from '../../electron/contract';
+import { uploadFirmware, type ContractCall } from '../../electron/contract/firmwareUpload';
+import { fakeEsp32Merged } from '../rig/esp/testImages';
 import { startServe, type Served } from '../support/serve';
 
 let served: Served;
@@ -81,6 +84,46 @@ describe('makerdeck serve', () => {
     expect(events.sort()).toEqual(['disk', 'serial-ports']);
     expect(await until(() => reply(3))).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
     ws.close();
+  });
+
+  it('takes an 800 KiB firmware file in chunks, each frame far under the limit, ready for one flash', async () => {
+    const ws = await connect(`?token=${served.token}`, served.origin);
+    const frames = collect(ws);
+    const sizes: number[] = [];
+    let nextId = 100;
+    const call = (async (name: string, args: unknown) => {
+      const id = nextId++;
+      const text = JSON.stringify({ type: 'call', id, name, args });
+      sizes.push(Buffer.byteLength(text));
+      ws.send(text);
+      type ReplyFrame = Extract<ServerFrame, { type: 'reply' }>;
+      const isReply = (f: ServerFrame): f is ReplyFrame => f.type === 'reply' && f.id === id;
+      const reply = await until(() => frames.find(isReply)?.reply);
+      if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
+      return reply.value;
+    }) as ContractCall;
+    const image = fakeEsp32Merged(800 * 1024);
+    const progress: number[] = [];
+    const upload = await uploadFirmware(call, 'app.bin', image, (received) => progress.push(received));
+    const sha256 = expect.stringMatching(/^[0-9a-f]{64}$/);
+    expect(upload).toMatchObject({ fileName: 'app.bin', bytes: image.length, received: image.length, sha256 });
+    expect(progress.at(-1)).toBe(image.length);
+    expect(Math.max(...sizes)).toBeLessThan(WS_MAX_FRAME_BYTES / 3);
+    // The file reached the flasher: a missing port is the next thing it stops at; the upload is then used up.
+    const port = '/dev/makerdeck-no-such-port';
+    const flash = { port, board: 'esp32' as const, source: { uploadId: upload.uploadId } };
+    await expect(call('firmware.flash', flash)).rejects.toThrow(/does not exist/);
+    await expect(call('firmware.flash', flash)).rejects.toThrow(/^No firmware upload/);
+    ws.close();
+  });
+
+  it('closes a connection that sends a frame over the limit (1009), as a whole file in one request would', async () => {
+    const ws = await connect(`?token=${served.token}`, served.origin);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const contentBase64 = Buffer.from(fakeEsp32Merged(800 * 1024)).toString('base64');
+    const args = { port: '/dev/x', board: 'esp32', source: { fileName: 'app.bin', contentBase64 } };
+    ws.send(JSON.stringify({ type: 'call', id: 1, name: 'firmware.flash', args }));
+    expect(await closed).toBe(1009);
   });
 
   it('closes a connection that sends something other than a call frame', async () => {

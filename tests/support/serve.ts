@@ -6,13 +6,19 @@ export interface Served {
   url: string;
   origin: string;
   token: string;
+  port: number;
+  /** What `serve --json` printed: url, port, scheme, and with --allow-remote fingerprint256, spkiSha256. */
+  info: { url: string; port: number; scheme: string; fingerprint256?: string; spkiSha256?: string };
   child: ChildProcess;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
   stop(): Promise<number | null>;
 }
 
-/** Starts `makerdeck serve --port 0 --json` and reads the URL it prints. */
-export async function startServe(env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json'], {
+/** Starts `makerdeck serve --port 0 --json [args]` and reads the URL it prints. */
+export async function startServe(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Served> {
+  const command = [path.join(repoRoot, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json', ...args];
+  const child = spawn(process.execPath, command, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -26,13 +32,16 @@ export async function startServe(env: NodeJS.ProcessEnv = {}): Promise<Served> {
     });
     child.once('exit', (code) => reject(new Error(`makerdeck serve exited with ${code}: ${stderr}`)));
   });
-  const { url } = JSON.parse(line) as { url: string };
-  const parsed = new URL(url);
+  const info = JSON.parse(line) as Served['info'];
+  const parsed = new URL(info.url);
   return {
-    url,
+    url: info.url,
     origin: parsed.origin,
     token: new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '',
+    port: info.port,
+    info,
     child,
+    stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);

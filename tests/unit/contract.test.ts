@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SECRET_FIELDS, eventNames, requestNames, requests } from '../../electron/contract';
+import { z } from 'zod';
+import { FIRMWARE_CHUNK_BYTES, SECRET_FIELDS, WS_MAX_FRAME_BYTES, eventNames, requestNames, requests } from '../../electron/contract';
+import type { ClientFrame, RequestName } from '../../electron/contract';
 import { COMMANDS } from '../../electron/cli/index';
 import { createHost } from '../../electron/core/host';
 import { fieldsOf, kindOf, schemasAt } from '../support/schemas';
@@ -47,6 +49,30 @@ describe('the API contract', () => {
         .map((field) => `${name}: ${field.path}`),
     );
     expect(undeclared).toEqual([]);
+  });
+
+  it('declares no field longer than a WebSocket frame carries; bulk data travels in chunks well under it', () => {
+    const longest: Array<[string, number]> = [];
+    const walk = (name: string, node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach((item) => walk(name, item));
+      if (typeof node !== 'object' || node === null) return;
+      const { maxLength } = node as { maxLength?: number };
+      if (typeof maxLength === 'number') longest.push([name, maxLength]);
+      for (const value of Object.values(node)) walk(name, value);
+    };
+    const schema = (name: RequestName) => z.toJSONSchema(requests[name].args, { io: 'input', unrepresentable: 'any' });
+    for (const name of requestNames) walk(name, schema(name));
+    expect(longest.length).toBeGreaterThan(20);
+    const envelope = 4096; // {"type":"call","id":…,"name":…,"args":…} and the other, short fields
+    for (const [name, maxLength] of longest) expect(maxLength, name).toBeLessThanOrEqual(WS_MAX_FRAME_BYTES - envelope);
+    const chunk: ClientFrame = {
+      type: 'call',
+      id: Number.MAX_SAFE_INTEGER,
+      name: 'firmware.uploadChunk',
+      args: { uploadId: 'x'.repeat(64), offset: 2 ** 24, dataBase64: 'A'.repeat((FIRMWARE_CHUNK_BYTES / 3) * 4) },
+    };
+    expect(requests['firmware.uploadChunk'].args.safeParse(chunk.args).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(chunk))).toBeLessThan(WS_MAX_FRAME_BYTES / 3);
   });
 
   it('gives every CLI command a unique name', () => {

@@ -150,6 +150,6 @@ describe('unexpected errors', () => {
       process.stderr.write = write;
     }
     expect(events).toEqual(['serial.list failed: Error: udev went away']);
-    expect(written.join('')).toMatch(/serial\.list failed: Error: udev went away\n\s*Error: udev went away\n\s+at /);
+    expect(written.join('')).toMatch(/serial\.list failed: Error: udev went away \| Error: udev went away \| at /);
   });
 });

@@ -116,11 +116,11 @@ describe('profile import limits', () => {
     await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow('(at "secrets.tag": must be 16 bytes, as Makerdeck writes it)');
   });
 
-  it('caps the import request content at the file cap, 1 MiB', () => {
-    expect(PROFILE_FILE_MAX_BYTES).toBe(1024 * 1024);
+  it('caps the import request content at the file cap, 256 KiB', () => {
+    expect(PROFILE_FILE_MAX_BYTES).toBe(256 * 1024);
     expect(ProfileImportArgs.safeParse({ content: 'x'.repeat(PROFILE_FILE_MAX_BYTES) }).success).toBe(true);
     const over = ProfileImportArgs.safeParse({ content: 'x'.repeat(PROFILE_FILE_MAX_BYTES + 1) });
     expect(over.success).toBe(false);
-    expect(over.error?.issues[0]?.message).toBe('This content is too large: a Makerdeck profile file is at most 1 MiB: is this the right file?');
+    expect(over.error?.issues[0]?.message).toBe('This content is too large: a Makerdeck profile file is at most 256 KiB: is this the right file?');
   });
 });

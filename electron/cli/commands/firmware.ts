@@ -1,8 +1,9 @@
 // `makerdeck compile`, `makerdeck flash` and `makerdeck ports`.
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FLASH_BOARDS, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
+import { FLASH_BOARDS, MAX_FIRMWARE_BYTES, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
+import { uploadFirmware, type ContractCall } from '../../contract/firmwareUpload';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
 import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
@@ -69,7 +70,7 @@ export const flashCommand: Command = {
     await context.host.loadSecrets({ quiet: true });
     const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
-    const source = profile ? { profile } : { fileName: path.basename(file!), contentBase64: (await readImageFile(file!)).toString('base64') };
+    const source = profile ? { profile } : { uploadId: await upload(context, file!) };
     const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }));
     context.out.data(summary);
     context.out.text(`Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`);
@@ -81,10 +82,20 @@ async function profileBoard(context: CommandContext, profile: string): Promise<s
   return flashBoardFor((await callApi(context, 'profiles.get', { ref: profile })).board);
 }
 
+/** Sends the file through the contract's chunked upload, as the pages do; resolves with the upload id. */
+async function upload(context: CommandContext, file: string): Promise<string> {
+  const call = ((name, args) => callApi(context, name, args)) as ContractCall;
+  return (await uploadFirmware(call, path.basename(file), await readImageFile(file))).uploadId;
+}
+
 async function readImageFile(file: string): Promise<Buffer> {
   try {
+    if ((await stat(file)).size > MAX_FIRMWARE_BYTES) {
+      throw new MakerdeckError('BAD_INPUT', `${file} is larger than 16 MiB: that is no firmware image for a board`);
+    }
     return await readFile(file);
   } catch (error) {
+    if (error instanceof MakerdeckError) throw error;
     throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
 }

@@ -6,11 +6,24 @@ import { EXIT } from '../output';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run Makerdeck in your browser (the same app, served on 127.0.0.1)',
-  usage: 'makerdeck serve [--port N] [--host ADDRESS --allow-remote] [--json]',
+  usage: [
+    'makerdeck serve [--port N] [--host 127.0.0.1|::1] [--json]',
+    '       makerdeck serve --allow-remote --public-host NAME [--host ADDRESS] [--port N] [--json]',
+  ].join('\n'),
   options: {
     port: { type: 'string', description: 'port to listen on; 0 picks a free one (default 0)' },
-    host: { type: 'string', description: 'address to bind (default 127.0.0.1)' },
-    'allow-remote': { type: 'boolean', description: 'allow a non-loopback --host (other machines can then reach the API with the token)' },
+    host: {
+      type: 'string',
+      description: 'address to bind: 127.0.0.1 (default) or ::1; with --allow-remote 0.0.0.0 (default) or one of yours',
+    },
+    'allow-remote': {
+      type: 'boolean',
+      description: 'let other machines connect, over HTTPS, with a certificate made for this run',
+    },
+    'public-host': {
+      type: 'string',
+      description: 'with --allow-remote: the name or address other machines type to reach this one (e.g. labbox.local)',
+    },
   },
   async run({ host, out, values }) {
     const port = parsePort(values.port);
@@ -23,10 +36,18 @@ export const serveCommand: Command = {
       port,
       bind: typeof values.host === 'string' ? values.host : undefined,
       allowRemote: values['allow-remote'] === true,
+      publicHost: typeof values['public-host'] === 'string' ? values['public-host'] : undefined,
     });
-    out.data({ url: server.url, port: server.port });
+    out.data({ url: server.url, port: server.port, scheme: server.scheme, ...server.tls });
     out.text(`Makerdeck is running at ${server.url}`);
-    out.text('Open that address in a browser; press Ctrl+C to stop.');
+    if (server.tls) {
+      out.text('Its certificate was made for this run, so the browser warns about it.');
+      out.text(`Continue only if the browser shows this SHA-256 fingerprint: ${server.tls.fingerprint256}`);
+      out.text('Anyone with the address (token included) can use Makerdeck: share it only with people you trust.');
+      out.text('Press Ctrl+C to stop.');
+    } else {
+      out.text('Open that address in a browser; press Ctrl+C to stop.');
+    }
     await untilInterrupted();
     await server.close();
     return EXIT.ok;

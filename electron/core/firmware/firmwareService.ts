@@ -9,6 +9,7 @@ import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
+import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
 
 /** What a flasher writes: raw bytes and, for Intel HEX, the parsed image. */
@@ -29,7 +30,7 @@ export interface FirmwareDeps {
   emit(progress: FirmwareProgress): void;
 }
 
-export type FlashSource = { profile: string } | { fileName: string; contentBase64: string };
+export type FlashSource = { profile: string } | { uploadId: string };
 
 /** The flash board a profile's FQBN means. */
 export function flashBoardFor(fqbn: string): FlashBoard | undefined {
@@ -41,6 +42,9 @@ export function flashBoardFor(fqbn: string): FlashBoard | undefined {
 }
 
 export class Firmware {
+  /** Files sent in chunks (firmware.upload*) wait here for the flash that takes them. */
+  readonly uploads = new FirmwareUploads();
+
   constructor(private readonly deps: FirmwareDeps) {}
 
   compile(args: { operationId?: string; profile: string; board?: string }): Promise<CompileSummary> {
@@ -53,7 +57,10 @@ export class Firmware {
 
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const image = 'profile' in args.source ? await this.buildImage(operation, args.source.profile, args.board) : decodeFile(args.source);
+      const { source } = args;
+      const image = 'profile' in source
+        ? await this.buildImage(operation, source.profile, args.board)
+        : fileImage(this.uploads.take(source.uploadId));
       const started = Date.now();
       const bytes = await this.write(operation, args.port, args.board, image);
       this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
@@ -119,10 +126,12 @@ function prepareFlasher(port: string, board: FlashBoard, image: FirmwareImage, s
   return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
 }
 
-function decodeFile(source: { fileName: string; contentBase64: string }): FirmwareImage {
-  const format = /\.hex$/i.test(source.fileName) ? 'hex' : /\.bin$/i.test(source.fileName) ? 'bin' : undefined;
-  if (!format) throw new MakerdeckError('BAD_INPUT', `${source.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
-  return { format, data: Buffer.from(source.contentBase64, 'base64') };
+function fileImage(file: UploadedFile): FirmwareImage {
+  const format = /\.hex$/i.test(file.fileName) ? 'hex' : /\.bin$/i.test(file.fileName) ? 'bin' : undefined;
+  if (!format) {
+    throw new MakerdeckError('BAD_INPUT', `${file.fileName} is neither Intel HEX (.hex) nor a binary image (.bin)`);
+  }
+  return { format, data: file.data };
 }
 
 /** Where arduino-cli build paths are kept (they hold no secret after a build). */

@@ -1,6 +1,7 @@
 // The two ways the renderer reaches the core: Electron IPC (through the preload bridge) or a
 // WebSocket to `makerdeck serve`. Both carry the same contract frames.
 import {
+  WS_MAX_FRAME_BYTES,
   WS_PATH,
   WS_TOKEN_PARAM,
   type ClientFrame,
@@ -82,12 +83,15 @@ export function webSocketTransport(url: string): Transport {
       if (!(await waitForOpen())) return disconnected();
       const id = nextId++;
       const frame: ClientFrame = { type: 'call', id, name, args };
+      const text = JSON.stringify(frame);
+      // The server closes the connection on a frame over its limit: say so here instead.
+      if (new TextEncoder().encode(text).length > WS_MAX_FRAME_BYTES) return tooLarge(name);
       return new Promise((resolve) => {
         pending.set(id, (reply) => {
           pending.delete(id);
           resolve(reply);
         });
-        socket!.send(JSON.stringify(frame));
+        socket!.send(text);
       });
     },
     onEvent(listener) {
@@ -100,6 +104,12 @@ export function webSocketTransport(url: string): Transport {
       return () => stateListeners.delete(listener);
     },
   };
+}
+
+function tooLarge(name: string): Reply<unknown> {
+  const limit = `${WS_MAX_FRAME_BYTES / 1024 / 1024} MiB`;
+  const message = `The ${name} request is larger than ${limit}, more than browser mode takes at once: send less`;
+  return { ok: false, error: { code: 'BAD_INPUT', message } };
 }
 
 function disconnected(): Reply<unknown> {

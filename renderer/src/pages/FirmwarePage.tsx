@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CompileSummary, FirmwareProgress, FlashBoard, SerialPortView } from '../../../electron/contract/firmware';
 import { FLASH_BOARDS } from '../../../electron/contract/firmware';
+import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
 import { PortInput } from './PortInput';
@@ -14,7 +15,7 @@ export function FirmwarePage() {
   const [board, setBoard] = useState<FlashBoard>('uno');
   const [file, setFile] = useState<File>();
   const [operationId, setOperationId] = useState<string>();
-  const [progress, setProgress] = useState<FirmwareProgress & { startedAt: number }>();
+  const [progress, setProgress] = useState<Progress>();
   const [compiled, setCompiled] = useState<CompileSummary>();
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
 
@@ -61,10 +62,21 @@ export function FirmwarePage() {
 
   const flash = () =>
     run(async (id) => {
-      const source = file ? { fileName: file.name, contentBase64: await toBase64(file) } : { profile };
+      const source = file ? { uploadId: await upload(id, file) } : { profile };
       const summary = await api().call('firmware.flash', { operationId: id, port, board, source });
       return `Flashed and verified ${summary.bytes} bytes in ${(summary.ms / 1000).toFixed(1)} s.`;
     });
+
+  // The file travels in chunks (each far below a WebSocket frame), with its own progress bar.
+  const upload = async (id: string, chosen: File) => {
+    const startedAt = Date.now();
+    const bytes = new Uint8Array(await chosen.arrayBuffer());
+    const report = (bytesDone: number, bytesTotal: number) =>
+      setProgress({ operationId: id, phase: 'upload', bytesDone, bytesTotal, startedAt });
+    report(0, bytes.length);
+    const { uploadId } = await uploadFirmware((name, args) => api().call(name, args), chosen.name, bytes, report);
+    return uploadId;
+  };
 
   const busy = operationId !== undefined;
   return (
@@ -132,7 +144,10 @@ export function FirmwarePage() {
   );
 }
 
-function ProgressBar({ progress }: { progress?: FirmwareProgress & { startedAt: number } }) {
+/** The host's progress, or the page's own while it uploads a file. */
+type Progress = Omit<FirmwareProgress, 'phase'> & { phase: FirmwareProgress['phase'] | 'upload'; startedAt: number };
+
+function ProgressBar({ progress }: { progress?: Progress }) {
   if (!progress?.bytesTotal) return <progress aria-label={progress?.message ?? 'Working'} />;
   const done = progress.bytesDone ?? 0;
   const seconds = Math.max(0.001, (Date.now() - progress.startedAt) / 1000);
@@ -144,11 +159,4 @@ function ProgressBar({ progress }: { progress?: FirmwareProgress & { startedAt: 
       </span>
     </div>
   );
-}
-
-async function toBase64(file: File): Promise<string> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
