@@ -11,20 +11,22 @@ export const MOSQUITTO_PACKAGES = ['mosquitto'];
 
 /**
  * Starts mosquitto listening on 127.0.0.1:`port` (a free one when 0). Start it again with the same
- * `dir` and `port` to simulate a broker restart. Returns { pid, port, url, stop }.
+ * `dir` and `port` to simulate a broker restart; with `persistence`, persistent sessions (clean
+ * session off) and the QoS 1 messages queued for them survive that restart, as on a real broker.
+ * Returns { pid, port, url, stop }.
  */
-export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true }) {
+export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true, persistence = false }) {
   // A free port can be taken by someone else before mosquitto binds it: then try another one.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ dir, port: port || (await freePort()), timeoutMs, nodelay });
+      return await startOnce({ dir, port: port || (await freePort()), timeoutMs, nodelay, persistence });
     } catch (error) {
       if (port || attempt === 3 || !error.portTaken) throw error;
     }
   }
 }
 
-async function startOnce({ dir, port, timeoutMs, nodelay }) {
+async function startOnce({ dir, port, timeoutMs, nodelay, persistence }) {
   const mosquitto = requireCommand('mosquitto', 'mosquitto');
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'mosquitto.conf');
@@ -36,6 +38,7 @@ async function startOnce({ dir, port, timeoutMs, nodelay }) {
       // Nagle alone adds ~14 ms to every message at 10k/s
       `set_tcp_nodelay ${nodelay}`,
       'max_queued_messages 100000',
+      ...(persistence ? ['persistence true', `persistence_location ${dir}/`] : []),
       'log_dest stdout',
       'log_type error',
       'log_type warning',

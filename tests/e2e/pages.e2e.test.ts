@@ -2,16 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { DoctorReport } from '../../electron/contract';
+import type { DoctorCheck, DoctorReport, ServerFrame } from '../../electron/contract';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { findSecrets, secretToolLookup } from '../support/files';
 import { startServe, type Served } from '../support/serve';
+import { until } from '../support/wait';
 
 let served: Served;
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
+/** Every frame `serve` sent the page, as the page received it. */
+const framesToPage: ServerFrame[] = [];
 
 beforeAll(async () => {
   served = await startServe();
@@ -21,7 +24,12 @@ beforeAll(async () => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
+  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => framesToPage.push(JSON.parse(String(payload)) as ServerFrame)));
 });
+
+function isDoctorReport(value: unknown): value is DoctorReport {
+  return typeof value === 'object' && value !== null && 'checks' in value && 'startedAt' in value;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -49,13 +57,18 @@ describe('browser mode', () => {
     await page.screenshot({ path: screenshotPath('doctor'), fullPage: true });
   });
 
-  it('runs the checks again on request', async () => {
-    const before = await page.getByTestId('doctor-summary').textContent();
+  it('runs the checks again on request: a new run, its checks arriving one by one, then its report', async () => {
+    const reports = () => framesToPage.flatMap((f) => (f.type === 'reply' && f.reply.ok && isDoctorReport(f.reply.value) ? [f.reply.value] : []));
+    const first = reports().at(-1)!;
+    expect(first, 'the first run of the page').toBeDefined();
+    const seen = framesToPage.length;
     await page.getByRole('button', { name: 'Run checks again' }).click();
-    await page.getByRole('button', { name: 'Run checks again' }).waitFor();
-    await expect.poll(() => page.locator('li.check').count()).toBe(5);
-    expect(await page.getByTestId('doctor-summary').textContent()).toMatch(/^5 checks in \d+ ms/);
-    expect(before).toBeTruthy();
+    const second = await until('the second run\'s report', () => (reports().length > 0 && reports().at(-1) !== first ? reports().at(-1) : undefined));
+    expect(second.startedAt > first.startedAt, `${second.startedAt} after ${first.startedAt}`).toBe(true);
+    const checks = framesToPage.slice(seen).flatMap((f) => (f.type === 'event' && f.name === 'doctor.check' ? [(f.payload as DoctorCheck).id] : []));
+    expect(checks.sort()).toEqual(second.checks.map((c) => c.id).sort());
+    await expect.poll(() => page.getByTestId('doctor-summary').textContent()).toMatch(new RegExp(`^5 checks in ${second.durationMs} ms`));
+    expect(await page.locator('li.check').count()).toBe(5);
   });
 
   it('creates a profile on the Profiles page; its passwords reach the keychain and never come back', async () => {

@@ -10,13 +10,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { createHost } from '../../electron/core/host';
+import type { SeriesPoints } from '../../electron/contract';
 import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { lockRealStack } from '../support/stackLock';
-import { startServe, type Served } from '../support/serve';
+import { callServe, startServe, type Served } from '../support/serve';
 import { startUno, type EmulatedUno } from '../support/uno';
+import { until } from '../support/wait';
 
 let scratch: string;
 let env: NodeJS.ProcessEnv;
@@ -25,14 +27,6 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  for (const end = Date.now() + ms; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
 async function storedCount(password: string): Promise<number> {
   const url = new URL('http://127.0.0.1:8086/query');
   url.searchParams.set('db', 'makerdeck');
@@ -40,6 +34,19 @@ async function storedCount(password: string): Promise<number> {
   const response = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` } });
   const body = (await response.json()) as { results: Array<{ series?: Array<{ values: number[][] }> }> };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+/** What `serve`'s host charted of the board (time → counter): what its gateway read and sent. */
+async function chartedByServe(): Promise<Map<number, number>> {
+  const [series] = await callServe<SeriesPoints[]>(served, 'telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: 0, to: Date.now() + 60_000 });
+  return new Map(series!.t.map((t, i) => [t, series!.v[i]!]));
+}
+
+/** The chart's visible window, exported from the page as CSV (time → counter). */
+async function exportedCsv(): Promise<Map<number, number>> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const rows = readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+  return new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
 }
 
 async function openTelemetry(): Promise<void> {
@@ -88,13 +95,17 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await page.getByLabel('Serial port').fill(uno.pty);
     await page.getByRole('button', { name: 'Start gateway' }).click();
     await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
-    await until('20 lines on the broker', () => (published.size >= 20 ? true : undefined));
+    await until('20 lines on the broker', () => published.size >= 20, 30_000);
     await page.screenshot({ path: screenshotPath('telemetry-uno-live'), fullPage: true });
     await page.getByRole('button', { name: 'Stop gateway' }).click();
     await page.getByRole('button', { name: 'Start gateway' }).waitFor();
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // the last lines in flight
+    // Stopped: every line the gateway charted, it handed to the connected broker. The host's own
+    // window of the series is that list (the request flushes the pending batch first).
+    const sent = await chartedByServe();
+    await until('every line the gateway sent, from the broker', () => [...sent.keys()].every((t) => published.has(t)), 30_000);
+    expect(published).toEqual(sent);
+    await until('every line the gateway sent, in InfluxDB', async () => (await storedCount(influx)) === sent.size, 30_000, 200);
     await watcher.endAsync();
-    await until('every published line in InfluxDB', async () => ((await storedCount(influx)) === published.size ? true : undefined));
 
     // A fresh Makerdeck knows the board only from InfluxDB: the chart is history alone.
     await page.close();
@@ -103,11 +114,8 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await openTelemetry();
     await page.getByLabel('Window').selectOption('60000'); // finer than the board's 200 ms: every point comes back as stored
     await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // the history query
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const rows = readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
-    const charted = new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
-    expect(charted).toEqual(published);
+    // The history query answers in its own time: the chart is right once its export equals what was sent.
+    await expect.poll(exportedCsv, { timeout: 20_000 }).toEqual(sent);
     await page.screenshot({ path: screenshotPath('telemetry-uno-history'), fullPage: true });
   }, 180_000);
 

@@ -16,6 +16,7 @@ import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { writeChecksumSketch } from '../support/sketches';
 import { compileWithRig, silentPty, startUno, type EmulatedUno } from '../support/uno';
+import { until } from '../support/wait';
 
 const UNO = avrBoard('uno')!;
 const SECRET_WIFI = 'uno-wifi-never-shown';
@@ -31,10 +32,12 @@ async function monitorUntil(host: Host, port: string, done: (lines: MonitorLine[
   const reply = await host.call('monitor.open', { port, baudRate: 115200 });
   if (!reply.ok) throw new Error(reply.error.message);
   const { sessionId } = reply.value as { sessionId: string };
-  const deadline = Date.now() + ms;
-  while (!done(lines) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await host.call('monitor.close', { sessionId });
-  stop();
+  try {
+    await until('the lines the test waits for on the monitor', () => done(lines), ms);
+  } finally {
+    await host.call('monitor.close', { sessionId });
+    stop();
+  }
   return lines;
 }
 

@@ -10,6 +10,7 @@ import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { startServe } from '../support/serve';
+import { until } from '../support/wait';
 
 const WIFI = 'Redact-Me-Wifi 42';
 const MQTT = 'redact/me:mqtt@pw%';
@@ -85,8 +86,7 @@ describe('no secret leaves through any output path', () => {
         ['doctor.run', { only: ['keychain'] }],
       ] as const;
       calls.forEach(([name, args], id) => ws.send(JSON.stringify({ type: 'call', id, name, args })));
-      const deadline = Date.now() + 10_000;
-      while (frames.filter((f) => f.includes('"type":"reply"')).length < calls.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await until('a reply to every call', () => frames.filter((f) => f.includes('"type":"reply"')).length >= calls.length, 10_000);
       expect(frames.filter((f) => f.includes('"type":"reply"'))).toHaveLength(calls.length);
       expect(frames.some((f) => f.includes('profiles.changed'))).toBe(true);
       ws.close();

@@ -6,6 +6,7 @@ import type { ServerFrame } from '../../electron/contract';
 import { uploadFirmware, type ContractCall } from '../../electron/contract/firmwareUpload';
 import { fakeEsp32Merged } from '../rig/esp/testImages';
 import { startServe, type Served } from '../support/serve';
+import { until } from '../support/wait';
 
 let served: Served;
 beforeAll(async () => {
@@ -30,15 +31,6 @@ function collect(ws: WebSocket): ServerFrame[] {
   return frames;
 }
 
-async function until<T>(get: () => T | undefined, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('makerdeck serve', () => {
   it('listens on 127.0.0.1 and puts the token in the URL fragment', () => {
@@ -76,13 +68,13 @@ describe('makerdeck serve', () => {
     ws.send(JSON.stringify({ type: 'call', id: 2, name: 'doctor.run', args: { only: ['disk', 'serial-ports'] } }));
     ws.send(JSON.stringify({ type: 'call', id: 3, name: 'fs.readFile', args: {} }));
     const reply = (id: number) => frames.find((f): f is Extract<ServerFrame, { type: 'reply' }> => f.type === 'reply' && f.id === id)?.reply;
-    expect(await until(() => reply(1))).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
-    const doctor = await until(() => reply(2));
+    expect(await until('the reply to app.info', () => reply(1), 8000)).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
+    const doctor = await until('the reply to doctor.run', () => reply(2), 8000);
     expect(doctor.ok).toBe(true);
     expect((doctor as { value: DoctorReport }).value.checks.map((c) => c.id).sort()).toEqual(['disk', 'serial-ports']);
     const events = frames.filter((f) => f.type === 'event' && f.name === 'doctor.check').map((f) => (f as { payload: DoctorCheck }).payload.id);
     expect(events.sort()).toEqual(['disk', 'serial-ports']);
-    expect(await until(() => reply(3))).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
+    expect(await until('the reply to fs.readFile', () => reply(3), 8000)).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
     ws.close();
   });
 
@@ -98,7 +90,7 @@ describe('makerdeck serve', () => {
       ws.send(text);
       type ReplyFrame = Extract<ServerFrame, { type: 'reply' }>;
       const isReply = (f: ServerFrame): f is ReplyFrame => f.type === 'reply' && f.id === id;
-      const reply = await until(() => frames.find(isReply)?.reply);
+      const reply = await until(`the reply to ${name}`, () => frames.find(isReply)?.reply, 8000);
       if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
       return reply.value;
     }) as ContractCall;

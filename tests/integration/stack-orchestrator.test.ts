@@ -10,6 +10,7 @@ import { dockerEndpoint } from '../../electron/core/stack/dockerClient';
 import { freePort } from '../../scripts/services/ports.js';
 import { requiredEnv } from '../support/env';
 import { ensureStandinImage, STANDIN_IMAGE } from '../support/standinImage';
+import { until } from '../support/wait';
 
 const project = `mdtest${process.pid}`;
 let docker: Docker;
@@ -37,12 +38,6 @@ ${health('0s')}    depends_on:
 ${extra}volumes:
   data:
 `;
-}
-
-async function until(done: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !done(); await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if (Date.now() > end) throw new Error('timed out');
-  }
 }
 
 const orchestrate = (text: string, progress?: (p: StackProgress) => void) => new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), progress);
@@ -103,9 +98,9 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     const stack = orchestrate(composeText(ports));
     const lines: string[] = [];
     const following = stack.followLogs('a', 1, (batch) => lines.push(...batch), new AbortController().signal);
-    await until(() => lines.length === 1); // the tail: its boot line
+    await until('the tail: its boot line', () => lines.length === 1, 10_000);
     for (const n of [1, 2, 3]) await fetch(`http://127.0.0.1:${ports.a}/log?line=follow-${n}`);
-    await until(() => lines.length === 4);
+    await until('the three new lines', () => lines.length === 4, 10_000);
     await stack.stop('a'); // a stopped container ends the stream
     await following;
     expect(lines).toEqual([expect.stringMatching(/^stand-in service listening on 8080 \(boot 2\)$/), 'follow-1', 'follow-2', 'follow-3']);

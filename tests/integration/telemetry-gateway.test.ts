@@ -1,6 +1,6 @@
 // The serial gateway on the emulated Uno (simavr running the rig's telemetry sketch): its lines are
 // charted and published to a real broker (Mosquitto), stamped with their arrival time; while the
-// broker is away they wait, and none is lost when it is back.
+// broker is away they wait, and none is lost when it is back — counted by a separate subscriber.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { startMosquitto } from '../../scripts/services/mosquitto.js';
-import type { TelemetryBatch, TelemetryState } from '../../electron/contract';
+import type { SeriesPoints, TelemetryBatch, TelemetryState } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
 import { requiredEnv } from '../support/env';
@@ -27,7 +27,7 @@ const call = <T>(name: string, args: unknown) => callHost<T>(host, name, args);
 beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-gateway-'));
-  broker = await startMosquitto({ dir: path.join(scratch, 'broker') });
+  broker = await startMosquitto({ dir: path.join(scratch, 'broker'), persistence: true });
   uno = await startUno(path.join(scratch, 'uno'));
   host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
   host.bus.on('telemetry.batch', (batch: TelemetryBatch) => charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)));
@@ -44,45 +44,49 @@ afterAll(async () => {
 });
 
 describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () => {
-  it('charts the board and publishes its lines, queueing them while the broker is away', async () => {
+  it('charts the board and publishes its lines, queueing them while the broker is away; the broker delivers every one', async () => {
     const { testHex } = await buildUnoRig();
     await uno.stop();
     uno = await startUno(path.join(scratch, 'uno2'), testHex);
-    const published: Array<{ counter: number; t: number }> = [];
-    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-    await watcher.subscribeAsync('makerdeck/uno-test/telemetry');
+    // Counted on the far side of the broker: a subscriber of its own with a persistent session (clean
+    // session off, QoS 1), so what the broker owes it waits across the restart. Time (ms) → counter.
+    const delivered = new Map<number, number>();
+    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: `gateway-watcher-${process.pid}`, clean: false, reconnectPeriod: 250 });
+    await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
-      if (parsed.ok) published.push({ counter: parsed.point.fields.counter as number, t: Number(parsed.point.timestamp!.slice(0, -6)) });
+      if (parsed.ok) delivered.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.counter as number);
     });
 
     await call('telemetry.connect', {});
     await call('telemetry.gatewayStart', { port: uno.pty, baudRate: 115200 });
-    await until('points from the board on the broker', () => published.length >= 5);
+    await until('points from the board on the broker', () => delivered.size >= 5);
     await until('the same points on the chart', () => charted.length >= 5);
 
     await broker.stop(); // the broker goes away; the board keeps printing
-    const lastBefore = published.at(-1)!.counter;
+    const lastBefore = Math.max(...delivered.values());
     await until('lines queued while the broker is away', () => (states.at(-1)?.gateway?.queued ?? 0) >= 5);
-    broker = await startMosquitto({ dir: path.join(scratch, 'broker'), port: broker.port });
+    broker = await startMosquitto({ dir: path.join(scratch, 'broker'), port: broker.port, persistence: true });
     await until('the queue sent after the restart', () => states.at(-1)?.broker.state === 'connected' && states.at(-1)?.gateway?.queued === 0, 30_000);
-    await until('the watcher back on the broker', () => watcher.connected, 15_000);
-    await watcher.subscribeAsync('makerdeck/uno-test/telemetry');
     const resumeAt = charted.length;
     await until('new points after the restart', () => charted.length > resumeAt + 3);
-    await watcher.endAsync();
 
     // Everything the board printed was charted once, in order.
     const counters = [...charted];
     expect(counters).toEqual(Array.from({ length: counters.length }, (_, i) => counters[0]! + i));
     expect(counters.some((c) => c > lastBefore + 5)).toBe(true);
-    // …and every line it charted went to the broker, the queued ones too.
-    const { gateway } = await call<TelemetryState>('telemetry.status', {});
-    expect(gateway!.queued).toBe(0);
-    expect(Math.abs(gateway!.published - counters.length)).toBeLessThanOrEqual(2); // a line or two in flight
+    // Stopped, the gateway has handed the broker all it charted: the host's window of the series.
+    await call('telemetry.gatewayStop', {});
+    const [series] = await call<SeriesPoints[]>('telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: 0, to: Date.now() + 60_000 });
+    const sent = new Map(series!.t.map((t, i) => [t, series!.v[i]!]));
+    expect(sent.size).toBeGreaterThanOrEqual(counters.length);
+    // …and the broker delivered every one of them, the queued ones too, and nothing else.
+    await until('every line the gateway sent, delivered by the broker', () => [...sent.keys()].every((t) => delivered.has(t)), 30_000);
+    expect(delivered).toEqual(sent);
+    await watcher.endAsync();
     // What reached the broker carries the time the gateway charted it.
-    const first = published[0]!;
-    const window = await call<Array<{ t: number[]; v: number[] }>>('telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: first.t, to: first.t + 1 });
-    expect(window[0]!.v).toEqual([first.counter]);
+    const first = Math.min(...delivered.keys());
+    const window = await call<SeriesPoints[]>('telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: first, to: first + 1 });
+    expect(window[0]!.v).toEqual([delivered.get(first)]);
   }, 90_000);
 });

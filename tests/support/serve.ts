@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import WebSocket from 'ws';
+import type { ServerFrame } from '../../electron/contract';
 import { repoRoot } from './env';
 
 export interface Served {
@@ -49,4 +51,25 @@ export async function startServe(env: NodeJS.ProcessEnv = {}, args: string[] = [
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** One contract request to a running `serve` over its WebSocket, as the page makes it; a refusal throws. */
+export async function callServe<T>(served: Served, name: string, args: unknown): Promise<T> {
+  const ws = new WebSocket(`${served.origin.replace('http', 'ws')}/ws?token=${served.token}`, { origin: served.origin });
+  try {
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const reply = await new Promise<Extract<ServerFrame, { type: 'reply' }>['reply']>((resolve, reject) => {
+      ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as ServerFrame;
+        if (frame.type === 'reply' && frame.id === 1) resolve(frame.reply);
+      });
+      ws.once('error', reject);
+      ws.once('close', () => reject(new Error(`serve closed the WebSocket before answering ${name}`)));
+      ws.send(JSON.stringify({ type: 'call', id: 1, name, args }));
+    });
+    if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
+    return reply.value as T;
+  } finally {
+    ws.close();
+  }
 }

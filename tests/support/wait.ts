@@ -1,9 +1,18 @@
 import type { Host } from '../../electron/core/host';
 
-/** Polls `done` every 25 ms; throws naming `what` after `ms`. */
-export async function until(what: string, done: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await done()); await new Promise((resolve) => setTimeout(resolve, 25))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+/** What `until` hands back: the probe's answer once it is neither false nor undefined. */
+export type Arrived<T> = Exclude<T, false | undefined>;
+
+/**
+ * The one way tests wait: polls `probe` (every `everyMs`, 25 ms by default) until it returns something
+ * other than false or undefined, and returns that; throws naming `what` after `ms`. No test sleeps in
+ * place of a condition.
+ */
+export async function until<T>(what: string, probe: () => T | Promise<T>, ms = 15_000, everyMs = 25): Promise<Arrived<T>> {
+  for (const end = Date.now() + ms; ; await new Promise((resolve) => setTimeout(resolve, everyMs))) {
+    const value = await probe();
+    if (value !== false && value !== undefined) return value as Arrived<T>;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
   }
 }
 
