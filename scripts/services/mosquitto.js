@@ -2,6 +2,7 @@
 // persistence under `dir`, anonymous access (loopback only), stopped by the PID we started.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { requireCommand } from './apt.js';
 import { canConnect, freePort, listensOn, mqttConnack } from './ports.js';
@@ -38,7 +39,8 @@ async function startOnce({ dir, port, timeoutMs, nodelay, persistence }) {
       // Nagle alone adds ~14 ms to every message at 10k/s
       `set_tcp_nodelay ${nodelay}`,
       'max_queued_messages 100000',
-      ...(persistence ? ['persistence true', `persistence_location ${dir}/`] : []),
+      // Run as root, mosquitto would drop to its own user, which may not write in `dir`: stay who we are.
+      ...(persistence ? ['persistence true', `persistence_location ${dir}/`, `user ${userInfo().username}`] : []),
       'log_dest stdout',
       'log_type error',
       'log_type warning',

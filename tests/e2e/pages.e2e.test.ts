@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { DoctorCheck, DoctorReport, ServerFrame } from '../../electron/contract';
+import type { DoctorCheck, DoctorReport, Reply, ServerFrame } from '../../electron/contract';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { findSecrets, secretToolLookup } from '../support/files';
@@ -24,11 +24,15 @@ beforeAll(async () => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
-  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => framesToPage.push(JSON.parse(String(payload)) as ServerFrame)));
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => framesToPage.push(JSON.parse(String(payload)) as ServerFrame)),
+  );
 });
 
-function isDoctorReport(value: unknown): value is DoctorReport {
-  return typeof value === 'object' && value !== null && 'checks' in value && 'startedAt' in value;
+/** A successful reply carrying a doctor report. */
+function isDoctorReport(reply: Reply<unknown>): reply is { ok: true; value: DoctorReport } {
+  const value = reply.ok ? (reply.value as Partial<DoctorReport> | null) : null;
+  return Array.isArray(value?.checks) && typeof value?.startedAt === 'string';
 }
 
 afterAll(async () => {
@@ -58,16 +62,21 @@ describe('browser mode', () => {
   });
 
   it('runs the checks again on request: a new run, its checks arriving one by one, then its report', async () => {
-    const reports = () => framesToPage.flatMap((f) => (f.type === 'reply' && f.reply.ok && isDoctorReport(f.reply.value) ? [f.reply.value] : []));
+    const reports = () =>
+      framesToPage.flatMap((f) => (f.type === 'reply' && isDoctorReport(f.reply) ? [f.reply.value] : []));
     const first = reports().at(-1)!;
     expect(first, 'the first run of the page').toBeDefined();
     const seen = framesToPage.length;
     await page.getByRole('button', { name: 'Run checks again' }).click();
-    const second = await until('the second run\'s report', () => (reports().length > 0 && reports().at(-1) !== first ? reports().at(-1) : undefined));
+    const latest = () => (reports().at(-1) !== first ? reports().at(-1) : undefined);
+    const second = await until("the second run's report", latest);
     expect(second.startedAt > first.startedAt, `${second.startedAt} after ${first.startedAt}`).toBe(true);
-    const checks = framesToPage.slice(seen).flatMap((f) => (f.type === 'event' && f.name === 'doctor.check' ? [(f.payload as DoctorCheck).id] : []));
+    const checks = framesToPage
+      .slice(seen)
+      .flatMap((f) => (f.type === 'event' && f.name === 'doctor.check' ? [(f.payload as DoctorCheck).id] : []));
     expect(checks.sort()).toEqual(second.checks.map((c) => c.id).sort());
-    await expect.poll(() => page.getByTestId('doctor-summary').textContent()).toMatch(new RegExp(`^5 checks in ${second.durationMs} ms`));
+    const summary = () => page.getByTestId('doctor-summary').textContent();
+    await expect.poll(summary).toMatch(new RegExp(`^5 checks in ${second.durationMs} ms`));
     expect(await page.locator('li.check').count()).toBe(5);
   });
 

@@ -38,14 +38,17 @@ async function storedCount(password: string): Promise<number> {
 
 /** What `serve`'s host charted of the board (time → counter): what its gateway read and sent. */
 async function chartedByServe(): Promise<Map<number, number>> {
-  const [series] = await callServe<SeriesPoints[]>(served, 'telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: 0, to: Date.now() + 60_000 });
+  const args = { series: [{ device: 'uno-test', field: 'counter' }], from: 0, to: Date.now() + 60_000 };
+  const [series] = await callServe<SeriesPoints[]>(served, 'telemetry.window', args);
   return new Map(series!.t.map((t, i) => [t, series!.v[i]!]));
 }
 
 /** The chart's visible window, exported from the page as CSV (time → counter). */
 async function exportedCsv(): Promise<Map<number, number>> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-  const rows = readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+  const exporting = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const csv = readFileSync((await (await exporting).path())!, 'utf8');
+  const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
   return new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
 }
 
@@ -102,9 +105,12 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     // Stopped: every line the gateway charted, it handed to the connected broker. The host's own
     // window of the series is that list (the request flushes the pending batch first).
     const sent = await chartedByServe();
-    await until('every line the gateway sent, from the broker', () => [...sent.keys()].every((t) => published.has(t)), 30_000);
+    // (a timeout here falls through to the comparison, which names the missing lines)
+    const allPublished = () => [...sent.keys()].every((t) => published.has(t));
+    await until('every line the gateway sent, from the broker', allPublished, 30_000).catch(() => undefined);
     expect(published).toEqual(sent);
-    await until('every line the gateway sent, in InfluxDB', async () => (await storedCount(influx)) === sent.size, 30_000, 200);
+    const allStored = async () => (await storedCount(influx)) === sent.size;
+    await until('every line the gateway sent, in InfluxDB', allStored, 30_000, 200);
     await watcher.endAsync();
 
     // A fresh Makerdeck knows the board only from InfluxDB: the chart is history alone.

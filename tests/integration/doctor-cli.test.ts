@@ -27,7 +27,7 @@ describe('makerdeck doctor --json', () => {
 
   // The bound is on the doctor's own clock (its report's durationMs), not on this child process,
   // whose Node start-up under a loaded machine is no part of the claim.
-  it('finishes every check in under 5 s by its own report when the Docker socket accepts and never answers', async () => {
+  it('finishes every check in under 5 s by its own report when the Docker socket never answers', async () => {
     const result = await runCli(['doctor', '--json'], { DOCKER_HOST: `unix://${hung.path}` });
     const report = parseReport(result.stdout);
     expect(report.durationMs).toBeLessThan(5000);
@@ -145,26 +145,34 @@ describe('makerdeck doctor --json', () => {
 describe('makerdeck arduino-cli discovery', () => {
   it('reports the real arduino-cli of the test rig by version, from the configured path and from PATH', async () => {
     const cli = requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
-    const configured = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: cli });
-    expect(check(parseReport(configured.stdout), 'arduino-cli')).toMatchObject({ status: 'ok', summary: `arduino-cli ${ARDUINO_CLI_VERSION} (configured path: ${cli})` });
-    const onPath = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: undefined, PATH: `${path.dirname(cli)}:/usr/bin:/bin` });
-    expect(check(parseReport(onPath.stdout), 'arduino-cli')).toMatchObject({ status: 'ok', summary: `arduino-cli ${ARDUINO_CLI_VERSION} (found on PATH: ${cli})` });
+    const arduinoCheck = async (env: NodeJS.ProcessEnv) =>
+      check(parseReport((await runCli(['doctor', '--json'], env)).stdout), 'arduino-cli');
+    const found = (where: string) => ({
+      status: 'ok',
+      summary: `arduino-cli ${ARDUINO_CLI_VERSION} (${where}: ${cli})`,
+    });
+    expect(await arduinoCheck({ MAKERDECK_ARDUINO_CLI: cli })).toMatchObject(found('configured path'));
+    const onPath = { MAKERDECK_ARDUINO_CLI: undefined, PATH: `${path.dirname(cli)}:/usr/bin:/bin` };
+    expect(await arduinoCheck(onPath)).toMatchObject(found('found on PATH'));
   });
 
   it('fails the check, naming the path, when the configured arduino-cli does not exist', async () => {
-    const missing = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: '/nonexistent/arduino-cli', PATH: '/usr/bin:/bin' });
-    expect(check(parseReport(missing.stdout), 'arduino-cli')).toMatchObject({ status: 'fail', summary: expect.stringContaining('"/nonexistent/arduino-cli" does not exist') });
+    const nowhere = '/nonexistent/arduino-cli';
+    const result = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: nowhere, PATH: '/usr/bin:/bin' });
+    const missing = check(parseReport(result.stdout), 'arduino-cli');
+    expect(missing).toMatchObject({ status: 'fail', summary: expect.stringContaining(`"${nowhere}" does not exist`) });
   });
 
   // The real arduino-cli always answers with its JSON; only a stand-in can answer with something else.
-  it('fails the check when the configured program answers "version" with something other than arduino-cli\'s JSON (stand-in script)', async () => {
+  it("fails the check when the program's version answer is not arduino-cli's JSON (stand-in script)", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-cli-'));
     const standIn = path.join(dir, 'arduino-cli');
     writeFileSync(standIn, '#!/bin/sh\necho "not arduino-cli"\n');
     chmodSync(standIn, 0o755);
     try {
       const result = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: standIn });
-      expect(check(parseReport(result.stdout), 'arduino-cli')).toMatchObject({ status: 'fail', summary: `${standIn} answered "version --format json" with something that is not arduino-cli's JSON` });
+      const summary = `${standIn} answered "version --format json" with something that is not arduino-cli's JSON`;
+      expect(check(parseReport(result.stdout), 'arduino-cli')).toMatchObject({ status: 'fail', summary });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

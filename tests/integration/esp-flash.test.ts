@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli';
+import { until } from '../support/wait';
 import { MakerdeckError, type ErrorCode } from '../../electron/contract';
 import { SerialPort, SerialPortMock } from 'serialport';
 import { WebSerialPort } from '../../electron/core/serial/webSerialPort';
@@ -18,6 +19,9 @@ import { OP } from '../rig/esp/standInChips';
 import { fakeEsp32App, fakeEsp32Bootloader, fakeEsp32Merged, fakeEsp8266Image } from '../rig/esp/testImages';
 
 const APP = 0x10000;
+
+/** Timers pending in this process (esptool-js's sleeps and read timeouts among them). */
+const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
 function onMock(options: StandInOptions): { standIn: EspRomStandIn; wire: MockStandIn } {
   const standIn = new EspRomStandIn(options);
@@ -207,9 +211,12 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const part = { address: APP, data: fakeEsp32App(40_000) };
     const controller = new AbortController();
     const onProgress = (p: EspProgress) => p.phase === 'connect' && controller.abort();
+    const timersBefore = pendingTimers();
     await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
     const seen = { lines: standIn.lineLog.length, commands: standIn.commands.length };
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // esptool-js's abandoned connect loop would reset the board by now
+    // esptool-js's abandoned connect loop sleeps between its resets: once every timer it set has run,
+    // the loop has had its every chance to reset the board.
+    await until("esptool-js's abandoned connect loop to run out", () => pendingTimers() <= timersBefore, 10_000);
     expect({ lines: standIn.lineLog.length, commands: standIn.commands.length }).toEqual(seen);
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);

@@ -92,8 +92,14 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
   // Cancelled where it was seen to be: arduino-cli started by Makerdeck, or the compiler building the
   // sketch that holds config.h's secrets. No process of the build may outlive the cancel.
   it.each([
-    { when: 'once arduino-cli runs', seen: (p: ProcessInfo) => p.ppid === process.pid && p.argv.includes(env.MAKERDECK_ARDUINO_CLI_CONFIG!) },
-    { when: 'while the compiler builds the sketch', seen: (p: ProcessInfo) => p.argv.some((arg) => arg.endsWith('firmware.ino.cpp.o')) },
+    {
+      when: 'once arduino-cli runs',
+      seen: (p: ProcessInfo) => p.ppid === process.pid && p.argv.includes(env.MAKERDECK_ARDUINO_CLI_CONFIG!),
+    },
+    {
+      when: 'while the compiler builds the sketch',
+      seen: (p: ProcessInfo) => p.argv.some((arg) => arg.endsWith('firmware.ino.cpp.o')),
+    },
   ])('cancels a build $when, stops it and leaves nothing behind', async ({ when, seen }) => {
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
     const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });

@@ -86,8 +86,9 @@ describe('no secret leaves through any output path', () => {
         ['doctor.run', { only: ['keychain'] }],
       ] as const;
       calls.forEach(([name, args], id) => ws.send(JSON.stringify({ type: 'call', id, name, args })));
-      await until('a reply to every call', () => frames.filter((f) => f.includes('"type":"reply"')).length >= calls.length, 10_000);
-      expect(frames.filter((f) => f.includes('"type":"reply"'))).toHaveLength(calls.length);
+      const replies = () => frames.filter((f) => f.includes('"type":"reply"'));
+      await until('a reply to every call', () => replies().length >= calls.length, 10_000);
+      expect(replies()).toHaveLength(calls.length);
       expect(frames.some((f) => f.includes('profiles.changed'))).toBe(true);
       ws.close();
     } finally {

@@ -68,13 +68,15 @@ describe('makerdeck serve', () => {
     ws.send(JSON.stringify({ type: 'call', id: 2, name: 'doctor.run', args: { only: ['disk', 'serial-ports'] } }));
     ws.send(JSON.stringify({ type: 'call', id: 3, name: 'fs.readFile', args: {} }));
     const reply = (id: number) => frames.find((f): f is Extract<ServerFrame, { type: 'reply' }> => f.type === 'reply' && f.id === id)?.reply;
-    expect(await until('the reply to app.info', () => reply(1), 8000)).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
+    const info = await until('the reply to app.info', () => reply(1), 8000);
+    expect(info).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
     const doctor = await until('the reply to doctor.run', () => reply(2), 8000);
     expect(doctor.ok).toBe(true);
     expect((doctor as { value: DoctorReport }).value.checks.map((c) => c.id).sort()).toEqual(['disk', 'serial-ports']);
     const events = frames.filter((f) => f.type === 'event' && f.name === 'doctor.check').map((f) => (f as { payload: DoctorCheck }).payload.id);
     expect(events.sort()).toEqual(['disk', 'serial-ports']);
-    expect(await until('the reply to fs.readFile', () => reply(3), 8000)).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
+    const unknown = await until('the reply to fs.readFile', () => reply(3), 8000);
+    expect(unknown).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
     ws.close();
   });
 

@@ -16,7 +16,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The request the CLI makes, made in this process: the product's own time, without a Node start-up. */
-async function timedCall(name: string, args: unknown, dockerHost: string): Promise<{ reply: Reply<unknown>; ms: number }> {
+async function timedCall(name: string, args: unknown, dockerHost: string):
+  Promise<{ reply: Reply<unknown>; ms: number }> {
   const host = createHost({ kind: 'cli', quiet: true, dataDir, env: { ...process.env, DOCKER_HOST: dockerHost } });
   const started = performance.now();
   const reply = await host.call(name, args);

@@ -91,7 +91,8 @@ function watchRequests(docker: Docker, onDial: (request: string) => void = () =>
 function waitingOnEvents(requests: ReturnType<typeof watchRequests>): boolean {
   const answered = requests.answered();
   const events = answered.findIndex((r) => r.startsWith('GET /events'));
-  return events >= 0 && answered.slice(events + 1).some((r) => /^GET \/containers\/[^/]+\/json/.test(r)) && requests.open() === 0;
+  const inspected = answered.slice(events + 1).some((r) => /^GET \/containers\/[^/]+\/json/.test(r));
+  return events >= 0 && inspected && requests.open() === 0;
 }
 
 afterAll(async () => {
@@ -117,7 +118,8 @@ describe('the stack orchestrator when the Docker daemon dies mid-up (stand-in se
     };
     // Killed at a point seen from inside the client: as the start request for a goes out, or once up
     // sits on the events stream (a needs 3 s to be healthy, so it is still waiting then).
-    const requests = watchRequests(docker, (request) => during === 'request' && request.startsWith(`POST /containers/${containerName(project, 'a')}/start`) && kill());
+    const startA = `POST /containers/${containerName(project, 'a')}/start`;
+    const requests = watchRequests(docker, (request) => during === 'request' && request.startsWith(startA) && kill());
     const failing = orchestrate(docker)
       .up('core')
       .then(() => undefined, (error: unknown) => error);

@@ -55,7 +55,8 @@ export async function startServe(env: NodeJS.ProcessEnv = {}, args: string[] = [
 
 /** One contract request to a running `serve` over its WebSocket, as the page makes it; a refusal throws. */
 export async function callServe<T>(served: Served, name: string, args: unknown): Promise<T> {
-  const ws = new WebSocket(`${served.origin.replace('http', 'ws')}/ws?token=${served.token}`, { origin: served.origin });
+  const url = `${served.origin.replace('http', 'ws')}/ws?token=${served.token}`;
+  const ws = new WebSocket(url, { origin: served.origin });
   try {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const reply = await new Promise<Extract<ServerFrame, { type: 'reply' }>['reply']>((resolve, reject) => {

@@ -8,7 +8,12 @@ export type Arrived<T> = Exclude<T, false | undefined>;
  * other than false or undefined, and returns that; throws naming `what` after `ms`. No test sleeps in
  * place of a condition.
  */
-export async function until<T>(what: string, probe: () => T | Promise<T>, ms = 15_000, everyMs = 25): Promise<Arrived<T>> {
+export async function until<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  ms = 15_000,
+  everyMs = 25,
+): Promise<Arrived<T>> {
   for (const end = Date.now() + ms; ; await new Promise((resolve) => setTimeout(resolve, everyMs))) {
     const value = await probe();
     if (value !== false && value !== undefined) return value as Arrived<T>;
