@@ -30,9 +30,21 @@ function leftovers(): string[] {
   return found;
 }
 
+/** Where Makerdeck keeps this profile's Uno build (MAKERDECK_CACHE_DIR/builds/<profile>-<board>). */
+const buildPath = () => path.join(scratch, 'cache', 'builds', 'compile-bench-arduino_avr_uno');
+
+/** Sends `signal` to `pid` unless it is gone already. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // it ended meanwhile
+  }
+}
+
 /** The core's objects in the profile's build path, with their modification times. */
 function coreObjects(): Map<string, number> {
-  const core = path.join(scratch, 'cache', 'builds', 'compile-bench-arduino_avr_uno', 'core');
+  const core = path.join(buildPath(), 'core');
   return new Map(readdirSync(core).map((name) => [name, statSync(path.join(core, name)).mtimeMs]));
 }
 
@@ -90,29 +102,40 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
   });
 
   // Cancelled where it was seen to be: arduino-cli started by Makerdeck, or the compiler building the
-  // sketch that holds config.h's secrets. No process of the build may outlive the cancel.
+  // sketch (with config.h's secrets) — that one frozen, so only killing the build can end it.
   it.each([
     {
       when: 'once arduino-cli runs',
       seen: (p: ProcessInfo) => p.ppid === process.pid && p.argv.includes(env.MAKERDECK_ARDUINO_CLI_CONFIG!),
+      freeze: false,
     },
     {
-      when: 'while the compiler builds the sketch',
+      when: 'while its compiler, frozen, builds the sketch',
       seen: (p: ProcessInfo) => p.argv.some((arg) => arg.endsWith('firmware.ino.cpp.o')),
+      freeze: true,
     },
-  ])('cancels a build $when, stops it and leaves nothing behind', async ({ when, seen }) => {
+  ])('cancels a build $when, ends it and leaves nothing behind', async ({ when, seen, freeze }) => {
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
     const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });
     let ended = false;
     void running.then(() => (ended = true));
-    await until(when, () => {
+    const found = await until(when, () => {
       if (ended) throw new Error(`the build ended before it was seen ${when}`);
-      return processesMentioning(scratch).some(seen);
+      const matching = processesMentioning(scratch).filter(seen);
+      return matching.length > 0 ? matching : undefined;
     }, 30_000, 5);
-    expect(await host.call('operations.cancel', { operationId: 'cancel-me' })).toEqual({ ok: true, value: { cancelled: true } });
-    expect(await running).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
-    // arduino-cli stops its compilers as it goes; whatever they were writing must be gone once they are.
-    await until('every process of the cancelled build gone', () => processesMentioning(scratch).length === 0, 5000);
+    const frozen = freeze ? found.map((p) => p.pid) : [];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      const cancel = await host.call('operations.cancel', { operationId: 'cancel-me' });
+      expect(cancel).toEqual({ ok: true, value: { cancelled: true } });
+      expect(await running).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    } finally {
+      for (const pid of frozen) signalIfAlive(pid, 'SIGCONT');
+    }
+    // What arduino-cli left running must not write into the build once it was scrubbed.
+    await until('every process of the cancelled build gone', () => processesMentioning(scratch).length === 0, 10_000);
+    expect(readdirSync(buildPath())).not.toContain('sketch');
     expect(leftovers()).toEqual([]);
   });
 });
