@@ -3,6 +3,7 @@
 // serialport's native binding. No real ESP is involved anywhere here.
 import { getStubJsonByChipName } from 'esptool-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHook } from 'node:async_hooks';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +21,19 @@ import { fakeEsp32App, fakeEsp32Bootloader, fakeEsp32Merged, fakeEsp8266Image } 
 
 const APP = 0x10000;
 
-/** Timers pending in this process (esptool-js's sleeps and read timeouts among them). */
-const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+/**
+ * Tracks the timers set from now until stopTracking() (esptool-js's sleeps and read timeouts among
+ * them): pending() counts those that have neither fired nor been cleared.
+ */
+function timersSetBy() {
+  const timers = new Set<number>();
+  let tracking = true;
+  const hook = createHook({
+    init: (id, type) => void (tracking && type === 'Timeout' && timers.add(id)),
+    destroy: (id) => void timers.delete(id),
+  }).enable();
+  return { stopTracking: () => (tracking = false), pending: () => timers.size, disable: () => hook.disable() };
+}
 
 function onMock(options: StandInOptions): { standIn: EspRomStandIn; wire: MockStandIn } {
   const standIn = new EspRomStandIn(options);
@@ -211,12 +223,14 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const part = { address: APP, data: fakeEsp32App(40_000) };
     const controller = new AbortController();
     const onProgress = (p: EspProgress) => p.phase === 'connect' && controller.abort();
-    const timersBefore = pendingTimers();
+    const timers = timersSetBy();
     await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
+    timers.stopTracking();
     const seen = { lines: standIn.lineLog.length, commands: standIn.commands.length };
-    // esptool-js's abandoned connect loop sleeps between its resets: once every timer it set has run,
-    // the loop has had its every chance to reset the board.
-    await until("esptool-js's abandoned connect loop to run out", () => pendingTimers() <= timersBefore, 10_000);
+    // esptool-js's abandoned connect loop sleeps between its resets: once every timer the flash set
+    // has run (or was cleared), nothing it left behind can still reach the board.
+    await until('every timer the cancelled flash set to have run', () => timers.pending() === 0, 10_000);
+    timers.disable();
     expect({ lines: standIn.lineLog.length, commands: standIn.commands.length }).toEqual(seen);
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
