@@ -42,7 +42,7 @@ export class Telemetry {
       protocolVersion,
       connectTimeoutMs,
       onMessage: (topic, payload) => this.receive(topic, payload),
-      onState: (state, message) => this.brokerState(state, mqtt.url, message),
+      onState: (state, message, loginRefused) => this.brokerState(state, mqtt.url, message, loginRefused),
     });
     this.source.start();
     this.startBatching();
@@ -133,9 +133,9 @@ export class Telemetry {
   /** The gateway's own publishes come back from the broker: those points are already here. */
   private readonly fromGateway = (device: string) => this.gateway?.gateway.devices.has(device) === true;
 
-  private brokerState(state: TelemetryState['broker']['state'], url: string, message?: string): void {
+  private brokerState(state: TelemetryState['broker']['state'], url: string, message?: string, loginRefused?: boolean): void {
     if (state === 'connected') this.gateway?.gateway.flush();
-    this.changed({ broker: { state, url, message, since: Date.now() } });
+    this.changed({ broker: { state, url, message, since: Date.now(), ...(loginRefused ? { loginRefused } : {}) } });
   }
 
   private startBatching(): void {
