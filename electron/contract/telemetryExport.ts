@@ -10,19 +10,25 @@ export function toCsv(series: SeriesPoints[]): string {
   return ['time,time_ms,device,field,value', ...lines].join('\n') + '\n';
 }
 
+/** Line protocol; points of one device that share a millisecond stay separate lines (the k-th with the k-th). */
 export function toLineProtocol(series: SeriesPoints[]): string {
-  const points = new Map<string, { device: string; t: number; fields: string[] }>();
+  const points = new Map<string, Array<{ device: string; t: number; fields: string[] }>>();
   for (const s of series) {
+    let previous = NaN;
+    let k = 0;
     s.t.forEach((t, i) => {
       if (!Number.isSafeInteger(t) || !Number.isFinite(s.v[i])) return; // line protocol has no way to say it
+      k = t === previous ? k + 1 : 0;
+      previous = t;
       const id = `${s.device}\u0000${t}`;
-      let point = points.get(id);
-      if (!point) points.set(id, (point = { device: s.device, t, fields: [] }));
-      point.fields.push(`${escapeKey(s.field)}=${s.v[i]}`);
+      let atTime = points.get(id);
+      if (!atTime) points.set(id, (atTime = []));
+      (atTime[k] ??= { device: s.device, t, fields: [] }).fields.push(`${escapeKey(s.field)}=${s.v[i]}`);
     });
   }
-  const sorted = [...points.values()].sort((a, b) => a.t - b.t || a.device.localeCompare(b.device));
-  return sorted.map((p) => `telemetry,device=${escapeKey(p.device)} ${p.fields.join(',')} ${nanos(p.t)}`).join('\n') + (sorted.length ? '\n' : '');
+  const sorted = [...points.values()].flat().sort((a, b) => a.t - b.t || a.device.localeCompare(b.device));
+  const lines = sorted.map((p) => `telemetry,device=${escapeKey(p.device)} ${p.fields.join(',')} ${nanos(p.t)}`);
+  return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
 /**

@@ -10,20 +10,31 @@ interface PrintedPoint {
   fields: Record<string, number>;
 }
 
-/** Batches are per series; a person reads points: a device's fields at one time, together. */
+/**
+ * Batches are per series; a person reads points: a device's fields at one time, together. Points
+ * of one device that share a millisecond stay apart: the k-th value at a time in each series goes
+ * with the k-th point at that time.
+ */
 export function pointsOf(batch: TelemetryBatch, device?: string): PrintedPoint[] {
-  const points = new Map<string, { t: number; device: string; fields: Map<string, number> }>();
+  type Gathered = { t: number; device: string; fields: Map<string, number> };
+  const points = new Map<string, Gathered[]>();
   for (const series of batch.series) {
     if (device && series.device !== device) continue;
+    let previous = NaN;
+    let k = 0;
     series.t.forEach((t, i) => {
+      k = t === previous ? k + 1 : 0;
+      previous = t;
       const id = `${series.device}\u0000${t}`;
-      let point = points.get(id);
-      if (!point) points.set(id, (point = { t, device: series.device, fields: new Map() }));
+      let atTime = points.get(id);
+      if (!atTime) points.set(id, (atTime = []));
+      const point = (atTime[k] ??= { t, device: series.device, fields: new Map() });
       point.fields.set(series.field, series.v[i]!);
     });
   }
   // fromEntries defines own properties: a field named "__proto__" is printed like any other.
-  return [...points.values()].sort((a, b) => a.t - b.t).map(({ t, device, fields }) => ({ time: isoTime(t), t, device, fields: Object.fromEntries(fields) }));
+  const sorted = [...points.values()].flat().sort((a, b) => a.t - b.t);
+  return sorted.map(({ t, device, fields }) => ({ time: isoTime(t), t, device, fields: Object.fromEntries(fields) }));
 }
 
 /** Resolves never; rejects when the broker refuses the login (retrying cannot fix a wrong password). */
@@ -31,7 +42,9 @@ function loginRefused(context: CommandContext): { refused: Promise<never>; stop:
   let stop = () => {};
   const refused = new Promise<never>((_resolve, reject) => {
     stop = context.host.bus.on('telemetry.state', ({ broker }: TelemetryState) => {
-      if (broker.loginRefused) reject(new MakerdeckError('UNAVAILABLE', (broker.message ?? 'The broker refused the login').replace(/ — retrying in \d+ s$/, '')));
+      if (!broker.loginRefused) return;
+      const message = (broker.message ?? 'The broker refused the login').replace(/ — retrying in \d+ s$/, '');
+      reject(new MakerdeckError('UNAVAILABLE', message));
     });
   });
   refused.catch(() => undefined); // handled by the race in tail; never an unhandled rejection
@@ -51,7 +64,8 @@ async function tail(context: CommandContext): Promise<number> {
   });
   const stopState = bus.on('telemetry.state', ({ broker }) => {
     if (broker.loginRefused) return; // said once, as the command's error
-    process.stderr.write(redactor.redact(`broker ${broker.url ?? ''}: ${broker.state}${broker.message ? ` — ${broker.message}` : ''}`) + '\n');
+    const said = `broker ${broker.url ?? ''}: ${broker.state}${broker.message ? ` — ${broker.message}` : ''}`;
+    process.stderr.write(redactor.redact(said) + '\n');
   });
   const login = loginRefused(context);
   try {

@@ -34,11 +34,13 @@ export function pointTime(timestamp: string | undefined, now: number): number | 
   if (timestamp === undefined) return now;
   const time = nanosToMillis(timestamp);
   if (time < EARLIEST_MS) {
-    return { reason: `stamped before 2000-01-01 (${new Date(time).toISOString()}): line protocol timestamps are nanoseconds since 1970` };
+    const when = new Date(time).toISOString();
+    return { reason: `stamped before 2000-01-01 (${when}): line protocol timestamps are nanoseconds since 1970` };
   }
   if (time > now + MAX_AHEAD_MS) {
     const ahead = Math.ceil((time - now) / 1000);
-    return { reason: `stamped ${ahead} s ahead of this computer's clock (at most ${MAX_AHEAD_MS / 1000} s): check the device's clock (NTP)` };
+    const limit = `at most ${MAX_AHEAD_MS / 1000} s`;
+    return { reason: `stamped ${ahead} s ahead of this computer's clock (${limit}): check the device's clock (NTP)` };
   }
   return time;
 }

@@ -27,7 +27,7 @@ export const MAX_MAGNITUDE = 1e38;
 
 export function parseLineProtocol(line: string): ParseResult {
   if (line.length > MAX_LINE) return { ok: false, reason: `longer than ${MAX_LINE} characters` };
-  const text = line.replace(/\r?\n$/, '');
+  const text = line.replace(/\r?\n?$/, ''); // a CRLF line ending (Serial.println) is not data
   // Most lines have no escapes and no strings: split them directly (several times faster).
   if (!/[\\"]/.test(text)) return parsePlain(text);
   return parseEscaped(text);

@@ -20,7 +20,9 @@ export interface MqttSourceOptions {
 export const FIRST_RETRY_MS = 1000;
 export const MAX_RETRY_MS = 30_000;
 
-/** The wait before reconnect attempt `attempt` (1, 2, …): 1 s doubling to 30 s, so a restarting broker is not hammered. */
+/** The wait before reconnect attempt `attempt` (1, 2, …): 1 s doubling to 30 s,
+ * so a restarting broker is not hammered.
+ */
 export function retryDelay(attempt: number): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 16), MAX_RETRY_MS);
 }
@@ -95,7 +97,8 @@ export class MqttSource {
     if (!this.client || this.retryTimer) return; // stopped on purpose, or a retry is already set
     const delay = retryDelay(++this.attempts);
     const reason = this.lastError ?? 'The broker closed the connection';
-    this.options.onState('reconnecting', `${reason} — retrying in ${Math.round(delay / 1000)} s`, this.loginRefused || undefined);
+    const message = `${reason} — retrying in ${Math.round(delay / 1000)} s`;
+    this.options.onState('reconnecting', message, this.loginRefused || undefined);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.lastError = undefined;

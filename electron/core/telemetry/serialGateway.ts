@@ -49,7 +49,9 @@ export class SerialGateway {
     if (!parsed.ok) return parsed.reason;
     const device = parsed.point.tags.get('device');
     if (!device || !DEVICE_ID_PATTERN.test(device)) return 'no valid device tag';
-    if (!this.devices.has(device) && this.devices.size >= MAX_DEVICES) return `more than ${MAX_DEVICES} device ids from one serial port`;
+    if (!this.devices.has(device) && this.devices.size >= MAX_DEVICES) {
+      return `more than ${MAX_DEVICES} device ids from one serial port`;
+    }
     const time = pointTime(parsed.point.timestamp, arrived);
     if (typeof time !== 'number') return time.reason;
     this.devices.add(device);

@@ -21,7 +21,13 @@ export interface StoreLimits {
 }
 
 /** 256 series × 20,000 points × 16 bytes: at most 82 MB however many devices publish. */
-export const DEFAULT_LIMITS: StoreLimits = { pointsPerSeries: 20_000, maxSeries: 256, seriesPerDevice: 64, maxDevices: 1024, waitingPerSeries: 1000 };
+export const DEFAULT_LIMITS: StoreLimits = {
+  pointsPerSeries: 20_000,
+  maxSeries: 256,
+  seriesPerDevice: 64,
+  maxDevices: 1024,
+  waitingPerSeries: 1000,
+};
 const RECENT_REJECTS = 20;
 const OLDER = 'older than the last point of its series';
 
@@ -73,7 +79,7 @@ export class TelemetryStore {
    */
   add(device: string, source: DeviceView['source'], point: Point, time: number, now = time): string | undefined {
     const state = this.device(device, source);
-    if (!state) return `more than ${this.limits.maxDevices} devices, all holding series: this one is not kept`;
+    if (!state) return this.tooManyDevices();
     let reason = 'no numeric field to chart';
     let kept = 0;
     let refused = 0;
@@ -109,7 +115,8 @@ export class TelemetryStore {
   private wait(series: Series, time: number, value: number): string | undefined {
     const waiting = (series.waiting ??= { t: [], v: [] });
     if (waiting.t.length >= this.limits.waitingPerSeries) {
-      return `more than ${this.limits.waitingPerSeries} points stamped ahead of this computer's clock wait in this series: check the device's clock (NTP)`;
+      const limit = this.limits.waitingPerSeries;
+      return `more than ${limit} points stamped ahead of this computer's clock wait in this series: check the device's clock (NTP)`;
     }
     if (waiting.t.length > 0 && time < waiting.t.at(-1)!) return OLDER;
     waiting.t.push(time);
@@ -158,7 +165,7 @@ export class TelemetryStore {
 
   setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
     const state = this.device(device, source);
-    if (!state) return this.reject(`makerdeck/${device}/status`, `more than ${this.limits.maxDevices} devices, all holding series: this one is not kept`, status);
+    if (!state) return this.reject(`makerdeck/${device}/status`, this.tooManyDevices(), status);
     if (state.status === status) return;
     state.status = status;
     this.changed.add(device);
@@ -230,10 +237,13 @@ export class TelemetryStore {
   private seriesOf(state: DeviceState, field: string, now: number, mayTake: boolean): Series | string {
     const existing = state.series.get(field);
     if (existing) return existing;
-    if (state.series.size >= this.limits.seriesPerDevice) return `at most ${this.limits.seriesPerDevice} series per device: new fields are not kept`;
+    if (state.series.size >= this.limits.seriesPerDevice) {
+      return `at most ${this.limits.seriesPerDevice} series per device: new fields are not kept`;
+    }
     if (this.series.size >= this.limits.maxSeries && !(mayTake && this.takeFairShare(state))) return this.fullReason();
     const key = seriesKey(state.device, field);
-    const series: Series = { key, field, owner: state, ring: new SeriesRing(this.limits.pointsPerSeries), updated: now, pending: this.pending.get(key) };
+    const ring = new SeriesRing(this.limits.pointsPerSeries);
+    const series: Series = { key, field, owner: state, ring, updated: now, pending: this.pending.get(key) };
     this.series.set(key, series);
     state.series.set(field, series);
     this.holders.add(state);
@@ -241,7 +251,12 @@ export class TelemetryStore {
   }
 
   private fullReason(): string {
-    return `all ${this.limits.maxSeries} series are taken by devices holding no more than their share: new fields are not kept`;
+    const all = this.limits.maxSeries;
+    return `all ${all} series are taken by devices holding no more than their share: new fields are not kept`;
+  }
+
+  private tooManyDevices(): string {
+    return `more than ${this.limits.maxDevices} devices, all holding series: this one is not kept`;
   }
 
   /** Gives `state` the least recently updated series of the device with the most, if that is fairer. */
