@@ -13,7 +13,7 @@ export interface MqttSourceOptions {
   protocolVersion: 4 | 5;
   connectTimeoutMs?: number;
   onMessage(topic: string, payload: Buffer): void;
-  /** `loginRefused`: the broker refused the user name or password (retries go on, at the slowest pace). */
+  /** `loginRefused`: the broker refused the user name or password (retries go on with the same backoff). */
   onState(state: BrokerState, message?: string, loginRefused?: boolean): void;
 }
 

@@ -116,7 +116,8 @@ export class TelemetryStore {
     const waiting = (series.waiting ??= { t: [], v: [] });
     if (waiting.t.length >= this.limits.waitingPerSeries) {
       const limit = this.limits.waitingPerSeries;
-      return `more than ${limit} points stamped ahead of this computer's clock wait in this series: check the device's clock (NTP)`;
+      const advice = "check the device's clock (NTP)";
+      return `more than ${limit} points stamped ahead of this computer's clock wait in this series: ${advice}`;
     }
     if (waiting.t.length > 0 && time < waiting.t.at(-1)!) return OLDER;
     waiting.t.push(time);
