@@ -81,7 +81,8 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
-      if (parsed.ok) published.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.counter as number);
+      if (!parsed.ok) return;
+      published.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.get('counter') as number);
     });
 
     await openTelemetry();

@@ -97,6 +97,11 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     const host = createHost({ kind: 'cli', quiet: true, dataDir });
     const history = await host.call('telemetry.history', { series: [{ device: 'datapath-1', field: 'temp_c' }], from: Date.now() - 3_600_000, to: Date.now() + 60_000, points: 100 });
     expect(history).toEqual({ ok: true, value: [{ device: 'datapath-1', field: 'temp_c', t: [expect.any(Number)], v: [21.5] }] });
+    // …and the catalog a fresh page starts from: newest values as a list of fields
+    const catalog = await host.call('telemetry.catalog', { from: Date.now() - 3_600_000, to: Date.now() + 60_000 });
+    const last = [{ field: 'temp_c', t: expect.any(Number), v: 21.5 }];
+    const stored = { device: 'datapath-1', status: 'unknown', source: 'mqtt', lastSeen: expect.any(Number), last };
+    expect(catalog).toEqual({ ok: true, value: [stored] });
 
     expect((await runCli(['stack', 'down', '--json'], env(), { timeoutMs: 60_000 })).code).toBe(0);
     const again = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });

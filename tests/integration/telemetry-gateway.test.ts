@@ -53,7 +53,9 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry');
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
-      if (parsed.ok) published.push({ counter: parsed.point.fields.counter as number, t: Number(parsed.point.timestamp!.slice(0, -6)) });
+      if (!parsed.ok) return;
+      const counter = parsed.point.fields.get('counter') as number;
+      published.push({ counter, t: Number(parsed.point.timestamp!.slice(0, -6)) });
     });
 
     await call('telemetry.connect', {});
