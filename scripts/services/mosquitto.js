@@ -9,9 +9,14 @@ import { isRunning, sleep, stopChild, tail } from './proc.js';
 
 export const MOSQUITTO_PACKAGES = ['mosquitto'];
 
+/** @typedef {{ dir: string, port?: number, timeoutMs?: number, nodelay?: boolean }} MosquittoOptions */
+/** @typedef {{ pid: number, port: number, url: string, stop: () => Promise<void> }} Mosquitto */
+
 /**
  * Starts mosquitto listening on 127.0.0.1:`port` (a free one when 0). Start it again with the same
  * `dir` and `port` to simulate a broker restart. Returns { pid, port, url, stop }.
+ * @param {MosquittoOptions} options
+ * @returns {Promise<Mosquitto>}
  */
 export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true }) {
   // A free port can be taken by someone else before mosquitto binds it: then try another one.
@@ -19,11 +24,17 @@ export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodela
     try {
       return await startOnce({ dir, port: port || (await freePort()), timeoutMs, nodelay });
     } catch (error) {
-      if (port || attempt === 3 || !error.portTaken) throw error;
+      if (port || attempt === 3 || !(/** @type {PortError} */ (error).portTaken)) throw error;
     }
   }
 }
 
+/** @typedef {Error & { portTaken?: boolean }} PortError */
+
+/**
+ * @param {Required<MosquittoOptions>} options
+ * @returns {Promise<Mosquitto>}
+ */
 async function startOnce({ dir, port, timeoutMs, nodelay }) {
   const mosquitto = requireCommand('mosquitto', 'mosquitto');
   mkdirSync(dir, { recursive: true });
@@ -51,10 +62,12 @@ async function startOnce({ dir, port, timeoutMs, nodelay }) {
   for (const deadline = Date.now() + timeoutMs; !(listensOn(child.pid, port) && (await mqttConnack(port, 500)) === 0); await sleep(50)) {
     if (!isRunning(child) || Date.now() > deadline) {
       await stopChild(child);
+      /** @type {PortError} */
       const failure = new Error(`startMosquitto: mosquitto did not answer on 127.0.0.1:${port}\n${tail(logFile, 15)}`);
       failure.portTaken = !listensOn(child.pid, port) && (await canConnect(port));
       throw failure;
     }
   }
-  return { pid: child.pid, port, url: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  const pid = /** @type {number} */ (child.pid); // it answered, so it was spawned
+  return { pid, port, url: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
