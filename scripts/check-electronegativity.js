@@ -63,8 +63,8 @@ const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/el
 const toolVersion = JSON.parse(readFileSync(require.resolve('@doyensec/electronegativity/package.json'), 'utf8')).version;
 /**
  * @typedef {{ name: string }} Level
- * @typedef {{ id: string, severity: Level, confidence: Level, file: string, location?: { line: number, column: number },
- *   sample?: string, description?: string, manualReview?: boolean }} Issue
+ * @typedef {{ id: string, severity: Level, confidence: Level, file: string,
+ *   location?: { line: number, column: number }, sample?: string, description?: string, manualReview?: boolean }} Issue
  * @typedef {{ file: string, message: string, tolerable: boolean }} ScanError
  * @typedef {{ atomicChecks: number, globalChecks: number, issues: Issue[], errors: ScanError[] }} ScanResult
  */

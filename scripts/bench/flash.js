@@ -41,7 +41,8 @@ function timed(command, args, env) {
   });
 }
 
-const median = (/** @type {number[]} */ values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bench-flash-'));

@@ -10,11 +10,16 @@ import { runnerImport } from 'vite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const load = async (/** @type {string} */ file) => (await runnerImport(path.join(root, file))).module;
-/** @typedef {import('../../electron/core/secrets/redactor').Redactor} Redactor */
-const { Redactor, MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS } = /** @type {typeof import('../../electron/core/secrets/redactor')} */ (
+/**
+ * @typedef {typeof import('../../electron/core/secrets/redactor')} RedactorModule
+ * @typedef {import('../../electron/core/secrets/redactor').Redactor} Redactor
+ */
+const { Redactor, MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS } = /** @type {RedactorModule} */ (
   await load('electron/core/secrets/redactor.ts')
 );
-const { dispatch } = /** @type {typeof import('../../electron/core/dispatch')} */ (await load('electron/core/dispatch.ts'));
+const { dispatch } = /** @type {typeof import('../../electron/core/dispatch')} */ (
+  await load('electron/core/dispatch.ts')
+);
 const { EventBus } = /** @type {typeof import('../../electron/core/events')} */ (await load('electron/core/events.ts'));
 const { createLogger } = /** @type {typeof import('../../electron/core/log')} */ (await load('electron/core/log.ts'));
 
@@ -105,7 +110,9 @@ const logger = createLogger(new EventBus(redactor), redactor, 'bench', true);
 const items = Array.from({ length: 6000 }, (_, i) => ({ password: `flood-${i}-${'p'.repeat(8)}` }));
 const frame = JSON.stringify({ ref: 'x', items });
 // Only the one handler the frame names: dispatch refuses the frame before calling it.
-const handlers = /** @type {import('../../electron/contract').Handlers} */ (/** @type {unknown} */ ({ 'profiles.get': async () => ({}) }));
+const handlers = /** @type {import('../../electron/contract').Handlers} */ (
+  /** @type {unknown} */ ({ 'profiles.get': async () => ({}) })
+);
 const floodMs = [];
 for (let run = 0; run < RUNS; run++) {
   const start = process.hrtime.bigint();

@@ -14,7 +14,8 @@ import { ensureStackImages } from '../rig/stack-images.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SERVICES = ['rabbitmq', 'influxdb', 'telegraf'];
-const median = (/** @type {number[]} */ values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
 function makerdeck(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */ env) {
   const result = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], { env, encoding: 'utf8', timeout: 300_000 });

@@ -25,8 +25,8 @@ const WIDTH = 1800;
 /** @typedef {{ name: string, span: number, history?: number }} Scenario */
 /**
  * What the page leaves in window.__bench (scripts/bench/telemetry-render/main.tsx).
- * @typedef {{ mode: string, frames: number[], work: number[], decimation: number[], rescans: number[], typedBytes: number,
- *   streamed: number, violations: string[], canvases: string[] }} Bench
+ * @typedef {{ mode: string, frames: number[], work: number[], decimation: number[], rescans: number[],
+ *   typedBytes: number, streamed: number, violations: string[], canvases: string[] }} Bench
  * @typedef {Awaited<ReturnType<typeof run>>} RunResult
  */
 /** @type {Scenario[]} */
@@ -84,10 +84,12 @@ async function run(browser, url, scenario, mode) {
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   try {
-    const numbers = { series: SERIES, points: POINTS, rate: RATE, span: scenario.span, seconds: SECONDS, ...(scenario.history ? { history: scenario.history } : {}) };
+    const history = scenario.history ? { history: scenario.history } : {};
+    const numbers = { series: SERIES, points: POINTS, rate: RATE, span: scenario.span, seconds: SECONDS, ...history };
     const query = new URLSearchParams({ mode, ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, String(v)])) });
     await page.goto(`${url}?${query}`);
-    const handle = await page.waitForFunction(() => /** @type {Window & { __bench?: Bench }} */ (window).__bench, null, { timeout: (SECONDS + 60) * 1000, polling: 500 });
+    const benchOf = () => /** @type {Window & { __bench?: Bench }} */ (window).__bench; // runs in the page
+    const handle = await page.waitForFunction(benchOf, null, { timeout: (SECONDS + 60) * 1000, polling: 500 });
     const bench = /** @type {Bench} */ (await handle.jsonValue()); // waitForFunction waited for it to be there
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const cdp = await page.context().newCDPSession(page);

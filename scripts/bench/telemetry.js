@@ -47,12 +47,14 @@ const RECV_GRACE_MS = 10_000; // after the publishers stop, wait at most this fo
 /**
  * What the helpers answer, by the key the bench waits for (see publisher.js and subscriber.js).
  * @typedef {{ ready: { ready: true }, done: { done: true, published: Record<string, number>, startedAt: number,
- *   endedAt: number }, count: { count: number }, report: { report: Record<string, DeviceCount>, stale: number } }} Replies
+ *   endedAt: number }, count: { count: number }, report: { report: Record<string, DeviceCount>, stale: number } }}
+ *   Replies
  */
 
 const sum = (/** @type {number[]} */ values) => values.reduce((a, b) => a + b, 0);
 /** @type {(sorted: number[], p: number) => number} */
-const pct = (sorted, p) => /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+const pct = (sorted, p) =>
+  /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 const int = (/** @type {number} */ n) => Math.round(n).toLocaleString('en-US');
 
 /**

@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 
 /**
  * @typedef {import('../../../electron/contract').RequestName} RequestName
- * @typedef {{ child: import('node:child_process').ChildProcess, pid: number, url: string, port: number, token: string }} Serve
+ * @typedef {{ child: import('node:child_process').ChildProcess, pid: number, url: string, port: number,
+ *   token: string }} Serve
  * @typedef {{ count: number, gaps: number, maxSeq: number }} DeviceCount
  * @typedef {{ devices: Map<string, DeviceCount>, latencies: number[] | undefined, close: () => void }} Watch
  * @typedef {{ comm: string, ppid: number, cpu: number }} ProcessInfo
@@ -165,7 +166,8 @@ export function cpuSeconds(pid) {
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 export function machineBusySeconds() {
   const cpu = /** @type {string} */ (readFileSync('/proc/stat', 'utf8').split('\n')[0]); // "cpu  user nice system idle …"
-  const fields = /** @type {[number, number, number, number, number, number, number, number]} */ (cpu.trim().split(/\s+/).slice(1).map(Number));
+  /** @typedef {[number, number, number, number, number, number, number, number]} CpuFields */
+  const fields = /** @type {CpuFields} */ (cpu.trim().split(/\s+/).slice(1).map(Number));
   const [user, nice, system, , , irq, softirq, steal] = fields;
   return (user + nice + system + irq + softirq + steal) / 100;
 }
