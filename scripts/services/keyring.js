@@ -11,6 +11,11 @@ import { isMain, isRunning, run, sleep, stopChild, tail } from './proc.js';
 
 export const KEYRING_PACKAGES = ['dbus-daemon', 'dbus-bin', 'gnome-keyring', 'libsecret-tools', 'util-linux'];
 
+/**
+ * @typedef {import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, null>} StdoutChild
+ * @typedef {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, null, null>} StdinChild
+ */
+
 // setpriv (util-linux) sets a parent-death SIGTERM and then execs the daemon (same PID), so the
 // daemons go away even if this Node process dies without calling stop().
 /** @param {string} cmd @param {string[]} args */
@@ -52,7 +57,7 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
   const logFile = join(dir, 'dbus-daemon.log');
   const logFd = openSync(logFile, 'a');
   // --nofork keeps it our child, so we know its PID and Node reaps it
-  const child = /** @type {import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, null>} */ (
+  const child = /** @type {StdoutChild} */ (
     spawn('setpriv', orphanSafe(dbusDaemon, `--config-file=${config}`, '--nofork', '--print-address=1'), {
       stdio: ['ignore', 'pipe', logFd],
     })
@@ -126,7 +131,7 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
   const logFile = join(dir, 'gnome-keyring.log');
   const logFd = openSync(logFile, 'a');
   // --unlock reads the login keyring password from stdin (creating the keyring with it if new)
-  const child = /** @type {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, null, null>} */ (
+  const child = /** @type {StdinChild} */ (
     spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
       env: childEnv,
       stdio: ['pipe', logFd, logFd],
