@@ -14,20 +14,21 @@ import { ensureStackImages } from '../rig/stack-images.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SERVICES = ['rabbitmq', 'influxdb', 'telegraf'];
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
-function makerdeck(args, env) {
+function makerdeck(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */ env) {
   const result = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], { env, encoding: 'utf8', timeout: 300_000 });
   if (result.status !== 0) throw new Error(`makerdeck ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
   return result.stdout;
 }
 
 /** A container's own time to healthy: from its start to the end of its first passing check. */
-function ownTimeToHealthy(dockerHost, service) {
+function ownTimeToHealthy(/** @type {string} */ dockerHost, /** @type {string} */ service) {
   const out = spawnSync('docker', ['-H', dockerHost, 'inspect', `makerdeck-${service}-1`], { encoding: 'utf8' }).stdout;
   const [info] = JSON.parse(out);
   const started = Date.parse(info.State.StartedAt);
-  const passed = (info.State.Health?.Log ?? []).find((entry) => entry.ExitCode === 0);
+  const passed = (info.State.Health?.Log ?? []).find((/** @type {{ ExitCode: number, End: string }} */ entry) => entry.ExitCode === 0);
   return passed ? Date.parse(passed.End) - started : NaN;
 }
 
@@ -40,20 +41,20 @@ async function main() {
     await ensureStackImages({ dockerHost: docker.host, log: () => {} });
     const totals = [];
     const floors = [];
-    const own = Object.fromEntries(SERVICES.map((s) => [s, []]));
+    const own = Object.fromEntries(SERVICES.map((s) => [s, /** @type {number[]} */ ([])]));
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
       makerdeck(['stack', 'up', '--profile', 'core', '--json'], env);
       totals.push(performance.now() - started);
       const times = SERVICES.map((s) => ownTimeToHealthy(docker.host, s));
-      SERVICES.forEach((s, i) => own[s].push(times[i]));
+      SERVICES.forEach((s, i) => /** @type {number[]} */ (own[s]).push(/** @type {number} */ (times[i])));
       floors.push(Math.max(...times));
       makerdeck(['stack', 'down'], env);
     }
     const total = median(totals);
     const floor = median(floors);
     console.log(`bench:stack — core profile (RabbitMQ, InfluxDB, Telegraf), images present, ${RUNS} runs, medians`);
-    for (const s of SERVICES) console.log(`  ${s.padEnd(9)} own time to healthy ${(median(own[s]) / 1000).toFixed(2)} s`);
+    for (const s of SERVICES) console.log(`  ${s.padEnd(9)} own time to healthy ${(median(/** @type {number[]} */ (own[s])) / 1000).toFixed(2)} s`);
     console.log(`  up → all healthy ${(total / 1000).toFixed(2)} s; slowest single service ${(floor / 1000).toFixed(2)} s; ratio ${(total / floor).toFixed(2)} (goal ≤ 1.20)`);
   } finally {
     spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), 'stack', 'reset', '--yes'], { env });

@@ -12,12 +12,18 @@ import { isRunning, sleep, stopChild, tail } from './proc.js';
 export const MOSQUITTO_PACKAGES = ['mosquitto'];
 
 /**
+ * @typedef {{ dir: string, port?: number, timeoutMs?: number, nodelay?: boolean,
+ *   users?: Record<string, string> }} MosquittoOptions
+ */
+/** @typedef {{ pid: number, port: number, url: string, stop: () => Promise<void> }} Mosquitto */
+
+/**
  * Starts mosquitto listening on 127.0.0.1:`port` (a free one when 0). Start it again with the same
  * `dir` and `port` to simulate a broker restart. `users` ({ name: password }) turns anonymous access
  * off and logs in through a password file (hashed by mosquitto_passwd; no password in any argv).
  * Returns { pid, port, url, stop }.
- * @param {{ dir: string, port?: number, timeoutMs?: number, nodelay?: boolean,
- *   users?: Record<string, string> }} options
+ * @param {MosquittoOptions} options
+ * @returns {Promise<Mosquitto>}
  */
 export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true, users }) {
   // A free port can be taken by someone else before mosquitto binds it: then try another one.
@@ -25,11 +31,17 @@ export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodela
     try {
       return await startOnce({ dir, port: port || (await freePort()), timeoutMs, nodelay, users });
     } catch (error) {
-      if (port || attempt === 3 || !error.portTaken) throw error;
+      if (port || attempt === 3 || !(/** @type {PortError} */ (error).portTaken)) throw error;
     }
   }
 }
 
+/** @typedef {Error & { portTaken?: boolean }} PortError */
+
+/**
+ * @param {Required<Omit<MosquittoOptions, 'users'>> & Pick<MosquittoOptions, 'users'>} options
+ * @returns {Promise<Mosquitto>}
+ */
 async function startOnce({ dir, port, timeoutMs, nodelay, users }) {
   const mosquitto = requireCommand('mosquitto', 'mosquitto');
   mkdirSync(dir, { recursive: true });
@@ -62,15 +74,22 @@ async function startOnce({ dir, port, timeoutMs, nodelay, users }) {
   for (const deadline = Date.now() + timeoutMs; !(await ready()); await sleep(50)) {
     if (!isRunning(child) || Date.now() > deadline) {
       await stopChild(child);
+      /** @type {PortError} */
       const failure = new Error(`startMosquitto: mosquitto did not answer on 127.0.0.1:${port}\n${tail(logFile, 15)}`);
       failure.portTaken = !listensOn(child.pid, port) && (await canConnect(port));
       throw failure;
     }
   }
-  return { pid: child.pid, port, url: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  const pid = /** @type {number} */ (child.pid); // it answered, so it was spawned
+  return { pid, port, url: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
-/** Writes `user:password` lines, then has mosquitto_passwd hash them in place (-U). */
+/**
+ * Writes `user:password` lines, then has mosquitto_passwd hash them in place (-U).
+ * @param {string} dir
+ * @param {Record<string, string>} users
+ * @returns {string} the password file
+ */
 function passwordFile(dir, users) {
   const file = join(dir, 'passwords');
   const lines = Object.entries(users).map(([name, password]) => `${name}:${password}\n`);
