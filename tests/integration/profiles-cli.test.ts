@@ -9,6 +9,7 @@ import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/
 import { runCli, type CliResult } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, secretToolLookup, snapshot } from '../support/files';
+import { folderAccount } from '../support/keychain';
 
 const WIFI = 'cli-wifi-Pa55word';
 const MQTT = 'cli-mqtt-ü-secret';
@@ -42,8 +43,8 @@ afterAll(async () => {
 
 describe('makerdeck profile with a real Secret Service', () => {
   it('stores the secrets in the keyring, where secret-tool finds them, and nowhere under the data folder', () => {
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
-    expect(secretToolLookup('cli-bench/mqtt-password')).toBe(MQTT);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/mqtt-password'))).toBe(MQTT);
     const files = snapshot(dataDir);
     expect([...files.keys()]).toEqual(['settings.json']);
     for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
@@ -62,7 +63,7 @@ describe('makerdeck profile with a real Secret Service', () => {
   it('changes one field and keeps the stored secrets', async () => {
     const result = await cli(['profile', 'set', 'cli-bench', '--mqtt-port', '8883', '--tls', '--json']);
     expect(JSON.parse(result.stdout)).toMatchObject({ mqttPort: 8883, mqttTls: true, secrets: { wifiPassword: true, mqttPassword: true } });
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
   });
 
   it('refuses bad input in one clear line with exit 2 and changes nothing', async () => {
@@ -86,7 +87,7 @@ describe('makerdeck profile with a real Secret Service', () => {
       expect(result.stderr).not.toContain('hunter22');
     }
     expect(snapshot(dataDir)).toEqual(before);
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
   });
 
   it('round-trips an encrypted export and refuses a wrong passphrase without importing anything', async () => {
@@ -101,10 +102,10 @@ describe('makerdeck profile with a real Secret Service', () => {
       const right = await cli(['profile', 'import', file, '--name', 'CLI Copy', '--json'], {}, 'class-of-2026\n');
       const imported = JSON.parse(right.stdout) as ProfileView;
       expect(imported).toMatchObject({ name: 'CLI Copy', mqttPort: 8883, secrets: { wifiPassword: true, mqttPassword: true } });
-      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBe(WIFI);
-      expect(secretToolLookup(`${imported.id}/mqtt-password`)).toBe(MQTT);
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBe(WIFI);
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/mqtt-password`))).toBe(MQTT);
       expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
-      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBeUndefined();
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBeUndefined();
     } finally {
       rmSync(file, { force: true });
     }
@@ -135,7 +136,7 @@ describe('makerdeck profile with a real Secret Service', () => {
     expect(code).toBe(0);
     expect(screen).toContain('Updated profile "CLI Bench"');
     expect(screen).not.toContain(secret);
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(secret);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(secret);
     await cli(['profile', 'set', 'cli-bench', '--wifi-password'], {}, `${WIFI}\n`);
   });
 
@@ -164,7 +165,7 @@ describe('makerdeck profile without a usable keychain', () => {
       const before = snapshot(dataDir);
       for (const args of every(path.join(dir, 'out.json'))) {
         const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'passphrase-123\n');
-        expect(oneLineError(result), args.join(' ')).toMatch(/No keychain service answers .*org\.freedesktop\.secrets.*gnome-keyring/);
+        expect(oneLineError(result), args.join(' ')).toMatch(/No Secret Service on the session bus: nothing there provides org\.freedesktop\.secrets\. Install and start a Secret Service: gnome-keyring/);
         expect(result.code, args.join(' ')).toBe(3);
       }
       expect(snapshot(dataDir)).toEqual(before);

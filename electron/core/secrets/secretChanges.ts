@@ -22,6 +22,8 @@ export class KeychainTransaction {
   private applied = 0;
 
   private constructor(
+    /** Names the backups, and marks the settings file it commits with. */
+    readonly id: string,
     private readonly store: SecretStore,
     private readonly steps: Step[],
   ) {}
@@ -35,7 +37,7 @@ export class KeychainTransaction {
       if (previous === (value ?? undefined)) continue;
       steps.push({ account, value, previous, backup: previous === undefined ? null : backupAccount(id, index) });
     }
-    return new KeychainTransaction(store, steps);
+    return new KeychainTransaction(id, store, steps);
   }
 
   get empty(): boolean {

@@ -105,14 +105,22 @@ async function createExclusive(file: string, content: string): Promise<boolean> 
     handle = await open(file, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new MakerdeckError('UNAVAILABLE', `Cannot create ${file}: ${(error as Error).message}`);
+    throw cannotCreate(file, error);
   }
   try {
     await handle.writeFile(content);
-  } finally {
+  } catch (error) {
     await handle.close();
+    await unlink(file).catch(() => undefined); // an empty lock would hold everyone up for UNFINISHED_MS
+    throw cannotCreate(file, error);
   }
+  await handle.close();
   return true;
+}
+
+function cannotCreate(file: string, error: unknown): MakerdeckError {
+  const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
+  return new MakerdeckError('UNAVAILABLE', `Cannot create ${file}: ${reason}`);
 }
 
 async function read(file: string): Promise<Found> {

@@ -3,7 +3,7 @@
 // Every change holds the folder's lock (folderLock.ts), so the app, `serve` and CLI commands never
 // lose each other's changes, and commits together with its keychain changes: a journal beside the
 // file (account names only) lets the next process finish or undo a change a crash interrupted.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -24,14 +24,15 @@ const Settings = z
     version: z.literal(SETTINGS_VERSION),
     profiles: z.array(StoredProfile),
     environment: EnvironmentSettings,
+    /** The last change committed together with keychain changes: tells a finished change from an interrupted one. */
+    keychainTransaction: z.string().optional(),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
 
 const Journal = z
   .object({
-    before: z.string().nullable(),
-    after: z.string(),
+    transaction: z.string(),
     entries: z.array(z.object({ account: z.string(), backup: z.string().nullable() }).strict()),
   })
   .strict();
@@ -92,9 +93,8 @@ export class SettingsFile {
       await this.keychain.ready(); // nothing is touched, not even the folder, without a keychain
       return await this.lock.hold(async () => {
         await this.upkeep();
-        const before = await this.readText();
-        const { settings, result, secrets = [] } = await change(this.parseOrEmpty(before));
-        await this.commit(before, settings, secrets);
+        const { settings, result, secrets = [] } = await change(this.parseOrEmpty(await this.readText()));
+        await this.commit(settings, secrets);
         return result;
       });
     } catch (error) {
@@ -102,17 +102,16 @@ export class SettingsFile {
     }
   }
 
-  private async commit(before: string | undefined, settings: Settings, changes: KeychainChange[]): Promise<void> {
-    const after = serialize(settings);
+  private async commit(settings: Settings, changes: KeychainChange[]): Promise<void> {
     const transaction = await KeychainTransaction.prepare(this.keychain, changes);
     if (transaction.empty) return this.write(settings);
-    await writeAtomic(this.journalPath, JSON.stringify({ before: digest(before), after: digest(after), entries: transaction.journal }));
+    await saveFile(this.journalPath, JSON.stringify({ transaction: transaction.id, entries: transaction.journal }));
     try {
       await transaction.apply();
-      await this.write(settings);
+      await this.write({ ...settings, keychainTransaction: transaction.id });
     } catch (error) {
       // A failure after the rename (syncing the folder) leaves the new file: the change stands.
-      if (after === before || (await this.readText().catch(() => undefined)) !== after) await this.undo(transaction, error);
+      if ((await this.committedTransaction().catch(() => undefined)) !== transaction.id) await this.undo(transaction, error);
     }
     // Committed. Backups the keychain refuses to delete now go at the next recovery.
     await transaction.finish().then(() => this.removeJournal(), () => undefined);
@@ -140,8 +139,7 @@ export class SettingsFile {
   private async recover(): Promise<void> {
     const journal = await this.readJournal();
     if (!journal) return;
-    const current = digest(await this.readText());
-    const committed = journal.after !== journal.before && current === journal.after;
+    const committed = (await this.committedTransaction()) === journal.transaction;
     try {
       await recoverKeychain(this.keychain, journal.entries, committed);
     } catch (error) {
@@ -177,6 +175,13 @@ export class SettingsFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new MakerdeckError('UNAVAILABLE', `Cannot read ${this.path}: ${(error as Error).message}`);
     }
+  }
+
+  /** The transaction the settings file on disk was last committed with. */
+  private async committedTransaction(): Promise<string | undefined> {
+    const text = await this.readText();
+    const recorded = text === undefined ? undefined : (parseJson(text) as { keychainTransaction?: unknown } | undefined)?.keychainTransaction;
+    return typeof recorded === 'string' ? recorded : undefined;
   }
 
   private async readJournal(): Promise<Journal | undefined> {
@@ -224,12 +229,17 @@ export class SettingsFile {
 
   /** Exposed for fault-injection tests; everyone else goes through update(). */
   protected async write(settings: Settings): Promise<void> {
-    try {
-      await writeAtomic(this.path, serialize(settings));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
-      throw new MakerdeckError('UNAVAILABLE', `Cannot save ${this.path}: ${reason}`);
-    }
+    await saveFile(this.path, serialize(settings));
+  }
+}
+
+/** writeAtomic, with a failure said in one line. */
+async function saveFile(file: string, text: string): Promise<void> {
+  try {
+    await writeAtomic(file, text);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
+    throw new MakerdeckError('UNAVAILABLE', `Cannot save ${file}: ${reason}`);
   }
 }
 
@@ -242,10 +252,6 @@ function withOutcome(error: unknown): unknown {
 
 function serialize(settings: Settings): string {
   return JSON.stringify(Settings.parse(settings), null, 2) + '\n';
-}
-
-function digest(text: string | undefined): string | null {
-  return text === undefined ? null : createHash('sha256').update(text).digest('hex');
 }
 
 function parseJson(text: string): unknown {
