@@ -159,7 +159,8 @@ export function createHost(options: HostOptions): Host {
         // Each read teaches the redactor its value (keychain.ts).
         for (const account of folderAccounts(await settingsFile.load())) await keychain.get(account);
       } catch (error) {
-        logger.log(quiet ? 'debug' : 'warn', `Secrets could not be loaded from the keychain yet: ${(error as Error).message}`);
+        const message = `Secrets could not be loaded from the keychain yet: ${(error as Error).message}`;
+        logger.log(quiet ? 'debug' : 'warn', message);
       }
     },
   };

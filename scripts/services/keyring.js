@@ -42,6 +42,11 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <!-- A desktop's session bus (session.conf) allows this many; the compiled-in 256 per user is
+       reached by a dozen processes using the keyring at once, each entry holding a connection. -->
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_incomplete_connections">10000</limit>
+  <limit name="max_connections_per_user">100000</limit>
 </busconfig>
 `,
   );

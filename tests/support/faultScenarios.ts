@@ -11,7 +11,16 @@ import { Environments } from '../../electron/core/stack/environment';
 
 export const PASSPHRASE = 'fault-passphrase-1';
 const base = { board: 'esp32:esp32:esp32', wifiSsid: 'fault-net', mqttHost: 'broker.lan' };
-const lab = { kind: 'attached', mqttUrl: 'mqtt://lab:1883', influxUrl: 'http://lab:8086', influxDatabase: 'lab', mqttUsername: 'class', influxUsername: 'class' } as const;
+const lab = {
+  kind: 'attached',
+  mqttUrl: 'mqtt://lab:1883',
+  influxUrl: 'http://lab:8086',
+  influxDatabase: 'lab',
+  mqttUsername: 'class',
+  influxUsername: 'class',
+} as const;
+const oldSecrets = { wifiPassword: 'old-wifi-pass', mqttPassword: 'old-mqtt-pass' };
+const newSecrets = { wifiPassword: 'new-wifi-pass', mqttPassword: 'new-mqtt-pass' };
 
 /** One operation's op log entry: which keychain write or delete, in order. */
 export type KeychainOp = { verb: 'write' | 'delete'; account: string };
@@ -57,7 +66,8 @@ export class KeychainFailingAt extends Keychain {
     this.onOp(index, 'before');
     if (index === this.failAt && this.dies) this.dead = true;
     if (index === this.failAt || this.dead) {
-      throw new MakerdeckError('UNAVAILABLE', `Could not ${op.verb} the keychain: injected fault at write/delete #${index}`);
+      const message = `Could not ${op.verb} the keychain: injected fault at write/delete #${index}`;
+      throw new MakerdeckError('UNAVAILABLE', message);
     }
     return index;
   }
@@ -94,17 +104,23 @@ export function world(dataDir: string, keychain: Keychain = new Keychain(new Red
 /** What every scenario starts from: a profile with both secrets and an attached environment with both passwords. */
 export async function baseline(dataDir: string): Promise<{ exported: string }> {
   const { profiles, environments } = world(dataDir);
-  await profiles.save({ fields: { ...base, name: 'Fault Bench', deviceId: 'fault-1' }, secrets: { wifiPassword: 'old-wifi-pass', mqttPassword: 'old-mqtt-pass' } });
+  await profiles.save({ fields: { ...base, name: 'Fault Bench', deviceId: 'fault-1' }, secrets: oldSecrets });
   await environments.set(lab, { mqttPassword: 'old-lab-mqtt', influxPassword: 'old-lab-influx' });
   return { exported: (await profiles.export('fault-bench', PASSPHRASE)).content };
 }
 
-export const SCENARIOS: Record<string, (world: World, start: { exported: string }) => Promise<unknown>> = {
-  'change both secrets': ({ profiles }) => profiles.save({ ref: 'fault-bench', fields: { mqttPort: 8883 }, secrets: { wifiPassword: 'new-wifi-pass', mqttPassword: 'new-mqtt-pass' } }),
-  'clear one secret and set the other': ({ profiles }) => profiles.save({ ref: 'fault-bench', fields: {}, secrets: { wifiPassword: null, mqttPassword: 'new-mqtt-pass' } }),
-  'create with secrets': ({ profiles }) => profiles.save({ fields: { ...base, name: 'Fault New', deviceId: 'fault-2' }, secrets: { wifiPassword: 'new-wifi-pass', mqttPassword: 'new-mqtt-pass' } }),
+type Scenario = (world: World, start: { exported: string }) => Promise<unknown>;
+
+export const SCENARIOS: Record<string, Scenario> = {
+  'change both secrets': ({ profiles }) =>
+    profiles.save({ ref: 'fault-bench', fields: { mqttPort: 8883 }, secrets: newSecrets }),
+  'clear one secret and set the other': ({ profiles }) =>
+    profiles.save({ ref: 'fault-bench', fields: {}, secrets: { wifiPassword: null, mqttPassword: 'new-mqtt-pass' } }),
+  'create with secrets': ({ profiles }) =>
+    profiles.save({ fields: { ...base, name: 'Fault New', deviceId: 'fault-2' }, secrets: newSecrets }),
   duplicate: ({ profiles }) => profiles.duplicate('fault-bench', 'Fault Copy'),
   delete: ({ profiles }) => profiles.remove('fault-bench'),
   'import with secrets': ({ profiles }, { exported }) => profiles.import(exported, PASSPHRASE, 'Fault Imported'),
-  'attach an environment': ({ environments }) => environments.set(lab, { mqttPassword: 'new-lab-mqtt', influxPassword: 'new-lab-influx' }),
+  'attach an environment': ({ environments }) =>
+    environments.set(lab, { mqttPassword: 'new-lab-mqtt', influxPassword: 'new-lab-influx' }),
 };

@@ -32,7 +32,9 @@ export async function folderSecrets(dataDir: string): Promise<Record<string, str
   const prefix = `${keychainNamespace(dataDir)}/`;
   const keychain = new Keychain(new Redactor());
   const secrets: Record<string, string | undefined> = {};
-  for (const account of (await keychainAccounts()).filter((name) => name.startsWith(prefix))) secrets[account.slice(prefix.length)] = await keychain.get(account);
+  for (const account of await keychainAccounts()) {
+    if (account.startsWith(prefix)) secrets[account.slice(prefix.length)] = await keychain.get(account);
+  }
   return secrets;
 }
 
@@ -40,7 +42,9 @@ export async function folderSecrets(dataDir: string): Promise<Record<string, str
 export async function forgetFolders(dataDirs: string[]): Promise<void> {
   const prefixes = dataDirs.map((dir) => `${keychainNamespace(dir)}/`);
   const keychain = new Keychain(new Redactor());
-  for (const account of (await keychainAccounts()).filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))) await keychain.delete(account);
+  for (const account of await keychainAccounts()) {
+    if (prefixes.some((prefix) => account.startsWith(prefix))) await keychain.delete(account);
+  }
 }
 
 /**
@@ -49,7 +53,13 @@ export async function forgetFolders(dataDirs: string[]): Promise<void> {
  */
 export function secretToolFolderSecrets(dataDir: string, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const prefix = `${keychainNamespace(dataDir)}/`;
-  const listed = spawnSync('secret-tool', ['search', '--all', 'service', 'makerdeck'], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  const accounts = [...`${listed.stdout}\n${listed.stderr}`.matchAll(/^attribute\.username = (.*)$/gm)].map((match) => match[1]!).filter((name) => name.startsWith(prefix));
-  return Object.fromEntries(accounts.sort().map((account) => [account.slice(prefix.length), secretToolLookup(account, { ...process.env, ...env })]));
+  const fullEnv = { ...process.env, ...env };
+  const search = ['search', '--all', 'service', 'makerdeck'];
+  const listed = spawnSync('secret-tool', search, { env: fullEnv, encoding: 'utf8' });
+  const accounts = [...`${listed.stdout}\n${listed.stderr}`.matchAll(/^attribute\.username = (.*)$/gm)]
+    .map((match) => match[1]!)
+    .filter((name) => name.startsWith(prefix))
+    .sort();
+  const value = (account: string) => secretToolLookup(account, fullEnv);
+  return Object.fromEntries(accounts.map((account) => [account.slice(prefix.length), value(account)]));
 }

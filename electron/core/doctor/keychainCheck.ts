@@ -27,7 +27,8 @@ export const keychainCheck: Check = {
     // A probe entry of this data folder's own (and this process's: doctors may run side by side).
     const probe = `${keychainNamespace(context.dataDir)}/doctor/probe-${process.pid}`;
     try {
-      await withTimeout(Math.max(500, PROBE_TIMEOUT_MS - (Date.now() - started)), `The ${store}`, (signal) => probeKeychain(probe, signal));
+      const left = Math.max(500, PROBE_TIMEOUT_MS - (Date.now() - started));
+      await withTimeout(left, `The ${store}`, (signal) => probeKeychain(probe, signal));
       return { status: 'ok', summary: `The ${store} answers; secrets will be kept there` };
     } catch (error) {
       if (error instanceof MakerdeckError && error.code === 'TIMEOUT') {

@@ -19,7 +19,7 @@ import type { Redactor } from '../secrets/redactor';
 import type { Settings, SettingsChange, SettingsFile, StoredProfile } from '../settings/settingsFile';
 import { decodeExport, encodeExport, type PlainSecrets } from './exportFile';
 
-/** Ids that would collide with the keychain accounts of other capabilities (stack/…, environment/…, doctor/…, journal/…). */
+/** Ids that would collide with other capabilities' keychain accounts (stack/…, environment/…, doctor/…, journal/…). */
 const RESERVED_IDS = new Set(['stack', 'environment', 'doctor', 'journal']);
 
 /** The profile's account, relative to the data folder's namespace. */
@@ -76,7 +76,8 @@ export class Profiles {
       const profile = find(settings, ref);
       const secrets = SECRET_FIELDS.map((field) => ({ account: secretAccount(profile.id, field), value: null }));
       const result = { ...profile, secrets: { wifiPassword: false, mqttPassword: false } };
-      return { settings: { ...settings, profiles: settings.profiles.filter((p) => p.id !== profile.id) }, result, secrets };
+      const profiles = settings.profiles.filter((p) => p.id !== profile.id);
+      return { settings: { ...settings, profiles }, result, secrets };
     });
     return { id: removed.id };
   }
@@ -105,9 +106,14 @@ export class Profiles {
     // Read first: this also proves the keychain answers before anything is changed.
     const before = await this.secretState(id);
     const stored: StoredProfile = { ...fields, id, updatedAt: new Date().toISOString() };
-    const profiles = existing ? settings.profiles.map((p) => (p.id === id ? stored : p)) : [...settings.profiles, stored];
-    const secrets = Object.fromEntries(SECRET_FIELDS.map((f) => [f, request.secrets[f] === undefined ? before[f] : request.secrets[f] !== null])) as Record<SecretField, boolean>;
-    return { settings: { ...settings, profiles }, result: { ...stored, secrets }, secrets: keychainChanges(id, request.secrets) };
+    const profiles = existing
+      ? settings.profiles.map((p) => (p.id === id ? stored : p))
+      : [...settings.profiles, stored];
+    const asked = request.secrets;
+    const stateOf = (field: SecretField) => (asked[field] === undefined ? before[field] : asked[field] !== null);
+    const secrets = Object.fromEntries(SECRET_FIELDS.map((field) => [field, stateOf(field)]));
+    const result = { ...stored, secrets: secrets as Record<SecretField, boolean> };
+    return { settings: { ...settings, profiles }, result, secrets: keychainChanges(id, asked) };
   }
 
   /** Runs one settings transaction (settingsFile.ts); on any failure the keychain and the file are as they were. */

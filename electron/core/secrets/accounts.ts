@@ -10,7 +10,10 @@ export function profileAccount(profileId: string, field: SecretField): string {
   return `${profileId}/${PROFILE_SUFFIX[field]}`;
 }
 
-export const ENVIRONMENT_ACCOUNTS = { mqtt: 'environment/mqtt-password', influx: 'environment/influx-password' } as const;
+export const ENVIRONMENT_ACCOUNTS = {
+  mqtt: 'environment/mqtt-password',
+  influx: 'environment/influx-password',
+} as const;
 
 export const STACK_ACCOUNT_PREFIX = 'stack/';
 /** Every credential the stack uses (stack/compose.yaml, brokerUsers.ts). */
@@ -21,16 +24,18 @@ export function backupAccount(transaction: string, index: number): string {
   return `journal/${transaction}/${index}`;
 }
 
+type Referring = { profiles: Array<{ id: string }>; environment: EnvironmentSettings };
+
 /** The secret accounts that the settings refer to: profiles' secrets and the attached environment's passwords. */
-export function referencedAccounts(settings: { profiles: Array<{ id: string }>; environment: EnvironmentSettings }): string[] {
-  const accounts = settings.profiles.flatMap((profile) => SECRET_FIELDS.map((field) => profileAccount(profile.id, field)));
+export function referencedAccounts(settings: Referring): string[] {
+  const accounts = settings.profiles.flatMap(({ id }) => SECRET_FIELDS.map((field) => profileAccount(id, field)));
   if (settings.environment.kind === 'attached') accounts.push(ENVIRONMENT_ACCOUNTS.mqtt, ENVIRONMENT_ACCOUNTS.influx);
   return accounts;
 }
 
 /** Every account this folder may hold outside a running transaction, e.g. to teach the redactor. */
-export function folderAccounts(settings: Parameters<typeof referencedAccounts>[0]): string[] {
-  return [...referencedAccounts(settings), ENVIRONMENT_ACCOUNTS.mqtt, ENVIRONMENT_ACCOUNTS.influx, ...STACK_CREDENTIAL_NAMES.map((name) => STACK_ACCOUNT_PREFIX + name)].filter(
-    (account, index, all) => all.indexOf(account) === index,
-  );
+export function folderAccounts(settings: Referring): string[] {
+  const stack = STACK_CREDENTIAL_NAMES.map((name) => STACK_ACCOUNT_PREFIX + name);
+  const environment = Object.values(ENVIRONMENT_ACCOUNTS);
+  return [...new Set([...referencedAccounts(settings), ...environment, ...stack])];
 }

@@ -70,7 +70,8 @@ export class FolderKeychain implements SecretStore {
     if (legacy === undefined) return undefined;
     await this.set(account, legacy);
     if ((await this.get(account)) !== legacy) {
-      throw new MakerdeckError('UNAVAILABLE', `The keychain did not keep the copy of ${account} for ${this.namespace}: the entry without a namespace stays as it was; try again`);
+      const what = `The keychain did not keep the copy of ${account} for ${this.namespace}`;
+      throw new MakerdeckError('UNAVAILABLE', `${what}: the entry without a namespace stays as it was; try again`);
     }
     return legacy;
   }

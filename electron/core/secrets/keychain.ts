@@ -77,7 +77,8 @@ export class Keychain implements SecretStore {
    */
   ready(): Promise<void> {
     const known = this.preflight;
-    if (known && (known.failedAt === undefined || Date.now() - known.failedAt < MISSING_REMEMBERED_MS)) return known.check;
+    const fresh = known && (known.failedAt === undefined || Date.now() - known.failedAt < MISSING_REMEMBERED_MS);
+    if (fresh) return known.check;
     const state: { check: Promise<void>; failedAt?: number } = {
       check: diagnoseSecretService(this.env, BUS_LIMITS).then((problem) => {
         if (!problem) return;

@@ -70,8 +70,8 @@ export class KeychainTransaction {
     let clean = true;
     const attempt = (work: () => Promise<unknown>) => work().catch(() => (clean = false));
     if (this.backedUp === this.steps.length) {
-      for (const step of this.steps.slice(0, this.applied + 1).reverse()) {
-        await attempt(() => (step.previous === undefined ? this.store.delete(step.account) : this.store.set(step.account, step.previous)));
+      for (const { account, previous } of this.steps.slice(0, this.applied + 1).reverse()) {
+        await attempt(() => (previous === undefined ? this.store.delete(account) : this.store.set(account, previous)));
       }
     }
     await attempt(() => this.finish(this.backedUp + 1));

@@ -6,8 +6,10 @@ import net from 'node:net';
 
 const SECRETS = 'org.freedesktop.secrets';
 const BUS = 'org.freedesktop.DBus';
-const FIX =
-  "Install and start a Secret Service: gnome-keyring (apt install gnome-keyring) or KeePassXC with its Secret Service integration on; on a headless machine run Makerdeck under dbus-run-session with gnome-keyring-daemon --unlock";
+const FIX = [
+  'Install and start a Secret Service: gnome-keyring (apt install gnome-keyring) or KeePassXC with its Secret Service',
+  'integration on; on a headless machine run Makerdeck under dbus-run-session with gnome-keyring-daemon --unlock',
+].join(' ');
 
 export interface BusDiagnosis {
   summary: string;
@@ -26,11 +28,15 @@ export interface BusLimits {
  * within `startMs`), or when the bus cannot be checked this way (not Linux, a non-unix address);
  * otherwise resolves what is wrong and how to fix it. Never rejects.
  */
-export async function diagnoseSecretService(env: NodeJS.ProcessEnv, limits: BusLimits): Promise<BusDiagnosis | undefined> {
+export async function diagnoseSecretService(
+  env: NodeJS.ProcessEnv,
+  limits: BusLimits,
+): Promise<BusDiagnosis | undefined> {
   if (process.platform !== 'linux') return undefined;
   const address = sessionBusAddress(env);
   if (address === null) {
-    return { summary: 'No D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist', fix: FIX };
+    const summary = 'No D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist';
+    return { summary, fix: FIX };
   }
   if (address === undefined) return undefined;
   const client = new BusClient(address, limits);
@@ -49,7 +55,8 @@ function sessionBusAddress(env: NodeJS.ProcessEnv): string | null | undefined {
     const [transport, params = ''] = entry.split(/:(.*)/s);
     if (transport !== 'unix') continue;
     const options = new Map(params.split(',').map((pair) => pair.split(/=(.*)/s) as [string, string]));
-    const unescape = (text: string) => text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const byte = (_: string, hex: string) => String.fromCharCode(parseInt(hex, 16));
+    const unescape = (text: string) => text.replace(/%([0-9a-f]{2})/gi, byte);
     if (options.has('path')) return unescape(options.get('path')!);
     if (options.has('abstract')) return `\0${unescape(options.get('abstract')!)}`;
   }
@@ -102,7 +109,8 @@ class BusClient {
     }
     if (owned) return undefined;
     try {
-      await this.within(this.limits.startMs, () => this.call(3, 'StartServiceByName', 'su', (w) => (w.string(SECRETS), w.uint32(0))));
+      const start = () => this.call(3, 'StartServiceByName', 'su', (w) => (w.string(SECRETS), w.uint32(0)));
+      await this.within(this.limits.startMs, start);
       return undefined;
     } catch (error) {
       return this.startProblem(error as Error);
@@ -114,18 +122,24 @@ class BusClient {
     if (code === 'ENOENT' || code === 'ECONNREFUSED') {
       return { summary: `No D-Bus session bus runs at ${this.shown} (${code})`, fix: FIX };
     }
-    if (error instanceof TimeUp) return { summary: `The D-Bus session bus at ${this.shown} did not answer within ${seconds(this.limits.answerMs)}`, fix: FIX };
+    if (error instanceof TimeUp) {
+      const summary = `The D-Bus session bus at ${this.shown} did not answer within ${seconds(this.limits.answerMs)}`;
+      return { summary, fix: FIX };
+    }
     return { summary: `The D-Bus session bus at ${this.shown} failed: ${error.message}`, fix: FIX };
   }
 
   private startProblem(error: Error): BusDiagnosis {
     if (error instanceof TimeUp) {
-      return { summary: `No Secret Service on the session bus: ${SECRETS} did not start within ${seconds(this.limits.startMs)}`, fix: FIX };
+      const within = seconds(this.limits.startMs);
+      const summary = `No Secret Service on the session bus: ${SECRETS} did not start within ${within}`;
+      return { summary, fix: FIX };
     }
     if (error instanceof BusError && error.name === `${BUS}.Error.ServiceUnknown`) {
       return { summary: `No Secret Service on the session bus: nothing there provides ${SECRETS}`, fix: FIX };
     }
-    return { summary: `No Secret Service on the session bus: ${SECRETS} could not be started (${error.message})`, fix: FIX };
+    const summary = `No Secret Service on the session bus: ${SECRETS} could not be started (${error.message})`;
+    return { summary, fix: FIX };
   }
 
   private within<T>(ms: number, work: () => Promise<T>): Promise<T> {
@@ -159,7 +173,9 @@ class BusClient {
       if (end < 0) return;
       const line = this.received.subarray(0, end).toString('latin1');
       this.received = this.received.subarray(end + 2);
-      if (!line.startsWith('OK ')) return this.authentication?.reject(new Error(`the bus refused authentication (${line.slice(0, 60)})`));
+      if (!line.startsWith('OK ')) {
+        return this.authentication?.reject(new Error(`the bus refused authentication (${line.slice(0, 60)})`));
+      }
       this.authenticated = true;
       this.socket.write('BEGIN\r\n');
       this.authentication?.resolve();

@@ -37,7 +37,9 @@ export class StackCredentials {
 
   /** The stored credential, or a new random one stored now. */
   async ensure(name: string): Promise<string> {
-    return (await this.get(name)) ?? this.lock.hold(async () => (await this.keychain.get(account(name))) ?? this.store(name));
+    const existing = await this.get(name);
+    if (existing !== undefined) return existing;
+    return this.lock.hold(async () => (await this.keychain.get(account(name))) ?? this.store(name));
   }
 
   /** Replaces the credential with a new random value and returns it. */

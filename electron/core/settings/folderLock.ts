@@ -54,7 +54,7 @@ export class FolderLock {
 
   private async acquire(): Promise<string> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const owner: Owner = { ...identity(process.pid), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+    const owner = newOwner();
     const deadline = Date.now() + this.waitMs;
     for (let attempt = 0; ; attempt++) {
       if (await createExclusive(this.path, JSON.stringify(owner))) return owner.token;
@@ -76,8 +76,7 @@ export class FolderLock {
   /** Removes the dead holder's lock — under the breaker, and only if it is still that same lock. */
   private async breakStale(seen: NonNullable<Found>): Promise<void> {
     const breaker = `${this.path}.break`;
-    const me = JSON.stringify({ ...identity(process.pid), token: randomBytes(8).toString('hex'), since: new Date().toISOString() });
-    if (!(await createExclusive(breaker, me))) {
+    if (!(await createExclusive(breaker, JSON.stringify(newOwner())))) {
       const other = await read(breaker);
       if (other && isStale(other)) await unlink(breaker).catch(() => undefined);
       return sleep(5);
@@ -92,10 +91,17 @@ export class FolderLock {
 
   private busy(found: Found): MakerdeckError {
     const holder = found?.owner;
-    const who = holder ? `Another Makerdeck (process ${holder.pid}${holder.host === os.hostname() ? '' : ` on ${holder.host}`})` : 'Another Makerdeck';
-    const remote = holder && holder.host !== os.hostname() ? `; if no Makerdeck runs on ${holder.host}, delete ${this.path}` : '';
-    return new MakerdeckError('TIMEOUT', `${who} has been changing the settings in ${this.dir} for over ${formatSeconds(this.waitMs)}: try again when it has finished${remote}`);
+    const elsewhere = holder !== undefined && holder.host !== os.hostname();
+    const where = elsewhere ? ` on ${holder.host}` : '';
+    const who = holder ? `Another Makerdeck (process ${holder.pid}${where})` : 'Another Makerdeck';
+    const remote = elsewhere ? `; if no Makerdeck runs on ${holder.host}, delete ${this.path}` : '';
+    const waited = `has been changing the settings in ${this.dir} for over ${formatSeconds(this.waitMs)}`;
+    return new MakerdeckError('TIMEOUT', `${who} ${waited}: try again when it has finished${remote}`);
   }
+}
+
+function newOwner(): Owner {
+  return { ...identity(process.pid), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
 }
 
 /** Creates the file only if it does not exist; resolves false if it does. */

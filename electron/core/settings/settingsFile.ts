@@ -111,7 +111,8 @@ export class SettingsFile {
       await this.write({ ...settings, keychainTransaction: transaction.id });
     } catch (error) {
       // A failure after the rename (syncing the folder) leaves the new file: the change stands.
-      if ((await this.committedTransaction().catch(() => undefined)) !== transaction.id) await this.undo(transaction, error);
+      const landed = await this.committedTransaction().catch(() => undefined);
+      if (landed !== transaction.id) await this.undo(transaction, error);
     }
     // Committed. Backups the keychain refuses to delete now go at the next recovery.
     await transaction.finish().then(() => this.removeJournal(), () => undefined);
@@ -125,7 +126,9 @@ export class SettingsFile {
     const reason = error instanceof Error ? error.message.replace(/[.\s]*$/, '') : String(error);
     throw new UndoPending(
       error instanceof MakerdeckError ? error.code : 'UNAVAILABLE',
-      `${reason}. The keychain did not let Makerdeck undo all of it yet: the entries it changed are put back before the settings are next read or changed (journal ${this.journalPath}); the settings file was not changed.`,
+      `${reason}. The keychain did not let Makerdeck undo all of it yet: the entries it changed are put ` +
+        `back before the settings are next read or changed (journal ${this.journalPath}); ` +
+        'the settings file was not changed.',
     );
   }
 
@@ -144,7 +147,9 @@ export class SettingsFile {
       await recoverKeychain(this.keychain, journal.entries, committed);
     } catch (error) {
       const reason = (error as Error).message.replace(/[.\s]*$/, '');
-      throw new MakerdeckError('UNAVAILABLE', `${reason} — while putting back the keychain entries of an interrupted change (${this.journalPath}); Makerdeck tries again on the next read or change`);
+      const context = `while putting back the keychain entries of an interrupted change (${this.journalPath})`;
+      const retry = 'Makerdeck tries again on the next read or change';
+      throw new MakerdeckError('UNAVAILABLE', `${reason} — ${context}; ${retry}`);
     }
     await this.removeJournal();
   }
@@ -156,7 +161,9 @@ export class SettingsFile {
    */
   private async upgrade(text: string): Promise<void> {
     const settings = this.parse(text);
-    if (versionOf(text) < 3) for (const account of referencedAccounts(settings)) await this.keychain.adoptLegacy(account);
+    if (versionOf(text) < 3) {
+      for (const account of referencedAccounts(settings)) await this.keychain.adoptLegacy(account);
+    }
     await this.write(settings);
   }
 
@@ -180,7 +187,8 @@ export class SettingsFile {
   /** The transaction the settings file on disk was last committed with. */
   private async committedTransaction(): Promise<string | undefined> {
     const text = await this.readText();
-    const recorded = text === undefined ? undefined : (parseJson(text) as { keychainTransaction?: unknown } | undefined)?.keychainTransaction;
+    if (text === undefined) return undefined;
+    const recorded = (parseJson(text) as Partial<Settings> | undefined)?.keychainTransaction;
     return typeof recorded === 'string' ? recorded : undefined;
   }
 
@@ -193,7 +201,10 @@ export class SettingsFile {
       throw new MakerdeckError('UNAVAILABLE', `Cannot read ${this.journalPath}: ${(error as Error).message}`);
     }
     const parsed = Journal.safeParse(parseJson(text));
-    if (!parsed.success) throw new MakerdeckError('UNAVAILABLE', `${this.journalPath} is damaged: Makerdeck cannot tell which keychain entries an interrupted change touched; move it away to go on`);
+    if (!parsed.success) {
+      const unknown = 'which keychain entries an interrupted change touched is unknown; move it away to go on';
+      throw new MakerdeckError('UNAVAILABLE', `${this.journalPath} is damaged: ${unknown}`);
+    }
     return parsed.data;
   }
 

@@ -52,7 +52,8 @@ export class Environments {
     const changes: KeychainChange[] = [];
     if (secrets.mqttPassword !== undefined) changes.push({ account: MQTT_ACCOUNT, value: secrets.mqttPassword });
     if (secrets.influxPassword !== undefined) changes.push({ account: INFLUX_ACCOUNT, value: secrets.influxPassword });
-    await this.file.update(async (settings) => ({ settings: { ...settings, environment }, result: undefined, secrets: changes }));
+    const change = { result: undefined, secrets: changes };
+    await this.file.update(async (settings) => ({ ...change, settings: { ...settings, environment } }));
     return this.view();
   }
 
