@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/contract';
+import { requireCommand } from '../../scripts/services/apt.js';
 import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { runCli, type CliResult } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
@@ -171,6 +172,27 @@ describe('makerdeck profile without a usable keychain', () => {
         expect(oneLineError(result), args.join(' ')).toMatch(missing);
         expect(result.code, args.join(' ')).toBe(3);
       }
+      expect(snapshot(dataDir)).toEqual(before);
+    } finally {
+      await bus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails in one line when the bus would start a Secret Service that never comes up; changes nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-hung-secrets-'));
+    // The bus runs this for org.freedesktop.secrets and waits for the name (25 s, then again per call).
+    const [setpriv, sleep] = [requireCommand('setpriv', 'util-linux'), requireCommand('sleep', 'coreutils')];
+    const never = `${setpriv} --pdeathsig TERM -- ${sleep} 600`;
+    const bus = await startSessionBus({ dir, activatable: { 'org.freedesktop.secrets': never } });
+    try {
+      const before = snapshot(dataDir);
+      const args = ['profile', 'set', 'cli-bench', '--wifi-password'];
+      const result = await cli(args, { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'a-new-password\n');
+      const line = oneLineError(result);
+      expect(line).toMatch(/No Secret Service on the session bus: org\.freedesktop\.secrets did not start within 4 s/);
+      expect(line).toMatch(/gnome-keyring.*\(makerdeck doctor checks it\)/);
+      expect(result.code).toBe(3);
       expect(snapshot(dataDir)).toEqual(before);
     } finally {
       await bus.stop();
