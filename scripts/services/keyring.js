@@ -27,16 +27,22 @@ const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(
 /**
  * A private session bus listening on `<dir>/bus`. Its config has no service directories, so
  * nothing is ever auto-started on it: no stray gnome-keyring-daemon, and no gcr-prompter
- * (which would show an unlock dialog, and wait, whenever a DISPLAY is set).
+ * (which would show an unlock dialog, and wait, whenever a DISPLAY is set) — unless `activatable`
+ * names bus names and the command the bus runs to start each (e.g. one that never comes up).
  * Returns { address, pid, stop }.
  * @param {{ dir: string, timeoutMs?: number }} options
  * @returns {Promise<{ address: string, pid: number | undefined, stop: () => Promise<void> }>}
  */
-export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
+export async function startSessionBus({ dir, timeoutMs = 10_000, activatable = {} }) {
   const dbusDaemon = requireCommand('dbus-daemon', 'dbus-daemon');
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'bus');
   if (socket.length > 107) throw new Error(`startSessionBus: dir path too long for a unix socket (${dir})`);
+  const services = join(dir, 'services');
+  mkdirSync(services, { recursive: true });
+  for (const [name, command] of Object.entries(activatable)) {
+    writeFileSync(join(services, `${name}.service`), `[D-BUS Service]\nName=${name}\nExec=${command}\n`);
+  }
   const config = join(dir, 'bus.conf');
   writeFileSync(
     config,
@@ -45,12 +51,18 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
 <busconfig>
   <type>session</type>
   <listen>unix:path=${xmlEscape(socket)}</listen>
+  <servicedir>${xmlEscape(services)}</servicedir>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <!-- A desktop's session bus (session.conf) allows this many; the compiled-in 256 per user is
+       reached by a dozen processes using the keyring at once, each entry holding a connection. -->
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_incomplete_connections">10000</limit>
+  <limit name="max_connections_per_user">100000</limit>
 </busconfig>
 `,
   );
