@@ -30,7 +30,7 @@ const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(
  * (which would show an unlock dialog, and wait, whenever a DISPLAY is set) — unless `activatable`
  * names bus names and the command the bus runs to start each (e.g. one that never comes up).
  * Returns { address, pid, stop }.
- * @param {{ dir: string, timeoutMs?: number }} options
+ * @param {{ dir: string, timeoutMs?: number, activatable?: Record<string, string> }} options
  * @returns {Promise<{ address: string, pid: number | undefined, stop: () => Promise<void> }>}
  */
 export async function startSessionBus({ dir, timeoutMs = 10_000, activatable = {} }) {

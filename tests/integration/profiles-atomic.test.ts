@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Profiles } from '../../electron/core/profiles/profiles';
 import { FolderKeychain } from '../../electron/core/secrets/folderKeychain';
 import { Keychain } from '../../electron/core/secrets/keychain';
 import { Redactor } from '../../electron/core/secrets/redactor';

@@ -82,7 +82,7 @@ class BusClient {
   private authentication?: { resolve: () => void; reject: (error: Error) => void };
 
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly limits: BusLimits,
   ) {
     this.shown = path.startsWith('\0') ? `unix:abstract=${path.slice(1)}` : path;
