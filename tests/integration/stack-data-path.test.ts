@@ -111,6 +111,16 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       return values.length > 0 ? values : undefined;
     });
     expect(kept[0]?.[1]).toBe(21.5);
+    // Telegraf started beside the broker this time, with its session kept by the broker: a point
+    // published the moment up returns still lands.
+    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+    await device.publishAsync('makerdeck/datapath-2/telemetry', 'telemetry,device=datapath-2 temp_c=22.5', { qos: 1 });
+    await device.endAsync();
+    const second = await until('the point published after the second up', async () => {
+      const values = await queryDevice(secrets.influx, 'datapath-2');
+      return values.length > 0 ? values : undefined;
+    });
+    expect(second[0]?.[1]).toBe(22.5);
     const status = JSON.parse((await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout) as StackServiceView[];
     expect(status.every((s) => s.state === 'running')).toBe(true);
 
