@@ -87,7 +87,8 @@ async function main() {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
-  let code = 1;
+  /** @type {number} */
+  let code;
   try {
     step('Test services');
     const docker = await startDockerd({ dir: path.join(scratch, 'docker') });

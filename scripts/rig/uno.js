@@ -300,7 +300,7 @@ async function selfTest() {
   const which = await run('sh', ['-c', 'command -v avrdude']);
   if (which.code !== 0) throw missingPackagesError('avrdude is not installed');
 
-  let t = performance.now();
+  const t = performance.now();
   const rig = await buildUnoRig();
   console.log(`rig built/cached in ${((performance.now() - t) / 1000).toFixed(1)} s: ${rig.dir}`);
   const uno = await startEmulatedUno({ verbose: true });

@@ -336,7 +336,7 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
     }
   } catch (err) {
     await stop();
-    throw new Error(`startDockerd: ${/** @type {Error} */ (err).message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`);
+    throw new Error(`startDockerd: ${/** @type {Error} */ (err).message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`, { cause: err });
   }
   return { pid: findPid(), host: `unix://${socketPath}`, socketPath, logFile, stop };
 }

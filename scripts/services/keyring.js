@@ -94,7 +94,7 @@ export async function startSessionBus({ dir, timeoutMs = 10_000, activatable = {
     return { address, pid: child.pid, stop };
   } catch (err) {
     await stop();
-    throw new Error(`startSessionBus: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`);
+    throw new Error(`startSessionBus: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
 }
 
@@ -170,7 +170,7 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
     await probe(childEnv);
   } catch (err) {
     await stop();
-    throw new Error(`startSecretService: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`);
+    throw new Error(`startSecretService: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
   return { env, pid: child.pid, busPid: bus.pid, stop };
 }

@@ -158,7 +158,7 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   } catch (err) {
     closeStartupFd();
     await stop();
-    throw new Error(`startRabbitMQ: ${/** @type {Error} */ (err).message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`);
+    throw new Error(`startRabbitMQ: ${/** @type {Error} */ (err).message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`, { cause: err });
   }
   return {
     pid: server.beam,

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { createHost } from '../../electron/core/host';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';

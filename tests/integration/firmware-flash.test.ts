@@ -11,7 +11,7 @@ import { avrBoard } from '../../electron/core/firmware/avrBoards';
 import { flashAvr } from '../../electron/core/firmware/avrFlasher';
 import { parseIntelHex } from '../../electron/core/firmware/intelHex';
 import { createHost, type Host } from '../../electron/core/host';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { writeChecksumSketch } from '../support/sketches';

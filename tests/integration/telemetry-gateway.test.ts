@@ -10,7 +10,7 @@ import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { startMosquitto } from '../../scripts/services/mosquitto.js';
 import type { TelemetryBatch, TelemetryState } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { requiredEnv } from '../support/env';
 import { callHost, until } from '../support/wait';
 import { startUno, type EmulatedUno } from '../support/uno';

@@ -20,7 +20,7 @@ import { toCsv, toLineProtocol } from '../../electron/contract';
 import type { SeriesPoints, TelemetryBatch, TelemetryState, TelemetryStatus } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import { EARLIEST_MS, MAX_AHEAD_MS } from '../../electron/core/telemetry/ingest';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { Telemetry } from '../../electron/core/telemetry/telemetryService';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
@@ -498,12 +498,22 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      }
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    }
     else cell += c;
   }
   return rows;

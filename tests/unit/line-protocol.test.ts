@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseLineProtocol, plotValues } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
 
 describe('line protocol parser', () => {
   it('parses the firmware\'s telemetry line', () => {

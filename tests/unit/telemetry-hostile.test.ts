@@ -9,7 +9,7 @@ import { pointsOf } from '../../electron/cli/commands/telemetry';
 import type { TelemetryBatch } from '../../electron/contract';
 import { toCsv, toLineProtocol } from '../../electron/contract/telemetryExport';
 import { EARLIEST_MS, ingestMessage, MAX_AHEAD_MS } from '../../electron/core/telemetry/ingest';
-import { parseEscaped, parseLineProtocol, plotValues } from '../../electron/core/telemetry/lineProtocol';
+import { parseEscaped, parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
 import { retryDelay } from '../../electron/core/telemetry/mqttSource';
 import { SerialGateway } from '../../electron/core/telemetry/serialGateway';
 import { TelemetryStore, type StoreLimits } from '../../electron/core/telemetry/telemetryStore';

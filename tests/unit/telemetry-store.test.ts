@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv, toLineProtocol } from '../../electron/contract/telemetryExport';
 import { ingestMessage, nanosToMillis } from '../../electron/core/telemetry/ingest';
-import { parseEscaped, parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseEscaped, parseLineProtocol } from '../../electron/core/lineProtocol';
 import { SeriesRing } from '../../electron/core/telemetry/seriesRing';
 import { TelemetryStore } from '../../electron/core/telemetry/telemetryStore';
 

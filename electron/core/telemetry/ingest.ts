@@ -3,7 +3,7 @@
 // time window or otherwise hostile is counted as rejected with its reason; nothing here throws.
 import { isUtf8 } from 'node:buffer';
 import { DEVICE_ID_PATTERN } from '../../contract';
-import { parseLineProtocol } from './lineProtocol';
+import { parseLineProtocol } from '../lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
 export const TELEMETRY_TOPIC = 'makerdeck/+/telemetry';

@@ -4,7 +4,7 @@
 // in a bounded queue and go out, in order, when it is back.
 import { DEVICE_ID_PATTERN, type MonitorLine } from '../../contract';
 import { pointTime } from './ingest';
-import { parseLineProtocol } from './lineProtocol';
+import { parseLineProtocol } from '../lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
 /** About 10 MB of lines: a day of a 1 Hz board, or a few minutes of a very chatty one. */

@@ -7,7 +7,7 @@
 // device with fewer series takes the least recently updated one of the device with the most, so a
 // noisy device can never take the others' room (N devices each keep min(their fields, ~maxSeries/N)).
 import type { DeviceView, RejectedPayload, SeriesPoints, TelemetryBatch } from '../../contract';
-import type { Point } from './lineProtocol';
+import type { Point } from '../lineProtocol';
 import { SeriesRing } from './seriesRing';
 
 export interface StoreLimits {

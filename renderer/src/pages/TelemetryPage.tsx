@@ -54,6 +54,8 @@ export function TelemetryPage() {
     .map((d) => ({ device: d.device, field: shownField }));
   const chartSeries: ChartSeries[] = series.map((s, i) => ({ key: seriesKey(s.device, s.field), label: `${s.device} ${s.field}`, color: COLORS[i % COLORS.length]! }));
   const seriesId = JSON.stringify(series);
+  // seriesId stands for `series`: a new array naming the same lines must not restart the view.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => live.show(series, spanMs), [live, seriesId, spanMs]);
 
   const exportAs = (format: 'csv' | 'line-protocol') => {

@@ -36,7 +36,9 @@ export async function startServe(env, nodeArgs = []) {
     let out = '';
     const onData = (/** @type {Buffer} */ d) => {
       out += d;
-      if (out.includes('\n')) child.stdout.off('data', onData), resolve(out.split('\n')[0]);
+      if (!out.includes('\n')) return;
+      child.stdout.off('data', onData);
+      resolve(out.split('\n')[0]);
     };
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`makerdeck serve exited with ${code}: ${stderr}`)));
@@ -189,7 +191,11 @@ export function processTree(rootPid = process.pid) {
   const tree = new Map([[rootPid, info.get(rootPid)]]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, p] of info) if (!tree.has(pid) && tree.has(p.ppid)) tree.set(pid, p), (grew = true);
+    for (const [pid, p] of info) {
+      if (tree.has(pid) || !tree.has(p.ppid)) continue;
+      tree.set(pid, p);
+      grew = true;
+    }
   }
   return tree;
 }

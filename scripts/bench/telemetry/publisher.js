@@ -94,7 +94,11 @@ process.on('message', async (message) => {
             const d = /** @type {Device} */ (devs[next]);
             next = (next + 1) % devs.length;
             if (blocked(d)) tries++;
-            else (send(d), sent++, (tries = 0));
+            else {
+              send(d);
+              sent++;
+              tries = 0;
+            }
           }
         }, TICK_MS);
       }
