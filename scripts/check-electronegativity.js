@@ -39,8 +39,12 @@ const offlineGot = Object.assign(async () => ({ statusCode: 404, body: '', heade
     throw new Error('offline: check-electronegativity.js does not fetch');
   },
 });
-const originalLoad = Module._load;
-Module._load = function load(request, parent, isMain) {
+// Module._load is Node's internal loader hook (not in @types/node).
+/** @typedef {(request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown} Load */
+const loader = /** @type {{ _load: Load }} */ (/** @type {unknown} */ (Module));
+const originalLoad = loader._load;
+/** @type {Load} */
+loader._load = function load(request, parent, isMain) {
   if (request === 'got' && parent?.filename?.includes(`${path.sep}@doyensec${path.sep}electronegativity${path.sep}`)) return offlineGot;
   return originalLoad.call(this, request, parent, isMain);
 };
@@ -57,10 +61,19 @@ for (const entry of SCANNED) {
 
 const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
 const toolVersion = JSON.parse(readFileSync(require.resolve('@doyensec/electronegativity/package.json'), 'utf8')).version;
+/**
+ * @typedef {{ name: string }} Level
+ * @typedef {{ id: string, severity: Level, confidence: Level, file: string,
+ *   location?: { line: number, column: number }, sample?: string, description?: string, manualReview?: boolean }} Issue
+ * @typedef {{ file: string, message: string, tolerable: boolean }} ScanError
+ * @typedef {{ atomicChecks: number, globalChecks: number, issues: Issue[], errors: ScanError[] }} ScanResult
+ */
+/** @type {(options: Record<string, unknown>) => Promise<ScanResult>} */
 const run = require('@doyensec/electronegativity/dist/runner.js');
 
 mkdirSync(resultsDir, { recursive: true });
 const started = performance.now();
+/** @type {ScanResult} */
 let result;
 try {
   result = await run({
@@ -75,7 +88,7 @@ try {
     parserPlugins: [],
   });
 } finally {
-  Module._load = originalLoad;
+  loader._load = originalLoad;
 }
 // The files Electronegativity looks at (its own filter: these extensions and package.json, no node_modules).
 const scannedFiles = readdirSync(stage, { recursive: true }).map(String)
@@ -97,7 +110,7 @@ const findings = result.issues
   }))
   .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.file.localeCompare(b.file) || a.line - b.line);
 
-const csv = (value) => `"${String(value).replace(/"/g, '""')}"`;
+const csv = (/** @type {unknown} */ value) => `"${String(value).replace(/"/g, '""')}"`;
 writeFileSync(
   csvFile,
   [

@@ -41,7 +41,10 @@ const NATIVE = [
   { name: 'serialport (@serialport/bindings-cpp)', file: 'node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node', exportsKey: 'open' },
 ];
 
-/** electron-builder.yml's electronFuses must set each of these exactly (see its comment for why). */
+/**
+ * electron-builder.yml's electronFuses must set each of these exactly (see its comment for why).
+ * @type {Record<string, boolean>}
+ */
 const REQUIRED_FUSES = {
   runAsNode: false,
   enableNodeOptionsEnvironmentVariable: false,
@@ -52,7 +55,10 @@ const REQUIRED_FUSES = {
   grantFileProtocolExtraPrivileges: false,
   loadBrowserProcessSpecificV8Snapshot: false,
 };
-/** Electron's own default for each fuse (its fuses.json5), which the stub starts from. */
+/**
+ * Electron's own default for each fuse (its fuses.json5), which the stub starts from.
+ * @type {Record<string, boolean>}
+ */
 const ELECTRON_DEFAULT_FUSES = {
   runAsNode: true,
   enableCookieEncryption: false,
@@ -63,22 +69,37 @@ const ELECTRON_DEFAULT_FUSES = {
   loadBrowserProcessSpecificV8Snapshot: false,
   grantFileProtocolExtraPrivileges: true,
 };
-/** The wire index of an electron-builder option name (runAsNode -> FuseV1Options.RunAsNode). */
-const fuseIndex = (name) => fuses.FuseV1Options[name[0].toUpperCase() + name.slice(1)];
+/**
+ * The wire index of an electron-builder option name (runAsNode -> FuseV1Options.RunAsNode).
+ * @param {string} name
+ * @returns {number}
+ */
+const fuseIndex = (name) => fuses.FuseV1Options[name.charAt(0).toUpperCase() + name.slice(1)];
 
+/** @type {string[]} */
 const failures = [];
+/** @type {string[]} */
 const lines = [];
+/**
+ * @param {string} id
+ * @param {string} label
+ * @param {string[]} problems
+ */
 function check(id, label, problems) {
   lines.push(`${problems.length ? 'FAIL' : 'ok  '}  ${id}: ${label}`);
   for (const problem of problems.slice(0, 10)) lines.push(`        - ${problem}`);
   if (problems.length > 10) lines.push(`        - ... and ${problems.length - 10} more (all listed below)`);
   for (const problem of problems) failures.push(`${id}: ${problem}`);
 }
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function die(message) {
   console.error(`check-package: ${message}`);
   process.exit(1);
 }
-const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(1)}s`;
+const seconds = (/** @type {number} */ start) => `${((performance.now() - start) / 1000).toFixed(1)}s`;
 
 // ---- preconditions -----------------------------------------------------------------------------
 for (const file of ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
@@ -149,12 +170,18 @@ const npmLs = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { c
 if (!npmLs.stdout) die(`npm ls --omit=dev failed: ${npmLs.stderr}`);
 const realDirs = npmLs.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
   .map((dir) => path.relative(root, dir).split(path.sep).join('/')).filter((dir) => dir.startsWith('node_modules/'));
+/**
+ * @typedef {{ name: string, version: string, dependencies?: Record<string, string>,
+ *   optionalDependencies?: Record<string, string> }} Manifest
+ */
+/** @type {(dir: string) => Manifest} */
 const realManifest = (dir) => JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8'));
+/** @type {(dir: string) => Manifest} */
 const asarManifest = (dir) => JSON.parse(asar.extractFile(archive, `${dir}/package.json`).toString('utf8'));
 const packagedDirs = entries
   .filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry)).map((entry) => path.posix.dirname(entry))
   .filter((dir) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(dir));
-const idOf = (manifest) => `${manifest.name}@${manifest.version}`;
+const idOf = (/** @type {Manifest} */ manifest) => `${manifest.name}@${manifest.version}`;
 const expected = new Map(realDirs.map((dir) => [idOf(realManifest(dir)), dir]));
 const packaged = new Map(packagedDirs.map((dir) => [idOf(asarManifest(dir)), dir]));
 check('(b) deps', `node_modules holds exactly the ${expected.size} name@version of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`, [
@@ -162,7 +189,12 @@ check('(b) deps', `node_modules holds exactly the ${expected.size} name@version 
   ...[...packaged].filter(([id]) => !expected.has(id)).map(([id, dir]) => `unexpected package: ${id} at ${dir}`),
 ]);
 
-/** Node's lookup: <dir>/node_modules/<name>, then each ancestor's node_modules, up to the root. */
+/**
+ * Node's lookup: <dir>/node_modules/<name>, then each ancestor's node_modules, up to the root.
+ * @param {string} dir
+ * @param {string} name
+ * @param {(candidate: string) => boolean} exists
+ */
 function resolveFrom(dir, name, exists) {
   let base = dir;
   for (;;) {
@@ -173,6 +205,7 @@ function resolveFrom(dir, name, exists) {
     base = cut === -1 ? '' : base.slice(0, cut);
   }
 }
+/** @type {string[]} */
 const resolutionProblems = [];
 let edges = 0;
 for (const dir of packagedDirs) {
@@ -208,12 +241,13 @@ check(
   '(c) no sources',
   `root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`,
   [
-    ...[...new Set(entries.map((entry) => entry.split('/')[0]))].filter((top) => !ALLOWED_ROOT.has(top)).map((top) => `unexpected top-level entry: ${top}`),
+    ...[...new Set(entries.map((entry) => /** @type {string} */ (entry.split('/')[0])))].filter((top) => !ALLOWED_ROOT.has(top)).map((top) => `unexpected top-level entry: ${top}`),
     ...appEntries.filter((entry) => /\.(tsx?|mts|cts|map)$/.test(entry)).map((entry) => `source file packaged: ${entry}`),
   ],
 );
 
 // ---- (d) native addons unpacked, N-API, loadable ------------------------------------------------
+/** @type {string[]} */
 const nativeProblems = [];
 for (const { name, file } of NATIVE) {
   if (!entrySet.has(file)) nativeProblems.push(`${name}: ${file} is not in the asar header`);
@@ -296,7 +330,7 @@ check(
     .map(([name, on]) => `electronFuses.${name} is ${JSON.stringify(config.electronFuses?.[name])}, must be ${on}`),
 );
 const executable = path.join(outDir, 'linux-unpacked', pkg.name);
-const wire = await fuses.getCurrentFuseWire(executable).catch((error) => ({ error: error.message }));
+const wire = await fuses.getCurrentFuseWire(executable).catch((/** @type {Error} */ error) => ({ error: error.message }));
 const flipped = Object.keys(REQUIRED_FUSES).filter((name) => ELECTRON_DEFAULT_FUSES[name] !== REQUIRED_FUSES[name]);
 check(
   '(f) fuses flipped',
@@ -311,7 +345,7 @@ const checkTime = seconds(start);
 
 // ---- report -------------------------------------------------------------------------------------
 const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
-const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 console.log(`check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`);
 console.log(`  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`);
 console.log(`  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`);
@@ -335,6 +369,10 @@ function stubFuseWire() {
   return Buffer.concat([Buffer.from(SENTINEL, 'ascii'), Buffer.from([Number(fuses.FuseVersion.V1), names.length, ...states]), Buffer.from('\n')]);
 }
 
+/**
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);

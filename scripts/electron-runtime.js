@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
 /** @returns {{ path: string } | { reason: string }} */
 export function findElectron() {
   try {
-    const binary = require('electron');
+    const binary = requireCjs('electron');
     if (typeof binary === 'string' && existsSync(binary)) return { path: binary };
     return { reason: `the Electron binary is missing at ${binary}` };
   } catch {

@@ -20,5 +20,5 @@ const [command, args] =
 if ('reason' in electron) console.log(`No Electron runtime: ${electron.reason}. Starting browser mode instead.`);
 
 const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

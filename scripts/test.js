@@ -19,10 +19,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser), Mosquitto. */
 const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES, ...STACK_DEBIAN_PACKAGES, ...MOSQUITTO_PACKAGES])];
 
+/** @param {string} title */
 function step(title) {
   console.log(`\n== ${title}`);
 }
 
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {string} what
+ */
 function runOrExit(command, args, what) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
@@ -31,6 +37,11 @@ function runOrExit(command, args, what) {
   }
 }
 
+/**
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string[]} extraArgs
+ * @returns {Promise<number>}
+ */
 function runVitest(env, extraArgs) {
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
   const args = [vitest, 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extraArgs];
@@ -40,6 +51,7 @@ function runVitest(env, extraArgs) {
   });
 }
 
+/** @param {number} code */
 function printSummary(code) {
   try {
     const report = JSON.parse(readFileSync(path.join(root, 'test-results', 'vitest.json'), 'utf8'));
@@ -65,6 +77,7 @@ async function main() {
   console.log(`emulated Uno harness (simavr + optiboot) at ${uno.harness}`);
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-test-'));
+  /** @type {(() => Promise<void>)[]} */
   const stops = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error) => console.error(`makerdeck test: cleanup: ${error.message}`));
@@ -74,7 +87,8 @@ async function main() {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
-  let code = 1;
+  /** @type {number} */
+  let code;
   try {
     step('Test services');
     const docker = await startDockerd({ dir: path.join(scratch, 'docker') });

@@ -44,7 +44,8 @@ export function stringOption(values: CommandContext['values'], key: string): str
  */
 export async function runAction(context: CommandContext, command: string, actions: Record<string, (context: CommandContext) => Promise<number>>, fallback?: string): Promise<number> {
   const name = context.positionals[0] ?? fallback;
-  const run = name === undefined ? undefined : actions[name];
+  // Own keys only: `makerdeck telemetry constructor` must not find Object's constructor.
+  const run = name !== undefined && Object.hasOwn(actions, name) ? actions[name] : undefined;
   if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck ${command} --help)`);
   await context.host.loadSecrets({ quiet: true });
   return run(context);

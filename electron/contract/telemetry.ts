@@ -67,8 +67,14 @@ export interface DeviceView {
   status: 'online' | 'offline' | 'unknown';
   source: 'mqtt' | 'serial';
   lastSeen?: number;
-  /** The newest value of each numeric field. */
-  last: Record<string, { t: number; v: number }>;
+  /** The newest value of each numeric field (a list, not an object keyed by names a device chose). */
+  last: LastValue[];
+}
+
+export interface LastValue {
+  field: string;
+  t: number;
+  v: number;
 }
 
 export interface RejectedPayload {
@@ -82,7 +88,8 @@ export interface RejectedPayload {
 export type BrokerState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
 
 export interface TelemetryState {
-  broker: { state: BrokerState; url?: string; message?: string; since: number };
+  /** `loginRefused`: the broker said no to the user name or password; retrying cannot fix that. */
+  broker: { state: BrokerState; url?: string; message?: string; since: number; loginRefused?: boolean };
   gateway?: { port: string; device?: string; published: number; queued: number; message?: string };
   history: { state: 'unknown' | 'ok' | 'failed'; message?: string };
 }

@@ -16,6 +16,8 @@ import { Environments } from './stack/environment';
 import { Telemetry } from './telemetry/telemetryService';
 import { Stack } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
+import { folderAccounts } from './secrets/accounts';
+import { FolderKeychain } from './secrets/folderKeychain';
 import { Keychain } from './secrets/keychain';
 import { Redactor } from './secrets/redactor';
 import { StackCredentials } from './secrets/stackCredentials';
@@ -45,8 +47,9 @@ export interface Host {
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
-   * Teaches the redactor every secret already in the keychain, so output can never show one.
-   * Long-running hosts await it before serving; a missing keychain is logged (unless `quiet`), not fatal.
+   * Teaches the redactor every secret this data folder keeps in the keychain (and no other
+   * folder's), so output can never show one. Long-running hosts await it before serving; a missing
+   * keychain is logged (unless `quiet`), not fatal.
    */
   loadSecrets(options?: { quiet?: boolean }): Promise<void>;
 }
@@ -57,8 +60,9 @@ export function createHost(options: HostOptions): Host {
   const bus = new EventBus(redactor);
   const logger = createLogger(bus, redactor, 'core', options.quiet);
   const dataDir = options.dataDir ?? defaultDataDir(env);
-  const keychain = new Keychain(redactor);
-  const settingsFile = new SettingsFile(dataDir);
+  // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
+  const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
+  const settingsFile = new SettingsFile(dataDir, keychain);
   const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
@@ -67,7 +71,7 @@ export function createHost(options: HostOptions): Host {
   };
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
-  const stackCredentials = new StackCredentials(keychain);
+  const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
   const environments = new Environments(settingsFile, keychain, stackCredentials);
   const stack = new Stack({ env, stackDir: options.stackDir ?? defaultStackDir(), credentials: stackCredentials, operations, emit: (p) => bus.emit('stack.progress', p) });
   const monitor = new SerialMonitor({
@@ -154,10 +158,14 @@ export function createHost(options: HostOptions): Host {
     profiles,
     stackCredentials,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
-    loadSecrets: ({ quiet = false } = {}) =>
-      keychain.all().then(
-        () => undefined,
-        (error: Error) => logger.log(quiet ? 'debug' : 'warn', `Secrets could not be loaded from the keychain yet: ${error.message}`),
-      ),
+    loadSecrets: async ({ quiet = false } = {}) => {
+      try {
+        // Each read teaches the redactor its value (keychain.ts).
+        for (const account of folderAccounts(await settingsFile.load())) await keychain.get(account);
+      } catch (error) {
+        const message = `Secrets could not be loaded from the keychain yet: ${(error as Error).message}`;
+        logger.log(quiet ? 'debug' : 'warn', message);
+      }
+    },
   };
 }

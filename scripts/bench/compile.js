@@ -14,7 +14,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOAL = 0.8;
 
-/** Runs the built CLI; resolves its stdout, rejects with its stderr on a non-zero exit. */
+/**
+ * Runs the built CLI; resolves its stdout, rejects with its stderr on a non-zero exit.
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<string>}
+ */
 function makerdeck(args, env, input = '') {
   return new Promise((resolve, reject) => {
     const bin = path.join(root, 'bin', 'makerdeck.js');
@@ -31,14 +36,19 @@ function makerdeck(args, env, input = '') {
   });
 }
 
-/** One build; returns the `ms` Makerdeck measured for it. */
+/**
+ * One build; returns the `ms` Makerdeck measured for it.
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<number>}
+ */
 async function compile(env) {
   const summary = JSON.parse(await makerdeck(['compile', '--profile', 'bench-compile', '--json'], env));
   if (!summary.success) throw new Error('the firmware did not build');
   return summary.ms;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bench-compile-'));
@@ -52,7 +62,10 @@ async function main() {
     await makerdeck(['profile', 'set', 'Bench Compile', ...fields, ...secrets], base, 'bench-wifi\nbench-mqtt\n');
     console.log(`bench:compile — makerdeck compile for an Uno (rig arduino-cli ${rig.version}), ${RUNS} runs`);
     console.log('medians of the build time Makerdeck reports (--json ms)');
-    const [cold, warm] = [[], []];
+    /** @type {number[]} */
+    const cold = [];
+    /** @type {number[]} */
+    const warm = [];
     for (let run = 0; run < RUNS; run++) {
       // Cold: an empty arduino-cli core cache and a new build path, so the core really compiles.
       const config = path.join(dir, `arduino-cli-${run}.yaml`);
@@ -65,7 +78,7 @@ async function main() {
       warm.push(await compile(env));
     }
     const ratio = median(warm) / median(cold);
-    const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+    const seconds = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(2)} s`;
     const [c, w] = [seconds(median(cold)), seconds(median(warm))];
     console.log(`cold ${c}   incremental ${w}   ratio ${ratio.toFixed(2)} (goal < ${GOAL})`);
     process.exitCode = ratio < GOAL ? 0 : 1;

@@ -12,6 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = [1024, 8 * 1024, 30 * 1024];
 
+/** @param {Uint8Array} data */
 function hexOf(data) {
   const lines = [];
   for (let offset = 0; offset < data.length; offset += 16) {
@@ -23,6 +24,12 @@ function hexOf(data) {
   return lines.join('\n') + '\n:00000001FF\n';
 }
 
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ * @returns {Promise<number>}
+ */
 function timed(command, args, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -34,7 +41,8 @@ function timed(command, args, env) {
   });
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bench-flash-'));

@@ -9,11 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { runnerImport } from 'vite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const load = async (file) => (await runnerImport(path.join(root, file))).module;
-const { Redactor, MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS } = await load('electron/core/secrets/redactor.ts');
-const { dispatch } = await load('electron/core/dispatch.ts');
-const { EventBus } = await load('electron/core/events.ts');
-const { createLogger } = await load('electron/core/log.ts');
+const load = async (/** @type {string} */ file) => (await runnerImport(path.join(root, file))).module;
+/**
+ * @typedef {typeof import('../../electron/core/secrets/redactor')} RedactorModule
+ * @typedef {import('../../electron/core/secrets/redactor').Redactor} Redactor
+ */
+const { Redactor, MAX_LEARNED_CHARS, MAX_LEARNED_SECRETS } = /** @type {RedactorModule} */ (
+  await load('electron/core/secrets/redactor.ts')
+);
+const { dispatch } = /** @type {typeof import('../../electron/core/dispatch')} */ (
+  await load('electron/core/dispatch.ts')
+);
+const { EventBus } = /** @type {typeof import('../../electron/core/events')} */ (await load('electron/core/events.ts'));
+const { createLogger } = /** @type {typeof import('../../electron/core/log')} */ (await load('electron/core/log.ts'));
 
 const RUNS = 7;
 const SIZES = [1024, 64 * 1024, 1024 * 1024];
@@ -24,20 +32,26 @@ function memory() {
   return heapUsed + arrayBuffers;
 }
 
+/** @param {number[]} values */
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return /** @type {number} */ (sorted[Math.floor(sorted.length / 2)]);
 }
 
+/** @param {() => void} work */
 function timeMs(work) {
   const start = process.hrtime.bigint();
   work();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/**
+ * @param {string} secret
+ * @param {number} size
+ */
 function texts(secret, size) {
   const plain = 'telemetry,device=bench-1 temperature=21.5,humidity=40 1718000000000000000\n';
-  const fill = (unit) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  const fill = (/** @type {string} */ unit) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
   return {
     'no secret': fill(plain),
     'a secret every ~200 chars': fill(`${plain}${plain.slice(0, 120)} pw=${secret} `),
@@ -45,6 +59,11 @@ function texts(secret, size) {
   };
 }
 
+/**
+ * @param {string} label
+ * @param {Redactor} redactor
+ * @param {string} secret
+ */
 function measure(label, redactor, secret) {
   const before = memory();
   const linkMs = timeMs(() => redactor.redact('x')); // the failure links are built lazily, once
@@ -64,7 +83,7 @@ function measure(label, redactor, secret) {
 // 1. The request budget, full, with the costliest characters.
 let base = memory();
 const learned = new Redactor();
-const worst = (i) => `${String.fromCharCode(0x4e00 + i)}\u0001${'€'.repeat(126)}`;
+const worst = (/** @type {number} */ i) => `${String.fromCharCode(0x4e00 + i)}\u0001${'€'.repeat(126)}`;
 const learnMs = timeMs(() => {
   for (let i = 0; learned.learn(worst(i)); i++);
 });
@@ -76,7 +95,7 @@ console.log(`  memory: ${((afterLearned - base) / 2 ** 20).toFixed(1)} MiB`);
 for (const count of [1_000, 10_000]) {
   base = memory();
   const held = new Redactor();
-  const secret = (i) => `mqtt-${i.toString(36)}-${'k'.repeat(20)}${(i * 7919).toString(36)}`;
+  const secret = (/** @type {number} */ i) => `mqtt-${i.toString(36)}-${'k'.repeat(20)}${(i * 7919).toString(36)}`;
   const addMs = timeMs(() => {
     for (let i = 0; i < count; i++) held.add(secret(i));
   });
@@ -90,7 +109,10 @@ const redactor = new Redactor();
 const logger = createLogger(new EventBus(redactor), redactor, 'bench', true);
 const items = Array.from({ length: 6000 }, (_, i) => ({ password: `flood-${i}-${'p'.repeat(8)}` }));
 const frame = JSON.stringify({ ref: 'x', items });
-const handlers = { 'profiles.get': async () => ({}) };
+// Only the one handler the frame names: dispatch refuses the frame before calling it.
+const handlers = /** @type {import('../../electron/contract').Handlers} */ (
+  /** @type {unknown} */ ({ 'profiles.get': async () => ({}) })
+);
 const floodMs = [];
 for (let run = 0; run < RUNS; run++) {
   const start = process.hrtime.bigint();

@@ -22,6 +22,14 @@ const SERIES = 8;
 const POINTS = Number(process.env.BENCH_POINTS ?? 1_000_000);
 const RATE = 50_000;
 const WIDTH = 1800;
+/** @typedef {{ name: string, span: number, history?: number }} Scenario */
+/**
+ * What the page leaves in window.__bench (scripts/bench/telemetry-render/main.tsx).
+ * @typedef {{ mode: string, frames: number[], work: number[], decimation: number[], rescans: number[],
+ *   typedBytes: number, streamed: number, violations: string[], canvases: string[] }} Bench
+ * @typedef {Awaited<ReturnType<typeof run>>} RunResult
+ */
+/** @type {Scenario[]} */
 const SCENARIOS = [
   { name: '3 min', span: 180_000 }, // history = POINTS at the stream rate (160 s)
   { name: '24 h', span: 86_400_000, history: 86_000_000 },
@@ -29,13 +37,17 @@ const SCENARIOS = [
 ];
 const MODES = ['decimated', 'naive'];
 
+/** @type {Record<string, string>} */
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
-/** Serves the built page with the app's real security headers, so a CSP problem shows up here. */
+/**
+ * Serves the built page with the app's real security headers, so a CSP problem shows up here.
+ * @param {string} dir
+ */
 async function serve(dir) {
   const { module: security } = await runnerImport(path.join(root, 'electron', 'web', 'security.ts'));
   const server = http.createServer((req, res) => {
-    const pathname = path.posix.normalize(new URL(req.url, 'http://x').pathname);
+    const pathname = path.posix.normalize(new URL(/** @type {string} */ (req.url), 'http://x').pathname);
     const file = path.join(dir, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
     try {
       const body = readFileSync(file);
@@ -45,39 +57,52 @@ async function serve(dir) {
       res.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
+  await /** @type {Promise<void>} */ (new Promise((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** @type {(values: number[], p: number) => number} */
 const percentile = (values, p) => {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 };
-const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const ms = (value) => `${value.toFixed(1)} ms`;
+const mb = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const ms = (/** @type {number} */ value) => `${value.toFixed(1)} ms`;
 
+/**
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} url
+ * @param {Scenario} scenario
+ * @param {string} mode
+ */
 async function run(browser, url, scenario, mode) {
   const page = await browser.newPage({ viewport: { width: WIDTH, height: 900 } });
+  /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   try {
-    const query = new URLSearchParams({ mode, series: SERIES, points: POINTS, rate: RATE, span: scenario.span, seconds: SECONDS, ...(scenario.history ? { history: scenario.history } : {}) });
+    const history = scenario.history ? { history: scenario.history } : {};
+    const numbers = { series: SERIES, points: POINTS, rate: RATE, span: scenario.span, seconds: SECONDS, ...history };
+    const query = new URLSearchParams({ mode, ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, String(v)])) });
     await page.goto(`${url}?${query}`);
-    const handle = await page.waitForFunction(() => window.__bench, null, { timeout: (SECONDS + 60) * 1000, polling: 500 });
-    const bench = await handle.jsonValue();
+    const benchOf = () => /** @type {Window & { __bench?: Bench }} */ (window).__bench; // runs in the page
+    const handle = await page.waitForFunction(benchOf, null, { timeout: (SECONDS + 60) * 1000, polling: 500 });
+    const bench = /** @type {Bench} */ (await handle.jsonValue()); // waitForFunction waited for it to be there
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = await cdp.send('Runtime.getHeapUsage');
-    const intervals = bench.frames.slice(1).map((t, i) => t - bench.frames[i]);
+    const frame = (/** @type {number} */ i) => /** @type {number} */ (bench.frames.at(i));
+    const intervals = bench.frames.slice(1).map((t, i) => t - frame(i));
     return {
       scenario: scenario.name,
       mode,
       frameP50: percentile(intervals, 50),
       frameP95: percentile(intervals, 95),
-      fps: (intervals.length / (bench.frames.at(-1) - bench.frames[0])) * 1000,
+      fps: (intervals.length / (frame(-1) - frame(0))) * 1000,
       workP50: percentile(bench.work, 50),
       workP95: percentile(bench.work, 95),
       decimateP50: percentile(bench.decimation, 50),
@@ -114,6 +139,7 @@ async function main() {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
+    /** @type {RunResult[]} */
     const results = [];
     for (const scenario of SCENARIOS) {
       for (const mode of MODES) {
@@ -130,8 +156,9 @@ async function main() {
       );
     }
     for (const scenario of SCENARIOS) {
-      const d = results.find((r) => r.scenario === scenario.name && r.mode === 'decimated');
-      const n = results.find((r) => r.scenario === scenario.name && r.mode === 'naive');
+      // every scenario ran in both modes above
+      const d = /** @type {RunResult} */ (results.find((r) => r.scenario === scenario.name && r.mode === 'decimated'));
+      const n = /** @type {RunResult} */ (results.find((r) => r.scenario === scenario.name && r.mode === 'naive'));
       const ok = d.frameP95 <= 17 && d.workP95 <= 8;
       console.log(
         `${scenario.name} window: naive/decimated — frame p95 ×${(n.frameP95 / d.frameP95).toFixed(1)}, work p50 ×${(n.workP50 / d.workP50).toFixed(0)}, work p95 ×${(n.workP95 / d.workP95).toFixed(0)}, array buffers ×${(n.arrayBuffers / d.arrayBuffers).toFixed(2)}; goal frame p95 ≤ 17 ms, work p95 ≤ 8 ms: ${ok ? 'met' : 'NOT met'}`,

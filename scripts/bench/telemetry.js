@@ -33,20 +33,51 @@ const STEPS = [
 ];
 const RECV_GRACE_MS = 10_000; // after the publishers stop, wait at most this for stragglers
 
-const sum = (values) => values.reduce((a, b) => a + b, 0);
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const int = (n) => Math.round(n).toLocaleString('en-US');
+/**
+ * @typedef {import('./telemetry/makerdeck.js').Serve} Serve
+ * @typedef {import('./telemetry/makerdeck.js').Watch} Watch
+ * @typedef {import('./telemetry/makerdeck.js').DeviceCount} DeviceCount
+ * @typedef {import('mqtt').MqttClient} MqttClient
+ * @typedef {ReturnType<typeof cpuSnapshot>} CpuSnapshot
+ * @typedef {Record<string, number[]>} PidGroups
+ * @typedef {{ name: string, rate: number }} Step
+ * @typedef {Awaited<ReturnType<typeof runStep>> & { settle: number }} StepResult
+ * @typedef {Awaited<ReturnType<typeof runSoak>>} SoakResult
+ */
+/**
+ * What the helpers answer, by the key the bench waits for (see publisher.js and subscriber.js).
+ * @typedef {{ ready: { ready: true }, done: { done: true, published: Record<string, number>, startedAt: number,
+ *   endedAt: number }, count: { count: number }, report: { report: Record<string, DeviceCount>, stale: number } }}
+ *   Replies
+ */
 
-/** A forked helper that answers IPC messages; `ask` sends one and resolves the first reply that has `key`. */
+const sum = (/** @type {number[]} */ values) => values.reduce((a, b) => a + b, 0);
+/** @type {(sorted: number[], p: number) => number} */
+const pct = (sorted, p) =>
+  /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+const int = (/** @type {number} */ n) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * A forked helper that answers IPC messages; `ask` sends one and resolves the first reply that has `key`.
+ * @param {string} file
+ */
 function helper(file) {
   const child = fork(path.join(root, 'scripts', 'bench', 'telemetry', file), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** @type {{ key: keyof Replies, resolve: (reply: any) => void, reject: (error: Error) => void }[]} */
   const waiters = [];
-  child.on('message', (msg) => {
+  child.on('message', (message) => {
+    const msg = /** @type {{ error?: string }} */ (message);
     if (msg.error) console.error(`${file}: ${msg.error}`);
     const at = waiters.findIndex((w) => w.key in msg);
-    if (at >= 0) waiters.splice(at, 1)[0].resolve(msg);
+    if (at >= 0) waiters.splice(at, 1)[0]?.resolve(msg);
   });
   child.once('exit', (code, signal) => waiters.splice(0).forEach((w) => w.reject(new Error(`${file} exited with ${code ?? signal}`))));
+  /**
+   * @template {keyof Replies} K
+   * @param {object} msg
+   * @param {K} key
+   * @returns {Promise<Replies[K]>}
+   */
   const ask = (msg, key) =>
     new Promise((resolve, reject) => {
       waiters.push({ key, resolve, reject });
@@ -55,7 +86,10 @@ function helper(file) {
   return { child, ask, stop: () => stopChild(child) };
 }
 
-/** Waits until a process uses under 10% of a core for a second (a broker working off a backlog), at most 120 s; resolves the seconds waited. */
+/**
+ * Waits until a process uses under 10% of a core for a second (a broker working off a backlog), at most 120 s; resolves the seconds waited.
+ * @param {number} pid
+ */
 async function waitIdle(pid) {
   const started = Date.now();
   for (let i = 0; i < 120; i++) {
@@ -66,7 +100,11 @@ async function waitIdle(pid) {
   return (Date.now() - started) / 1000;
 }
 
-/** Connects Makerdeck to the broker and waits until a probe message shows up in its status. */
+/**
+ * Connects Makerdeck to the broker and waits until a probe message shows up in its status.
+ * @param {Serve} serve
+ * @param {MqttClient} probe
+ */
 async function connectMakerdeck(serve, probe) {
   await call(serve, 'telemetry.connect', {});
   const device = `probe-${Math.random().toString(16).slice(2, 8)}`;
@@ -83,14 +121,20 @@ function cpuSnapshot() {
   return { t: now(), machine: machineBusySeconds(), tree: processTree() };
 }
 
-/** CPU % of one core between two snapshots, per group of our processes, and for everything else on the machine. */
+/**
+ * CPU % of one core between two snapshots, per group of our processes, and for everything else on the machine.
+ * @param {CpuSnapshot} a
+ * @param {CpuSnapshot} b
+ * @param {PidGroups} groups
+ * @returns {{ [group: string]: number, page: number, bench: number, other: number }}
+ */
 function cpuBetween(a, b, groups) {
   const seconds = (b.t - a.t) / 1000;
   // a process gone by the end counts 0: its last CPU time is not known
-  const used = (pid) => (b.tree.get(pid)?.cpu ?? a.tree.get(pid)?.cpu ?? 0) - (a.tree.get(pid)?.cpu ?? 0);
-  const pct = (pids) => (100 * sum(pids.map(used))) / seconds;
+  const used = (/** @type {number} */ pid) => (b.tree.get(pid)?.cpu ?? a.tree.get(pid)?.cpu ?? 0) - (a.tree.get(pid)?.cpu ?? 0);
+  const pct = (/** @type {number[]} */ pids) => (100 * sum(pids.map(used))) / seconds;
   // The Chromium showing the page: the browser process Playwright started, and its children.
-  const browser = [...b.tree].find(([, p]) => p.ppid === process.pid && /chrom/i.test(p.comm))?.[0];
+  const browser = [...b.tree].find(([, p]) => p?.ppid === process.pid && /chrom/i.test(p.comm))?.[0];
   const page = browser ? [...processTree(browser).keys()] : [];
   return {
     ...Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pct(pids)])),
@@ -105,6 +149,11 @@ function cpuBetween(a, b, groups) {
  * Publishes `rate` msg/s (0: full speed) for `seconds`. `onStart(pids)` runs when all publishers are
  * connected, just before they go; `onEnd()` when all are done. The publishers stay connected (their
  * socket buffers still draining into the broker) until `stop()` of the result.
+ * @param {string} url
+ * @param {number} rate
+ * @param {number} seconds
+ * @param {(pids: number[]) => Promise<void>} onStart
+ * @param {() => Promise<void>} onEnd
  */
 async function publish(url, rate, seconds, onStart, onEnd) {
   const pubs = Array.from({ length: PUBLISHERS }, () => helper('publisher.js'));
@@ -112,9 +161,10 @@ async function publish(url, rate, seconds, onStart, onEnd) {
   try {
     const share = DEVICES.length / PUBLISHERS;
     await Promise.all(pubs.map((p, i) => p.ask({ cmd: 'start', url, devices: DEVICES.slice(i * share, (i + 1) * share), rate: rate / PUBLISHERS, durationMs: seconds * 1000 }, 'ready')));
-    await onStart(pubs.map((p) => p.child.pid));
+    await onStart(pubs.map((p) => /** @type {number} */ (p.child.pid)));
     const done = await Promise.all(pubs.map((p) => p.ask({ cmd: 'go' }, 'done')));
     await onEnd();
+    /** @type {Record<string, number>} */
     const published = Object.assign({}, ...done.map((d) => d.published));
     const duration = (Math.max(...done.map((d) => d.endedAt)) - Math.min(...done.map((d) => d.startedAt))) / 1000;
     return { published, total: sum(Object.values(published)), duration, stop };
@@ -124,7 +174,11 @@ async function publish(url, rate, seconds, onStart, onEnd) {
   }
 }
 
-/** Per device: published − received is what never arrived; gaps are the part lost mid-stream. */
+/**
+ * Per device: published − received is what never arrived; gaps are the part lost mid-stream.
+ * @param {Record<string, number>} published
+ * @param {Record<string, DeviceCount>} received
+ */
 function missing(published, received) {
   return {
     missing: sum(DEVICES.map((d) => (published[d] ?? 0) - (received[d]?.count ?? 0))),
@@ -136,10 +190,13 @@ function missing(published, received) {
  * One step. `standIn` (when the Telemetry page could not be opened) takes every batch event in the
  * page's place and checks their seq values; with the page open, a batch watcher is connected only
  * at 1k/s, for the latency.
+ * @param {{ broker: string, url: string, brokerPid: number, serve: Serve, standIn: Watch | undefined, probe: MqttClient,
+ *   step: Step, settled: (seconds: number) => void }} options
  */
 async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, settled }) {
   const bare = helper('subscriber.js');
   let watch = standIn;
+  /** @type {Awaited<ReturnType<typeof publish>> | undefined} */
   let pub;
   try {
     await bare.ask({ cmd: 'start', url, since: now() }, 'ready');
@@ -147,8 +204,11 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
     watch ??= step.rate === 1000 ? await watchBatches(serve) : undefined;
     if (watch) watch.devices = new Map();
     if (watch) watch.latencies = step.rate === 1000 ? [] : undefined;
+    /** @type {(CpuSnapshot & { accepted: number, rejected: number }) | undefined} */
     let start;
+    /** @type {PidGroups | undefined} */
     let groups;
+    /** @type {(CpuSnapshot & { accepted: number, bare: number }) | undefined} */
     let end;
     // The window: from "go" until the last publisher stopped publishing.
     pub = await publish(
@@ -156,7 +216,7 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
       step.rate,
       STEP_S,
       async (pubPids) => {
-        groups = { serve: [serve.pid], broker: [brokerPid], bare: [bare.child.pid], pubs: pubPids };
+        groups = { serve: [serve.pid], broker: [brokerPid], bare: [/** @type {number} */ (bare.child.pid)], pubs: pubPids };
         const status = await call(serve, 'telemetry.status', {});
         start = { ...cpuSnapshot(), accepted: status.accepted, rejected: status.rejected };
       },
@@ -165,6 +225,7 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
         end = { ...cpuSnapshot(), accepted: status.accepted, bare: count };
       },
     );
+    if (!start || !end || !groups) throw new Error('publish() returned before its start and end callbacks ran');
     const seconds = (end.t - start.t) / 1000;
     // Stragglers: until neither count moved for a second (a broker with a backlog keeps them coming).
     let last = '';
@@ -192,7 +253,7 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
       rejected: final.rejected - start.rejected,
       stale,
       cpu: cpuBetween(start, end, groups),
-      latency: latencies?.length ? { n: latencies.length, p50: pct(latencies, 50), p95: pct(latencies, 95), max: latencies.at(-1) } : undefined,
+      latency: latencies?.length ? { n: latencies.length, p50: pct(latencies, 50), p95: pct(latencies, 95), max: /** @type {number} */ (latencies.at(-1)) } : undefined,
     };
   } finally {
     await pub?.stop();
@@ -205,12 +266,18 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
   }
 }
 
-/** 10k/s for SOAK_S seconds; the serve process's RSS every 10 s. */
+/**
+ * 10k/s for SOAK_S seconds; the serve process's RSS every 10 s.
+ * @param {{ url: string, serve: Serve, probe: MqttClient }} options
+ */
 async function runSoak({ url, serve, probe }) {
   await connectMakerdeck(serve, probe);
   const samples = [{ t: 0, rss: rssMb(serve.pid) }];
+  /** @type {number | undefined} */
   let t0;
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
+  /** @type {number | undefined} */
   let accepted0;
   const pub = await publish(
     url,
@@ -219,12 +286,15 @@ async function runSoak({ url, serve, probe }) {
     async () => {
       accepted0 = (await call(serve, 'telemetry.status', {})).accepted;
       t0 = now();
-      timer = setInterval(() => samples.push({ t: (now() - t0) / 1000, rss: rssMb(serve.pid) }), 10_000);
+      const started = now();
+      t0 = started;
+      timer = setInterval(() => samples.push({ t: (now() - started) / 1000, rss: rssMb(serve.pid) }), 10_000);
     },
     async () => clearInterval(timer),
   );
   await sleep(2000);
   await pub.stop();
+  if (t0 === undefined || accepted0 === undefined) throw new Error('publish() returned before its start callback ran');
   samples.push({ t: (now() - t0) / 1000, rss: rssMb(serve.pid) });
   const accepted = (await call(serve, 'telemetry.status', {})).accepted - accepted0;
   await call(serve, 'telemetry.disconnect', {});
@@ -237,11 +307,12 @@ async function runSoak({ url, serve, probe }) {
   const n = steady.length;
   const [mt, mr] = [sum(steady.map((s) => s.t)) / n, sum(steady.map((s) => s.rss)) / n];
   const slope = sum(steady.map((s) => (s.t - mt) * (s.rss - mr))) / sum(steady.map((s) => (s.t - mt) ** 2)) || 0; // MB/s
-  const first = { t: steady[0].t, rss: mr + slope * (steady[0].t - mt) };
-  const last = { t: steady.at(-1).t, rss: mr + slope * (steady.at(-1).t - mt) };
+  const [s0, sN] = /** @type {[{ t: number }, { t: number }]} */ ([steady[0], steady.at(-1)]);
+  const first = { t: s0.t, rss: mr + slope * (s0.t - mt) };
+  const last = { t: sN.t, rss: mr + slope * (sN.t - mt) };
   return {
     seconds: SOAK_S,
-    before: samples[0].rss,
+    before: /** @type {{ rss: number }} */ (samples[0]).rss,
     first,
     last,
     slope,
@@ -255,22 +326,35 @@ async function runSoak({ url, serve, probe }) {
 }
 
 let unwinding = Promise.resolve();
-/** Runs the stop functions pushed on `cleanup`, newest first, until `keep` are left; one run at a time. */
+/**
+ * Runs the stop functions pushed on `cleanup`, newest first, until `keep` are left; one run at a time.
+ * @param {(() => unknown)[]} cleanup
+ * @param {number} keep
+ */
 function unwind(cleanup, keep) {
   unwinding = unwinding.then(async () => {
-    while (cleanup.length > keep) await Promise.resolve(cleanup.pop()()).catch((e) => console.error(`cleanup: ${e.message}`));
+    while (cleanup.length > keep) await Promise.resolve(/** @type {() => unknown} */ (cleanup.pop())()).catch((e) => console.error(`cleanup: ${e.message}`));
   });
   return unwinding;
 }
 
+/**
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ */
 function makerdeckCli(args, env) {
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`makerdeck ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
 }
 
+/**
+ * @param {StepResult[]} results
+ * @param {SoakResult | undefined} soak
+ * @param {string} pageNote
+ */
 function report(results, soak, pageNote) {
-  const goal = (ok) => (ok ? 'met' : 'NOT met');
-  const ratio = (r) => (r.mkdRate / r.bareRate).toFixed(2);
+  const goal = (/** @type {boolean} */ ok) => (ok ? 'met' : 'NOT met');
+  const ratio = (/** @type {StepResult} */ r) => (r.mkdRate / r.bareRate).toFixed(2);
   console.log(`\nbench:telemetry — QoS 0, ${DEVICES.length} devices × 8 fields, ${STEP_S} s per step, ${os.cpus().length} cores, Node ${process.version}`);
   console.log(`Makerdeck: makerdeck serve (the built app), ${pageNote}`);
   console.log('rates: msg/s over the publish window (published = handed to the publishers\' sockets). missing: published − received after');
@@ -287,13 +371,14 @@ function report(results, soak, pageNote) {
     `${int(r.bare.missing)} (${int(r.bare.gaps)})`,
     `${int(r.mkd.missing)} (${r.mkd.gaps === undefined ? '–' : int(r.mkd.gaps)})`,
     int(r.rejected),
-    ...['serve', 'page', 'broker', 'bare', 'pubs', 'bench', 'other'].map((k) => r.cpu[k].toFixed(0)),
+    ...['serve', 'page', 'broker', 'bare', 'pubs', 'bench', 'other'].map((k) => /** @type {number} */ (r.cpu[k]).toFixed(0)),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  for (const row of [head, ...rows]) console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => /** @type {string} */ (row[i]).length)));
+  const width = (/** @type {number} */ i) => /** @type {number} */ (widths[i]);
+  for (const row of [head, ...rows]) console.log(row.map((c, i) => (i < 2 ? c.padEnd(width(i)) : c.padStart(width(i)))).join('  '));
 
   console.log("\npublish → telemetry.batch event at a WebSocket client, 1k/s (the event-to-pixel part is the render bench's):");
-  for (const r of results.filter((x) => x.latency)) console.log(`  ${r.broker.padEnd(9)} p50 ${r.latency.p50.toFixed(1)} ms  p95 ${r.latency.p95.toFixed(1)} ms  max ${r.latency.max.toFixed(1)} ms  (${int(r.latency.n)} points)`);
+  for (const r of results) if (r.latency) console.log(`  ${r.broker.padEnd(9)} p50 ${r.latency.p50.toFixed(1)} ms  p95 ${r.latency.p95.toFixed(1)} ms  max ${r.latency.max.toFixed(1)} ms  (${int(r.latency.n)} points)`);
   if (soak) {
     console.log(`\nsoak (run first, on a fresh serve): 10k/s on Mosquitto for ${soak.seconds} s; serve RSS ${soak.before.toFixed(0)} MB before; from ${soak.first.t.toFixed(0)} s (rings filled)`);
     console.log(`  min ${soak.min.toFixed(0)} MB, max ${soak.max.toFixed(0)} MB (garbage collections); trend line ${soak.first.rss.toFixed(0)} → ${soak.last.rss.toFixed(0)} MB (${(60 * soak.slope).toFixed(2)} MB/min): drift ${(100 * soak.drift).toFixed(1)}%`);
@@ -307,7 +392,7 @@ function report(results, soak, pageNote) {
     const events = r.mkd.inEvents === undefined ? '' : `, in batch events ${int(r.mkd.inEvents)}`;
     console.log(`  ${r.broker.padEnd(9)} ${r.step.padEnd(10)} ingest ≥ 0.8× bare: ${goal(r.mkdRate >= 0.8 * r.bareRate).padEnd(7)} (${(r.mkdRate / r.bareRate).toFixed(3)});  lost nothing it received: ${goal(kept)} (rejected ${r.rejected}, accepted ${int(r.mkd.accepted)}${events})`);
   }
-  for (const r of results.filter((x) => x.latency)) console.log(`  ${r.broker.padEnd(9)} latency p95 ≤ 100 ms at 1k/s: ${goal(r.latency.p95 <= 100)} (${r.latency.p95.toFixed(1)} ms, publish → event)`);
+  for (const r of results) if (r.latency) console.log(`  ${r.broker.padEnd(9)} latency p95 ≤ 100 ms at 1k/s: ${goal(r.latency.p95 <= 100)} (${r.latency.p95.toFixed(1)} ms, publish → event)`);
   if (soak) console.log(`  memory flat within 10% over the soak: ${goal(Math.abs(soak.drift) <= 0.1)} (trend ${(100 * soak.drift).toFixed(1)}% from ${soak.first.t.toFixed(0)} s to ${soak.last.t.toFixed(0)} s)`);
   const starved = results.filter((r) => r.bareRate < 0.5 * r.pubRate);
   if (starved.length) console.log(`\nnote: the bare subscriber got under half of what was published during ${starved.map((r) => `${r.broker} ${r.step}`).join(', ')}: delivery fell behind publishing and the broker queued (at full speed the publishers take CPU the broker and both subscribers need; RabbitMQ's MQTT plugin also starves subscribers while 16 publishers push), so the ratio says little about Makerdeck there.`);
@@ -319,15 +404,20 @@ function report(results, soak, pageNote) {
   if (busy.length) console.log(`\nnote: other work used > 20% of a core during ${busy.map((r) => `${r.broker} ${r.step}`).join(', ')}: those figures are low.`);
 }
 
-/** Stop functions of everything started, newest last: run by the finally in main, or on Ctrl+C. */
+/**
+ * Stop functions of everything started, newest last: run by the finally in main, or on Ctrl+C.
+ * @type {(() => unknown)[]}
+ */
 const cleanup = [];
 
 async function main() {
   if (!existsSync(path.join(root, 'out', 'main', 'cli.js'))) throw new Error('the app is not built: run npm run build');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mkd-bench-tel-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  /** @type {StepResult[]} */
   const results = [];
   let pageNote = 'the Telemetry page open in Chromium';
+  /** @type {SoakResult | undefined} */
   let soak;
   try {
     const keyring = await startSecretService({ dir: path.join(dir, 'keyring') });
@@ -347,12 +437,14 @@ async function main() {
       const serve = await startServe(env, prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`, `--cpu-prof-name=serve-${broker}.cpuprofile`] : []);
       cleanup.push(() => stopChild(serve.child));
       const page = await openTelemetryPage(serve.url);
+      /** @type {Watch | undefined} */
       let standIn;
-      if (page.close) cleanup.push(() => page.close());
+      if (page.close) cleanup.push(() => page.close?.());
       else {
         pageNote = `no Telemetry page (${page.missing}): a WebSocket client took every batch event in its place`;
-        standIn = await watchBatches(serve);
-        cleanup.push(() => standIn.close());
+        const watch = await watchBatches(serve);
+        standIn = watch;
+        cleanup.push(() => watch.close());
       }
       const probe = await mqtt.connectAsync(svc.url, { clientId: `bench-probe-${process.pid}`, reconnectPeriod: 0 });
       cleanup.push(() => probe.endAsync());
@@ -364,8 +456,8 @@ async function main() {
       for (const step of STEPS) {
         console.error(`[bench] ${broker} ${step.name} for ${STEP_S} s`);
         let settle = 0;
-        results.push(await runStep({ broker, url: svc.url, brokerPid: svc.pid, serve, standIn, probe, step, settled: (s) => (settle = s) }));
-        results.at(-1).settle = settle;
+        const result = await runStep({ broker, url: svc.url, brokerPid: svc.pid, serve, standIn, probe, step, settled: (s) => (settle = s) });
+        results.push({ ...result, settle });
       }
       await unwind(cleanup, 2); // this broker's Makerdeck, page and broker go before the next one starts
     }
@@ -381,7 +473,7 @@ async function main() {
   } else console.log('\nrenderer frame metrics: scripts/bench/telemetry-render.js does not exist yet');
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, () => {
     console.error(`bench:telemetry: ${signal}, stopping what it started`);
     unwind(cleanup, 0).finally(() => process.exit(130));

@@ -46,6 +46,7 @@ export const RIG_DEBIAN_PACKAGES = [
 
 const DEBIAN_AVR_PLATFORM = '/usr/share/arduino/hardware/arduino/avr';
 // Files that must exist for the rig to work, and the package that brings each.
+/** @type {[file: string, pkg: string][]} */
 const REQUIRED_FILES = [
   [path.join(DEBIAN_AVR_PLATFORM, 'platform.txt'), 'arduino-core-avr'],
   ['/usr/bin/avr-g++', 'gcc-avr'],
@@ -83,12 +84,19 @@ export const ARDUINO_CLI_GO_MODULE_DIR = path.join(repoRoot, 'tests', 'rig', 'ar
 
 
 
+/** @param {(string | number)[]} parts */
 const sha256 = (...parts) => {
   const h = createHash('sha256');
   for (const p of parts) h.update(String(p)).update('\0');
   return h.digest('hex');
 };
 
+/**
+ * @template {string | null} T
+ * @param {string} file
+ * @param {T} fallback
+ * @returns {string | T}
+ */
 const readOr = (file, fallback) => {
   try {
     return readFileSync(file, 'utf8');
@@ -97,7 +105,11 @@ const readOr = (file, fallback) => {
   }
 };
 
-/** Write `content` to `file` only if it differs (atomic rename); returns true if written. */
+/**
+ * Write `content` to `file` only if it differs (atomic rename); returns true if written.
+ * @param {string} file
+ * @param {string} content
+ */
 function writeIfChanged(file, content) {
   if (readOr(file, null) === content) return false;
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -111,7 +123,11 @@ export function rigEnv(base = process.env) {
   return Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('ARDUINO_')));
 }
 
-
+/**
+ * @param {string} bin
+ * @param {string} configFile
+ * @returns {Promise<string>}
+ */
 async function cliVersion(bin, configFile) {
   // With the rig's config: updater.enable_notification=false, so `version` does not go online.
   const r = await run(bin, ['--config-file', configFile, 'version', '--format', 'json'], { env: rigEnv(), timeoutMs: 30_000 });
@@ -119,7 +135,13 @@ async function cliVersion(bin, configFile) {
   return JSON.parse(r.stdout).VersionString;
 }
 
-/** Build arduino-cli into cacheDir unless a binary built from the same inputs is there. */
+/** @typedef {(line: string) => void} Log */
+
+/**
+ * Build arduino-cli into cacheDir unless a binary built from the same inputs is there.
+ * @param {string} cacheDir
+ * @param {Log} log
+ */
 async function ensureArduinoCli(cacheDir, log) {
   const outDir = path.join(cacheDir, 'arduino-cli', `${ARDUINO_CLI_VERSION}-${process.platform}-${process.arch}`);
   const bin = path.join(outDir, 'arduino-cli');
@@ -168,8 +190,9 @@ async function ensureArduinoCli(cacheDir, log) {
   return { bin, built: true, seconds };
 }
 
+/** @param {string} home */
 function configYaml(home) {
-  const q = (p) => JSON.stringify(p); // a JSON string is a valid YAML double-quoted scalar
+  const q = (/** @type {string} */ p) => JSON.stringify(p); // a JSON string is a valid YAML double-quoted scalar
   return `# arduino-cli config for Makerdeck's test rig (written by scripts/rig/arduino.js; do not edit).
 # Offline by construction: no additional index URLs; data/ holds empty package_index.json and
 # library_index.json so arduino-cli's "first run" never downloads the indexes; the updater is off.
@@ -195,7 +218,10 @@ updater:
 `;
 }
 
-/** Lay out data/, sketchbook/hardware/arduino/avr (a copy of Debian's) and the config under `home`. */
+/**
+ * Lay out data/, sketchbook/hardware/arduino/avr (a copy of Debian's) and the config under `home`.
+ * @param {string} home
+ */
 async function ensureLayout(home) {
   const platformDir = path.join(home, 'sketchbook', 'hardware', 'arduino', 'avr');
   const configFile = path.join(home, 'arduino-cli.yaml');
@@ -217,10 +243,10 @@ async function ensureLayout(home) {
     mkdirSync(path.join(home, dir), { recursive: true });
   }
   // Empty indexes: arduino-cli downloads them on first run when they are missing.
-  for (const [name, body] of [
+  for (const [name, body] of /** @type {[string, string][]} */ ([
     ['package_index.json', '{"packages":[]}\n'],
     ['library_index.json', '{"libraries":[]}\n'],
-  ]) {
+  ])) {
     const file = path.join(home, 'data', name);
     if (!existsSync(file)) writeIfChanged(file, body);
   }
@@ -265,6 +291,8 @@ async function ensureLayout(home) {
  * Run arduino-cli as `arduinoCli --config-file configFile ...` with `env` (process.env minus ARDUINO_*).
  * Needs the RIG_DEBIAN_PACKAGES installed (throws naming the missing ones) and, the first time
  * for a cacheDir, Go and the Go module proxy.
+ * @param {{ cacheDir?: string, log?: Log }} [options]
+ * @returns {Promise<ArduinoRig>}
  */
 export function ensureArduinoRig({ cacheDir = defaultRigCache(), log = console.log } = {}) {
   cacheDir = path.resolve(cacheDir);
@@ -276,8 +304,19 @@ export function ensureArduinoRig({ cacheDir = defaultRigCache(), log = console.l
   }
   return p;
 }
+/** @type {Map<string, Promise<ArduinoRig>>} */
 const inflight = new Map();
 
+/**
+ * @typedef {{ arduinoCli: string, version: string, configFile: string, sketchbookDir: string, dataDir: string,
+ *   platformDir: string, env: NodeJS.ProcessEnv }} ArduinoRig
+ */
+
+/**
+ * @param {string} cacheDir
+ * @param {Log} log
+ * @returns {Promise<ArduinoRig>}
+ */
 async function ensureRig(cacheDir, log) {
   const missingPkgs = await missingDebianPackages(RIG_DEBIAN_PACKAGES);
   const missingFiles = REQUIRED_FILES.filter(([file]) => !existsSync(file));
@@ -303,6 +342,8 @@ async function ensureRig(cacheDir, log) {
 /**
  * Compile a sketch with the rig; resolves { code, result, stderr, seconds } where `result` is the
  * parsed `--format json` output (null if stdout was not JSON).
+ * @param {Pick<ArduinoRig, 'arduinoCli' | 'configFile' | 'env'>} rig
+ * @param {{ fqbn?: string, sketchDir: string, buildPath?: string, extraArgs?: string[], wrap?: string[] }} options
  */
 export async function compileSketch(rig, { fqbn = 'arduino:avr:uno', sketchDir, buildPath, extraArgs = [], wrap = [] }) {
   const args = ['--config-file', rig.configFile, 'compile', '--fqbn', fqbn, '--format', 'json', ...extraArgs];
@@ -312,6 +353,7 @@ export async function compileSketch(rig, { fqbn = 'arduino:avr:uno', sketchDir, 
   const t0 = performance.now();
   const r = await run(cmd, [...pre, ...args], { env: rig.env, timeoutMs: 300_000 });
   const seconds = (performance.now() - t0) / 1000;
+  /** @type {any} */
   let result = null;
   try {
     result = JSON.parse(r.stdout);
@@ -352,7 +394,7 @@ async function selfTest() {
       const c = await compileSketch(rig, { sketchDir: blink, buildPath, wrap });
       if (c.code !== 0 || !c.result?.success) throw new Error(`blink (uno, ${label}) failed: ${c.stdout}${c.stderr}`);
       const hex = path.join(buildPath, 'Blink.ino.hex');
-      const flash = c.result.builder_result.executable_sections_size.find((s) => s.name === 'text');
+      const flash = c.result.builder_result.executable_sections_size.find((/** @type {{ name: string }} */ s) => s.name === 'text');
       console.log(`uno blink ${label}: ${c.seconds.toFixed(2)} s, ${statSync(hex).size} B .hex, ${flash.size}/${flash.max_size} B flash`);
     }
     const nano = await compileSketch(rig, { fqbn: 'arduino:avr:nano', sketchDir: blink, buildPath: path.join(work, 'build-nano'), wrap });

@@ -8,7 +8,10 @@ export function defaultRigCache() {
   return process.env.MAKERDECK_RIG_CACHE ?? path.join(os.homedir(), '.cache', 'makerdeck-rig');
 }
 
-/** The `go` binary on PATH or in the usual install folders; `purpose` goes into the error. */
+/**
+ * The `go` binary on PATH or in the usual install folders; `purpose` goes into the error.
+ * @param {string} purpose
+ */
 export function findGo(purpose) {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/local/go/bin', '/usr/lib/go/bin']);
   for (const dir of dirs) {

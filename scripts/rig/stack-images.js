@@ -84,6 +84,19 @@ const BASE_IMPORT_CHANGES = [
   'CMD ["bash"]',
 ];
 
+/**
+ * @typedef {{ module: string, version: string, packages: string[], tags: string[], ldflags: string }} GoBuild
+ * @typedef {{ summary: string, from?: string, actual?: string, go?: GoBuild, ports?: Record<string, number>,
+ *   health?: string[] }} SpecCommon
+ * @typedef {SpecCommon & { kind: 'rootfs' | 'dockerfile', dir: string }} BuiltSpec
+ * @typedef {SpecCommon & { kind: 'stand-in', service: string, version: string, ports: { http: number },
+ *   health: string[] }} StandInSpec
+ * @typedef {BuiltSpec | StandInSpec} ImageSpec
+ * @typedef {(line: string) => void} Log
+ * @typedef {import('../services/proc.js').RunResult} RunResult
+ * @typedef {(args: string[], opts?: { timeoutMs?: number, input?: string }) => Promise<RunResult>} Docker
+ */
+
 /** Versions built from Go modules (on the host, CGO_ENABLED=0) and copied into their images. */
 export const INFLUXDB_VERSION = '1.8.10';
 export const TELEGRAF_VERSION = '1.34.4';
@@ -96,6 +109,7 @@ export const TELEGRAF_BUILD_TAGS = ['custom', 'inputs.mqtt_consumer', 'outputs.i
  * kind: 'rootfs' (mmdebstrap + docker import), 'dockerfile' (tests/rig/stack/<dir>/Dockerfile,
  * with Go binaries from `go` copied into the context) or 'stand-in' (stand-in/service.Dockerfile).
  * health: a command that works inside the container (for compose healthchecks).
+ * @satisfies {Record<string, ImageSpec>}
  */
 export const STACK_IMAGES = {
   [BASE]: {
@@ -190,16 +204,20 @@ export const STACK_IMAGES = {
   },
 };
 
-
+/** @param {unknown[]} parts */
 const sha256 = (...parts) => {
   const h = createHash('sha256');
   for (const p of parts) h.update(typeof p === 'string' || Buffer.isBuffer(p) ? p : JSON.stringify(p)).update('\0');
   return h.digest('hex');
 };
 
-/** Every file under dir (sorted, relative path + exec bit + content) folded into one hash. */
+/**
+ * Every file under dir (sorted, relative path + exec bit + content) folded into one hash.
+ * @param {string} dir
+ */
 function hashDir(dir) {
   const h = createHash('sha256');
+  /** @param {string} rel */
   const walk = (rel) => {
     for (const name of readdirSync(path.join(dir, rel)).sort()) {
       const relName = path.posix.join(rel, name);
@@ -215,8 +233,9 @@ function hashDir(dir) {
 
 /** { name: recipe hash } for every image: its own recipe plus its parent's hash. */
 export function stackRecipeHashes() {
+  /** @type {Record<string, string>} */
   const hashes = {};
-  for (const [name, spec] of Object.entries(STACK_IMAGES)) {
+  for (const [name, spec] of /** @type {[string, ImageSpec][]} */ (Object.entries(STACK_IMAGES))) {
     const own =
       spec.kind === 'stand-in'
         ? [readFileSync(path.join(STACK_RECIPE_DIR, 'stand-in', 'service.Dockerfile')), standInBuildArgs(name, spec)]
@@ -227,6 +246,10 @@ export function stackRecipeHashes() {
   return hashes;
 }
 
+/**
+ * @param {string} name
+ * @param {StandInSpec} spec
+ */
 function standInBuildArgs(name, spec) {
   return { SERVICE: spec.service, IMAGE: name, VERSION: spec.version, PORT: String(Object.values(spec.ports)[0]) };
 }
@@ -237,7 +260,12 @@ function dockerCli() {
   return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : requireCommand('docker', 'docker.io');
 }
 
+/**
+ * @param {string} dockerHost
+ * @param {string} configDir
+ */
 function dockerEnv(dockerHost, configDir) {
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONFIG: configDir, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' };
   for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION']) delete env[k];
   return env;
@@ -251,6 +279,7 @@ function dockerEnv(dockerHost, configDir) {
  * cacheDir/stack-images/bin and in Go's own GOCACHE/GOMODCACHE), then saves a new tarball.
  * `rebuild: true` ignores the tarball (and rebuilds the Go binaries too with `rebuild: 'all'`).
  * Resolves { images: { name: { id, recipe } }, loaded, built: [names], tarball, seconds, timings }.
+ * @param {{ dockerHost?: string, cacheDir?: string, log?: Log, rebuild?: boolean | 'all' }} [options]
  */
 export function ensureStackImages({ dockerHost, cacheDir = defaultRigCache(), log = console.log, rebuild = false } = {}) {
   if (!dockerHost) throw new Error('ensureStackImages: dockerHost (e.g. startDockerd().host) is required');
@@ -262,10 +291,15 @@ export function ensureStackImages({ dockerHost, cacheDir = defaultRigCache(), lo
   }
   return p;
 }
+/** @type {Map<string, ReturnType<typeof ensureImages>>} */
 const inflight = new Map();
 
+/** @typedef {Record<string, { id: string, recipe: string | null } | undefined>} FoundImages */
+
+/** @param {{ dockerHost: string, cacheDir: string, log: Log, rebuild: boolean | 'all' }} options */
 async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
   const t0 = performance.now();
+  /** @type {Record<string, number>} */
   const timings = {};
   // docker.io for the CLI; mmdebstrap is checked when the base has to be built (a load needs none)
   const missingPkgs = await missingDebianPackages(['docker.io']);
@@ -281,6 +315,7 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
   if (!existsSync(path.join(configDir, 'config.json'))) writeFileSync(path.join(configDir, 'config.json'), '{}\n');
   const docker = dockerCli();
   const env = dockerEnv(dockerHost, configDir);
+  /** @type {Docker} */
   const dk = async (args, { timeoutMs = 600_000, input } = {}) => {
     const r = await run(docker, args, { env, timeoutMs, input });
     if (r.code !== 0) throw new Error(`docker ${args.slice(0, 3).join(' ')} … failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
@@ -295,6 +330,7 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
 
   const present = async () => {
     const r = await run(docker, ['image', 'inspect', ...names], { env, timeoutMs: 60_000 });
+    /** @type {FoundImages} */
     const found = {};
     try {
       for (const img of JSON.parse(r.stdout || '[]')) {
@@ -305,10 +341,11 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
     }
     return found;
   };
-  const stale = (found) => names.filter((n) => found[n]?.recipe !== want[n]);
+  const stale = (/** @type {FoundImages} */ found) => names.filter((n) => found[n]?.recipe !== want[n]);
 
   let found = await present();
   let todo = rebuild ? names : stale(found);
+  /** @type {string | null} */
   let loaded = null;
   if (todo.length && !rebuild && existsSync(tarball)) {
     const tl = performance.now();
@@ -326,19 +363,20 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
   }
   if (todo.length && !rebuild && !loaded) {
     // An older tarball still has the images whose recipes did not change (the base, at least).
-    const older = listTarballs(home).filter((f) => f !== tarball);
-    if (older.length) {
+    const [newest] = listTarballs(home).filter((f) => f !== tarball);
+    if (newest) {
       const tl = performance.now();
-      const r = await run(docker, ['load', '-q', '-i', older[0]], { env, timeoutMs: 600_000 });
+      const r = await run(docker, ['load', '-q', '-i', newest], { env, timeoutMs: 600_000 });
       if (r.code === 0) {
         timings.loadOlder = (performance.now() - tl) / 1000;
-        log(`[stack] recipes changed: loaded the previous ${path.basename(older[0])} to reuse what did not change`);
+        log(`[stack] recipes changed: loaded the previous ${path.basename(newest)} to reuse what did not change`);
         found = await present();
         todo = stale(found);
       }
     }
   }
 
+  /** @type {string[]} */
   const built = [];
   if (todo.length) {
     // A stale parent makes all its children stale too (their hashes include it); keep build order.
@@ -349,7 +387,8 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
       for (const name of names) {
         if (!rebuildSet.has(name)) continue;
         const tb = performance.now();
-        await buildImage({ name, spec: STACK_IMAGES[name], recipe: want[name], dk, work, home, log, rebuildGo: rebuild === 'all' });
+        const spec = /** @type {ImageSpec} */ (STACK_IMAGES[/** @type {keyof STACK_IMAGES} */ (name)]);
+        await buildImage({ name, spec, recipe: /** @type {string} */ (want[name]), dk, work, home, log, rebuildGo: rebuild === 'all' });
         timings[`build ${name}`] = (performance.now() - tb) / 1000;
         built.push(name);
       }
@@ -380,6 +419,7 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
   return { images, loaded, built, tarball, seconds, timings, dockerServer: server };
 }
 
+/** @param {string} home */
 function listTarballs(home) {
   try {
     return readdirSync(home)
@@ -392,13 +432,16 @@ function listTarballs(home) {
 }
 
 /** The versions inside the images (Debian packages, the Go binaries' own --version), for images.json. */
+/** @param {Docker} dk */
 async function imageVersions(dk) {
+  /** @type {Record<string, string>} */
   const out = {};
+  /** @type {(key: string, image: string, entrypoint: string, args: string[]) => Promise<void>} */
   const probe = async (key, image, entrypoint, args) => {
     try {
       out[key] = (await dk(['run', '--rm', '--network', 'none', '--entrypoint', entrypoint, image, ...args], { timeoutMs: 60_000 })).stdout.trim();
     } catch (err) {
-      out[key] = `? (${err.message.split('\n')[0]})`;
+      out[key] = `? (${/** @type {Error} */ (err).message.split('\n')[0]})`;
     }
   };
   await probe('rabbitmq', 'rabbitmq:4.1-management', 'dpkg-query', ['-W', '-f', '${Package} ${Version}\n', 'rabbitmq-server', 'erlang-base']);
@@ -408,6 +451,10 @@ async function imageVersions(dk) {
   return out;
 }
 
+/**
+ * @param {{ name: string, spec: ImageSpec, recipe: string, dk: Docker, work: string, home: string, log: Log,
+ *   rebuildGo: boolean }} options
+ */
 async function buildImage({ name, spec, recipe, dk, work, home, log, rebuildGo }) {
   const labels = [`${LABEL_RIG}=true`, `${LABEL_RECIPE}=${recipe}`];
   if (spec.actual) labels.push(`${LABEL_ACTUAL}=${spec.actual}`);
@@ -443,7 +490,13 @@ async function buildImage({ name, spec, recipe, dk, work, home, log, rebuildGo }
   await dk(['build', '--rm', '--force-rm', ...labels.flatMap((l) => ['--label', l]), '-t', name, ctx], { timeoutMs: 1_200_000 });
 }
 
-/** `go install module/pkg@vX` (CGO_ENABLED=0) into cacheDir/stack-images/bin/<name>-<version>-<hash>/. */
+/**
+ * `go install module/pkg@vX` (CGO_ENABLED=0) into cacheDir/stack-images/bin/<name>-<version>-<hash>/.
+ * @param {GoBuild} go
+ * @param {string} home
+ * @param {Log} log
+ * @param {boolean} force
+ */
 async function ensureGoBinaries(go, home, log, force) {
   const id = sha256(go).slice(0, 12);
   const base = go.module.split('/').pop();
@@ -485,6 +538,10 @@ async function ensureGoBinaries(go, home, log, force) {
 // ---------------------------------------------------------------------------------------------
 // --self-test
 
+/**
+ * @param {typeof import('../services/dockerd.js').startDockerd} startDockerd
+ * @param {Log} log
+ */
 async function startDockerdPolitely(startDockerd, log) {
   for (let waited = 0; ; waited += 20) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mkd-stk-'));
@@ -492,15 +549,16 @@ async function startDockerdPolitely(startDockerd, log) {
       return { svc: await startDockerd({ dir }), dir };
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
-      if (!/another dockerd is already running/.test(err.message) || waited >= 20 * 60) throw err;
-      if (waited % 60 === 0) log(`[self-test] another dockerd is running (${err.message.match(/pid \d+/)?.[0]}); waiting for it (poll every 20 s)`);
+      const { message } = /** @type {Error} */ (err);
+      if (!/another dockerd is already running/.test(message) || waited >= 20 * 60) throw err;
+      if (waited % 60 === 0) log(`[self-test] another dockerd is running (${message.match(/pid \d+/)?.[0]}); waiting for it (poll every 20 s)`);
       await sleep(20_000);
     }
   }
 }
 
 async function selfTest() {
-  const log = (...a) => console.log(...a);
+  const log = (/** @type {unknown[]} */ ...a) => console.log(...a);
   const { ensureDebianPackages } = await import('../services/apt.js');
   const { DOCKER_PACKAGES, startDockerd } = await import('../services/dockerd.js');
   await ensureDebianPackages([...new Set([...DOCKER_PACKAGES, ...STACK_DEBIAN_PACKAGES])]);
@@ -511,14 +569,17 @@ async function selfTest() {
   const configDir = path.join(cacheDir, 'stack-images', 'docker-config');
   const env = dockerEnv(svc.host, configDir);
   const docker = dockerCli();
-  const dk = async (...args) => {
+  const dk = async (/** @type {string[]} */ ...args) => {
     const r = await run(docker, args, { env, timeoutMs: 300_000 });
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
     return r.stdout.trim();
   };
   const suffix = `${process.pid}`;
+  /** @type {string[]} */
   const containers = [];
+  /** @type {string | null} */
   let network = null;
+  /** @type {string | null} */
   let confDir = null;
   try {
     // 1. ensure (cold or cached), then again from the tarball on an empty image store
@@ -535,15 +596,17 @@ async function selfTest() {
     }
     log(`[self-test] tarball ${r.tarball}: ${(statSync(r.tarball).size / 2 ** 20).toFixed(0)} MiB`);
     const sizes = await dk('images', '--format', '{{.Repository}}:{{.Tag}} {{.Size}}');
-    log(sizes.split('\n').filter((l) => Object.hasOwn(STACK_IMAGES, l.split(' ')[0])).map((l) => `    ${l}`).join('\n'));
+    log(sizes.split('\n').filter((l) => Object.hasOwn(STACK_IMAGES, /** @type {string} */ (l.split(' ')[0]))).map((l) => `    ${l}`).join('\n'));
 
     // 2. rabbitmq + influxdb + telegraf on a user-defined network, ports on 127.0.0.1
-    network = `mkd-stack-selftest-${suffix}`;
-    await dk('network', 'create', network);
-    const name = (s) => `mkd-selftest-${s}-${suffix}`;
+    const net = `mkd-stack-selftest-${suffix}`;
+    network = net;
+    await dk('network', 'create', net);
+    const name = (/** @type {string} */ s) => `mkd-selftest-${s}-${suffix}`;
+    /** @type {(svcName: string, image: string, args: string[]) => Promise<string>} */
     const runC = async (svcName, image, args) => {
       const c = name(svcName);
-      await dk('run', '-d', '--name', c, '--hostname', svcName, '--network', network, '--network-alias', svcName, ...args, image);
+      await dk('run', '-d', '--name', c, '--hostname', svcName, '--network', net, '--network-alias', svcName, ...args, image);
       containers.push(c);
       return c;
     };
@@ -567,19 +630,22 @@ async function selfTest() {
       '-v', `${telegrafConf}:/etc/telegraf/telegraf.conf:ro`,
       '-e', `MQTT_USERNAME=${mqttUser}`, '-e', `MQTT_PASSWORD=${mqttPass}`, '-e', `INFLUX_USERNAME=${ifxUser}`, '-e', `INFLUX_PASSWORD=${ifxPass}`,
     ]);
-    const port = async (c, p) => Number((await dk('port', c, `${p}/tcp`)).split('\n')[0].split(':').pop());
+    /** @type {(c: string, p: number) => Promise<number>} */
+    const port = async (c, p) => Number(/** @type {string} */ ((await dk('port', c, `${p}/tcp`)).split('\n')[0]).split(':').pop());
     const mqttPort = await port(rabbit, 1883);
     const mgmtPort = await port(rabbit, 15672);
     const influxPort = await port(influx, 8086);
 
+    /** @type {(what: string, fn: () => Promise<boolean>, timeoutMs?: number) => Promise<void>} */
     const waitFor = async (what, fn, timeoutMs = 90_000) => {
       const t = performance.now();
       for (;;) {
+        /** @type {Error | undefined} */
         let last;
         try {
           if (await fn()) break;
         } catch (err) {
-          last = err;
+          last = /** @type {Error} */ (err);
         }
         if (performance.now() - t > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${last.message}` : ''}`);
         await sleep(250);
@@ -587,16 +653,19 @@ async function selfTest() {
       const s = (performance.now() - tStack) / 1000;
       log(`[self-test] ${what}: ${s.toFixed(1)} s after the first docker run`);
     };
+    /** @type {(url: string, init?: RequestInit) => Promise<number>} */
     const httpStatus = async (url, init) => (await fetch(url, { ...init, signal: AbortSignal.timeout(3000) })).status;
     await waitFor('influxdb GET /ping 204', async () => (await httpStatus(`http://127.0.0.1:${influxPort}/ping`)) === 204);
-    const health = await (await fetch(`http://127.0.0.1:${influxPort}/health`)).json();
+    const health = /** @type {{ status: string }} */ (await (await fetch(`http://127.0.0.1:${influxPort}/health`)).json());
     if (health.status !== 'pass') throw new Error(`influxdb /health: ${JSON.stringify(health)}`);
     await waitFor('rabbitmq ping (rabbitmq-diagnostics -q ping)', async () => (await run(docker, ['exec', rabbit, 'rabbitmq-diagnostics', '-q', 'ping'], { env, timeoutMs: 30_000 })).code === 0);
     await waitFor(`rabbitmq healthy (${STACK_IMAGES['rabbitmq:4.1-management'].health.join(' ')})`, async () => (await run(docker, ['exec', rabbit, ...STACK_IMAGES['rabbitmq:4.1-management'].health], { env, timeoutMs: 30_000 })).code === 0);
     const auth = `Basic ${Buffer.from(`${mqttUser}:${mqttPass}`).toString('base64')}`;
-    const overview = await (await fetch(`http://127.0.0.1:${mgmtPort}/api/overview`, { headers: { authorization: auth } })).json();
+    const overview = /** @type {{ product_name: string, rabbitmq_version: string, erlang_version: string }} */ (
+      await (await fetch(`http://127.0.0.1:${mgmtPort}/api/overview`, { headers: { authorization: auth } })).json()
+    );
     log(`[self-test] rabbitmq management API: ${overview.product_name} ${overview.rabbitmq_version}, erlang ${overview.erlang_version}`);
-    const logsOf = async (c) => {
+    const logsOf = async (/** @type {string} */ c) => {
       const l = await run(docker, ['logs', c], { env, timeoutMs: 30_000 });
       return l.stdout + l.stderr;
     };
@@ -615,16 +684,21 @@ async function selfTest() {
     if (pub.code !== 0) throw new Error(`mosquitto_pub failed: ${pub.stderr}`);
     const tPub = performance.now();
     const basic = `Basic ${Buffer.from(`${ifxUser}:${ifxPass}`).toString('base64')}`;
+    /** @typedef {{ columns: string[], values: unknown[][] }} Series */
+    /** @type {Series | undefined} */
     let series;
     for (;;) {
       const q = new URLSearchParams({ db: 'makerdeck', q: `SELECT temp_c, device, topic FROM telemetry WHERE device = 'rig-test'` });
-      const body = await (await fetch(`http://127.0.0.1:${influxPort}/query?${q}`, { headers: { authorization: basic } })).json();
+      const body = /** @type {{ results?: { series?: Series[] }[] }} */ (
+        await (await fetch(`http://127.0.0.1:${influxPort}/query?${q}`, { headers: { authorization: basic } })).json()
+      );
       series = body.results?.[0]?.series?.[0];
       if (series) break;
       if (performance.now() - tPub > 30_000) throw new Error(`the point never reached InfluxDB (last answer ${JSON.stringify(body)}); telegraf logs:\n${(await run(docker, ['logs', '--tail', '30', telegraf], { env })).stderr}`);
       await sleep(200);
     }
-    const row = Object.fromEntries(series.columns.map((c, i) => [c, series.values[0][i]]));
+    const { columns, values } = series;
+    const row = Object.fromEntries(columns.map((c, i) => [c, values[0]?.[i]]));
     if (row.temp_c !== 21.5 || row.device !== 'rig-test' || series.values.length !== 1) throw new Error(`unexpected InfluxQL answer: ${JSON.stringify(series)}`);
     log(`[self-test] InfluxQL: ${JSON.stringify(row)} (${((performance.now() - tPub) / 1000).toFixed(2)} s after publishing)`);
     const flux = 'from(bucket: "makerdeck/autogen") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "telemetry" and r.device == "rig-test")';
@@ -645,10 +719,11 @@ async function selfTest() {
     log(`[self-test] MQTT 5 publish (expected to fail on RabbitMQ 3.10): exit ${v5.code} ${(v5.stderr || v5.stdout).trim().split('\n')[0]}`);
 
     // 4. the stand-ins: banner, label, health endpoint
-    for (const [image, spec] of Object.entries(STACK_IMAGES).filter(([, s]) => s.kind === 'stand-in')) {
+    const standIns = /** @type {[string, StandInSpec][]} */ (Object.entries(STACK_IMAGES).filter(([, s]) => s.kind === 'stand-in'));
+    for (const [image, spec] of standIns) {
       const c = await runC(spec.service, image, ['-p', `127.0.0.1::${spec.ports.http}`]);
       const p = await port(c, spec.ports.http);
-      const url = `http://127.0.0.1:${p}${spec.health[2].replace(/^http:\/\/localhost:\d+/, '')}`;
+      const url = `http://127.0.0.1:${p}${/** @type {string} */ (spec.health[2]).replace(/^http:\/\/localhost:\d+/, '')}`;
       let status = 0;
       let body = '';
       const t = performance.now();

@@ -45,7 +45,7 @@ const OPTIBOOT_SOURCES = ['optiboot.c', 'boot.h', 'pin_defs.h', 'stk500.h', 'Mak
 // The harness reaches into simavr's structs: rebuild when these headers change.
 const SIMAVR_HEADERS = ['sim_avr.h', 'avr_uart.h', 'avr_flash.h', 'sim_io.h'].map((h) => path.join('/usr/include/simavr', h));
 
-
+/** @param {string} what */
 function missingPackagesError(what) {
   return new Error(
     `${what}; the Uno rig needs Debian packages: apt-get update && apt-get install -y --no-install-recommends ${UNO_DEBIAN_PACKAGES.join(' ')}`,
@@ -57,7 +57,8 @@ function missingPackagesError(what) {
  * Build the harness, the shim, optiboot (from Debian's source) and the self-test
  * sketches into `cacheDir`/uno-<hash of every source>; reuses an earlier build
  * of the same sources.
- * @returns {Promise<{ dir: string, harness: string, shim: string, optibootHex: string, testHex: string, test30kHex: string }>}
+ * @typedef {{ dir: string, harness: string, shim: string, optibootHex: string, testHex: string, test30kHex: string }} UnoRig
+ * @returns {Promise<UnoRig>}
  */
 export async function buildUnoRig({ cacheDir = defaultRigCache() } = {}) {
   const hash = createHash('sha256');
@@ -95,7 +96,7 @@ export async function buildUnoRig({ cacheDir = defaultRigCache() } = {}) {
     try {
       r = await run('make', ['-C', UNO_RIG_SOURCE_DIR, `OUT=${tmp}`, 'all']);
     } catch (err) {
-      throw missingPackagesError(`cannot run make (${err.message})`);
+      throw missingPackagesError(`cannot run make (${/** @type {Error} */ (err).message})`);
     }
     if (r.code !== 0) {
       throw new Error(`building the Uno rig failed (make exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
@@ -118,7 +119,8 @@ export async function buildUnoRig({ cacheDir = defaultRigCache() } = {}) {
  * @param {{ cacheDir?: string, dir?: string, flashImage?: string, verbose?: boolean, harnessArgs?: string[] }} [opts]
  *   dir: where the `uno.pty` symlink goes (default: a new temp dir, removed by stop());
  *   flashImage: an application (.hex or .elf) preloaded into flash.
- * @returns {Promise<{ pty: string, device: string, pid: number, env: Record<string,string>, stop: () => Promise<void>, log: () => string }>}
+ * @returns {Promise<{ pty: string, device: string, pid: number, env: Record<string,string>, stop: () => Promise<void>,
+ *   log: () => string, rig: UnoRig }>}
  */
 export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flashImage, verbose = false, harnessArgs = [] } = {}) {
   const rig = await buildUnoRig({ cacheDir });
@@ -166,7 +168,7 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
   };
 
   try {
-    await new Promise((resolve, reject) => {
+    await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`uno-harness not ready after 10 s:\n${stderr}`)), 10_000);
       exited.then(({ code, signal, error }) => {
@@ -180,7 +182,7 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
           resolve();
         }
       });
-    });
+    }));
   } catch (err) {
     await stop();
     throw err;
@@ -190,7 +192,8 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
     LD_PRELOAD: [rig.shim, process.env.LD_PRELOAD].filter(Boolean).join(':'),
     MAKERDECK_UNO_HARNESS_PID: String(child.pid),
   };
-  return { pty: link, device: fs.realpathSync(link), pid: child.pid, env, stop, log: () => stderr, rig };
+  const pid = /** @type {number} */ (child.pid); // it printed "ready", so it was spawned
+  return { pty: link, device: fs.realpathSync(link), pid, env, stop, log: () => stderr, rig };
 }
 
 // --------------------------------------------------------------- self-test
@@ -204,6 +207,9 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
  * (libuv) reopens a pty slave and dup2()s it over the fd it was given, then
  * closes only its own copy, so the port would stay open after destroy() and
  * the next open would not reset the board.
+ * @param {string} pty
+ * @param {{ ms?: number, send?: Buffer, sendAfterMs?: number, until?: (data: Buffer) => boolean }} [opts]
+ * @returns {Promise<{ text: string, firstByteMs: number | null, chunks: PtyChunk[] }>}
  */
 export function readPty(pty, { ms = 4000, send, sendAfterMs = 0, until } = {}) {
   return new Promise((resolve, reject) => {
@@ -215,6 +221,7 @@ export function readPty(pty, { ms = 4000, send, sendAfterMs = 0, until } = {}) {
       return;
     }
     const t0 = performance.now();
+    /** @type {PtyChunk[]} */
     const chunks = [];
     const buf = Buffer.alloc(4096);
     const all = () => Buffer.concat(chunks.map((c) => c.data));
@@ -224,14 +231,14 @@ export function readPty(pty, { ms = 4000, send, sendAfterMs = 0, until } = {}) {
       if (!sent && t >= sendAfterMs) {
         sent = true;
         chunks.push({ t, data: Buffer.alloc(0), sent: true });
-        fs.writeSync(fd, send);
+        fs.writeSync(fd, /** @type {Buffer} */ (send));
       }
       for (;;) {
         let n = 0;
         try {
           n = fs.readSync(fd, buf, 0, buf.length, null);
         } catch (err) {
-          if (err.code !== 'EAGAIN') throw err;
+          if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EAGAIN') throw err;
         }
         if (n <= 0) break;
         chunks.push({ t: performance.now() - t0, data: Buffer.from(buf.subarray(0, n)) });
@@ -252,11 +259,18 @@ export function readPty(pty, { ms = 4000, send, sendAfterMs = 0, until } = {}) {
   });
 }
 
+/** @typedef {{ t: number, data: Buffer, sent?: boolean }} PtyChunk */
+
+/**
+ * @param {string} pty
+ * @param {string} hex
+ * @param {NodeJS.ProcessEnv} env
+ */
 async function avrdude(pty, hex, env) {
   const args = ['30', 'avrdude', '-c', 'arduino', '-p', 'm328p', '-P', pty, '-b', '115200', '-D', '-U', `flash:w:${hex}:i`];
   const r = await run('timeout', args, { env });
   const text = r.stdout + r.stderr;
-  const bar = (label) => {
+  const bar = (/** @type {string} */ label) => {
     const m = text.match(new RegExp(`${label} \\|[ #]*\\| 100% ([0-9.]+)s`));
     return m ? Number(m[1]) : null;
   };
@@ -277,6 +291,7 @@ async function selfTest() {
   const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
   const results = [];
   let failed = 0;
+  /** @type {(name: string, ok: boolean, detail?: string) => void} */
   const check = (name, ok, detail = '') => {
     results.push({ name, ok, detail });
     if (!ok) failed++;
@@ -285,7 +300,7 @@ async function selfTest() {
   const which = await run('sh', ['-c', 'command -v avrdude']);
   if (which.code !== 0) throw missingPackagesError('avrdude is not installed');
 
-  let t = performance.now();
+  const t = performance.now();
   const rig = await buildUnoRig();
   console.log(`rig built/cached in ${((performance.now() - t) / 1000).toFixed(1)} s: ${rig.dir}`);
   const uno = await startEmulatedUno({ verbose: true });
@@ -304,7 +319,7 @@ async function selfTest() {
     // 2. Open the port: reset -> bootloader window -> sketch prints lines.
     let p = await readPty(uno.pty, { ms: 3000 });
     let lines = [...p.text.matchAll(lineRe)];
-    check('sketch output on the pty after open-reset', lines.length >= 4 && lines[0][1] === '0',
+    check('sketch output on the pty after open-reset', lines.length >= 4 && lines[0]?.[1] === '0',
       `${lines.length} lines in 3 s, first byte ${p.firstByteMs?.toFixed(0)} ms after open (reset + optiboot window), first: ${JSON.stringify(lines[0]?.[0])}`);
 
     // 3. Same without the shim: avrdude's TIOCM* ioctls fail (ENOTTY), the open alone resets.
@@ -318,14 +333,15 @@ async function selfTest() {
     //    a real Uno; (b) 100 ms after open, during optiboot's LED flashes (it
     //    reads the UART only after them); (c) 600 ms after open, optiboot idle.
     const sync = Buffer.from([0x30, 0x20]);
-    const insync = (b) => b.includes(Buffer.from([0x14, 0x10]));
+    const insync = (/** @type {Buffer} */ b) => b.includes(Buffer.from([0x14, 0x10]));
+    /** @param {{ chunks: PtyChunk[] }} res */
     const replyAt = (res) => {
       const sent = res.chunks.find((c) => c.sent);
       const reply = res.chunks.find((c) => !c.sent && c.data.length);
       return sent && reply && insync(res.chunks.filter((c) => !c.sent).map((c) => c.data).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0)))
         ? reply.t - sent.t : null;
     };
-    const probe = async (after) => {
+    const probe = async (/** @type {number} */ after) => {
       const res = await readPty(uno.pty, { ms: 1200, send: sync, sendAfterMs: after, until: insync });
       await new Promise((res2) => setTimeout(res2, 100));
       return replyAt(res);
@@ -344,7 +360,7 @@ async function selfTest() {
       r = await avrdude(uno.pty, rig.test30kHex, shimEnv);
       times.push(r);
       check(`30 KB flash run ${i}/${runs}`, r.ok && r.bytes === size,
-        `${r.bytes} bytes, write ${r.writeS}s + verify ${r.verifyS}s = ${(r.writeS + r.verifyS).toFixed(2)}s, avrdude wall ${r.wallS.toFixed(2)}s`);
+        `${r.bytes} bytes, write ${r.writeS}s + verify ${r.verifyS}s = ${(Number(r.writeS) + Number(r.verifyS)).toFixed(2)}s, avrdude wall ${r.wallS.toFixed(2)}s`);
       if (!r.ok) console.log(r.text);
     }
     p = await readPty(uno.pty, { ms: 2500 });
@@ -354,7 +370,7 @@ async function selfTest() {
 
     const ok = times.filter((x) => x.ok);
     if (ok.length) {
-      const sum = ok.map((x) => x.writeS + x.verifyS);
+      const sum = ok.map((x) => Number(x.writeS) + Number(x.verifyS));
       console.log(`\n30 KB (${size} bytes) write+verify: ${sum.map((s) => s.toFixed(2)).join(' / ')} s`
         + ` (write ${ok.map((x) => x.writeS).join('/')} s, verify ${ok.map((x) => x.verifyS).join('/')} s;`
         + ` avrdude wall incl. reset+sync ${ok.map((x) => x.wallS.toFixed(2)).join('/')} s); ${ok.length}/${runs} runs ok`);

@@ -5,7 +5,10 @@ import { isMain, run } from './proc.js';
 
 let aptUpdated = false;
 
-/** Packages from `pkgs` that dpkg does not report as fully installed. */
+/**
+ * Packages from `pkgs` that dpkg does not report as fully installed.
+ * @param {string[]} pkgs
+ */
 export async function missingDebianPackages(pkgs) {
   const missing = [];
   for (const pkg of pkgs) {
@@ -20,6 +23,10 @@ export async function missingDebianPackages(pkgs) {
   return missing;
 }
 
+/**
+ * Installs what dpkg lacks of `pkgs` when root on Debian; otherwise throws naming the command that would.
+ * @param {string[]} pkgs
+ */
 export async function ensureDebianPackages(pkgs) {
   const missing = await missingDebianPackages(pkgs);
   if (missing.length === 0) return;
@@ -40,7 +47,11 @@ export async function ensureDebianPackages(pkgs) {
   }
 }
 
-/** Absolute path of `name` on PATH; throws naming the Debian package `pkg` if it is not there. */
+/**
+ * Absolute path of `name` on PATH; throws naming the Debian package `pkg` if it is not there.
+ * @param {string} name
+ * @param {string} pkg
+ */
 export function requireCommand(name, pkg) {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
   for (const dir of dirs) {
@@ -62,7 +73,7 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
   try {
     requireCommand('makerdeck-no-such-cmd', 'makerdeck-no-such-pkg');
   } catch (err) {
-    console.log('expected error:', err.message);
+    console.log('expected error:', /** @type {Error} */ (err).message);
   }
   console.log('apt self-test OK');
 }

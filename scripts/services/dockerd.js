@@ -10,7 +10,13 @@ import { isMain, isRunning, pidAlive, run, sleep, tail, waitForExit } from './pr
 
 export const DOCKER_PACKAGES = ['docker.io', 'tini', 'iproute2'];
 
-/** One HTTP request to the Docker API over its unix socket; resolves { status, body }. */
+/**
+ * One HTTP request to the Docker API over its unix socket; resolves { status, body }.
+ * @param {string} socketPath
+ * @param {string} method
+ * @param {string} path
+ * @returns {Promise<{ status: number | undefined, body: string }>}
+ */
 export function dockerApi(socketPath, method, path, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
@@ -24,6 +30,7 @@ export function dockerApi(socketPath, method, path, timeoutMs = 5000) {
   });
 }
 
+/** @param {number | string} pid */
 const isDockerd = (pid) => /\/dockerd( \(deleted\))?$/.test(readlinkSync(`/proc/${pid}/exe`));
 
 // docker0 and the DOCKER iptables chains are per network namespace, so a second dockerd here
@@ -42,9 +49,13 @@ function otherDockerdInThisNetns() {
   return null;
 }
 
-/** Mount points at or under `dir`, deepest first (mountinfo escapes spaces etc. as \ooo). */
+/**
+ * Mount points at or under `dir`, deepest first (mountinfo escapes spaces etc. as \ooo).
+ * @param {string} dir
+ */
 function mountsUnder(dir) {
-  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  /** @param {string} s */
+  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, /** @type {string} */ o) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => unescape(line.split(' ')[4] ?? ''))
@@ -52,6 +63,7 @@ function mountsUnder(dir) {
     .sort((a, b) => b.length - a.length);
 }
 
+/** @param {string} file */
 function readPid(file) {
   try {
     return Number(readFileSync(file, 'utf8').trim()) || 0;
@@ -60,9 +72,14 @@ function readPid(file) {
   }
 }
 
+/** @param {number} pid */
 const parentOf = (pid) => Number(/^\d+ \(.*\) \S+ (\d+)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
 
-/** True for a live containerd or containerd-shim of the dockerd on `dir`: its -address/--config is under it. */
+/**
+ * True for a live containerd or containerd-shim of the dockerd on `dir`: its -address/--config is under it.
+ * @param {number} pid
+ * @param {string} dir
+ */
 function ofExecRoot(pid, dir) {
   try {
     return pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`${join(dir, 'exec')}/containerd/`);
@@ -71,7 +88,10 @@ function ofExecRoot(pid, dir) {
   }
 }
 
-/** The PID of the dockerd running on `dir` (per its pidfile), or 0. */
+/**
+ * The PID of the dockerd running on `dir` (per its pidfile), or 0.
+ * @param {string} dir
+ */
 function dockerdOn(dir) {
   const pid = readPid(join(dir, 'dockerd.pid'));
   try {
@@ -81,6 +101,7 @@ function dockerdOn(dir) {
   }
 }
 
+/** @param {number[]} pids */
 const killAndWait = async (pids) => {
   for (const pid of pids) {
     try {
@@ -96,6 +117,7 @@ const killAndWait = async (pids) => {
 // signal, or dead but a zombie (this sandbox's PID 1 reaps orphans late). kill(pid, 0) succeeds on both,
 // so the next dockerd takes it for a live containerd to reuse and times out waiting for it. With no
 // dockerd on `dir` any more that containerd is doomed anyway: finish it and forget it.
+/** @param {string} dir */
 async function forgetOrphanedContainerd(dir) {
   const file = join(dir, 'exec/containerd/containerd.pid');
   const pid = readPid(file);
@@ -110,8 +132,10 @@ async function forgetOrphanedContainerd(dir) {
 // files in the task dirs (if their parent still is a shim of this dir), the shims and containerd as
 // the processes whose command line names this exec root (-address/--config under it). Containers
 // first, as a killed shim would orphan its container.
+/** @param {string} dir */
 async function killLeftovers(dir) {
   const tasks = join(dir, 'exec/containerd/daemon/io.containerd.runtime.v2.task');
+  /** @param {string} d */
   const list = (d) => {
     try {
       return readdirSync(d).map((e) => join(d, e));
@@ -146,6 +170,7 @@ async function killLeftovers(dir) {
   }
 }
 
+/** @param {string} file */
 function readFileSafe(file) {
   try {
     return readFileSync(file, 'utf8');
@@ -156,7 +181,10 @@ function readFileSafe(file) {
 
 const BRIDGE = /^(docker0|br-[0-9a-f]{12})$/; // default bridge and user-defined networks
 
+/** @typedef {{ links: Set<string>, forwardPolicy: string | null, ipForward: string | null }} NetworkSnapshot */
+
 async function snapshotNetwork() {
+  /** @type {NetworkSnapshot} */
   const snap = { links: new Set(readdirSync('/sys/class/net')), forwardPolicy: null, ipForward: null };
   try {
     snap.ipForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
@@ -170,6 +198,7 @@ async function snapshotNetwork() {
 // dockerd leaves its bridges, iptables rules and chains, ip_forward=1 and FORWARD policy DROP behind
 // when it exits. Undo what appeared since the snapshot; keep everything if docker0 was already there
 // (then some other docker set it up and owns it).
+/** @param {NetworkSnapshot} snap */
 async function restoreNetwork(snap) {
   const added = readdirSync('/sys/class/net').filter((l) => BRIDGE.test(l) && !snap.links.has(l));
   for (const link of added) await run('ip', ['link', 'delete', link]).catch(() => {});
@@ -200,6 +229,7 @@ async function restoreNetwork(snap) {
  * docker0, bridges and iptables rules live and die with that namespace; the API socket is a file, so
  * it is reachable from here all the same). Published ports are then only reachable inside it.
  * After a SIGKILL of `pid`, startDockerd again on the same `dir` restarts the engine on the same state.
+ * @param {{ dir: string, timeoutMs?: number, extraArgs?: string[], ownNetns?: boolean }} options
  */
 export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ownNetns = false }) {
   const dockerd = requireCommand('dockerd', 'docker.io');
@@ -242,7 +272,7 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
   // unshare without --fork moves itself into the new namespace and execs the shell, which brings lo up
   // (a new namespace starts with it down) and execs tini: child.pid stays tini's, as without ownNetns.
   if (ownNetns) command.unshift(requireCommand('unshare', 'util-linux'), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"');
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', logFd, logFd] });
+  const child = spawn(/** @type {string} */ (command[0]), command.slice(1), { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const spawnError = new Promise((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
@@ -258,6 +288,7 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
   };
 
   const restartedSince = () => ![0, pid].includes(dockerdOn(dir));
+  /** @type {Promise<void> | undefined} */
   let stopping;
   const stop = () =>
     (stopping ??= (async () => {
@@ -266,7 +297,7 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
         // kill containers first so dockerd's own shutdown does not wait on them
         try {
           const list = JSON.parse((await dockerApi(socketPath, 'GET', '/containers/json')).body);
-          await Promise.all(list.map((c) => dockerApi(socketPath, 'POST', `/containers/${c.Id}/kill`).catch(() => {})));
+          await Promise.all(list.map((/** @type {{ Id: string }} */ c) => dockerApi(socketPath, 'POST', `/containers/${c.Id}/kill`).catch(() => {})));
         } catch {
           // daemon not answering: the signals below still apply
         }
@@ -297,14 +328,15 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
         const r = await Promise.race([dockerApi(socketPath, 'GET', '/_ping', 1000), spawnError]);
         if (r.status === 200 && r.body === 'OK') break;
       } catch (err) {
-        if (err.code === 'ENOENT' && err.syscall === 'spawn') throw err;
+        const { code, syscall } = /** @type {NodeJS.ErrnoException} */ (err);
+        if (code === 'ENOENT' && syscall === 'spawn') throw err;
       }
       if (Date.now() > deadline) throw new Error(`no answer to GET /_ping within ${timeoutMs} ms`);
       await sleep(100);
     }
   } catch (err) {
     await stop();
-    throw new Error(`startDockerd: ${err.message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`);
+    throw new Error(`startDockerd: ${/** @type {Error} */ (err).message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`, { cause: err });
   }
   return { pid: findPid(), host: `unix://${socketPath}`, socketPath, logFile, stop };
 }

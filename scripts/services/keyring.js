@@ -11,23 +11,38 @@ import { isMain, isRunning, run, sleep, stopChild, tail } from './proc.js';
 
 export const KEYRING_PACKAGES = ['dbus-daemon', 'dbus-bin', 'gnome-keyring', 'libsecret-tools', 'util-linux'];
 
+/**
+ * @typedef {import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, null>} StdoutChild
+ * @typedef {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, null, null>} StdinChild
+ */
+
 // setpriv (util-linux) sets a parent-death SIGTERM and then execs the daemon (same PID), so the
 // daemons go away even if this Node process dies without calling stop().
+/** @param {string} cmd @param {string[]} args */
 const orphanSafe = (cmd, ...args) => ['--pdeathsig', 'TERM', '--', cmd, ...args];
 
+/** @param {string} s */
 const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * A private session bus listening on `<dir>/bus`. Its config has no service directories, so
  * nothing is ever auto-started on it: no stray gnome-keyring-daemon, and no gcr-prompter
- * (which would show an unlock dialog, and wait, whenever a DISPLAY is set).
+ * (which would show an unlock dialog, and wait, whenever a DISPLAY is set) — unless `activatable`
+ * names bus names and the command the bus runs to start each (e.g. one that never comes up).
  * Returns { address, pid, stop }.
+ * @param {{ dir: string, timeoutMs?: number, activatable?: Record<string, string> }} options
+ * @returns {Promise<{ address: string, pid: number | undefined, stop: () => Promise<void> }>}
  */
-export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
+export async function startSessionBus({ dir, timeoutMs = 10_000, activatable = {} }) {
   const dbusDaemon = requireCommand('dbus-daemon', 'dbus-daemon');
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'bus');
   if (socket.length > 107) throw new Error(`startSessionBus: dir path too long for a unix socket (${dir})`);
+  const services = join(dir, 'services');
+  mkdirSync(services, { recursive: true });
+  for (const [name, command] of Object.entries(activatable)) {
+    writeFileSync(join(services, `${name}.service`), `[D-BUS Service]\nName=${name}\nExec=${command}\n`);
+  }
   const config = join(dir, 'bus.conf');
   writeFileSync(
     config,
@@ -36,21 +51,29 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
 <busconfig>
   <type>session</type>
   <listen>unix:path=${xmlEscape(socket)}</listen>
+  <servicedir>${xmlEscape(services)}</servicedir>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <!-- A desktop's session bus (session.conf) allows this many; the compiled-in 256 per user is
+       reached by a dozen processes using the keyring at once, each entry holding a connection. -->
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_incomplete_connections">10000</limit>
+  <limit name="max_connections_per_user">100000</limit>
 </busconfig>
 `,
   );
   const logFile = join(dir, 'dbus-daemon.log');
   const logFd = openSync(logFile, 'a');
   // --nofork keeps it our child, so we know its PID and Node reaps it
-  const child = spawn('setpriv', orphanSafe(dbusDaemon, `--config-file=${config}`, '--nofork', '--print-address=1'), {
-    stdio: ['ignore', 'pipe', logFd],
-  });
+  const child = /** @type {StdoutChild} */ (
+    spawn('setpriv', orphanSafe(dbusDaemon, `--config-file=${config}`, '--nofork', '--print-address=1'), {
+      stdio: ['ignore', 'pipe', logFd],
+    })
+  );
   closeSync(logFd);
   const stop = () => stopChild(child);
   try {
@@ -61,7 +84,7 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
         out += d;
         if (out.includes('\n')) {
           clearTimeout(timer);
-          resolve(out.split('\n')[0].trim());
+          resolve(/** @type {string} */ (out.split('\n')[0]).trim());
         }
       });
       child.once('error', reject);
@@ -71,11 +94,18 @@ export async function startSessionBus({ dir, timeoutMs = 10_000 }) {
     return { address, pid: child.pid, stop };
   } catch (err) {
     await stop();
-    throw new Error(`startSessionBus: ${err.message}\n--- ${logFile} ---\n${tail(logFile)}`);
+    throw new Error(`startSessionBus: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
 }
 
-/** Call a D-Bus method with dbus-send on the bus in `env`; resolves its --print-reply output. */
+/**
+ * Call a D-Bus method with dbus-send on the bus in `env`; resolves its --print-reply output.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} dest
+ * @param {string} path
+ * @param {string} method
+ * @param {string[]} args
+ */
 async function dbusSend(env, dest, path, method, ...args) {
   const r = await run('dbus-send', ['--session', '--print-reply', `--dest=${dest}`, path, method, ...args], {
     env: { ...process.env, ...env },
@@ -90,12 +120,14 @@ async function dbusSend(env, dest, path, method, ...args) {
  * Returns { env, pid, busPid, stop }: put `env` (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR,
  * XDG_DATA_HOME) into the environment of whatever should use it. stop() ends gnome-keyring-daemon,
  * then the bus, by the PIDs started here.
+ * @param {{ dir: string, timeoutMs?: number }} options
  */
 export async function startSecretService({ dir, timeoutMs = 10_000 }) {
   const gkd = requireCommand('gnome-keyring-daemon', 'gnome-keyring');
   requireCommand('secret-tool', 'libsecret-tools');
   requireCommand('dbus-send', 'dbus-bin');
   // Set before anything starts: otherwise gnome-keyring-daemon keeps its keyrings in $HOME.
+  /** @type {Record<string, string>} */
   const env = { XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_RUNTIME_DIR: join(dir, 'xdg-runtime') };
   for (const d of Object.values(env)) {
     mkdirSync(d, { recursive: true });
@@ -111,16 +143,19 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
   const logFile = join(dir, 'gnome-keyring.log');
   const logFd = openSync(logFile, 'a');
   // --unlock reads the login keyring password from stdin (creating the keyring with it if new)
-  const child = spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
-    env: childEnv,
-    stdio: ['pipe', logFd, logFd],
-  });
+  const child = /** @type {StdinChild} */ (
+    spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
+      env: childEnv,
+      stdio: ['pipe', logFd, logFd],
+    })
+  );
   closeSync(logFd);
   child.stdin.on('error', () => {});
   child.stdin.end(randomBytes(12).toString('hex'));
   const spawnError = new Promise((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
 
+  /** @type {Promise<void> | undefined} */
   let stopping;
   const stop = () => (stopping ??= stopChild(child).then(() => bus.stop()));
   try {
@@ -135,12 +170,15 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
     await probe(childEnv);
   } catch (err) {
     await stop();
-    throw new Error(`startSecretService: ${err.message}\n--- ${logFile} ---\n${tail(logFile)}`);
+    throw new Error(`startSecretService: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
   return { env, pid: child.pid, busPid: bus.pid, stop };
 }
 
-// store, look up and clear an item, the way any libsecret client would
+/**
+ * store, look up and clear an item, the way any libsecret client would
+ * @param {NodeJS.ProcessEnv} env
+ */
 async function probe(env) {
   const attrs = ['service', 'makerdeck-probe', 'account', 'probe'];
   const secret = randomBytes(8).toString('hex');
@@ -155,9 +193,10 @@ async function probe(env) {
 /**
  * Lock the default collection of the Secret Service in `env` (from startSecretService). It cannot
  * be unlocked again without a prompt: start a fresh service for further unlocked tests.
+ * @param {NodeJS.ProcessEnv} env
  */
 export async function lockKeyring(env) {
-  const svc = ['org.freedesktop.secrets', '/org/freedesktop/secrets'];
+  const svc = /** @type {const} */ (['org.freedesktop.secrets', '/org/freedesktop/secrets']);
   const path = (await dbusSend(env, ...svc, 'org.freedesktop.Secret.Service.ReadAlias', 'string:default')).match(/object path "([^"]+)"/)?.[1];
   if (!path || path === '/') throw new Error('lockKeyring: the Secret Service has no default collection');
   await dbusSend(env, ...svc, 'org.freedesktop.Secret.Service.Lock', `array:objpath:${path}`);
@@ -179,12 +218,12 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
     const lookup = await run('secret-tool', ['lookup', 'service', 'makerdeck-probe', 'account', 'probe'], { env: { ...process.env, ...svc.env } });
     console.log(`lookup on the locked keyring: exit ${lookup.code}`);
     await svc.stop();
-    for (const pid of [svc.pid, svc.busPid]) {
+    for (const pid of /** @type {number[]} */ ([svc.pid, svc.busPid])) {
       try {
         process.kill(pid, 0);
         throw new Error(`process ${pid} still running`);
       } catch (err) {
-        if (err.code !== 'ESRCH') throw err;
+        if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ESRCH') throw err;
       }
     }
     console.log('keyring self-test OK');

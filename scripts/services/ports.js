@@ -4,16 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 
-/** A port nobody listens on right now. */
+/**
+ * A port nobody listens on right now.
+ * @returns {Promise<number>}
+ */
 export async function freePort() {
   const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await /** @type {Promise<void>} */ (new Promise((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
-/** Whether something accepts connections on 127.0.0.1:`port`. */
+/**
+ * Whether something accepts connections on 127.0.0.1:`port`.
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 export function canConnect(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -29,6 +36,8 @@ export function canConnect(port) {
  * Sends a bare MQTT 3.1.1 CONNECT (no username: the anonymous path) and resolves the CONNACK return
  * code, or undefined when nothing answers. The port opens before the MQTT plugin can take
  * sessions, so the listener alone is not "ready".
+ * @param {number} port
+ * @returns {Promise<number | undefined>}
  */
 export function mqttConnack(port, timeoutMs = 2000) {
   return new Promise((resolve) => {
@@ -36,6 +45,7 @@ export function mqttConnack(port, timeoutMs = 2000) {
     const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30]); // "MQTT", level 4, clean session, keepalive 30 s
     const body = Buffer.concat([variable, Buffer.from([clientId.length >> 8, clientId.length & 0xff]), clientId]);
     const socket = net.connect(port, '127.0.0.1');
+    /** @param {number | undefined} code */
     const done = (code) => {
       clearTimeout(timer);
       socket.destroy();
@@ -53,7 +63,11 @@ export function mqttConnack(port, timeoutMs = 2000) {
   });
 }
 
-/** Whether process `pid` itself holds the listening socket on 127.0.0.1:`port` (Linux /proc). */
+/**
+ * Whether process `pid` itself holds the listening socket on 127.0.0.1:`port` (Linux /proc).
+ * @param {number | undefined} pid
+ * @param {number} port
+ */
 export function listensOn(pid, port) {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const listening = readFileSync('/proc/net/tcp', 'utf8')

@@ -3,11 +3,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** @typedef {import('node:child_process').ChildProcess} ChildProcess */
+/** @typedef {{ code: number, signal: NodeJS.Signals | null, stdout: string, stderr: string, ms: number }} RunResult */
+
 /**
  * Run a command to completion; resolves { code, stdout, stderr } (never rejects on exit code).
  * @param {string} cmd
  * @param {string[]} [args]
  * @param {{ input?: string, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number }} [opts]
+ * @returns {Promise<RunResult>}
  */
 export function run(cmd, args = [], { input, env, cwd, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -31,11 +35,18 @@ export function run(cmd, args = [], { input, env, cwd, timeoutMs = 600_000 } = {
   });
 }
 
+/** @param {number} ms @returns {Promise<void>} */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @param {ChildProcess} child */
 export const isRunning = (child) => child.exitCode === null && child.signalCode === null;
 
-/** Resolves true once `child` has exited, false if it is still running after `ms`. */
+/**
+ * Resolves true once `child` has exited, false if it is still running after `ms`.
+ * @param {ChildProcess} child
+ * @param {number} ms
+ * @returns {Promise<boolean>}
+ */
 export function waitForExit(child, ms) {
   if (!isRunning(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -47,7 +58,10 @@ export function waitForExit(child, ms) {
   });
 }
 
-/** SIGTERM the child we spawned (by its PID), SIGKILL it if it is still there after `timeoutMs`. */
+/**
+ * SIGTERM the child we spawned (by its PID), SIGKILL it if it is still there after `timeoutMs`.
+ * @param {ChildProcess} child
+ */
 export async function stopChild(child, timeoutMs = 5000) {
   if (!isRunning(child)) return;
   child.kill('SIGTERM');
@@ -56,7 +70,10 @@ export async function stopChild(child, timeoutMs = 5000) {
   await waitForExit(child, 5000);
 }
 
-/** True if `pid` exists and is not a zombie (this sandbox's PID 1 does not reap orphans). */
+/**
+ * True if `pid` exists and is not a zombie (this sandbox's PID 1 does not reap orphans).
+ * @param {number} pid
+ */
 export function pidAlive(pid) {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -65,7 +82,11 @@ export function pidAlive(pid) {
   }
 }
 
-/** Last `lines` lines of a log file (minus those matching `skip`), for error messages. */
+/**
+ * Last `lines` lines of a log file (minus those matching `skip`), for error messages.
+ * @param {string} file
+ * @param {RegExp | null} [skip]
+ */
 export function tail(file, lines = 25, skip = null) {
   try {
     const all = readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -75,10 +96,13 @@ export function tail(file, lines = 25, skip = null) {
   }
 }
 
-/** True when this file is the script node was started with (for `--self-test`). */
+/**
+ * True when this file is the script node was started with (for `--self-test`).
+ * @param {string} importMetaUrl
+ */
 export function isMain(importMetaUrl) {
   try {
-    return realpathSync(process.argv[1]) === fileURLToPath(importMetaUrl);
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(importMetaUrl);
   } catch {
     return false;
   }

@@ -20,9 +20,15 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
 // setpriv (util-linux) sets a parent-death SIGTERM, then execs (same PID): epmd and the script go
 // away even if the Node process dies without calling stop(), and the script's trap stops the node.
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @returns {[string, string[]]}
+ */
 const orphanSafe = (cmd, ...args) => ['setpriv', ['--pdeathsig', 'TERM', '--', cmd, ...args]];
 
 
+/** @param {number} pid */
 const comm = (pid) => {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -31,8 +37,12 @@ const comm = (pid) => {
   }
 };
 
-/** The PIDs whose parent is one of `pids`, recursively (the node's erl_child_setup and its ports). */
+/**
+ * The PIDs whose parent is one of `pids`, recursively (the node's erl_child_setup and its ports).
+ * @param {(number | undefined)[]} pids
+ */
 function descendants(pids) {
+  /** @type {Map<number | undefined, number[]>} */
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -43,7 +53,9 @@ function descendants(pids) {
       // gone meanwhile
     }
   }
+  /** @type {number[]} */
   const out = [];
+  /** @param {number | undefined} pid */
   const walk = (pid) => (children.get(pid) ?? []).forEach((child) => (out.push(child), walk(child)));
   pids.forEach(walk);
   return out;
@@ -55,6 +67,7 @@ function descendants(pids) {
  * the config file under `dir`, mode 0600, never on a command line); `username`/`password` are
  * returned too. `pid` is the VM's (beam.smp), `scriptPid` the rabbitmq-server script's.
  * Returns { pid, scriptPid, epmdPid, port, url, amqpPort, nodename, username, password, logFile, stop }.
+ * @param {{ dir: string, timeoutMs?: number }} options
  */
 export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} not found; install Debian package rabbitmq-server: apt-get install -y --no-install-recommends rabbitmq-server`);
@@ -109,10 +122,13 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   };
 
   // Our own epmd in the foreground (the node would otherwise start a daemonised one we cannot stop by PID).
+  /** @type {number | undefined} */
   let startupFd = openSync(startupLog, 'a');
   const closeStartupFd = () => (startupFd === undefined ? undefined : (closeSync(startupFd), (startupFd = undefined)));
   const epmdChild = spawn(...orphanSafe(epmd, '-port', String(epmdPort)), { env, cwd: dir, stdio: ['ignore', startupFd, startupFd] });
+  /** @type {{ child?: import('node:child_process').ChildProcess, beam?: number }} */
   const server = { child: undefined, beam: undefined };
+  /** @type {Promise<void> | undefined} */
   let stopping;
   const stop = () =>
     (stopping ??= (async () => {
@@ -142,7 +158,7 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   } catch (err) {
     closeStartupFd();
     await stop();
-    throw new Error(`startRabbitMQ: ${err.message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`);
+    throw new Error(`startRabbitMQ: ${/** @type {Error} */ (err).message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`, { cause: err });
   }
   return {
     pid: server.beam,
@@ -168,10 +184,11 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
     svc = await startRabbitMQ({ dir });
     console.log(`rabbitmq ${svc.nodename} up in ${Date.now() - t0} ms: beam.smp ${svc.pid} under script ${svc.scriptPid}, epmd ${svc.epmdPid}, ${svc.url}, AMQP ${svc.amqpPort}`);
     console.log(`anonymous MQTT CONNECT: CONNACK ${await mqttConnack(svc.port)}`);
-    const family = [svc.scriptPid, svc.epmdPid, ...descendants([svc.scriptPid, svc.epmdPid])];
+    const family = /** @type {number[]} */ ([svc.scriptPid, svc.epmdPid, ...descendants([svc.scriptPid, svc.epmdPid])]);
     const listening = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => / 0A /.test(l)); // state LISTEN
     const mine = new Set([svc.port, svc.amqpPort].map((p) => p.toString(16).toUpperCase().padStart(4, '0')));
-    const wild = listening.filter((l) => l.trim().split(/\s+/)[1].startsWith('00000000:') && mine.has(l.trim().split(/\s+/)[1].slice(9)));
+    const local = (/** @type {string} */ l) => /** @type {string} */ (l.trim().split(/\s+/)[1]);
+    const wild = listening.filter((l) => local(l).startsWith('00000000:') && mine.has(local(l).slice(9)));
     if (wild.length) throw new Error('a listener of this node is on 0.0.0.0');
     const t1 = Date.now();
     await svc.stop();

@@ -18,7 +18,7 @@ describe('Electron app', () => {
       await page.getByTestId('app-info').waitFor();
       expect(await page.getByTestId('app-info').textContent()).toMatch(/electron mode/);
       expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-      expect(await page.evaluate(() => typeof window.makerdeck?.call)).toBe('function');
+      expect(await page.evaluate(() => typeof (window as unknown as { makerdeck?: { call?: unknown } }).makerdeck?.call)).toBe('function');
       // No Node in the page: nodeIntegration off, sandboxed, and the bridge is the only way out.
       expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
       // Navigation away from the app is refused.

@@ -6,9 +6,13 @@ import type { DoctorCheck, DoctorReport, Reply, ServerFrame } from '../../electr
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { findSecrets, secretToolLookup } from '../support/files';
+import { folderAccount } from '../support/keychain';
+import { defaultDataDir } from '../../electron/core/paths';
 import { startServe, type Served } from '../support/serve';
 import { until } from '../support/wait';
 
+/** The data folder makerdeck serve uses here (MAKERDECK_DATA_DIR from npm test). */
+const dataDir = defaultDataDir();
 let served: Served;
 let browser: Browser;
 let page: Page;
@@ -94,8 +98,8 @@ describe('browser mode', () => {
     await form.getByLabel('Device id').fill('e2e-bench');
     await form.getByRole('button', { name: 'Create profile' }).click();
     await page.getByRole('status').filter({ hasText: 'Created "E2E Bench"' }).waitFor();
-    expect(secretToolLookup('e2e-bench/wifi-password')).toBe(wifi);
-    expect(secretToolLookup('e2e-bench/mqtt-password')).toBe(mqtt);
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/wifi-password'))).toBe(wifi);
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/mqtt-password'))).toBe(mqtt);
     const edit = page.getByRole('form', { name: 'Edit E2E Bench' });
     await expect.poll(() => edit.getByLabel('Wi-Fi password').getAttribute('placeholder')).toMatch(/stored in keychain/);
     expect(findSecrets('page', await page.content(), [wifi, mqtt])).toEqual([]);
@@ -124,21 +128,21 @@ describe('browser mode', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted "E2E Bench"' }).waitFor();
-    expect(secretToolLookup('e2e-bench/wifi-password')).toBeUndefined();
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/wifi-password'))).toBeUndefined();
 
     await page.getByLabel(/Passphrase \(for exports with secrets\)/).fill(passphrase);
     await page.getByLabel('Exported file').setInputFiles(file);
     await page.getByRole('status').filter({ hasText: 'Imported "E2E Bench"' }).waitFor();
-    expect(secretToolLookup('e2e-bench/wifi-password')).toBe('e2e-wifi-pass-1');
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/wifi-password'))).toBe('e2e-wifi-pass-1');
 
     await page.getByRole('button', { name: 'Duplicate' }).click();
     await page.getByRole('status').filter({ hasText: 'Created "E2E Bench copy"' }).waitFor();
-    expect(secretToolLookup('e2e-bench-copy/mqtt-password')).toBe('e2e-mqtt-pass-2');
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench-copy/mqtt-password'))).toBe('e2e-mqtt-pass-2');
     await page.screenshot({ path: screenshotPath('profiles-list'), fullPage: true });
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted "E2E Bench copy"' }).waitFor();
-    expect(secretToolLookup('e2e-bench-copy/mqtt-password')).toBeUndefined();
+    expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench-copy/mqtt-password'))).toBeUndefined();
     await runCli(['profile', 'rm', 'e2e-bench']);
   });
 

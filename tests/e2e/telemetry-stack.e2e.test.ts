@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { createHost } from '../../electron/core/host';
 import type { SeriesPoints } from '../../electron/contract';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
@@ -91,7 +91,8 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
-      if (parsed.ok) published.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.counter as number);
+      if (!parsed.ok) return;
+      published.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.get('counter') as number);
     });
 
     await openTelemetry();

@@ -1,5 +1,6 @@
 // The Telemetry page in Chromium (browser mode, real core) against a real broker (Mosquitto):
-// live chart and device cards, rejects counted through a flood, a broker restart survived, export.
+// live chart and device cards, rejects counted through a flood, a broker restart survived, export,
+// and fields named like built-ins, formulas or markup charted and exported beside a noisy device.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,4 +100,41 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
     expect(csv.filter((line) => line.includes(',lab-1,temp_c,')), csv.join('\n')).toHaveLength(40);
     expect(csv.filter((line) => line.includes(',lab-2,temp_c,')).length).toBe(40);
   }, 20_000);
+
+  it('charts and exports fields named like built-ins, formulas or markup while a noisy device floods', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const names = ['constructor', '__proto__', 'toString', '=cmd', '<img src=x onerror=window.__pwned=1>'];
+    const escape = (name: string) => name.replace(/[,= \\]/g, (c) => `\\${c}`);
+    const shownSeries = () => page.getByTestId('telemetry-panel').getAttribute('data-series');
+    const client = await publisher();
+    for (let i = 0; i < 10; i++) {
+      const line = `telemetry ${names.map((n, k) => `${escape(n)}=${i * 10 + k}`).join(',')}`;
+      await client.publishAsync('makerdeck/constructor/telemetry', line);
+      await client.publishAsync('makerdeck/toString/telemetry', line);
+      const wide = Array.from({ length: 256 }, (_, f) => `f${f}=${i}`).join();
+      await client.publishAsync('makerdeck/noisy-1/telemetry', `telemetry ${wide}`);
+    }
+    await client.endAsync();
+    await expect.poll(() => page.getByTestId('device-constructor').locator('dt').allTextContents()).toEqual(names);
+    await expect.poll(() => page.getByTestId('device-noisy-1').locator('dt').count()).toBe(64); // its quota
+    for (const field of names) {
+      await page.getByLabel('Field').selectOption(field);
+      await expect.poll(() => shownSeries()).toBe(`constructor/${field},toString/${field}`);
+      const exported = async () => {
+        const exportCsv = page.getByRole('button', { name: 'Export CSV' });
+        const [download] = await Promise.all([page.waitForEvent('download'), exportCsv.click()]);
+        return readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1);
+      };
+      const cell = field.startsWith('=') ? `'${field}` : field;
+      const rows = async () => (await exported()).filter((row) => row.includes(`,${cell},`)).length;
+      await expect.poll(rows, { timeout: 10_000 }).toBe(20);
+    }
+    expect(await page.locator('.telemetry-page canvas').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.getByLabel('Field').selectOption('temp_c');
+    await expect.poll(() => shownSeries()).toBe('lab-1/temp_c,lab-2/temp_c');
+    await page.screenshot({ path: screenshotPath('telemetry-hostile-names'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import type { EnvironmentView } from '../../electron/contract';
 import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { findSecrets, secretToolLookup, snapshot } from '../support/files';
+import { folderAccount } from '../support/keychain';
 
 let dataDir: string;
 const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
@@ -34,8 +35,8 @@ describe('makerdeck env', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'attached', mqtt: { url: 'mqtts://lab.example:8883', username: 'class', passwordSet: true }, influx: { database: 'class/autogen', passwordSet: true } });
-    expect(secretToolLookup('environment/mqtt-password')).toBe('lab-mqtt-secret');
-    expect(secretToolLookup('environment/influx-password')).toBe('lab-influx-token');
+    expect(secretToolLookup(folderAccount(dataDir, 'environment/mqtt-password'))).toBe('lab-mqtt-secret');
+    expect(secretToolLookup(folderAccount(dataDir, 'environment/influx-password'))).toBe('lab-influx-token');
     expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).environment).toMatchObject({ kind: 'attached', mqttUrl: 'mqtts://lab.example:8883' });
     for (const [name, bytes] of snapshot(dataDir)) expect(findSecrets(name, bytes, ['lab-mqtt-secret', 'lab-influx-token'])).toEqual([]);
     expect(result.stdout + result.stderr).not.toContain('lab-');

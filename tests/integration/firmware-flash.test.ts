@@ -11,7 +11,7 @@ import { avrBoard } from '../../electron/core/firmware/avrBoards';
 import { flashAvr } from '../../electron/core/firmware/avrFlasher';
 import { parseIntelHex } from '../../electron/core/firmware/intelHex';
 import { createHost, type Host } from '../../electron/core/host';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { writeChecksumSketch } from '../support/sketches';
@@ -93,7 +93,13 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     const telemetry = lines.filter((line) => line.text.startsWith('telemetry,'));
     expect(telemetry.length).toBeGreaterThanOrEqual(2);
     const parsed = parseLineProtocol(telemetry[0]!.text);
-    expect(parsed.ok && parsed.point).toMatchObject({ measurement: 'telemetry', tags: { device: 'flash-bench' }, fields: { seq: expect.any(Number), a0: expect.any(Number) } });
+    if (!parsed.ok) throw new Error(`the board's telemetry did not parse: ${telemetry[0]!.text}`);
+    const { measurement, tags, fields } = parsed.point;
+    expect({ measurement, tags: Object.fromEntries(tags), fields: Object.fromEntries(fields) }).toMatchObject({
+      measurement: 'telemetry',
+      tags: { device: 'flash-bench' },
+      fields: { seq: expect.any(Number), a0: expect.any(Number) },
+    });
     expect(telemetry[0]!.values).toMatchObject({ seq: expect.any(Number) });
     expect(lines.some((line) => line.text === 'wifi password: ••••')).toBe(true);
     expect(events.join('\n')).not.toContain(SECRET_WIFI);

@@ -10,6 +10,7 @@ import type { ProfileView } from '../../electron/contract';
 import { runCli, type CliResult } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { secretToolLookup, snapshot } from '../support/files';
+import { folderAccount } from '../support/keychain';
 
 const PASSPHRASE = 'limits-passphrase-1';
 const CAP = 256 * 1024;
@@ -119,7 +120,7 @@ describe('makerdeck profile import limits', () => {
     expect(result.stderr).toBe('');
     const imported = JSON.parse(result.stdout) as ProfileView;
     expect(imported.secrets.wifiPassword).toBe(true);
-    expect(secretToolLookup(`${imported.id}/wifi-password`)).toBe('limits-wifi-secret');
+    expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBe('limits-wifi-secret');
     expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
   });
 });

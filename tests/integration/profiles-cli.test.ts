@@ -1,14 +1,16 @@
 // `makerdeck profile …` against the real Secret Service started by `npm test`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/contract';
+import { requireCommand } from '../../scripts/services/apt.js';
 import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { runCli, type CliResult } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, secretToolLookup, snapshot } from '../support/files';
+import { folderAccount } from '../support/keychain';
 
 const WIFI = 'cli-wifi-Pa55word';
 const MQTT = 'cli-mqtt-ü-secret';
@@ -42,12 +44,14 @@ afterAll(async () => {
 
 describe('makerdeck profile with a real Secret Service', () => {
   it('stores the secrets in the keyring, where secret-tool finds them, and nowhere under the data folder', () => {
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
-    expect(secretToolLookup('cli-bench/mqtt-password')).toBe(MQTT);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/mqtt-password'))).toBe(MQTT);
     const files = snapshot(dataDir);
     expect([...files.keys()]).toEqual(['settings.json']);
     for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
-    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'))).toMatchObject({ version: 2, environment: { kind: 'local' }, profiles: [{ id: 'cli-bench', wifiSsid: 'makerspace' }] });
+    const settings = JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'));
+    const profiles = [{ id: 'cli-bench', wifiSsid: 'makerspace' }];
+    expect(settings).toMatchObject({ version: 3, environment: { kind: 'local' }, profiles });
   });
 
   it('shows secrets only as set, in text and in --json', async () => {
@@ -62,7 +66,7 @@ describe('makerdeck profile with a real Secret Service', () => {
   it('changes one field and keeps the stored secrets', async () => {
     const result = await cli(['profile', 'set', 'cli-bench', '--mqtt-port', '8883', '--tls', '--json']);
     expect(JSON.parse(result.stdout)).toMatchObject({ mqttPort: 8883, mqttTls: true, secrets: { wifiPassword: true, mqttPassword: true } });
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
   });
 
   it('refuses bad input in one clear line with exit 2 and changes nothing', async () => {
@@ -86,7 +90,7 @@ describe('makerdeck profile with a real Secret Service', () => {
       expect(result.stderr).not.toContain('hunter22');
     }
     expect(snapshot(dataDir)).toEqual(before);
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(WIFI);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
   });
 
   it('round-trips an encrypted export and refuses a wrong passphrase without importing anything', async () => {
@@ -101,10 +105,10 @@ describe('makerdeck profile with a real Secret Service', () => {
       const right = await cli(['profile', 'import', file, '--name', 'CLI Copy', '--json'], {}, 'class-of-2026\n');
       const imported = JSON.parse(right.stdout) as ProfileView;
       expect(imported).toMatchObject({ name: 'CLI Copy', mqttPort: 8883, secrets: { wifiPassword: true, mqttPassword: true } });
-      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBe(WIFI);
-      expect(secretToolLookup(`${imported.id}/mqtt-password`)).toBe(MQTT);
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBe(WIFI);
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/mqtt-password`))).toBe(MQTT);
       expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
-      expect(secretToolLookup(`${imported.id}/wifi-password`)).toBeUndefined();
+      expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBeUndefined();
     } finally {
       rmSync(file, { force: true });
     }
@@ -135,7 +139,7 @@ describe('makerdeck profile with a real Secret Service', () => {
     expect(code).toBe(0);
     expect(screen).toContain('Updated profile "CLI Bench"');
     expect(screen).not.toContain(secret);
-    expect(secretToolLookup('cli-bench/wifi-password')).toBe(secret);
+    expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(secret);
     await cli(['profile', 'set', 'cli-bench', '--wifi-password'], {}, `${WIFI}\n`);
   });
 
@@ -164,9 +168,31 @@ describe('makerdeck profile without a usable keychain', () => {
       const before = snapshot(dataDir);
       for (const args of every(path.join(dir, 'out.json'))) {
         const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'passphrase-123\n');
-        expect(oneLineError(result), args.join(' ')).toMatch(/No keychain service answers .*org\.freedesktop\.secrets.*gnome-keyring/);
+        const missing = /No Secret Service on the session bus: nothing there provides org\.freedesktop\.secrets.*gnome/;
+        expect(oneLineError(result), args.join(' ')).toMatch(missing);
         expect(result.code, args.join(' ')).toBe(3);
       }
+      expect(snapshot(dataDir)).toEqual(before);
+    } finally {
+      await bus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails in one line when the bus would start a Secret Service that never comes up; changes nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-hung-secrets-'));
+    // The bus runs this for org.freedesktop.secrets and waits for the name (25 s, then again per call).
+    const [setpriv, sleep] = [requireCommand('setpriv', 'util-linux'), requireCommand('sleep', 'coreutils')];
+    const never = `${setpriv} --pdeathsig TERM -- ${sleep} 600`;
+    const bus = await startSessionBus({ dir, activatable: { 'org.freedesktop.secrets': never } });
+    try {
+      const before = snapshot(dataDir);
+      const args = ['profile', 'set', 'cli-bench', '--wifi-password'];
+      const result = await cli(args, { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'a-new-password\n');
+      const line = oneLineError(result);
+      expect(line).toMatch(/No Secret Service on the session bus: org\.freedesktop\.secrets did not start within 4 s/);
+      expect(line).toMatch(/gnome-keyring.*\(makerdeck doctor checks it\)/);
+      expect(result.code).toBe(3);
       expect(snapshot(dataDir)).toEqual(before);
     } finally {
       await bus.stop();

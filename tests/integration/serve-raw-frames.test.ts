@@ -55,7 +55,9 @@ async function expectAlive(): Promise<void> {
     ws.once('open', () => ws.send(JSON.stringify({ type: 'call', id: 1, name: 'app.info', args: {} })));
     ws.on('message', (data) => {
       const parsed = JSON.parse(String(data)) as ServerFrame;
-      if (parsed.type === 'reply') clearTimeout(timer), resolve(parsed);
+      if (parsed.type !== 'reply') return;
+      clearTimeout(timer);
+      resolve(parsed);
     });
     ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
   });

@@ -89,6 +89,11 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     const host = createHost({ kind: 'cli', quiet: true, dataDir });
     const history = await host.call('telemetry.history', { series: [{ device: 'datapath-1', field: 'temp_c' }], from: Date.now() - 3_600_000, to: Date.now() + 60_000, points: 100 });
     expect(history).toEqual({ ok: true, value: [{ device: 'datapath-1', field: 'temp_c', t: [expect.any(Number)], v: [21.5] }] });
+    // …and the catalog a fresh page starts from: newest values as a list of fields
+    const catalog = await host.call('telemetry.catalog', { from: Date.now() - 3_600_000, to: Date.now() + 60_000 });
+    const last = [{ field: 'temp_c', t: expect.any(Number), v: 21.5 }];
+    const stored = { device: 'datapath-1', status: 'unknown', source: 'mqtt', lastSeen: expect.any(Number), last };
+    expect(catalog).toEqual({ ok: true, value: [stored] });
 
     expect((await runCli(['stack', 'down', '--json'], env(), { timeoutMs: 60_000 })).code).toBe(0);
     const again = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
@@ -98,6 +103,16 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       return values.length > 0 ? values : undefined;
     }, 40_000, 500);
     expect(kept[0]?.[1]).toBe(21.5);
+    // Telegraf started beside the broker this time, with its session kept by the broker: a point
+    // published the moment up returns still lands.
+    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+    await device.publishAsync('makerdeck/datapath-2/telemetry', 'telemetry,device=datapath-2 temp_c=22.5', { qos: 1 });
+    await device.endAsync();
+    const second = await until('the point published after the second up', async () => {
+      const values = await queryDevice(secrets.influx, 'datapath-2');
+      return values.length > 0 ? values : undefined;
+    });
+    expect(second[0]?.[1]).toBe(22.5);
     const status = JSON.parse((await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout) as StackServiceView[];
     expect(status.every((s) => s.state === 'running')).toBe(true);
 

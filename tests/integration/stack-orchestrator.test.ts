@@ -118,6 +118,41 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('4');
   }, 60_000);
 
+  it('starts a service_started dependent beside its dependency, before that one is healthy (stand-in)', async () => {
+    const name = `${project}s`;
+    const text = `name: ${name}
+services:
+  slow:
+    image: ${STANDIN_IMAGE}
+    environment:
+      READY_AFTER: 5s
+    healthcheck:
+      test: [CMD, /standin-http, check]
+      interval: 500ms
+      timeout: 2s
+      retries: 30
+  follower:
+    image: ${STANDIN_IMAGE}
+    depends_on:
+      slow:
+        condition: service_started
+`;
+    const events: StackProgress[] = [];
+    const stack = new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), (p) => events.push(p));
+    try {
+      const status = await stack.up('core');
+      expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
+        ['slow', 'running', 'healthy'],
+        ['follower', 'running', undefined],
+      ]);
+      const order = events.map((e) => `${e.service}:${e.phase}`);
+      expect(order.indexOf('slow:start')).toBeLessThan(order.indexOf('follower:start'));
+      expect(order.indexOf('follower:running')).toBeLessThan(order.indexOf('slow:healthy'));
+    } finally {
+      await stack.down({ removeVolumes: true });
+    }
+  }, 60_000);
+
   it('names a port that is already taken (stand-in)', async () => {
     const blocker = net.createServer();
     const taken = await freePort();

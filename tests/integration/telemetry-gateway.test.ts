@@ -10,7 +10,7 @@ import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { startMosquitto } from '../../scripts/services/mosquitto.js';
 import type { SeriesPoints, TelemetryBatch, TelemetryState } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
-import { parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { requiredEnv } from '../support/env';
 import { callHost, until } from '../support/wait';
 import { startUno, type EmulatedUno } from '../support/uno';
@@ -56,7 +56,8 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
-      if (parsed.ok) delivered.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.counter as number);
+      if (!parsed.ok) return;
+      delivered.set(Number(parsed.point.timestamp!.slice(0, -6)), parsed.point.fields.get('counter') as number);
     });
 
     await call('telemetry.connect', {});

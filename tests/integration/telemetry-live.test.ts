@@ -53,7 +53,9 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     expect(received('bench-1', 'seq')).toEqual(Array.from({ length: 2000 }, (_, i) => i)); // in order, none lost
     expect(batches.length).toBeLessThan(200);
     const status = await call<TelemetryStatus>('telemetry.status', {});
-    expect(status.devices.find((d) => d.device === 'bench-1')).toMatchObject({ status: 'online', source: 'mqtt', last: { seq: { v: 1999 } } });
+    const last = expect.arrayContaining([expect.objectContaining({ field: 'seq', v: 1999 })]);
+    const bench = status.devices.find((d) => d.device === 'bench-1');
+    expect(bench).toMatchObject({ status: 'online', source: 'mqtt', last });
     expect(status.accepted).toBe(2000);
   });
 

@@ -5,7 +5,7 @@ import { decodeExport, encodeExport } from '../../electron/core/profiles/exportF
 
 // The real scrypt, wrapped in a spy so a test can tell whether a key was derived at all.
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<typeof crypto>();
   return { ...actual, scrypt: vi.fn(actual.scrypt) };
 });
 

@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseLineProtocol, plotValues } from '../../electron/core/telemetry/lineProtocol';
+import { parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
 
 describe('line protocol parser', () => {
   it('parses the firmware\'s telemetry line', () => {
     expect(parseLineProtocol('telemetry,device=bench-1 seq=42i,a0=512i,chip_temp_c=23.50')).toEqual({
       ok: true,
-      point: { measurement: 'telemetry', tags: { device: 'bench-1' }, fields: { seq: 42, a0: 512, chip_temp_c: 23.5 }, timestamp: undefined },
+      point: {
+        measurement: 'telemetry',
+        tags: new Map([['device', 'bench-1']]),
+        fields: new Map([
+          ['seq', 42],
+          ['a0', 512],
+          ['chip_temp_c', 23.5],
+        ]),
+        timestamp: undefined,
+      },
     });
   });
 
@@ -14,7 +23,21 @@ describe('line protocol parser', () => {
     const result = parseLineProtocol('my\\ room,place=lab\\,1,kind=a\\=b note="say \\"hi\\", ok",on=t,off=false,n=7u,x=-1.5e3 1700000000000000000');
     expect(result).toEqual({
       ok: true,
-      point: { measurement: 'my room', tags: { place: 'lab,1', kind: 'a=b' }, fields: { note: 'say "hi", ok', on: true, off: false, n: 7, x: -1500 }, timestamp: '1700000000000000000' },
+      point: {
+        measurement: 'my room',
+        tags: new Map([
+          ['place', 'lab,1'],
+          ['kind', 'a=b'],
+        ]),
+        fields: new Map<string, unknown>([
+          ['note', 'say "hi", ok'],
+          ['on', true],
+          ['off', false],
+          ['n', 7],
+          ['x', -1500],
+        ]),
+        timestamp: '1700000000000000000',
+      },
     });
   });
 

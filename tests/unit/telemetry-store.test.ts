@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv, toLineProtocol } from '../../electron/contract/telemetryExport';
 import { ingestMessage, nanosToMillis } from '../../electron/core/telemetry/ingest';
-import { parseEscaped, parseLineProtocol } from '../../electron/core/telemetry/lineProtocol';
+import { parseEscaped, parseLineProtocol } from '../../electron/core/lineProtocol';
 import { SeriesRing } from '../../electron/core/telemetry/seriesRing';
 import { TelemetryStore } from '../../electron/core/telemetry/telemetryStore';
 
@@ -36,18 +36,30 @@ describe('telemetry store and ingest', () => {
 
   it('takes the device from the topic, times from the line or the arrival, and batches per series', () => {
     const store = new TelemetryStore({ pointsPerSeries: 100, maxSeries: 10 });
-    ingest(store, 'makerdeck/d1/telemetry', 'telemetry,device=d1 a=1i,b=2.5,on=t,label="x"');
-    ingest(store, 'makerdeck/d1/telemetry', 'telemetry,device=d1 a=2i 1700000000123000000', 2000);
-    ingest(store, 'makerdeck/d1/status', 'offline');
-    const batch = store.takeBatch()!;
+    const now = 1700000000000;
+    ingest(store, 'makerdeck/d1/telemetry', 'telemetry,device=d1 a=1i,b=2.5,on=t,label="x"', now);
+    ingest(store, 'makerdeck/d1/telemetry', 'telemetry,device=d1 a=2i 1700000000123000000', now + 200);
+    ingest(store, 'makerdeck/d1/status', 'offline', now + 300);
+    const batch = store.takeBatch(now + 300)!;
     expect(batch.series).toEqual([
-      { device: 'd1', field: 'a', t: [1000, 1700000000123], v: [1, 2] },
-      { device: 'd1', field: 'b', t: [1000], v: [2.5] },
-      { device: 'd1', field: 'on', t: [1000], v: [1] },
+      { device: 'd1', field: 'a', t: [now, now + 123], v: [1, 2] },
+      { device: 'd1', field: 'b', t: [now], v: [2.5] },
+      { device: 'd1', field: 'on', t: [now], v: [1] },
     ]);
-    expect(batch.devices).toEqual([expect.objectContaining({ device: 'd1', status: 'offline', source: 'mqtt', last: { a: { t: 1700000000123, v: 2 }, b: { t: 1000, v: 2.5 }, on: { t: 1000, v: 1 } } })]);
+    expect(batch.devices).toEqual([
+      expect.objectContaining({
+        device: 'd1',
+        status: 'offline',
+        source: 'mqtt',
+        last: [
+          { field: 'a', t: now + 123, v: 2 },
+          { field: 'b', t: now, v: 2.5 },
+          { field: 'on', t: now, v: 1 },
+        ],
+      }),
+    ]);
     expect([batch.accepted, batch.rejected]).toEqual([2, 0]);
-    expect(store.takeBatch()).toBeUndefined();
+    expect(store.takeBatch(now + 300)).toBeUndefined();
   });
 
   it('rejects bad topics and payloads with a reason, and never throws', () => {
@@ -60,7 +72,7 @@ describe('telemetry store and ingest', () => {
       ['makerdeck/d1/telemetry', 'x'.repeat(70_000), /larger than 64 KiB/],
       ['makerdeck/d1/telemetry', 'telemetry a="text only"', /no numeric field/],
       ['makerdeck/d1/status', 'maybe', /online" or "offline/],
-      ['makerdeck/d1/telemetry', 'telemetry z=3', /more than 2 series/],
+      ['makerdeck/d1/telemetry', 'telemetry z=3', /all 2 series are taken/],
     ];
     ingest(store, 'makerdeck/d1/telemetry', 'telemetry x=1,y=2'); // fills the store's two series
     for (const [topic, payload, reason] of cases) {
@@ -82,6 +94,9 @@ describe('telemetry store and ingest', () => {
   it('converts nanoseconds to milliseconds', () => {
     expect(nanosToMillis('1700000000123456789')).toBe(1700000000123);
     expect(nanosToMillis('5')).toBe(0);
+    expect(nanosToMillis('-1234567')).toBe(-1); // 7 digits and a sign: was NaN
+    expect(nanosToMillis('-123456')).toBe(0);
+    expect(nanosToMillis('-9223372036854775808')).toBe(-9223372036854);
   });
 });
 
@@ -99,6 +114,12 @@ describe('export of a window', () => {
     const text = toLineProtocol(series);
     expect(text).toBe('telemetry,device=d1 a=1,\\=cmd=9 1000000000\ntelemetry,device=d1 a=2 2000000000\n');
     const back = text.trim().split('\n').map((line) => parseLineProtocol(line));
-    expect(back.map((r) => r.ok && r.point.fields)).toEqual([{ a: 1, '=cmd': 9 }, { a: 2 }]);
+    expect(back.map((r) => r.ok && r.point.fields)).toEqual([
+      new Map([
+        ['a', 1],
+        ['=cmd', 9],
+      ]),
+      new Map([['a', 2]]),
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // Device profiles: non-secret fields in the settings file, secrets only in the keychain under
-// "<profile-id>/<field>". Every change is all-or-nothing across both stores.
+// "<profile-id>/<field>" in the data folder's namespace. Every change is one settings transaction:
+// all-or-nothing across both stores, and never interleaved with another process's change.
 import {
   FIELD_LABELS,
   MakerdeckError,
@@ -11,19 +12,18 @@ import {
   type SecretChanges,
   type SecretField,
 } from '../../contract';
-import type { Keychain } from '../secrets/keychain';
-import { applyKeychainChanges, type KeychainChange } from '../secrets/secretChanges';
+import { profileAccount } from '../secrets/accounts';
+import type { SecretStore } from '../secrets/keychain';
+import type { KeychainChange } from '../secrets/secretChanges';
 import type { Redactor } from '../secrets/redactor';
 import type { Settings, SettingsChange, SettingsFile, StoredProfile } from '../settings/settingsFile';
 import { decodeExport, encodeExport, type PlainSecrets } from './exportFile';
 
-const ACCOUNT_SUFFIX: Record<SecretField, string> = { wifiPassword: 'wifi-password', mqttPassword: 'mqtt-password' };
-/** Ids that would collide with the keychain accounts of other capabilities (stack/…, environment/…, doctor/…). */
-const RESERVED_IDS = new Set(['stack', 'environment', 'doctor']);
+/** Ids that would collide with other capabilities' keychain accounts (stack/…, environment/…, doctor/…, journal/…). */
+const RESERVED_IDS = new Set(['stack', 'environment', 'doctor', 'journal']);
 
-export function secretAccount(profileId: string, field: SecretField): string {
-  return `${profileId}/${ACCOUNT_SUFFIX[field]}`;
-}
+/** The profile's account, relative to the data folder's namespace. */
+export const secretAccount = profileAccount;
 
 export interface SaveRequest {
   ref?: string;
@@ -34,7 +34,8 @@ export interface SaveRequest {
 export class Profiles {
   constructor(
     private readonly file: SettingsFile,
-    private readonly keychain: Keychain,
+    /** This data folder's part of the keychain (folderKeychain.ts). */
+    private readonly keychain: SecretStore,
     private readonly redactor: Redactor,
     private readonly onChange: (ids: string[]) => void = () => {},
   ) {}
@@ -57,35 +58,26 @@ export class Profiles {
   }
 
   save(request: SaveRequest): Promise<ProfileView> {
-    return this.change(async (settings) => {
-      const existing = request.ref === undefined ? undefined : find(settings, request.ref);
-      const fields = validate({ ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields });
-      assertNameFree(settings, fields.name, existing?.id);
-      const id = existing?.id ?? newId(fields.name, settings);
-      // Read first: this also proves the keychain answers before anything is changed.
-      const before = await this.secretState(id);
-      const applied = await applyKeychainChanges(this.keychain, keychainChanges(id, request.secrets));
-      const stored: StoredProfile = { ...fields, id, updatedAt: new Date().toISOString() };
-      const profiles = existing ? settings.profiles.map((p) => (p.id === id ? stored : p)) : [...settings.profiles, stored];
-      const secrets = Object.fromEntries(SECRET_FIELDS.map((f) => [f, request.secrets[f] === undefined ? before[f] : request.secrets[f] !== null])) as Record<SecretField, boolean>;
-      return { settings: { ...settings, profiles }, result: { ...stored, secrets }, undo: applied.undo };
-    });
+    return this.change((settings) => this.saveIn(settings, request));
   }
 
   /** A copy under a new name, secrets included; its device id follows the new name so two boards never share a topic. */
-  async duplicate(ref: string, name: string): Promise<ProfileView> {
-    const source = find(await this.file.load(), ref);
-    const secrets = await this.secretsOf(source.id);
-    return this.save({ fields: { ...fieldsOf(source), name, deviceId: slug(name) }, secrets });
+  duplicate(ref: string, name: string): Promise<ProfileView> {
+    return this.change(async (settings) => {
+      const source = find(settings, ref);
+      const secrets: SecretChanges = {};
+      for (const field of SECRET_FIELDS) secrets[field] = await this.keychain.get(secretAccount(source.id, field));
+      return this.saveIn(settings, { fields: { ...fieldsOf(source), name, deviceId: slug(name) }, secrets });
+    });
   }
 
   async remove(ref: string): Promise<{ id: string }> {
     const removed = await this.change(async (settings) => {
       const profile = find(settings, ref);
-      const deletions = SECRET_FIELDS.map((field) => ({ account: secretAccount(profile.id, field), value: null }));
-      const applied = await applyKeychainChanges(this.keychain, deletions);
+      const secrets = SECRET_FIELDS.map((field) => ({ account: secretAccount(profile.id, field), value: null }));
       const result = { ...profile, secrets: { wifiPassword: false, mqttPassword: false } };
-      return { settings: { ...settings, profiles: settings.profiles.filter((p) => p.id !== profile.id) }, result, undo: applied.undo };
+      const profiles = settings.profiles.filter((p) => p.id !== profile.id);
+      return { settings: { ...settings, profiles }, result, secrets };
     });
     return { id: removed.id };
   }
@@ -105,15 +97,28 @@ export class Profiles {
     return this.save({ fields: { ...decoded.profile, ...(name ? { name } : {}) }, secrets: decoded.secrets });
   }
 
-  /** Runs one settings change; on any failure the keychain and the file are as they were. */
+  /** The new settings and keychain changes for one save, computed inside the settings lock. */
+  private async saveIn(settings: Settings, request: SaveRequest): Promise<SettingsChange<ProfileView>> {
+    const existing = request.ref === undefined ? undefined : find(settings, request.ref);
+    const fields = validate({ ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields });
+    assertNameFree(settings, fields.name, existing?.id);
+    const id = existing?.id ?? newId(fields.name, settings);
+    // Read first: this also proves the keychain answers before anything is changed.
+    const before = await this.secretState(id);
+    const stored: StoredProfile = { ...fields, id, updatedAt: new Date().toISOString() };
+    const profiles = existing
+      ? settings.profiles.map((p) => (p.id === id ? stored : p))
+      : [...settings.profiles, stored];
+    const asked = request.secrets;
+    const stateOf = (field: SecretField) => (asked[field] === undefined ? before[field] : asked[field] !== null);
+    const secrets = Object.fromEntries(SECRET_FIELDS.map((field) => [field, stateOf(field)]));
+    const result = { ...stored, secrets: secrets as Record<SecretField, boolean> };
+    return { settings: { ...settings, profiles }, result, secrets: keychainChanges(id, asked) };
+  }
+
+  /** Runs one settings transaction (settingsFile.ts); on any failure the keychain and the file are as they were. */
   private async change(work: (settings: Settings) => Promise<SettingsChange<ProfileView>>): Promise<ProfileView> {
-    let result: ProfileView;
-    try {
-      result = await this.file.update(work);
-    } catch (error) {
-      if (error instanceof MakerdeckError && error.code === 'UNAVAILABLE') throw new MakerdeckError(error.code, `${error.message.replace(/[.\s]*$/, '.')} Nothing was changed.`);
-      throw error;
-    }
+    const result = await this.file.update(work);
     this.onChange([result.id]);
     return result;
   }

@@ -1,15 +1,20 @@
 // The OS keychain (Windows Credential Manager, macOS Keychain, Linux Secret Service) through
 // @napi-rs/keyring — the only module that touches it. Entries are pinned to the Secret Service on
 // Linux: the library's default silently falls back to the kernel keyring, which is lost at reboot.
-import { AsyncEntry, findCredentialsAsync, type EntryOptions } from '@napi-rs/keyring';
+import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
 import { MakerdeckError, type CheckStatus } from '../../contract';
 import { withTimeout } from '../timeout';
 import type { Redactor } from './redactor';
+import { diagnoseSecretService, type BusLimits } from './sessionBus';
 
 export const KEYCHAIN_SERVICE = 'makerdeck';
 const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
 /** Long enough for a person to answer an unlock prompt. */
 const USER_TIMEOUT_MS = 60_000;
+/** A Secret Service answers its bus in milliseconds and starts in about one second. */
+const BUS_LIMITS: BusLimits = { answerMs: 2000, startMs: 4000 };
+/** How long a missing Secret Service is remembered, so one command reports it once, not per entry. */
+const MISSING_REMEMBERED_MS = 10_000;
 const MAX_ACCOUNT = 128;
 const MAX_SECRET = 4096;
 
@@ -18,20 +23,31 @@ function entry(account: string): AsyncEntry {
 }
 
 /** Writes and deletes a probe entry: on a locked Secret Service a read of a missing entry still answers null. */
-export async function probeKeychain(signal?: AbortSignal): Promise<void> {
-  const probe = entry('doctor/probe');
+export async function probeKeychain(account: string, signal?: AbortSignal): Promise<void> {
+  const probe = entry(account);
   await probe.setPassword('makerdeck doctor probe', signal);
   await probe.deleteCredential(signal);
+}
+
+/** The read/write/delete surface that profiles, environments and stack credentials use. */
+export interface SecretStore {
+  get(account: string): Promise<string | undefined>;
+  set(account: string, value: string): Promise<void>;
+  /** Resolves true when something was deleted. */
+  delete(account: string): Promise<boolean>;
 }
 
 /**
  * Secrets by account name, under the service "makerdeck". Every value read or written is handed to
  * the redactor first, so no output path can print it.
  */
-export class Keychain {
+export class Keychain implements SecretStore {
+  private preflight?: { check: Promise<void>; failedAt?: number };
+
   constructor(
     private readonly redactor: Redactor,
     private readonly timeoutMs = USER_TIMEOUT_MS,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   async get(account: string): Promise<string | undefined> {
@@ -55,14 +71,27 @@ export class Keychain {
     return this.run('delete from', (signal) => entry(account).deleteCredential(signal));
   }
 
-  /** Every account and value under the service, e.g. to teach the redactor at start-up. */
-  async all(): Promise<Array<{ account: string; value: string }>> {
-    const found = await this.run('list', (signal) => findCredentialsAsync(KEYCHAIN_SERVICE, undefined, signal));
-    for (const credential of found) this.redactor.add(credential.password);
-    return found.map((credential) => ({ account: credential.account, value: credential.password }));
+  /**
+   * Fails fast, in one line, when no Secret Service is on the session bus; the keyring library
+   * would block the process for the bus's activation timeout on every entry instead.
+   */
+  ready(): Promise<void> {
+    const known = this.preflight;
+    const fresh = known && (known.failedAt === undefined || Date.now() - known.failedAt < MISSING_REMEMBERED_MS);
+    if (fresh) return known.check;
+    const state: { check: Promise<void>; failedAt?: number } = {
+      check: diagnoseSecretService(this.env, BUS_LIMITS).then((problem) => {
+        if (!problem) return;
+        state.failedAt = Date.now();
+        throw new MakerdeckError('UNAVAILABLE', `${problem.summary}. ${problem.fix} (makerdeck doctor checks it)`);
+      }),
+    };
+    this.preflight = state;
+    return state.check;
   }
 
   private async run<T>(verb: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    await this.ready();
     try {
       return await withTimeout(this.timeoutMs, 'The keychain', work);
     } catch (error) {
@@ -88,7 +117,8 @@ export interface KeychainDiagnosis {
 /** Turns a keychain error into one line about what is wrong and one about how to fix it. */
 export function explainKeychainError(error: unknown): KeychainDiagnosis {
   const message = error instanceof Error ? error.message : String(error);
-  if (/locked|unlock/i.test(message)) {
+  // Whole words: D-Bus's "no reply" text says a policy may have "blocked" it, which is no lock.
+  if (/\b(locked|unlock)/i.test(message)) {
     return {
       status: 'warn',
       summary: 'The keyring is locked',

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SerialPort } from 'serialport';
 import { MakerdeckError, type MonitorLine, type MonitorLines, type MonitorState } from '../../contract';
-import { plotValues } from '../telemetry/lineProtocol';
+import { plotValues } from '../lineProtocol';
 import { closePort, openSerialPort } from './openPort';
 
 const FLUSH_MS = 50;

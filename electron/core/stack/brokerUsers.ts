@@ -24,8 +24,10 @@ export async function ensureDeviceUser(admin: BrokerAdmin, password: string, vho
   const v = encodeURIComponent(vhost);
   const user = encodeURIComponent(DEVICE_USER);
   await put(admin, `/api/users/${user}`, { password, tags: '' });
-  await put(admin, `/api/permissions/${v}/${user}`, { configure: '^mqtt-.*', write: MQTT_RESOURCES, read: MQTT_RESOURCES });
-  await put(admin, `/api/topic-permissions/${v}/${user}`, { exchange: 'amq.topic', write: DEVICE_TOPICS, read: '^$' });
+  await Promise.all([
+    put(admin, `/api/permissions/${v}/${user}`, { configure: '^mqtt-.*', write: MQTT_RESOURCES, read: MQTT_RESOURCES }),
+    put(admin, `/api/topic-permissions/${v}/${user}`, { exchange: 'amq.topic', write: DEVICE_TOPICS, read: '^$' }),
+  ]);
 }
 
 async function put(admin: BrokerAdmin, path: string, body: unknown): Promise<void> {

@@ -1,15 +1,15 @@
 // The active environment: the local stack (endpoints on 127.0.0.1, credentials generated per
 // install) or attached services whose URLs live in the settings file and whose passwords live in
-// the keychain. MQTT and InfluxDB clients ask `endpoints()` at the moment of use.
+// the data folder's part of the keychain. MQTT and InfluxDB clients ask `endpoints()` at the moment of use.
 import { MakerdeckError, type EnvironmentSettings, type EnvironmentView } from '../../contract';
-import type { Keychain } from '../secrets/keychain';
-import { applyKeychainChanges, type KeychainChange } from '../secrets/secretChanges';
+import { ENVIRONMENT_ACCOUNTS } from '../secrets/accounts';
+import type { SecretStore } from '../secrets/keychain';
+import type { KeychainChange } from '../secrets/secretChanges';
 import type { StackCredentials } from '../secrets/stackCredentials';
 import type { SettingsFile } from '../settings/settingsFile';
 
-export const ENVIRONMENT_ACCOUNT_PREFIX = 'environment/';
-const MQTT_ACCOUNT = `${ENVIRONMENT_ACCOUNT_PREFIX}mqtt-password`;
-const INFLUX_ACCOUNT = `${ENVIRONMENT_ACCOUNT_PREFIX}influx-password`;
+const MQTT_ACCOUNT = ENVIRONMENT_ACCOUNTS.mqtt;
+const INFLUX_ACCOUNT = ENVIRONMENT_ACCOUNTS.influx;
 
 /** The local stack's published ports and users (see stack/compose.yaml). */
 const LOCAL = { mqttUrl: 'mqtt://127.0.0.1:1883', influxUrl: 'http://127.0.0.1:8086', database: 'makerdeck', user: 'makerdeck' };
@@ -23,7 +23,8 @@ export interface Endpoints {
 export class Environments {
   constructor(
     private readonly file: SettingsFile,
-    private readonly keychain: Keychain,
+    /** This data folder's part of the keychain (folderKeychain.ts). */
+    private readonly keychain: SecretStore,
     private readonly credentials: StackCredentials,
   ) {}
 
@@ -51,10 +52,8 @@ export class Environments {
     const changes: KeychainChange[] = [];
     if (secrets.mqttPassword !== undefined) changes.push({ account: MQTT_ACCOUNT, value: secrets.mqttPassword });
     if (secrets.influxPassword !== undefined) changes.push({ account: INFLUX_ACCOUNT, value: secrets.influxPassword });
-    await this.file.update(async (settings) => {
-      const applied = await applyKeychainChanges(this.keychain, changes);
-      return { settings: { ...settings, environment }, result: undefined, undo: applied.undo };
-    });
+    const change = { result: undefined, secrets: changes };
+    await this.file.update(async (settings) => ({ ...change, settings: { ...settings, environment } }));
     return this.view();
   }
 

@@ -1,12 +1,13 @@
-// The backing stack on the Docker Engine API: `up` creates what is missing in dependency order
-// (independent services in parallel) and waits for health through the events stream; `down` keeps
-// the volumes; `reset` deletes them. Re-running `up` is a no-op for what already runs as declared,
-// so a crash half-way leaves nothing a second `up` cannot finish.
+// The backing stack on the Docker Engine API: `up` creates what is missing, each service as soon
+// as its dependencies are started or healthy (as its depends_on asks), and waits for health through
+// the events stream; `down` keeps the volumes; `reset` deletes them. Re-running `up` is a no-op for
+// what already runs as declared, so a crash half-way leaves nothing a second `up` cannot finish.
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { MakerdeckError, type StackProgressEvent } from '../../contract';
 import { withTimeout } from '../timeout';
 import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
+import { ContainerEvents } from './containerEvents';
 import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
 import { explainDockerError, pingDocker } from './dockerClient';
 import { LineBatcher } from './lineBatcher';
@@ -45,21 +46,52 @@ export class Orchestrator {
     private readonly where = 'the Docker engine',
   ) {}
 
-  async up(profile: string, signal?: AbortSignal): Promise<ServiceStatus[]> {
+  /**
+   * Starts the profile's services and resolves when all are healthy (or running, without a
+   * healthcheck). `ready` runs as each one gets there — work that needs that service alone starts
+   * then instead of after the slowest one — and `up` waits for it too.
+   */
+  async up(profile: string, signal?: AbortSignal, ready?: (service: ComposeService) => Promise<void> | void): Promise<ServiceStatus[]> {
     await this.ping();
     const services = servicesOf(this.project, profile);
+    const opening = ContainerEvents.open(this.docker, this.project.name);
     try {
-      await this.ensureImages(services);
-      await this.ensureNetwork();
-      await this.ensureVolumes(services);
-      for (const wave of startOrder(services)) {
-        signal?.throwIfAborted();
-        await Promise.all(wave.map((service) => this.startService(service, signal)));
-      }
+      const [events] = await Promise.all([opening, this.ensureImages(services), this.ensureNetwork(), this.ensureVolumes(services)]);
+      await this.startAll(services, events, signal, ready);
       return await this.status(profile);
     } catch (error) {
       throw this.wentAway(error, 'starting the stack', 'makerdeck stack up') ?? error;
+    } finally {
+      await opening.then((events) => events.close(), () => {});
     }
+  }
+
+  /**
+   * Each service starts once its dependencies meet their condition (service_started: their
+   * container runs; service_healthy: their healthcheck passed). The first failure stops the rest.
+   */
+  private async startAll(services: ComposeService[], events: ContainerEvents, signal: AbortSignal | undefined, ready?: (service: ComposeService) => Promise<void> | void): Promise<void> {
+    const failed = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+    const started = new Map<string, Promise<void>>();
+    const done = new Map<string, Promise<void>>();
+    for (const service of startOrder(services).flat()) {
+      const needs = service.dependsOn.filter((d) => done.has(d.service)).map((d) => (d.condition === 'service_healthy' ? done : started).get(d.service)!);
+      const start = Promise.all(needs).then(() => this.startService(service, stop));
+      started.set(service.name, start);
+      done.set(service.name, start.then(() => this.settle(service, events, stop, ready)));
+    }
+    const stopTheRest = (error: unknown) => {
+      failed.abort();
+      throw error;
+    };
+    await Promise.all([...done.values()].map((p) => p.catch(stopTheRest)));
+  }
+
+  private async settle(service: ComposeService, events: ContainerEvents, signal: AbortSignal, ready?: (service: ComposeService) => Promise<void> | void): Promise<void> {
+    if (service.healthcheck) await this.waitHealthy(service, events, signal);
+    this.progress({ service: service.name, phase: service.healthcheck ? 'healthy' : 'running' });
+    await ready?.(service);
   }
 
   /** Stops one service's container (it stays, with its data, until down). */
@@ -78,11 +110,14 @@ export class Orchestrator {
     const spec = this.project.services.find((s) => s.name === service)!;
     const container = await this.existing(service);
     this.progress({ service, phase: 'start' });
+    const events = await ContainerEvents.open(this.docker, this.project.name);
     try {
       await container.restart({ t: 10 });
-      if (spec.healthcheck) await this.waitHealthy(spec, signal);
+      if (spec.healthcheck) await this.waitHealthy(spec, events, signal);
     } catch (error) {
       throw this.wentAway(error, `restarting ${service}`, `makerdeck stack restart ${service}`) ?? error;
+    } finally {
+      events.close();
     }
     this.progress({ service, phase: spec.healthcheck ? 'healthy' : 'running' });
   }
@@ -144,10 +179,11 @@ export class Orchestrator {
     return checkDockerEngine(this.docker, this.where);
   }
 
+  /** Looks all images up at once; pulls the missing ones one by one (one progress bar at a time). */
   private async ensureImages(services: ComposeService[]): Promise<void> {
-    for (const image of new Set(services.map((s) => s.image))) {
-      if (!(await this.docker.getImage(image).inspect().then(() => true, () => false))) await this.pull(image);
-    }
+    const images = [...new Set(services.map((s) => s.image))];
+    const present = await Promise.all(images.map((image) => this.docker.getImage(image).inspect().then(() => true, () => false)));
+    for (const image of images.filter((_, i) => !present[i])) await this.pull(image);
   }
 
   /** Pulls with per-layer progress; followProgress reports err = null even when an item failed. */
@@ -177,19 +213,23 @@ export class Orchestrator {
     }
   }
 
+  /** One round trip: CheckDuplicate makes an existing network a 409 (engines before API 1.44 would add a twin). */
   private async ensureNetwork(): Promise<void> {
-    const name = networkName(this.project.name);
-    const exists = await this.docker.getNetwork(name).inspect().then(() => true, () => false);
-    if (!exists) await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.network': 'default' } }).catch(ignoreConflict);
+    const labels = { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.network': 'default' };
+    await this.docker.createNetwork({ Name: networkName(this.project.name), Driver: 'bridge', CheckDuplicate: true, Labels: labels }).catch(ignoreConflict);
   }
 
+  /** Creating a volume that exists is a no-op for the engine. */
   private async ensureVolumes(services: ComposeService[]): Promise<void> {
-    for (const volume of new Set(services.flatMap((s) => s.volumes.filter((v) => v.kind === 'volume').map((v) => v.source)))) {
-      await this.docker.createVolume({ Name: volumeName(this.project.name, volume), Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.volume': volume } });
-    }
+    const volumes = new Set(services.flatMap((s) => s.volumes.filter((v) => v.kind === 'volume').map((v) => v.source)));
+    await Promise.all(
+      [...volumes].map((volume) => this.docker.createVolume({ Name: volumeName(this.project.name, volume), Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.volume': volume } })),
+    );
   }
 
-  private async startService(service: ComposeService, signal?: AbortSignal): Promise<void> {
+  /** Creates (or re-creates, when its spec changed) and starts the service's container. */
+  private async startService(service: ComposeService, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const spec = containerSpec(this.project.name, service);
     let info = await this.inspect(service.name);
     if (info && info.Config.Labels?.[LABEL_HASH] !== spec.Labels?.[LABEL_HASH]) {
@@ -206,37 +246,37 @@ export class Orchestrator {
         throw engineGone(error) ? error : explainStartError(service, error); // up says that one
       });
     }
-    if (service.healthcheck) await this.waitHealthy(service, signal);
-    this.progress({ service: service.name, phase: service.healthcheck ? 'healthy' : 'running' });
   }
 
   /** Waits on the events stream for health_status, checking the current state first. */
-  private async waitHealthy(service: ComposeService, signal?: AbortSignal): Promise<void> {
+  private async waitHealthy(service: ComposeService, events: ContainerEvents, signal?: AbortSignal): Promise<void> {
     const check = service.healthcheck!;
     const limitMs = check.startPeriodMs + (check.intervalMs + check.timeoutMs) * (check.retries + 1) + 5000;
     const name = containerName(this.project.name, service.name);
     this.progress({ service: service.name, phase: 'wait', message: `waiting up to ${Math.round(limitMs / 1000)} s for it to be healthy` });
-    const events = (await this.docker.getEvents({ filters: { type: ['container'], container: [name], event: ['health_status', 'die'] } })) as NodeJS.ReadableStream & { destroy(): void };
+    let cleanup = () => {};
     try {
       await withTimeout(limitMs, `${service.name}'s health check`, async (timeout) => {
-        const current = await this.inspect(service.name);
-        if (current?.State.Health?.Status === 'healthy') return;
         await new Promise<void>((resolve, reject) => {
           const stop = () => reject(new MakerdeckError('CANCELLED', 'Starting the stack was cancelled; run up again to finish'));
+          if (signal?.aborted) return stop();
           signal?.addEventListener('abort', stop, { once: true });
           timeout.addEventListener('abort', () => resolve(), { once: true });
-          // The stream ends (or errors, with no listener an uncaught exception) when the daemon dies:
-          // a settled promise ignores this when it is destroyed below.
-          const gone = () => reject(Object.assign(new Error('the engine closed the events stream'), { code: 'ECONNRESET' }));
-          events.on('error', gone);
-          events.on('end', gone);
-          events.on('close', gone);
-          events.on('data', (chunk: Buffer) => {
-            const text = chunk.toString();
-            if (text.includes('health_status: healthy')) resolve();
-            else if (text.includes('health_status: unhealthy')) reject(new MakerdeckError('UNAVAILABLE', `${service.name} is unhealthy`));
-            else if (text.includes('"status":"die"')) reject(new MakerdeckError('UNAVAILABLE', `${service.name} stopped while starting`));
-          });
+          const unwatch = events.watch(
+            name,
+            (action) => {
+              if (action === 'health_status: healthy') resolve();
+              else if (action === 'health_status: unhealthy') reject(new MakerdeckError('UNAVAILABLE', `${service.name} is unhealthy`));
+              else if (action === 'die') reject(new MakerdeckError('UNAVAILABLE', `${service.name} stopped while starting`));
+            },
+            reject,
+          );
+          cleanup = () => {
+            unwatch();
+            signal?.removeEventListener('abort', stop);
+          };
+          // Watching first, then looking: a container that is already healthy sends no event.
+          this.inspect(service.name).then((current) => current?.State.Health?.Status === 'healthy' && resolve(), reject);
         });
       });
     } catch (error) {
@@ -245,7 +285,7 @@ export class Orchestrator {
       }
       throw error;
     } finally {
-      events.destroy();
+      cleanup();
     }
   }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { StackProgressEvent, StackServiceView } from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
-import { parseCompose, servicesOf } from './compose';
+import { parseCompose, servicesOf, type ComposeService } from './compose';
 import { STACK_CONSOLES } from './consoles';
 import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
@@ -26,19 +26,21 @@ export class Stack {
   up(profile: 'core' | 'full', operationId?: string): Promise<StackServiceView[]> {
     return this.deps.operations.run(operationId, async (operation) => {
       const orchestrator = await this.orchestrator(operation.id);
-      const services = await orchestrator.up(profile, operation.signal);
-      await this.provisionBroker(services, operation.id);
-      return services.map(view);
+      // The broker is provisioned as soon as it is healthy, while the rest may still be starting.
+      const provision = (service: ComposeService) => (service.name === 'rabbitmq' ? this.provisionBroker(service, operation.id) : undefined);
+      return (await orchestrator.up(profile, operation.signal, provision)).map(view);
     });
   }
 
   /** The device user boards log in with (see brokerUsers.ts), set from the keychain on every up. */
-  private async provisionBroker(services: ServiceStatus[], operationId: string): Promise<void> {
-    const management = services.find((s) => s.name === 'rabbitmq')?.ports.find((p) => p.containerPort === 15672);
+  private async provisionBroker(rabbitmq: ComposeService, operationId: string): Promise<void> {
+    const management = rabbitmq.ports.find((p) => p.containerPort === 15672);
     if (!management) return;
-    const admin = { managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`, username: adminUser(this.deps.env), password: await this.deps.credentials.ensure('rabbitmq-admin') };
+    const { credentials } = this.deps;
+    const [password, devicePassword] = await Promise.all([credentials.ensure('rabbitmq-admin'), credentials.ensure(DEVICE_CREDENTIAL)]);
+    const admin = { managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`, username: adminUser(this.deps.env), password };
     this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
-    await ensureDeviceUser(admin, await this.deps.credentials.ensure(DEVICE_CREDENTIAL));
+    await ensureDeviceUser(admin, devicePassword);
   }
 
   async down(removeVolumes = false): Promise<void> {
@@ -77,14 +79,11 @@ export class Stack {
     return importImages(docker, file, emit);
   }
 
-  /** Per-install credentials, generated on first use and kept in the keychain. */
+  /** Per-install credentials, generated on first use and kept in the keychain (read side by side). */
   private async credentialEnv(): Promise<Record<string, string>> {
     const { credentials } = this.deps;
-    return {
-      MAKERDECK_RABBITMQ_PASSWORD: await credentials.ensure('rabbitmq-admin'),
-      MAKERDECK_INFLUXDB_PASSWORD: await credentials.ensure('influxdb-admin'),
-      MAKERDECK_GRAFANA_PASSWORD: await credentials.ensure('grafana-admin'),
-    };
+    const [rabbitmq, influxdb, grafana] = await Promise.all(['rabbitmq-admin', 'influxdb-admin', 'grafana-admin'].map((name) => credentials.ensure(name)));
+    return { MAKERDECK_RABBITMQ_PASSWORD: rabbitmq!, MAKERDECK_INFLUXDB_PASSWORD: influxdb!, MAKERDECK_GRAFANA_PASSWORD: grafana! };
   }
 
   private async orchestrator(operationId?: string): Promise<Orchestrator> {
@@ -98,12 +97,8 @@ export class Stack {
     // The engine first: without Docker, the keychain's credentials are no use.
     await checkDockerEngine(docker, endpoint.label);
     const socket = typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
-    const file = path.join(this.deps.stackDir, 'compose.yaml');
-    const project = parseCompose(await readFile(file, 'utf8'), {
-      file: 'stack/compose.yaml',
-      baseDir: this.deps.stackDir,
-      env: { ...this.deps.env, ...socket, ...(await this.credentialEnv()) },
-    });
+    const [text, credentials] = await Promise.all([readFile(path.join(this.deps.stackDir, 'compose.yaml'), 'utf8'), this.credentialEnv()]);
+    const project = parseCompose(text, { file: 'stack/compose.yaml', baseDir: this.deps.stackDir, env: { ...this.deps.env, ...socket, ...credentials } });
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };
   }

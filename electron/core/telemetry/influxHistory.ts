@@ -59,10 +59,11 @@ export async function queryCatalog(influx: Endpoints['influx'], from: number, to
   try {
     for await (const { values, tableMeta } of queryApi(influx).iterateRows(text)) {
       const row = tableMeta.toObject(values) as { _time: string; _value: unknown; _field: string; device?: string };
-      if (!row.device || typeof row._value !== 'number') continue;
-      const device = devices.get(row.device) ?? { device: row.device, status: 'unknown' as const, source: 'mqtt' as const, last: {} };
+      if (!row.device || typeof row._value !== 'number' || typeof row._field !== 'string') continue;
+      const seen = devices.get(row.device);
+      const device: DeviceView = seen ?? { device: row.device, status: 'unknown', source: 'mqtt', last: [] };
       const t = Date.parse(row._time);
-      device.last[row._field] = { t, v: row._value };
+      device.last.push({ field: row._field, t, v: row._value }); // one row per device and field (last())
       device.lastSeen = Math.max(device.lastSeen ?? 0, t);
       devices.set(row.device, device);
     }

@@ -3,11 +3,14 @@
 // arrived, so the stack stores them like any other device's. While the broker is away, lines wait
 // in a bounded queue and go out, in order, when it is back.
 import { DEVICE_ID_PATTERN, type MonitorLine } from '../../contract';
-import { parseLineProtocol } from './lineProtocol';
+import { pointTime } from './ingest';
+import { parseLineProtocol } from '../lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
 /** About 10 MB of lines: a day of a 1 Hz board, or a few minutes of a very chatty one. */
 const MAX_QUEUE = 100_000;
+/** A board on USB is one device, or a few behind it: more is a board printing garbage ids. */
+const MAX_DEVICES = 16;
 
 export interface GatewayTarget {
   /** false when the broker is not connected: the gateway keeps the line. */
@@ -34,19 +37,29 @@ export class SerialGateway {
   receive(lines: MonitorLine[]): void {
     for (const { t, text } of lines) {
       if (!text.startsWith('telemetry,')) continue; // a log line, not telemetry
-      const parsed = parseLineProtocol(text);
-      const device = parsed.ok ? parsed.point.tags.device : undefined;
-      if (!parsed.ok || !device || !DEVICE_ID_PATTERN.test(device)) {
-        this.store.reject(`serial ${this.port}`, parsed.ok ? 'no valid device tag' : parsed.reason, text);
-        continue;
-      }
-      this.devices.add(device);
-      this.store.add(device, 'serial', parsed.point, t);
-      this.store.setStatus(device, 'online', 'serial');
-      const stamped = parsed.point.timestamp ? text : `${text} ${t}000000`;
-      this.enqueue(`makerdeck/${device}/telemetry`, stamped);
+      const why = this.take(t, text);
+      if (why) this.store.reject(`serial ${this.port}`, why, text);
     }
     this.flush();
+  }
+
+  /** Charts and queues one telemetry line; returns why not when it cannot (nothing is published then). */
+  private take(arrived: number, text: string): string | undefined {
+    const parsed = parseLineProtocol(text);
+    if (!parsed.ok) return parsed.reason;
+    const device = parsed.point.tags.get('device');
+    if (!device || !DEVICE_ID_PATTERN.test(device)) return 'no valid device tag';
+    if (!this.devices.has(device) && this.devices.size >= MAX_DEVICES) {
+      return `more than ${MAX_DEVICES} device ids from one serial port`;
+    }
+    const time = pointTime(parsed.point.timestamp, arrived);
+    if (typeof time !== 'number') return time.reason;
+    this.devices.add(device);
+    const why = this.store.add(device, 'serial', parsed.point, time, arrived);
+    this.store.setStatus(device, 'online', 'serial');
+    const stamped = parsed.point.timestamp ? text : `${text} ${arrived}000000`;
+    this.enqueue(`makerdeck/${device}/telemetry`, stamped);
+    return why;
   }
 
   /** Sends what waits, oldest first, while the broker takes it. */

@@ -1,7 +1,17 @@
 // The telemetry capability for the hosts: the broker connection of the active environment, the
 // serial gateway, the store, and batches for the charts (at most one event per 50 ms, never one
 // per MQTT message), with history from InfluxDB.
-import { MakerdeckError, type DeviceView, type MonitorLines, type MonitorState, type SeriesPoints, type TelemetryBatch, type TelemetryState, type TelemetryStatus } from '../../contract';
+import {
+  MakerdeckError,
+  type BrokerState,
+  type DeviceView,
+  type MonitorLines,
+  type MonitorState,
+  type SeriesPoints,
+  type TelemetryBatch,
+  type TelemetryState,
+  type TelemetryStatus,
+} from '../../contract';
 import type { SerialMonitor } from '../serial/monitor';
 import type { Endpoints, Environments } from '../stack/environment';
 import { queryCatalog, queryHistory, type HistoryQuery } from './influxHistory';
@@ -42,7 +52,7 @@ export class Telemetry {
       protocolVersion,
       connectTimeoutMs,
       onMessage: (topic, payload) => this.receive(topic, payload),
-      onState: (state, message) => this.brokerState(state, mqtt.url, message),
+      onState: (state, message, loginRefused) => this.brokerState(state, mqtt.url, message, loginRefused),
     });
     this.source.start();
     this.startBatching();
@@ -133,9 +143,9 @@ export class Telemetry {
   /** The gateway's own publishes come back from the broker: those points are already here. */
   private readonly fromGateway = (device: string) => this.gateway?.gateway.devices.has(device) === true;
 
-  private brokerState(state: TelemetryState['broker']['state'], url: string, message?: string): void {
+  private brokerState(state: BrokerState, url: string, message?: string, loginRefused?: boolean): void {
     if (state === 'connected') this.gateway?.gateway.flush();
-    this.changed({ broker: { state, url, message, since: Date.now() } });
+    this.changed({ broker: { state, url, message, since: Date.now(), ...(loginRefused ? { loginRefused } : {}) } });
   }
 
   private startBatching(): void {

@@ -1,29 +1,65 @@
 // Every device's recent points, per field, in fixed-size rings (a hard memory bound whatever the
-// message rate), plus the batch of what is new since the charts were last told.
+// message rate or the number of devices), plus the batch of what is new since the charts were last
+// told. Devices and fields are Map keys, never keys of plain objects: a field named "constructor"
+// or "__proto__" is only a name.
+//
+// Fairness: a device keeps at most `seriesPerDevice` series, and when all `maxSeries` are taken a
+// device with fewer series takes the least recently updated one of the device with the most, so a
+// noisy device can never take the others' room (N devices each keep min(their fields, ~maxSeries/N)).
 import type { DeviceView, RejectedPayload, SeriesPoints, TelemetryBatch } from '../../contract';
-import type { Point } from './lineProtocol';
+import type { Point } from '../lineProtocol';
 import { SeriesRing } from './seriesRing';
 
 export interface StoreLimits {
   /** Points kept per series (the live window; older points come from InfluxDB). */
   pointsPerSeries: number;
   maxSeries: number;
+  seriesPerDevice: number;
+  maxDevices: number;
+  /** Points stamped ahead of this computer's clock that may wait for their time, per series. */
+  waitingPerSeries: number;
 }
 
 /** 256 series × 20,000 points × 16 bytes: at most 82 MB however many devices publish. */
-export const DEFAULT_LIMITS: StoreLimits = { pointsPerSeries: 20_000, maxSeries: 256 };
+export const DEFAULT_LIMITS: StoreLimits = {
+  pointsPerSeries: 20_000,
+  maxSeries: 256,
+  seriesPerDevice: 64,
+  maxDevices: 1024,
+  waitingPerSeries: 1000,
+};
 const RECENT_REJECTS = 20;
+const OLDER = 'older than the last point of its series';
+
+interface DeviceState {
+  device: string;
+  status: DeviceView['status'];
+  source: DeviceView['source'];
+  lastSeen?: number;
+  last: Map<string, { t: number; v: number }>;
+  series: Map<string, Series>;
+}
 
 interface Series {
   key: string;
+  field: string;
+  owner: DeviceState;
   ring: SeriesRing;
+  /** Arrival time of its newest point: the least recently updated series is given up first. */
+  updated: number;
   /** This series' points in the batch being gathered (also in `pending`). */
   pending?: SeriesPoints;
+  /** Points stamped ahead of the clock, in time order, until the clock reaches them. */
+  waiting?: { t: number[]; v: number[] };
 }
 
 export class TelemetryStore {
+  readonly limits: StoreLimits;
   private readonly series = new Map<string, Series>();
-  private readonly devices = new Map<string, DeviceView>();
+  private readonly devices = new Map<string, DeviceState>();
+  /** Devices holding at least one series (at most maxSeries of them). */
+  private readonly holders = new Set<DeviceState>();
+  private readonly waiting = new Set<Series>();
   private pending = new Map<string, SeriesPoints>();
   private changed = new Set<string>();
   /** Rejects alone still need a batch, so the counts on screen move. */
@@ -32,64 +68,120 @@ export class TelemetryStore {
   accepted = 0;
   rejected = 0;
 
-  constructor(private readonly limits: StoreLimits = DEFAULT_LIMITS) {}
+  constructor(limits: Partial<StoreLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
-  /** Adds the numeric fields of one point (booleans as 0/1; strings are not charted). */
-  add(device: string, source: DeviceView['source'], point: Point, time: number): void {
+  /**
+   * Adds the numeric fields of one point (booleans as 0/1; strings are not charted) stamped `time`,
+   * arriving at `now`. Returns why fields were not kept (the caller rejects with its own sample), or
+   * undefined when all were; a point with at least one field kept counts as accepted.
+   */
+  add(device: string, source: DeviceView['source'], point: Point, time: number, now = time): string | undefined {
     const state = this.device(device, source);
+    if (!state) return this.tooManyDevices();
     let reason = 'no numeric field to chart';
-    let kept = false;
-    for (const field in point.fields) {
-      const raw = point.fields[field];
+    let kept = 0;
+    let refused = 0;
+    let roomless = false; // the fair-share answer cannot change within one point
+    for (const [field, raw] of point.fields) {
       const value = typeof raw === 'boolean' ? Number(raw) : raw;
       if (typeof value !== 'number') continue;
-      const refused = this.addValue(state, field, time, value);
-      if (refused) reason = refused;
-      else kept = true;
+      const series = this.seriesOf(state, field, now, !roomless);
+      const why = typeof series === 'string' ? series : this.addValue(series, time, value, now);
+      if (why === undefined) kept++;
+      else {
+        refused++;
+        reason = why;
+        roomless ||= why === this.fullReason();
+      }
     }
-    if (!kept) return this.reject(`makerdeck/${device}/telemetry`, reason, '');
-    this.accepted++;
-    state.lastSeen = time;
-    this.changed.add(device);
+    if (kept > 0) this.accepted++;
+    if (refused > 0 && kept > 0) return `${refused} of ${kept + refused} fields not kept: ${reason}`;
+    return kept > 0 ? undefined : reason;
   }
 
   /** Keeps one value (the hot path: one map lookup, no allocation); returns why not when it cannot. */
-  private addValue(state: DeviceView, field: string, time: number, value: number): string | undefined {
-    const series = this.seriesOf(state.device, field);
-    if (!series) return `more than ${this.limits.maxSeries} series: new ones are not kept`;
-    if (!series.ring.push(time, value)) return 'older than the last point of its series';
-    if (!series.pending) this.pending.set(series.key, (series.pending = { device: state.device, field, t: [], v: [] }));
+  private addValue(series: Series, time: number, value: number, now: number): string | undefined {
+    series.updated = now;
+    if (series.waiting && series.waiting.t[0]! <= now) this.release(series, now);
+    if (time > now) return this.wait(series, time, value);
+    if (!series.ring.push(time, value)) return OLDER;
+    this.charted(series, time, value);
+    return undefined;
+  }
+
+  /** A point stamped ahead of the clock waits for its time, so it never holds its series back. */
+  private wait(series: Series, time: number, value: number): string | undefined {
+    const waiting = (series.waiting ??= { t: [], v: [] });
+    if (waiting.t.length >= this.limits.waitingPerSeries) {
+      const limit = this.limits.waitingPerSeries;
+      const advice = "check the device's clock (NTP)";
+      return `more than ${limit} points stamped ahead of this computer's clock wait in this series: ${advice}`;
+    }
+    if (waiting.t.length > 0 && time < waiting.t.at(-1)!) return OLDER;
+    waiting.t.push(time);
+    waiting.v.push(value);
+    this.waiting.add(series);
+    return undefined;
+  }
+
+  private release(series: Series, now: number): void {
+    const waiting = series.waiting!;
+    let due = 0;
+    while (due < waiting.t.length && waiting.t[due]! <= now) {
+      if (series.ring.push(waiting.t[due]!, waiting.v[due]!)) this.charted(series, waiting.t[due]!, waiting.v[due]!);
+      due++;
+    }
+    waiting.t.splice(0, due);
+    waiting.v.splice(0, due);
+    if (waiting.t.length === 0) {
+      series.waiting = undefined;
+      this.waiting.delete(series);
+    }
+  }
+
+  /** A point is in its ring: into the batch and the device's last values. */
+  private charted(series: Series, time: number, value: number): void {
+    const { owner, field } = series;
+    if (!series.pending) this.pending.set(series.key, (series.pending = { device: owner.device, field, t: [], v: [] }));
     series.pending.t.push(time);
     series.pending.v.push(value);
-    const last = state.last[field];
+    const last = owner.last.get(field);
     if (last) {
       last.t = time;
       last.v = value;
-    } else state.last[field] = { t: time, v: value };
-    return undefined;
+    } else owner.last.set(field, { t: time, v: value });
+    if (!(owner.lastSeen! >= time)) owner.lastSeen = time;
+    this.changed.add(owner.device);
   }
 
   reject(topic: string, reason: string, payload: string | Buffer): void {
     this.rejected++;
     this.countsChanged = true;
     const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1')).slice(0, 80).replace(/[^\x20-\x7e]/g, '.');
-    this.rejects.push({ t: Date.now(), topic: topic.slice(0, 200), reason, sample });
+    this.rejects.push({ t: Date.now(), topic: printable(topic, 200), reason: printable(reason, 300), sample });
     if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
   }
 
   setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
     const state = this.device(device, source);
+    if (!state) return this.reject(`makerdeck/${device}/status`, this.tooManyDevices(), status);
     if (state.status === status) return;
     state.status = status;
     this.changed.add(device);
   }
 
-  /** What arrived since the last call, or undefined when nothing did. */
-  takeBatch(): TelemetryBatch | undefined {
+  /** What arrived since the last call (points whose time has come included), or undefined when nothing did. */
+  takeBatch(now = Date.now()): TelemetryBatch | undefined {
+    for (const series of this.waiting) this.release(series, now);
     if (this.pending.size === 0 && this.changed.size === 0 && !this.countsChanged) return undefined;
     const batch: TelemetryBatch = {
       series: [...this.pending.values()],
-      devices: [...this.changed].map((id) => this.view(this.devices.get(id)!)),
+      devices: [...this.changed].flatMap((id) => {
+        const state = this.devices.get(id);
+        return state ? [this.view(state)] : [];
+      }),
       accepted: this.accepted,
       rejected: this.rejected,
     };
@@ -112,36 +204,95 @@ export class TelemetryStore {
     return this.devices.get(device)?.source;
   }
 
+  /** How many series a device holds now. */
+  seriesCount(device: string): number {
+    return this.devices.get(device)?.series.size ?? 0;
+  }
+
   recentRejects(): RejectedPayload[] {
     return [...this.rejects];
   }
 
-  private device(id: string, source: DeviceView['source']): DeviceView {
+  private device(id: string, source: DeviceView['source']): DeviceState | undefined {
     let state = this.devices.get(id);
     if (!state) {
-      state = { device: id, status: 'unknown', source, last: {} };
+      if (this.devices.size >= this.limits.maxDevices && !this.forgetIdleDevice()) return undefined;
+      state = { device: id, status: 'unknown', source, last: new Map(), series: new Map() };
       this.devices.set(id, state);
     }
     state.source = source;
     return state;
   }
 
-  private seriesOf(device: string, field: string): Series | undefined {
-    const id = seriesKey(device, field);
-    let series = this.series.get(id);
-    if (!series && this.series.size < this.limits.maxSeries) {
-      series = { key: id, ring: new SeriesRing(this.limits.pointsPerSeries) };
-      this.series.set(id, series);
+  /** Makes room for a new device by forgetting the oldest one that holds no series. */
+  private forgetIdleDevice(): boolean {
+    for (const [id, state] of this.devices) {
+      if (state.series.size > 0) continue;
+      this.devices.delete(id);
+      this.changed.delete(id);
+      return true;
     }
+    return false;
+  }
+
+  private seriesOf(state: DeviceState, field: string, now: number, mayTake: boolean): Series | string {
+    const existing = state.series.get(field);
+    if (existing) return existing;
+    if (state.series.size >= this.limits.seriesPerDevice) {
+      return `at most ${this.limits.seriesPerDevice} series per device: new fields are not kept`;
+    }
+    if (this.series.size >= this.limits.maxSeries && !(mayTake && this.takeFairShare(state))) return this.fullReason();
+    const key = seriesKey(state.device, field);
+    const ring = new SeriesRing(this.limits.pointsPerSeries);
+    const series: Series = { key, field, owner: state, ring, updated: now, pending: this.pending.get(key) };
+    this.series.set(key, series);
+    state.series.set(field, series);
+    this.holders.add(state);
     return series;
   }
 
-  private view({ last, ...device }: DeviceView): DeviceView {
-    return { ...device, last: Object.fromEntries(Object.entries(last).map(([field, point]) => [field, { ...point }])) };
+  private fullReason(): string {
+    const all = this.limits.maxSeries;
+    return `all ${all} series are taken by devices holding no more than their share: new fields are not kept`;
+  }
+
+  private tooManyDevices(): string {
+    return `more than ${this.limits.maxDevices} devices, all holding series: this one is not kept`;
+  }
+
+  /** Gives `state` the least recently updated series of the device with the most, if that is fairer. */
+  private takeFairShare(state: DeviceState): boolean {
+    let biggest: DeviceState | undefined;
+    for (const holder of this.holders) if (!biggest || holder.series.size > biggest.series.size) biggest = holder;
+    if (!biggest || biggest.series.size <= state.series.size + 1) return false;
+    let oldest: Series | undefined;
+    for (const series of biggest.series.values()) if (!oldest || series.updated < oldest.updated) oldest = series;
+    this.drop(oldest!);
+    return true;
+  }
+
+  /** Forgets a series (its points already sent stay on the charts; InfluxDB keeps its history). */
+  private drop(series: Series): void {
+    const { owner } = series;
+    this.series.delete(series.key);
+    this.waiting.delete(series);
+    owner.series.delete(series.field);
+    owner.last.delete(series.field);
+    if (owner.series.size === 0) this.holders.delete(owner);
+    this.changed.add(owner.device);
+  }
+
+  private view({ device, status, source, lastSeen, last }: DeviceState): DeviceView {
+    return { device, status, source, lastSeen, last: [...last].map(([field, { t, v }]) => ({ field, t, v })) };
   }
 }
 
 /** One series' key (NUL cannot occur in a device id or a line-protocol field key). */
 export function seriesKey(device: string, field: string): string {
   return `${device}\u0000${field}`;
+}
+
+/** Control characters out, length bounded: reasons and topics are shown on screens and terminals. */
+function printable(text: string, max: number): string {
+  return text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f]/g, '.');
 }

@@ -46,14 +46,16 @@ export function TelemetryPage() {
     };
   }, [live]);
 
-  const fields = [...new Set(snapshot.devices.flatMap((d) => Object.keys(d.last)))].sort();
+  const fields = [...new Set(snapshot.devices.flatMap((d) => d.last.map((l) => l.field)))].sort();
   const shownField = field || fields[0] || '';
   const series = snapshot.devices
-    .filter((d) => !hidden.has(d.device) && shownField in d.last)
+    .filter((d) => !hidden.has(d.device) && d.last.some((l) => l.field === shownField))
     .slice(0, MAX_SERIES_ON_SCREEN)
     .map((d) => ({ device: d.device, field: shownField }));
   const chartSeries: ChartSeries[] = series.map((s, i) => ({ key: seriesKey(s.device, s.field), label: `${s.device} ${s.field}`, color: COLORS[i % COLORS.length]! }));
   const seriesId = JSON.stringify(series);
+  // seriesId stands for `series`: a new array naming the same lines must not restart the view.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => live.show(series, spanMs), [live, seriesId, spanMs]);
 
   const exportAs = (format: 'csv' | 'line-protocol') => {

@@ -6,13 +6,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
+/**
+ * @typedef {import('../../../electron/contract').RequestName} RequestName
+ * @typedef {{ child: import('node:child_process').ChildProcess, pid: number, url: string, port: number,
+ *   token: string }} Serve
+ * @typedef {{ count: number, gaps: number, maxSeq: number }} DeviceCount
+ * @typedef {{ devices: Map<string, DeviceCount>, latencies: number[] | undefined, close: () => void }} Watch
+ * @typedef {{ comm: string, ppid: number, cpu: number }} ProcessInfo
+ */
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const now = () => performance.timeOrigin + performance.now();
+/** @type {(ms: number) => Promise<void>} */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `makerdeck serve --port 0 --json`; resolves { child, pid, url, port, token } once it printed its
  * URL. Through setpriv --pdeathsig (an exec: same PID), so it ends with the bench even on a crash.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string[]} [nodeArgs]
+ * @returns {Promise<Serve>}
  */
 export async function startServe(env, nodeArgs = []) {
   const args = ['--pdeathsig', 'TERM', '--', process.execPath, ...nodeArgs, path.join(root, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json'];
@@ -21,18 +34,25 @@ export async function startServe(env, nodeArgs = []) {
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const line = await new Promise((resolve, reject) => {
     let out = '';
-    const onData = (d) => {
+    const onData = (/** @type {Buffer} */ d) => {
       out += d;
-      if (out.includes('\n')) child.stdout.off('data', onData), resolve(out.split('\n')[0]);
+      if (!out.includes('\n')) return;
+      child.stdout.off('data', onData);
+      resolve(out.split('\n')[0]);
     };
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`makerdeck serve exited with ${code}: ${stderr}`)));
   });
   child.stdout.resume(); // keep the pipe drained
   const { url, port } = JSON.parse(line);
-  return { child, pid: child.pid, url, port, token: new URLSearchParams(new URL(url).hash.slice(1)).get('token') };
+  const token = /** @type {string} */ (new URLSearchParams(new URL(url).hash.slice(1)).get('token'));
+  return { child, pid: /** @type {number} */ (child.pid), url, port, token };
 }
 
+/**
+ * @param {Serve} serve
+ * @returns {Promise<WebSocket>}
+ */
 function openSocket({ port, token }) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`);
   return new Promise((resolve, reject) => (ws.once('open', () => resolve(ws)), ws.once('error', reject)));
@@ -41,8 +61,13 @@ function openSocket({ port, token }) {
 /**
  * One API call on a connection of its own, closed right after: every connection is sent every
  * event, so a client that stayed connected would add its own copy of each batch to Makerdeck's work.
+ * @template {RequestName} N
+ * @param {Serve} serve
+ * @param {N} name
+ * @param {import('../../../electron/contract').ArgsOf<N>} args
+ * @returns {Promise<import('../../../electron/contract').ResultOf<N>>}
  */
-export async function call(serve, name, args = {}) {
+export async function call(serve, name, args) {
   const ws = await openSocket(serve);
   try {
     ws.send(JSON.stringify({ type: 'call', id: 1, name, args }));
@@ -64,9 +89,11 @@ export async function call(serve, name, args = {}) {
  * A connection that takes every telemetry.batch event, as the Telemetry page does, and keeps per
  * device the seq values seen (count, gaps) and — while `latencies` is an array — publish-to-event
  * latencies from the ts field (arrival of the event here − publish time).
+ * @param {Serve} serve
  */
 export async function watchBatches(serve) {
   const ws = await openSocket(serve);
+  /** @type {Watch} */
   const watch = { devices: new Map(), latencies: undefined, close: () => ws.terminate() };
   ws.on('message', (data) => {
     const arrived = now();
@@ -93,6 +120,8 @@ export async function watchBatches(serve) {
 /**
  * Opens the served app on #/telemetry in Debian's Chromium (headless) when the renderer has that
  * page; resolves { close } or { missing: reason }.
+ * @param {string} url
+ * @returns {Promise<{ close: () => Promise<void>, missing?: undefined } | { missing: string, close?: undefined }>}
  */
 export async function openTelemetryPage(url) {
   const executablePath = process.env.MAKERDECK_CHROMIUM ?? '/usr/bin/chromium';
@@ -119,11 +148,14 @@ export async function openTelemetryPage(url) {
     return { close: () => browser.close() };
   } catch (error) {
     await browser.close();
-    return { missing: `the page did not open: ${error.message.split('\n')[0]}` };
+    return { missing: `the page did not open: ${/** @type {Error} */ (error).message.split('\n')[0]}` };
   }
 }
 
-/** utime + stime of a process in seconds (0 when it is gone). */
+/**
+ * utime + stime of a process in seconds (0 when it is gone).
+ * @param {number} pid
+ */
 export function cpuSeconds(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
@@ -135,12 +167,16 @@ export function cpuSeconds(pid) {
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 export function machineBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const cpu = /** @type {string} */ (readFileSync('/proc/stat', 'utf8').split('\n')[0]); // "cpu  user nice system idle …"
+  /** @typedef {[number, number, number, number, number, number, number, number]} CpuFields */
+  const fields = /** @type {CpuFields} */ (cpu.trim().split(/\s+/).slice(1).map(Number));
+  const [user, nice, system, , , irq, softirq, steal] = fields;
   return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 /** This process and all its descendants: pid → { comm, cpu seconds }. */
 export function processTree(rootPid = process.pid) {
+  /** @type {Map<number, ProcessInfo>} */
   const info = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -155,12 +191,19 @@ export function processTree(rootPid = process.pid) {
   const tree = new Map([[rootPid, info.get(rootPid)]]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, p] of info) if (!tree.has(pid) && tree.has(p.ppid)) tree.set(pid, p), (grew = true);
+    for (const [pid, p] of info) {
+      if (tree.has(pid) || !tree.has(p.ppid)) continue;
+      tree.set(pid, p);
+      grew = true;
+    }
   }
   return tree;
 }
 
-/** Resident memory of a process in MB. */
+/**
+ * Resident memory of a process in MB.
+ * @param {number} pid
+ */
 export function rssMb(pid) {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
   return kb / 1024;

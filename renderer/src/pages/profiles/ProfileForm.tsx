@@ -68,7 +68,7 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
   };
 
   // Boards log in to the local stack's broker as its device user; the password stays in the keychain.
-  const useStackLogin = async () => {
+  const applyStackLogin = async () => {
     if (!profile) return;
     try {
       onSaved(await api().call('profiles.save', { ref: profile.id, stackDeviceLogin: true }), false);
@@ -107,7 +107,7 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
         <Field label="Username" value={draft.mqttUsername} onChange={set('mqttUsername')} />
         <SecretField label="MQTT password" stored={profile?.secrets.mqttPassword} value={mqttPassword} onChange={setMqttPassword} onClear={() => void clearSecret('mqttPassword')} />
         {profile && (
-          <button type="button" className="secondary" onClick={() => void useStackLogin()} title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status">
+          <button type="button" className="secondary" onClick={() => void applyStackLogin()} title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status">
             Use the local stack's device login
           </button>
         )}

@@ -13,7 +13,7 @@ export function DeviceCards({ devices, hidden, onToggle }: { devices: DeviceView
             <span className="source">{d.source === 'serial' ? 'USB serial' : 'MQTT'}</span>
           </header>
           <dl>
-            {Object.entries(d.last).map(([field, { v }]) => (
+            {d.last.map(({ field, v }) => (
               <div key={field}>
                 <dt>{field}</dt>
                 <dd>{formatValue(v)}</dd>

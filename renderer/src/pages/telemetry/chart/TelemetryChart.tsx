@@ -62,6 +62,7 @@ export function TelemetryChart({ series, source, spanMs, range = null, paused = 
       chart.current = null;
     };
     // `series` is covered by seriesKey: a new array with the same lines must not rebuild the chart.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [seriesKey, source, gapMs]);
 
   useEffect(() => chart.current?.setView(latest.current.view), [spanMs, range?.from, range?.to, paused, seriesKey, source, gapMs]);

@@ -1,13 +1,15 @@
 // The one parser of Makerdeck's telemetry format: InfluxDB line protocol, one point per line
 // (measurement,tag=v field=1i,other=2.5 [timestamp]). Also reads the monitor's loose "name:value" /
-// "name=value" pairs. Never throws on hostile input: it returns a reason instead.
+// "name=value" pairs. Never throws on hostile input: it returns a reason instead. Names and tags
+// are kept in Maps, never as keys of plain objects, so a field called "__proto__" or "constructor"
+// is just a name.
 
 export type FieldValue = number | boolean | string;
 
 export interface Point {
   measurement: string;
-  tags: Record<string, string>;
-  fields: Record<string, FieldValue>;
+  tags: Map<string, string>;
+  fields: Map<string, FieldValue>;
   /** Nanoseconds since the epoch as a decimal string, when the line had one. */
   timestamp?: string;
 }
@@ -16,10 +18,16 @@ export type ParseResult = { ok: true; point: Point } | { ok: false; reason: stri
 
 const MAX_LINE = 64 * 1024;
 const MAX_FIELDS = 256;
+/** InfluxDB and Telegraf queries, and Makerdeck's own requests, take names of at most 256 characters. */
+export const MAX_NAME = 256;
+// C0, DEL and C1 controls: a terminal would act on them (telemetry tail prints names as text).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** A value the charts (float32) can still draw, with room for max − min. */
+export const MAX_MAGNITUDE = 1e38;
 
 export function parseLineProtocol(line: string): ParseResult {
   if (line.length > MAX_LINE) return { ok: false, reason: `longer than ${MAX_LINE} characters` };
-  const text = line.replace(/\r?\n$/, '');
+  const text = line.replace(/\r?\n?$/, ''); // a CRLF line ending (Serial.println) is not data
   // Most lines have no escapes and no strings: split them directly (several times faster).
   if (!/[\\"]/.test(text)) return parsePlain(text);
   return parseEscaped(text);
@@ -30,15 +38,20 @@ export function parseEscaped(text: string): ParseResult {
   const reader = new Reader(text);
   const measurement = reader.until(', ', true);
   if (!measurement) return { ok: false, reason: 'no measurement' };
-  const tags: Record<string, string> = {};
+  const bad = badName('measurement', measurement);
+  if (bad) return { ok: false, reason: bad };
+  const tags = new Map<string, string>();
   while (reader.peek() === ',') {
     reader.skip();
     const key = reader.until('=, ', true);
     if (!key || reader.peek() !== '=') return { ok: false, reason: 'a tag without a value' };
+    const badKey = badName('tag name', key);
+    if (badKey) return { ok: false, reason: badKey };
     reader.skip();
     const value = reader.until(', ', true);
-    if (!value) return { ok: false, reason: `tag ${key} has an empty value` };
-    tags[key] = value;
+    if (!value) return { ok: false, reason: `tag ${shown(key)} has an empty value` };
+    if (CONTROL.test(value)) return { ok: false, reason: `tag ${shown(key)} has a control character` };
+    tags.set(key, value);
   }
   if (reader.peek() !== ' ') return { ok: false, reason: 'no fields' };
   reader.skip();
@@ -57,49 +70,73 @@ export function parseEscaped(text: string): ParseResult {
 
 /** The same grammar for a line without backslashes or quotes, by splitting. */
 function parsePlain(text: string): ParseResult {
+  // Without quotes every character is in a name, a tag value, a number or the timestamp: one test.
+  if (CONTROL.test(text)) return { ok: false, reason: 'a control character outside a string value' };
   const [head, body, timestamp, extra] = text.split(' ');
   if (extra !== undefined) return { ok: false, reason: 'unexpected text after the fields' };
   const [measurement, ...tagPairs] = head!.split(',');
   if (!measurement) return { ok: false, reason: 'no measurement' };
-  const tags: Record<string, string> = {};
+  if (measurement.length > MAX_NAME) return { ok: false, reason: tooLong('measurement') };
+  const tags = new Map<string, string>();
   for (const pair of tagPairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) return { ok: false, reason: 'a tag without a value' };
-    if (eq === pair.length - 1) return { ok: false, reason: `tag ${pair.slice(0, eq)} has an empty value` };
-    tags[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const key = pair.slice(0, eq);
+    if (key.length > MAX_NAME) return { ok: false, reason: tooLong('tag name') };
+    if (eq === pair.length - 1) return { ok: false, reason: `tag ${shown(key)} has an empty value` };
+    tags.set(key, pair.slice(eq + 1));
   }
   if (body === undefined || body === '') return { ok: false, reason: 'no fields' };
-  const fields: Record<string, FieldValue> = {};
+  const fields = new Map<string, FieldValue>();
   const pairs = body.split(',');
   if (pairs.length > MAX_FIELDS) return { ok: false, reason: `more than ${MAX_FIELDS} fields` };
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) return { ok: false, reason: 'a field without a value' };
     const key = pair.slice(0, eq);
+    if (key.length > MAX_NAME) return { ok: false, reason: tooLong('field name') };
     const value = parseScalar(pair.slice(eq + 1));
-    if (value === undefined) return { ok: false, reason: `field ${key} has an invalid value` };
-    fields[key] = value;
+    if (value === undefined) return { ok: false, reason: `field ${shown(key)} has an invalid value` };
+    fields.set(key, value);
   }
   if (timestamp !== undefined && !/^-?\d{1,19}$/.test(timestamp)) return { ok: false, reason: 'the timestamp is not an integer' };
   return { ok: true, point: { measurement, tags, fields, timestamp } };
 }
 
-function parseFields(reader: Reader): Record<string, FieldValue> | string {
-  const fields: Record<string, FieldValue> = {};
+function parseFields(reader: Reader): Map<string, FieldValue> | string {
+  const fields = new Map<string, FieldValue>();
   let count = 0;
   do {
     if (count > 0) reader.skip(); // the comma
     const key = reader.until('=, ', true);
     if (!key || reader.peek() !== '=') return 'a field without a value';
+    const bad = badName('field name', key);
+    if (bad) return bad;
     reader.skip();
     const value = reader.peek() === '"' ? reader.quoted() : reader.until(', ', false);
-    if (value === undefined) return `field ${key} has an unterminated string`;
+    if (value === undefined) return `field ${shown(key)} has an unterminated string`;
     const parsed = typeof value === 'object' ? value.text : parseScalar(value);
-    if (parsed === undefined) return `field ${key} has an invalid value`;
-    fields[key] = parsed;
+    if (parsed === undefined) return `field ${shown(key)} has an invalid value`;
+    fields.set(key, parsed);
     if (++count > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
   } while (reader.peek() === ',');
   return fields;
+}
+
+/** Why a measurement, tag or field name cannot be kept, or undefined when it can. */
+function badName(kind: string, name: string): string | undefined {
+  if (name.length > MAX_NAME) return tooLong(kind);
+  if (CONTROL.test(name)) return `a ${kind} with a control character`;
+  return undefined;
+}
+
+function tooLong(kind: string): string {
+  return `a ${kind} longer than ${MAX_NAME} characters (InfluxDB queries and Makerdeck take at most ${MAX_NAME})`;
+}
+
+/** A name as quoted in a reason: short (names are checked before they reach a reason). */
+function shown(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
 }
 
 function parseScalar(raw: string): FieldValue | undefined {
@@ -110,9 +147,10 @@ function parseScalar(raw: string): FieldValue | undefined {
   return undefined;
 }
 
+/** Finite and within ±MAX_MAGNITUDE: beyond it a float32 chart buffer turns the value into Infinity. */
 function safeNumber(raw: string): number | undefined {
   const value = Number(raw);
-  return Number.isFinite(value) ? value : undefined;
+  return Math.abs(value) <= MAX_MAGNITUDE ? value : undefined;
 }
 
 /** Scans one line, honouring backslash escapes in names and quoted strings. */
@@ -181,18 +219,15 @@ export function plotValues(line: string): Record<string, number> | undefined {
   if (line.startsWith('telemetry,')) {
     const parsed = parseLineProtocol(line);
     if (!parsed.ok) return undefined;
-    const numbers = Object.entries(parsed.point.fields).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
+    const numbers = [...parsed.point.fields].filter((entry): entry is [string, number] => typeof entry[1] === 'number');
     return numbers.length ? Object.fromEntries(numbers) : undefined;
   }
   if (line.length > 4096) return undefined;
-  const values: Record<string, number> = {};
-  let found = false;
+  const values = new Map<string, number>();
   for (const [, name, raw] of line.matchAll(PAIR)) {
     const value = Number(raw);
-    if (Number.isFinite(value)) {
-      values[name!] = value;
-      found = true;
-    }
+    if (Math.abs(value) <= MAX_MAGNITUDE) values.set(name!, value);
   }
-  return found ? values : undefined;
+  // fromEntries defines own properties: a pair named "__proto__" stays a plain entry.
+  return values.size ? Object.fromEntries(values) : undefined;
 }
