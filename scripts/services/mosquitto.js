@@ -26,7 +26,14 @@ export const MOSQUITTO_PACKAGES = ['mosquitto'];
  * @param {MosquittoOptions} options
  * @returns {Promise<Mosquitto>}
  */
-export async function startMosquitto({ dir, port = 0, timeoutMs = 10_000, nodelay = true, users, persistence = false }) {
+export async function startMosquitto({
+  dir,
+  port = 0,
+  timeoutMs = 10_000,
+  nodelay = true,
+  users,
+  persistence = false,
+}) {
   // A free port can be taken by someone else before mosquitto binds it: then try another one.
   for (let attempt = 1; ; attempt++) {
     try {

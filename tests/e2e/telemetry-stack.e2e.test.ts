@@ -31,7 +31,9 @@ async function storedCount(password: string): Promise<number> {
   const url = new URL('http://127.0.0.1:8086/query');
   url.searchParams.set('db', 'makerdeck');
   url.searchParams.set('q', `SELECT count("counter") FROM "telemetry" WHERE "device" = 'uno-test'`);
-  const response = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` } });
+  const response = await fetch(url, {
+    headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` },
+  });
   const body = (await response.json()) as { results: Array<{ series?: Array<{ values: number[][] }> }> };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
@@ -48,7 +50,11 @@ async function exportedCsv(): Promise<Map<number, number>> {
   const exporting = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   const csv = readFileSync((await (await exporting).path())!, 'utf8');
-  const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
+  const rows = csv
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','));
   return new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
 }
 
@@ -56,7 +62,9 @@ async function openTelemetry(): Promise<void> {
   page = await browser.newPage({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
   await page.goto(served.url);
   await page.getByRole('link', { name: /Telemetry/ }).click();
-  await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+  await expect
+    .poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 })
+    .toBe('connected');
 }
 
 let unlock: (() => void) | undefined;
@@ -85,9 +93,16 @@ afterAll(async () => {
 describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real stack, emulated board)', () => {
   it('charts the board live, and after a restart and reload the history equals what was published', async () => {
     const host = createHost({ kind: 'cli', quiet: true, dataDir: env.MAKERDECK_DATA_DIR });
-    const [rabbit, influx] = [(await host.stackCredentials.get('rabbitmq-admin'))!, (await host.stackCredentials.get('influxdb-admin'))!];
+    const [rabbit, influx] = [
+      (await host.stackCredentials.get('rabbitmq-admin'))!,
+      (await host.stackCredentials.get('influxdb-admin'))!,
+    ];
     const published = new Map<number, number>(); // time (ms) → counter, as the broker carried it
-    const watcher = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck', password: rabbit, protocolVersion: 4 });
+    const watcher = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+      username: 'makerdeck',
+      password: rabbit,
+      protocolVersion: 4,
+    });
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
@@ -98,7 +113,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await openTelemetry();
     await page.getByLabel('Serial port').fill(uno.pty);
     await page.getByRole('button', { name: 'Start gateway' }).click();
-    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await expect
+      .poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 })
+      .toBe('uno-test/counter');
     await until('20 lines on the broker', () => published.size >= 20, 30_000);
     await page.screenshot({ path: screenshotPath('telemetry-uno-live'), fullPage: true });
     await page.getByRole('button', { name: 'Stop gateway' }).click();
@@ -120,7 +137,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     served = await startServe(env);
     await openTelemetry();
     await page.getByLabel('Window').selectOption('60000'); // finer than the board's 200 ms: every point comes back as stored
-    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await expect
+      .poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 })
+      .toBe('uno-test/counter');
     // The history query answers in its own time: the chart is right once its export equals what was sent.
     await expect.poll(exportedCsv, { timeout: 20_000 }).toEqual(sent);
     await page.screenshot({ path: screenshotPath('telemetry-uno-history'), fullPage: true });
@@ -129,7 +148,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
   it('says when InfluxDB is down, keeps the chart, and recovers by itself when it is back', async () => {
     expect((await runCli(['stack', 'stop', 'influxdb'], env, { timeoutMs: 60_000 })).code).toBe(0);
     await page.getByLabel('Window').selectOption('300000'); // a wider window asks InfluxDB again
-    const warning = page.getByText(/History unavailable — showing live data only, retrying by itself: InfluxDB at http:\/\/127\.0\.0\.1:8086 cannot be reached/);
+    const warning = page.getByText(
+      /History unavailable — showing live data only, retrying by itself: InfluxDB at http:\/\/127\.0\.0\.1:8086 cannot be reached/,
+    );
     await warning.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('telemetry-panel').getAttribute('data-series')).toBe('uno-test/counter');
     await page.screenshot({ path: screenshotPath('telemetry-influx-down'), fullPage: true });
@@ -140,7 +161,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
   it("follows a service's log live on the Stack page", async () => {
     await page.getByRole('link', { name: /Stack/ }).click();
     await page.locator('tr[data-service="telegraf"]').getByRole('button', { name: 'Logs' }).click();
-    await expect.poll(async () => (await page.getByTestId('service-log').textContent()) ?? '', { timeout: 10_000 }).toMatch(/Loaded inputs: mqtt_consumer/);
+    await expect
+      .poll(async () => (await page.getByTestId('service-log').textContent()) ?? '', { timeout: 10_000 })
+      .toMatch(/Loaded inputs: mqtt_consumer/);
     await page.screenshot({ path: screenshotPath('stack-logs'), fullPage: true });
     await page.getByRole('button', { name: 'Close' }).click();
     await expect(page.getByTestId('service-log').count()).resolves.toBe(0);

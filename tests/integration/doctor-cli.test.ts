@@ -128,7 +128,7 @@ describe('makerdeck doctor --json', () => {
     }
   });
 
-  it('tells user nobody how to get access to the machine\'s serial ports', async () => {
+  it("tells user nobody how to get access to the machine's serial ports", async () => {
     const result = await runCli(['doctor', '--json'], {}, { user: 'nobody' });
     const serial = check(parseReport(result.stdout), 'serial-ports');
     const first = serial.items?.[0];
@@ -138,7 +138,9 @@ describe('makerdeck doctor --json', () => {
     // The right advice depends on the device node: join its group, or (root-only nodes) add a udev rule.
     const { gid, mode } = statSync(first.label);
     const groupHelps = gid !== 0 && (mode & 0o060) === 0o060;
-    expect(serial.fix).toMatch(groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/);
+    expect(serial.fix).toMatch(
+      groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/,
+    );
   });
 });
 
@@ -189,7 +191,9 @@ describe('makerdeck command line', () => {
   it('rejects an unknown option with exit 2, as JSON under --json', async () => {
     const result = await runCli(['doctor', '--json', '--bogus']);
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'BAD_INPUT', message: expect.stringContaining('--bogus') } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: 'BAD_INPUT', message: expect.stringContaining('--bogus') },
+    });
   });
 
   it('lists its commands and exit codes under --help --json', async () => {

@@ -20,10 +20,19 @@ const privateRoot = path.join(os.tmpdir(), `makerdeck-${process.getuid!()}`);
 
 function leftovers(): string[] {
   const found: string[] = [];
-  for (const [where, dir] of [['private build root', privateRoot], ['build cache', path.join(scratch, 'cache')], ['data', path.join(scratch, 'data')], ['firmware/', path.join(repoRoot, 'firmware')]] as const) {
+  for (const [where, dir] of [
+    ['private build root', privateRoot],
+    ['build cache', path.join(scratch, 'cache')],
+    ['data', path.join(scratch, 'data')],
+    ['firmware/', path.join(repoRoot, 'firmware')],
+  ] as const) {
     for (const [name, bytes] of snapshot(dir)) {
       // Other test files build other profiles in parallel: only this profile's build must be gone.
-      if (path.basename(name) === 'config.h' && (where !== 'private build root' || name.startsWith('build-compile-bench-'))) found.push(`${where}: ${name}`);
+      if (
+        path.basename(name) === 'config.h' &&
+        (where !== 'private build root' || name.startsWith('build-compile-bench-'))
+      )
+        found.push(`${where}: ${name}`);
       found.push(...findSecrets(`${where}/${name}`, bytes, [WIFI, MQTT]));
     }
   }
@@ -54,10 +63,31 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-compile-'));
   // A private arduino-cli config with an empty core cache, so the first build really compiles the core.
   const ownConfig = path.join(scratch, 'arduino-cli.yaml');
-  writeFileSync(ownConfig, readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`));
-  env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data'), MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'), MAKERDECK_ARDUINO_CLI_CONFIG: ownConfig };
+  writeFileSync(
+    ownConfig,
+    readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`),
+  );
+  env = {
+    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
+    MAKERDECK_ARDUINO_CLI_CONFIG: ownConfig,
+  };
   const created = await runCli(
-    ['profile', 'set', 'Compile Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost', '--device-id', 'compile-bench', '--wifi-password', '--mqtt-password'],
+    [
+      'profile',
+      'set',
+      'Compile Bench',
+      '--board',
+      'arduino:avr:uno',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'localhost',
+      '--device-id',
+      'compile-bench',
+      '--wifi-password',
+      '--mqtt-password',
+    ],
     env,
     { input: `${WIFI}\n${MQTT}\n` },
   );
@@ -77,7 +107,9 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     expect(cold.sizes.find((s) => s.name === 'text')?.size).toBeGreaterThan(1000);
     const core = coreObjects();
     expect([...core.keys()]).toContain('core.a');
-    const second = JSON.parse((await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout) as CompileSummary;
+    const second = JSON.parse(
+      (await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout,
+    ) as CompileSummary;
     expect(second).toMatchObject({ success: true, sizes: cold.sizes });
     // Incremental: not one object of the core was compiled again (how much faster that is: bench:compile).
     expect(coreObjects()).toEqual(core);
@@ -89,7 +121,10 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     cpSync(path.join(repoRoot, 'firmware'), sketch, { recursive: true });
     const ino = path.join(sketch, 'firmware.ino');
     writeFileSync(ino, readFileSync(ino, 'utf8').replace('sensorsBegin();', 'sensorsBegin()\n  int broken = ;'));
-    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
+    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], {
+      ...env,
+      MAKERDECK_FIRMWARE_DIR: sketch,
+    });
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout) as CompileSummary;
     expect(summary.success).toBe(false);
@@ -119,11 +154,16 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });
     let ended = false;
     void running.then(() => (ended = true));
-    const found = await until(when, () => {
-      if (ended) throw new Error(`the build ended before it was seen ${when}`);
-      const matching = processesMentioning(scratch).filter(seen);
-      return matching.length > 0 ? matching : undefined;
-    }, 30_000, 5);
+    const found = await until(
+      when,
+      () => {
+        if (ended) throw new Error(`the build ended before it was seen ${when}`);
+        const matching = processesMentioning(scratch).filter(seen);
+        return matching.length > 0 ? matching : undefined;
+      },
+      30_000,
+      5,
+    );
     const frozen = freeze ? found.map((p) => p.pid) : [];
     for (const pid of frozen) process.kill(pid, 'SIGSTOP');
     try {

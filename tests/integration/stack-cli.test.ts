@@ -16,8 +16,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The request the CLI makes, made in this process: the product's own time, without a Node start-up. */
-async function timedCall(name: string, args: unknown, dockerHost: string):
-  Promise<{ reply: Reply<unknown>; ms: number }> {
+async function timedCall(
+  name: string,
+  args: unknown,
+  dockerHost: string,
+): Promise<{ reply: Reply<unknown>; ms: number }> {
   const host = createHost({ kind: 'cli', quiet: true, dataDir, env: { ...process.env, DOCKER_HOST: dockerHost } });
   const started = performance.now();
   const reply = await host.call(name, args);
@@ -29,7 +32,11 @@ describe('makerdeck stack', () => {
     const missing = 'unix:///nonexistent/docker.sock';
     const result = await runCli(['stack', 'up'], { DOCKER_HOST: missing, MAKERDECK_DATA_DIR: dataDir });
     expect(result.code).toBe(3);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^makerdeck: Docker is not installed or not running: nothing at unix:\/\/\/nonexistent\/docker\.sock: Install Docker/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^makerdeck: Docker is not installed or not running: nothing at unix:\/\/\/nonexistent\/docker\.sock: Install Docker/,
+      ),
+    ]);
     const { reply, ms } = await timedCall('stack.up', { profile: 'core' }, missing);
     expect(reply).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
     expect(ms).toBeLessThan(5000);
@@ -38,9 +45,17 @@ describe('makerdeck stack', () => {
   it('fails in one clear line within 5 s when the daemon accepts and never answers', async () => {
     const hung = await hungSocket();
     try {
-      const result = await runCli(['stack', 'status', '--json'], { DOCKER_HOST: `unix://${hung.path}`, MAKERDECK_DATA_DIR: dataDir });
+      const result = await runCli(['stack', 'status', '--json'], {
+        DOCKER_HOST: `unix://${hung.path}`,
+        MAKERDECK_DATA_DIR: dataDir,
+      });
       expect(result.code).toBe(3);
-      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'TIMEOUT', message: expect.stringMatching(/did not answer in time: The daemon is hung: restart it/) } });
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: {
+          code: 'TIMEOUT',
+          message: expect.stringMatching(/did not answer in time: The daemon is hung: restart it/),
+        },
+      });
       const { reply, ms } = await timedCall('stack.status', {}, `unix://${hung.path}`);
       expect(reply).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
       expect(ms).toBeLessThan(5000);
@@ -54,7 +69,15 @@ describe('makerdeck stack', () => {
     const result = await runCli(['stack', 'status', '--json'], { MAKERDECK_DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);
     const services = JSON.parse(result.stdout) as StackServiceView[];
-    expect(services.map((s) => s.name)).toEqual(['rabbitmq', 'influxdb', 'telegraf', 'kapacitor', 'chronograf', 'grafana', 'portainer']);
+    expect(services.map((s) => s.name)).toEqual([
+      'rabbitmq',
+      'influxdb',
+      'telegraf',
+      'kapacitor',
+      'chronograf',
+      'grafana',
+      'portainer',
+    ]);
     for (const service of services) expect(['missing', 'running', 'created', 'exited']).toContain(service.state);
   });
 

@@ -59,7 +59,12 @@ async function startEngine(): Promise<Docker> {
 }
 
 const orchestrate = (docker: Docker, progress?: (p: StackProgress) => void) =>
-  new Orchestrator(docker, parseCompose(composeText, { file: 'test compose', baseDir: '/tmp', env: {} }), progress, daemon!.host);
+  new Orchestrator(
+    docker,
+    parseCompose(composeText, { file: 'test compose', baseDir: '/tmp', env: {} }),
+    progress,
+    daemon!.host,
+  );
 
 type Dial = (options: { method?: string; path?: string }, callback: (error: unknown, data: unknown) => void) => unknown;
 
@@ -104,52 +109,63 @@ describe('the stack orchestrator when the Docker daemon dies mid-up (stand-in se
   it.each([
     { when: 'while it starts a', during: 'request' as const }, // the start request just sent
     { when: 'while up waits for a to be healthy', during: 'wait' as const }, // up listens on the events stream
-  ])('says so in one line when dockerd is killed $when, and a second up finishes (stand-in)', async ({ during }) => {
-    await daemon?.stop(); // what a failed case before left
-    let docker = await startEngine(); // throws, failing the test, when dockerd cannot start
-    await ensureStandinImage(docker);
+  ])(
+    'says so in one line when dockerd is killed $when, and a second up finishes (stand-in)',
+    async ({ during }) => {
+      await daemon?.stop(); // what a failed case before left
+      let docker = await startEngine(); // throws, failing the test, when dockerd cannot start
+      await ensureStandinImage(docker);
 
-    const killed = daemon!.pid;
-    let killedAt = 0;
-    const kill = () => {
-      if (killedAt) return;
-      killedAt = performance.now();
-      process.kill(killed, 'SIGKILL');
-    };
-    // Killed at a point seen from inside the client: as the start request for a goes out, or once up
-    // sits on the events stream (a needs 3 s to be healthy, so it is still waiting then).
-    const startA = `POST /containers/${containerName(project, 'a')}/start`;
-    const requests = watchRequests(docker, (request) => during === 'request' && request.startsWith(startA) && kill());
-    const failing = orchestrate(docker)
-      .up('core')
-      .then(() => undefined, (error: unknown) => error);
-    if (during === 'wait') {
-      await until('up waiting on the events stream', () => waitingOnEvents(requests), 30_000, 5);
-      kill();
-    }
-    const failure = await failing;
-    const reactedMs = performance.now() - killedAt;
-    expect(killedAt, 'dockerd was never killed: up did not get there').toBeGreaterThan(0);
-    expect(failure).toBeInstanceOf(MakerdeckError);
-    const { code, message } = failure as MakerdeckError;
-    // From the broken connection itself, not from a timeout running out.
-    expect(code).toBe('UNAVAILABLE');
-    expect(message).not.toMatch(/\n|\s+at .+:\d+:\d+/); // one line, no stack
-    expect(message).toMatch(/^The Docker engine went away while starting the stack \(.+\): start Docker again, then run makerdeck stack up to finish$/);
-    console.log(`daemon-fault ${during}: up failed ${reactedMs.toFixed(1)} ms after SIGKILL`);
+      const killed = daemon!.pid;
+      let killedAt = 0;
+      const kill = () => {
+        if (killedAt) return;
+        killedAt = performance.now();
+        process.kill(killed, 'SIGKILL');
+      };
+      // Killed at a point seen from inside the client: as the start request for a goes out, or once up
+      // sits on the events stream (a needs 3 s to be healthy, so it is still waiting then).
+      const startA = `POST /containers/${containerName(project, 'a')}/start`;
+      const requests = watchRequests(docker, (request) => during === 'request' && request.startsWith(startA) && kill());
+      const failing = orchestrate(docker)
+        .up('core')
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      if (during === 'wait') {
+        await until('up waiting on the events stream', () => waitingOnEvents(requests), 30_000, 5);
+        kill();
+      }
+      const failure = await failing;
+      const reactedMs = performance.now() - killedAt;
+      expect(killedAt, 'dockerd was never killed: up did not get there').toBeGreaterThan(0);
+      expect(failure).toBeInstanceOf(MakerdeckError);
+      const { code, message } = failure as MakerdeckError;
+      // From the broken connection itself, not from a timeout running out.
+      expect(code).toBe('UNAVAILABLE');
+      expect(message).not.toMatch(/\n|\s+at .+:\d+:\d+/); // one line, no stack
+      expect(message).toMatch(
+        /^The Docker engine went away while starting the stack \(.+\): start Docker again, then run makerdeck stack up to finish$/,
+      );
+      console.log(`daemon-fault ${during}: up failed ${reactedMs.toFixed(1)} ms after SIGKILL`);
 
-    // Docker comes back once the old one is gone (up may have seen its socket close before that).
-    await until('the killed dockerd gone', () => !pidAlive(killed), 5000);
-    docker = await startEngine(); // same dir: same data root and exec root, as after a crash and restart
-    const status = await orchestrate(docker).up('core');
-    expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
-      ['a', 'running', 'healthy'],
-      ['b', 'running', 'healthy'],
-    ]);
+      // Docker comes back once the old one is gone (up may have seen its socket close before that).
+      await until('the killed dockerd gone', () => !pidAlive(killed), 5000);
+      docker = await startEngine(); // same dir: same data root and exec root, as after a crash and restart
+      const status = await orchestrate(docker).up('core');
+      expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
+        ['a', 'running', 'healthy'],
+        ['b', 'running', 'healthy'],
+      ]);
 
-    await orchestrate(docker).down({ removeVolumes: true });
-    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual([]);
-    await daemon!.stop();
-    daemon = undefined;
-  }, 120_000);
+      await orchestrate(docker).down({ removeVolumes: true });
+      expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual(
+        [],
+      );
+      await daemon!.stop();
+      daemon = undefined;
+    },
+    120_000,
+  );
 });

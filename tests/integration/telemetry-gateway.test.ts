@@ -30,9 +30,18 @@ beforeAll(async () => {
   broker = await startMosquitto({ dir: path.join(scratch, 'broker'), persistence: true });
   uno = await startUno(path.join(scratch, 'uno'));
   host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
-  host.bus.on('telemetry.batch', (batch: TelemetryBatch) => charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)));
+  host.bus.on('telemetry.batch', (batch: TelemetryBatch) =>
+    charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)),
+  );
   host.bus.on('telemetry.state', (state) => states.push(state));
-  await call('environment.set', { environment: { kind: 'attached', mqttUrl: broker.url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' } });
+  await call('environment.set', {
+    environment: {
+      kind: 'attached',
+      mqttUrl: broker.url,
+      influxUrl: 'http://127.0.0.1:9',
+      influxDatabase: 'makerdeck',
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -69,7 +78,11 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     const lastBefore = Math.max(...delivered.values());
     await until('lines queued while the broker is away', () => (states.at(-1)?.gateway?.queued ?? 0) >= 5);
     broker = await startMosquitto({ dir: path.join(scratch, 'broker'), port: broker.port, persistence: true });
-    await until('the queue sent after the restart', () => states.at(-1)?.broker.state === 'connected' && states.at(-1)?.gateway?.queued === 0, 30_000);
+    await until(
+      'the queue sent after the restart',
+      () => states.at(-1)?.broker.state === 'connected' && states.at(-1)?.gateway?.queued === 0,
+      30_000,
+    );
     const resumeAt = charted.length;
     await until('new points after the restart', () => charted.length > resumeAt + 3);
 
