@@ -25,7 +25,9 @@ const capabilityZones = CAPABILITIES.flatMap((capability) =>
   CAPABILITIES.filter((other) => other !== capability).map((other) => ({
     target: core(capability),
     from: core(other),
-    except: ALLOWED[capability].filter((file) => file.startsWith(`../${other}/`)).map((file) => `./${file.slice(other.length + 4)}`),
+    except: ALLOWED[capability]
+      .filter((file) => file.startsWith(`../${other}/`))
+      .map((file) => `./${file.slice(other.length + 4)}`),
     message: `${capability} may not import from ${other}: go through its public module, or add it by name to ALLOWED in eslint.config.js`,
   })),
 );
@@ -51,7 +53,14 @@ const architecture = {
           },
           {
             target: './electron/contract',
-            from: ['./electron/core', './electron/main', './electron/preload', './electron/web', './electron/cli', './renderer'],
+            from: [
+              './electron/core',
+              './electron/main',
+              './electron/preload',
+              './electron/web',
+              './electron/cli',
+              './renderer',
+            ],
             message: 'the contract depends on nothing but zod',
           },
           {
@@ -77,7 +86,10 @@ export default tseslint.config(
     settings: { 'import-x/resolver': { typescript: true, node: true } },
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       // Input validation matches control characters on purpose (to refuse them).
       'no-control-regex': 'off',
@@ -85,7 +97,10 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'only electron/main and electron/preload import electron' }], patterns: ['keytar'] },
+        {
+          paths: [{ name: 'electron', message: 'only electron/main and electron/preload import electron' }],
+          patterns: ['keytar'],
+        },
       ],
     },
   },
@@ -105,6 +120,9 @@ export default tseslint.config(
   },
   { files: ['scripts/**/*.js'], languageOptions: { globals: { ...globals.node } } },
   // Benches that drive Chromium pass callbacks that run in the page.
-  { files: ['scripts/bench/telemetry-render.js', 'scripts/bench/telemetry/makerdeck.js'], languageOptions: { globals: { ...globals.browser, ...globals.node } } },
+  {
+    files: ['scripts/bench/telemetry-render.js', 'scripts/bench/telemetry/makerdeck.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
   prettier,
 );

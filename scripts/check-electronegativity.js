@@ -31,7 +31,7 @@ const resultsDir = path.join(root, 'test-results');
 const sarifFile = path.join(resultsDir, 'electronegativity.sarif');
 const csvFile = path.join(resultsDir, 'electronegativity.csv');
 const SCANNED = ['electron', 'renderer', 'package.json'];
-const SKIPPED_CHECKS = ['AvailableSecurityFixesGlobalCheck']; // AVAILABLE_SECURITY_FIXES_GLOBAL_CHECK needs Electron's release list from GitHub 
+const SKIPPED_CHECKS = ['AvailableSecurityFixesGlobalCheck']; // AVAILABLE_SECURITY_FIXES_GLOBAL_CHECK needs Electron's release list from GitHub
 
 // ---- keep Electronegativity offline -----------------------------------------------------------------
 const offlineGot = Object.assign(async () => ({ statusCode: 404, body: '', headers: {} }), {
@@ -45,7 +45,8 @@ const loader = /** @type {{ _load: Load }} */ (/** @type {unknown} */ (Module));
 const originalLoad = loader._load;
 /** @type {Load} */
 loader._load = function load(request, parent, isMain) {
-  if (request === 'got' && parent?.filename?.includes(`${path.sep}@doyensec${path.sep}electronegativity${path.sep}`)) return offlineGot;
+  if (request === 'got' && parent?.filename?.includes(`${path.sep}@doyensec${path.sep}electronegativity${path.sep}`))
+    return offlineGot;
   return originalLoad.call(this, request, parent, isMain);
 };
 
@@ -60,7 +61,9 @@ for (const entry of SCANNED) {
 }
 
 const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
-const toolVersion = JSON.parse(readFileSync(require.resolve('@doyensec/electronegativity/package.json'), 'utf8')).version;
+const toolVersion = JSON.parse(
+  readFileSync(require.resolve('@doyensec/electronegativity/package.json'), 'utf8'),
+).version;
 /**
  * @typedef {{ name: string }} Level
  * @typedef {{ id: string, severity: Level, confidence: Level, file: string,
@@ -91,7 +94,8 @@ try {
   loader._load = originalLoad;
 }
 // The files Electronegativity looks at (its own filter: these extensions and package.json, no node_modules).
-const scannedFiles = readdirSync(stage, { recursive: true }).map(String)
+const scannedFiles = readdirSync(stage, { recursive: true })
+  .map(String)
   .filter((file) => /\.(jsx?|tsx?|html?)$/.test(file) || path.basename(file) === 'package.json');
 rmSync(stage, { recursive: true, force: true });
 
@@ -108,34 +112,58 @@ const findings = result.issues
     description: issue.description ?? '',
     manualReview: Boolean(issue.manualReview),
   }))
-  .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.file.localeCompare(b.file) || a.line - b.line);
+  .sort(
+    (a, b) =>
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+      a.file.localeCompare(b.file) ||
+      a.line - b.line,
+  );
 
 const csv = (/** @type {unknown} */ value) => `"${String(value).replace(/"/g, '""')}"`;
 writeFileSync(
   csvFile,
   [
     'issue,severity,confidence,filename,location,manual_review,sample,description,url',
-    ...findings.map((f) => [f.id, f.severity, f.confidence, csv(f.file), `${f.line}:${f.column}`, f.manualReview, csv(f.sample), csv(f.description), `https://github.com/doyensec/electronegativity/wiki/${f.id}`].join(',')),
+    ...findings.map((f) =>
+      [
+        f.id,
+        f.severity,
+        f.confidence,
+        csv(f.file),
+        `${f.line}:${f.column}`,
+        f.manualReview,
+        csv(f.sample),
+        csv(f.description),
+        `https://github.com/doyensec/electronegativity/wiki/${f.id}`,
+      ].join(','),
+    ),
   ].join('\n') + '\n',
 );
 
 // ---- report -------------------------------------------------------------------------------------
 const parseErrors = result.errors.filter((error) => !error.tolerable);
-console.log(`check-electronegativity: Electronegativity ${toolVersion}, ${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${electronVersion}, ${scannedFiles.length} files of ${SCANNED.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)}s)`);
+console.log(
+  `check-electronegativity: Electronegativity ${toolVersion}, ${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${electronVersion}, ${scannedFiles.length} files of ${SCANNED.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)}s)`,
+);
 console.log(`  skipped (need the network): ${SKIPPED_CHECKS.join(', ')}`);
 for (const severity of SEVERITIES) {
   const list = findings.filter((f) => f.severity === severity);
   console.log(`  ${severity}: ${list.length}`);
   for (const f of list) {
     const where = f.file === 'N/A' ? '(project-wide)' : `${f.file}:${f.line}:${f.column}`;
-    console.log(`    ${f.id} [${f.confidence}${f.manualReview ? ', review' : ''}] ${where}${f.sample ? `  ${f.sample.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`);
+    console.log(
+      `    ${f.id} [${f.confidence}${f.manualReview ? ', review' : ''}] ${where}${f.sample ? `  ${f.sample.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`,
+    );
   }
 }
-for (const error of result.errors.filter((e) => e.tolerable)) console.log(`  parse warning: ${path.relative(stage, error.file)}: ${error.message}`);
+for (const error of result.errors.filter((e) => e.tolerable))
+  console.log(`  parse warning: ${path.relative(stage, error.file)}: ${error.message}`);
 console.log(`  results: ${path.relative(root, sarifFile)}, ${path.relative(root, csvFile)}`);
 
 const failures = [
-  ...findings.filter((f) => f.severity === 'HIGH').map((f) => `HIGH ${f.id} (${f.confidence}) at ${f.file}:${f.line}:${f.column}`),
+  ...findings
+    .filter((f) => f.severity === 'HIGH')
+    .map((f) => `HIGH ${f.id} (${f.confidence}) at ${f.file}:${f.line}:${f.column}`),
   ...parseErrors.map((error) => `could not parse ${path.relative(stage, error.file)}: ${error.message}`),
 ];
 if (failures.length) {

@@ -15,7 +15,17 @@
 // Usage: npm run build && node scripts/check-package.js [--keep]
 //   --keep  keep the packaged output (printed at the end) instead of deleting it.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +36,9 @@ const require = createRequire(import.meta.url);
 const asar = require('@electron/asar');
 const YAML = require('yaml');
 // The @electron/fuses electron-builder itself loads (app-builder-lib's dependency), not whatever is hoisted.
-const builderRequire = createRequire(createRequire(require.resolve('electron-builder/package.json')).resolve('app-builder-lib/package.json'));
+const builderRequire = createRequire(
+  createRequire(require.resolve('electron-builder/package.json')).resolve('app-builder-lib/package.json'),
+);
 const fuses = builderRequire('@electron/fuses');
 const { FuseState, SENTINEL } = builderRequire('@electron/fuses/dist/constants.js');
 const keep = process.argv.includes('--keep');
@@ -34,11 +46,26 @@ const keep = process.argv.includes('--keep');
 /** Top-level entries allowed inside app.asar; anything else is a leak (sources, tests, configs). */
 const ALLOWED_ROOT = new Set(['out', 'bin', 'package.json', 'node_modules']);
 /** Built files the app cannot start without. */
-const REQUIRED_BUILD = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'bin/makerdeck.js', 'package.json'];
+const REQUIRED_BUILD = [
+  'out/main/index.js',
+  'out/main/cli.js',
+  'out/preload/index.cjs',
+  'out/renderer/index.html',
+  'bin/makerdeck.js',
+  'package.json',
+];
 /** Native addons that must live in app.asar.unpacked (linux-x64 build), and be loadable by a plain require. */
 const NATIVE = [
-  { name: '@napi-rs/keyring', file: 'node_modules/@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node', exportsKey: 'Entry' },
-  { name: 'serialport (@serialport/bindings-cpp)', file: 'node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node', exportsKey: 'open' },
+  {
+    name: '@napi-rs/keyring',
+    file: 'node_modules/@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node',
+    exportsKey: 'Entry',
+  },
+  {
+    name: 'serialport (@serialport/bindings-cpp)',
+    file: 'node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node',
+    exportsKey: 'open',
+  },
 ];
 
 /**
@@ -113,7 +140,13 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
 const stubDist = path.join(work, 'electron-dist');
 const outDir = path.join(work, 'dist');
 mkdirSync(stubDist);
-writeFileSync(path.join(stubDist, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n'), stubFuseWire()]));
+writeFileSync(
+  path.join(stubDist, 'electron'),
+  Buffer.concat([
+    Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n'),
+    stubFuseWire(),
+  ]),
+);
 chmodSync(path.join(stubDist, 'electron'), 0o755);
 
 const total = performance.now();
@@ -122,15 +155,23 @@ const builder = spawnSync(
   process.execPath,
   [
     path.join(root, 'node_modules/electron-builder/cli.js'),
-    '--linux', 'dir',
+    '--linux',
+    'dir',
     '--x64',
-    '--publish', 'never',
-    '--config', 'electron-builder.yml',
+    '--publish',
+    'never',
+    '--config',
+    'electron-builder.yml',
     `-c.electronDist=${stubDist}`,
     `-c.electronVersion=${electronVersion}`,
     `-c.directories.output=${outDir}`,
   ],
-  { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 },
+  {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+  },
 );
 const builderTime = seconds(start);
 writeFileSync(path.join(work, 'electron-builder.log'), `${builder.stdout ?? ''}${builder.stderr ?? ''}`);
@@ -146,21 +187,37 @@ if (!existsSync(archive)) die(`electron-builder did not produce ${archive}; log 
 
 start = performance.now();
 // listPackage gives "/a/b" paths; work with "a/b".
-const entries = asar.listPackage(archive, { isPack: false }).map((entry) => entry.replace(/\\/g, '/').replace(/^\//, ''));
+const entries = asar
+  .listPackage(archive, { isPack: false })
+  .map((entry) => entry.replace(/\\/g, '/').replace(/^\//, ''));
 const entrySet = new Set(entries);
 const fileEntries = entries.filter((entry) => !('files' in asar.statFile(archive, entry, false)));
 
 // ---- (a) the built app ----------------------------------------------------------------------------
-const builtFiles = walk(path.join(root, 'out')).map((file) => path.relative(root, file).split(path.sep).join('/')).filter((file) => !file.endsWith('.map'));
+const builtFiles = walk(path.join(root, 'out'))
+  .map((file) => path.relative(root, file).split(path.sep).join('/'))
+  .filter((file) => !file.endsWith('.map'));
 const html = readFileSync(path.join(root, 'out/renderer/index.html'), 'utf8');
-const htmlAssets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((match) => `out/renderer/${match[1]}`);
+const htmlAssets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map(
+  (match) => `out/renderer/${match[1]}`,
+);
 check(
   '(a) built app',
   `${REQUIRED_BUILD.length} entry files, ${htmlAssets.length} assets referenced by index.html, all ${builtFiles.length} files of out/`,
-  [...new Set([...REQUIRED_BUILD, ...htmlAssets, ...builtFiles])].filter((file) => !entrySet.has(file)).map((file) => `missing from app.asar: ${file}`),
+  [...new Set([...REQUIRED_BUILD, ...htmlAssets, ...builtFiles])]
+    .filter((file) => !entrySet.has(file))
+    .map((file) => `missing from app.asar: ${file}`),
 );
-const packagedMain = entrySet.has('package.json') ? JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')).main : undefined;
-check('(a) main', `the packaged package.json "main" (${packagedMain}) is in app.asar`, packagedMain && entrySet.has(path.posix.normalize(packagedMain)) ? [] : [`"main" ${packagedMain} is not a file in app.asar`]);
+const packagedMain = entrySet.has('package.json')
+  ? JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')).main
+  : undefined;
+check(
+  '(a) main',
+  `the packaged package.json "main" (${packagedMain}) is in app.asar`,
+  packagedMain && entrySet.has(path.posix.normalize(packagedMain))
+    ? []
+    : [`"main" ${packagedMain} is not a file in app.asar`],
+);
 
 // ---- (b) runtime dependencies only --------------------------------------------------------------
 // electron-builder re-lays out node_modules (it may nest a duplicate under another dependent than npm
@@ -168,8 +225,12 @@ check('(a) main', `the packaged package.json "main" (${packagedMain}) is in app.
 // where its dependent sits in app.asar, to the version npm resolved for it.
 const npmLs = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' });
 if (!npmLs.stdout) die(`npm ls --omit=dev failed: ${npmLs.stderr}`);
-const realDirs = npmLs.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
-  .map((dir) => path.relative(root, dir).split(path.sep).join('/')).filter((dir) => dir.startsWith('node_modules/'));
+const realDirs = npmLs.stdout
+  .split('\n')
+  .map((line) => line.trim())
+  .filter(Boolean)
+  .map((dir) => path.relative(root, dir).split(path.sep).join('/'))
+  .filter((dir) => dir.startsWith('node_modules/'));
 /**
  * @typedef {{ name: string, version: string, dependencies?: Record<string, string>,
  *   optionalDependencies?: Record<string, string> }} Manifest
@@ -179,15 +240,22 @@ const realManifest = (dir) => JSON.parse(readFileSync(path.join(root, dir, 'pack
 /** @type {(dir: string) => Manifest} */
 const asarManifest = (dir) => JSON.parse(asar.extractFile(archive, `${dir}/package.json`).toString('utf8'));
 const packagedDirs = entries
-  .filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry)).map((entry) => path.posix.dirname(entry))
+  .filter((entry) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(entry))
+  .map((entry) => path.posix.dirname(entry))
   .filter((dir) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(dir));
 const idOf = (/** @type {Manifest} */ manifest) => `${manifest.name}@${manifest.version}`;
 const expected = new Map(realDirs.map((dir) => [idOf(realManifest(dir)), dir]));
 const packaged = new Map(packagedDirs.map((dir) => [idOf(asarManifest(dir)), dir]));
-check('(b) deps', `node_modules holds exactly the ${expected.size} name@version of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`, [
-  ...[...expected].filter(([id]) => !packaged.has(id)).map(([id, dir]) => `runtime package missing: ${id} (npm: ${dir})`),
-  ...[...packaged].filter(([id]) => !expected.has(id)).map(([id, dir]) => `unexpected package: ${id} at ${dir}`),
-]);
+check(
+  '(b) deps',
+  `node_modules holds exactly the ${expected.size} name@version of \`npm ls --omit=dev --all\` (${Object.keys(pkg.dependencies).join(', ')} + transitive)`,
+  [
+    ...[...expected]
+      .filter(([id]) => !packaged.has(id))
+      .map(([id, dir]) => `runtime package missing: ${id} (npm: ${dir})`),
+    ...[...packaged].filter(([id]) => !expected.has(id)).map(([id, dir]) => `unexpected package: ${id} at ${dir}`),
+  ],
+);
 
 /**
  * Node's lookup: <dir>/node_modules/<name>, then each ancestor's node_modules, up to the root.
@@ -220,10 +288,17 @@ for (const dir of packagedDirs) {
     const want = realManifest(realDep).version;
     const got = resolveFrom(dir, name, (candidate) => entrySet.has(`${candidate}/package.json`));
     if (!got) resolutionProblems.push(`${idOf(manifest)} (${dir}) cannot resolve ${name}@${want}`);
-    else if (asarManifest(got).version !== want) resolutionProblems.push(`${idOf(manifest)} (${dir}) resolves ${name}@${asarManifest(got).version} at ${got}, npm gives it ${want}`);
+    else if (asarManifest(got).version !== want)
+      resolutionProblems.push(
+        `${idOf(manifest)} (${dir}) resolves ${name}@${asarManifest(got).version} at ${got}, npm gives it ${want}`,
+      );
   }
 }
-check('(b) resolution', `each of the ${edges} dependency edges resolves inside app.asar to the version npm resolved`, resolutionProblems);
+check(
+  '(b) resolution',
+  `each of the ${edges} dependency edges resolves inside app.asar to the version npm resolved`,
+  resolutionProblems,
+);
 
 const expectedNames = new Set([...expected.keys()].map((id) => id.slice(0, id.lastIndexOf('@'))));
 const packagedNames = new Set([...packaged.keys()].map((id) => id.slice(0, id.lastIndexOf('@'))));
@@ -237,24 +312,28 @@ check(
 
 // ---- (c) no sources, tests or configs -------------------------------------------------------------
 const appEntries = entries.filter((entry) => !entry.startsWith('node_modules/'));
-check(
-  '(c) no sources',
-  `root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`,
-  [
-    ...[...new Set(entries.map((entry) => /** @type {string} */ (entry.split('/')[0])))].filter((top) => !ALLOWED_ROOT.has(top)).map((top) => `unexpected top-level entry: ${top}`),
-    ...appEntries.filter((entry) => /\.(tsx?|mts|cts|map)$/.test(entry)).map((entry) => `source file packaged: ${entry}`),
-  ],
-);
+check('(c) no sources', `root holds only ${[...ALLOWED_ROOT].join(', ')}; no .ts/.tsx/.map outside node_modules`, [
+  ...[...new Set(entries.map((entry) => /** @type {string} */ (entry.split('/')[0])))]
+    .filter((top) => !ALLOWED_ROOT.has(top))
+    .map((top) => `unexpected top-level entry: ${top}`),
+  ...appEntries.filter((entry) => /\.(tsx?|mts|cts|map)$/.test(entry)).map((entry) => `source file packaged: ${entry}`),
+]);
 
 // ---- (d) native addons unpacked, N-API, loadable ------------------------------------------------
 /** @type {string[]} */
 const nativeProblems = [];
 for (const { name, file } of NATIVE) {
   if (!entrySet.has(file)) nativeProblems.push(`${name}: ${file} is not in the asar header`);
-  else if (!asar.statFile(archive, file, false).unpacked) nativeProblems.push(`${name}: ${file} is not marked unpacked in the asar header`);
-  if (!existsSync(path.join(unpackedDir, file))) nativeProblems.push(`${name}: app.asar.unpacked/${file} does not exist`);
+  else if (!asar.statFile(archive, file, false).unpacked)
+    nativeProblems.push(`${name}: ${file} is not marked unpacked in the asar header`);
+  if (!existsSync(path.join(unpackedDir, file)))
+    nativeProblems.push(`${name}: app.asar.unpacked/${file} does not exist`);
 }
-check('(d) unpacked', `native addons in app.asar.unpacked and marked unpacked: ${NATIVE.map(({ file }) => path.posix.basename(file)).join(', ')}`, nativeProblems);
+check(
+  '(d) unpacked',
+  `native addons in app.asar.unpacked and marked unpacked: ${NATIVE.map(({ file }) => path.posix.basename(file)).join(', ')}`,
+  nativeProblems,
+);
 
 const nodeFiles = fileEntries.filter((entry) => entry.endsWith('.node'));
 check(
@@ -265,10 +344,14 @@ check(
     const bytes = unpacked ? readFileSync(path.join(unpackedDir, entry)) : asar.extractFile(archive, entry);
     // An N-API addon only links napi_* functions; one that links V8's C++ API (_ZN2v8 Itanium, @v8@@ MSVC)
     // or registers through node_module_register / node_register_module_vNNN is tied to one Node ABI.
-    const abiBound = ['_ZN2v8', '@v8@@', 'node_register_module_v', 'node_module_register'].some((marker) => bytes.includes(marker));
+    const abiBound = ['_ZN2v8', '@v8@@', 'node_register_module_v', 'node_module_register'].some((marker) =>
+      bytes.includes(marker),
+    );
     return [
       ...(unpacked ? [] : [`${entry} is packed inside app.asar (cannot be dlopen'ed)`]),
-      ...(abiBound ? [`${entry} links V8/Node-ABI symbols, not only N-API: it cannot load in Electron without a rebuild`] : []),
+      ...(abiBound
+        ? [`${entry} links V8/Node-ABI symbols, not only N-API: it cannot load in Electron without a rebuild`]
+        : []),
     ];
   }),
 );
@@ -276,11 +359,27 @@ check(
 // A real load of each unpacked addon, in a child Node so a crash is reported, not fatal to this script.
 for (const { name, file, exportsKey } of NATIVE) {
   const target = path.join(unpackedDir, file);
-  const probe = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(target)}); if (typeof m[${JSON.stringify(exportsKey)}] === 'undefined') { console.error('no export ' + ${JSON.stringify(exportsKey)}); process.exit(2); } console.log(Object.keys(m).length);`], { encoding: 'utf8' });
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const m = require(${JSON.stringify(target)}); if (typeof m[${JSON.stringify(exportsKey)}] === 'undefined') { console.error('no export ' + ${JSON.stringify(exportsKey)}); process.exit(2); } console.log(Object.keys(m).length);`,
+    ],
+    { encoding: 'utf8' },
+  );
   check(
     '(d) load',
     `require() of the unpacked ${name} addon under Node ${process.versions.node} (exports ${exportsKey}${probe.status === 0 ? `, ${probe.stdout.trim()} exports` : ''})`,
-    probe.status === 0 ? [] : [`${target}: ${(probe.stderr || probe.stdout).trim().split('\n').find((line) => /Error|no export/.test(line)) ?? `exit ${probe.status}`}`],
+    probe.status === 0
+      ? []
+      : [
+          `${target}: ${
+            (probe.stderr || probe.stdout)
+              .trim()
+              .split('\n')
+              .find((line) => /Error|no export/.test(line)) ?? `exit ${probe.status}`
+          }`,
+        ],
   );
 }
 
@@ -289,7 +388,10 @@ const extracted = path.join(work, 'app-extracted');
 asar.extractAll(archive, extracted);
 const smoke = spawnSync(
   process.execPath,
-  ['--input-type=commonjs', '-e', `
+  [
+    '--input-type=commonjs',
+    '-e',
+    `
     const { createRequire } = require('node:module');
     const req = createRequire(${JSON.stringify(path.join(extracted, 'package.json'))});
     const failed = [];
@@ -297,7 +399,8 @@ const smoke = spawnSync(
     try { req('@napi-rs/keyring').Entry || failed.push('@napi-rs/keyring: no Entry export'); } catch (e) { failed.push('@napi-rs/keyring: ' + e.message.split('\\n')[0]); }
     try { req('@serialport/bindings-cpp').autoDetect(); } catch (e) { failed.push('@serialport/bindings-cpp autoDetect: ' + e.message.split('\\n')[0]); }
     if (failed.length) { console.log(failed.join('\\n')); process.exit(1); }
-  `],
+  `,
+  ],
   { encoding: 'utf8', cwd: extracted },
 );
 check(
@@ -307,48 +410,74 @@ check(
 );
 
 // ---- extraResources ----------------------------------------------------------------------------
-const resourceFiles = walk(resourcesDir).map((file) => path.relative(resourcesDir, file).split(path.sep).join('/'))
+const resourceFiles = walk(resourcesDir)
+  .map((file) => path.relative(resourcesDir, file).split(path.sep).join('/'))
   .filter((file) => file !== 'app.asar' && !file.startsWith('app.asar.unpacked/'));
 const cliSource = path.join(root, 'resources/arduino-cli/linux-x64/arduino-cli');
 check(
   '(e) extraResources',
   `${resourceFiles.length} file(s) besides app.asar, no README; bundled arduino-cli ${existsSync(cliSource) ? 'present' : 'absent from resources/ (not checked)'}`,
   [
-    ...resourceFiles.filter((file) => /(^|\/)README[^/]*$/i.test(file)).map((file) => `README shipped: resources/${file}`),
-    ...resourceFiles.filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/')).map((file) => `other platform's arduino-cli shipped: resources/${file}`),
-    ...(existsSync(cliSource) && !existsSync(path.join(resourcesDir, 'arduino-cli/linux-x64/arduino-cli')) ? ['resources/arduino-cli/linux-x64/arduino-cli is not in the package'] : []),
-    ...(resourceFiles.includes('firmware/firmware.ino') ? [] : ['the firmware sketch (resources/firmware/firmware.ino) is not in the package']),
-    ...resourceFiles.filter((file) => /(^|\/)config\.h$/.test(file)).map((file) => `a config.h was shipped: resources/${file}`),
+    ...resourceFiles
+      .filter((file) => /(^|\/)README[^/]*$/i.test(file))
+      .map((file) => `README shipped: resources/${file}`),
+    ...resourceFiles
+      .filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/'))
+      .map((file) => `other platform's arduino-cli shipped: resources/${file}`),
+    ...(existsSync(cliSource) && !existsSync(path.join(resourcesDir, 'arduino-cli/linux-x64/arduino-cli'))
+      ? ['resources/arduino-cli/linux-x64/arduino-cli is not in the package']
+      : []),
+    ...(resourceFiles.includes('firmware/firmware.ino')
+      ? []
+      : ['the firmware sketch (resources/firmware/firmware.ino) is not in the package']),
+    ...resourceFiles
+      .filter((file) => /(^|\/)config\.h$/.test(file))
+      .map((file) => `a config.h was shipped: resources/${file}`),
   ],
 );
 // ---- (f) Electron fuses -----------------------------------------------------------------------------
 const config = YAML.parse(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8'));
 check(
   '(f) fuses config',
-  `electron-builder.yml electronFuses sets all ${Object.keys(REQUIRED_FUSES).length}: ${Object.entries(REQUIRED_FUSES).map(([name, on]) => `${name}=${on}`).join(', ')}`,
-  Object.entries(REQUIRED_FUSES).filter(([name, on]) => config.electronFuses?.[name] !== on)
+  `electron-builder.yml electronFuses sets all ${Object.keys(REQUIRED_FUSES).length}: ${Object.entries(REQUIRED_FUSES)
+    .map(([name, on]) => `${name}=${on}`)
+    .join(', ')}`,
+  Object.entries(REQUIRED_FUSES)
+    .filter(([name, on]) => config.electronFuses?.[name] !== on)
     .map(([name, on]) => `electronFuses.${name} is ${JSON.stringify(config.electronFuses?.[name])}, must be ${on}`),
 );
 const executable = path.join(outDir, 'linux-unpacked', pkg.name);
-const wire = await fuses.getCurrentFuseWire(executable).catch((/** @type {Error} */ error) => ({ error: error.message }));
+const wire = await fuses
+  .getCurrentFuseWire(executable)
+  .catch((/** @type {Error} */ error) => ({ error: error.message }));
 const flipped = Object.keys(REQUIRED_FUSES).filter((name) => ELECTRON_DEFAULT_FUSES[name] !== REQUIRED_FUSES[name]);
 check(
   '(f) fuses flipped',
   `read back from the packaged ${path.basename(executable)} with @electron/fuses ${builderRequire('@electron/fuses/package.json').version}: all ${Object.keys(REQUIRED_FUSES).length} as required (${flipped.length} changed from Electron's defaults: ${flipped.join(', ')})`,
-  wire.error ? [`${executable}: ${wire.error}`] : Object.entries(REQUIRED_FUSES).flatMap(([name, on]) => {
-    const state = wire[fuseIndex(name)];
-    const want = on ? FuseState.ENABLE : FuseState.DISABLE;
-    return state === want ? [] : [`${name} is ${FuseState[state] ?? state} in the packaged executable, must be ${FuseState[want]}`];
-  }),
+  wire.error
+    ? [`${executable}: ${wire.error}`]
+    : Object.entries(REQUIRED_FUSES).flatMap(([name, on]) => {
+        const state = wire[fuseIndex(name)];
+        const want = on ? FuseState.ENABLE : FuseState.DISABLE;
+        return state === want
+          ? []
+          : [`${name} is ${FuseState[state] ?? state} in the packaged executable, must be ${FuseState[want]}`];
+      }),
 );
 const checkTime = seconds(start);
 
 // ---- report -------------------------------------------------------------------------------------
 const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
 const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-console.log(`check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`);
-console.log(`  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`);
-console.log(`  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`);
+console.log(
+  `check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`,
+);
+console.log(
+  `  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`,
+);
+console.log(
+  `  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`,
+);
 for (const line of lines) console.log(`  ${line}`);
 console.log(`  time: electron-builder ${builderTime}, checks ${checkTime}, total ${seconds(total)}`);
 
@@ -366,7 +495,11 @@ console.log('check-package: all package assertions passed');
 function stubFuseWire() {
   const names = Object.keys(ELECTRON_DEFAULT_FUSES).sort((a, b) => fuseIndex(a) - fuseIndex(b));
   const states = names.map((name) => (ELECTRON_DEFAULT_FUSES[name] ? FuseState.ENABLE : FuseState.DISABLE));
-  return Buffer.concat([Buffer.from(SENTINEL, 'ascii'), Buffer.from([Number(fuses.FuseVersion.V1), names.length, ...states]), Buffer.from('\n')]);
+  return Buffer.concat([
+    Buffer.from(SENTINEL, 'ascii'),
+    Buffer.from([Number(fuses.FuseVersion.V1), names.length, ...states]),
+    Buffer.from('\n'),
+  ]);
 }
 
 /**

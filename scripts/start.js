@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { findElectron } from './electron-runtime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const build = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+);
 if (build.status !== 0) {
   console.error('makerdeck: the build failed (see above): fix it, then run npm start again');
   process.exit(build.status ?? 1);

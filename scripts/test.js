@@ -17,7 +17,17 @@ import { STACK_DEBIAN_PACKAGES, ensureStackImages } from './rig/stack-images.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser), Mosquitto. */
-const DEBIAN_PACKAGES = [...new Set(['chromium', ...DOCKER_PACKAGES, ...KEYRING_PACKAGES, ...RIG_DEBIAN_PACKAGES, ...UNO_DEBIAN_PACKAGES, ...STACK_DEBIAN_PACKAGES, ...MOSQUITTO_PACKAGES])];
+const DEBIAN_PACKAGES = [
+  ...new Set([
+    'chromium',
+    ...DOCKER_PACKAGES,
+    ...KEYRING_PACKAGES,
+    ...RIG_DEBIAN_PACKAGES,
+    ...UNO_DEBIAN_PACKAGES,
+    ...STACK_DEBIAN_PACKAGES,
+    ...MOSQUITTO_PACKAGES,
+  ]),
+];
 
 /** @param {string} title */
 function step(title) {
@@ -44,7 +54,14 @@ function runOrExit(command, args, what) {
  */
 function runVitest(env, extraArgs) {
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-  const args = [vitest, 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extraArgs];
+  const args = [
+    vitest,
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    '--outputFile.json=test-results/vitest.json',
+    ...extraArgs,
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
@@ -57,7 +74,8 @@ function printSummary(code) {
     const report = JSON.parse(readFileSync(path.join(root, 'test-results', 'vitest.json'), 'utf8'));
     const skipped = report.numPendingTests + report.numTodoTests;
     console.log(`\ntests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
-    if (code !== 0 && report.numFailedTests === 0) console.log('tests: the run FAILED on errors outside the tests (see "Unhandled Errors" above)');
+    if (code !== 0 && report.numFailedTests === 0)
+      console.log('tests: the run FAILED on errors outside the tests (see "Unhandled Errors" above)');
   } catch {
     console.log('\ntests: the test runner wrote no report (see its output above)');
   }
@@ -68,7 +86,11 @@ async function main() {
   await ensureDebianPackages(DEBIAN_PACKAGES);
 
   step('Build');
-  runOrExit(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], 'the build');
+  runOrExit(
+    process.execPath,
+    [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+    'the build',
+  );
 
   step(`Test rigs (cached in ${defaultRigCache()})`);
   const arduino = await ensureArduinoRig({ cacheDir: defaultRigCache() });
@@ -80,7 +102,8 @@ async function main() {
   /** @type {(() => Promise<void>)[]} */
   const stops = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error) => console.error(`makerdeck test: cleanup: ${error.message}`));
+    for (const stop of stops.reverse())
+      await stop().catch((error) => console.error(`makerdeck test: cleanup: ${error.message}`));
     stops.length = 0;
     rmSync(scratch, { recursive: true, force: true });
   };

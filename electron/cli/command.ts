@@ -26,7 +26,11 @@ export interface Command {
 }
 
 /** Calls the contract like any other client would, turning an error reply into a MakerdeckError. */
-export async function callApi<N extends RequestName>(context: CommandContext, name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
+export async function callApi<N extends RequestName>(
+  context: CommandContext,
+  name: N,
+  args: ArgsOf<N>,
+): Promise<ResultOf<N>> {
   const reply = await context.host.call(name, args);
   if (!reply.ok) throw MakerdeckError.fromWire(reply.error);
   return reply.value as ResultOf<N>;
@@ -42,11 +46,20 @@ export function stringOption(values: CommandContext['values'], key: string): str
  * Runs the sub-action named by the first positional (`makerdeck profile show …`), after teaching the
  * redactor the stored secrets so nothing the action prints can show one.
  */
-export async function runAction(context: CommandContext, command: string, actions: Record<string, (context: CommandContext) => Promise<number>>, fallback?: string): Promise<number> {
+export async function runAction(
+  context: CommandContext,
+  command: string,
+  actions: Record<string, (context: CommandContext) => Promise<number>>,
+  fallback?: string,
+): Promise<number> {
   const name = context.positionals[0] ?? fallback;
   // Own keys only: `makerdeck telemetry constructor` must not find Object's constructor.
   const run = name !== undefined && Object.hasOwn(actions, name) ? actions[name] : undefined;
-  if (!run) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck ${command} --help)`);
+  if (!run)
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck ${command} --help)`,
+    );
   await context.host.loadSecrets({ quiet: true });
   return run(context);
 }

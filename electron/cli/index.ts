@@ -14,7 +14,17 @@ import { serveCommand } from './commands/serve';
 import { telemetryCommand } from './commands/telemetry';
 import { EXIT, Output } from './output';
 
-export const COMMANDS: Command[] = [doctorCommand, profileCommand, compileCommand, flashCommand, portsCommand, stackCommand, environmentCommand, telemetryCommand, serveCommand];
+export const COMMANDS: Command[] = [
+  doctorCommand,
+  profileCommand,
+  compileCommand,
+  flashCommand,
+  portsCommand,
+  stackCommand,
+  environmentCommand,
+  telemetryCommand,
+  serveCommand,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -55,8 +65,10 @@ function parseCommandArgs(command: Command, args: string[]) {
 function describeParseError(error: unknown): string {
   const message = (error as Error).message.split('\n')[0]!;
   const option = /'(--?[\w-]+)/.exec(message)?.[1];
-  if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return 'This command takes no extra arguments';
-  if (option && /does not take an argument/.test(message)) return `${option} takes no value (secrets are never given on the command line: type them at the prompt or pipe them on stdin)`;
+  if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return 'This command takes no extra arguments';
+  if (option && /does not take an argument/.test(message))
+    return `${option} takes no value (secrets are never given on the command line: type them at the prompt or pipe them on stdin)`;
   if (option && /argument missing/.test(message)) return `${option} needs a value`;
   if (option) return `Unknown option ${option}`;
   return 'The arguments could not be read';
@@ -74,7 +86,9 @@ function help(out: Output, command?: Command): number {
   out.text('Makerdeck: secrets in the keychain, firmware, the backing stack and live telemetry.\n\nCommands:');
   for (const entry of COMMANDS) out.text(`  ${entry.name.padEnd(10)} ${entry.summary}`);
   out.text('\nEvery command takes --json and --help.');
-  out.text(`Exit codes: 0 ok, 1 a check or operation failed (or what was named does not exist), 2 bad usage or input, 3 a service or device is unavailable, 4 internal error, 130 cancelled.`);
+  out.text(
+    `Exit codes: 0 ok, 1 a check or operation failed (or what was named does not exist), 2 bad usage or input, 3 a service or device is unavailable, 4 internal error, 130 cancelled.`,
+  );
   return EXIT.ok;
 }
 

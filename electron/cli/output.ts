@@ -35,7 +35,10 @@ export class Output {
 
   /** One line on stderr (or a JSON error on stdout) and the exit code to use. */
   error(error: unknown): number {
-    const safe = error instanceof MakerdeckError ? error : new MakerdeckError('INTERNAL', `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    const safe =
+      error instanceof MakerdeckError
+        ? error
+        : new MakerdeckError('INTERNAL', `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
     const message = this.redactor.redact(safe.message.replace(/\s*\n\s*/g, ' '));
     if (this.json) process.stdout.write(JSON.stringify({ error: { code: safe.code, message } }) + '\n');
     else process.stderr.write(`makerdeck: ${message}\n`);

@@ -14,7 +14,8 @@ export function showProgress(host: Host, operationId: string, json: boolean): ()
       if (tty && phase) process.stderr.write('\n');
       phase = progress.phase;
       phaseStarted = Date.now();
-      if (!tty || !progress.bytesTotal) process.stderr.write(`${phase}${progress.message ? `: ${progress.message}` : ''}\n`);
+      if (!tty || !progress.bytesTotal)
+        process.stderr.write(`${phase}${progress.message ? `: ${progress.message}` : ''}\n`);
     }
     if (tty && progress.bytesTotal) process.stderr.write(`\r${renderBar(progress, Date.now() - phaseStarted)}`);
   });

@@ -28,7 +28,8 @@ export async function readProfileFile(file: string): Promise<string> {
 }
 
 function checkShape(file: string, info: { isFile(): boolean; size: number }): void {
-  if (!info.isFile()) throw new MakerdeckError('BAD_INPUT', `${file} is not a file: give the path of an exported profile (.json)`);
+  if (!info.isFile())
+    throw new MakerdeckError('BAD_INPUT', `${file} is not a file: give the path of an exported profile (.json)`);
   if (info.size > PROFILE_FILE_MAX_BYTES) throw tooLarge(file, info.size);
 }
 
@@ -38,9 +39,14 @@ function tooLarge(file: string, size: number): MakerdeckError {
 
 /** Bytes up to 10 MB (so 262,145 is not shown as "0 MB"), then whole MB. */
 function describeSize(size: number): string {
-  return size < 10_000_000 ? `${size.toLocaleString('en-US')} bytes` : `${Math.round(size / 1_000_000).toLocaleString('en-US')} MB`;
+  return size < 10_000_000
+    ? `${size.toLocaleString('en-US')} bytes`
+    : `${Math.round(size / 1_000_000).toLocaleString('en-US')} MB`;
 }
 
 function cannotRead(file: string, error: NodeJS.ErrnoException): never {
-  throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  throw new MakerdeckError(
+    'NOT_FOUND',
+    `Cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+  );
 }

@@ -11,7 +11,10 @@ export class SecretInput {
     this.lines ??= await readStdinLines();
     const line = this.lines.shift();
     if (line === undefined || line === '') {
-      throw new MakerdeckError('BAD_INPUT', `Expected the ${label} on its own line of stdin (one secret per line, in the order of the options)`);
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `Expected the ${label} on its own line of stdin (one secret per line, in the order of the options)`,
+      );
     }
     return line;
   }

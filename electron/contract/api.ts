@@ -3,7 +3,19 @@
 import { z } from 'zod';
 import { DoctorRunArgs, type DoctorCheck, type DoctorReport } from './doctor';
 import { MonitorOpenArgs, MonitorSendArgs, MonitorSessionArgs, type MonitorLines, type MonitorState } from './monitor';
-import { StackExportArgs, StackFollowLogsArgs, StackImportArgs, StackLogsArgs, StackServiceArgs, StackResetArgs, StackStatusArgs, StackUpArgs, type StackLogLines, type StackProgressEvent, type StackServiceView } from './stack';
+import {
+  StackExportArgs,
+  StackFollowLogsArgs,
+  StackImportArgs,
+  StackLogsArgs,
+  StackServiceArgs,
+  StackResetArgs,
+  StackStatusArgs,
+  StackUpArgs,
+  type StackLogLines,
+  type StackProgressEvent,
+  type StackServiceView,
+} from './stack';
 import { EnvironmentSetArgs, type EnvironmentView } from './environment';
 import {
   TelemetryCatalogArgs,
@@ -96,7 +108,10 @@ export const requests = {
     'Create a profile (no ref) or change one; secrets go to the keychain only',
     ['secrets.wifiPassword', 'secrets.mqttPassword'],
   ),
-  'profiles.duplicate': request<ProfileView>()(ProfileDuplicateArgs, 'Copy a profile, secrets included, under a new name'),
+  'profiles.duplicate': request<ProfileView>()(
+    ProfileDuplicateArgs,
+    'Copy a profile, secrets included, under a new name',
+  ),
   'profiles.delete': request<{ id: string }>()(ProfileRefArgs, 'Delete a profile and its keychain entries'),
   'profiles.export': request<ProfileExport>()(
     ProfileExportArgs,
@@ -109,7 +124,10 @@ export const requests = {
     ['passphrase'],
   ),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
-  'firmware.compile': request<CompileSummary>()(CompileArgs, "Compile the firmware for a profile (secrets injected into a private, throwaway copy)"),
+  'firmware.compile': request<CompileSummary>()(
+    CompileArgs,
+    'Compile the firmware for a profile (secrets injected into a private, throwaway copy)',
+  ),
   'firmware.uploadBegin': request<FirmwareUploadStarted>()(
     FirmwareUploadBeginArgs,
     'Start sending a .hex/.bin file to the host in chunks (each far below a WebSocket frame), for firmware.flash',
@@ -122,35 +140,89 @@ export const requests = {
     FirmwareUploadFinishArgs,
     'Complete an upload (size and SHA-256 checked); firmware.flash then takes it once, as source {uploadId}',
   ),
-  'firmware.flash': request<FlashSummary>()(FlashArgs, 'Flash a profile\'s firmware (compiled first) or a .hex/.bin file, then verify'),
-  'monitor.open': request<{ sessionId: string }>()(MonitorOpenArgs, 'Open a serial port in the monitor; lines arrive as monitor.lines events'),
+  'firmware.flash': request<FlashSummary>()(
+    FlashArgs,
+    "Flash a profile's firmware (compiled first) or a .hex/.bin file, then verify",
+  ),
+  'monitor.open': request<{ sessionId: string }>()(
+    MonitorOpenArgs,
+    'Open a serial port in the monitor; lines arrive as monitor.lines events',
+  ),
   'monitor.send': request<{ sent: true }>()(MonitorSendArgs, 'Send a line to an open monitor port'),
   'monitor.close': request<{ closed: true }>()(MonitorSessionArgs, 'Close a monitor port'),
-  'stack.up': request<StackServiceView[]>()(StackUpArgs, 'Start the local backing stack (a profile) and wait until it is healthy'),
+  'stack.up': request<StackServiceView[]>()(
+    StackUpArgs,
+    'Start the local backing stack (a profile) and wait until it is healthy',
+  ),
   'stack.down': request<{ down: true }>()(NoArgs, 'Stop and remove the stack containers; the data volumes stay'),
-  'stack.reset': request<{ reset: true }>()(StackResetArgs, 'Remove the stack and delete its data volumes (asks for confirmation)'),
-  'stack.status': request<StackServiceView[]>()(StackStatusArgs, 'Each service: state, health, ports, uptime and console links'),
+  'stack.reset': request<{ reset: true }>()(
+    StackResetArgs,
+    'Remove the stack and delete its data volumes (asks for confirmation)',
+  ),
+  'stack.status': request<StackServiceView[]>()(
+    StackStatusArgs,
+    'Each service: state, health, ports, uptime and console links',
+  ),
   'stack.stop': request<{ stopped: string }>()(StackServiceArgs, 'Stop one service (its container and data stay)'),
-  'stack.restart': request<{ restarted: string }>()(StackServiceArgs, 'Restart one service and wait until it is healthy'),
+  'stack.restart': request<{ restarted: string }>()(
+    StackServiceArgs,
+    'Restart one service and wait until it is healthy',
+  ),
   'stack.logs': request<{ service: string; lines: string[] }>()(StackLogsArgs, "The last lines of a service's log"),
-  'stack.followLogs': request<{ service: string; ended: true }>()(StackFollowLogsArgs, "Stream a service's log as stack.log events until it stops or operations.cancel"),
-  'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(StackExportArgs, "Save the stack's images to one file (docker save) for machines without internet"),
-  'stack.importImages': request<{ images: string[] }>()(StackImportArgs, 'Load an image bundle made by stack.exportImages'),
-  'telemetry.connect': request<TelemetryState>()(TelemetryConnectArgs, "Connect to the active environment's broker; points arrive as telemetry.batch events"),
-  'telemetry.disconnect': request<TelemetryState>()(NoArgs, 'Disconnect from the broker (the charts keep what they have)'),
-  'telemetry.status': request<TelemetryStatus>()(NoArgs, 'Broker and gateway state, devices with their last values, accepted and rejected counts'),
-  'telemetry.window': request<SeriesPoints[]>()(TelemetryWindowArgs, 'The live points kept in memory for some series and a time window'),
-  'telemetry.history': request<SeriesPoints[]>()(TelemetryHistoryArgs, 'Points from InfluxDB for a window, aggregated to about `points` per series'),
-  'telemetry.catalog': request<DeviceView[]>()(TelemetryCatalogArgs, 'Devices and fields InfluxDB stored in a window, with their newest values'),
-  'telemetry.gatewayStart': request<TelemetryState>()(TelemetryGatewayArgs, "Read a board's telemetry from USB serial, chart it and publish it to the broker"),
+  'stack.followLogs': request<{ service: string; ended: true }>()(
+    StackFollowLogsArgs,
+    "Stream a service's log as stack.log events until it stops or operations.cancel",
+  ),
+  'stack.exportImages': request<{ file: string; images: string[]; bytes: number }>()(
+    StackExportArgs,
+    "Save the stack's images to one file (docker save) for machines without internet",
+  ),
+  'stack.importImages': request<{ images: string[] }>()(
+    StackImportArgs,
+    'Load an image bundle made by stack.exportImages',
+  ),
+  'telemetry.connect': request<TelemetryState>()(
+    TelemetryConnectArgs,
+    "Connect to the active environment's broker; points arrive as telemetry.batch events",
+  ),
+  'telemetry.disconnect': request<TelemetryState>()(
+    NoArgs,
+    'Disconnect from the broker (the charts keep what they have)',
+  ),
+  'telemetry.status': request<TelemetryStatus>()(
+    NoArgs,
+    'Broker and gateway state, devices with their last values, accepted and rejected counts',
+  ),
+  'telemetry.window': request<SeriesPoints[]>()(
+    TelemetryWindowArgs,
+    'The live points kept in memory for some series and a time window',
+  ),
+  'telemetry.history': request<SeriesPoints[]>()(
+    TelemetryHistoryArgs,
+    'Points from InfluxDB for a window, aggregated to about `points` per series',
+  ),
+  'telemetry.catalog': request<DeviceView[]>()(
+    TelemetryCatalogArgs,
+    'Devices and fields InfluxDB stored in a window, with their newest values',
+  ),
+  'telemetry.gatewayStart': request<TelemetryState>()(
+    TelemetryGatewayArgs,
+    "Read a board's telemetry from USB serial, chart it and publish it to the broker",
+  ),
   'telemetry.gatewayStop': request<TelemetryState>()(NoArgs, 'Stop the serial gateway'),
-  'environment.get': request<EnvironmentView>()(NoArgs, 'The broker and InfluxDB in use: the local stack or attached services'),
+  'environment.get': request<EnvironmentView>()(
+    NoArgs,
+    'The broker and InfluxDB in use: the local stack or attached services',
+  ),
   'environment.set': request<EnvironmentView>()(
     EnvironmentSetArgs,
     'Use the local stack, or attach a shared broker and InfluxDB (credentials to the keychain)',
     ['secrets.mqttPassword', 'secrets.influxPassword'],
   ),
-  'operations.cancel': request<{ cancelled: boolean }>()(CancelArgs, 'Cancel a running compile or flash by its operation id'),
+  'operations.cancel': request<{ cancelled: boolean }>()(
+    CancelArgs,
+    'Cancel a running compile or flash by its operation id',
+  ),
 } as const;
 
 export const events = {
@@ -159,10 +231,16 @@ export const events = {
   'profiles.changed': event<{ ids: string[] }>('Profiles were created, changed or deleted'),
   'firmware.progress': event<FirmwareProgress>('Progress of a compile or flash: phase and bytes'),
   'stack.progress': event<StackProgressEvent>('Progress of stack up/down: service and phase'),
-  'stack.log': event<StackLogLines>('Log lines of a followed service, demultiplexed and batched (at most one event per 100 ms), already redacted'),
-  'telemetry.batch': event<TelemetryBatch>('New points per series, device changes and counts, at most one event per 50 ms'),
+  'stack.log': event<StackLogLines>(
+    'Log lines of a followed service, demultiplexed and batched (at most one event per 100 ms), already redacted',
+  ),
+  'telemetry.batch': event<TelemetryBatch>(
+    'New points per series, device changes and counts, at most one event per 50 ms',
+  ),
   'telemetry.state': event<TelemetryState>('The broker connection, the gateway or the history source changed state'),
-  'monitor.lines': event<MonitorLines>('Lines read from a monitor port, batched (at most one event per 50 ms), already redacted'),
+  'monitor.lines': event<MonitorLines>(
+    'Lines read from a monitor port, batched (at most one event per 50 ms), already redacted',
+  ),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
 } as const;
 

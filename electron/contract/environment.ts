@@ -38,7 +38,10 @@ export const EnvironmentSetArgs = z
     environment: EnvironmentSettings,
     /** New secrets for an attached environment; absent keeps the stored ones, null removes them. */
     secrets: z
-      .object({ mqttPassword: z.string().min(1).max(1024).nullable().optional(), influxPassword: z.string().min(1).max(4096).nullable().optional() })
+      .object({
+        mqttPassword: z.string().min(1).max(1024).nullable().optional(),
+        influxPassword: z.string().min(1).max(4096).nullable().optional(),
+      })
       .strict()
       .default({}),
   })

@@ -6,10 +6,16 @@ export const FlashBoard = z.enum(FLASH_BOARDS, { error: `The board must be one o
 export type FlashBoard = z.infer<typeof FlashBoard>;
 
 /** A client-chosen id that progress events carry and operations.cancel names. */
-export const OperationId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'An operation id is 1 to 64 letters, digits, - or _');
+export const OperationId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'An operation id is 1 to 64 letters, digits, - or _');
 
 export const CompileArgs = z
-  .object({ operationId: OperationId.optional(), profile: z.string().min(1, 'Name the profile to build'), board: z.string().min(3).max(200).optional() })
+  .object({
+    operationId: OperationId.optional(),
+    profile: z.string().min(1, 'Name the profile to build'),
+    board: z.string().min(3).max(200).optional(),
+  })
   .strict();
 
 export interface CompileDiagnostic {
@@ -72,7 +78,10 @@ export const FirmwareUploadChunkArgs = z
 export const FirmwareUploadFinishArgs = z
   .object({
     uploadId: UploadId,
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lower-case hex digits').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lower-case hex digits')
+      .optional(),
   })
   .strict();
 
@@ -99,7 +108,12 @@ export const FlashSource = z.union([
 ]);
 
 export const FlashArgs = z
-  .object({ operationId: OperationId.optional(), port: z.string().min(1, 'Pick the serial port of the board').max(255), board: FlashBoard, source: FlashSource })
+  .object({
+    operationId: OperationId.optional(),
+    port: z.string().min(1, 'Pick the serial port of the board').max(255),
+    board: FlashBoard,
+    source: FlashSource,
+  })
   .strict();
 
 export interface FlashSummary {

@@ -16,13 +16,21 @@ const text = (what: string) =>
 
 export const ProfileName = text('The profile name')
   .transform((value) => value.trim())
-  .pipe(z.string().min(1, 'The profile name must not be empty').max(64, 'The profile name must be at most 64 characters'));
+  .pipe(
+    z.string().min(1, 'The profile name must not be empty').max(64, 'The profile name must be at most 64 characters'),
+  );
 
 export const Fqbn = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(:[A-Za-z0-9_.=,-]+)?$/, 'The board must be a fully qualified board name such as esp32:esp32:esp32, esp8266:esp8266:nodemcuv2 or arduino:avr:uno');
+  .regex(
+    /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+(:[A-Za-z0-9_.=,-]+)?$/,
+    'The board must be a fully qualified board name such as esp32:esp32:esp32, esp8266:esp8266:nodemcuv2 or arduino:avr:uno',
+  );
 
-export const Ssid = text('The Wi-Fi SSID').refine((value) => utf8Length(value) <= 32, 'The Wi-Fi SSID must be at most 32 bytes (UTF-8)');
+export const Ssid = text('The Wi-Fi SSID').refine(
+  (value) => utf8Length(value) <= 32,
+  'The Wi-Fi SSID must be at most 32 bytes (UTF-8)',
+);
 
 export const WifiPassword = z
   .string()
@@ -37,7 +45,10 @@ export function isHostNameOrAddress(host: string): boolean {
   if (IPV4.test(host)) return true;
   if (host.includes(':')) return isIpv6(host);
   if (host.length > 253 || /^[\d.]+$/.test(host)) return false;
-  return host.replace(/\.$/, '').split('.').every((label) => LABEL.test(label));
+  return host
+    .replace(/\.$/, '')
+    .split('.')
+    .every((label) => LABEL.test(label));
 }
 
 function isIpv6(host: string): boolean {
@@ -49,19 +60,31 @@ function isIpv6(host: string): boolean {
   }
 }
 
-export const MqttHost = z.string().refine(isHostNameOrAddress, 'The MQTT host must be a host name (broker.lan) or an IP address (192.168.1.10)');
+export const MqttHost = z
+  .string()
+  .refine(isHostNameOrAddress, 'The MQTT host must be a host name (broker.lan) or an IP address (192.168.1.10)');
 export const Port = z
   .number({ error: 'The port must be a number' })
   .int('The port must be a whole number')
   .min(1, 'The port must be from 1 to 65535')
   .max(65535, 'The port must be from 1 to 65535');
-export const MqttUsername = text('The MQTT username').pipe(z.string().max(128, 'The MQTT username must be at most 128 characters'));
-export const MqttPassword = text('The MQTT password').pipe(z.string().min(1, 'The MQTT password must not be empty (clear it instead)').max(256, 'The MQTT password must be at most 256 characters'));
+export const MqttUsername = text('The MQTT username').pipe(
+  z.string().max(128, 'The MQTT username must be at most 128 characters'),
+);
+export const MqttPassword = text('The MQTT password').pipe(
+  z
+    .string()
+    .min(1, 'The MQTT password must not be empty (clear it instead)')
+    .max(256, 'The MQTT password must be at most 256 characters'),
+);
 /** A device id: one level of the MQTT topic (also checked on every incoming topic and serial line). */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const DeviceId = z
   .string()
-  .regex(DEVICE_ID_PATTERN, 'The device id must be 1 to 64 letters, digits, - or _ (it becomes a level of the MQTT topic)');
+  .regex(
+    DEVICE_ID_PATTERN,
+    'The device id must be 1 to 64 letters, digits, - or _ (it becomes a level of the MQTT topic)',
+  );
 export const TelemetryInterval = z
   .number({ error: 'The telemetry interval must be a number of seconds' })
   .int('The telemetry interval must be whole seconds')
@@ -115,7 +138,9 @@ export const SecretChanges = z
   .strict();
 export type SecretChanges = z.infer<typeof SecretChanges>;
 
-export const ProfileId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'A profile id is lower-case letters, digits and -');
+export const ProfileId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'A profile id is lower-case letters, digits and -');
 
 /** A profile as the UI and CLI see it: secrets only as set or not set. */
 export interface ProfileView extends ProfileFields {
@@ -137,9 +162,13 @@ export const ProfileSaveArgs = z
     stackDeviceLogin: z.literal(true).optional(),
   })
   .strict()
-  .refine((args) => !args.stackDeviceLogin || (args.fields.mqttUsername === undefined && args.secrets.mqttPassword === undefined), {
-    message: 'The stack device login sets the MQTT user and password itself: leave those out',
-  });
+  .refine(
+    (args) =>
+      !args.stackDeviceLogin || (args.fields.mqttUsername === undefined && args.secrets.mqttPassword === undefined),
+    {
+      message: 'The stack device login sets the MQTT user and password itself: leave those out',
+    },
+  );
 
 export const ProfileRefArgs = z.object({ ref: ProfileRef }).strict();
 export const ProfileDuplicateArgs = z.object({ ref: ProfileRef, name: ProfileName }).strict();

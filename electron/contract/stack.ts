@@ -3,15 +3,33 @@ import { z } from 'zod';
 import { OperationId } from './firmware';
 
 export const STACK_PROFILES = ['core', 'full'] as const;
-export const StackProfile = z.enum(STACK_PROFILES, { error: 'The stack profile is core (broker, InfluxDB, Telegraf) or full (all seven services)' });
+export const StackProfile = z.enum(STACK_PROFILES, {
+  error: 'The stack profile is core (broker, InfluxDB, Telegraf) or full (all seven services)',
+});
 
-export const StackUpArgs = z.object({ profile: StackProfile.default('core'), operationId: OperationId.optional() }).strict();
+export const StackUpArgs = z
+  .object({ profile: StackProfile.default('core'), operationId: OperationId.optional() })
+  .strict();
 export const StackStatusArgs = z.object({ profile: StackProfile.default('full') }).strict();
 export const StackResetArgs = z
-  .object({ confirm: z.literal(true, { error: 'Resetting deletes all stack data (InfluxDB, Grafana, …): confirm it explicitly' }) })
+  .object({
+    confirm: z.literal(true, {
+      error: 'Resetting deletes all stack data (InfluxDB, Grafana, …): confirm it explicitly',
+    }),
+  })
   .strict();
-export const StackServiceArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), operationId: OperationId.optional() }).strict();
-export const StackLogsArgs = z.object({ service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'), tail: z.number().int().min(1).max(10_000).default(200) }).strict();
+export const StackServiceArgs = z
+  .object({
+    service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'),
+    operationId: OperationId.optional(),
+  })
+  .strict();
+export const StackLogsArgs = z
+  .object({
+    service: z.string().regex(/^[a-z0-9-]{1,40}$/, 'Name a service of the stack'),
+    tail: z.number().int().min(1).max(10_000).default(200),
+  })
+  .strict();
 export const StackFollowLogsArgs = StackLogsArgs.extend({ operationId: OperationId }).strict();
 
 export interface StackLogLines {
@@ -35,7 +53,18 @@ export interface StackProgressEvent {
   operationId?: string;
   /** A service name, or an image name while pulling, exporting or importing. */
   service: string;
-  phase: 'pull' | 'create' | 'start' | 'wait' | 'healthy' | 'running' | 'provision' | 'stop' | 'remove' | 'export' | 'import';
+  phase:
+    | 'pull'
+    | 'create'
+    | 'start'
+    | 'wait'
+    | 'healthy'
+    | 'running'
+    | 'provision'
+    | 'stop'
+    | 'remove'
+    | 'export'
+    | 'import';
   message?: string;
   bytesDone?: number;
   bytesTotal?: number;

@@ -16,7 +16,13 @@ export const TelemetryConnectArgs = z
 export const TelemetryGatewayArgs = z
   .object({
     port: z.string().min(1, 'Pick the serial port of the board').max(255),
-    baudRate: z.number().refine((rate) => (BAUD_RATES as readonly number[]).includes(rate), `The baud rate must be one of ${BAUD_RATES.join(', ')}`).default(115200),
+    baudRate: z
+      .number()
+      .refine(
+        (rate) => (BAUD_RATES as readonly number[]).includes(rate),
+        `The baud rate must be one of ${BAUD_RATES.join(', ')}`,
+      )
+      .default(115200),
   })
   .strict();
 

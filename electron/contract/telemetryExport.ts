@@ -54,4 +54,3 @@ function nanos(t: number): string {
 export function isoTime(t: number): string {
   return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : '';
 }
-

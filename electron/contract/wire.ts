@@ -22,5 +22,4 @@ export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type ClientFrame = { type: 'call'; id: number; name: string; args: unknown };
 export type ServerFrame =
-  | { type: 'reply'; id: number; reply: Reply<unknown> }
-  | { type: 'event'; name: string; payload: unknown };
+  { type: 'reply'; id: number; reply: Reply<unknown> } | { type: 'event'; name: string; payload: unknown };

@@ -101,6 +101,9 @@ function describe(value: unknown): string {
 
 /** One line of printable text: no control characters, no lone surrogates, at most MAX_MESSAGE long. */
 function oneLine(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
   return wellFormed(flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat);
 }

@@ -73,7 +73,13 @@ export function createHost(options: HostOptions): Host {
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
   const environments = new Environments(settingsFile, keychain, stackCredentials);
-  const stack = new Stack({ env, stackDir: options.stackDir ?? defaultStackDir(), credentials: stackCredentials, operations, emit: (p) => bus.emit('stack.progress', p) });
+  const stack = new Stack({
+    env,
+    stackDir: options.stackDir ?? defaultStackDir(),
+    credentials: stackCredentials,
+    operations,
+    emit: (p) => bus.emit('stack.progress', p),
+  });
   const monitor = new SerialMonitor({
     lines: (batch) => {
       bus.emit('monitor.lines', batch);
@@ -84,7 +90,12 @@ export function createHost(options: HostOptions): Host {
       telemetry.monitorState(state);
     },
   });
-  const telemetry = new Telemetry({ environments, monitor, batch: (batch) => bus.emit('telemetry.batch', batch), state: (state) => bus.emit('telemetry.state', state) });
+  const telemetry = new Telemetry({
+    environments,
+    monitor,
+    batch: (batch) => bus.emit('telemetry.batch', batch),
+    state: (state) => bus.emit('telemetry.state', state),
+  });
   const firmware = new Firmware({
     profiles,
     operations,
@@ -104,11 +115,20 @@ export function createHost(options: HostOptions): Host {
       platform: `${os.platform()} ${os.release()}`,
       arch: os.arch(),
     }),
-    'doctor.run': (args) => runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
+    'doctor.run': (args) =>
+      runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
     'profiles.list': () => profiles.list(),
     'profiles.get': ({ ref }) => profiles.get(ref),
     'profiles.save': async ({ stackDeviceLogin, ...args }) =>
-      profiles.save(stackDeviceLogin ? { ...args, fields: { ...args.fields, mqttUsername: DEVICE_USER }, secrets: { ...args.secrets, mqttPassword: await stackCredentials.ensure(DEVICE_CREDENTIAL) } } : args),
+      profiles.save(
+        stackDeviceLogin
+          ? {
+              ...args,
+              fields: { ...args.fields, mqttUsername: DEVICE_USER },
+              secrets: { ...args.secrets, mqttPassword: await stackCredentials.ensure(DEVICE_CREDENTIAL) },
+            }
+          : args,
+      ),
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
@@ -122,22 +142,31 @@ export function createHost(options: HostOptions): Host {
     'firmware.uploadFinish': async ({ uploadId, sha256 }) => firmware.uploads.finish(uploadId, sha256),
     'firmware.flash': (args) => firmware.flash(args),
     'monitor.open': ({ port, baudRate }) => monitor.open(port, baudRate),
-    'monitor.send': async ({ sessionId, line, ending }) => (await monitor.send(sessionId, line, ending), { sent: true as const }),
+    'monitor.send': async ({ sessionId, line, ending }) => (
+      await monitor.send(sessionId, line, ending),
+      { sent: true as const }
+    ),
     'monitor.close': async ({ sessionId }) => (await monitor.close(sessionId), { closed: true as const }),
     'stack.up': ({ profile, operationId }) => stack.up(profile, operationId),
     'stack.down': async () => (await stack.down(), { down: true as const }),
     'stack.reset': async () => (await stack.down(true), { reset: true as const }),
     'stack.status': ({ profile }) => stack.status(profile),
     'stack.stop': async ({ service }) => (await stack.stop(service), { stopped: service }),
-    'stack.restart': async ({ service, operationId }) => (await stack.restart(service, operationId), { restarted: service }),
+    'stack.restart': async ({ service, operationId }) => (
+      await stack.restart(service, operationId),
+      { restarted: service }
+    ),
     'stack.logs': async ({ service, tail }) => ({ service, lines: await stack.logs(service, tail) }),
     'stack.followLogs': async ({ service, tail, operationId }) => {
-      await stack.followLogs(service, tail, operationId, (lines) => bus.emit('stack.log', { operationId, service, lines }));
+      await stack.followLogs(service, tail, operationId, (lines) =>
+        bus.emit('stack.log', { operationId, service, lines }),
+      );
       return { service, ended: true as const };
     },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
-    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) => telemetry.connect(protocolVersion, connectTimeoutMs),
+    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) =>
+      telemetry.connect(protocolVersion, connectTimeoutMs),
     'telemetry.disconnect': () => telemetry.disconnect(),
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),

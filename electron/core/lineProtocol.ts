@@ -99,7 +99,8 @@ function parsePlain(text: string): ParseResult {
     if (value === undefined) return { ok: false, reason: `field ${shown(key)} has an invalid value` };
     fields.set(key, value);
   }
-  if (timestamp !== undefined && !/^-?\d{1,19}$/.test(timestamp)) return { ok: false, reason: 'the timestamp is not an integer' };
+  if (timestamp !== undefined && !/^-?\d{1,19}$/.test(timestamp))
+    return { ok: false, reason: 'the timestamp is not an integer' };
   return { ok: true, point: { measurement, tags, fields, timestamp } };
 }
 
@@ -178,7 +179,11 @@ class Reader {
     let out = '';
     while (this.at < this.text.length) {
       const char = this.text[this.at]!;
-      if (char === '\\' && this.at + 1 < this.text.length && (stops.includes(this.text[this.at + 1]!) || this.text[this.at + 1] === '\\' || this.text[this.at + 1] === '=')) {
+      if (
+        char === '\\' &&
+        this.at + 1 < this.text.length &&
+        (stops.includes(this.text[this.at + 1]!) || this.text[this.at + 1] === '\\' || this.text[this.at + 1] === '=')
+      ) {
         out += unescape ? this.text[this.at + 1] : char + this.text[this.at + 1];
         this.at += 2;
         continue;

@@ -24,7 +24,12 @@ export function createLogger(bus: EventBus, redactor: Redactor, source = 'core',
   return {
     log(level, message, detail) {
       const redacted = redactor.redact(message);
-      const line = { time: new Date().toISOString(), level, source, message: oneLine(redacted.replace(STACK_FRAMES, '')) };
+      const line = {
+        time: new Date().toISOString(),
+        level,
+        source,
+        message: oneLine(redacted.replace(STACK_FRAMES, '')),
+      };
       if (!quiet && level !== 'debug') {
         const more = detail ? ` | ${oneLine(redactor.redact(detail))}` : '';
         process.stderr.write(`[${line.level}] ${source}: ${oneLine(redacted)}${more}\n`);

@@ -12,7 +12,8 @@ export class Operations {
 
   async run<T>(id: string | undefined, work: (operation: Operation) => Promise<T>): Promise<T> {
     const operationId = id ?? randomUUID();
-    if (this.running.has(operationId)) throw new MakerdeckError('BAD_INPUT', `Operation ${operationId} is already running: use a new id`);
+    if (this.running.has(operationId))
+      throw new MakerdeckError('BAD_INPUT', `Operation ${operationId} is already running: use a new id`);
     const controller = new AbortController();
     this.running.set(operationId, controller);
     try {

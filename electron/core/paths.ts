@@ -21,7 +21,8 @@ export function appRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('Makerdeck cannot find its own package.json above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error('Makerdeck cannot find its own package.json above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
   return dir;

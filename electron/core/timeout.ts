@@ -4,11 +4,7 @@ import { MakerdeckError } from '../contract';
  * Resolves with `work`'s result, or rejects with a TIMEOUT error after `ms`; the signal passed to
  * `work` is aborted then, so the probe can drop its socket or child process.
  */
-export async function withTimeout<T>(
-  ms: number,
-  what: string,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+export async function withTimeout<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

@@ -12,7 +12,9 @@ import { hardenContents } from './security';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 async function createWindow(): Promise<void> {
   const packaged = app.isPackaged;
@@ -31,7 +33,8 @@ async function createWindow(): Promise<void> {
   // when packaged), asserted there by unit tests. Electronegativity reads only an inline literal, so it
   // would report them missing: its checks for them are silenced on this one line.
   const preload = path.join(here, '..', 'preload', 'index.cjs');
-  const window = new BrowserWindow( // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
+  const window = new BrowserWindow(
+    // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
     windowOptions({ preload, packaged }),
   );
   registerIpc(host, window);

@@ -9,7 +9,10 @@ import { isTrustedSender } from './policy/trustedSender';
 export function registerIpc(host: Host, window: BrowserWindow): void {
   ipcMain.handle(IPC_CALL_CHANNEL, (event, name: unknown, args: unknown): Promise<Reply<unknown>> => {
     if (!isTrustedSender(event, window.webContents)) {
-      return Promise.resolve({ ok: false, error: { code: 'FORBIDDEN', message: 'Requests are accepted only from the Makerdeck window' } });
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'FORBIDDEN', message: 'Requests are accepted only from the Makerdeck window' },
+      });
     }
     return host.call(name, args);
   });

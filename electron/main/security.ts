@@ -16,7 +16,9 @@ export function hardenContents(contents: WebContents): void {
   // The stack's own consoles (Grafana, Portainer, …) open in the user's browser; nothing else opens.
   contents.setWindowOpenHandler(({ url }) => {
     if (isConsoleLink(url)) {
-      shell.openExternal(url).catch((error: Error) => console.error(`Makerdeck could not open ${url}: ${error.message}`));
+      shell
+        .openExternal(url)
+        .catch((error: Error) => console.error(`Makerdeck could not open ${url}: ${error.message}`));
     }
     return { action: 'deny' };
   });

@@ -12,7 +12,12 @@ export function App() {
       <nav className="sidebar" aria-label="Pages">
         <div className="brand">Makerdeck</div>
         {PAGES.map((entry) => (
-          <a key={entry.id} href={`#/${entry.id}`} className={entry.id === page ? 'active' : undefined} onClick={() => go(entry.id)}>
+          <a
+            key={entry.id}
+            href={`#/${entry.id}`}
+            className={entry.id === page ? 'active' : undefined}
+            onClick={() => go(entry.id)}
+          >
             <span aria-hidden="true">{entry.icon}</span> {entry.title}
           </a>
         ))}

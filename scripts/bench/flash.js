@@ -19,7 +19,13 @@ function hexOf(data) {
     const chunk = data.subarray(offset, offset + 16);
     const bytes = [chunk.length, offset >> 8, offset & 0xff, 0, ...chunk];
     const sum = (0x100 - (bytes.reduce((a, b) => a + b, 0) & 0xff)) & 0xff;
-    lines.push(':' + [...bytes, sum].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase());
+    lines.push(
+      ':' +
+        [...bytes, sum]
+          .map((b) => b.toString(16).padStart(2, '0'))
+          .join('')
+          .toUpperCase(),
+    );
   }
   return lines.join('\n') + '\n:00000001FF\n';
 }
@@ -33,11 +39,18 @@ function hexOf(data) {
 function timed(command, args, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('timeout', ['60', command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('timeout', ['60', command, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${path.basename(command)} exited ${code}: ${output.slice(-400)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`${path.basename(command)} exited ${code}: ${output.slice(-400)}`)),
+    );
   });
 }
 
@@ -57,11 +70,39 @@ async function main() {
       const makerdeck = [];
       const avrdude = [];
       for (let run = 0; run < RUNS; run++) {
-        makerdeck.push(await timed(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), 'flash', '--port', uno.pty, '--board', 'uno', file, '--json'], uno.env));
-        avrdude.push(await timed('avrdude', ['-q', '-q', '-c', 'arduino', '-p', 'm328p', '-P', uno.pty, '-b', '115200', '-D', '-U', `flash:w:${file}:i`], uno.env));
+        makerdeck.push(
+          await timed(
+            process.execPath,
+            [path.join(root, 'bin', 'makerdeck.js'), 'flash', '--port', uno.pty, '--board', 'uno', file, '--json'],
+            uno.env,
+          ),
+        );
+        avrdude.push(
+          await timed(
+            'avrdude',
+            [
+              '-q',
+              '-q',
+              '-c',
+              'arduino',
+              '-p',
+              'm328p',
+              '-P',
+              uno.pty,
+              '-b',
+              '115200',
+              '-D',
+              '-U',
+              `flash:w:${file}:i`,
+            ],
+            uno.env,
+          ),
+        );
       }
       const [m, a] = [median(makerdeck), median(avrdude)];
-      console.log(`${String(size / 1024).padStart(2)} KB   ${(m / 1000).toFixed(2).padStart(7)} s  ${(a / 1000).toFixed(2).padStart(7)} s   ${(m / a).toFixed(2)}`);
+      console.log(
+        `${String(size / 1024).padStart(2)} KB   ${(m / 1000).toFixed(2).padStart(7)} s  ${(a / 1000).toFixed(2).padStart(7)} s   ${(m / a).toFixed(2)}`,
+      );
     }
   } finally {
     await uno.stop();

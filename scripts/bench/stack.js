@@ -22,7 +22,11 @@ const INDEPENDENT = ['rabbitmq', 'influxdb'];
 const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
 function makerdeck(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */ env) {
-  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], { env, encoding: 'utf8', timeout: 300_000 });
+  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (result.status !== 0) throw new Error(`makerdeck ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
   return result.stdout;
 }
@@ -39,8 +43,25 @@ function makerdeck(/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} *
 function ownTimeToHealthy(dockerHost, service, sinceMs) {
   const name = `makerdeck-${service}-1`;
   const [info] = JSON.parse(spawnSync('docker', ['-H', dockerHost, 'inspect', name], { encoding: 'utf8' }).stdout);
-  const events = spawnSync('docker', ['-H', dockerHost, 'events', '--since', (sinceMs / 1000).toFixed(3), '--until', (Date.now() / 1000).toFixed(3),
-    '--filter', `container=${name}`, '--filter', 'event=health_status', '--format', '{{json .}}'], { encoding: 'utf8' }).stdout;
+  const events = spawnSync(
+    'docker',
+    [
+      '-H',
+      dockerHost,
+      'events',
+      '--since',
+      (sinceMs / 1000).toFixed(3),
+      '--until',
+      (Date.now() / 1000).toFixed(3),
+      '--filter',
+      `container=${name}`,
+      '--filter',
+      'event=health_status',
+      '--format',
+      '{{json .}}',
+    ],
+    { encoding: 'utf8' },
+  ).stdout;
   const healthy = events
     .split('\n')
     .filter(Boolean)
@@ -75,11 +96,17 @@ async function main() {
     console.log(`bench:stack — core profile (RabbitMQ, InfluxDB, Telegraf), images present, ${RUNS} runs, medians`);
     for (const s of SERVICES) {
       const note = INDEPENDENT.includes(s) ? '' : ' (waits for the broker)';
-      console.log(`  ${s.padEnd(9)} own time to healthy ${(median(/** @type {number[]} */ (own[s])) / 1000).toFixed(2)} s${note}`);
+      console.log(
+        `  ${s.padEnd(9)} own time to healthy ${(median(/** @type {number[]} */ (own[s])) / 1000).toFixed(2)} s${note}`,
+      );
     }
-    const runs = totals.map((t, i) => `${(t / 1000).toFixed(2)}/${(/** @type {number} */ (floors[i]) / 1000).toFixed(2)}`).join(', ');
+    const runs = totals
+      .map((t, i) => `${(t / 1000).toFixed(2)}/${/** @type {number} */ ((floors[i]) / 1000).toFixed(2)}`)
+      .join(', ');
     console.log(`  runs (up / slowest service, s): ${runs}`);
-    console.log(`  up → all healthy ${(total / 1000).toFixed(2)} s; slowest single service ${(floor / 1000).toFixed(2)} s; ratio ${(total / floor).toFixed(2)} (goal ≤ 1.20)`);
+    console.log(
+      `  up → all healthy ${(total / 1000).toFixed(2)} s; slowest single service ${(floor / 1000).toFixed(2)} s; ratio ${(total / floor).toFixed(2)} (goal ≤ 1.20)`,
+    );
   } finally {
     spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), 'stack', 'reset', '--yes'], { env });
     await keyring.stop();

@@ -51,7 +51,10 @@ async function serve(dir) {
     const file = path.join(dir, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
     try {
       const body = readFileSync(file);
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...security.SECURITY_HEADERS });
+      res.writeHead(200, {
+        'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        ...security.SECURITY_HEADERS,
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -86,7 +89,10 @@ async function run(browser, url, scenario, mode) {
   try {
     const history = scenario.history ? { history: scenario.history } : {};
     const numbers = { series: SERIES, points: POINTS, rate: RATE, span: scenario.span, seconds: SECONDS, ...history };
-    const query = new URLSearchParams({ mode, ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, String(v)])) });
+    const query = new URLSearchParams({
+      mode,
+      ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, String(v)])),
+    });
     await page.goto(`${url}?${query}`);
     const benchOf = () => /** @type {Window & { __bench?: Bench }} */ (window).__bench; // runs in the page
     const handle = await page.waitForFunction(benchOf, null, { timeout: (SECONDS + 60) * 1000, polling: 500 });
@@ -137,7 +143,15 @@ async function main() {
     server = await serve(outDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     /** @type {RunResult[]} */
     const results = [];
@@ -147,8 +161,12 @@ async function main() {
         results.push(await run(browser, server.url, scenario, mode));
       }
     }
-    console.log(`bench:telemetry-render — Chromium ${browser.version()} headless, ${WIDTH} px, ${SERIES} series × ${POINTS.toLocaleString('en')} points in view, ${RATE.toLocaleString('en')} points/s, ${SECONDS} s per run`);
-    console.log('window      mode        frame p50  frame p95   fps   work p50  work p95  (of which decimation p50/p95)  redraws  rescans  JS heap  array buffers');
+    console.log(
+      `bench:telemetry-render — Chromium ${browser.version()} headless, ${WIDTH} px, ${SERIES} series × ${POINTS.toLocaleString('en')} points in view, ${RATE.toLocaleString('en')} points/s, ${SECONDS} s per run`,
+    );
+    console.log(
+      'window      mode        frame p50  frame p95   fps   work p50  work p95  (of which decimation p50/p95)  redraws  rescans  JS heap  array buffers',
+    );
     for (const r of results) {
       const decimation = Number.isNaN(r.decimateP95) ? '' : `(${ms(r.decimateP50)} / ${ms(r.decimateP95)})`;
       console.log(
@@ -165,7 +183,11 @@ async function main() {
       );
     }
     const violations = results.flatMap((r) => r.violations);
-    console.log(violations.length === 0 ? 'CSP (the app\'s headers): no violations' : `CSP violations: ${[...new Set(violations)].join(', ')}`);
+    console.log(
+      violations.length === 0
+        ? "CSP (the app's headers): no violations"
+        : `CSP violations: ${[...new Set(violations)].join(', ')}`,
+    );
   } finally {
     await browser?.close();
     await server?.close();

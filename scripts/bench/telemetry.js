@@ -18,7 +18,19 @@ import { startSecretService } from '../services/keyring.js';
 import { startMosquitto } from '../services/mosquitto.js';
 import { stopChild } from '../services/proc.js';
 import { RABBITMQ_PACKAGES, startRabbitMQ } from '../services/rabbitmq.js';
-import { call, cpuSeconds, machineBusySeconds, now, openTelemetryPage, processTree, root, rssMb, sleep, startServe, watchBatches } from './telemetry/makerdeck.js';
+import {
+  call,
+  cpuSeconds,
+  machineBusySeconds,
+  now,
+  openTelemetryPage,
+  processTree,
+  root,
+  rssMb,
+  sleep,
+  startServe,
+  watchBatches,
+} from './telemetry/makerdeck.js';
 
 const STEP_S = Number(process.env.BENCH_STEP_S ?? 20);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 600);
@@ -62,7 +74,9 @@ const int = (/** @type {number} */ n) => Math.round(n).toLocaleString('en-US');
  * @param {string} file
  */
 function helper(file) {
-  const child = fork(path.join(root, 'scripts', 'bench', 'telemetry', file), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(root, 'scripts', 'bench', 'telemetry', file), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   /** @type {{ key: keyof Replies, resolve: (reply: any) => void, reject: (error: Error) => void }[]} */
   const waiters = [];
   child.on('message', (message) => {
@@ -71,7 +85,9 @@ function helper(file) {
     const at = waiters.findIndex((w) => w.key in msg);
     if (at >= 0) waiters.splice(at, 1)[0]?.resolve(msg);
   });
-  child.once('exit', (code, signal) => waiters.splice(0).forEach((w) => w.reject(new Error(`${file} exited with ${code ?? signal}`))));
+  child.once('exit', (code, signal) =>
+    waiters.splice(0).forEach((w) => w.reject(new Error(`${file} exited with ${code ?? signal}`))),
+  );
   /**
    * @template {keyof Replies} K
    * @param {object} msg
@@ -111,7 +127,10 @@ async function connectMakerdeck(serve, probe) {
   for (const deadline = Date.now() + 15_000; ; await sleep(200)) {
     const status = await call(serve, 'telemetry.status', {});
     if (status.devices.some((d) => d.device === device)) return;
-    if (Date.now() > deadline) throw new Error(`Makerdeck did not receive a probe within 15 s (broker ${status.broker.state} ${status.broker.message ?? ''})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Makerdeck did not receive a probe within 15 s (broker ${status.broker.state} ${status.broker.message ?? ''})`,
+      );
     if (status.broker.state === 'connected') probe.publish(`makerdeck/${device}/telemetry`, 'telemetry probe=1');
   }
 }
@@ -131,7 +150,8 @@ function cpuSnapshot() {
 function cpuBetween(a, b, groups) {
   const seconds = (b.t - a.t) / 1000;
   // a process gone by the end counts 0: its last CPU time is not known
-  const used = (/** @type {number} */ pid) => (b.tree.get(pid)?.cpu ?? a.tree.get(pid)?.cpu ?? 0) - (a.tree.get(pid)?.cpu ?? 0);
+  const used = (/** @type {number} */ pid) =>
+    (b.tree.get(pid)?.cpu ?? a.tree.get(pid)?.cpu ?? 0) - (a.tree.get(pid)?.cpu ?? 0);
   const pct = (/** @type {number[]} */ pids) => (100 * sum(pids.map(used))) / seconds;
   // The Chromium showing the page: the browser process Playwright started, and its children.
   const browser = [...b.tree].find(([, p]) => p?.ppid === process.pid && /chrom/i.test(p.comm))?.[0];
@@ -141,7 +161,10 @@ function cpuBetween(a, b, groups) {
     page: pct(page),
     bench: pct([process.pid]),
     // clamped: tick rounding makes an idle machine read a few % below zero
-    other: Math.max(0, (100 * (b.machine - a.machine)) / seconds - pct([...new Set([...a.tree.keys(), ...b.tree.keys()])])),
+    other: Math.max(
+      0,
+      (100 * (b.machine - a.machine)) / seconds - pct([...new Set([...a.tree.keys(), ...b.tree.keys()])]),
+    ),
   };
 }
 
@@ -160,7 +183,20 @@ async function publish(url, rate, seconds, onStart, onEnd) {
   const stop = () => Promise.all(pubs.map((p) => p.stop()));
   try {
     const share = DEVICES.length / PUBLISHERS;
-    await Promise.all(pubs.map((p, i) => p.ask({ cmd: 'start', url, devices: DEVICES.slice(i * share, (i + 1) * share), rate: rate / PUBLISHERS, durationMs: seconds * 1000 }, 'ready')));
+    await Promise.all(
+      pubs.map((p, i) =>
+        p.ask(
+          {
+            cmd: 'start',
+            url,
+            devices: DEVICES.slice(i * share, (i + 1) * share),
+            rate: rate / PUBLISHERS,
+            durationMs: seconds * 1000,
+          },
+          'ready',
+        ),
+      ),
+    );
     await onStart(pubs.map((p) => /** @type {number} */ (p.child.pid)));
     const done = await Promise.all(pubs.map((p) => p.ask({ cmd: 'go' }, 'done')));
     await onEnd();
@@ -216,12 +252,20 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
       step.rate,
       STEP_S,
       async (pubPids) => {
-        groups = { serve: [serve.pid], broker: [brokerPid], bare: [/** @type {number} */ (bare.child.pid)], pubs: pubPids };
+        groups = {
+          serve: [serve.pid],
+          broker: [brokerPid],
+          bare: [/** @type {number} */ (bare.child.pid)],
+          pubs: pubPids,
+        };
         const status = await call(serve, 'telemetry.status', {});
         start = { ...cpuSnapshot(), accepted: status.accepted, rejected: status.rejected };
       },
       async () => {
-        const [status, { count }] = await Promise.all([call(serve, 'telemetry.status', {}), bare.ask({ cmd: 'count' }, 'count')]);
+        const [status, { count }] = await Promise.all([
+          call(serve, 'telemetry.status', {}),
+          bare.ask({ cmd: 'count' }, 'count'),
+        ]);
         end = { ...cpuSnapshot(), accepted: status.accepted, bare: count };
       },
     );
@@ -249,11 +293,23 @@ async function runStep({ broker, url, brokerPid, serve, standIn, probe, step, se
       mkdRate: (end.accepted - start.accepted) / seconds,
       bare: missing(pub.published, bareReport),
       // Makerdeck's missing: published − accepted; gaps from the seq values in the batch events.
-      mkd: { missing: pub.total - accepted, gaps: inEvents && sum(inEvents.map((d) => d.gaps)), accepted, inEvents: inEvents && sum(inEvents.map((d) => d.count)) },
+      mkd: {
+        missing: pub.total - accepted,
+        gaps: inEvents && sum(inEvents.map((d) => d.gaps)),
+        accepted,
+        inEvents: inEvents && sum(inEvents.map((d) => d.count)),
+      },
       rejected: final.rejected - start.rejected,
       stale,
       cpu: cpuBetween(start, end, groups),
-      latency: latencies?.length ? { n: latencies.length, p50: pct(latencies, 50), p95: pct(latencies, 95), max: /** @type {number} */ (latencies.at(-1)) } : undefined,
+      latency: latencies?.length
+        ? {
+            n: latencies.length,
+            p50: pct(latencies, 50),
+            p95: pct(latencies, 95),
+            max: /** @type {number} */ (latencies.at(-1)),
+          }
+        : undefined,
     };
   } finally {
     await pub?.stop();
@@ -333,7 +389,10 @@ let unwinding = Promise.resolve();
  */
 function unwind(cleanup, keep) {
   unwinding = unwinding.then(async () => {
-    while (cleanup.length > keep) await Promise.resolve(/** @type {() => unknown} */ (cleanup.pop())()).catch((e) => console.error(`cleanup: ${e.message}`));
+    while (cleanup.length > keep)
+      await Promise.resolve(/** @type {() => unknown} */ (cleanup.pop())()).catch((e) =>
+        console.error(`cleanup: ${e.message}`),
+      );
   });
   return unwinding;
 }
@@ -343,7 +402,11 @@ function unwind(cleanup, keep) {
  * @param {NodeJS.ProcessEnv} env
  */
 function makerdeckCli(args, env) {
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`makerdeck ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
 }
 
@@ -355,12 +418,37 @@ function makerdeckCli(args, env) {
 function report(results, soak, pageNote) {
   const goal = (/** @type {boolean} */ ok) => (ok ? 'met' : 'NOT met');
   const ratio = (/** @type {StepResult} */ r) => (r.mkdRate / r.bareRate).toFixed(2);
-  console.log(`\nbench:telemetry — QoS 0, ${DEVICES.length} devices × 8 fields, ${STEP_S} s per step, ${os.cpus().length} cores, Node ${process.version}`);
+  console.log(
+    `\nbench:telemetry — QoS 0, ${DEVICES.length} devices × 8 fields, ${STEP_S} s per step, ${os.cpus().length} cores, Node ${process.version}`,
+  );
   console.log(`Makerdeck: makerdeck serve (the built app), ${pageNote}`);
-  console.log('rates: msg/s over the publish window (published = handed to the publishers\' sockets). missing: published − received after');
-  console.log('  ≤ 10 s of grace: still queued at or in the broker, or lost; gaps: the part lost mid-stream (QoS 0 keeps order).');
-  console.log('CPU: % of one core over the window; pubs = the 2 publisher processes, bench = this script, other = the rest of the machine.');
-  const head = ['broker', 'step', 'published/s', 'bare/s', 'makerdeck/s', 'ratio', 'bare missing (gaps)', 'mkd missing (gaps)', 'rejected', 'CPU serve', 'page', 'broker', 'bare', 'pubs', 'bench', 'other'];
+  console.log(
+    "rates: msg/s over the publish window (published = handed to the publishers' sockets). missing: published − received after",
+  );
+  console.log(
+    '  ≤ 10 s of grace: still queued at or in the broker, or lost; gaps: the part lost mid-stream (QoS 0 keeps order).',
+  );
+  console.log(
+    'CPU: % of one core over the window; pubs = the 2 publisher processes, bench = this script, other = the rest of the machine.',
+  );
+  const head = [
+    'broker',
+    'step',
+    'published/s',
+    'bare/s',
+    'makerdeck/s',
+    'ratio',
+    'bare missing (gaps)',
+    'mkd missing (gaps)',
+    'rejected',
+    'CPU serve',
+    'page',
+    'broker',
+    'bare',
+    'pubs',
+    'bench',
+    'other',
+  ];
   const rows = results.map((r) => [
     r.broker,
     r.step,
@@ -371,17 +459,30 @@ function report(results, soak, pageNote) {
     `${int(r.bare.missing)} (${int(r.bare.gaps)})`,
     `${int(r.mkd.missing)} (${r.mkd.gaps === undefined ? '–' : int(r.mkd.gaps)})`,
     int(r.rejected),
-    ...['serve', 'page', 'broker', 'bare', 'pubs', 'bench', 'other'].map((k) => /** @type {number} */ (r.cpu[k]).toFixed(0)),
+    ...['serve', 'page', 'broker', 'bare', 'pubs', 'bench', 'other'].map((k) =>
+      /** @type {number} */ (r.cpu[k]).toFixed(0),
+    ),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => /** @type {string} */ (row[i]).length)));
   const width = (/** @type {number} */ i) => /** @type {number} */ (widths[i]);
-  for (const row of [head, ...rows]) console.log(row.map((c, i) => (i < 2 ? c.padEnd(width(i)) : c.padStart(width(i)))).join('  '));
+  for (const row of [head, ...rows])
+    console.log(row.map((c, i) => (i < 2 ? c.padEnd(width(i)) : c.padStart(width(i)))).join('  '));
 
-  console.log("\npublish → telemetry.batch event at a WebSocket client, 1k/s (the event-to-pixel part is the render bench's):");
-  for (const r of results) if (r.latency) console.log(`  ${r.broker.padEnd(9)} p50 ${r.latency.p50.toFixed(1)} ms  p95 ${r.latency.p95.toFixed(1)} ms  max ${r.latency.max.toFixed(1)} ms  (${int(r.latency.n)} points)`);
+  console.log(
+    "\npublish → telemetry.batch event at a WebSocket client, 1k/s (the event-to-pixel part is the render bench's):",
+  );
+  for (const r of results)
+    if (r.latency)
+      console.log(
+        `  ${r.broker.padEnd(9)} p50 ${r.latency.p50.toFixed(1)} ms  p95 ${r.latency.p95.toFixed(1)} ms  max ${r.latency.max.toFixed(1)} ms  (${int(r.latency.n)} points)`,
+      );
   if (soak) {
-    console.log(`\nsoak (run first, on a fresh serve): 10k/s on Mosquitto for ${soak.seconds} s; serve RSS ${soak.before.toFixed(0)} MB before; from ${soak.first.t.toFixed(0)} s (rings filled)`);
-    console.log(`  min ${soak.min.toFixed(0)} MB, max ${soak.max.toFixed(0)} MB (garbage collections); trend line ${soak.first.rss.toFixed(0)} → ${soak.last.rss.toFixed(0)} MB (${(60 * soak.slope).toFixed(2)} MB/min): drift ${(100 * soak.drift).toFixed(1)}%`);
+    console.log(
+      `\nsoak (run first, on a fresh serve): 10k/s on Mosquitto for ${soak.seconds} s; serve RSS ${soak.before.toFixed(0)} MB before; from ${soak.first.t.toFixed(0)} s (rings filled)`,
+    );
+    console.log(
+      `  min ${soak.min.toFixed(0)} MB, max ${soak.max.toFixed(0)} MB (garbage collections); trend line ${soak.first.rss.toFixed(0)} → ${soak.last.rss.toFixed(0)} MB (${(60 * soak.slope).toFixed(2)} MB/min): drift ${(100 * soak.drift).toFixed(1)}%`,
+    );
     console.log(`  RSS every 10 s (MB): ${soak.samples.map((s) => s.rss.toFixed(0)).join(' ')}`);
     console.log(`  ingested ${int(soak.rate)}/s, missing ${int(soak.missing)}`);
   } else console.log('\nsoak: skipped (BENCH_SOAK_S=0, or Mosquitto not in BENCH_BROKERS)');
@@ -390,18 +491,39 @@ function report(results, soak, pageNote) {
   for (const r of results) {
     const kept = r.rejected === 0 && (r.mkd.inEvents === undefined || r.mkd.inEvents === r.mkd.accepted);
     const events = r.mkd.inEvents === undefined ? '' : `, in batch events ${int(r.mkd.inEvents)}`;
-    console.log(`  ${r.broker.padEnd(9)} ${r.step.padEnd(10)} ingest ≥ 0.8× bare: ${goal(r.mkdRate >= 0.8 * r.bareRate).padEnd(7)} (${(r.mkdRate / r.bareRate).toFixed(3)});  lost nothing it received: ${goal(kept)} (rejected ${r.rejected}, accepted ${int(r.mkd.accepted)}${events})`);
+    console.log(
+      `  ${r.broker.padEnd(9)} ${r.step.padEnd(10)} ingest ≥ 0.8× bare: ${goal(r.mkdRate >= 0.8 * r.bareRate).padEnd(7)} (${(r.mkdRate / r.bareRate).toFixed(3)});  lost nothing it received: ${goal(kept)} (rejected ${r.rejected}, accepted ${int(r.mkd.accepted)}${events})`,
+    );
   }
-  for (const r of results) if (r.latency) console.log(`  ${r.broker.padEnd(9)} latency p95 ≤ 100 ms at 1k/s: ${goal(r.latency.p95 <= 100)} (${r.latency.p95.toFixed(1)} ms, publish → event)`);
-  if (soak) console.log(`  memory flat within 10% over the soak: ${goal(Math.abs(soak.drift) <= 0.1)} (trend ${(100 * soak.drift).toFixed(1)}% from ${soak.first.t.toFixed(0)} s to ${soak.last.t.toFixed(0)} s)`);
+  for (const r of results)
+    if (r.latency)
+      console.log(
+        `  ${r.broker.padEnd(9)} latency p95 ≤ 100 ms at 1k/s: ${goal(r.latency.p95 <= 100)} (${r.latency.p95.toFixed(1)} ms, publish → event)`,
+      );
+  if (soak)
+    console.log(
+      `  memory flat within 10% over the soak: ${goal(Math.abs(soak.drift) <= 0.1)} (trend ${(100 * soak.drift).toFixed(1)}% from ${soak.first.t.toFixed(0)} s to ${soak.last.t.toFixed(0)} s)`,
+    );
   const starved = results.filter((r) => r.bareRate < 0.5 * r.pubRate);
-  if (starved.length) console.log(`\nnote: the bare subscriber got under half of what was published during ${starved.map((r) => `${r.broker} ${r.step}`).join(', ')}: delivery fell behind publishing and the broker queued (at full speed the publishers take CPU the broker and both subscribers need; RabbitMQ's MQTT plugin also starves subscribers while 16 publishers push), so the ratio says little about Makerdeck there.`);
+  if (starved.length)
+    console.log(
+      `\nnote: the bare subscriber got under half of what was published during ${starved.map((r) => `${r.broker} ${r.step}`).join(', ')}: delivery fell behind publishing and the broker queued (at full speed the publishers take CPU the broker and both subscribers need; RabbitMQ's MQTT plugin also starves subscribers while 16 publishers push), so the ratio says little about Makerdeck there.`,
+    );
   const stale = results.filter((r) => r.stale > 0);
-  if (stale.length) console.log(`\nnote: messages published before the step reached the bare subscriber during ${stale.map((r) => `${r.broker} ${r.step} (${int(r.stale)})`).join(', ')}: the broker was still delivering an earlier backlog; Makerdeck's figures there include them.`);
+  if (stale.length)
+    console.log(
+      `\nnote: messages published before the step reached the bare subscriber during ${stale.map((r) => `${r.broker} ${r.step} (${int(r.stale)})`).join(', ')}: the broker was still delivering an earlier backlog; Makerdeck's figures there include them.`,
+    );
   const slow = results.filter((r) => r.settle > 5);
-  if (slow.length) console.log(`\nnote: the broker kept working after ${slow.map((r) => `${r.broker} ${r.step} for ${r.settle.toFixed(0)} s`).join(', ')} (a backlog), before the next step began.`);
+  if (slow.length)
+    console.log(
+      `\nnote: the broker kept working after ${slow.map((r) => `${r.broker} ${r.step} for ${r.settle.toFixed(0)} s`).join(', ')} (a backlog), before the next step began.`,
+    );
   const busy = results.filter((r) => r.cpu.other > 20);
-  if (busy.length) console.log(`\nnote: other work used > 20% of a core during ${busy.map((r) => `${r.broker} ${r.step}`).join(', ')}: those figures are low.`);
+  if (busy.length)
+    console.log(
+      `\nnote: other work used > 20% of a core during ${busy.map((r) => `${r.broker} ${r.step}`).join(', ')}: those figures are low.`,
+    );
 }
 
 /**
@@ -432,9 +554,17 @@ async function main() {
       cleanup.push(() => svc.stop());
       console.error(`[bench] ${broker} at ${svc.url} (pid ${svc.pid})`);
       const env = { ...process.env, ...keyring.env, MAKERDECK_DATA_DIR: path.join(dir, `data-${broker}`) };
-      makerdeckCli(['env', 'attach', '--mqtt-url', svc.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'], env);
+      makerdeckCli(
+        ['env', 'attach', '--mqtt-url', svc.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'],
+        env,
+      );
       const prof = process.env.BENCH_CPU_PROF;
-      const serve = await startServe(env, prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`, `--cpu-prof-name=serve-${broker}.cpuprofile`] : []);
+      const serve = await startServe(
+        env,
+        prof
+          ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`, `--cpu-prof-name=serve-${broker}.cpuprofile`]
+          : [],
+      );
       cleanup.push(() => stopChild(serve.child));
       const page = await openTelemetryPage(serve.url);
       /** @type {Watch | undefined} */
@@ -456,7 +586,16 @@ async function main() {
       for (const step of STEPS) {
         console.error(`[bench] ${broker} ${step.name} for ${STEP_S} s`);
         let settle = 0;
-        const result = await runStep({ broker, url: svc.url, brokerPid: svc.pid, serve, standIn, probe, step, settled: (s) => (settle = s) });
+        const result = await runStep({
+          broker,
+          url: svc.url,
+          brokerPid: svc.pid,
+          serve,
+          standIn,
+          probe,
+          step,
+          settled: (s) => (settle = s),
+        });
         results.push({ ...result, settle });
       }
       await unwind(cleanup, 2); // this broker's Makerdeck, page and broker go before the next one starts

@@ -82,8 +82,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** The wrapper Go module that pins arduino-cli (go.mod, go.sum, tools.go). */
 export const ARDUINO_CLI_GO_MODULE_DIR = path.join(repoRoot, 'tests', 'rig', 'arduino-cli');
 
-
-
 /** @param {(string | number)[]} parts */
 const sha256 = (...parts) => {
   const h = createHash('sha256');
@@ -130,7 +128,10 @@ export function rigEnv(base = process.env) {
  */
 async function cliVersion(bin, configFile) {
   // With the rig's config: updater.enable_notification=false, so `version` does not go online.
-  const r = await run(bin, ['--config-file', configFile, 'version', '--format', 'json'], { env: rigEnv(), timeoutMs: 30_000 });
+  const r = await run(bin, ['--config-file', configFile, 'version', '--format', 'json'], {
+    env: rigEnv(),
+    timeoutMs: 30_000,
+  });
   if (r.code !== 0) throw new Error(`${bin} version failed (exit ${r.code}): ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout).VersionString;
 }
@@ -156,7 +157,9 @@ async function ensureArduinoCli(cacheDir, log) {
   const goMod = readFileSync(path.join(ARDUINO_CLI_GO_MODULE_DIR, 'go.mod'), 'utf8');
   const goSum = readFileSync(path.join(ARDUINO_CLI_GO_MODULE_DIR, 'go.sum'), 'utf8');
   if (!goMod.includes(`${ARDUINO_CLI_MODULE} v${ARDUINO_CLI_VERSION}`)) {
-    throw new Error(`${ARDUINO_CLI_GO_MODULE_DIR}/go.mod does not require ${ARDUINO_CLI_MODULE} v${ARDUINO_CLI_VERSION}`);
+    throw new Error(
+      `${ARDUINO_CLI_GO_MODULE_DIR}/go.mod does not require ${ARDUINO_CLI_MODULE} v${ARDUINO_CLI_VERSION}`,
+    );
   }
   const inputs = sha256(ARDUINO_CLI_VERSION, ldflags, goMod, goSum);
   const stamp = JSON.parse(readOr(stampFile, 'null') ?? 'null');
@@ -173,19 +176,24 @@ async function ensureArduinoCli(cacheDir, log) {
   };
   log(`[rig] building arduino-cli ${ARDUINO_CLI_VERSION} with ${go} (once per cache; ~1 min cold)`);
   const t0 = performance.now();
-  const r = await run(
-    go,
-    ['build', '-trimpath', '-ldflags', ldflags, '-o', tmpBin, ARDUINO_CLI_MODULE],
-    { cwd: ARDUINO_CLI_GO_MODULE_DIR, env, timeoutMs: 20 * 60_000 },
-  );
+  const r = await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', tmpBin, ARDUINO_CLI_MODULE], {
+    cwd: ARDUINO_CLI_GO_MODULE_DIR,
+    env,
+    timeoutMs: 20 * 60_000,
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.code !== 0) {
     rmSync(tmpBin, { force: true });
-    throw new Error(`go build of arduino-cli ${ARDUINO_CLI_VERSION} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    throw new Error(
+      `go build of arduino-cli ${ARDUINO_CLI_VERSION} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`,
+    );
   }
   renameSync(tmpBin, bin);
   const goVersion = (await run(go, ['env', 'GOVERSION'], { env })).stdout.trim();
-  writeIfChanged(stampFile, `${JSON.stringify({ version: ARDUINO_CLI_VERSION, goVersion, inputs, seconds: Math.round(seconds) }, null, 2)}\n`);
+  writeIfChanged(
+    stampFile,
+    `${JSON.stringify({ version: ARDUINO_CLI_VERSION, goVersion, inputs, seconds: Math.round(seconds) }, null, 2)}\n`,
+  );
   log(`[rig] built ${bin} in ${seconds.toFixed(1)} s (${goVersion})`);
   return { bin, built: true, seconds };
 }
@@ -334,7 +342,9 @@ async function ensureRig(cacheDir, log) {
   const layout = await ensureLayout(path.join(cacheDir, 'arduino'));
   const version = await cliVersion(bin, layout.configFile);
   if (version !== ARDUINO_CLI_VERSION) {
-    throw new Error(`arduino rig: ${bin} reports version ${version}, expected ${ARDUINO_CLI_VERSION}; delete ${path.dirname(bin)} to rebuild`);
+    throw new Error(
+      `arduino rig: ${bin} reports version ${version}, expected ${ARDUINO_CLI_VERSION}; delete ${path.dirname(bin)} to rebuild`,
+    );
   }
   return { arduinoCli: bin, version, ...layout, env: rigEnv() };
 }
@@ -345,7 +355,10 @@ async function ensureRig(cacheDir, log) {
  * @param {Pick<ArduinoRig, 'arduinoCli' | 'configFile' | 'env'>} rig
  * @param {{ fqbn?: string, sketchDir: string, buildPath?: string, extraArgs?: string[], wrap?: string[] }} options
  */
-export async function compileSketch(rig, { fqbn = 'arduino:avr:uno', sketchDir, buildPath, extraArgs = [], wrap = [] }) {
+export async function compileSketch(
+  rig,
+  { fqbn = 'arduino:avr:uno', sketchDir, buildPath, extraArgs = [], wrap = [] },
+) {
   const args = ['--config-file', rig.configFile, 'compile', '--fqbn', fqbn, '--format', 'json', ...extraArgs];
   if (buildPath) args.push('--build-path', buildPath);
   args.push(sketchDir);
@@ -378,7 +391,11 @@ async function selfTest() {
   // Prove "offline": run the compiles in a network namespace with no network, when we may.
   const canUnshare = (await run('unshare', ['-n', 'true']).catch(() => ({ code: 1 }))).code === 0;
   const wrap = canUnshare ? ['unshare', '-n'] : [];
-  console.log(canUnshare ? 'compiling inside `unshare -n` (no network at all)' : 'unshare -n unavailable: compiling with the network present');
+  console.log(
+    canUnshare
+      ? 'compiling inside `unshare -n` (no network at all)'
+      : 'unshare -n unavailable: compiling with the network present',
+  );
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-rig-'));
   try {
@@ -394,10 +411,19 @@ async function selfTest() {
       const c = await compileSketch(rig, { sketchDir: blink, buildPath, wrap });
       if (c.code !== 0 || !c.result?.success) throw new Error(`blink (uno, ${label}) failed: ${c.stdout}${c.stderr}`);
       const hex = path.join(buildPath, 'Blink.ino.hex');
-      const flash = c.result.builder_result.executable_sections_size.find((/** @type {{ name: string }} */ s) => s.name === 'text');
-      console.log(`uno blink ${label}: ${c.seconds.toFixed(2)} s, ${statSync(hex).size} B .hex, ${flash.size}/${flash.max_size} B flash`);
+      const flash = c.result.builder_result.executable_sections_size.find(
+        (/** @type {{ name: string }} */ s) => s.name === 'text',
+      );
+      console.log(
+        `uno blink ${label}: ${c.seconds.toFixed(2)} s, ${statSync(hex).size} B .hex, ${flash.size}/${flash.max_size} B flash`,
+      );
     }
-    const nano = await compileSketch(rig, { fqbn: 'arduino:avr:nano', sketchDir: blink, buildPath: path.join(work, 'build-nano'), wrap });
+    const nano = await compileSketch(rig, {
+      fqbn: 'arduino:avr:nano',
+      sketchDir: blink,
+      buildPath: path.join(work, 'build-nano'),
+      wrap,
+    });
     if (nano.code !== 0 || !nano.result?.success) throw new Error(`blink (nano) failed: ${nano.stdout}${nano.stderr}`);
     console.log(`nano blink: ${nano.seconds.toFixed(2)} s`);
 
@@ -406,10 +432,18 @@ async function selfTest() {
     writeFileSync(path.join(bad, 'Bad.ino'), 'void setup() {\n  pinMode(LED_BUILTIN, OUTPUT)\n}\nvoid loop() {}\n');
     const b = await compileSketch(rig, { sketchDir: bad, buildPath: path.join(work, 'build-bad'), wrap });
     const diag = b.result?.builder_result?.diagnostics?.[0];
-    if (b.code === 0 || b.result?.success !== false || diag?.severity !== 'ERROR' || diag.line !== 3 || !diag.file.endsWith('Bad.ino')) {
+    if (
+      b.code === 0 ||
+      b.result?.success !== false ||
+      diag?.severity !== 'ERROR' ||
+      diag.line !== 3 ||
+      !diag.file.endsWith('Bad.ino')
+    ) {
       throw new Error(`syntax error sketch: unexpected result: ${b.stdout}${b.stderr}`);
     }
-    console.log(`syntax error: exit ${b.code}, diagnostic ${path.basename(diag.file)}:${diag.line}:${diag.column} ${diag.severity} ${diag.message.split('\n')[0]}`);
+    console.log(
+      `syntax error: exit ${b.code}, diagnostic ${path.basename(diag.file)}:${diag.line}:${diag.column} ${diag.severity} ${diag.message.split('\n')[0]}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -79,10 +79,7 @@ const DEBIAN_SOURCES = [
   `deb http://deb.debian.org/debian ${DEBIAN_SUITE}-updates main`,
   `deb http://deb.debian.org/debian-security ${DEBIAN_SUITE}-security main`,
 ];
-const BASE_IMPORT_CHANGES = [
-  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  'CMD ["bash"]',
-];
+const BASE_IMPORT_CHANGES = ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]'];
 
 /**
  * @typedef {{ module: string, version: string, packages: string[], tags: string[], ldflags: string }} GoBuild
@@ -102,7 +99,14 @@ export const INFLUXDB_VERSION = '1.8.10';
 export const TELEGRAF_VERSION = '1.34.4';
 // outputs.health (beyond the stack's needs) gives compose a healthcheck that does not touch MQTT:
 // `telegraf --once` as a healthcheck would connect with the same client_id and kick the running consumer.
-export const TELEGRAF_BUILD_TAGS = ['custom', 'inputs.mqtt_consumer', 'outputs.influxdb', 'outputs.influxdb_v2', 'outputs.health', 'parsers.influx'];
+export const TELEGRAF_BUILD_TAGS = [
+  'custom',
+  'inputs.mqtt_consumer',
+  'outputs.influxdb',
+  'outputs.influxdb_v2',
+  'outputs.health',
+  'parsers.influx',
+];
 
 /**
  * Every image ensureStackImages makes, in build order (parents first), with its recipe summary.
@@ -122,7 +126,8 @@ export const STACK_IMAGES = {
     dir: 'rabbitmq',
     from: BASE,
     actual: 'Debian bookworm rabbitmq-server 3.10 (apt) with rabbitmq_mqtt + rabbitmq_management',
-    summary: 'Debian rabbitmq-server 3.10.x, plugins mqtt+management, RABBITMQ_DEFAULT_USER/PASS/VHOST via conf.d; MQTT 3.1/3.1.1 only',
+    summary:
+      'Debian rabbitmq-server 3.10.x, plugins mqtt+management, RABBITMQ_DEFAULT_USER/PASS/VHOST via conf.d; MQTT 3.1/3.1.1 only',
     ports: { amqp: 5672, mqtt: 1883, management: 15672 },
     // `ping` answers ~5 s before the MQTT listener is up; check_port_connectivity waits for it
     health: ['rabbitmq-diagnostics', '-q', 'check_port_connectivity'],
@@ -224,7 +229,10 @@ function hashDir(dir) {
       const abs = path.join(dir, relName);
       const st = statSync(abs);
       if (st.isDirectory()) walk(relName);
-      else h.update(`${relName}\0${st.mode & 0o111 ? 'x' : '-'}\0`).update(readFileSync(abs)).update('\0');
+      else
+        h.update(`${relName}\0${st.mode & 0o111 ? 'x' : '-'}\0`)
+          .update(readFileSync(abs))
+          .update('\0');
     }
   };
   walk('');
@@ -240,7 +248,10 @@ export function stackRecipeHashes() {
       spec.kind === 'stand-in'
         ? [readFileSync(path.join(STACK_RECIPE_DIR, 'stand-in', 'service.Dockerfile')), standInBuildArgs(name, spec)]
         : [hashDir(path.join(STACK_RECIPE_DIR, spec.dir))];
-    const extra = spec.kind === 'rootfs' ? { MMDEBSTRAP_ARGS, DEBIAN_SUITE, DEBIAN_SOURCES, BASE_IMPORT_CHANGES } : { go: spec.go ?? null, actual: spec.actual ?? null };
+    const extra =
+      spec.kind === 'rootfs'
+        ? { MMDEBSTRAP_ARGS, DEBIAN_SUITE, DEBIAN_SOURCES, BASE_IMPORT_CHANGES }
+        : { go: spec.go ?? null, actual: spec.actual ?? null };
     hashes[name] = sha256(RECIPE_FORMAT, name, spec.kind, spec.from ? hashes[spec.from] : '', extra, ...own);
   }
   return hashes;
@@ -254,7 +265,6 @@ function standInBuildArgs(name, spec) {
   return { SERVICE: spec.service, IMAGE: name, VERSION: spec.version, PORT: String(Object.values(spec.ports)[0]) };
 }
 
-
 /** The docker CLI: Debian's (docker.io, same release as the dockerd we run) when installed. */
 function dockerCli() {
   return existsSync('/usr/bin/docker') ? '/usr/bin/docker' : requireCommand('docker', 'docker.io');
@@ -266,7 +276,13 @@ function dockerCli() {
  */
 function dockerEnv(dockerHost, configDir) {
   /** @type {NodeJS.ProcessEnv} */
-  const env = { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONFIG: configDir, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' };
+  const env = {
+    ...process.env,
+    DOCKER_HOST: dockerHost,
+    DOCKER_CONFIG: configDir,
+    DOCKER_BUILDKIT: '0',
+    DOCKER_CLI_HINTS: 'false',
+  };
   for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION']) delete env[k];
   return env;
 }
@@ -281,12 +297,19 @@ function dockerEnv(dockerHost, configDir) {
  * Resolves { images: { name: { id, recipe } }, loaded, built: [names], tarball, seconds, timings }.
  * @param {{ dockerHost?: string, cacheDir?: string, log?: Log, rebuild?: boolean | 'all' }} [options]
  */
-export function ensureStackImages({ dockerHost, cacheDir = defaultRigCache(), log = console.log, rebuild = false } = {}) {
+export function ensureStackImages({
+  dockerHost,
+  cacheDir = defaultRigCache(),
+  log = console.log,
+  rebuild = false,
+} = {}) {
   if (!dockerHost) throw new Error('ensureStackImages: dockerHost (e.g. startDockerd().host) is required');
   const key = `${dockerHost}\0${path.resolve(cacheDir)}`;
   let p = inflight.get(key);
   if (!p) {
-    p = ensureImages({ dockerHost, cacheDir: path.resolve(cacheDir), log, rebuild }).finally(() => inflight.delete(key));
+    p = ensureImages({ dockerHost, cacheDir: path.resolve(cacheDir), log, rebuild }).finally(() =>
+      inflight.delete(key),
+    );
     inflight.set(key, p);
   }
   return p;
@@ -318,7 +341,10 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
   /** @type {Docker} */
   const dk = async (args, { timeoutMs = 600_000, input } = {}) => {
     const r = await run(docker, args, { env, timeoutMs, input });
-    if (r.code !== 0) throw new Error(`docker ${args.slice(0, 3).join(' ')} … failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `docker ${args.slice(0, 3).join(' ')} … failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`,
+      );
     return r;
   };
 
@@ -334,7 +360,8 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
     const found = {};
     try {
       for (const img of JSON.parse(r.stdout || '[]')) {
-        for (const tag of img.RepoTags ?? []) found[tag] = { id: img.Id, recipe: img.Config?.Labels?.[LABEL_RECIPE] ?? null };
+        for (const tag of img.RepoTags ?? [])
+          found[tag] = { id: img.Id, recipe: img.Config?.Labels?.[LABEL_RECIPE] ?? null };
       }
     } catch {
       // no JSON: nothing found (or the daemon is not answering: the next docker call says so)
@@ -355,9 +382,13 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
       loaded = tarball;
       found = await present();
       todo = stale(found);
-      log(`[stack] loaded ${path.basename(tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(0)} MiB) in ${timings.load.toFixed(1)} s`);
+      log(
+        `[stack] loaded ${path.basename(tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(0)} MiB) in ${timings.load.toFixed(1)} s`,
+      );
     } else {
-      log(`[stack] docker load ${tarball} failed (exit ${r.code}: ${r.stderr.trim().slice(-300)}); removing it and building`);
+      log(
+        `[stack] docker load ${tarball} failed (exit ${r.code}: ${r.stderr.trim().slice(-300)}); removing it and building`,
+      );
       rmSync(tarball, { force: true });
     }
   }
@@ -388,7 +419,16 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
         if (!rebuildSet.has(name)) continue;
         const tb = performance.now();
         const spec = /** @type {ImageSpec} */ (STACK_IMAGES[/** @type {keyof STACK_IMAGES} */ (name)]);
-        await buildImage({ name, spec, recipe: /** @type {string} */ (want[name]), dk, work, home, log, rebuildGo: rebuild === 'all' });
+        await buildImage({
+          name,
+          spec,
+          recipe: /** @type {string} */ (want[name]),
+          dk,
+          work,
+          home,
+          log,
+          rebuildGo: rebuild === 'all',
+        });
         timings[`build ${name}`] = (performance.now() - tb) / 1000;
         built.push(name);
       }
@@ -397,7 +437,10 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
     }
     found = await present();
     const still = stale(found);
-    if (still.length) throw new Error(`stack images: built, yet these lack recipe label ${LABEL_RECIPE}=<expected>: ${still.join(', ')}`);
+    if (still.length)
+      throw new Error(
+        `stack images: built, yet these lack recipe label ${LABEL_RECIPE}=<expected>: ${still.join(', ')}`,
+      );
     // dangling leftovers of earlier builds of the same tags
     await run(docker, ['image', 'prune', '-f', '--filter', `label=${LABEL_RIG}=true`], { env, timeoutMs: 120_000 });
 
@@ -412,7 +455,9 @@ async function ensureImages({ dockerHost, cacheDir, log, rebuild }) {
       path.join(home, 'images.json'),
       `${JSON.stringify({ setHash, tarball: path.basename(tarball), bytes: statSync(tarball).size, recipes: want, versions, timings }, null, 2)}\n`,
     );
-    log(`[stack] saved ${path.basename(tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(0)} MiB) in ${timings.save.toFixed(1)} s`);
+    log(
+      `[stack] saved ${path.basename(tarball)} (${(statSync(tarball).size / 2 ** 20).toFixed(0)} MiB) in ${timings.save.toFixed(1)} s`,
+    );
   }
   const seconds = (performance.now() - t0) / 1000;
   const images = Object.fromEntries(names.map((n) => [n, found[n]]));
@@ -439,12 +484,22 @@ async function imageVersions(dk) {
   /** @type {(key: string, image: string, entrypoint: string, args: string[]) => Promise<void>} */
   const probe = async (key, image, entrypoint, args) => {
     try {
-      out[key] = (await dk(['run', '--rm', '--network', 'none', '--entrypoint', entrypoint, image, ...args], { timeoutMs: 60_000 })).stdout.trim();
+      out[key] = (
+        await dk(['run', '--rm', '--network', 'none', '--entrypoint', entrypoint, image, ...args], {
+          timeoutMs: 60_000,
+        })
+      ).stdout.trim();
     } catch (err) {
       out[key] = `? (${/** @type {Error} */ (err).message.split('\n')[0]})`;
     }
   };
-  await probe('rabbitmq', 'rabbitmq:4.1-management', 'dpkg-query', ['-W', '-f', '${Package} ${Version}\n', 'rabbitmq-server', 'erlang-base']);
+  await probe('rabbitmq', 'rabbitmq:4.1-management', 'dpkg-query', [
+    '-W',
+    '-f',
+    '${Package} ${Version}\n',
+    'rabbitmq-server',
+    'erlang-base',
+  ]);
   await probe('influxdb', 'influxdb:1.11', 'influxd', ['version']);
   await probe('telegraf', 'telegraf:1.34', 'telegraf', ['--version']);
   await probe('debian', BASE, 'cat', ['/etc/debian_version']);
@@ -463,12 +518,18 @@ async function buildImage({ name, spec, recipe, dk, work, home, log, rebuildGo }
     const mmdebstrap = requireCommand('mmdebstrap', 'mmdebstrap');
     log(`[stack] ${name}: mmdebstrap ${DEBIAN_SUITE} (minbase)`);
     const hook = `sh ${JSON.stringify(path.join(STACK_RECIPE_DIR, spec.dir, 'customize.sh'))} "$1"`;
-    const r = await run(mmdebstrap, [...MMDEBSTRAP_ARGS, `--customize-hook=${hook}`, DEBIAN_SUITE, tar, ...DEBIAN_SOURCES], {
-      timeoutMs: 900_000,
-      env: { ...process.env, TMPDIR: work },
-    });
+    const r = await run(
+      mmdebstrap,
+      [...MMDEBSTRAP_ARGS, `--customize-hook=${hook}`, DEBIAN_SUITE, tar, ...DEBIAN_SOURCES],
+      {
+        timeoutMs: 900_000,
+        env: { ...process.env, TMPDIR: work },
+      },
+    );
     if (r.code !== 0) throw new Error(`mmdebstrap failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
-    const changes = [...BASE_IMPORT_CHANGES, ...labels.map((l) => `LABEL ${l.replace(/=(.*)$/, '="$1"')}`)].flatMap((c) => ['--change', c]);
+    const changes = [...BASE_IMPORT_CHANGES, ...labels.map((l) => `LABEL ${l.replace(/=(.*)$/, '="$1"')}`)].flatMap(
+      (c) => ['--change', c],
+    );
     await dk(['import', ...changes, tar, name]);
     rmSync(tar, { force: true });
     return;
@@ -476,7 +537,18 @@ async function buildImage({ name, spec, recipe, dk, work, home, log, rebuildGo }
   if (spec.kind === 'stand-in') {
     const ctx = path.join(STACK_RECIPE_DIR, 'stand-in');
     const args = Object.entries(standInBuildArgs(name, spec)).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
-    await dk(['build', '--rm', '--force-rm', '-f', path.join(ctx, 'service.Dockerfile'), ...args, ...labels.flatMap((l) => ['--label', l]), '-t', name, ctx]);
+    await dk([
+      'build',
+      '--rm',
+      '--force-rm',
+      '-f',
+      path.join(ctx, 'service.Dockerfile'),
+      ...args,
+      ...labels.flatMap((l) => ['--label', l]),
+      '-t',
+      name,
+      ctx,
+    ]);
     return;
   }
   // dockerfile: a private copy of the recipe dir as the context, plus the Go binaries
@@ -487,7 +559,9 @@ async function buildImage({ name, spec, recipe, dk, work, home, log, rebuildGo }
     for (const f of readdirSync(dir)) if (f !== 'build.json') cpSync(path.join(dir, f), path.join(ctx, f));
   }
   log(`[stack] ${name}: docker build (tests/rig/stack/${spec.dir})`);
-  await dk(['build', '--rm', '--force-rm', ...labels.flatMap((l) => ['--label', l]), '-t', name, ctx], { timeoutMs: 1_200_000 });
+  await dk(['build', '--rm', '--force-rm', ...labels.flatMap((l) => ['--label', l]), '-t', name, ctx], {
+    timeoutMs: 1_200_000,
+  });
 }
 
 /**
@@ -502,7 +576,8 @@ async function ensureGoBinaries(go, home, log, force) {
   const base = go.module.split('/').pop();
   const dir = path.join(home, 'bin', `${base}-${go.version}-${process.platform}-${process.arch}-${id}`);
   const bins = go.packages.map((p) => path.join(dir, path.basename(p)));
-  if (!force && bins.every((b) => existsSync(b)) && existsSync(path.join(dir, 'build.json'))) return { dir, built: false };
+  if (!force && bins.every((b) => existsSync(b)) && existsSync(path.join(dir, 'build.json')))
+    return { dir, built: false };
   const goBin = findGo('to build influxd and telegraf (once per cache)');
   const tmp = mkdtempSync(path.join(home, 'gobin-'));
   const env = {
@@ -527,11 +602,16 @@ async function ensureGoBinaries(go, home, log, force) {
     throw new Error(`go install ${targets.join(' ')} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
   }
   const goVersion = (await run(goBin, ['env', 'GOVERSION'], { env })).stdout.trim();
-  writeFileSync(path.join(tmp, 'build.json'), `${JSON.stringify({ ...go, goVersion, seconds: Math.round(seconds) }, null, 2)}\n`);
+  writeFileSync(
+    path.join(tmp, 'build.json'),
+    `${JSON.stringify({ ...go, goVersion, seconds: Math.round(seconds) }, null, 2)}\n`,
+  );
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.dirname(dir), { recursive: true });
   renameSync(tmp, dir);
-  log(`[stack] built ${go.packages.map((p) => path.basename(p)).join(', ')} ${go.version} in ${seconds.toFixed(1)} s (${goVersion})`);
+  log(
+    `[stack] built ${go.packages.map((p) => path.basename(p)).join(', ')} ${go.version} in ${seconds.toFixed(1)} s (${goVersion})`,
+  );
   return { dir, built: true };
 }
 
@@ -551,7 +631,10 @@ async function startDockerdPolitely(startDockerd, log) {
       rmSync(dir, { recursive: true, force: true });
       const { message } = /** @type {Error} */ (err);
       if (!/another dockerd is already running/.test(message) || waited >= 20 * 60) throw err;
-      if (waited % 60 === 0) log(`[self-test] another dockerd is running (${message.match(/pid \d+/)?.[0]}); waiting for it (poll every 20 s)`);
+      if (waited % 60 === 0)
+        log(
+          `[self-test] another dockerd is running (${message.match(/pid \d+/)?.[0]}); waiting for it (poll every 20 s)`,
+        );
       await sleep(20_000);
     }
   }
@@ -584,8 +667,12 @@ async function selfTest() {
   try {
     // 1. ensure (cold or cached), then again from the tarball on an empty image store
     let r = await ensureStackImages({ dockerHost: svc.host, cacheDir, rebuild });
-    log(`[self-test] ensureStackImages #1: ${r.seconds.toFixed(1)} s (${r.built.length ? `built ${r.built.length} images` : r.loaded ? 'loaded from tarball' : 'already present'})`);
-    log(`[self-test]   timings: ${JSON.stringify(Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v * 10) / 10])))}`);
+    log(
+      `[self-test] ensureStackImages #1: ${r.seconds.toFixed(1)} s (${r.built.length ? `built ${r.built.length} images` : r.loaded ? 'loaded from tarball' : 'already present'})`,
+    );
+    log(
+      `[self-test]   timings: ${JSON.stringify(Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v * 10) / 10])))}`,
+    );
     const again = await ensureStackImages({ dockerHost: svc.host, cacheDir });
     log(`[self-test] ensureStackImages #2 (images present): ${again.seconds.toFixed(2)} s`);
     if (!r.loaded) {
@@ -596,7 +683,13 @@ async function selfTest() {
     }
     log(`[self-test] tarball ${r.tarball}: ${(statSync(r.tarball).size / 2 ** 20).toFixed(0)} MiB`);
     const sizes = await dk('images', '--format', '{{.Repository}}:{{.Tag}} {{.Size}}');
-    log(sizes.split('\n').filter((l) => Object.hasOwn(STACK_IMAGES, /** @type {string} */ (l.split(' ')[0]))).map((l) => `    ${l}`).join('\n'));
+    log(
+      sizes
+        .split('\n')
+        .filter((l) => Object.hasOwn(STACK_IMAGES, /** @type {string} */ (l.split(' ')[0])))
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    );
 
     // 2. rabbitmq + influxdb + telegraf on a user-defined network, ports on 127.0.0.1
     const net = `mkd-stack-selftest-${suffix}`;
@@ -606,7 +699,20 @@ async function selfTest() {
     /** @type {(svcName: string, image: string, args: string[]) => Promise<string>} */
     const runC = async (svcName, image, args) => {
       const c = name(svcName);
-      await dk('run', '-d', '--name', c, '--hostname', svcName, '--network', net, '--network-alias', svcName, ...args, image);
+      await dk(
+        'run',
+        '-d',
+        '--name',
+        c,
+        '--hostname',
+        svcName,
+        '--network',
+        net,
+        '--network-alias',
+        svcName,
+        ...args,
+        image,
+      );
       containers.push(c);
       return c;
     };
@@ -616,22 +722,45 @@ async function selfTest() {
     const ifxPass = 'influx-pass';
     const tStack = performance.now();
     const rabbit = await runC('rabbitmq', 'rabbitmq:4.1-management', [
-      '-e', `RABBITMQ_DEFAULT_USER=${mqttUser}`, '-e', `RABBITMQ_DEFAULT_PASS=${mqttPass}`,
-      '-p', '127.0.0.1::1883', '-p', '127.0.0.1::15672',
+      '-e',
+      `RABBITMQ_DEFAULT_USER=${mqttUser}`,
+      '-e',
+      `RABBITMQ_DEFAULT_PASS=${mqttPass}`,
+      '-p',
+      '127.0.0.1::1883',
+      '-p',
+      '127.0.0.1::15672',
     ]);
     const influx = await runC('influxdb', 'influxdb:1.11', [
-      '-e', 'INFLUXDB_HTTP_AUTH_ENABLED=true', '-e', `INFLUXDB_ADMIN_USER=${ifxUser}`, '-e', `INFLUXDB_ADMIN_PASSWORD=${ifxPass}`,
-      '-e', 'INFLUXDB_DB=makerdeck', '-p', '127.0.0.1::8086',
+      '-e',
+      'INFLUXDB_HTTP_AUTH_ENABLED=true',
+      '-e',
+      `INFLUXDB_ADMIN_USER=${ifxUser}`,
+      '-e',
+      `INFLUXDB_ADMIN_PASSWORD=${ifxPass}`,
+      '-e',
+      'INFLUXDB_DB=makerdeck',
+      '-p',
+      '127.0.0.1::8086',
     ]);
     confDir = mkdtempSync(path.join(os.tmpdir(), 'mkd-stk-conf-'));
     const telegrafConf = path.join(confDir, 'telegraf.conf');
     writeFileSync(telegrafConf, SELF_TEST_TELEGRAF_CONF);
     const telegraf = await runC('telegraf', 'telegraf:1.34', [
-      '-v', `${telegrafConf}:/etc/telegraf/telegraf.conf:ro`,
-      '-e', `MQTT_USERNAME=${mqttUser}`, '-e', `MQTT_PASSWORD=${mqttPass}`, '-e', `INFLUX_USERNAME=${ifxUser}`, '-e', `INFLUX_PASSWORD=${ifxPass}`,
+      '-v',
+      `${telegrafConf}:/etc/telegraf/telegraf.conf:ro`,
+      '-e',
+      `MQTT_USERNAME=${mqttUser}`,
+      '-e',
+      `MQTT_PASSWORD=${mqttPass}`,
+      '-e',
+      `INFLUX_USERNAME=${ifxUser}`,
+      '-e',
+      `INFLUX_PASSWORD=${ifxPass}`,
     ]);
     /** @type {(c: string, p: number) => Promise<number>} */
-    const port = async (c, p) => Number(/** @type {string} */ ((await dk('port', c, `${p}/tcp`)).split('\n')[0]).split(':').pop());
+    const port = async (c, p) =>
+      Number(/** @type {string} */ ((await dk('port', c, `${p}/tcp`)).split('\n')[0]).split(':').pop());
     const mqttPort = await port(rabbit, 1883);
     const mgmtPort = await port(rabbit, 15672);
     const influxPort = await port(influx, 8086);
@@ -647,7 +776,10 @@ async function selfTest() {
         } catch (err) {
           last = /** @type {Error} */ (err);
         }
-        if (performance.now() - t > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${last.message}` : ''}`);
+        if (performance.now() - t > timeoutMs)
+          throw new Error(
+            `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${last.message}` : ''}`,
+          );
         await sleep(250);
       }
       const s = (performance.now() - tStack) / 1000;
@@ -655,32 +787,85 @@ async function selfTest() {
     };
     /** @type {(url: string, init?: RequestInit) => Promise<number>} */
     const httpStatus = async (url, init) => (await fetch(url, { ...init, signal: AbortSignal.timeout(3000) })).status;
-    await waitFor('influxdb GET /ping 204', async () => (await httpStatus(`http://127.0.0.1:${influxPort}/ping`)) === 204);
-    const health = /** @type {{ status: string }} */ (await (await fetch(`http://127.0.0.1:${influxPort}/health`)).json());
+    await waitFor(
+      'influxdb GET /ping 204',
+      async () => (await httpStatus(`http://127.0.0.1:${influxPort}/ping`)) === 204,
+    );
+    const health = /** @type {{ status: string }} */ (
+      await (await fetch(`http://127.0.0.1:${influxPort}/health`)).json()
+    );
     if (health.status !== 'pass') throw new Error(`influxdb /health: ${JSON.stringify(health)}`);
-    await waitFor('rabbitmq ping (rabbitmq-diagnostics -q ping)', async () => (await run(docker, ['exec', rabbit, 'rabbitmq-diagnostics', '-q', 'ping'], { env, timeoutMs: 30_000 })).code === 0);
-    await waitFor(`rabbitmq healthy (${STACK_IMAGES['rabbitmq:4.1-management'].health.join(' ')})`, async () => (await run(docker, ['exec', rabbit, ...STACK_IMAGES['rabbitmq:4.1-management'].health], { env, timeoutMs: 30_000 })).code === 0);
+    await waitFor(
+      'rabbitmq ping (rabbitmq-diagnostics -q ping)',
+      async () =>
+        (await run(docker, ['exec', rabbit, 'rabbitmq-diagnostics', '-q', 'ping'], { env, timeoutMs: 30_000 })).code ===
+        0,
+    );
+    await waitFor(
+      `rabbitmq healthy (${STACK_IMAGES['rabbitmq:4.1-management'].health.join(' ')})`,
+      async () =>
+        (
+          await run(docker, ['exec', rabbit, ...STACK_IMAGES['rabbitmq:4.1-management'].health], {
+            env,
+            timeoutMs: 30_000,
+          })
+        ).code === 0,
+    );
     const auth = `Basic ${Buffer.from(`${mqttUser}:${mqttPass}`).toString('base64')}`;
     const overview = /** @type {{ product_name: string, rabbitmq_version: string, erlang_version: string }} */ (
       await (await fetch(`http://127.0.0.1:${mgmtPort}/api/overview`, { headers: { authorization: auth } })).json()
     );
-    log(`[self-test] rabbitmq management API: ${overview.product_name} ${overview.rabbitmq_version}, erlang ${overview.erlang_version}`);
+    log(
+      `[self-test] rabbitmq management API: ${overview.product_name} ${overview.rabbitmq_version}, erlang ${overview.erlang_version}`,
+    );
     const logsOf = async (/** @type {string} */ c) => {
       const l = await run(docker, ['logs', c], { env, timeoutMs: 30_000 });
       return l.stdout + l.stderr;
     };
-    await waitFor('telegraf connected to MQTT', async () => /Connected \[tcp:\/\/rabbitmq:1883\]/.test(await logsOf(telegraf)));
+    await waitFor('telegraf connected to MQTT', async () =>
+      /Connected \[tcp:\/\/rabbitmq:1883\]/.test(await logsOf(telegraf)),
+    );
     // the subscription follows the CONNACK; wait until RabbitMQ has the consumer's queue bound
     await waitFor('telegraf subscribed (mqtt-subscription queue)', async () =>
-      /mqtt-subscription-makerdeck-telegraf/.test((await run(docker, ['exec', rabbit, 'rabbitmqctl', '-q', 'list_queues', 'name'], { env, timeoutMs: 30_000 })).stdout),
+      /mqtt-subscription-makerdeck-telegraf/.test(
+        (await run(docker, ['exec', rabbit, 'rabbitmqctl', '-q', 'list_queues', 'name'], { env, timeoutMs: 30_000 }))
+          .stdout,
+      ),
     );
 
     // 3. one line over MQTT 3.1.1 -> telegraf -> influxdb
     const line = 'telemetry,device=rig-test temp_c=21.5';
-    const tgHealth = await run(docker, ['exec', telegraf, ...STACK_IMAGES['telegraf:1.34'].health], { env, timeoutMs: 30_000 });
-    if (tgHealth.code !== 0) throw new Error(`telegraf health (${STACK_IMAGES['telegraf:1.34'].health.join(' ')}) failed: ${tgHealth.stderr}`);
+    const tgHealth = await run(docker, ['exec', telegraf, ...STACK_IMAGES['telegraf:1.34'].health], {
+      env,
+      timeoutMs: 30_000,
+    });
+    if (tgHealth.code !== 0)
+      throw new Error(`telegraf health (${STACK_IMAGES['telegraf:1.34'].health.join(' ')}) failed: ${tgHealth.stderr}`);
     log(`[self-test] telegraf healthy (${STACK_IMAGES['telegraf:1.34'].health.join(' ')} -> exit 0)`);
-    const pub = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-V', 'mqttv311', '-q', '1', '-u', mqttUser, '-P', mqttPass, '-i', `mkd-selftest-${suffix}`, '-t', 'makerdeck/rig-test/telemetry', '-m', line], { timeoutMs: 30_000 });
+    const pub = await run(
+      'mosquitto_pub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(mqttPort),
+        '-V',
+        'mqttv311',
+        '-q',
+        '1',
+        '-u',
+        mqttUser,
+        '-P',
+        mqttPass,
+        '-i',
+        `mkd-selftest-${suffix}`,
+        '-t',
+        'makerdeck/rig-test/telemetry',
+        '-m',
+        line,
+      ],
+      { timeoutMs: 30_000 },
+    );
     if (pub.code !== 0) throw new Error(`mosquitto_pub failed: ${pub.stderr}`);
     const tPub = performance.now();
     const basic = `Basic ${Buffer.from(`${ifxUser}:${ifxPass}`).toString('base64')}`;
@@ -688,38 +873,83 @@ async function selfTest() {
     /** @type {Series | undefined} */
     let series;
     for (;;) {
-      const q = new URLSearchParams({ db: 'makerdeck', q: `SELECT temp_c, device, topic FROM telemetry WHERE device = 'rig-test'` });
+      const q = new URLSearchParams({
+        db: 'makerdeck',
+        q: `SELECT temp_c, device, topic FROM telemetry WHERE device = 'rig-test'`,
+      });
       const body = /** @type {{ results?: { series?: Series[] }[] }} */ (
         await (await fetch(`http://127.0.0.1:${influxPort}/query?${q}`, { headers: { authorization: basic } })).json()
       );
       series = body.results?.[0]?.series?.[0];
       if (series) break;
-      if (performance.now() - tPub > 30_000) throw new Error(`the point never reached InfluxDB (last answer ${JSON.stringify(body)}); telegraf logs:\n${(await run(docker, ['logs', '--tail', '30', telegraf], { env })).stderr}`);
+      if (performance.now() - tPub > 30_000)
+        throw new Error(
+          `the point never reached InfluxDB (last answer ${JSON.stringify(body)}); telegraf logs:\n${(await run(docker, ['logs', '--tail', '30', telegraf], { env })).stderr}`,
+        );
       await sleep(200);
     }
     const { columns, values } = series;
     const row = Object.fromEntries(columns.map((c, i) => [c, values[0]?.[i]]));
-    if (row.temp_c !== 21.5 || row.device !== 'rig-test' || series.values.length !== 1) throw new Error(`unexpected InfluxQL answer: ${JSON.stringify(series)}`);
-    log(`[self-test] InfluxQL: ${JSON.stringify(row)} (${((performance.now() - tPub) / 1000).toFixed(2)} s after publishing)`);
-    const flux = 'from(bucket: "makerdeck/autogen") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "telemetry" and r.device == "rig-test")';
+    if (row.temp_c !== 21.5 || row.device !== 'rig-test' || series.values.length !== 1)
+      throw new Error(`unexpected InfluxQL answer: ${JSON.stringify(series)}`);
+    log(
+      `[self-test] InfluxQL: ${JSON.stringify(row)} (${((performance.now() - tPub) / 1000).toFixed(2)} s after publishing)`,
+    );
+    const flux =
+      'from(bucket: "makerdeck/autogen") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "telemetry" and r.device == "rig-test")';
     const v2 = await fetch(`http://127.0.0.1:${influxPort}/api/v2/query`, {
       method: 'POST',
-      headers: { authorization: `Token ${ifxUser}:${ifxPass}`, 'content-type': 'application/vnd.flux', accept: 'application/csv' },
+      headers: {
+        authorization: `Token ${ifxUser}:${ifxPass}`,
+        'content-type': 'application/vnd.flux',
+        accept: 'application/csv',
+      },
       body: flux,
     });
     const csv = await v2.text();
-    const rows = csv.trim().split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
+    const rows = csv
+      .trim()
+      .split(/\r?\n/)
+      .filter((l) => l && !l.startsWith('#'));
     const header = rows[0]?.split(',') ?? [];
     const data = rows.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
-    if (v2.status !== 200 || data.length !== 1 || data[0]._value !== '21.5' || data[0]._field !== 'temp_c') throw new Error(`unexpected /api/v2/query answer (${v2.status}):\n${csv}`);
-    log(`[self-test] Flux via /api/v2/query: _value=${data[0]._value} _field=${data[0]._field} device=${data[0].device}`);
-    const denied = await httpStatus(`http://127.0.0.1:${influxPort}/query?${new URLSearchParams({ q: 'SHOW DATABASES' })}`);
+    if (v2.status !== 200 || data.length !== 1 || data[0]._value !== '21.5' || data[0]._field !== 'temp_c')
+      throw new Error(`unexpected /api/v2/query answer (${v2.status}):\n${csv}`);
+    log(
+      `[self-test] Flux via /api/v2/query: _value=${data[0]._value} _field=${data[0]._field} device=${data[0].device}`,
+    );
+    const denied = await httpStatus(
+      `http://127.0.0.1:${influxPort}/query?${new URLSearchParams({ q: 'SHOW DATABASES' })}`,
+    );
     if (denied !== 401) throw new Error(`influxdb without credentials answered ${denied}, expected 401`);
-    const v5 = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-V', 'mqttv5', '-u', mqttUser, '-P', mqttPass, '-t', 'makerdeck/v5/telemetry', '-m', 'x'], { timeoutMs: 30_000 });
-    log(`[self-test] MQTT 5 publish (expected to fail on RabbitMQ 3.10): exit ${v5.code} ${(v5.stderr || v5.stdout).trim().split('\n')[0]}`);
+    const v5 = await run(
+      'mosquitto_pub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(mqttPort),
+        '-V',
+        'mqttv5',
+        '-u',
+        mqttUser,
+        '-P',
+        mqttPass,
+        '-t',
+        'makerdeck/v5/telemetry',
+        '-m',
+        'x',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    log(
+      `[self-test] MQTT 5 publish (expected to fail on RabbitMQ 3.10): exit ${v5.code} ${(v5.stderr || v5.stdout).trim().split('\n')[0]}`,
+    );
 
     // 4. the stand-ins: banner, label, health endpoint
-    const standIns = /** @type {[string, StandInSpec][]} */ (Object.entries(STACK_IMAGES).filter(([, s]) => s.kind === 'stand-in'));
+    const standIns = /** @type {[string, StandInSpec][]} */ (
+      Object.entries(STACK_IMAGES).filter(([, s]) => s.kind === 'stand-in')
+    );
     for (const [image, spec] of standIns) {
       const c = await runC(spec.service, image, ['-p', `127.0.0.1::${spec.ports.http}`]);
       const p = await port(c, spec.ports.http);
@@ -740,8 +970,16 @@ async function selfTest() {
       const inContainer = (await run(docker, ['exec', c, ...spec.health], { env, timeoutMs: 30_000 })).code;
       const labels = JSON.parse(await dk('image', 'inspect', '-f', '{{json .Config.Labels}}', image));
       const banner = await dk('logs', c);
-      if (status < 200 || status > 299 || inContainer !== 0 || labels[LABEL_STAND_IN] !== 'true' || !/stand-in/.test(banner)) {
-        throw new Error(`stand-in ${image}: status ${status}, in-container health exit ${inContainer}, labels ${JSON.stringify(labels)}, log ${banner}`);
+      if (
+        status < 200 ||
+        status > 299 ||
+        inContainer !== 0 ||
+        labels[LABEL_STAND_IN] !== 'true' ||
+        !/stand-in/.test(banner)
+      ) {
+        throw new Error(
+          `stand-in ${image}: status ${status}, in-container health exit ${inContainer}, labels ${JSON.stringify(labels)}, log ${banner}`,
+        );
       }
       log(`[self-test] ${image}: GET ${new URL(url).pathname} -> ${status} ${body.slice(0, 80)}`);
     }

@@ -43,7 +43,9 @@ export const UNO_DEBIAN_PACKAGES = [
 const RIG_SOURCES = ['uno.c', 'ptyshim.c', 'testapp.c', 'Makefile'];
 const OPTIBOOT_SOURCES = ['optiboot.c', 'boot.h', 'pin_defs.h', 'stk500.h', 'Makefile'];
 // The harness reaches into simavr's structs: rebuild when these headers change.
-const SIMAVR_HEADERS = ['sim_avr.h', 'avr_uart.h', 'avr_flash.h', 'sim_io.h'].map((h) => path.join('/usr/include/simavr', h));
+const SIMAVR_HEADERS = ['sim_avr.h', 'avr_uart.h', 'avr_flash.h', 'sim_io.h'].map((h) =>
+  path.join('/usr/include/simavr', h),
+);
 
 /** @param {string} what */
 function missingPackagesError(what) {
@@ -51,7 +53,6 @@ function missingPackagesError(what) {
     `${what}; the Uno rig needs Debian packages: apt-get update && apt-get install -y --no-install-recommends ${UNO_DEBIAN_PACKAGES.join(' ')}`,
   );
 }
-
 
 /**
  * Build the harness, the shim, optiboot (from Debian's source) and the self-test
@@ -122,7 +123,13 @@ export async function buildUnoRig({ cacheDir = defaultRigCache() } = {}) {
  * @returns {Promise<{ pty: string, device: string, pid: number, env: Record<string,string>, stop: () => Promise<void>,
  *   log: () => string, rig: UnoRig }>}
  */
-export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flashImage, verbose = false, harnessArgs = [] } = {}) {
+export async function startEmulatedUno({
+  cacheDir = defaultRigCache(),
+  dir,
+  flashImage,
+  verbose = false,
+  harnessArgs = [],
+} = {}) {
   const rig = await buildUnoRig({ cacheDir });
   const ownDir = !dir;
   const linkDir = dir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'makerdeck-uno-')));
@@ -168,21 +175,23 @@ export async function startEmulatedUno({ cacheDir = defaultRigCache(), dir, flas
   };
 
   try {
-    await /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`uno-harness not ready after 10 s:\n${stderr}`)), 10_000);
-      exited.then(({ code, signal, error }) => {
-        clearTimeout(timer);
-        reject(error ?? new Error(`uno-harness exited (${code ?? signal}) before it was ready:\n${stderr}`));
-      });
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (/^ready .+\n/m.test(out)) {
+    await /** @type {Promise<void>} */ (
+      new Promise((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`uno-harness not ready after 10 s:\n${stderr}`)), 10_000);
+        exited.then(({ code, signal, error }) => {
           clearTimeout(timer);
-          resolve();
-        }
-      });
-    }));
+          reject(error ?? new Error(`uno-harness exited (${code ?? signal}) before it was ready:\n${stderr}`));
+        });
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (/^ready .+\n/m.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      })
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -267,7 +276,21 @@ export function readPty(pty, { ms = 4000, send, sendAfterMs = 0, until } = {}) {
  * @param {NodeJS.ProcessEnv} env
  */
 async function avrdude(pty, hex, env) {
-  const args = ['30', 'avrdude', '-c', 'arduino', '-p', 'm328p', '-P', pty, '-b', '115200', '-D', '-U', `flash:w:${hex}:i`];
+  const args = [
+    '30',
+    'avrdude',
+    '-c',
+    'arduino',
+    '-p',
+    'm328p',
+    '-P',
+    pty,
+    '-b',
+    '115200',
+    '-D',
+    '-U',
+    `flash:w:${hex}:i`,
+  ];
   const r = await run('timeout', args, { env });
   const text = r.stdout + r.stderr;
   const bar = (/** @type {string} */ label) => {
@@ -311,21 +334,35 @@ async function selfTest() {
     //    sketch with avrdude through the shim (its DTR pulse resets the board).
     const shimEnv = { ...process.env, ...uno.env };
     let r = await avrdude(uno.pty, rig.testHex, shimEnv);
-    check('avrdude write+verify with DTR shim', r.ok, `exit ${r.code}, ${r.bytes} bytes, write ${r.writeS}s, verify ${r.verifyS}s, wall ${r.wallS.toFixed(2)}s`);
+    check(
+      'avrdude write+verify with DTR shim',
+      r.ok,
+      `exit ${r.code}, ${r.bytes} bytes, write ${r.writeS}s, verify ${r.verifyS}s, wall ${r.wallS.toFixed(2)}s`,
+    );
     if (!r.ok) console.log(r.text);
     const dtrResets = (uno.log().match(/reset \(DTR\)/g) ?? []).length;
-    check('the shim turned avrdude\'s DTR pulse into a reset', dtrResets >= 1, `${dtrResets} DTR reset(s) in the harness log`);
+    check(
+      "the shim turned avrdude's DTR pulse into a reset",
+      dtrResets >= 1,
+      `${dtrResets} DTR reset(s) in the harness log`,
+    );
 
     // 2. Open the port: reset -> bootloader window -> sketch prints lines.
     let p = await readPty(uno.pty, { ms: 3000 });
     let lines = [...p.text.matchAll(lineRe)];
-    check('sketch output on the pty after open-reset', lines.length >= 4 && lines[0]?.[1] === '0',
-      `${lines.length} lines in 3 s, first byte ${p.firstByteMs?.toFixed(0)} ms after open (reset + optiboot window), first: ${JSON.stringify(lines[0]?.[0])}`);
+    check(
+      'sketch output on the pty after open-reset',
+      lines.length >= 4 && lines[0]?.[1] === '0',
+      `${lines.length} lines in 3 s, first byte ${p.firstByteMs?.toFixed(0)} ms after open (reset + optiboot window), first: ${JSON.stringify(lines[0]?.[0])}`,
+    );
 
     // 3. Same without the shim: avrdude's TIOCM* ioctls fail (ENOTTY), the open alone resets.
     r = await avrdude(uno.pty, rig.testHex, process.env);
-    check('avrdude write+verify without shim (open-reset only)', r.ok,
-      `exit ${r.code}, ${r.bytes} bytes, wall ${r.wallS.toFixed(2)}s${/TIOCM/.test(r.text) ? ', avrdude logged the TIOCM* ENOTTY errors' : ''}`);
+    check(
+      'avrdude write+verify without shim (open-reset only)',
+      r.ok,
+      `exit ${r.code}, ${r.bytes} bytes, wall ${r.wallS.toFixed(2)}s${/TIOCM/.test(r.text) ? ', avrdude logged the TIOCM* ENOTTY errors' : ''}`,
+    );
     if (!r.ok) console.log(r.text);
 
     // 4. How fast optiboot answers STK_GET_SYNC, sent (a) right at open: the
@@ -338,8 +375,16 @@ async function selfTest() {
     const replyAt = (res) => {
       const sent = res.chunks.find((c) => c.sent);
       const reply = res.chunks.find((c) => !c.sent && c.data.length);
-      return sent && reply && insync(res.chunks.filter((c) => !c.sent).map((c) => c.data).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0)))
-        ? reply.t - sent.t : null;
+      return sent &&
+        reply &&
+        insync(
+          res.chunks
+            .filter((c) => !c.sent)
+            .map((c) => c.data)
+            .reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0)),
+        )
+        ? reply.t - sent.t
+        : null;
     };
     const probe = async (/** @type {number} */ after) => {
       const res = await readPty(uno.pty, { ms: 1200, send: sync, sendAfterMs: after, until: insync });
@@ -347,33 +392,46 @@ async function selfTest() {
       return replyAt(res);
     };
     const [at0, at100, at600] = [await probe(0), await probe(100), await probe(600)];
-    check('optiboot answers STK_GET_SYNC like a real Uno', at0 === null && at100 !== null && at600 !== null,
-      `sent at open: ${at0 === null ? 'lost (chip in reset)' : `reply after ${at0.toFixed(0)} ms`}; `
-      + `at +100 ms: reply after ${at100?.toFixed(0)} ms (LED flashes); at +600 ms: reply after ${at600?.toFixed(1)} ms`);
+    check(
+      'optiboot answers STK_GET_SYNC like a real Uno',
+      at0 === null && at100 !== null && at600 !== null,
+      `sent at open: ${at0 === null ? 'lost (chip in reset)' : `reply after ${at0.toFixed(0)} ms`}; ` +
+        `at +100 ms: reply after ${at100?.toFixed(0)} ms (LED flashes); at +600 ms: reply after ${at600?.toFixed(1)} ms`,
+    );
     // let the bootloader time out into the sketch before the next flash
     await new Promise((res) => setTimeout(res, 1500));
 
     // 5. ~30 KB image, write+verify timed, several runs.
-    const size = (await fsp.readFile(rig.test30kHex, 'latin1')).split('\n').reduce((n, l) => (l.slice(7, 9) === '00' ? n + parseInt(l.slice(1, 3), 16) : n), 0);
+    const size = (await fsp.readFile(rig.test30kHex, 'latin1'))
+      .split('\n')
+      .reduce((n, l) => (l.slice(7, 9) === '00' ? n + parseInt(l.slice(1, 3), 16) : n), 0);
     const times = [];
     for (let i = 1; i <= runs; i++) {
       r = await avrdude(uno.pty, rig.test30kHex, shimEnv);
       times.push(r);
-      check(`30 KB flash run ${i}/${runs}`, r.ok && r.bytes === size,
-        `${r.bytes} bytes, write ${r.writeS}s + verify ${r.verifyS}s = ${(Number(r.writeS) + Number(r.verifyS)).toFixed(2)}s, avrdude wall ${r.wallS.toFixed(2)}s`);
+      check(
+        `30 KB flash run ${i}/${runs}`,
+        r.ok && r.bytes === size,
+        `${r.bytes} bytes, write ${r.writeS}s + verify ${r.verifyS}s = ${(Number(r.writeS) + Number(r.verifyS)).toFixed(2)}s, avrdude wall ${r.wallS.toFixed(2)}s`,
+      );
       if (!r.ok) console.log(r.text);
     }
     p = await readPty(uno.pty, { ms: 2500 });
     lines = [...p.text.matchAll(lineRe)];
-    check('30 KB sketch runs (its PROGMEM table is readable)', lines.length >= 2 && lines.some((m) => m[2] !== '0'),
-      `${lines.length} lines, e.g. ${JSON.stringify(lines[1]?.[0])}`);
+    check(
+      '30 KB sketch runs (its PROGMEM table is readable)',
+      lines.length >= 2 && lines.some((m) => m[2] !== '0'),
+      `${lines.length} lines, e.g. ${JSON.stringify(lines[1]?.[0])}`,
+    );
 
     const ok = times.filter((x) => x.ok);
     if (ok.length) {
       const sum = ok.map((x) => Number(x.writeS) + Number(x.verifyS));
-      console.log(`\n30 KB (${size} bytes) write+verify: ${sum.map((s) => s.toFixed(2)).join(' / ')} s`
-        + ` (write ${ok.map((x) => x.writeS).join('/')} s, verify ${ok.map((x) => x.verifyS).join('/')} s;`
-        + ` avrdude wall incl. reset+sync ${ok.map((x) => x.wallS.toFixed(2)).join('/')} s); ${ok.length}/${runs} runs ok`);
+      console.log(
+        `\n30 KB (${size} bytes) write+verify: ${sum.map((s) => s.toFixed(2)).join(' / ')} s` +
+          ` (write ${ok.map((x) => x.writeS).join('/')} s, verify ${ok.map((x) => x.verifyS).join('/')} s;` +
+          ` avrdude wall incl. reset+sync ${ok.map((x) => x.wallS.toFixed(2)).join('/')} s); ${ok.length}/${runs} runs ok`,
+      );
     }
   } finally {
     const pid = uno.pid;

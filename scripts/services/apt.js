@@ -43,7 +43,9 @@ export async function ensureDebianPackages(pkgs) {
   console.log(`[services] apt-get install ${missing.join(' ')}`);
   const r = await run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
   if (r.code !== 0) {
-    throw new Error(`apt-get install ${missing.join(' ')} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`);
+    throw new Error(
+      `apt-get install ${missing.join(' ')} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`,
+    );
   }
 }
 
@@ -63,11 +65,16 @@ export function requireCommand(name, pkg) {
       // keep looking
     }
   }
-  throw new Error(`command '${name}' not found; install Debian package ${pkg}: apt-get install -y --no-install-recommends ${pkg}`);
+  throw new Error(
+    `command '${name}' not found; install Debian package ${pkg}: apt-get install -y --no-install-recommends ${pkg}`,
+  );
 }
 
 if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
-  console.log('missing of [coreutils, makerdeck-no-such-pkg]:', await missingDebianPackages(['coreutils', 'makerdeck-no-such-pkg']));
+  console.log(
+    'missing of [coreutils, makerdeck-no-such-pkg]:',
+    await missingDebianPackages(['coreutils', 'makerdeck-no-such-pkg']),
+  );
   await ensureDebianPackages(['coreutils']);
   console.log('requireCommand(dpkg-query):', requireCommand('dpkg-query', 'dpkg'));
   try {

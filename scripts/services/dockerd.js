@@ -1,6 +1,16 @@
 // Start a private Debian `dockerd` (with the containerd it launches itself) whose state lives under `dir`.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -55,7 +65,8 @@ function otherDockerdInThisNetns() {
  */
 function mountsUnder(dir) {
   /** @param {string} s */
-  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, /** @type {string} */ o) => String.fromCharCode(parseInt(o, 8)));
+  const unescape = (s) =>
+    s.replace(/\\([0-7]{3})/g, (_, /** @type {string} */ o) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => unescape(line.split(' ')[4] ?? ''))
@@ -82,7 +93,13 @@ const parentOf = (pid) => Number(/^\d+ \(.*\) \S+ (\d+)/.exec(readFileSync(`/pro
  */
 function ofExecRoot(pid, dir) {
   try {
-    return pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`${join(dir, 'exec')}/containerd/`);
+    return (
+      pidAlive(pid) &&
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .join(' ')
+        .includes(`${join(dir, 'exec')}/containerd/`)
+    );
   } catch {
     return false; // gone meanwhile
   }
@@ -144,19 +161,28 @@ async function killLeftovers(dir) {
     }
   };
   const taskDirs = list(tasks).flatMap(list); // <namespace>/<container id>; no deeper: rootfs is in there
-  const containers = taskDirs.map((t) => readPid(join(t, 'init.pid'))).filter((pid) => {
-    try {
-      return pid > 0 && pidAlive(pid) && ofExecRoot(parentOf(pid), dir);
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
+  const containers = taskDirs
+    .map((t) => readPid(join(t, 'init.pid')))
+    .filter((pid) => {
+      try {
+        return pid > 0 && pidAlive(pid) && ofExecRoot(parentOf(pid), dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
   await killAndWait(containers);
-  await killAndWait(readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => ofExecRoot(pid, dir)));
+  await killAndWait(
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number)
+      .filter((pid) => ofExecRoot(pid, dir)),
+  );
   for (const task of taskDirs) {
     // the shim's socket (its address file says unix:///run/containerd/s/<hash>) and the cgroup dirs
     // named in the container's config.json (linux.cgroupsPath, e.g. /docker/<id> on cgroupfs)
-    const socket = readFileSafe(join(task, 'address')).replace(/^unix:\/\//, '').trim();
+    const socket = readFileSafe(join(task, 'address'))
+      .replace(/^unix:\/\//, '')
+      .trim();
     if (socket.startsWith('/run/containerd/s/')) rmSync(socket, { force: true });
     const cgroup = JSON.parse(readFileSafe(join(task, 'config.json')) || '{}').linux?.cgroupsPath;
     if (typeof cgroup !== 'string' || !cgroup.startsWith('/')) continue;
@@ -209,10 +235,15 @@ async function restoreNetwork(snap) {
     const kept = saved
       .split('\n')
       .filter((l) => !ours.some((name) => l.includes(name)))
-      .map((l) => (!snap.links.has('docker0') && snap.forwardPolicy && l.startsWith(':FORWARD ') ? `:FORWARD ${snap.forwardPolicy} [0:0]` : l))
+      .map((l) =>
+        !snap.links.has('docker0') && snap.forwardPolicy && l.startsWith(':FORWARD ')
+          ? `:FORWARD ${snap.forwardPolicy} [0:0]`
+          : l,
+      )
       .join('\n');
     if (kept !== saved) await run('iptables-restore', [], { input: kept });
-    if (!snap.links.has('docker0') && snap.ipForward !== null) writeFileSync('/proc/sys/net/ipv4/ip_forward', snap.ipForward + '\n');
+    if (!snap.links.has('docker0') && snap.ipForward !== null)
+      writeFileSync('/proc/sys/net/ipv4/ip_forward', snap.ipForward + '\n');
   } catch {
     // best effort
   }
@@ -271,7 +302,15 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
   const command = [tini, '-s', '-p', 'SIGTERM', '--', dockerd, ...args];
   // unshare without --fork moves itself into the new namespace and execs the shell, which brings lo up
   // (a new namespace starts with it down) and execs tini: child.pid stays tini's, as without ownNetns.
-  if (ownNetns) command.unshift(requireCommand('unshare', 'util-linux'), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"');
+  if (ownNetns)
+    command.unshift(
+      requireCommand('unshare', 'util-linux'),
+      '--net',
+      '--',
+      'sh',
+      '-c',
+      'ip link set lo up && exec "$0" "$@"',
+    );
   const child = spawn(/** @type {string} */ (command[0]), command.slice(1), { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const spawnError = new Promise((_, reject) => child.once('error', reject));
@@ -279,7 +318,8 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
   let pid = 0; // dockerd's own PID: tini's only child (with ownNetns, `ip` is the shell's child first)
   const findPid = () => {
     try {
-      const first = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || 0;
+      const first =
+        Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || 0;
       if (!pid && first && isDockerd(first)) pid = first;
     } catch {
       // tini gone
@@ -297,7 +337,11 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
         // kill containers first so dockerd's own shutdown does not wait on them
         try {
           const list = JSON.parse((await dockerApi(socketPath, 'GET', '/containers/json')).body);
-          await Promise.all(list.map((/** @type {{ Id: string }} */ c) => dockerApi(socketPath, 'POST', `/containers/${c.Id}/kill`).catch(() => {})));
+          await Promise.all(
+            list.map((/** @type {{ Id: string }} */ c) =>
+              dockerApi(socketPath, 'POST', `/containers/${c.Id}/kill`).catch(() => {}),
+            ),
+          );
         } catch {
           // daemon not answering: the signals below still apply
         }
@@ -336,7 +380,10 @@ export async function startDockerd({ dir, timeoutMs = 30_000, extraArgs = [], ow
     }
   } catch (err) {
     await stop();
-    throw new Error(`startDockerd: ${/** @type {Error} */ (err).message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`, { cause: err });
+    throw new Error(
+      `startDockerd: ${/** @type {Error} */ (err).message}\n--- ${logFile} (tail) ---\n${tail(logFile, 25, /module=grpc/)}`,
+      { cause: err },
+    );
   }
   return { pid: findPid(), host: `unix://${socketPath}`, socketPath, logFile, stop };
 }
@@ -350,7 +397,9 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
     svc = await startDockerd({ dir });
     console.log(`dockerd pid ${svc.pid} up in ${Date.now() - t0} ms, DOCKER_HOST=${svc.host}`);
     const info = JSON.parse((await dockerApi(svc.socketPath, 'GET', '/info')).body);
-    console.log(`server ${info.ServerVersion}, storage driver ${info.Driver}, cgroup ${info.CgroupDriver}/v${info.CgroupVersion}`);
+    console.log(
+      `server ${info.ServerVersion}, storage driver ${info.Driver}, cgroup ${info.CgroupDriver}/v${info.CgroupVersion}`,
+    );
     const containerdPid = Number(readFileSync(join(dir, 'exec/containerd/containerd.pid'), 'utf8'));
     const t1 = Date.now();
     await svc.stop();

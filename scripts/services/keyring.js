@@ -94,7 +94,9 @@ export async function startSessionBus({ dir, timeoutMs = 10_000, activatable = {
     return { address, pid: child.pid, stop };
   } catch (err) {
     await stop();
-    throw new Error(`startSessionBus: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
+    throw new Error(`startSessionBus: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -163,14 +165,22 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
     for (;;) {
       await Promise.race([sleep(50), spawnError]);
       if (!isRunning(child)) throw new Error(`gnome-keyring-daemon exited with ${child.exitCode ?? child.signalCode}`);
-      const owned = await dbusSend(env, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets');
+      const owned = await dbusSend(
+        env,
+        'org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        'string:org.freedesktop.secrets',
+      );
       if (/boolean true/.test(owned)) break;
       if (Date.now() > deadline) throw new Error(`org.freedesktop.secrets not on the bus within ${timeoutMs} ms`);
     }
     await probe(childEnv);
   } catch (err) {
     await stop();
-    throw new Error(`startSecretService: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
+    throw new Error(`startSecretService: ${/** @type {Error} */ (err).message}\n--- ${logFile} ---\n${tail(logFile)}`, {
+      cause: err,
+    });
   }
   return { env, pid: child.pid, busPid: bus.pid, stop };
 }
@@ -182,10 +192,17 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
 async function probe(env) {
   const attrs = ['service', 'makerdeck-probe', 'account', 'probe'];
   const secret = randomBytes(8).toString('hex');
-  const store = await run('secret-tool', ['store', '--label=makerdeck probe', ...attrs], { env, input: secret, timeoutMs: 10_000 });
+  const store = await run('secret-tool', ['store', '--label=makerdeck probe', ...attrs], {
+    env,
+    input: secret,
+    timeoutMs: 10_000,
+  });
   if (store.code !== 0) throw new Error(`secret-tool store failed (exit ${store.code}): ${store.stderr.trim()}`);
   const lookup = await run('secret-tool', ['lookup', ...attrs], { env, timeoutMs: 10_000 });
-  if (lookup.stdout !== secret) throw new Error(`secret-tool lookup returned ${JSON.stringify(lookup.stdout)} (exit ${lookup.code}): ${lookup.stderr.trim()}`);
+  if (lookup.stdout !== secret)
+    throw new Error(
+      `secret-tool lookup returned ${JSON.stringify(lookup.stdout)} (exit ${lookup.code}): ${lookup.stderr.trim()}`,
+    );
   const clear = await run('secret-tool', ['clear', ...attrs], { env, timeoutMs: 10_000 });
   if (clear.code !== 0) throw new Error(`secret-tool clear failed (exit ${clear.code}): ${clear.stderr.trim()}`);
 }
@@ -197,10 +214,19 @@ async function probe(env) {
  */
 export async function lockKeyring(env) {
   const svc = /** @type {const} */ (['org.freedesktop.secrets', '/org/freedesktop/secrets']);
-  const path = (await dbusSend(env, ...svc, 'org.freedesktop.Secret.Service.ReadAlias', 'string:default')).match(/object path "([^"]+)"/)?.[1];
+  const path = (await dbusSend(env, ...svc, 'org.freedesktop.Secret.Service.ReadAlias', 'string:default')).match(
+    /object path "([^"]+)"/,
+  )?.[1];
   if (!path || path === '/') throw new Error('lockKeyring: the Secret Service has no default collection');
   await dbusSend(env, ...svc, 'org.freedesktop.Secret.Service.Lock', `array:objpath:${path}`);
-  const locked = await dbusSend(env, 'org.freedesktop.secrets', path, 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked');
+  const locked = await dbusSend(
+    env,
+    'org.freedesktop.secrets',
+    path,
+    'org.freedesktop.DBus.Properties.Get',
+    'string:org.freedesktop.Secret.Collection',
+    'string:Locked',
+  );
   if (!/boolean true/.test(locked)) throw new Error(`lockKeyring: ${path} still unlocked`);
   return path;
 }
@@ -212,10 +238,14 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
   try {
     const t0 = Date.now();
     svc = await startSecretService({ dir });
-    console.log(`secret service up in ${Date.now() - t0} ms (gnome-keyring-daemon ${svc.pid}, dbus-daemon ${svc.busPid})`);
+    console.log(
+      `secret service up in ${Date.now() - t0} ms (gnome-keyring-daemon ${svc.pid}, dbus-daemon ${svc.busPid})`,
+    );
     console.log(svc.env);
     console.log(`locked ${await lockKeyring(svc.env)}`);
-    const lookup = await run('secret-tool', ['lookup', 'service', 'makerdeck-probe', 'account', 'probe'], { env: { ...process.env, ...svc.env } });
+    const lookup = await run('secret-tool', ['lookup', 'service', 'makerdeck-probe', 'account', 'probe'], {
+      env: { ...process.env, ...svc.env },
+    });
     console.log(`lookup on the locked keyring: exit ${lookup.code}`);
     await svc.stop();
     for (const pid of /** @type {number[]} */ ([svc.pid, svc.busPid])) {

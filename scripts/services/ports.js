@@ -76,7 +76,9 @@ export function listensOn(pid, port) {
     .find((f) => f[1] === local && f[3] === '0A'); // 0A: LISTEN
   if (!listening) return false;
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${listening[9]}]`);
+    return readdirSync(`/proc/${pid}/fd`).some(
+      (fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${listening[9]}]`,
+    );
   } catch {
     return false; // the process is gone
   }

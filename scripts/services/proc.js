@@ -90,7 +90,10 @@ export function pidAlive(pid) {
 export function tail(file, lines = 25, skip = null) {
   try {
     const all = readFileSync(file, 'utf8').trimEnd().split('\n');
-    return all.filter((l) => !skip?.test(l)).slice(-lines).join('\n');
+    return all
+      .filter((l) => !skip?.test(l))
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }

@@ -27,7 +27,6 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
  */
 const orphanSafe = (cmd, ...args) => ['setpriv', ['--pdeathsig', 'TERM', '--', cmd, ...args]];
 
-
 /** @param {number} pid */
 const comm = (pid) => {
   try {
@@ -47,7 +46,11 @@ function descendants(pids) {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      const ppid = Number(
+        readFileSync(`/proc/${entry}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[1],
+      );
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch {
       // gone meanwhile
@@ -70,11 +73,19 @@ function descendants(pids) {
  * @param {{ dir: string, timeoutMs?: number }} options
  */
 export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
-  if (!existsSync(SERVER)) throw new Error(`${SERVER} not found; install Debian package rabbitmq-server: apt-get install -y --no-install-recommends rabbitmq-server`);
+  if (!existsSync(SERVER))
+    throw new Error(
+      `${SERVER} not found; install Debian package rabbitmq-server: apt-get install -y --no-install-recommends rabbitmq-server`,
+    );
   const epmd = requireCommand('epmd', 'erlang-base');
   requireCommand('setpriv', 'util-linux');
   for (const sub of ['mnesia', 'log', 'home']) mkdirSync(join(dir, sub), { recursive: true });
-  const [epmdPort, amqpPort, distPort, mqttPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [epmdPort, amqpPort, distPort, mqttPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const username = 'makerdeck-bench';
   const password = randomBytes(18).toString('base64url');
   const nodename = `mkd-${process.pid}-${randomBytes(3).toString('hex')}@localhost`;
@@ -125,7 +136,11 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   /** @type {number | undefined} */
   let startupFd = openSync(startupLog, 'a');
   const closeStartupFd = () => (startupFd === undefined ? undefined : (closeSync(startupFd), (startupFd = undefined)));
-  const epmdChild = spawn(...orphanSafe(epmd, '-port', String(epmdPort)), { env, cwd: dir, stdio: ['ignore', startupFd, startupFd] });
+  const epmdChild = spawn(...orphanSafe(epmd, '-port', String(epmdPort)), {
+    env,
+    cwd: dir,
+    stdio: ['ignore', startupFd, startupFd],
+  });
   /** @type {{ child?: import('node:child_process').ChildProcess, beam?: number }} */
   const server = { child: undefined, beam: undefined };
   /** @type {Promise<void> | undefined} */
@@ -144,12 +159,14 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
     })());
   try {
     for (const deadline = Date.now() + 10_000; !(await canConnect(epmdPort)); await sleep(50)) {
-      if (!isRunning(epmdChild) || Date.now() > deadline) throw new Error(`epmd did not listen on 127.0.0.1:${epmdPort}`);
+      if (!isRunning(epmdChild) || Date.now() > deadline)
+        throw new Error(`epmd did not listen on 127.0.0.1:${epmdPort}`);
     }
     server.child = spawn(...orphanSafe(SERVER), { env, cwd: dir, stdio: ['ignore', startupFd, startupFd] });
     closeStartupFd();
     for (const deadline = Date.now() + timeoutMs; (await mqttConnack(mqttPort)) !== 0; await sleep(250)) {
-      if (!isRunning(server.child)) throw new Error(`rabbitmq-server exited with ${server.child.exitCode ?? server.child.signalCode}`);
+      if (!isRunning(server.child))
+        throw new Error(`rabbitmq-server exited with ${server.child.exitCode ?? server.child.signalCode}`);
       if (Date.now() > deadline) throw new Error(`no MQTT CONNACK on 127.0.0.1:${mqttPort} within ${timeoutMs} ms`);
     }
     // The VM itself, for CPU and memory figures (the script's child: erl execs erlexec execs beam.smp)
@@ -158,7 +175,10 @@ export async function startRabbitMQ({ dir, timeoutMs = 90_000 }) {
   } catch (err) {
     closeStartupFd();
     await stop();
-    throw new Error(`startRabbitMQ: ${/** @type {Error} */ (err).message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`, { cause: err });
+    throw new Error(
+      `startRabbitMQ: ${/** @type {Error} */ (err).message}\n--- ${startupLog} ---\n${tail(startupLog, 15)}\n--- ${logFile} ---\n${tail(logFile, 15)}`,
+      { cause: err },
+    );
   }
   return {
     pid: server.beam,
@@ -182,10 +202,14 @@ if (isMain(import.meta.url) && process.argv.includes('--self-test')) {
   try {
     const t0 = Date.now();
     svc = await startRabbitMQ({ dir });
-    console.log(`rabbitmq ${svc.nodename} up in ${Date.now() - t0} ms: beam.smp ${svc.pid} under script ${svc.scriptPid}, epmd ${svc.epmdPid}, ${svc.url}, AMQP ${svc.amqpPort}`);
+    console.log(
+      `rabbitmq ${svc.nodename} up in ${Date.now() - t0} ms: beam.smp ${svc.pid} under script ${svc.scriptPid}, epmd ${svc.epmdPid}, ${svc.url}, AMQP ${svc.amqpPort}`,
+    );
     console.log(`anonymous MQTT CONNECT: CONNACK ${await mqttConnack(svc.port)}`);
     const family = /** @type {number[]} */ ([svc.scriptPid, svc.epmdPid, ...descendants([svc.scriptPid, svc.epmdPid])]);
-    const listening = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => / 0A /.test(l)); // state LISTEN
+    const listening = readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .filter((l) => / 0A /.test(l)); // state LISTEN
     const mine = new Set([svc.port, svc.amqpPort].map((p) => p.toString(16).toUpperCase().padStart(4, '0')));
     const local = (/** @type {string} */ l) => /** @type {string} */ (l.trim().split(/\s+/)[1]);
     const wild = listening.filter((l) => local(l).startsWith('00000000:') && mine.has(local(l).slice(9)));

@@ -45,18 +45,26 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByLabel('Serial port').fill(uno.pty);
     await page.getByLabel('Board').selectOption('uno');
     await page.getByRole('button', { name: 'Flash' }).click();
-    await page.locator('progress[aria-label="write"], progress[aria-label="verify"]').first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('progress[aria-label="write"], progress[aria-label="verify"]')
+      .first()
+      .waitFor({ timeout: 10_000 });
     await page.screenshot({ path: screenshotPath('firmware-flashing'), fullPage: true });
-    await page.getByRole('status').filter({ hasText: /Flashed and verified \d+ bytes/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Flashed and verified \d+ bytes/ })
+      .waitFor({ timeout: 30_000 });
     await page.screenshot({ path: screenshotPath('firmware'), fullPage: true });
   }, 60_000);
 
-  it('shows the board\'s lines in the monitor and plots their numbers', async () => {
+  it("shows the board's lines in the monitor and plots their numbers", async () => {
     await page.getByRole('link', { name: /Monitor/ }).click();
     await page.getByLabel('Serial port').fill(uno.pty);
     await page.getByRole('button', { name: 'Connect' }).click();
     const lines = page.getByTestId('monitor-lines');
-    await expect.poll(async () => Number(await lines.getAttribute('data-count')), { timeout: 15_000 }).toBeGreaterThan(5);
+    await expect
+      .poll(async () => Number(await lines.getAttribute('data-count')), { timeout: 15_000 })
+      .toBeGreaterThan(5);
     await expect.poll(() => page.getByTestId('plotter').getAttribute('data-series')).toContain('counter');
     expect(await lines.textContent()).toMatch(/telemetry,device=uno-test counter=\d+i/);
     await page.screenshot({ path: screenshotPath('monitor'), fullPage: true });

@@ -45,9 +45,15 @@ describe('browser mode', () => {
     const cli = JSON.parse((await runCli(['doctor', '--json'])).stdout) as DoctorReport;
     await page.getByRole('link', { name: /Doctor/ }).click();
     await page.getByTestId('doctor-summary').waitFor({ timeout: 10_000 });
-    const shown = await page.locator('li.check').evaluateAll((nodes) =>
-      nodes.map((node) => ({ id: node.getAttribute('data-check'), status: node.getAttribute('data-status'), title: node.querySelector('h2')?.textContent })),
-    );
+    const shown = await page
+      .locator('li.check')
+      .evaluateAll((nodes) =>
+        nodes.map((node) => ({
+          id: node.getAttribute('data-check'),
+          status: node.getAttribute('data-status'),
+          title: node.querySelector('h2')?.textContent,
+        })),
+      );
     const byId = (a: { id: string | null }, b: { id: string | null }) => String(a.id).localeCompare(String(b.id));
     expect(shown.sort(byId)).toEqual(cli.checks.map(({ id, status, title }) => ({ id, status, title })).sort(byId));
     await page.screenshot({ path: screenshotPath('doctor'), fullPage: true });
@@ -79,7 +85,9 @@ describe('browser mode', () => {
     expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/wifi-password'))).toBe(wifi);
     expect(secretToolLookup(folderAccount(dataDir, 'e2e-bench/mqtt-password'))).toBe(mqtt);
     const edit = page.getByRole('form', { name: 'Edit E2E Bench' });
-    await expect.poll(() => edit.getByLabel('Wi-Fi password').getAttribute('placeholder')).toMatch(/stored in keychain/);
+    await expect
+      .poll(() => edit.getByLabel('Wi-Fi password').getAttribute('placeholder'))
+      .toMatch(/stored in keychain/);
     expect(findSecrets('page', await page.content(), [wifi, mqtt])).toEqual([]);
     await page.screenshot({ path: screenshotPath('profiles'), fullPage: true });
   });
@@ -97,7 +105,10 @@ describe('browser mode', () => {
   it('exports with encrypted secrets, deletes, imports back, duplicates and deletes the copy', async () => {
     const passphrase = 'e2e-class-passphrase';
     await page.getByLabel(/Passphrase to include the secrets/).fill(passphrase);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export' }).click(),
+    ]);
     const file = await download.path();
     const content = readFileSync(file, 'utf8');
     expect(JSON.parse(content).secrets.cipher).toBe('aes-256-gcm');
@@ -124,7 +135,7 @@ describe('browser mode', () => {
     await runCli(['profile', 'rm', 'e2e-bench']);
   });
 
-  it('shows the stack\'s services and their state from the real engine on the Stack page', async () => {
+  it("shows the stack's services and their state from the real engine on the Stack page", async () => {
     await page.getByRole('link', { name: /Stack/ }).click();
     const rows = page.locator('table.services tbody tr');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(7);

@@ -37,7 +37,9 @@ async function storedCount(password: string): Promise<number> {
   const url = new URL('http://127.0.0.1:8086/query');
   url.searchParams.set('db', 'makerdeck');
   url.searchParams.set('q', `SELECT count("counter") FROM "telemetry" WHERE "device" = 'uno-test'`);
-  const response = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` } });
+  const response = await fetch(url, {
+    headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` },
+  });
   const body = (await response.json()) as { results: Array<{ series?: Array<{ values: number[][] }> }> };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
@@ -46,7 +48,9 @@ async function openTelemetry(): Promise<void> {
   page = await browser.newPage({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
   await page.goto(served.url);
   await page.getByRole('link', { name: /Telemetry/ }).click();
-  await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+  await expect
+    .poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 })
+    .toBe('connected');
 }
 
 let unlock: (() => void) | undefined;
@@ -75,9 +79,16 @@ afterAll(async () => {
 describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real stack, emulated board)', () => {
   it('charts the board live, and after a restart and reload the history equals what was published', async () => {
     const host = createHost({ kind: 'cli', quiet: true, dataDir: env.MAKERDECK_DATA_DIR });
-    const [rabbit, influx] = [(await host.stackCredentials.get('rabbitmq-admin'))!, (await host.stackCredentials.get('influxdb-admin'))!];
+    const [rabbit, influx] = [
+      (await host.stackCredentials.get('rabbitmq-admin'))!,
+      (await host.stackCredentials.get('influxdb-admin'))!,
+    ];
     const published = new Map<number, number>(); // time (ms) → counter, as the broker carried it
-    const watcher = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck', password: rabbit, protocolVersion: 4 });
+    const watcher = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+      username: 'makerdeck',
+      password: rabbit,
+      protocolVersion: 4,
+    });
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry', { qos: 1 });
     watcher.on('message', (_topic, payload) => {
       const parsed = parseLineProtocol(payload.toString());
@@ -88,14 +99,18 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await openTelemetry();
     await page.getByLabel('Serial port').fill(uno.pty);
     await page.getByRole('button', { name: 'Start gateway' }).click();
-    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await expect
+      .poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 })
+      .toBe('uno-test/counter');
     await until('20 lines on the broker', () => (published.size >= 20 ? true : undefined));
     await page.screenshot({ path: screenshotPath('telemetry-uno-live'), fullPage: true });
     await page.getByRole('button', { name: 'Stop gateway' }).click();
     await page.getByRole('button', { name: 'Start gateway' }).waitFor();
     await new Promise((resolve) => setTimeout(resolve, 1000)); // the last lines in flight
     await watcher.endAsync();
-    await until('every published line in InfluxDB', async () => ((await storedCount(influx)) === published.size ? true : undefined));
+    await until('every published line in InfluxDB', async () =>
+      (await storedCount(influx)) === published.size ? true : undefined,
+    );
 
     // A fresh Makerdeck knows the board only from InfluxDB: the chart is history alone.
     await page.close();
@@ -103,10 +118,19 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     served = await startServe(env);
     await openTelemetry();
     await page.getByLabel('Window').selectOption('60000'); // finer than the board's 200 ms: every point comes back as stored
-    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 }).toBe('uno-test/counter');
+    await expect
+      .poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'), { timeout: 20_000 })
+      .toBe('uno-test/counter');
     await new Promise((resolve) => setTimeout(resolve, 1000)); // the history query
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const rows = readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const rows = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
     const charted = new Map(rows.map(([, t, , , v]) => [Number(t), Number(v)]));
     expect(charted).toEqual(published);
     await page.screenshot({ path: screenshotPath('telemetry-uno-history'), fullPage: true });
@@ -115,7 +139,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
   it('says when InfluxDB is down, keeps the chart, and recovers by itself when it is back', async () => {
     expect((await runCli(['stack', 'stop', 'influxdb'], env, { timeoutMs: 60_000 })).code).toBe(0);
     await page.getByLabel('Window').selectOption('300000'); // a wider window asks InfluxDB again
-    const warning = page.getByText(/History unavailable — showing live data only, retrying by itself: InfluxDB at http:\/\/127\.0\.0\.1:8086 cannot be reached/);
+    const warning = page.getByText(
+      /History unavailable — showing live data only, retrying by itself: InfluxDB at http:\/\/127\.0\.0\.1:8086 cannot be reached/,
+    );
     await warning.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('telemetry-panel').getAttribute('data-series')).toBe('uno-test/counter');
     await page.screenshot({ path: screenshotPath('telemetry-influx-down'), fullPage: true });
@@ -126,7 +152,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
   it("follows a service's log live on the Stack page", async () => {
     await page.getByRole('link', { name: /Stack/ }).click();
     await page.locator('tr[data-service="telegraf"]').getByRole('button', { name: 'Logs' }).click();
-    await expect.poll(async () => (await page.getByTestId('service-log').textContent()) ?? '', { timeout: 10_000 }).toMatch(/Loaded inputs: mqtt_consumer/);
+    await expect
+      .poll(async () => (await page.getByTestId('service-log').textContent()) ?? '', { timeout: 10_000 })
+      .toMatch(/Loaded inputs: mqtt_consumer/);
     await page.screenshot({ path: screenshotPath('stack-logs'), fullPage: true });
     await page.getByRole('button', { name: 'Close' }).click();
     await expect(page.getByTestId('service-log').count()).resolves.toBe(0);

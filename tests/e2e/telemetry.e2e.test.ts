@@ -25,7 +25,10 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-telemetry-'));
   broker = await startMosquitto({ dir: path.join(scratch, 'broker') });
   const env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data') };
-  const attached = await runCli(['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'], env);
+  const attached = await runCli(
+    ['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'],
+    env,
+  );
   expect(attached.code, attached.stderr).toBe(0);
   served = await startServe(env);
   browser = await launchChromium();
@@ -43,16 +46,21 @@ afterAll(async () => {
 describe('the Telemetry page (real broker: Mosquitto)', () => {
   it('connects by itself and charts two devices overlaid, with online status and last values', async () => {
     await page.getByRole('link', { name: /Telemetry/ }).click();
-    await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await expect
+      .poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('connected');
     const client = await publisher();
-    for (const device of ['lab-1', 'lab-2']) await client.publishAsync(`makerdeck/${device}/status`, 'online', { retain: true });
+    for (const device of ['lab-1', 'lab-2'])
+      await client.publishAsync(`makerdeck/${device}/status`, 'online', { retain: true });
     for (let i = 0; i < 40; i++) {
       await client.publishAsync('makerdeck/lab-1/telemetry', `telemetry,device=lab-1 temp_c=${20 + Math.sin(i / 5)}`);
       await client.publishAsync('makerdeck/lab-2/telemetry', `telemetry,device=lab-2 temp_c=${22 + Math.cos(i / 5)}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await client.endAsync();
-    await expect.poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series')).toBe('lab-1/temp_c,lab-2/temp_c');
+    await expect
+      .poll(() => page.getByTestId('telemetry-panel').getAttribute('data-series'))
+      .toBe('lab-1/temp_c,lab-2/temp_c');
     await expect.poll(() => page.getByTestId('device-lab-1').getAttribute('data-status')).toBe('online');
     await expect.poll(() => count('telemetry-counts')).toBeGreaterThanOrEqual(80);
     expect(await page.locator('.telemetry-page canvas').count()).toBeGreaterThan(0);
@@ -61,22 +69,32 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
 
   it('counts a malformed flood as rejected and stays responsive', async () => {
     const client = await publisher();
-    for (let i = 0; i < 2000; i++) client.publish('makerdeck/lab-1/telemetry', i % 2 ? Buffer.from([0, 255, 0]) : 'telemetry,device=lab-1 temp_c=oops');
+    for (let i = 0; i < 2000; i++)
+      client.publish(
+        'makerdeck/lab-1/telemetry',
+        i % 2 ? Buffer.from([0, 255, 0]) : 'telemetry,device=lab-1 temp_c=oops',
+      );
     await client.endAsync();
     await expect.poll(() => count('rejected-count'), { timeout: 10_000 }).toBe(2000);
     await page.getByText('Why were payloads rejected?').click();
-    await expect.poll(() => page.getByRole('table', { name: 'Recent rejected payloads' }).textContent()).toMatch(/binary data, not line protocol/);
+    await expect
+      .poll(() => page.getByRole('table', { name: 'Recent rejected payloads' }).textContent())
+      .toMatch(/binary data, not line protocol/);
     await page.getByRole('button', { name: 'Pause' }).click(); // still answers clicks
     await page.getByRole('button', { name: 'Resume' }).click();
   }, 30_000);
 
   it('says the broker is gone and recovers by itself when it is back', async () => {
     await broker.stop();
-    await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 10_000 }).toBe('reconnecting');
+    await expect
+      .poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('reconnecting');
     expect(await page.getByTestId('broker-state').textContent()).toMatch(/Broker unreachable — reconnecting by itself/);
     await page.screenshot({ path: screenshotPath('telemetry-broker-down'), fullPage: true });
     broker = await startMosquitto({ dir: path.join(scratch, 'broker'), port: broker.port });
-    await expect.poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+    await expect
+      .poll(() => page.getByTestId('broker-state').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('connected');
   }, 40_000);
 
   it('zooms by dragging, returns to live on double-click, and saves the chart as PNG', async () => {
@@ -89,15 +107,30 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
     await page.getByRole('button', { name: 'Back to live' }).waitFor({ timeout: 5000 });
     await plot.dblclick();
     await expect.poll(() => page.getByRole('button', { name: 'Back to live' }).count()).toBe(0);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save PNG' }).click()]);
-    expect(readFileSync((await download.path())!).subarray(1, 4).toString()).toBe('PNG');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Save PNG' }).click(),
+    ]);
+    expect(
+      readFileSync((await download.path())!)
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   }, 20_000);
 
   it('exports the visible window as CSV', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('time,time_ms,device,field,value');
-    expect(csv.filter((line) => line.includes(',lab-1,temp_c,')), csv.join('\n')).toHaveLength(40);
+    expect(
+      csv.filter((line) => line.includes(',lab-1,temp_c,')),
+      csv.join('\n'),
+    ).toHaveLength(40);
     expect(csv.filter((line) => line.includes(',lab-2,temp_c,')).length).toBe(40);
   }, 20_000);
 
@@ -124,7 +157,10 @@ describe('the Telemetry page (real broker: Mosquitto)', () => {
       const exported = async () => {
         const exportCsv = page.getByRole('button', { name: 'Export CSV' });
         const [download] = await Promise.all([page.waitForEvent('download'), exportCsv.click()]);
-        return readFileSync((await download.path())!, 'utf8').trim().split('\n').slice(1);
+        return readFileSync((await download.path())!, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1);
       };
       const cell = field.startsWith('=') ? `'${field}` : field;
       const rows = async () => (await exported()).filter((row) => row.includes(`,${cell},`)).length;

@@ -13,7 +13,11 @@ import { repoRoot } from '../support/env';
 
 const SOURCE = path.join(repoRoot, 'tests', 'rig', 'compose-config');
 const STACK = path.join(repoRoot, 'stack');
-const CREDENTIALS = { MAKERDECK_RABBITMQ_PASSWORD: 'r', MAKERDECK_INFLUXDB_PASSWORD: 'i', MAKERDECK_GRAFANA_PASSWORD: 'g' };
+const CREDENTIALS = {
+  MAKERDECK_RABBITMQ_PASSWORD: 'r',
+  MAKERDECK_INFLUXDB_PASSWORD: 'i',
+  MAKERDECK_GRAFANA_PASSWORD: 'g',
+};
 let tool: string;
 let scratch: string;
 
@@ -24,12 +28,17 @@ function buildTool(): string {
   const binary = path.join(defaultRigCache(), `compose-config-${hash.digest('hex').slice(0, 16)}`, 'compose-config');
   if (!existsSync(binary)) {
     mkdirSync(path.dirname(binary), { recursive: true });
-    execFileSync(findGo('to build the compose-config checker'), ['build', '-trimpath', '-o', binary, '.'], { cwd: SOURCE, env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' }, stdio: 'pipe' });
+    execFileSync(findGo('to build the compose-config checker'), ['build', '-trimpath', '-o', binary, '.'], {
+      cwd: SOURCE,
+      env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
+      stdio: 'pipe',
+    });
   }
   return binary;
 }
 
-const check = (file: string, env: NodeJS.ProcessEnv) => spawnSync(tool, [file], { cwd: path.dirname(file), env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+const check = (file: string, env: NodeJS.ProcessEnv) =>
+  spawnSync(tool, [file], { cwd: path.dirname(file), env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
 
 beforeAll(() => {
   tool = buildTool();
@@ -56,17 +65,24 @@ describe("stack/compose.yaml and Compose's own loader (compose-go, what docker c
   it('refuses to run without the keychain credentials (no default password anywhere)', () => {
     const result = check(path.join(STACK, 'compose.yaml'), {});
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/required variable MAKERDECK_RABBITMQ_PASSWORD is missing a value: set by Makerdeck from the keychain/);
+    expect(result.stderr).toMatch(
+      /required variable MAKERDECK_RABBITMQ_PASSWORD is missing a value: set by Makerdeck from the keychain/,
+    );
   });
 
   it('rejects an unknown key, as Makerdeck does, which also names its line', () => {
-    const text = readFileSync(path.join(STACK, 'compose.yaml'), 'utf8').replace('    hostname: rabbitmq\n', '    hostname: rabbitmq\n    bogus: 1\n');
+    const text = readFileSync(path.join(STACK, 'compose.yaml'), 'utf8').replace(
+      '    hostname: rabbitmq\n',
+      '    hostname: rabbitmq\n    bogus: 1\n',
+    );
     const file = path.join(scratch, 'compose.yaml');
     writeFileSync(file, text);
     const result = check(file, CREDENTIALS);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/services\.rabbitmq.*bogus/);
     const line = text.split('\n').indexOf('    bogus: 1') + 1;
-    expect(() => parseCompose(text, { file: 'stack/compose.yaml', baseDir: STACK, env: CREDENTIALS })).toThrow(new RegExp(`bogus.*line ${line}|line ${line}.*bogus`));
+    expect(() => parseCompose(text, { file: 'stack/compose.yaml', baseDir: STACK, env: CREDENTIALS })).toThrow(
+      new RegExp(`bogus.*line ${line}|line ${line}.*bogus`),
+    );
   });
 });

@@ -125,7 +125,7 @@ describe('makerdeck doctor --json', () => {
     }
   });
 
-  it('tells user nobody how to get access to the machine\'s serial ports', async () => {
+  it("tells user nobody how to get access to the machine's serial ports", async () => {
     const result = await runCli(['doctor', '--json'], {}, { user: 'nobody' });
     const serial = check(parseReport(result.stdout), 'serial-ports');
     const first = serial.items?.[0];
@@ -135,21 +135,35 @@ describe('makerdeck doctor --json', () => {
     // The right advice depends on the device node: join its group, or (root-only nodes) add a udev rule.
     const { gid, mode } = statSync(first.label);
     const groupHelps = gid !== 0 && (mode & 0o060) === 0o060;
-    expect(serial.fix).toMatch(groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/);
+    expect(serial.fix).toMatch(
+      groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/,
+    );
   });
 });
 
 describe('makerdeck arduino-cli discovery', () => {
-  it('uses a configured arduino-cli and reports its version (stand-in binary that prints arduino-cli\'s version JSON)', async () => {
+  it("uses a configured arduino-cli and reports its version (stand-in binary that prints arduino-cli's version JSON)", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-cli-'));
     const standIn = path.join(dir, 'arduino-cli');
-    writeFileSync(standIn, '#!/bin/sh\n[ "$1 $2 $3" = "version --format json" ] && echo \'{"Application":"arduino-cli","VersionString":"1.2.3-standin"}\'\n');
+    writeFileSync(
+      standIn,
+      '#!/bin/sh\n[ "$1 $2 $3" = "version --format json" ] && echo \'{"Application":"arduino-cli","VersionString":"1.2.3-standin"}\'\n',
+    );
     chmodSync(standIn, 0o755);
     try {
       const result = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: standIn });
-      expect(check(parseReport(result.stdout), 'arduino-cli')).toMatchObject({ status: 'ok', summary: expect.stringContaining('1.2.3-standin (configured path') });
-      const missing = await runCli(['doctor', '--json'], { MAKERDECK_ARDUINO_CLI: path.join(dir, 'nope'), PATH: '/usr/bin:/bin' });
-      expect(check(parseReport(missing.stdout), 'arduino-cli')).toMatchObject({ status: 'fail', summary: expect.stringContaining('does not exist') });
+      expect(check(parseReport(result.stdout), 'arduino-cli')).toMatchObject({
+        status: 'ok',
+        summary: expect.stringContaining('1.2.3-standin (configured path'),
+      });
+      const missing = await runCli(['doctor', '--json'], {
+        MAKERDECK_ARDUINO_CLI: path.join(dir, 'nope'),
+        PATH: '/usr/bin:/bin',
+      });
+      expect(check(parseReport(missing.stdout), 'arduino-cli')).toMatchObject({
+        status: 'fail',
+        summary: expect.stringContaining('does not exist'),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -166,7 +180,9 @@ describe('makerdeck command line', () => {
   it('rejects an unknown option with exit 2, as JSON under --json', async () => {
     const result = await runCli(['doctor', '--json', '--bogus']);
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'BAD_INPUT', message: expect.stringContaining('--bogus') } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: 'BAD_INPUT', message: expect.stringContaining('--bogus') },
+    });
   });
 
   it('lists its commands and exit codes under --help --json', async () => {

@@ -10,7 +10,14 @@ import { runCli } from '../support/cli';
 import { MakerdeckError, type ErrorCode } from '../../electron/contract';
 import { SerialPort, SerialPortMock } from 'serialport';
 import { WebSerialPort } from '../../electron/core/serial/webSerialPort';
-import { espImageFromFile, flashEsp, type EspChip, type EspImagePart, type EspProgress, type FlashEspOptions } from '../../electron/core/firmware/esp/espFlasher';
+import {
+  espImageFromFile,
+  flashEsp,
+  type EspChip,
+  type EspImagePart,
+  type EspProgress,
+  type FlashEspOptions,
+} from '../../electron/core/firmware/esp/espFlasher';
 import { EspRomStandIn, type StandInOptions } from '../rig/esp/espRomStandIn';
 import { mockStandIn, type MockStandIn } from '../rig/esp/mockWire';
 import { ptyStandIn, type PtyStandIn } from '../rig/esp/ptyWire';
@@ -29,7 +36,9 @@ function flashMock(wire: MockStandIn, chip: EspChip, parts: EspImagePart[], extr
 }
 
 function holds(standIn: EspRomStandIn, part: EspImagePart): boolean {
-  return Buffer.from(standIn.flash.subarray(part.address, part.address + part.data.length)).equals(Buffer.from(part.data));
+  return Buffer.from(standIn.flash.subarray(part.address, part.address + part.data.length)).equals(
+    Buffer.from(part.data),
+  );
 }
 
 async function failure(work: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<MakerdeckError> {
@@ -39,7 +48,10 @@ async function failure(work: Promise<unknown>, code: ErrorCode, message: RegExp)
   );
   expect(error).toBeInstanceOf(MakerdeckError);
   const wrapped = error as MakerdeckError;
-  expect({ code: wrapped.code, message: wrapped.message }).toMatchObject({ code, message: expect.stringMatching(message) });
+  expect({ code: wrapped.code, message: wrapped.message }).toMatchObject({
+    code,
+    message: expect.stringMatching(message),
+  });
   expect(wrapped.message).not.toContain('\n');
   return wrapped;
 }
@@ -51,9 +63,25 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const progress: EspProgress[] = [];
     const result = await flashMock(wire, 'esp32', [part], { onProgress: (p) => progress.push(p) });
 
-    expect(result).toMatchObject({ chip: 'ESP32-D0WD-V3 (revision 3)', mac: standIn.macAddress, baud: 921600, failedBauds: [], bytes: part.data.length, hardReset: true, flashBytes: 4 * 1024 * 1024 });
+    expect(result).toMatchObject({
+      chip: 'ESP32-D0WD-V3 (revision 3)',
+      mac: standIn.macAddress,
+      baud: 921600,
+      failedBauds: [],
+      bytes: part.data.length,
+      hardReset: true,
+      flashBytes: 4 * 1024 * 1024,
+    });
     const stub = await getStubJsonByChipName('ESP32');
-    expect(standIn.stubUploads).toEqual([{ entry: stub!.entry, segments: [{ address: stub!.text_start, bytes: stub!.decodedText.length }, { address: stub!.data_start, bytes: stub!.decodedData.length }] }]);
+    expect(standIn.stubUploads).toEqual([
+      {
+        entry: stub!.entry,
+        segments: [
+          { address: stub!.text_start, bytes: stub!.decodedText.length },
+          { address: stub!.data_start, bytes: stub!.decodedData.length },
+        ],
+      },
+    ]);
     expect(standIn.count('FLASH_DEFL_DATA')).toBeGreaterThan(1);
     expect(standIn.count('FLASH_DATA')).toBe(0);
     expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
@@ -65,11 +93,29 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(standIn.state).toBe('app');
     const line = (dtr: boolean, rts: boolean) => ({ dtr, rts });
     // esptool's classic reset (EN low; IO0 low as EN rises; release), then the hard reset (EN pulse), then the close.
-    expect(standIn.lineLog).toEqual([line(true, true), line(false, true), line(true, false), line(false, false), line(false, true), line(false, false), line(false, false)]);
+    expect(standIn.lineLog).toEqual([
+      line(true, true),
+      line(false, true),
+      line(true, false),
+      line(false, false),
+      line(false, true),
+      line(false, false),
+      line(false, false),
+    ]);
 
-    expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['connect', 'write', 'verify', 'reset']);
+    expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual([
+      'connect',
+      'write',
+      'verify',
+      'reset',
+    ]);
     expect(progress.every((p, i) => i === 0 || p.bytesDone >= progress[i - 1]!.bytesDone)).toBe(true);
-    expect(progress.at(-1)).toEqual({ phase: 'reset', bytesDone: part.data.length, bytesTotal: part.data.length, baud: 921600 });
+    expect(progress.at(-1)).toEqual({
+      phase: 'reset',
+      bytesDone: part.data.length,
+      bytesTotal: part.data.length,
+      baud: 921600,
+    });
     expect(progress.find((p) => p.phase === 'write' && p.bytesDone > 0)?.baud).toBe(921600);
   });
 
@@ -91,7 +137,12 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const { standIn, wire } = onMock({ chip: 'esp8266', flashBytes: 1024 * 1024 });
     const part = espImageFromFile(fakeEsp8266Image(400_000), 'esp8266');
     const result = await flashMock(wire, 'esp8266', [part]);
-    expect(result).toMatchObject({ chip: 'ESP8266EX', mac: standIn.macAddress, hardReset: true, flashBytes: 1024 * 1024 });
+    expect(result).toMatchObject({
+      chip: 'ESP8266EX',
+      mac: standIn.macAddress,
+      hardReset: true,
+      flashBytes: 1024 * 1024,
+    });
     expect(part.address).toBe(0);
     expect(holds(standIn, part)).toBe(true);
     expect(standIn.stubUploads[0]?.entry).toBe((await getStubJsonByChipName('ESP8266'))!.entry);
@@ -129,7 +180,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
   it('says which chip the stand-in is when it does not match (BAD_INPUT), and the port stays usable', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32' });
     const part = { address: APP, data: fakeEsp32App(40_000) };
-    await failure(flashMock(wire, 'esp8266', [{ address: 0, data: fakeEsp8266Image(40_000) }]), 'BAD_INPUT', /is an ESP32, not an ESP8266: pick the ESP32 board/);
+    await failure(
+      flashMock(wire, 'esp8266', [{ address: 0, data: fakeEsp8266Image(40_000) }]),
+      'BAD_INPUT',
+      /is an ESP32, not an ESP8266: pick the ESP32 board/,
+    );
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
   });
@@ -137,7 +192,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
   it('says no bootloader answered when the stand-in board has no auto-reset circuit, then flashes once BOOT+RESET is pressed', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', autoReset: false });
     const part = { address: APP, data: fakeEsp32App(40_000) };
-    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^No ESP bootloader answered on ${wire.path}: hold BOOT while pressing EN/RESET`));
+    await failure(
+      flashMock(wire, 'esp32', [part]),
+      'UNAVAILABLE',
+      new RegExp(`^No ESP bootloader answered on ${wire.path}: hold BOOT while pressing EN/RESET`),
+    );
     standIn.pressBootAndReset();
     const result = await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
@@ -148,7 +207,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
   it('reports a stand-in that stalls mid-write as TIMEOUT, then flashes again after the reset', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { stall: { writeBlocks: 2 } } });
     const part = { address: APP, data: fakeEsp32App(200_000) };
-    await failure(flashMock(wire, 'esp32', [part]), 'TIMEOUT', /stopped answering during the write at 0x1[0-9a-f]{4} \(\d+%\) at 921600 baud: check the USB cable/);
+    await failure(
+      flashMock(wire, 'esp32', [part]),
+      'TIMEOUT',
+      /stopped answering during the write at 0x1[0-9a-f]{4} \(\d+%\) at 921600 baud: check the USB cable/,
+    );
     expect(holds(standIn, part)).toBe(false);
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
@@ -157,7 +220,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
   it('reports a wrong MD5 from the stand-in as a failed verify, then flashes again', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { wrongMd5: true } });
     const part = { address: APP, data: fakeEsp32App(80_000) };
-    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^Verify failed on ${wire.path} for the part at 0x10000: the flash holds other bytes`));
+    await failure(
+      flashMock(wire, 'esp32', [part]),
+      'UNAVAILABLE',
+      new RegExp(`^Verify failed on ${wire.path} for the part at 0x10000: the flash holds other bytes`),
+    );
     standIn.setFaults({});
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
@@ -167,7 +234,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { unplug: { writeBlocks: 3 } } });
     const part = { address: APP, data: fakeEsp32App(250_000) };
     const started = Date.now();
-    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', new RegExp(`^${wire.path} was unplugged during the write at 0x[0-9a-f]+ \\(\\d+%\\): plug the board back in`));
+    await failure(
+      flashMock(wire, 'esp32', [part]),
+      'UNAVAILABLE',
+      new RegExp(`^${wire.path} was unplugged during the write at 0x[0-9a-f]+ \\(\\d+%\\): plug the board back in`),
+    );
     expect(Date.now() - started).toBeLessThan(2500); // noticed at once, not after esptool-js's timeouts
     await failure(flashMock(wire, 'esp32', [part]), 'NOT_FOUND', /does not exist: plug the board in/);
     wire.plugIn();
@@ -178,7 +249,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
   it('reports a command the stand-in does not support', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', faults: { unsupported: [OP.FLASH_DEFL_BEGIN] } });
     const part = { address: APP, data: fakeEsp32App(40_000) };
-    await failure(flashMock(wire, 'esp32', [part]), 'UNAVAILABLE', /bootloader on .* refused a command during the write as unsupported/);
+    await failure(
+      flashMock(wire, 'esp32', [part]),
+      'UNAVAILABLE',
+      /bootloader on .* refused a command during the write as unsupported/,
+    );
     standIn.setFaults({});
     await flashMock(wire, 'esp32', [part]);
     expect(holds(standIn, part)).toBe(true);
@@ -195,7 +270,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
         controller.abort();
       }
     };
-    await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /^Flashing was cancelled/);
+    await failure(
+      flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }),
+      'CANCELLED',
+      /^Flashing was cancelled/,
+    );
     expect(Date.now() - abortedAt).toBeLessThan(2000);
     expect(holds(standIn, part)).toBe(false);
     await flashMock(wire, 'esp32', [part]); // the mock binding refuses to open a port that is still open
@@ -207,7 +286,11 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     const part = { address: APP, data: fakeEsp32App(40_000) };
     const controller = new AbortController();
     const onProgress = (p: EspProgress) => p.phase === 'connect' && controller.abort();
-    await failure(flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
+    await failure(
+      flashMock(wire, 'esp32', [part], { signal: controller.signal, onProgress }),
+      'CANCELLED',
+      /cancelled/,
+    );
     const seen = { lines: standIn.lineLog.length, commands: standIn.commands.length };
     await new Promise((resolve) => setTimeout(resolve, 1500)); // esptool-js's abandoned connect loop would reset the board by now
     expect({ lines: standIn.lineLog.length, commands: standIn.commands.length }).toEqual(seen);
@@ -217,17 +300,40 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
 
   it('refuses bad parts before touching the stand-in, and an image larger than its flash after reading the flash size', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32', flashBytes: 1024 * 1024 });
-    await failure(flashMock(wire, 'esp32', [{ address: 0x10100, data: new Uint8Array(16) }]), 'BAD_INPUT', /not on a 4 KB flash sector boundary/);
-    await failure(flashMock(wire, 'esp32', [{ address: 0x1000, data: new Uint8Array(0x8000) }, { address: 0x8000, data: new Uint8Array(16) }]), 'BAD_INPUT', /overlap/);
-    await failure(flashMock(wire, 'esp32', [{ address: APP, data: new Uint8Array(16) }], { bauds: [] }), 'BAD_INPUT', /Baud rates/);
+    await failure(
+      flashMock(wire, 'esp32', [{ address: 0x10100, data: new Uint8Array(16) }]),
+      'BAD_INPUT',
+      /not on a 4 KB flash sector boundary/,
+    );
+    await failure(
+      flashMock(wire, 'esp32', [
+        { address: 0x1000, data: new Uint8Array(0x8000) },
+        { address: 0x8000, data: new Uint8Array(16) },
+      ]),
+      'BAD_INPUT',
+      /overlap/,
+    );
+    await failure(
+      flashMock(wire, 'esp32', [{ address: APP, data: new Uint8Array(16) }], { bauds: [] }),
+      'BAD_INPUT',
+      /Baud rates/,
+    );
     expect(standIn.commands).toEqual([]);
-    await failure(flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(1024 * 1024) }]), 'BAD_INPUT', /ends at 0x110000 but the flash on .* holds 1 MB/);
+    await failure(
+      flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(1024 * 1024) }]),
+      'BAD_INPUT',
+      /ends at 0x110000 but the flash on .* holds 1 MB/,
+    );
     expect(standIn.count('FLASH_DEFL_BEGIN')).toBe(0);
   });
 
   it('is cancelled before it starts without opening the stand-in port', async () => {
     const { standIn, wire } = onMock({ chip: 'esp32' });
-    await failure(flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(4096) }], { signal: AbortSignal.abort() }), 'CANCELLED', /cancelled/);
+    await failure(
+      flashMock(wire, 'esp32', [{ address: APP, data: fakeEsp32App(4096) }], { signal: AbortSignal.abort() }),
+      'CANCELLED',
+      /cancelled/,
+    );
     expect(standIn.commands).toEqual([]);
   });
 });
@@ -249,7 +355,12 @@ describe('ESP flashing against the ROM-loader stand-in over a real pseudo-termin
     const { standIn, relay } = await onPty({ chip: 'esp32' });
     const part = { address: APP, data: fakeEsp32App(300_000) };
     const result = await flashEsp({ port: relay.path, chip: 'esp32', parts: [part] });
-    expect(result).toMatchObject({ chip: 'ESP32-D0WD-V3 (revision 3)', baud: 921600, failedBauds: [], hardReset: false });
+    expect(result).toMatchObject({
+      chip: 'ESP32-D0WD-V3 (revision 3)',
+      baud: 921600,
+      failedBauds: [],
+      hardReset: false,
+    });
     expect(standIn.stubUploads).toHaveLength(1);
     expect(standIn.count('FLASH_DEFL_DATA')).toBeGreaterThan(1);
     expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
@@ -268,7 +379,11 @@ describe('ESP flashing against the ROM-loader stand-in over a real pseudo-termin
   it('reports the stand-in unplugged mid-write over a pty, then flashes on the re-plugged pty', async () => {
     const { standIn, relay } = await onPty({ chip: 'esp32', faults: { unplug: { writeBlocks: 2 } } });
     const part = { address: APP, data: fakeEsp32App(250_000) };
-    await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part] }), 'UNAVAILABLE', new RegExp(`^${relay.path} was unplugged during the write`));
+    await failure(
+      flashEsp({ port: relay.path, chip: 'esp32', parts: [part] }),
+      'UNAVAILABLE',
+      new RegExp(`^${relay.path} was unplugged during the write`),
+    );
     const replugged = await ptyStandIn(standIn);
     relays.push(replugged);
     await flashEsp({ port: replugged.path, chip: 'esp32', parts: [part] });
@@ -282,7 +397,11 @@ describe('ESP flashing against the ROM-loader stand-in over a real pseudo-termin
     standIn.setFaults({});
     const controller = new AbortController();
     const onProgress = (p: EspProgress) => p.phase === 'write' && p.bytesDone > 0 && controller.abort();
-    await failure(flashEsp({ port: relay.path, chip: 'esp32', parts: [part], signal: controller.signal, onProgress }), 'CANCELLED', /cancelled/);
+    await failure(
+      flashEsp({ port: relay.path, chip: 'esp32', parts: [part], signal: controller.signal, onProgress }),
+      'CANCELLED',
+      /cancelled/,
+    );
     await flashEsp({ port: relay.path, chip: 'esp32', parts: [part] });
     expect(holds(standIn, part)).toBe(true);
   });
@@ -294,7 +413,10 @@ describe('the Web-Serial adapter over the mock binding', () => {
     SerialPortMock.binding.createPort(path, { echo: true, vendorId: '1A86', productId: '7523' });
     const open = (portPath: string, baudRate: number) =>
       new Promise<SerialPort>((resolve, reject) => {
-        const port = new SerialPort({ path: portPath, baudRate, binding: SerialPortMock.binding } as ConstructorParameters<typeof SerialPort>[0], (error) => (error ? reject(error) : resolve(port)));
+        const port = new SerialPort(
+          { path: portPath, baudRate, binding: SerialPortMock.binding } as ConstructorParameters<typeof SerialPort>[0],
+          (error) => (error ? reject(error) : resolve(port)),
+        );
       });
     const device = new WebSerialPort(path, { open, vendorId: '1A86', productId: '7523' });
     expect(device.getInfo()).toEqual({ usbVendorId: 0x1a86, usbProductId: 0x7523 });
@@ -323,7 +445,10 @@ describe('the Web-Serial adapter over the mock binding', () => {
     await device.open({ baudRate: 115200 });
     await device.setSignals({ dataTerminalReady: false }); // serialport alone would raise RTS here
     await device.setSignals({ requestToSend: false });
-    expect(standIn.lineLog.slice(1)).toEqual([{ dtr: false, rts: true }, { dtr: false, rts: false }]);
+    expect(standIn.lineLog.slice(1)).toEqual([
+      { dtr: false, rts: true },
+      { dtr: false, rts: false },
+    ]);
     expect(device.modemLines).toBe(true);
     const reader = device.readable!.getReader();
     standIn.unplug();
@@ -362,13 +487,20 @@ describe('makerdeck flash --board esp32|esp8266 against the ROM-loader stand-in 
   it('flashes a merged ESP32 .bin and an ESP8266 .bin through the CLI, contract and firmware service (stand-in)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-esp-cli-'));
     try {
-      for (const [chip, image] of [['esp32', fakeEsp32Merged(96 * 1024)], ['esp8266', fakeEsp8266Image(64 * 1024)]] as const) {
+      for (const [chip, image] of [
+        ['esp32', fakeEsp32Merged(96 * 1024)],
+        ['esp8266', fakeEsp8266Image(64 * 1024)],
+      ] as const) {
         const standIn = new EspRomStandIn({ chip, resetOnOpen: true, autoReset: false });
         const relay = await ptyStandIn(standIn);
         try {
           const file = path.join(dir, `${chip}.bin`);
           writeFileSync(file, image);
-          const result = await runCli(['flash', '--port', relay.path, '--board', chip, file, '--json'], {}, { timeoutMs: 60_000 });
+          const result = await runCli(
+            ['flash', '--port', relay.path, '--board', chip, file, '--json'],
+            {},
+            { timeoutMs: 60_000 },
+          );
           expect(result.code, result.stdout + result.stderr).toBe(0);
           expect(JSON.parse(result.stdout)).toMatchObject({ board: chip, bytes: image.length, verified: true });
           expect(holds(standIn, { address: 0, data: image })).toBe(true);

@@ -18,10 +18,19 @@ const privateRoot = path.join(os.tmpdir(), `makerdeck-${process.getuid!()}`);
 
 function leftovers(): string[] {
   const found: string[] = [];
-  for (const [where, dir] of [['private build root', privateRoot], ['build cache', path.join(scratch, 'cache')], ['data', path.join(scratch, 'data')], ['firmware/', path.join(repoRoot, 'firmware')]] as const) {
+  for (const [where, dir] of [
+    ['private build root', privateRoot],
+    ['build cache', path.join(scratch, 'cache')],
+    ['data', path.join(scratch, 'data')],
+    ['firmware/', path.join(repoRoot, 'firmware')],
+  ] as const) {
     for (const [name, bytes] of snapshot(dir)) {
       // Other test files build other profiles in parallel: only this profile's build must be gone.
-      if (path.basename(name) === 'config.h' && (where !== 'private build root' || name.startsWith('build-compile-bench-'))) found.push(`${where}: ${name}`);
+      if (
+        path.basename(name) === 'config.h' &&
+        (where !== 'private build root' || name.startsWith('build-compile-bench-'))
+      )
+        found.push(`${where}: ${name}`);
       found.push(...findSecrets(`${where}/${name}`, bytes, [WIFI, MQTT]));
     }
   }
@@ -34,10 +43,31 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-compile-'));
   // A private arduino-cli config with an empty core cache, so the first build really compiles the core.
   const ownConfig = path.join(scratch, 'arduino-cli.yaml');
-  writeFileSync(ownConfig, readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`));
-  env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data'), MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'), MAKERDECK_ARDUINO_CLI_CONFIG: ownConfig };
+  writeFileSync(
+    ownConfig,
+    readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`),
+  );
+  env = {
+    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
+    MAKERDECK_ARDUINO_CLI_CONFIG: ownConfig,
+  };
   const created = await runCli(
-    ['profile', 'set', 'Compile Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost', '--device-id', 'compile-bench', '--wifi-password', '--mqtt-password'],
+    [
+      'profile',
+      'set',
+      'Compile Bench',
+      '--board',
+      'arduino:avr:uno',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'localhost',
+      '--device-id',
+      'compile-bench',
+      '--wifi-password',
+      '--mqtt-password',
+    ],
     env,
     { input: `${WIFI}\n${MQTT}\n` },
   );
@@ -55,7 +85,9 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     const cold = JSON.parse(first.stdout) as CompileSummary;
     expect(cold, first.stderr).toMatchObject({ success: true, fqbn: 'arduino:avr:uno' });
     expect(cold.sizes.find((s) => s.name === 'text')?.size).toBeGreaterThan(1000);
-    const second = JSON.parse((await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout) as CompileSummary;
+    const second = JSON.parse(
+      (await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout,
+    ) as CompileSummary;
     expect(second.success).toBe(true);
     expect(second.ms).toBeLessThan(cold.ms * 0.8);
     expect(leftovers()).toEqual([]);
@@ -66,7 +98,10 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     cpSync(path.join(repoRoot, 'firmware'), sketch, { recursive: true });
     const ino = path.join(sketch, 'firmware.ino');
     writeFileSync(ino, readFileSync(ino, 'utf8').replace('sensorsBegin();', 'sensorsBegin()\n  int broken = ;'));
-    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
+    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], {
+      ...env,
+      MAKERDECK_FIRMWARE_DIR: sketch,
+    });
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout) as CompileSummary;
     expect(summary.success).toBe(false);
@@ -83,7 +118,10 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });
     await new Promise((resolve) => host.bus.on('firmware.progress', resolve));
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(await host.call('operations.cancel', { operationId: 'cancel-me' })).toEqual({ ok: true, value: { cancelled: true } });
+    expect(await host.call('operations.cancel', { operationId: 'cancel-me' })).toEqual({
+      ok: true,
+      value: { cancelled: true },
+    });
     expect(await running).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
     expect(leftovers()).toEqual([]);
   });

@@ -25,7 +25,12 @@ let env: NodeJS.ProcessEnv;
 let checksum: { hexFile: string; expected: number; image: ReturnType<typeof parseIntelHex> };
 
 /** Opens the port in Makerdeck's monitor (which resets the board) and collects lines until `done`. */
-async function monitorUntil(host: Host, port: string, done: (lines: MonitorLine[]) => boolean, ms = 15_000): Promise<MonitorLine[]> {
+async function monitorUntil(
+  host: Host,
+  port: string,
+  done: (lines: MonitorLine[]) => boolean,
+  ms = 15_000,
+): Promise<MonitorLine[]> {
   const lines: MonitorLine[] = [];
   const stop = host.bus.on('monitor.lines', (batch) => lines.push(...batch.lines));
   const reply = await host.call('monitor.open', { port, baudRate: 115200 });
@@ -42,12 +47,31 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-flash-'));
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   uno = await startUno(path.join(scratch, 'uno'));
-  env = { ...uno.env, MAKERDECK_DATA_DIR: path.join(scratch, 'data'), MAKERDECK_CACHE_DIR: path.join(scratch, 'cache') };
+  env = {
+    ...uno.env,
+    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
+  };
   const sketch = writeChecksumSketch(scratch, 29 * 1024);
   const { hexFile, hex } = await compileWithRig(sketch.sketchDir, path.join(scratch, 'out'));
   checksum = { hexFile, expected: sketch.checksum, image: parseIntelHex(hex, UNO.flashSize) };
   const created = await runCli(
-    ['profile', 'set', 'Flash Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost', '--device-id', 'flash-bench', '--interval', '1', '--wifi-password'],
+    [
+      'profile',
+      'set',
+      'Flash Bench',
+      '--board',
+      'arduino:avr:uno',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'localhost',
+      '--device-id',
+      'flash-bench',
+      '--interval',
+      '1',
+      '--wifi-password',
+    ],
     env,
     { input: `${SECRET_WIFI}\n` },
   );
@@ -63,7 +87,9 @@ afterAll(async () => {
 describe('flashing the emulated Uno (real optiboot in simavr)', () => {
   it('writes and verifies a ~30 KB image; the sketch then prints the checksum of all of it', async () => {
     expect(checksum.image.data.length).toBeGreaterThan(29 * 1024);
-    const result = await runCli(['flash', '--port', uno.pty, '--board', 'uno', checksum.hexFile, '--json'], env, { timeoutMs: 60_000 });
+    const result = await runCli(['flash', '--port', uno.pty, '--board', 'uno', checksum.hexFile, '--json'], env, {
+      timeoutMs: 60_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as FlashSummary;
     expect(summary).toMatchObject({ board: 'uno', verified: true, bytes: checksum.image.data.length });
@@ -72,13 +98,23 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     expect(lines.find((line) => line.text.startsWith('checksum='))?.text).toBe(`checksum=${checksum.expected}`);
   }, 90_000);
 
-  it('compiles and flashes a profile; the firmware\'s telemetry comes back and parses, with secrets masked in the monitor', async () => {
+  it("compiles and flashes a profile; the firmware's telemetry comes back and parses, with secrets masked in the monitor", async () => {
     // A copy of the firmware that also prints its Wi-Fi password: the monitor must never show it.
     const firmware = path.join(scratch, 'leaky-firmware');
     cpSync(path.join(repoRoot, 'firmware'), firmware, { recursive: true });
     const ino = path.join(firmware, 'firmware.ino');
-    writeFileSync(ino, readFileSync(ino, 'utf8').replace('sensorsBegin();', 'sensorsBegin();\n  Serial.print(F("wifi password: "));\n  Serial.println(F(MAKERDECK_WIFI_PASSWORD));'));
-    const result = await runCli(['flash', '--profile', 'flash-bench', '--port', uno.pty, '--json'], { ...env, MAKERDECK_FIRMWARE_DIR: firmware }, { timeoutMs: 90_000 });
+    writeFileSync(
+      ino,
+      readFileSync(ino, 'utf8').replace(
+        'sensorsBegin();',
+        'sensorsBegin();\n  Serial.print(F("wifi password: "));\n  Serial.println(F(MAKERDECK_WIFI_PASSWORD));',
+      ),
+    );
+    const result = await runCli(
+      ['flash', '--profile', 'flash-bench', '--port', uno.pty, '--json'],
+      { ...env, MAKERDECK_FIRMWARE_DIR: firmware },
+      { timeoutMs: 90_000 },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(SECRET_WIFI);
 
@@ -86,7 +122,11 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     await host.loadSecrets();
     const events: string[] = [];
     host.bus.onAny((name, payload) => events.push(JSON.stringify({ name, payload })));
-    const lines = await monitorUntil(host, uno.pty, (l) => l.filter((line) => line.text.startsWith('telemetry,')).length >= 2);
+    const lines = await monitorUntil(
+      host,
+      uno.pty,
+      (l) => l.filter((line) => line.text.startsWith('telemetry,')).length >= 2,
+    );
     const telemetry = lines.filter((line) => line.text.startsWith('telemetry,'));
     expect(telemetry.length).toBeGreaterThanOrEqual(2);
     const parsed = parseLineProtocol(telemetry[0]!.text);
@@ -107,20 +147,35 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     writeFileSync(bad, ':100000000C945C000C946E000C946E000C946E00CB\n:00000001FF\n');
     const result = await runCli(['flash', '--port', uno.pty, '--board', 'uno', bad], env);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('makerdeck: Intel HEX line 1: bad checksum — rebuild the firmware or pick the right file');
+    expect(result.stderr.trim()).toBe(
+      'makerdeck: Intel HEX line 1: bad checksum — rebuild the firmware or pick the right file',
+    );
   });
 
   it('refuses a board whose signature does not match the chip, and the port stays usable', async () => {
     const wrong = { ...UNO, name: 'ATmega168 board', signature: [0x1e, 0x94, 0x06] as const };
-    await expect(flashAvr({ port: uno.pty, board: wrong, image: checksum.image })).rejects.toThrow(/signature 1e 95 0f is not the ATmega168 board's \(1e 94 06\): pick the right board/);
+    await expect(flashAvr({ port: uno.pty, board: wrong, image: checksum.image })).rejects.toThrow(
+      /signature 1e 95 0f is not the ATmega168 board's \(1e 94 06\): pick the right board/,
+    );
     await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).resolves.toMatchObject({ bytes: 1024 });
   }, 60_000);
 
   it('names the process holding a busy port', async () => {
-    const holder = spawn('python3', ['-c', `import fcntl,os,sys,time\nfd=os.open(${JSON.stringify(uno.pty)},os.O_RDWR|os.O_NOCTTY)\nfcntl.flock(fd,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(60)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        `import fcntl,os,sys,time\nfd=os.open(${JSON.stringify(uno.pty)},os.O_RDWR|os.O_NOCTTY)\nfcntl.flock(fd,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(60)`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise((resolve) => holder.stdout.once('data', resolve));
-      await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).rejects.toThrow(new RegExp(`is busy: process ${holder.pid} \\(python3\\) has it open — close the serial monitor or the other program`));
+      await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).rejects.toThrow(
+        new RegExp(
+          `is busy: process ${holder.pid} \\(python3\\) has it open — close the serial monitor or the other program`,
+        ),
+      );
     } finally {
       holder.kill('SIGKILL');
       await new Promise((resolve) => holder.once('exit', resolve));
@@ -132,7 +187,9 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     const silent = await silentPty();
     try {
       const started = Date.now();
-      await expect(flashAvr({ port: silent.path, board: UNO, image: smallImage() })).rejects.toThrow(/No bootloader answered on .*: check the port and the board type/);
+      await expect(flashAvr({ port: silent.path, board: UNO, image: smallImage() })).rejects.toThrow(
+        /No bootloader answered on .*: check the port and the board type/,
+      );
       expect(Date.now() - started).toBeLessThan(6000);
     } finally {
       silent.stop();
@@ -149,11 +206,18 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
       onProgress: (p) => p.phase === 'write' && p.bytesDone > 8 * 1024 && controller.abort(),
     });
     await expect(flashing).rejects.toMatchObject({ code: 'CANCELLED' });
-    await expect(flashAvr({ port: uno.pty, board: UNO, image: checksum.image })).resolves.toMatchObject({ bytes: checksum.image.data.length });
+    await expect(flashAvr({ port: uno.pty, board: UNO, image: checksum.image })).resolves.toMatchObject({
+      bytes: checksum.image.data.length,
+    });
   }, 60_000);
 
   it('reports a board that disappears mid-flash, and flashes a new one on the same path', async () => {
-    const flashing = flashAvr({ port: uno.pty, board: UNO, image: checksum.image, onProgress: (p) => p.phase === 'write' && p.bytesDone > 4096 && void uno.stop() });
+    const flashing = flashAvr({
+      port: uno.pty,
+      board: UNO,
+      image: checksum.image,
+      onProgress: (p) => p.phase === 'write' && p.bytesDone > 4096 && void uno.stop(),
+    });
     await expect(flashing).rejects.toThrow(/went away|stopped answering/);
     uno = await startUno(path.join(scratch, 'uno'));
     await expect(flashAvr({ port: uno.pty, board: UNO, image: smallImage() })).resolves.toMatchObject({ bytes: 1024 });

@@ -40,7 +40,20 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-import-limits-'));
   work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-import-files-'));
   const created = await cli(
-    ['profile', 'set', 'Limits Bench', '--board', 'esp32:esp32:esp32', '--ssid', 'lab', '--mqtt-host', 'broker.lan', '--device-id', 'limits-bench', '--wifi-password'],
+    [
+      'profile',
+      'set',
+      'Limits Bench',
+      '--board',
+      'esp32:esp32:esp32',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'broker.lan',
+      '--device-id',
+      'limits-bench',
+      '--wifi-password',
+    ],
     'limits-wifi-secret\n',
   );
   expect(created.stderr).toBe('');
@@ -61,34 +74,51 @@ describe('makerdeck profile import limits', () => {
     truncateSync(big, 600_000_000);
     const before = snapshot(dataDir);
     const text = await cli(['profile', 'import', big]);
-    expect(oneLineError(text, 2)).toBe(`makerdeck: ${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?`);
+    expect(oneLineError(text, 2)).toBe(
+      `makerdeck: ${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?`,
+    );
     const json = await cli(['profile', 'import', big, '--json']);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'BAD_INPUT', message: `${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?` } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'BAD_INPUT',
+        message: `${big} is 600 MB; a Makerdeck profile file is at most 256 KiB: is this the right file?`,
+      },
+    });
     expect(snapshot(dataDir)).toEqual(before);
   });
 
   it('takes a file of exactly 256 KiB to the parser, and refuses one byte more by its size', async () => {
     const atCap = path.join(work, 'at-cap.json');
     writeFileSync(atCap, ' '.repeat(CAP));
-    expect(oneLineError(await cli(['profile', 'import', atCap]), 2)).toMatch(/not a Makerdeck profile export \(not JSON\)/);
+    expect(oneLineError(await cli(['profile', 'import', atCap]), 2)).toMatch(
+      /not a Makerdeck profile export \(not JSON\)/,
+    );
     const over = path.join(work, 'over-cap.json');
     writeFileSync(over, ' '.repeat(CAP + 1));
-    expect(oneLineError(await cli(['profile', 'import', over]), 2)).toBe(`makerdeck: ${over} is 262,145 bytes; a Makerdeck profile file is at most 256 KiB: is this the right file?`);
+    expect(oneLineError(await cli(['profile', 'import', over]), 2)).toBe(
+      `makerdeck: ${over} is 262,145 bytes; a Makerdeck profile file is at most 256 KiB: is this the right file?`,
+    );
   });
 
   it('refuses a folder and a FIFO without opening them for reading (a FIFO read would hang)', async () => {
     const folder = path.join(work, 'a-folder');
     mkdirSync(folder);
-    expect(oneLineError(await cli(['profile', 'import', folder]), 2)).toBe(`makerdeck: ${folder} is not a file: give the path of an exported profile (.json)`);
+    expect(oneLineError(await cli(['profile', 'import', folder]), 2)).toBe(
+      `makerdeck: ${folder} is not a file: give the path of an exported profile (.json)`,
+    );
     const fifo = path.join(work, 'a-fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    expect(oneLineError(await cli(['profile', 'import', fifo]), 2)).toBe(`makerdeck: ${fifo} is not a file: give the path of an exported profile (.json)`);
+    expect(oneLineError(await cli(['profile', 'import', fifo]), 2)).toBe(
+      `makerdeck: ${fifo} is not a file: give the path of an exported profile (.json)`,
+    );
   });
 
   it('says NOT_FOUND only for a file that is not there', async () => {
     const missing = path.join(work, 'missing.json');
-    expect(oneLineError(await cli(['profile', 'import', missing]), 1)).toBe(`makerdeck: Cannot read ${missing}: no such file`);
+    expect(oneLineError(await cli(['profile', 'import', missing]), 1)).toBe(
+      `makerdeck: Cannot read ${missing}: no such file`,
+    );
   });
 
   it('refuses a file that sets its own scrypt cost (N=2^20, r=16, p=4) before deriving a key', async () => {
@@ -106,10 +136,15 @@ describe('makerdeck profile import limits', () => {
       sealed[field] = Buffer.from(String(sealed[field]), 'base64').subarray(0, length).toString('base64');
     };
     const before = snapshot(dataDir);
-    for (const [field, length, want] of [['tag', 4, 16], ['iv', 1, 12]] as const) {
+    for (const [field, length, want] of [
+      ['tag', 4, 16],
+      ['iv', 1, 12],
+    ] as const) {
       const file = variant(`${field}-${length}.json`, cut(field, length));
       const result = await cli(['profile', 'import', file, '--name', `Cut ${field}`], `${PASSPHRASE}\n`);
-      expect(oneLineError(result, 2)).toContain(`(at "secrets.${field}": must be ${want} bytes, as Makerdeck writes it): nothing was imported`);
+      expect(oneLineError(result, 2)).toContain(
+        `(at "secrets.${field}": must be ${want} bytes, as Makerdeck writes it): nothing was imported`,
+      );
     }
     expect(snapshot(dataDir)).toEqual(before);
   });

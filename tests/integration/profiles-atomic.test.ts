@@ -258,7 +258,7 @@ describe('the settings file', () => {
 });
 
 describe('stack credentials', () => {
-  it('generates a random credential once, keeps it, and rotates it, in the folder\'s namespace', async () => {
+  it("generates a random credential once, keeps it, and rotates it, in the folder's namespace", async () => {
     const dataDir = folder('stack');
     const keychain = new FolderKeychain(new Keychain(new Redactor()), dataDir);
     const credentials = new StackCredentials(keychain, new SettingsFile(dataDir, keychain).lock);

@@ -16,7 +16,8 @@ const WIFI = 'cli-wifi-Pa55word';
 const MQTT = 'cli-mqtt-ü-secret';
 let dataDir: string;
 const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
-const cli = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string | Buffer) => runCli(args, { ...env(), ...extra }, { input });
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string | Buffer) =>
+  runCli(args, { ...env(), ...extra }, { input });
 
 function oneLineError(result: CliResult): string {
   expect(result.code).not.toBe(0);
@@ -30,7 +31,23 @@ beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-profiles-'));
   const created = await cli(
-    ['profile', 'set', 'CLI Bench', '--board', 'esp32:esp32:esp32', '--ssid', 'makerspace', '--mqtt-host', 'broker.lan', '--mqtt-user', 'dev', '--device-id', 'cli-bench', '--wifi-password', '--mqtt-password'],
+    [
+      'profile',
+      'set',
+      'CLI Bench',
+      '--board',
+      'esp32:esp32:esp32',
+      '--ssid',
+      'makerspace',
+      '--mqtt-host',
+      'broker.lan',
+      '--mqtt-user',
+      'dev',
+      '--device-id',
+      'cli-bench',
+      '--wifi-password',
+      '--mqtt-password',
+    ],
     {},
     `${WIFI}\n${MQTT}\n`,
   );
@@ -60,12 +77,17 @@ describe('makerdeck profile with a real Secret Service', () => {
     const json = await cli(['profile', 'show', 'cli-bench', '--json']);
     const shown = JSON.parse(json.stdout) as ProfileView;
     expect(shown.secrets).toEqual({ wifiPassword: true, mqttPassword: true });
-    for (const out of [text.stdout, json.stdout, text.stderr, json.stderr]) expect(findSecrets('output', out, [WIFI, MQTT])).toEqual([]);
+    for (const out of [text.stdout, json.stdout, text.stderr, json.stderr])
+      expect(findSecrets('output', out, [WIFI, MQTT])).toEqual([]);
   });
 
   it('changes one field and keeps the stored secrets', async () => {
     const result = await cli(['profile', 'set', 'cli-bench', '--mqtt-port', '8883', '--tls', '--json']);
-    expect(JSON.parse(result.stdout)).toMatchObject({ mqttPort: 8883, mqttTls: true, secrets: { wifiPassword: true, mqttPassword: true } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      mqttPort: 8883,
+      mqttTls: true,
+      secrets: { wifiPassword: true, mqttPassword: true },
+    });
     expect(secretToolLookup(folderAccount(dataDir, 'cli-bench/wifi-password'))).toBe(WIFI);
   });
 
@@ -79,7 +101,11 @@ describe('makerdeck profile with a real Secret Service', () => {
       [['profile', 'set', 'cli-bench', '--wifi-password'], `${'x'.repeat(64)}\n`, /at most 63/],
       [['profile', 'set', 'cli-bench', '--wifi-password'], Buffer.from([0xff, 0xfe, 0x41, 0x0a]), /not valid UTF-8/],
       [['profile', 'set', 'cli-bench', '--rename', ''], undefined, /must not be empty/],
-      [['profile', 'set', 'x'.repeat(65), '--board', 'arduino:avr:uno', '--mqtt-host', 'h', '--device-id', 'd'], undefined, /at most 64/],
+      [
+        ['profile', 'set', 'x'.repeat(65), '--board', 'arduino:avr:uno', '--mqtt-host', 'h', '--device-id', 'd'],
+        undefined,
+        /at most 64/,
+      ],
       [['profile', 'set', 'cli-bench', '--wifi-password=hunter22hunter'], undefined, /takes no value/],
       [['profile', 'set', 'cli-bench', 'hunter22hunter'], undefined, /Too many arguments/],
     ];
@@ -104,7 +130,11 @@ describe('makerdeck profile with a real Secret Service', () => {
       expect(snapshot(dataDir)).toEqual(before);
       const right = await cli(['profile', 'import', file, '--name', 'CLI Copy', '--json'], {}, 'class-of-2026\n');
       const imported = JSON.parse(right.stdout) as ProfileView;
-      expect(imported).toMatchObject({ name: 'CLI Copy', mqttPort: 8883, secrets: { wifiPassword: true, mqttPassword: true } });
+      expect(imported).toMatchObject({
+        name: 'CLI Copy',
+        mqttPort: 8883,
+        secrets: { wifiPassword: true, mqttPassword: true },
+      });
       expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBe(WIFI);
       expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/mqtt-password`))).toBe(MQTT);
       expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
@@ -129,7 +159,10 @@ describe('makerdeck profile with a real Secret Service', () => {
   it('asks for a secret at a hidden prompt on a terminal and does not echo it (a real pty via script(1))', async () => {
     const secret = 'typed-at-the-prompt-1';
     const command = `${process.execPath} ${path.join(repoRoot, 'bin', 'makerdeck.js')} profile set cli-bench --wifi-password`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, ...env() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let screen = '';
     child.stdout.on('data', (chunk) => {
       screen += chunk;

@@ -99,7 +99,11 @@ describe('parallel changes to one data folder (CLI processes and makerdeck serve
         const secrets = { wifiPassword: `ws-${i}-wifi-secret`, mqttPassword: `ws-${i}-mqtt-secret` };
         return ['profiles.save', { fields, secrets }];
       };
-      const web = callAll(served.origin, served.token, Array.from({ length: WS_WRITERS }, (_, i) => save(i)));
+      const web = callAll(
+        served.origin,
+        served.token,
+        Array.from({ length: WS_WRITERS }, (_, i) => save(i)),
+      );
       const others = [
         cli(dir, ['env', 'attach', ...lab, '--mqtt-password', '--influx-password'], 'lab-mqtt\nlab-influx\n'),
         cli(dir, ['profile', 'rm', 'old-0']),
@@ -153,7 +157,7 @@ describe('parallel changes to one data folder (CLI processes and makerdeck serve
 });
 
 describe('two data folders in one keychain', () => {
-  it('deleting a profile in one leaves the same profile\'s secret in the other', async () => {
+  it("deleting a profile in one leaves the same profile's secret in the other", async () => {
     const [a, b] = [folder('folder-a'), folder('folder-b')];
     const set = (dir: string, secret: string) =>
       cli(dir, ['profile', 'set', 'Shared Bench', ...board, '--device-id', 'shared', '--wifi-password'], `${secret}\n`);
@@ -167,7 +171,7 @@ describe('two data folders in one keychain', () => {
     expect(shown.secrets.wifiPassword).toBe(true);
   });
 
-  it('env attach in one does not touch the other\'s broker password', async () => {
+  it("env attach in one does not touch the other's broker password", async () => {
     const [a, b] = [folder('env-a'), folder('env-b')];
     const attach = (dir: string, secret: string) =>
       cli(dir, ['env', 'attach', ...lab, '--mqtt-password'], `${secret}\n`);

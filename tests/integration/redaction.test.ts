@@ -31,7 +31,24 @@ beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-redact-'));
   exportDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-redact-out-'));
-  const set = await cli(['profile', 'set', 'Redact Bench', '--board', 'esp8266:esp8266:nodemcuv2', '--ssid', 'lab', '--mqtt-host', 'localhost', '--device-id', 'redact-1', '--wifi-password', '--mqtt-password'], `${WIFI}\n${MQTT}\n`);
+  const set = await cli(
+    [
+      'profile',
+      'set',
+      'Redact Bench',
+      '--board',
+      'esp8266:esp8266:nodemcuv2',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'localhost',
+      '--device-id',
+      'redact-1',
+      '--wifi-password',
+      '--mqtt-password',
+    ],
+    `${WIFI}\n${MQTT}\n`,
+  );
   expect(set.code).toBe(0);
 });
 
@@ -71,7 +88,9 @@ describe('no secret leaves through any output path', () => {
     const served = await startServe({ MAKERDECK_DATA_DIR: dataDir });
     const frames: string[] = [];
     try {
-      const ws = new WebSocket(`${served.origin.replace('http', 'ws')}/ws?token=${served.token}`, { origin: served.origin });
+      const ws = new WebSocket(`${served.origin.replace('http', 'ws')}/ws?token=${served.token}`, {
+        origin: served.origin,
+      });
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       ws.on('message', (data) => frames.push(data.toString()));
       const calls = [
@@ -86,7 +105,8 @@ describe('no secret leaves through any output path', () => {
       ] as const;
       calls.forEach(([name, args], id) => ws.send(JSON.stringify({ type: 'call', id, name, args })));
       const deadline = Date.now() + 10_000;
-      while (frames.filter((f) => f.includes('"type":"reply"')).length < calls.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (frames.filter((f) => f.includes('"type":"reply"')).length < calls.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
       expect(frames.filter((f) => f.includes('"type":"reply"'))).toHaveLength(calls.length);
       expect(frames.some((f) => f.includes('profiles.changed'))).toBe(true);
       ws.close();
@@ -101,7 +121,10 @@ describe('no secret leaves through any output path', () => {
     await host.loadSecrets();
     const events: unknown[] = [];
     host.bus.onAny((name, payload) => events.push({ name, payload }));
-    host.logger.log('error', `broker refused mqtt://redact:${encodeURIComponent(MQTT)}@localhost, wifi ${WIFI}, b64 ${Buffer.from(WIFI).toString('base64')}`);
+    host.logger.log(
+      'error',
+      `broker refused mqtt://redact:${encodeURIComponent(MQTT)}@localhost, wifi ${WIFI}, b64 ${Buffer.from(WIFI).toString('base64')}`,
+    );
     const reply = await host.call('profiles.get', { ref: 'redact-bench' });
     record('host events', JSON.stringify(events));
     record('host reply', JSON.stringify(reply));

@@ -67,7 +67,7 @@ describe('request fuzz against the real host', () => {
       if (served) expect(await served.stop()).toBe(0);
     });
 
-    it('answers every case and stays alive after each request\'s batch', async () => {
+    it("answers every case and stays alive after each request's batch", async () => {
       const client = await FuzzClient.connect(served);
       const before = snapshot(dataDir);
       const problems: string[] = [];

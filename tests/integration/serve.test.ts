@@ -56,7 +56,12 @@ describe('makerdeck serve', () => {
   });
 
   it('never serves files outside the renderer folder', async () => {
-    for (const probe of ['/../package.json', '/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/../../main/cli.js']) {
+    for (const probe of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2f..%2fpackage.json',
+      '/assets/../../main/cli.js',
+    ]) {
       const response = await fetch(served.origin + probe);
       expect(await response.text(), probe).not.toContain('"name": "makerdeck"');
       expect(await response.text().catch(() => ''), probe).not.toContain('runCli');
@@ -75,14 +80,20 @@ describe('makerdeck serve', () => {
     ws.send(JSON.stringify({ type: 'call', id: 1, name: 'app.info', args: {} }));
     ws.send(JSON.stringify({ type: 'call', id: 2, name: 'doctor.run', args: { only: ['disk', 'serial-ports'] } }));
     ws.send(JSON.stringify({ type: 'call', id: 3, name: 'fs.readFile', args: {} }));
-    const reply = (id: number) => frames.find((f): f is Extract<ServerFrame, { type: 'reply' }> => f.type === 'reply' && f.id === id)?.reply;
+    const reply = (id: number) =>
+      frames.find((f): f is Extract<ServerFrame, { type: 'reply' }> => f.type === 'reply' && f.id === id)?.reply;
     expect(await until(() => reply(1))).toMatchObject({ ok: true, value: { name: 'Makerdeck', host: 'cli' } });
     const doctor = await until(() => reply(2));
     expect(doctor.ok).toBe(true);
     expect((doctor as { value: DoctorReport }).value.checks.map((c) => c.id).sort()).toEqual(['disk', 'serial-ports']);
-    const events = frames.filter((f) => f.type === 'event' && f.name === 'doctor.check').map((f) => (f as { payload: DoctorCheck }).payload.id);
+    const events = frames
+      .filter((f) => f.type === 'event' && f.name === 'doctor.check')
+      .map((f) => (f as { payload: DoctorCheck }).payload.id);
     expect(events.sort()).toEqual(['disk', 'serial-ports']);
-    expect(await until(() => reply(3))).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.any(String) } });
+    expect(await until(() => reply(3))).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD', message: expect.any(String) },
+    });
     ws.close();
   });
 

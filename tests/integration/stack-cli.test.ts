@@ -16,18 +16,33 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('makerdeck stack', () => {
   it('fails in one clear line within 5 s when DOCKER_HOST points at a missing socket', async () => {
-    const result = await runCli(['stack', 'up'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock', MAKERDECK_DATA_DIR: dataDir });
+    const result = await runCli(['stack', 'up'], {
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      MAKERDECK_DATA_DIR: dataDir,
+    });
     expect(result.ms).toBeLessThan(5000);
     expect(result.code).toBe(3);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^makerdeck: Docker is not installed or not running: nothing at unix:\/\/\/nonexistent\/docker\.sock: Install Docker/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^makerdeck: Docker is not installed or not running: nothing at unix:\/\/\/nonexistent\/docker\.sock: Install Docker/,
+      ),
+    ]);
   });
 
   it('fails in one clear line within 5 s when the daemon accepts and never answers', async () => {
     const hung = await hungSocket();
     try {
-      const result = await runCli(['stack', 'status', '--json'], { DOCKER_HOST: `unix://${hung.path}`, MAKERDECK_DATA_DIR: dataDir });
+      const result = await runCli(['stack', 'status', '--json'], {
+        DOCKER_HOST: `unix://${hung.path}`,
+        MAKERDECK_DATA_DIR: dataDir,
+      });
       expect(result.ms).toBeLessThan(5000);
-      expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'TIMEOUT', message: expect.stringMatching(/did not answer in time: The daemon is hung: restart it/) } });
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: {
+          code: 'TIMEOUT',
+          message: expect.stringMatching(/did not answer in time: The daemon is hung: restart it/),
+        },
+      });
     } finally {
       await hung.close();
     }
@@ -38,7 +53,15 @@ describe('makerdeck stack', () => {
     const result = await runCli(['stack', 'status', '--json'], { MAKERDECK_DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);
     const services = JSON.parse(result.stdout) as StackServiceView[];
-    expect(services.map((s) => s.name)).toEqual(['rabbitmq', 'influxdb', 'telegraf', 'kapacitor', 'chronograf', 'grafana', 'portainer']);
+    expect(services.map((s) => s.name)).toEqual([
+      'rabbitmq',
+      'influxdb',
+      'telegraf',
+      'kapacitor',
+      'chronograf',
+      'grafana',
+      'portainer',
+    ]);
     for (const service of services) expect(['missing', 'running', 'created', 'exited']).toContain(service.state);
   });
 

@@ -58,7 +58,12 @@ async function startEngine(): Promise<Docker> {
 }
 
 const orchestrate = (docker: Docker, progress?: (p: StackProgress) => void) =>
-  new Orchestrator(docker, parseCompose(composeText, { file: 'test compose', baseDir: '/tmp', env: {} }), progress, daemon!.host);
+  new Orchestrator(
+    docker,
+    parseCompose(composeText, { file: 'test compose', baseDir: '/tmp', env: {} }),
+    progress,
+    daemon!.host,
+  );
 
 afterAll(async () => {
   await daemon?.stop();
@@ -69,45 +74,56 @@ describe('the stack orchestrator when the Docker daemon dies mid-up (stand-in se
   it.each([
     { when: 'while it starts a', at: 'a:start', delayMs: 0 }, // a request in flight
     { when: 'while up waits for a to be healthy', at: 'a:wait', delayMs: 1000 }, // up listens on the events stream
-  ])('says so in one line when dockerd is killed $when, and a second up finishes (stand-in)', async ({ at, delayMs }) => {
-    await daemon?.stop(); // what a failed case before left
-    let docker = await startEngine(); // throws, failing the test, when dockerd cannot start
-    await ensureStandinImage(docker);
+  ])(
+    'says so in one line when dockerd is killed $when, and a second up finishes (stand-in)',
+    async ({ at, delayMs }) => {
+      await daemon?.stop(); // what a failed case before left
+      let docker = await startEngine(); // throws, failing the test, when dockerd cannot start
+      await ensureStandinImage(docker);
 
-    const killed = daemon!.pid;
-    let armed = false;
-    let killedAt = 0;
-    const failure = await orchestrate(docker, (p) => {
-      if (`${p.service}:${p.phase}` !== at || armed) return;
-      armed = true;
-      setTimeout(() => {
-        killedAt = Date.now();
-        process.kill(killed, 'SIGKILL');
-      }, delayMs);
-    })
-      .up('core')
-      .then(() => undefined, (error: unknown) => error);
-    const rejectedMs = Date.now() - killedAt;
-    expect(killedAt, 'dockerd was never killed: up did not reach ' + at).toBeGreaterThan(0);
-    expect(failure).toBeInstanceOf(MakerdeckError);
-    const { code, message } = failure as MakerdeckError;
-    expect(['UNAVAILABLE', 'TIMEOUT']).toContain(code);
-    expect(message).not.toMatch(/\n|\s+at .+:\d+:\d+/); // one line, no stack
-    expect(message).toMatch(/^The Docker engine went away while starting the stack \(.+\): start Docker again, then run makerdeck stack up to finish$/);
-    expect(rejectedMs).toBeLessThan(10_000);
+      const killed = daemon!.pid;
+      let armed = false;
+      let killedAt = 0;
+      const failure = await orchestrate(docker, (p) => {
+        if (`${p.service}:${p.phase}` !== at || armed) return;
+        armed = true;
+        setTimeout(() => {
+          killedAt = Date.now();
+          process.kill(killed, 'SIGKILL');
+        }, delayMs);
+      })
+        .up('core')
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const rejectedMs = Date.now() - killedAt;
+      expect(killedAt, 'dockerd was never killed: up did not reach ' + at).toBeGreaterThan(0);
+      expect(failure).toBeInstanceOf(MakerdeckError);
+      const { code, message } = failure as MakerdeckError;
+      expect(['UNAVAILABLE', 'TIMEOUT']).toContain(code);
+      expect(message).not.toMatch(/\n|\s+at .+:\d+:\d+/); // one line, no stack
+      expect(message).toMatch(
+        /^The Docker engine went away while starting the stack \(.+\): start Docker again, then run makerdeck stack up to finish$/,
+      );
+      expect(rejectedMs).toBeLessThan(10_000);
 
-    // Docker comes back once the old one is gone (up may have seen its socket close before that).
-    for (let i = 0; i < 100 && pidAlive(killed); i++) await sleep(50);
-    docker = await startEngine(); // same dir: same data root and exec root, as after a crash and restart
-    const status = await orchestrate(docker).up('core');
-    expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
-      ['a', 'running', 'healthy'],
-      ['b', 'running', 'healthy'],
-    ]);
+      // Docker comes back once the old one is gone (up may have seen its socket close before that).
+      for (let i = 0; i < 100 && pidAlive(killed); i++) await sleep(50);
+      docker = await startEngine(); // same dir: same data root and exec root, as after a crash and restart
+      const status = await orchestrate(docker).up('core');
+      expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
+        ['a', 'running', 'healthy'],
+        ['b', 'running', 'healthy'],
+      ]);
 
-    await orchestrate(docker).down({ removeVolumes: true });
-    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual([]);
-    await daemon!.stop();
-    daemon = undefined;
-  }, 120_000);
+      await orchestrate(docker).down({ removeVolumes: true });
+      expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } })).toEqual(
+        [],
+      );
+      await daemon!.stop();
+      daemon = undefined;
+    },
+    120_000,
+  );
 });

@@ -18,14 +18,20 @@ const env = () => ({ MAKERDECK_DATA_DIR: dataDir });
 async function credentials() {
   const host = createHost({ kind: 'cli', quiet: true, dataDir });
   const get = async (name: string) => (await host.stackCredentials.get(name))!;
-  return { rabbit: await get('rabbitmq-admin'), device: await get('rabbitmq-device'), influx: await get('influxdb-admin') };
+  return {
+    rabbit: await get('rabbitmq-admin'),
+    device: await get('rabbitmq-device'),
+    influx: await get('influxdb-admin'),
+  };
 }
 
 async function queryDevice(password: string, device: string): Promise<unknown[][]> {
   const url = new URL('http://127.0.0.1:8086/query');
   url.searchParams.set('db', 'makerdeck');
   url.searchParams.set('q', `SELECT "temp_c" FROM "telemetry" WHERE "device" = '${device}'`);
-  const response = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` } });
+  const response = await fetch(url, {
+    headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` },
+  });
   const body = (await response.json()) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> };
   return body.results[0]?.series?.[0]?.values ?? [];
 }
@@ -42,13 +48,24 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 40
 
 /** The device user may publish Makerdeck telemetry and status only, and has no management access. */
 async function expectDeviceUserConfined(secrets: { device: string }) {
-  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+    username: 'makerdeck-device',
+    password: secrets.device,
+    protocolVersion: 4,
+    connectTimeout: 10_000,
+    reconnectPeriod: 0,
+  });
   const closed = new Promise<string>((resolve) => client.once('close', () => resolve('closed by the broker')));
   client.publish('some/other/topic', 'x', { qos: 1 });
-  const outcome = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still connected'), 8000))]);
+  const outcome = await Promise.race([
+    closed,
+    new Promise<string>((resolve) => setTimeout(() => resolve('still connected'), 8000)),
+  ]);
   client.end(true);
   expect(outcome).toBe('closed by the broker');
-  const management = await fetch('http://127.0.0.1:15672/api/overview', { headers: { Authorization: `Basic ${Buffer.from(`makerdeck-device:${secrets.device}`).toString('base64')}` } });
+  const management = await fetch('http://127.0.0.1:15672/api/overview', {
+    headers: { Authorization: `Basic ${Buffer.from(`makerdeck-device:${secrets.device}`).toString('base64')}` },
+  });
   expect(management.status).toBe(401);
 }
 
@@ -77,13 +94,21 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       ['influxdb', 'running', 'healthy'],
       ['telegraf', 'running', 'healthy'],
     ]);
-    expect(services.find((s) => s.name === 'rabbitmq')!.links).toEqual([{ label: 'RabbitMQ console', url: 'http://127.0.0.1:15672/' }]);
+    expect(services.find((s) => s.name === 'rabbitmq')!.links).toEqual([
+      { label: 'RabbitMQ console', url: 'http://127.0.0.1:15672/' },
+    ]);
 
     const secrets = await credentials();
     expect(secrets.rabbit).toMatch(/^[\w-]{43}$/); // generated per install, in the keychain
     // Boards log in as the device user that `up` provisioned, not as the admin.
     expect(secrets.device).toMatch(/^[\w-]{43}$/);
-    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+      username: 'makerdeck-device',
+      password: secrets.device,
+      protocolVersion: 4,
+      connectTimeout: 10_000,
+      reconnectPeriod: 0,
+    });
     await client.publishAsync('makerdeck/datapath-1/telemetry', 'telemetry,device=datapath-1 temp_c=21.5', { qos: 1 });
     await client.endAsync();
     const rows = await until('the point in InfluxDB', async () => {
@@ -95,8 +120,16 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
 
     // The charts' history: a Flux query through @influxdata/influxdb-client (InfluxDB 1.8 compatibility API).
     const host = createHost({ kind: 'cli', quiet: true, dataDir });
-    const history = await host.call('telemetry.history', { series: [{ device: 'datapath-1', field: 'temp_c' }], from: Date.now() - 3_600_000, to: Date.now() + 60_000, points: 100 });
-    expect(history).toEqual({ ok: true, value: [{ device: 'datapath-1', field: 'temp_c', t: [expect.any(Number)], v: [21.5] }] });
+    const history = await host.call('telemetry.history', {
+      series: [{ device: 'datapath-1', field: 'temp_c' }],
+      from: Date.now() - 3_600_000,
+      to: Date.now() + 60_000,
+      points: 100,
+    });
+    expect(history).toEqual({
+      ok: true,
+      value: [{ device: 'datapath-1', field: 'temp_c', t: [expect.any(Number)], v: [21.5] }],
+    });
     // …and the catalog a fresh page starts from: newest values as a list of fields
     const catalog = await host.call('telemetry.catalog', { from: Date.now() - 3_600_000, to: Date.now() + 60_000 });
     const last = [{ field: 'temp_c', t: expect.any(Number), v: 21.5 }];
@@ -113,7 +146,13 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(kept[0]?.[1]).toBe(21.5);
     // Telegraf started beside the broker this time, with its session kept by the broker: a point
     // published the moment up returns still lands.
-    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { username: 'makerdeck-device', password: secrets.device, protocolVersion: 4, connectTimeout: 10_000, reconnectPeriod: 0 });
+    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+      username: 'makerdeck-device',
+      password: secrets.device,
+      protocolVersion: 4,
+      connectTimeout: 10_000,
+      reconnectPeriod: 0,
+    });
     await device.publishAsync('makerdeck/datapath-2/telemetry', 'telemetry,device=datapath-2 temp_c=22.5', { qos: 1 });
     await device.endAsync();
     const second = await until('the point published after the second up', async () => {
@@ -121,16 +160,38 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       return values.length > 0 ? values : undefined;
     });
     expect(second[0]?.[1]).toBe(22.5);
-    const status = JSON.parse((await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout) as StackServiceView[];
+    const status = JSON.parse(
+      (await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout,
+    ) as StackServiceView[];
     expect(status.every((s) => s.state === 'running')).toBe(true);
 
     // Following a log prints batches as JSON lines until Ctrl+C, which ends it cleanly.
-    const follow = await runCli(['stack', 'logs', 'rabbitmq', '--follow', '--tail', '5', '--json'], env(), { interruptWhen: (out) => out.includes('\n') });
+    const follow = await runCli(['stack', 'logs', 'rabbitmq', '--follow', '--tail', '5', '--json'], env(), {
+      interruptWhen: (out) => out.includes('\n'),
+    });
     expect(follow.code, follow.stderr).toBe(0);
-    expect(JSON.parse(follow.stdout.split('\n')[0]!)).toEqual({ service: 'rabbitmq', lines: expect.arrayContaining([expect.any(String)]) });
+    expect(JSON.parse(follow.stdout.split('\n')[0]!)).toEqual({
+      service: 'rabbitmq',
+      lines: expect.arrayContaining([expect.any(String)]),
+    });
 
     // A profile takes the device login from the keychain: nothing typed, nothing shown.
-    const saved = await runCli(['profile', 'set', 'lab-board', '--board', 'arduino:avr:uno', '--mqtt-host', '127.0.0.1', '--device-id', 'lab-1', '--stack-login', '--json'], env());
+    const saved = await runCli(
+      [
+        'profile',
+        'set',
+        'lab-board',
+        '--board',
+        'arduino:avr:uno',
+        '--mqtt-host',
+        '127.0.0.1',
+        '--device-id',
+        'lab-1',
+        '--stack-login',
+        '--json',
+      ],
+      env(),
+    );
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stdout).not.toContain(secrets.device);
     const profile = JSON.parse(saved.stdout) as { mqttUsername: string; secrets: { mqttPassword: boolean } };

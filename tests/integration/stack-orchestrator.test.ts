@@ -15,7 +15,8 @@ const project = `mdtest${process.pid}`;
 let docker: Docker;
 
 function composeText(ports: { a: number; c: number }, extra = ''): string {
-  const health = (readyAfter: string, retries = 20) => `    environment:\n      READY_AFTER: ${readyAfter}\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 500ms\n      timeout: 2s\n      retries: ${retries}\n`;
+  const health = (readyAfter: string, retries = 20) =>
+    `    environment:\n      READY_AFTER: ${readyAfter}\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 500ms\n      timeout: 2s\n      retries: ${retries}\n`;
   return `name: ${project}
 services:
   a:
@@ -45,7 +46,8 @@ async function until(done: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-const orchestrate = (text: string, progress?: (p: StackProgress) => void) => new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), progress);
+const orchestrate = (text: string, progress?: (p: StackProgress) => void) =>
+  new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), progress);
 
 beforeAll(async () => {
   requiredEnv('DOCKER_HOST', 'the test Docker daemon');
@@ -57,8 +59,14 @@ afterAll(async () => {
   if (!docker) return;
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROJECT}=${project}`] } });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
-  await docker.getVolume(`${project}_data`).remove().catch(() => undefined);
-  await docker.getNetwork(`${project}_default`).remove().catch(() => undefined);
+  await docker
+    .getVolume(`${project}_data`)
+    .remove()
+    .catch(() => undefined);
+  await docker
+    .getNetwork(`${project}_default`)
+    .remove()
+    .catch(() => undefined);
 });
 
 describe('the stack orchestrator on a real Docker engine (stand-in services)', () => {
@@ -75,7 +83,9 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     ]);
     const order = events.map((e) => `${e.service}:${e.phase}`);
     expect(order.indexOf('a:healthy')).toBeLessThan(order.indexOf('b:create'));
-    const labelled = await docker.listContainers({ filters: { label: [`${LABEL_PROJECT}=${project}`, 'com.docker.compose.service=a'] } });
+    const labelled = await docker.listContainers({
+      filters: { label: [`${LABEL_PROJECT}=${project}`, 'com.docker.compose.service=a'] },
+    });
     expect(labelled).toHaveLength(1);
     expect(await (await fetch(`http://127.0.0.1:${ports.a}/boots`)).text()).toBe('1');
   }, 60_000);
@@ -108,7 +118,12 @@ describe('the stack orchestrator on a real Docker engine (stand-in services)', (
     await until(() => lines.length === 4);
     await stack.stop('a'); // a stopped container ends the stream
     await following;
-    expect(lines).toEqual([expect.stringMatching(/^stand-in service listening on 8080 \(boot 2\)$/), 'follow-1', 'follow-2', 'follow-3']);
+    expect(lines).toEqual([
+      expect.stringMatching(/^stand-in service listening on 8080 \(boot 2\)$/),
+      'follow-1',
+      'follow-2',
+      'follow-3',
+    ]);
     const cancel = new AbortController();
     const idle = stack.followLogs('b', 1, () => {}, cancel.signal);
     cancel.abort();
@@ -143,7 +158,11 @@ services:
         condition: service_started
 `;
     const events: StackProgress[] = [];
-    const stack = new Orchestrator(docker, parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }), (p) => events.push(p));
+    const stack = new Orchestrator(
+      docker,
+      parseCompose(text, { file: 'test compose', baseDir: '/tmp', env: {} }),
+      (p) => events.push(p),
+    );
     try {
       const status = await stack.up('core');
       expect(status.map((s) => [s.name, s.state, s.health])).toEqual([
@@ -163,29 +182,51 @@ services:
     const taken = await freePort();
     await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve));
     try {
-      const text = composeText(ports, `  d:\n    image: ${STANDIN_IMAGE}\n    ports:\n      - 127.0.0.1:${taken}:8080\n`);
-      await expect(orchestrate(text).up('core')).rejects.toThrow(new RegExp(`d cannot start: port ${taken} is already in use`));
+      const text = composeText(
+        ports,
+        `  d:\n    image: ${STANDIN_IMAGE}\n    ports:\n      - 127.0.0.1:${taken}:8080\n`,
+      );
+      await expect(orchestrate(text).up('core')).rejects.toThrow(
+        new RegExp(`d cannot start: port ${taken} is already in use`),
+      );
     } finally {
       blocker.close();
     }
   }, 60_000);
 
   it('says which service never became healthy, with its last log line (stand-in)', async () => {
-    const text = composeText(ports, `  e:\n    image: ${STANDIN_IMAGE}\n    environment:\n      READY_AFTER: 1h\n      NAME: never-ready\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 300ms\n      timeout: 1s\n      retries: 2\n`);
+    const text = composeText(
+      ports,
+      `  e:\n    image: ${STANDIN_IMAGE}\n    environment:\n      READY_AFTER: 1h\n      NAME: never-ready\n    healthcheck:\n      test: [CMD, /standin-http, check]\n      interval: 300ms\n      timeout: 1s\n      retries: 2\n`,
+    );
     const started = Date.now();
-    await expect(orchestrate(text).up('core')).rejects.toThrow(/e did not become healthy: its last log line is ".*stand-in never-ready listening on 8080 \(boot 1\)"/);
+    await expect(orchestrate(text).up('core')).rejects.toThrow(
+      /e did not become healthy: its last log line is ".*stand-in never-ready listening on 8080 \(boot 1\)"/,
+    );
     expect(Date.now() - started).toBeLessThan(8000); // the unhealthy event ends the wait; no need to sit out the timeout
   }, 60_000);
 
   it('explains a pull that fails offline and suggests the image bundle', async () => {
     const text = composeText(ports, `  f:\n    image: makerdeck-test/not-here:9\n`);
-    await expect(orchestrate(text).up('core')).rejects.toThrow(/Cannot download makerdeck-test\/not-here:9 \(.+\): when offline, import the class image bundle with makerdeck stack import-images FILE/);
+    await expect(orchestrate(text).up('core')).rejects.toThrow(
+      /Cannot download makerdeck-test\/not-here:9 \(.+\): when offline, import the class image bundle with makerdeck stack import-images FILE/,
+    );
   }, 60_000);
 
   it('reset removes the containers and the volumes (stand-in)', async () => {
     await orchestrate(composeText(ports)).down({ removeVolumes: true });
-    expect(await docker.getVolume(`${project}_data`).inspect().catch(() => undefined)).toBeUndefined();
-    expect(await docker.getNetwork(`${project}_default`).inspect().catch(() => undefined)).toBeUndefined();
+    expect(
+      await docker
+        .getVolume(`${project}_data`)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
+    expect(
+      await docker
+        .getNetwork(`${project}_default`)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
   }, 60_000);
 });
 
@@ -205,8 +246,12 @@ describe('the class image bundle (docker save / load on the real engine, stand-i
       expect((await docker.getImage(STANDIN_IMAGE).inspect()).RepoTags).toContain(STANDIN_IMAGE);
       const corrupt = path.join(dir, 'corrupt.tar');
       writeFileSync(corrupt, Buffer.alloc(4096, 7));
-      await expect(importImages(docker, corrupt, () => {})).rejects.toThrow(/corrupt\.tar is damaged or not a Docker image bundle \(.+\): copy it again/);
-      await expect(exportImages(docker, ['makerdeck-test/absent:1'], path.join(dir, 'x.tar'), () => {})).rejects.toThrow(/not on this computer, so they cannot be exported: makerdeck-test\/absent:1/);
+      await expect(importImages(docker, corrupt, () => {})).rejects.toThrow(
+        /corrupt\.tar is damaged or not a Docker image bundle \(.+\): copy it again/,
+      );
+      await expect(
+        exportImages(docker, ['makerdeck-test/absent:1'], path.join(dir, 'x.tar'), () => {}),
+      ).rejects.toThrow(/not on this computer, so they cannot be exported: makerdeck-test\/absent:1/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -30,9 +30,18 @@ beforeAll(async () => {
   broker = await startMosquitto({ dir: path.join(scratch, 'broker') });
   uno = await startUno(path.join(scratch, 'uno'));
   host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
-  host.bus.on('telemetry.batch', (batch: TelemetryBatch) => charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)));
+  host.bus.on('telemetry.batch', (batch: TelemetryBatch) =>
+    charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)),
+  );
   host.bus.on('telemetry.state', (state) => states.push(state));
-  await call('environment.set', { environment: { kind: 'attached', mqttUrl: broker.url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' } });
+  await call('environment.set', {
+    environment: {
+      kind: 'attached',
+      mqttUrl: broker.url,
+      influxUrl: 'http://127.0.0.1:9',
+      influxDatabase: 'makerdeck',
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -67,7 +76,11 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     const lastBefore = published.at(-1)!.counter;
     await until('lines queued while the broker is away', () => (states.at(-1)?.gateway?.queued ?? 0) >= 5);
     broker = await startMosquitto({ dir: path.join(scratch, 'broker'), port: broker.port });
-    await until('the queue sent after the restart', () => states.at(-1)?.broker.state === 'connected' && states.at(-1)?.gateway?.queued === 0, 30_000);
+    await until(
+      'the queue sent after the restart',
+      () => states.at(-1)?.broker.state === 'connected' && states.at(-1)?.gateway?.queued === 0,
+      30_000,
+    );
     await until('the watcher back on the broker', () => watcher.connected, 15_000);
     await watcher.subscribeAsync('makerdeck/uno-test/telemetry');
     const resumeAt = charted.length;
@@ -84,7 +97,11 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     expect(Math.abs(gateway!.published - counters.length)).toBeLessThanOrEqual(2); // a line or two in flight
     // What reached the broker carries the time the gateway charted it.
     const first = published[0]!;
-    const window = await call<Array<{ t: number[]; v: number[] }>>('telemetry.window', { series: [{ device: 'uno-test', field: 'counter' }], from: first.t, to: first.t + 1 });
+    const window = await call<Array<{ t: number[]; v: number[] }>>('telemetry.window', {
+      series: [{ device: 'uno-test', field: 'counter' }],
+      from: first.t,
+      to: first.t + 1,
+    });
     expect(window[0]!.v).toEqual([first.counter]);
   }, 90_000);
 });

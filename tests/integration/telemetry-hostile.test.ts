@@ -56,10 +56,21 @@ const ns = (ms: number) => `${ms}000000`;
 const fieldsLine = (count: number) => `telemetry ${Array.from({ length: count }, (_, i) => `f${i}=${i}`).join(',')}`;
 const linesOf = (count: number, line: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => line(i)).join('\n');
-const reject = (what: string, topic: string, payload: string | Buffer, reason: RegExp): Hostile =>
-  ({ what, topic, payload, accepts: 0, rejects: 1, reason });
-const accept = (what: string, topic: string, payload: string | Buffer, accepts = 1): Hostile =>
-  ({ what, topic, payload, accepts, rejects: 0 });
+const reject = (what: string, topic: string, payload: string | Buffer, reason: RegExp): Hostile => ({
+  what,
+  topic,
+  payload,
+  accepts: 0,
+  rejects: 1,
+  reason,
+});
+const accept = (what: string, topic: string, payload: string | Buffer, accepts = 1): Hostile => ({
+  what,
+  topic,
+  payload,
+  accepts,
+  rejects: 0,
+});
 
 /** The corpus: every entry with the outcome a correct host gives it. */
 function hostileCorpus(now: number): Hostile[] {
@@ -228,17 +239,21 @@ describe('hostile telemetry on a real broker (Mosquitto)', () => {
       await client.publishAsync(hostile.topic, hostile.payload, { qos: 1 });
       tried.corpus++;
       let now = before;
-      await until(`${hostile.what}: +${hostile.accepts} accepted, +${hostile.rejects} rejected`, async () => {
-        now = await status();
-        return now.accepted - before.accepted >= hostile.accepts && now.rejected - before.rejected >= hostile.rejects;
-      }, 10_000);
+      await until(
+        `${hostile.what}: +${hostile.accepts} accepted, +${hostile.rejects} rejected`,
+        async () => {
+          now = await status();
+          return now.accepted - before.accepted >= hostile.accepts && now.rejected - before.rejected >= hostile.rejects;
+        },
+        10_000,
+      );
       const moved = [now.accepted - before.accepted, now.rejected - before.rejected];
       expect(moved, hostile.what).toEqual([hostile.accepts, hostile.rejects]);
       if (hostile.reason) expect(now.recentRejects.at(-1)!.reason, hostile.what).toMatch(hostile.reason);
     }
     await client.publishAsync('makerdeck/constructor/status', 'online', { qos: 1 });
     await client.endAsync();
-    const online = async () => 
+    const online = async () =>
       (await status()).devices.some((d) => d.device === 'constructor' && d.status === 'online');
     await until('device constructor online', online);
     // the point stamped ahead arrives when its time comes, after the others of its device
@@ -263,7 +278,10 @@ describe('hostile telemetry on a real broker (Mosquitto)', () => {
     ];
     const window = await windowOf(refs);
     const counts = window.map((s) => s.t.length);
-    expect(counts.every((n) => n > 0), JSON.stringify(refs.filter((_, i) => counts[i] === 0))).toBe(true);
+    expect(
+      counts.every((n) => n > 0),
+      JSON.stringify(refs.filter((_, i) => counts[i] === 0)),
+    ).toBe(true);
     const total = counts.reduce((a, b) => a + b, 0);
 
     const rows = parseCsv(toCsv(window));
@@ -356,7 +374,10 @@ describe('hostile telemetry on a real broker (Mosquitto)', () => {
     tail.kill('SIGINT');
     expect(await tailExit).toBe(0);
     type Printed = { time: string; t: number; device: string; fields: Record<string, number> };
-    const printed = tailOut.trim().split('\n').map((line) => JSON.parse(line) as Printed);
+    const printed = tailOut
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Printed);
     for (const point of printed) {
       expect(Object.keys(point)).toEqual(['time', 't', 'device', 'fields']);
       expect(new Date(point.time).getTime()).toBe(point.t);
@@ -367,7 +388,12 @@ describe('hostile telemetry on a real broker (Mosquitto)', () => {
     const proto = printed.find((p) => p.device === 'constructor')!;
     expect(Object.keys(proto.fields)).toEqual(PROTO_FIELDS); // "__proto__" printed as an own field
     const stateLine = /^broker mqtt:\/\/127\.0\.0\.1:\d+: (connecting|connected)$/;
-    expect(tailErr.trim().split('\n').every((line) => stateLine.test(line))).toBe(true);
+    expect(
+      tailErr
+        .trim()
+        .split('\n')
+        .every((line) => stateLine.test(line)),
+    ).toBe(true);
   }, 60_000);
 });
 
@@ -403,7 +429,10 @@ describe('a broker that refuses the login (Mosquitto with a password file)', () 
     const text = await runCli(['telemetry', 'tail'], env, { timeoutMs: 20_000 });
     expect(text.code, text.stderr).toBe(3);
     const connecting = /^broker mqtt:\/\/127\.0\.0\.1:\d+: connecting$/;
-    const errors = text.stderr.trim().split('\n').filter((line) => !connecting.test(line));
+    const errors = text.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !connecting.test(line));
     expect(errors).toEqual([`makerdeck: The broker refused the login (not authorized): ${CHECK_LOGIN}`]);
     expect(text.stdout).toBe('');
 
@@ -501,8 +530,7 @@ function parseCsv(text: string): string[][] {
       if (c === '"' && text[i + 1] === '"') {
         cell += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
@@ -513,8 +541,7 @@ function parseCsv(text: string): string[][] {
       rows.push(row);
       row = [];
       cell = '';
-    }
-    else cell += c;
+    } else cell += c;
   }
   return rows;
 }

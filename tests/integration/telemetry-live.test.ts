@@ -22,8 +22,10 @@ const states: TelemetryState[] = [];
 
 const call = <T>(name: string, args: unknown) => callHost<T>(host, name, args);
 
-const received = (device: string, field: string) => batches.flatMap((b) => b.series.filter((s) => s.device === device && s.field === field).flatMap((s) => s.v));
-const publisher = (url = broker.url) => mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+const received = (device: string, field: string) =>
+  batches.flatMap((b) => b.series.filter((s) => s.device === device && s.field === field).flatMap((s) => s.v));
+const publisher = (url = broker.url) =>
+  mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
 
 beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
@@ -32,7 +34,14 @@ beforeAll(async () => {
   host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
   host.bus.on('telemetry.batch', (batch) => batches.push(batch));
   host.bus.on('telemetry.state', (state) => states.push(state));
-  await call('environment.set', { environment: { kind: 'attached', mqttUrl: broker.url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' } });
+  await call('environment.set', {
+    environment: {
+      kind: 'attached',
+      mqttUrl: broker.url,
+      influxUrl: 'http://127.0.0.1:9',
+      influxDatabase: 'makerdeck',
+    },
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -47,7 +56,8 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     await until('connected', () => states.at(-1)?.broker.state === 'connected');
     const client = await publisher();
     await client.publishAsync('makerdeck/bench-1/status', 'online', { retain: true });
-    for (let i = 0; i < 2000; i++) client.publish('makerdeck/bench-1/telemetry', `telemetry,device=bench-1 seq=${i}i,temp_c=${20 + (i % 10) / 10}`);
+    for (let i = 0; i < 2000; i++)
+      client.publish('makerdeck/bench-1/telemetry', `telemetry,device=bench-1 seq=${i}i,temp_c=${20 + (i % 10) / 10}`);
     await until('all 2000 points', () => received('bench-1', 'seq').length === 2000);
     await client.endAsync();
     expect(received('bench-1', 'seq')).toEqual(Array.from({ length: 2000 }, (_, i) => i)); // in order, none lost
@@ -77,7 +87,10 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     await client.endAsync();
     const status = await call<TelemetryStatus>('telemetry.status', {});
     expect(status.rejected - before).toBe(flood);
-    expect(status.recentRejects.at(-1)).toMatchObject({ topic: 'makerdeck/evil-1/telemetry', reason: expect.any(String) });
+    expect(status.recentRejects.at(-1)).toMatchObject({
+      topic: 'makerdeck/evil-1/telemetry',
+      reason: expect.any(String),
+    });
     expect(status.recentRejects.every((r) => /^[\x20-\x7e]*$/.test(r.sample) && r.sample.length <= 80)).toBe(true);
   });
 
@@ -95,7 +108,11 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     await again.publishAsync('makerdeck/restart-1/telemetry', 'telemetry,device=restart-1 n=2i');
     await again.endAsync();
     await until('the point after the restart', () => received('restart-1', 'n').length === 2);
-    const window = await call<SeriesPoints[]>('telemetry.window', { series: [{ device: 'restart-1', field: 'n' }], from: Date.now() - 60_000, to: Date.now() + 1000 });
+    const window = await call<SeriesPoints[]>('telemetry.window', {
+      series: [{ device: 'restart-1', field: 'n' }],
+      from: Date.now() - 60_000,
+      to: Date.now() + 1000,
+    });
     expect(window[0]!.v).toEqual([1, 2]);
   }, 40_000);
 
@@ -105,7 +122,9 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const url = `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
-      await call('environment.set', { environment: { kind: 'attached', mqttUrl: url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' } });
+      await call('environment.set', {
+        environment: { kind: 'attached', mqttUrl: url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' },
+      });
       await call('telemetry.connect', { protocolVersion: 5, connectTimeoutMs: 1000 });
       await until('the timeout', () => states.at(-1)?.broker.state === 'reconnecting', 5000);
       expect(states.at(-1)?.broker.message).toMatch(/did not answer the connect within 1 s: .*MQTT 5 — choose 3\.1\.1/);
@@ -119,9 +138,16 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
 describe('makerdeck telemetry tail', () => {
   it('prints the points published to the broker, parsed, one JSON object per point, until Ctrl+C', async () => {
     const env = { ...process.env, MAKERDECK_DATA_DIR: path.join(scratch, 'cli-data') };
-    const attached = await runCli(['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'], env);
+    const attached = await runCli(
+      ['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'],
+      env,
+    );
     expect(attached.code, attached.stderr).toBe(0);
-    const tail = spawn(process.execPath, [path.join(repoRoot, 'bin', 'makerdeck.js'), 'telemetry', 'tail', '--device', 'cli-1', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'makerdeck.js'), 'telemetry', 'tail', '--device', 'cli-1', '--json'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     tail.stdout.on('data', (chunk) => (stdout += chunk));
@@ -129,14 +155,25 @@ describe('makerdeck telemetry tail', () => {
     const exited = new Promise<number | null>((resolve) => tail.once('exit', resolve));
     await until('connected', () => stderr.includes(': connected'));
     const client = await publisher();
-    await client.publishAsync('makerdeck/cli-1/telemetry', 'telemetry,device=cli-1 temp_c=21.5,seq=1i 1764150000000000000');
+    await client.publishAsync(
+      'makerdeck/cli-1/telemetry',
+      'telemetry,device=cli-1 temp_c=21.5,seq=1i 1764150000000000000',
+    );
     await client.publishAsync('makerdeck/other/telemetry', 'telemetry,device=other temp_c=99');
-    await client.publishAsync('makerdeck/cli-1/telemetry', 'telemetry,device=cli-1 temp_c=21.75,seq=2i 1764150001000000000');
+    await client.publishAsync(
+      'makerdeck/cli-1/telemetry',
+      'telemetry,device=cli-1 temp_c=21.75,seq=2i 1764150001000000000',
+    );
     await client.endAsync();
     await until('two points printed', () => stdout.split('\n').filter(Boolean).length >= 2);
     tail.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
       { time: '2025-11-26T09:40:00.000Z', t: 1764150000000, device: 'cli-1', fields: { temp_c: 21.5, seq: 1 } },
       { time: '2025-11-26T09:40:01.000Z', t: 1764150001000, device: 'cli-1', fields: { temp_c: 21.75, seq: 2 } },
     ]);

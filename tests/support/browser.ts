@@ -7,7 +7,10 @@ export const CHROMIUM = process.env.MAKERDECK_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Debian's Chromium, headless, with no background traffic (this machine has no internet); `extraArgs` add switches. */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run the tests with \`npm test\`, which installs Debian's chromium`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run the tests with \`npm test\`, which installs Debian's chromium`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [

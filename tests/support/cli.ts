@@ -10,12 +10,26 @@ export interface CliResult {
 }
 
 /** Runs the built `makerdeck` command as a user would, with extra environment. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { user?: string; timeoutMs?: number; input?: string | Buffer; interruptWhen?: (stdout: string) => boolean } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: {
+    user?: string;
+    timeoutMs?: number;
+    input?: string | Buffer;
+    interruptWhen?: (stdout: string) => boolean;
+  } = {},
+): Promise<CliResult> {
   const bin = path.join(repoRoot, 'bin', 'makerdeck.js');
-  const [command, argv] = options.user ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
+  const [command, argv] = options.user
+    ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]]
+    : [process.execPath, [bin, ...args]];
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv as string[], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, argv as string[], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';

@@ -2,7 +2,8 @@
 // fails with this message when it is missing — it never skips silently.
 export function requiredEnv(name: string, what: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set, so ${what} is not running: run the tests with \`npm test\`, which starts it`);
+  if (!value)
+    throw new Error(`${name} is not set, so ${what} is not running: run the tests with \`npm test\`, which starts it`);
   return value;
 }
 

@@ -20,19 +20,33 @@ export function snapshot(dir: string): Map<string, Buffer> {
 /** The forms of a secret the redactor must mask: raw, URL-encoded and base64. */
 export function secretForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  return [...new Set([secret, encodeURIComponent(secret), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')])];
+  return [
+    ...new Set([
+      secret,
+      encodeURIComponent(secret),
+      bytes.toString('base64').replace(/=+$/, ''),
+      bytes.toString('base64url'),
+    ]),
+  ];
 }
 
 /** Names each secret form found in the text, with where it was found. */
 export function findSecrets(where: string, text: string | Buffer, secrets: string[]): string[] {
   const haystack = Buffer.isBuffer(text) ? text.toString('latin1') + text.toString('utf8') : text;
-  return secrets.flatMap((secret) => secretForms(secret).filter((form) => haystack.includes(form)).map((form) => `${where}: contains ${form === secret ? 'a secret' : 'an encoded secret'}`));
+  return secrets.flatMap((secret) =>
+    secretForms(secret)
+      .filter((form) => haystack.includes(form))
+      .map((form) => `${where}: contains ${form === secret ? 'a secret' : 'an encoded secret'}`),
+  );
 }
 
 /** What the real Secret Service holds, read with libsecret's own tool. */
 export function secretToolLookup(account: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
-    return execFileSync('secret-tool', ['lookup', 'service', 'makerdeck', 'username', account], { env, encoding: 'utf8' });
+    return execFileSync('secret-tool', ['lookup', 'service', 'makerdeck', 'username', account], {
+      env,
+      encoding: 'utf8',
+    });
   } catch {
     return undefined;
   }

@@ -118,7 +118,7 @@ function statusOf(data: Buffer): number | undefined {
 function closeCodeOf(data: Buffer): number | undefined {
   const end = data.indexOf('\r\n\r\n');
   if (statusOf(data) !== 101 || end < 0) return undefined;
-  for (let at = end + 4; at + 2 <= data.length; ) {
+  for (let at = end + 4; at + 2 <= data.length;) {
     const opcode = data[at]! & 0x0f;
     let length = data[at + 1]! & 0x7f;
     let start = at + 2;

@@ -76,7 +76,10 @@ const HOSTILE_NAMES = ['', '__proto__', 'constructor', 'toString', 'hasOwnProper
 export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const randomId = () => Math.floor(random() * 2 ** 40).toString(36).padStart(8, '0');
+  const randomId = () =>
+    Math.floor(random() * 2 ** 40)
+      .toString(36)
+      .padStart(8, '0');
   let secretCount = 0;
 
   const secretText = () => {
@@ -119,7 +122,13 @@ export function requestCorpus(seed: number, randomPerRequest: number): FuzzCase[
   const floodText = `{"items":[${floodSecrets.map((secret) => `{"password":${str(secret)}}`).join(',')}]}`;
 
   const cases: FuzzCase[] = [];
-  const add = (name: string, argsJson: string | undefined, label: string, secrets: string[] = [], markers?: string[]) => {
+  const add = (
+    name: string,
+    argsJson: string | undefined,
+    label: string,
+    secrets: string[] = [],
+    markers?: string[],
+  ) => {
     cases.push({ name, argsJson, secrets, markers, label: `${name}: ${label}`, valid: isValid(name, argsJson) });
   };
 

@@ -4,7 +4,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const LOCK = path.join(os.tmpdir(), `makerdeck-test-stack-${process.env.DOCKER_HOST?.replace(/\W/g, '_') ?? 'none'}.lock`);
+const LOCK = path.join(
+  os.tmpdir(),
+  `makerdeck-test-stack-${process.env.DOCKER_HOST?.replace(/\W/g, '_') ?? 'none'}.lock`,
+);
 
 function holderAlive(): boolean {
   let pid: number;

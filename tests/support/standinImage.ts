@@ -11,21 +11,41 @@ import { repoRoot } from './env';
 export const STANDIN_IMAGE = 'makerdeck-test/standin-http:1';
 
 export async function ensureStandinImage(docker: Docker): Promise<string> {
-  if (await docker.getImage(STANDIN_IMAGE).inspect().then(() => true, () => false)) return STANDIN_IMAGE;
+  if (
+    await docker
+      .getImage(STANDIN_IMAGE)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return STANDIN_IMAGE;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-standin-'));
   try {
     const root = path.join(dir, 'root');
     mkdirSync(path.join(root, 'data'), { recursive: true });
-    execFileSync(findGo('to build the stand-in image'), ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(root, 'standin-http'), '.'], {
-      cwd: path.join(repoRoot, 'tests', 'rig', 'standin-http'),
-      env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
-    });
+    execFileSync(
+      findGo('to build the stand-in image'),
+      ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(root, 'standin-http'), '.'],
+      {
+        cwd: path.join(repoRoot, 'tests', 'rig', 'standin-http'),
+        env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
+      },
+    );
     const tar = path.join(dir, 'root.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
     const { createReadStream } = await import('node:fs');
     const [repo, tag] = STANDIN_IMAGE.split(':');
-    const stream = await docker.importImage(createReadStream(tar) as unknown as string, { repo, tag, changes: ['ENTRYPOINT ["/standin-http"]'] } as never);
-    await new Promise((resolve, reject) => docker.modem.followProgress(stream as unknown as NodeJS.ReadableStream, (error) => (error ? reject(error) : resolve(undefined))));
+    const stream = await docker.importImage(
+      createReadStream(tar) as unknown as string,
+      { repo, tag, changes: ['ENTRYPOINT ["/standin-http"]'] } as never,
+    );
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream as unknown as NodeJS.ReadableStream, (error) =>
+        error ? reject(error) : resolve(undefined),
+      ),
+    );
     return STANDIN_IMAGE;
   } finally {
     rmSync(dir, { recursive: true, force: true });

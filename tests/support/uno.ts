@@ -17,8 +17,10 @@ export async function compileWithRig(sketchDir: string, outputDir: string): Prom
   const cli = requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   const config = requiredEnv('MAKERDECK_ARDUINO_CLI_CONFIG', 'the arduino-cli test rig');
   await new Promise<void>((resolve, reject) =>
-    execFile(cli, ['--config-file', config, 'compile', '--fqbn', 'arduino:avr:uno', '--output-dir', outputDir, sketchDir], (error, _out, stderr) =>
-      error ? reject(new Error(`arduino-cli failed: ${stderr}`)) : resolve(),
+    execFile(
+      cli,
+      ['--config-file', config, 'compile', '--fqbn', 'arduino:avr:uno', '--output-dir', outputDir, sketchDir],
+      (error, _out, stderr) => (error ? reject(new Error(`arduino-cli failed: ${stderr}`)) : resolve()),
     ),
   );
   const hexFile = path.join(outputDir, `${path.basename(sketchDir)}.ino.hex`);
@@ -27,7 +29,11 @@ export async function compileWithRig(sketchDir: string, outputDir: string): Prom
 
 /** A pseudo-terminal with nothing behind it: opening it works, nobody ever answers. */
 export async function silentPty(): Promise<{ path: string; stop(): void }> {
-  const child: ChildProcess = spawn('python3', ['-c', 'import os,pty,time\nm,s=pty.openpty()\nprint(os.ttyname(s),flush=True)\ntime.sleep(120)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(
+    'python3',
+    ['-c', 'import os,pty,time\nm,s=pty.openpty()\nprint(os.ttyname(s),flush=True)\ntime.sleep(120)'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const ptyPath = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())));
   return { path: ptyPath, stop: () => child.kill('SIGKILL') };
 }

@@ -60,7 +60,9 @@ describe('architecture', () => {
   });
 
   it('keeps the contract free of dependencies other than zod', () => {
-    const deps = sources(path.join(electronDir, 'contract')).flatMap((file) => importsOf(file).filter((spec) => !spec.startsWith('.')));
+    const deps = sources(path.join(electronDir, 'contract')).flatMap((file) =>
+      importsOf(file).filter((spec) => !spec.startsWith('.')),
+    );
     expect([...new Set(deps)]).toEqual(['zod']);
   });
 
@@ -72,7 +74,8 @@ describe('architecture', () => {
       seen.add(file);
       for (const spec of importsOf(file)) {
         if (spec === 'electron' || spec.startsWith('electron/')) bad.push([...via, rel(file)].join(' -> '));
-        else if (spec.startsWith('.')) visit(resolveSource(path.resolve(path.dirname(file), spec)), [...via, rel(file)]);
+        else if (spec.startsWith('.'))
+          visit(resolveSource(path.resolve(path.dirname(file), spec)), [...via, rel(file)]);
       }
     };
     const policy = sources(path.join(electronDir, 'main', 'policy'));
@@ -89,7 +92,9 @@ describe('architecture', () => {
     expect(read('security.ts')).toMatch(/if \(isConsoleLink\(url\)\) \{\s*shell\.openExternal\(url\)/);
     const outsidePolicy = sources(electronDir).filter((file) => !rel(file).startsWith('electron/main/policy/'));
     expect(outsidePolicy.filter((file) => /webPreferences/.test(readFileSync(file, 'utf8'))).map(rel)).toEqual([]);
-    expect(outsidePolicy.filter((file) => /openExternal\(/.test(readFileSync(file, 'utf8'))).map(rel)).toEqual(['electron/main/security.ts']);
+    expect(outsidePolicy.filter((file) => /openExternal\(/.test(readFileSync(file, 'utf8'))).map(rel)).toEqual([
+      'electron/main/security.ts',
+    ]);
   });
 
   it('keeps the preload to the contract wire types and electron', () => {

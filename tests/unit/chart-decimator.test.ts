@@ -33,7 +33,8 @@ function reference(buffer: SeriesBuffer | undefined, grid: Grid, gapMs: number):
   const n = SLOTS * columns + 2;
   const x = new Array<number>(n);
   x[0] = firstCol * colMs;
-  for (let c = 0; c < columns; c++) for (let k = 0; k < SLOTS; k++) x[1 + SLOTS * c + k] = (firstCol + c + (2 * k + 1) / (2 * SLOTS)) * colMs;
+  for (let c = 0; c < columns; c++)
+    for (let k = 0; k < SLOTS; k++) x[1 + SLOTS * c + k] = (firstCol + c + (2 * k + 1) / (2 * SLOTS)) * colMs;
   x[n - 1] = (firstCol + columns) * colMs;
   const ts: number[] = [];
   const vs: number[] = [];
@@ -77,7 +78,8 @@ function reference(buffer: SeriesBuffer | undefined, grid: Grid, gapMs: number):
   }
   const last = tail;
   const gap = last !== undefined && nextPoint !== undefined && nextPoint.t - last.t > gapMs;
-  const at = (t: number) => (gap ? null : last && nextPoint ? lerp(last.t, last.v, nextPoint.t, nextPoint.v, t) : undefined);
+  const at = (t: number) =>
+    gap ? null : last && nextPoint ? lerp(last.t, last.v, nextPoint.t, nextPoint.v, t) : undefined;
   if (run === 1) y[0] = at(x[0]!);
   y[n - 1] = at(x[n - 1]!);
   for (let i = run; i < n - 1; i++) y[i] = gap ? null : undefined;
@@ -86,11 +88,18 @@ function reference(buffer: SeriesBuffer | undefined, grid: Grid, gapMs: number):
 
 function firstDifference(actual: ArrayLike<unknown>, expected: ArrayLike<unknown>): string | undefined {
   if (actual.length !== expected.length) return `length ${actual.length} ≠ ${expected.length}`;
-  for (let i = 0; i < actual.length; i++) if (!Object.is(actual[i], expected[i])) return `[${i}] ${String(actual[i])} ≠ ${String(expected[i])}`;
+  for (let i = 0; i < actual.length; i++)
+    if (!Object.is(actual[i], expected[i])) return `[${i}] ${String(actual[i])} ≠ ${String(expected[i])}`;
   return undefined;
 }
 
-function expectMatchesReference(d: MinMaxDecimator, buffers: (SeriesBuffer | undefined)[], grid: Grid, gapMs: number, context: string) {
+function expectMatchesReference(
+  d: MinMaxDecimator,
+  buffers: (SeriesBuffer | undefined)[],
+  grid: Grid,
+  gapMs: number,
+  context: string,
+) {
   const x = d.data[0];
   buffers.forEach((buffer, s) => {
     const want = reference(buffer, grid, gapMs);
@@ -104,14 +113,19 @@ function expectMatchesReference(d: MinMaxDecimator, buffers: (SeriesBuffer | und
  * pans by whole columns or not, zooms, resizes, jumps, clears, dropped and replaced buffers; after
  * every step the output must equal the reference, and every 10 steps a fresh decimator's.
  */
-function randomSession(seed: number, sizes: { capacity: [number, number]; width: [number, number]; dt: number; silences: number }): void {
+function randomSession(
+  seed: number,
+  sizes: { capacity: [number, number]; width: [number, number]; dt: number; silences: number },
+): void {
   const rand = random(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const between = ([lo, hi]: [number, number]) => lo + int(hi - lo + 1);
   const seriesCount = 1 + int(3);
   const capacity = between(sizes.capacity);
   const gapMs = rand() < 0.5 ? Infinity : 1 + rand() * 40;
-  const buffers: (SeriesBuffer | undefined)[] = Array.from({ length: seriesCount }, () => (rand() < 0.9 ? new SeriesBuffer(capacity, { float32: rand() < 0.3 }) : undefined));
+  const buffers: (SeriesBuffer | undefined)[] = Array.from({ length: seriesCount }, () =>
+    rand() < 0.9 ? new SeriesBuffer(capacity, { float32: rand() < 0.3 }) : undefined,
+  );
   const clocks = buffers.map(() => 1000 + rand() * 100);
   const d = new MinMaxDecimator(seriesCount, { gapMs });
   let width = between(sizes.width);
@@ -156,8 +170,12 @@ function randomSession(seed: number, sizes: { capacity: [number, number]; width:
     if (step % 10 === 9) {
       const fresh = new MinMaxDecimator(seriesCount, { gapMs });
       fresh.update(buffers, grid);
-      fresh.data.forEach((array, i) => expect(firstDifference(d.data[i]!, array), `seed ${seed} step ${step} fresh data[${i}]`).toBeUndefined());
-      fresh.gaps.forEach((array, i) => expect(firstDifference(d.gaps[i]!, array), `seed ${seed} step ${step} fresh gaps[${i}]`).toBeUndefined());
+      fresh.data.forEach((array, i) =>
+        expect(firstDifference(d.data[i]!, array), `seed ${seed} step ${step} fresh data[${i}]`).toBeUndefined(),
+      );
+      fresh.gaps.forEach((array, i) =>
+        expect(firstDifference(d.gaps[i]!, array), `seed ${seed} step ${step} fresh gaps[${i}]`).toBeUndefined(),
+      );
     }
   }
 }
@@ -191,11 +209,26 @@ describe('MinMaxDecimator', () => {
     expect(x[x.length - 1]).toBe(50);
     expect(y).toStrictEqual([
       undefined, // nothing before the window
-      5, 1, 9, 4, // column 0: first 5, min 1, max 9, last 4
-      7, 7, 7, 7, // column 1
-      null, null, null, null, // column 2: points 24 ms apart > gapMs → a gap
-      3, 3, 3, 3, // column 3
-      undefined, undefined, undefined, undefined, // column 4: nothing after
+      5,
+      1,
+      9,
+      4, // column 0: first 5, min 1, max 9, last 4
+      7,
+      7,
+      7,
+      7, // column 1
+      null,
+      null,
+      null,
+      null, // column 2: points 24 ms apart > gapMs → a gap
+      3,
+      3,
+      3,
+      3, // column 3
+      undefined,
+      undefined,
+      undefined,
+      undefined, // column 4: nothing after
       undefined,
     ]);
     expectMatchesReference(d, [b], grid, 5, 'fixed');
@@ -270,11 +303,13 @@ describe('MinMaxDecimator', () => {
   });
 
   it('equals a full rescan after any sequence of pushes, evictions, slides, pans, zooms, resizes and clears', () => {
-    for (let seed = 1; seed <= 400; seed++) randomSession(seed, { capacity: [5, 205], width: [3, 42], dt: 1, silences: 0.05 });
+    for (let seed = 1; seed <= 400; seed++)
+      randomSession(seed, { capacity: [5, 205], width: [3, 42], dt: 1, silences: 0.05 });
   });
 
   it('equals a full rescan with columns dense enough to be summarised from the block min/max', () => {
-    for (let seed = 1001; seed <= 1040; seed++) randomSession(seed, { capacity: [2_000, 6_000], width: [2, 6], dt: 0.02, silences: 0.0005 });
+    for (let seed = 1001; seed <= 1040; seed++)
+      randomSession(seed, { capacity: [2_000, 6_000], width: [2, 6], dt: 0.02, silences: 0.0005 });
   });
 
   it('takes evicted points out of a dense column without re-reading it', () => {

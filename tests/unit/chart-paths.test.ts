@@ -31,6 +31,11 @@ describe('columnPaths', () => {
     const gaps = new Uint8Array([0, 0, 0, 0, 0, 1, 0]);
     const paths = columnPaths(() => gaps)(u, 1, 0, 6) as unknown as { stroke: RecordingPath };
     // x: 50 + x · 10, y: 210 − y · 20
-    expect(paths.stroke.calls).toEqual(['M50,210', 'L150,110', /* 10.01 → same pixel, skipped; NaN at 20 stepped over */ 'L350,10', /* gap at 40 */ 'M550,170']);
+    expect(paths.stroke.calls).toEqual([
+      'M50,210',
+      'L150,110',
+      /* 10.01 → same pixel, skipped; NaN at 20 stepped over */ 'L350,10',
+      /* gap at 40 */ 'M550,170',
+    ]);
   });
 });

@@ -11,7 +11,10 @@ describe('SeriesBuffer', () => {
     const b = new SeriesBuffer(5);
     b.push([1, 2, 3], [10, 20, 30]);
     expect(times(b)).toEqual([1, 2, 3]);
-    b.push(seq(4, 13), seq(4, 13).map((t) => t * 10));
+    b.push(
+      seq(4, 13),
+      seq(4, 13).map((t) => t * 10),
+    );
     expect(b.length).toBe(5);
     expect(times(b)).toEqual([8, 9, 10, 11, 12]);
     expect(values(b)).toEqual([80, 90, 100, 110, 120]);
@@ -25,7 +28,10 @@ describe('SeriesBuffer', () => {
 
   it('finds time ranges by binary search over the wrapped ring', () => {
     const b = new SeriesBuffer(8);
-    b.push(seq(0, 11).map((i) => i * 10), seq(0, 11)); // retains 30..100, physically wrapped
+    b.push(
+      seq(0, 11).map((i) => i * 10),
+      seq(0, 11),
+    ); // retains 30..100, physically wrapped
     expect(times(b)).toEqual([30, 40, 50, 60, 70, 80, 90, 100]);
     expect(b.lowerBound(-1)).toBe(0);
     expect(b.lowerBound(30)).toBe(0);
@@ -60,7 +66,7 @@ describe('SeriesBuffer', () => {
 
   it('gives the min and max of any index range, across wraparound, NaN values and clears', () => {
     let seed = 99;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     for (const capacity of [1, 255, 256, 257, 1000, 3000]) {
       for (const float32 of [false, true]) {
         const b = new SeriesBuffer(capacity, { float32 });
@@ -77,7 +83,10 @@ describe('SeriesBuffer', () => {
             const start = Math.floor(rand() * (b.length + 1));
             const end = start + Math.floor(rand() * (b.length - start + 1));
             const slice = all.slice(start, end).filter((v) => !Number.isNaN(v));
-            expect(b.minMax(start, end), `capacity ${capacity} [${start}, ${end})`).toEqual([Math.min(Infinity, ...slice), Math.max(-Infinity, ...slice)]);
+            expect(b.minMax(start, end), `capacity ${capacity} [${start}, ${end})`).toEqual([
+              Math.min(Infinity, ...slice),
+              Math.max(-Infinity, ...slice),
+            ]);
           }
         }
       }

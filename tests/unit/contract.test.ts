@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FIRMWARE_CHUNK_BYTES, SECRET_FIELDS, WS_MAX_FRAME_BYTES, eventNames, requestNames, requests } from '../../electron/contract';
+import {
+  FIRMWARE_CHUNK_BYTES,
+  SECRET_FIELDS,
+  WS_MAX_FRAME_BYTES,
+  eventNames,
+  requestNames,
+  requests,
+} from '../../electron/contract';
 import type { ClientFrame, RequestName } from '../../electron/contract';
 import { COMMANDS } from '../../electron/cli/index';
 import { createHost } from '../../electron/core/host';

@@ -4,11 +4,11 @@ import { parseDiagnostics } from '../../electron/core/firmware/diagnostics';
 describe('compiler diagnostics', () => {
   it('parses gcc errors, warnings and notes and maps the build copy back to the sketch', () => {
     const output = [
-      '/tmp/makerdeck-0/sketch-bench/firmware/firmware.ino: In function \'void loop()\':',
-      '/tmp/makerdeck-0/sketch-bench/firmware/firmware.ino:31:3: error: \'foo\' was not declared in this scope',
+      "/tmp/makerdeck-0/sketch-bench/firmware/firmware.ino: In function 'void loop()':",
+      "/tmp/makerdeck-0/sketch-bench/firmware/firmware.ino:31:3: error: 'foo' was not declared in this scope",
       '   foo();',
-      '/tmp/makerdeck-0/sketch-bench/firmware/telemetry.cpp:12:10: warning: unused variable \'x\' [-Wunused-variable]',
-      '/tmp/makerdeck-0/sketch-bench/firmware/telemetry.cpp:12:10: warning: unused variable \'x\' [-Wunused-variable]',
+      "/tmp/makerdeck-0/sketch-bench/firmware/telemetry.cpp:12:10: warning: unused variable 'x' [-Wunused-variable]",
+      "/tmp/makerdeck-0/sketch-bench/firmware/telemetry.cpp:12:10: warning: unused variable 'x' [-Wunused-variable]",
       'In file included from x.cpp:1:0:',
       '/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h:5: note: in expansion',
       'compilation terminated.',
@@ -16,10 +16,34 @@ describe('compiler diagnostics', () => {
     ].join('\n');
     const map = (file: string) => file.replace('/tmp/makerdeck-0/sketch-bench/firmware', 'firmware');
     expect(parseDiagnostics(output, map)).toEqual([
-      { file: 'firmware/firmware.ino', line: 31, column: 3, severity: 'error', message: "'foo' was not declared in this scope" },
-      { file: 'firmware/telemetry.cpp', line: 12, column: 10, severity: 'warning', message: "unused variable 'x' [-Wunused-variable]" },
-      { file: '/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h', line: 5, column: undefined, severity: 'note', message: 'in expansion' },
-      { file: 'firmware/firmware.ino', line: 9, column: 10, severity: 'error', message: 'missing.h: No such file or directory' },
+      {
+        file: 'firmware/firmware.ino',
+        line: 31,
+        column: 3,
+        severity: 'error',
+        message: "'foo' was not declared in this scope",
+      },
+      {
+        file: 'firmware/telemetry.cpp',
+        line: 12,
+        column: 10,
+        severity: 'warning',
+        message: "unused variable 'x' [-Wunused-variable]",
+      },
+      {
+        file: '/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h',
+        line: 5,
+        column: undefined,
+        severity: 'note',
+        message: 'in expansion',
+      },
+      {
+        file: 'firmware/firmware.ino',
+        line: 9,
+        column: 10,
+        severity: 'error',
+        message: 'missing.h: No such file or directory',
+      },
     ]);
   });
 });

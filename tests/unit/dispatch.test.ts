@@ -11,13 +11,20 @@ function setup(handlers: Partial<Handlers>) {
   const logs: string[] = [];
   bus.on('log', (line) => logs.push(line.message));
   const logger = createLogger(bus, redactor, 'test', true);
-  return { redactor, logs, call: (name: unknown, args: unknown) => dispatch(handlers as Handlers, name, args, redactor, logger) };
+  return {
+    redactor,
+    logs,
+    call: (name: unknown, args: unknown) => dispatch(handlers as Handlers, name, args, redactor, logger),
+  };
 }
 
 describe('dispatch', () => {
   it('refuses an undeclared request with UNKNOWN_METHOD', async () => {
     const { call } = setup({});
-    expect(await call('shell.exec', {})).toEqual({ ok: false, error: { code: 'UNKNOWN_METHOD', message: expect.stringContaining('shell.exec') } });
+    expect(await call('shell.exec', {})).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_METHOD', message: expect.stringContaining('shell.exec') },
+    });
     expect((await call('__proto__', {})).ok).toBe(false);
     expect((await call(42, {})).ok).toBe(false);
   });
@@ -33,7 +40,9 @@ describe('dispatch', () => {
   });
 
   it('passes defaults through: doctor.run with no arguments is valid', async () => {
-    const { call } = setup({ 'doctor.run': async (args) => ({ checks: [], status: 'ok', startedAt: JSON.stringify(args), durationMs: 0 }) });
+    const { call } = setup({
+      'doctor.run': async (args) => ({ checks: [], status: 'ok', startedAt: JSON.stringify(args), durationMs: 0 }),
+    });
     const reply = await call('doctor.run', undefined);
     expect(reply).toMatchObject({ ok: true, value: { startedAt: '{}' } });
   });
@@ -46,10 +55,13 @@ describe('dispatch', () => {
     });
     redactor.add('s3cr3t-pw');
     const reply = await call('app.info', {});
-    expect(reply).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: 'broker refused password •••• retry later' } });
+    expect(reply).toEqual({
+      ok: false,
+      error: { code: 'UNAVAILABLE', message: 'broker refused password •••• retry later' },
+    });
   });
 
-  it('hides an unexpected error\'s stack from the caller and logs it redacted', async () => {
+  it("hides an unexpected error's stack from the caller and logs it redacted", async () => {
     const { call, redactor, logs } = setup({
       'app.info': async () => {
         throw new TypeError('cannot read token abcd-secret');
@@ -57,13 +69,18 @@ describe('dispatch', () => {
     });
     redactor.add('abcd-secret');
     const reply = await call('app.info', {});
-    expect(reply).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'app.info failed unexpectedly; details are in the log' } });
+    expect(reply).toEqual({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'app.info failed unexpectedly; details are in the log' },
+    });
     expect(logs.join('\n')).toContain('TypeError');
     expect(logs.join('\n')).not.toContain('abcd-secret');
   });
 
   it('redacts secrets in results and events', async () => {
-    const { call, redactor } = setup({ 'app.info': async () => ({ name: 'pw=topsecret', version: '1', host: 'cli', platform: 'x', arch: 'y' }) });
+    const { call, redactor } = setup({
+      'app.info': async () => ({ name: 'pw=topsecret', version: '1', host: 'cli', platform: 'x', arch: 'y' }),
+    });
     redactor.add('topsecret');
     const reply = await call('app.info', {});
     expect(JSON.stringify(reply)).not.toContain('topsecret');
@@ -128,7 +145,7 @@ describe('dispatch and secrets', () => {
 });
 
 describe('unexpected errors', () => {
-  it('send pages one log line and write the stack only to the host\'s stderr', async () => {
+  it("send pages one log line and write the stack only to the host's stderr", async () => {
     const redactor = new Redactor();
     const bus = new EventBus(redactor);
     const events: string[] = [];

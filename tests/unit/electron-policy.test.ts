@@ -14,16 +14,33 @@ import { repoRoot } from '../support/env';
 
 describe('app:// URLs', () => {
   it("accepts the app's own page — the check Node's URL origin ('null' for app:) got wrong", () => {
-    for (const url of [APP_PAGE_URL, 'app://makerdeck/', 'app://makerdeck/assets/index.js', 'app://makerdeck/index.html#/stack']) {
+    for (const url of [
+      APP_PAGE_URL,
+      'app://makerdeck/',
+      'app://makerdeck/assets/index.js',
+      'app://makerdeck/index.html#/stack',
+    ]) {
       expect(isAppUrl(url), url).toBe(true);
     }
   });
 
   it('refuses every other origin, user info, port or scheme', () => {
     const others = [
-      'app://makerdeck.evil/', 'app://evil/', 'app://makerdeck@evil/', 'app://user:pw@makerdeck/', 'app://makerdeck:80/',
-      'app://MAKERDECK/', 'apps://makerdeck/', 'http://makerdeck/', 'file:///index.html', 'about:blank', 'javascript:1',
-      'https://example.com/', '', 'not a url', undefined,
+      'app://makerdeck.evil/',
+      'app://evil/',
+      'app://makerdeck@evil/',
+      'app://user:pw@makerdeck/',
+      'app://makerdeck:80/',
+      'app://MAKERDECK/',
+      'apps://makerdeck/',
+      'http://makerdeck/',
+      'file:///index.html',
+      'about:blank',
+      'javascript:1',
+      'https://example.com/',
+      '',
+      'not a url',
+      undefined,
     ];
     for (const url of others) expect(isAppUrl(url), String(url)).toBe(false);
   });
@@ -32,7 +49,11 @@ describe('app:// URLs', () => {
     const dir = '/opt/makerdeck/renderer';
     expect(appRequestFile(dir, 'app://makerdeck/index.html')).toBe(`${dir}/index.html`);
     expect(appRequestFile(dir, 'app://makerdeck/assets/a.js?x=1')).toBe(`${dir}/assets/a.js`);
-    for (const url of ['app://makerdeck/../../etc/passwd', 'app://makerdeck/%2e%2e/%2e%2e/etc/passwd', 'app://makerdeck/a%00.js']) {
+    for (const url of [
+      'app://makerdeck/../../etc/passwd',
+      'app://makerdeck/%2e%2e/%2e%2e/etc/passwd',
+      'app://makerdeck/a%00.js',
+    ]) {
       const file = appRequestFile(dir, url);
       expect(file === undefined || file.startsWith(`${dir}/`), `${url} -> ${file}`).toBe(true);
     }
@@ -55,7 +76,13 @@ describe('app:// URLs', () => {
 });
 
 describe('the Content-Security-Policy', () => {
-  const directives = (policy: string) => new Map(policy.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+  const directives = (policy: string) =>
+    new Map(
+      policy
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .map(([name, ...values]) => [name!, values]),
+    );
 
   it('allows only the app itself: no inline or eval script, no remote source, nothing embeddable', () => {
     const csp = directives(CONTENT_SECURITY_POLICY);
@@ -90,7 +117,9 @@ describe('IPC senders', () => {
 
   it('refuses another web contents, a sub-frame, a page navigated elsewhere, or a gone frame', () => {
     expect(isTrustedSender(event({ id: 2 }, { parent: null, url: APP_PAGE_URL }), contents)).toBe(false);
-    expect(isTrustedSender(event(contents, { parent: { url: APP_PAGE_URL }, url: APP_PAGE_URL }), contents)).toBe(false);
+    expect(isTrustedSender(event(contents, { parent: { url: APP_PAGE_URL }, url: APP_PAGE_URL }), contents)).toBe(
+      false,
+    );
     expect(isTrustedSender(event(contents, { parent: null, url: 'https://example.com/' }), contents)).toBe(false);
     expect(isTrustedSender(event(contents, { parent: null, url: 'app://makerdeck@evil/' }), contents)).toBe(false);
     expect(isTrustedSender(event(contents, null), contents)).toBe(false);
@@ -125,8 +154,10 @@ describe('the window options', () => {
 });
 
 describe('links opened in the browser (shell.openExternal)', () => {
-  it("allows exactly the console ports stack/compose.yaml publishes on 127.0.0.1", () => {
-    const compose = parse(readFileSync(path.join(repoRoot, 'stack', 'compose.yaml'), 'utf8')) as { services: Record<string, { ports?: string[] }> };
+  it('allows exactly the console ports stack/compose.yaml publishes on 127.0.0.1', () => {
+    const compose = parse(readFileSync(path.join(repoRoot, 'stack', 'compose.yaml'), 'utf8')) as {
+      services: Record<string, { ports?: string[] }>;
+    };
     for (const [service, { port }] of Object.entries(STACK_CONSOLES)) {
       expect(compose.services[service]?.ports, service).toContain(`127.0.0.1:${port}:${port}`);
     }
@@ -146,15 +177,38 @@ describe('links opened in the browser (shell.openExternal)', () => {
     const refused = [
       'http://127.0.0.1:2375/containers/json', // Docker's API
       'http://127.0.0.1:8086/query', // InfluxDB (not a console)
-      'http://127.0.0.1:1883/', 'http://127.0.0.1/', 'http://127.0.0.1:80/', 'http://127.0.0.1:30000/',
-      'https://127.0.0.1:3000/', 'http://[::1]:3000/', 'http://127.0.0.2:3000/', 'http://0.0.0.0:3000/',
-      'http://192.168.1.2:3000/', 'http://example.com:3000/', 'http://127.0.0.1.example.com:3000/',
-      'http://admin:admin@127.0.0.1:3000/', 'http://admin@127.0.0.1:3000/',
-      'http://127.0.0.1:3000/?next=https://evil.example', 'http://127.0.0.1:3000/#x', 'http://127.0.0.1:3000/?',
-      'http://127.0.0.1:3000/%2e%2e/x', 'http://127.0.0.1:3000//evil.example/', 'http://127.0.0.1:3000/a b',
-      'http://127.1:3000/', 'http://LOCALHOST:3000/', 'http://127.0.0.1:3000', 'http://127.0.0.1:03000/',
-      'HTTP://127.0.0.1:3000/', ' http://127.0.0.1:3000/', 'http://127.0.0.1:3000/\n',
-      'file:///etc/passwd', 'javascript:alert(1)', 'app://makerdeck/', 'smb://127.0.0.1:3000/', 'not a url', '',
+      'http://127.0.0.1:1883/',
+      'http://127.0.0.1/',
+      'http://127.0.0.1:80/',
+      'http://127.0.0.1:30000/',
+      'https://127.0.0.1:3000/',
+      'http://[::1]:3000/',
+      'http://127.0.0.2:3000/',
+      'http://0.0.0.0:3000/',
+      'http://192.168.1.2:3000/',
+      'http://example.com:3000/',
+      'http://127.0.0.1.example.com:3000/',
+      'http://admin:admin@127.0.0.1:3000/',
+      'http://admin@127.0.0.1:3000/',
+      'http://127.0.0.1:3000/?next=https://evil.example',
+      'http://127.0.0.1:3000/#x',
+      'http://127.0.0.1:3000/?',
+      'http://127.0.0.1:3000/%2e%2e/x',
+      'http://127.0.0.1:3000//evil.example/',
+      'http://127.0.0.1:3000/a b',
+      'http://127.1:3000/',
+      'http://LOCALHOST:3000/',
+      'http://127.0.0.1:3000',
+      'http://127.0.0.1:03000/',
+      'HTTP://127.0.0.1:3000/',
+      ' http://127.0.0.1:3000/',
+      'http://127.0.0.1:3000/\n',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'app://makerdeck/',
+      'smb://127.0.0.1:3000/',
+      'not a url',
+      '',
       `http://127.0.0.1:3000/${'a'.repeat(3000)}`,
     ];
     for (const url of refused) expect(isConsoleLink(url), JSON.stringify(url)).toBe(false);

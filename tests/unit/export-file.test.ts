@@ -40,14 +40,18 @@ describe('profile export files', () => {
 
   it('refuses a wrong passphrase, or none, with one clear line', async () => {
     const content = await encodeExport(profile, secrets, 'correct horse battery');
-    await expect(decodeExport(content, 'wrong horse battery')).rejects.toThrow('Wrong passphrase, or the file was changed after export: nothing was imported');
+    await expect(decodeExport(content, 'wrong horse battery')).rejects.toThrow(
+      'Wrong passphrase, or the file was changed after export: nothing was imported',
+    );
     await expect(decodeExport(content)).rejects.toThrow(/give the passphrase/);
   });
 
   it('detects a changed profile field (authenticated with the secrets)', async () => {
     const file = JSON.parse(await encodeExport(profile, secrets, 'correct horse battery'));
     file.profile.mqttHost = 'evil.example';
-    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow(/was changed after export/);
+    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow(
+      /was changed after export/,
+    );
   });
 
   it('detects changed ciphertext', async () => {
@@ -55,7 +59,9 @@ describe('profile export files', () => {
     const data = Buffer.from(file.secrets.data, 'base64');
     data[0] = data[0]! ^ 1;
     file.secrets.data = data.toString('base64');
-    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow(/was changed after export/);
+    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow(
+      /was changed after export/,
+    );
   });
 
   it('explains files that are not exports or are damaged', async () => {
@@ -63,7 +69,9 @@ describe('profile export files', () => {
     await expect(decodeExport('{"hello":1}')).rejects.toThrow(/no "format"/);
     const file = JSON.parse(await encodeExport(profile, secrets));
     file.profile.mqttPort = 0;
-    await expect(decodeExport(JSON.stringify(file))).rejects.toThrow(/damaged or from a newer Makerdeck \(at "profile.mqttPort"/);
+    await expect(decodeExport(JSON.stringify(file))).rejects.toThrow(
+      /damaged or from a newer Makerdeck \(at "profile.mqttPort"/,
+    );
   });
 });
 
@@ -77,12 +85,16 @@ describe('profile import limits', () => {
     vi.mocked(crypto.scrypt).mockClear();
   });
   const sealed = () => JSON.parse(exported);
-  const damaged = (field: string) => new RegExp(`damaged or from a newer Makerdeck \\(at "secrets\\.${field}": .*\\): nothing was imported`);
+  const damaged = (field: string) =>
+    new RegExp(`damaged or from a newer Makerdeck \\(at "secrets\\.${field}": .*\\): nothing was imported`);
 
   it('writes the one scrypt cost it reads, and derives a key for it', async () => {
     const file = sealed();
     expect({ N: file.secrets.N, r: file.secrets.r, p: file.secrets.p }).toEqual({ N: 32768, r: 8, p: 1 });
-    expect(await decodeExport(JSON.stringify(file), 'correct horse battery')).toMatchObject({ secrets, encrypted: true });
+    expect(await decodeExport(JSON.stringify(file), 'correct horse battery')).toMatchObject({
+      secrets,
+      encrypted: true,
+    });
     expect(crypto.scrypt).toHaveBeenCalledTimes(1);
   });
 
@@ -92,7 +104,9 @@ describe('profile import limits', () => {
       const file = sealed();
       Object.assign(file.secrets, cost);
       const refused = decodeExport(JSON.stringify(file), 'correct horse battery');
-      await expect(refused, JSON.stringify(cost)).rejects.toThrow('Makerdeck reads only scrypt N=32768, r=8, p=1: a file cannot choose its own cost');
+      await expect(refused, JSON.stringify(cost)).rejects.toThrow(
+        'Makerdeck reads only scrypt N=32768, r=8, p=1: a file cannot choose its own cost',
+      );
       expect(crypto.scrypt, JSON.stringify(cost)).not.toHaveBeenCalled();
     }
   });
@@ -104,7 +118,9 @@ describe('profile import limits', () => {
         const file = sealed();
         const full = Buffer.from(file.secrets[field], 'base64');
         file.secrets[field] = Buffer.concat([full, full]).subarray(0, length).toString('base64');
-        await expect(decodeExport(JSON.stringify(file), 'correct horse battery'), `${field} ${length}`).rejects.toThrow(damaged(field));
+        await expect(decodeExport(JSON.stringify(file), 'correct horse battery'), `${field} ${length}`).rejects.toThrow(
+          damaged(field),
+        );
         expect(crypto.scrypt, `${field} ${length}`).not.toHaveBeenCalled();
       }
     }
@@ -113,7 +129,9 @@ describe('profile import limits', () => {
   it('names the byte length it wanted for the tag', async () => {
     const file = sealed();
     file.secrets.tag = Buffer.from(file.secrets.tag, 'base64').subarray(0, 4).toString('base64');
-    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow('(at "secrets.tag": must be 16 bytes, as Makerdeck writes it)');
+    await expect(decodeExport(JSON.stringify(file), 'correct horse battery')).rejects.toThrow(
+      '(at "secrets.tag": must be 16 bytes, as Makerdeck writes it)',
+    );
   });
 
   it('caps the import request content at the file cap, 256 KiB', () => {
@@ -121,6 +139,8 @@ describe('profile import limits', () => {
     expect(ProfileImportArgs.safeParse({ content: 'x'.repeat(PROFILE_FILE_MAX_BYTES) }).success).toBe(true);
     const over = ProfileImportArgs.safeParse({ content: 'x'.repeat(PROFILE_FILE_MAX_BYTES + 1) });
     expect(over.success).toBe(false);
-    expect(over.error?.issues[0]?.message).toBe('This content is too large: a Makerdeck profile file is at most 256 KiB: is this the right file?');
+    expect(over.error?.issues[0]?.message).toBe(
+      'This content is too large: a Makerdeck profile file is at most 256 KiB: is this the right file?',
+    );
   });
 });

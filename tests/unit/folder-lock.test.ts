@@ -9,7 +9,10 @@ import { FolderLock } from '../../electron/core/settings/folderLock';
 let dir: string;
 const lockFile = () => path.join(dir, 'settings.lock');
 const left = (owner: Record<string, unknown>) =>
-  writeFileSync(lockFile(), JSON.stringify({ host: os.hostname(), token: 'left-behind', since: '2026-01-01', ...owner }));
+  writeFileSync(
+    lockFile(),
+    JSON.stringify({ host: os.hostname(), token: 'left-behind', since: '2026-01-01', ...owner }),
+  );
 
 /** A PID that no process has any more: a child that has exited and been reaped. */
 function deadPid(): number {
@@ -62,12 +65,15 @@ describe('FolderLock', () => {
   });
 
   // Boot id and process start time come from /proc.
-  it.runIf(process.platform === 'linux')('breaks a lock from before a restart, and one whose PID was reused', async () => {
-    left({ pid: process.pid, boot: 'another-boot' });
-    await expect(new FolderLock(dir, 300).hold(async () => 'after a restart')).resolves.toBe('after a restart');
-    left({ pid: process.pid, start: '1' }); // this PID, but a process started at another time
-    await expect(new FolderLock(dir, 300).hold(async () => 'pid reused')).resolves.toBe('pid reused');
-  });
+  it.runIf(process.platform === 'linux')(
+    'breaks a lock from before a restart, and one whose PID was reused',
+    async () => {
+      left({ pid: process.pid, boot: 'another-boot' });
+      await expect(new FolderLock(dir, 300).hold(async () => 'after a restart')).resolves.toBe('after a restart');
+      left({ pid: process.pid, start: '1' }); // this PID, but a process started at another time
+      await expect(new FolderLock(dir, 300).hold(async () => 'pid reused')).resolves.toBe('pid reused');
+    },
+  );
 
   it('never breaks a lock held on another host (a shared folder), and says how to clear it', async () => {
     left({ pid: deadPid(), host: 'other-host' });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
 
 describe('line protocol parser', () => {
-  it('parses the firmware\'s telemetry line', () => {
+  it("parses the firmware's telemetry line", () => {
     expect(parseLineProtocol('telemetry,device=bench-1 seq=42i,a0=512i,chip_temp_c=23.50')).toEqual({
       ok: true,
       point: {
@@ -20,7 +20,9 @@ describe('line protocol parser', () => {
   });
 
   it('handles escapes, strings, booleans, unsigned and a timestamp', () => {
-    const result = parseLineProtocol('my\\ room,place=lab\\,1,kind=a\\=b note="say \\"hi\\", ok",on=t,off=false,n=7u,x=-1.5e3 1700000000000000000');
+    const result = parseLineProtocol(
+      'my\\ room,place=lab\\,1,kind=a\\=b note="say \\"hi\\", ok",on=t,off=false,n=7u,x=-1.5e3 1700000000000000000',
+    );
     expect(result).toEqual({
       ok: true,
       point: {

@@ -50,13 +50,25 @@ describe('profile validation', () => {
     expect(messageFor(patch)).toMatch(message);
   });
 
-  it.each(['broker.lan', 'localhost', 'mqtt.example.com.', '192.168.1.10', '127.0.0.1', '::1', 'fe80::1', '2001:db8::8a2e:370:7334'])('accepts host %s', (host) => {
+  it.each([
+    'broker.lan',
+    'localhost',
+    'mqtt.example.com.',
+    '192.168.1.10',
+    '127.0.0.1',
+    '::1',
+    'fe80::1',
+    '2001:db8::8a2e:370:7334',
+  ])('accepts host %s', (host) => {
     expect(isHostNameOrAddress(host)).toBe(true);
   });
 
-  it.each(['a..b', 'under_score.lan', '256.0.0.1', '1.2.3', '[::1]', 'gg::1', 'a'.repeat(64) + '.lan'])('rejects host %s', (host) => {
-    expect(isHostNameOrAddress(host)).toBe(false);
-  });
+  it.each(['a..b', 'under_score.lan', '256.0.0.1', '1.2.3', '[::1]', 'gg::1', 'a'.repeat(64) + '.lan'])(
+    'rejects host %s',
+    (host) => {
+      expect(isHostNameOrAddress(host)).toBe(false);
+    },
+  );
 
   it('checks WPA2 passphrases: 8 to 63 printable ASCII characters', () => {
     const wifi = (value: string) => SecretChanges.safeParse({ wifiPassword: value });

@@ -8,7 +8,13 @@ describe('Redactor', () => {
   it('masks the raw, URL-encoded, JSON-escaped and base64 forms', () => {
     const redactor = new Redactor();
     redactor.add(secret);
-    const forms = [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), JSON.stringify(secret)];
+    const forms = [
+      secret,
+      encodeURIComponent(secret),
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret).toString('base64url'),
+      JSON.stringify(secret),
+    ];
     for (const form of forms) {
       const out = redactor.redact(`before ${form} after`);
       expect(out).not.toContain(form.replace(/^"|"$/g, ''));

@@ -22,10 +22,12 @@ describe('serial port access (stand-in probe)', () => {
   it('names the device group and the usermod fix when the user is not in it', async () => {
     const result = await checkPortAccess('/dev/ttyUSB0', standInProbe(false, 20, [1000]));
     expect(result).toEqual({ canOpen: false, group: 'dialout', inGroup: false, groupCanOpen: true });
-    expect(accessFix('/dev/ttyUSB0', result)).toBe('Add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and back in');
+    expect(accessFix('/dev/ttyUSB0', result)).toBe(
+      'Add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and back in',
+    );
   });
 
-  it('uses the distribution\'s own group name (uucp on Arch)', async () => {
+  it("uses the distribution's own group name (uucp on Arch)", async () => {
     const result = await checkPortAccess('/dev/ttyACM0', standInProbe(false, 14, []));
     expect(accessFix('/dev/ttyACM0', result)).toContain('uucp group');
   });

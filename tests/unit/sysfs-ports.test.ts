@@ -50,7 +50,7 @@ describe('listSysfsPorts (fixture sysfs tree)', () => {
   });
 });
 
-describe('listSysfsPorts (this machine\'s /sys)', () => {
+describe("listSysfsPorts (this machine's /sys)", () => {
   it('lists every tty in /sys/class/tty that has a device and is not an empty UART slot', async () => {
     const expected = readdirSync('/sys/class/tty')
       .filter((name) => /^tty(S|ACM|USB|AMA)\d+$/.test(name))

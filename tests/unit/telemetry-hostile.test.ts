@@ -129,7 +129,7 @@ describe('series quotas', () => {
   });
 });
 
-describe('names that are built-ins\' property names', () => {
+describe("names that are built-ins' property names", () => {
   const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'prototype', '__defineGetter__'];
   names.push('isPrototypeOf');
   const line = `telemetry,__proto__=x,constructor=y ${names.map((n, i) => `${n}=${i + 1}`).join(',')}`;
@@ -144,7 +144,12 @@ describe('names that are built-ins\' property names', () => {
     }
     expect(store.rejected).toBe(0);
     names.forEach((name, i) => expect(all(store, 'constructor', name).v).toEqual([i + 1, i + 1]));
-    expect(store.deviceViews().find((d) => d.device === 'toString')!.last.map((l) => l.field)).toEqual(names);
+    expect(
+      store
+        .deviceViews()
+        .find((d) => d.device === 'toString')!
+        .last.map((l) => l.field),
+    ).toEqual(names);
     const batch = store.takeBatch(NOW + 1)!;
     expect(batch.series).toHaveLength(4 * names.length);
     // built-ins untouched
@@ -233,7 +238,12 @@ describe('names, characters and values', () => {
 
   it('rejects invalid UTF-8 at ingest and keeps valid multi-byte names', () => {
     const store = newStore();
-    for (const bytes of [[0xff, 0xfe], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+    for (const bytes of [
+      [0xff, 0xfe],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]) {
       ingest(store, 'd1', Buffer.concat([Buffer.from('telemetry a'), Buffer.from(bytes), Buffer.from('=1')]));
     }
     expect([store.accepted, store.rejected]).toEqual([0, 4]);
@@ -288,7 +298,10 @@ describe('export', () => {
     const accepted = batch.series.reduce((n, s) => n + s.t.length, 0);
     expect(accepted).toBe(3 + 4 + 5 + 1 + 64);
     expect(toCsv(batch.series).trim().split('\n')).toHaveLength(1 + accepted);
-    const back = toLineProtocol(batch.series).trim().split('\n').map((l) => parseLineProtocol(l));
+    const back = toLineProtocol(batch.series)
+      .trim()
+      .split('\n')
+      .map((l) => parseLineProtocol(l));
     expect(back.every((r) => r.ok)).toBe(true);
     expect(back.reduce((n, r) => n + (r.ok ? r.point.fields.size : 0), 0)).toBe(accepted);
     // what a hostile export input could still hold (history from elsewhere) does not throw
@@ -300,10 +313,15 @@ describe('export', () => {
 });
 
 describe('points of one device in the same millisecond', () => {
-  const batch = { series: [
-    { device: 'd1', field: 'seq', t: [5, 5, 5, 6], v: [1, 2, 3, 4] },
-    { device: 'd1', field: 'temp', t: [5, 5, 5, 6], v: [10, 20, 30, 40] },
-  ], devices: [], accepted: 4, rejected: 0 };
+  const batch = {
+    series: [
+      { device: 'd1', field: 'seq', t: [5, 5, 5, 6], v: [1, 2, 3, 4] },
+      { device: 'd1', field: 'temp', t: [5, 5, 5, 6], v: [10, 20, 30, 40] },
+    ],
+    devices: [],
+    accepted: 4,
+    rejected: 0,
+  };
 
   it('stay apart in telemetry tail, each with its own fields', () => {
     expect(pointsOf(batch).map((p) => [p.t, p.fields])).toEqual([

@@ -32,7 +32,8 @@ describe('series ring', () => {
 });
 
 describe('telemetry store and ingest', () => {
-  const ingest = (store: TelemetryStore, topic: string, payload: string | Buffer, now = 1000) => ingestMessage(store, topic, Buffer.from(payload), now);
+  const ingest = (store: TelemetryStore, topic: string, payload: string | Buffer, now = 1000) =>
+    ingestMessage(store, topic, Buffer.from(payload), now);
 
   it('takes the device from the topic, times from the line or the arrival, and batches per series', () => {
     const store = new TelemetryStore({ pointsPerSeries: 100, maxSeries: 10 });
@@ -107,13 +108,18 @@ describe('export of a window', () => {
   ];
 
   it('writes CSV that a spreadsheet cannot run as a formula', () => {
-    expect(toCsv(series)).toBe("time,time_ms,device,field,value\n1970-01-01T00:00:01.000Z,1000,d1,'=cmd,9\n1970-01-01T00:00:01.000Z,1000,d1,a,1\n1970-01-01T00:00:02.000Z,2000,d1,a,2\n");
+    expect(toCsv(series)).toBe(
+      "time,time_ms,device,field,value\n1970-01-01T00:00:01.000Z,1000,d1,'=cmd,9\n1970-01-01T00:00:01.000Z,1000,d1,a,1\n1970-01-01T00:00:02.000Z,2000,d1,a,2\n",
+    );
   });
 
   it('writes line protocol the parser reads back, fields of one time together', () => {
     const text = toLineProtocol(series);
     expect(text).toBe('telemetry,device=d1 a=1,\\=cmd=9 1000000000\ntelemetry,device=d1 a=2 2000000000\n');
-    const back = text.trim().split('\n').map((line) => parseLineProtocol(line));
+    const back = text
+      .trim()
+      .split('\n')
+      .map((line) => parseLineProtocol(line));
     expect(back.map((r) => r.ok && r.point.fields)).toEqual([
       new Map([
         ['a', 1],

@@ -8,8 +8,12 @@ function print(context: CommandContext, view: EnvironmentView): void {
   const secret = (set: boolean) => (set ? 'password •••••••• (set)' : 'no password');
   context.out.data(view);
   context.out.text(view.kind === 'local' ? 'Using the local stack (makerdeck stack up):' : 'Using attached services:');
-  context.out.text(`  MQTT      ${view.mqtt.url}  user ${view.mqtt.username || '(none)'}, ${secret(view.mqtt.passwordSet)}`);
-  context.out.text(`  InfluxDB  ${view.influx.url}  database ${view.influx.database}, user ${view.influx.username || '(none)'}, ${secret(view.influx.passwordSet)}`);
+  context.out.text(
+    `  MQTT      ${view.mqtt.url}  user ${view.mqtt.username || '(none)'}, ${secret(view.mqtt.passwordSet)}`,
+  );
+  context.out.text(
+    `  InfluxDB  ${view.influx.url}  database ${view.influx.database}, user ${view.influx.username || '(none)'}, ${secret(view.influx.passwordSet)}`,
+  );
 }
 
 const actions: Record<string, (context: CommandContext) => Promise<number>> = {
@@ -22,13 +26,25 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     return EXIT.ok;
   },
   async attach(context) {
-    const [mqttUrl, influxUrl, influxDatabase] = [stringOption(context.values, 'mqtt-url'), stringOption(context.values, 'influx-url'), stringOption(context.values, 'influx-db')];
-    if (!mqttUrl || !influxUrl || !influxDatabase) throw new MakerdeckError('BAD_INPUT', 'Give --mqtt-url, --influx-url and --influx-db (see makerdeck env --help)');
+    const [mqttUrl, influxUrl, influxDatabase] = [
+      stringOption(context.values, 'mqtt-url'),
+      stringOption(context.values, 'influx-url'),
+      stringOption(context.values, 'influx-db'),
+    ];
+    if (!mqttUrl || !influxUrl || !influxDatabase)
+      throw new MakerdeckError('BAD_INPUT', 'Give --mqtt-url, --influx-url and --influx-db (see makerdeck env --help)');
     const input = new SecretInput();
     const secrets: { mqttPassword?: string; influxPassword?: string } = {};
     if (context.values['mqtt-password']) secrets.mqttPassword = await input.read('MQTT password');
     if (context.values['influx-password']) secrets.influxPassword = await input.read('InfluxDB password or token');
-    const environment = { kind: 'attached' as const, mqttUrl, influxUrl, influxDatabase, mqttUsername: stringOption(context.values, 'mqtt-user') ?? '', influxUsername: stringOption(context.values, 'influx-user') ?? '' };
+    const environment = {
+      kind: 'attached' as const,
+      mqttUrl,
+      influxUrl,
+      influxDatabase,
+      mqttUsername: stringOption(context.values, 'mqtt-user') ?? '',
+      influxUsername: stringOption(context.values, 'influx-user') ?? '',
+    };
     print(context, await callApi(context, 'environment.set', { environment, secrets }));
     return EXIT.ok;
   },
@@ -36,7 +52,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
 
 export const environmentCommand: Command = {
   name: 'env',
-  summary: 'Which MQTT broker and InfluxDB Makerdeck uses: the local stack, or a lab\'s shared ones',
+  summary: "Which MQTT broker and InfluxDB Makerdeck uses: the local stack, or a lab's shared ones",
   usage:
     'makerdeck env show [--json]\n       makerdeck env local\n       makerdeck env attach --mqtt-url mqtt://lab:1883 --influx-url http://lab:8086 --influx-db DB [--mqtt-user U] [--influx-user U] [--mqtt-password] [--influx-password]',
   positionals: true,
@@ -50,7 +66,11 @@ export const environmentCommand: Command = {
     'influx-password': { type: 'boolean', description: 'ask for the InfluxDB password or token (prompt or stdin)' },
   },
   run(context) {
-    if (context.positionals.length > 1) throw new MakerdeckError('BAD_INPUT', `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck env --help)`);
+    if (context.positionals.length > 1)
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `Use one of: ${Object.keys(actions).join(', ')} (see makerdeck env --help)`,
+      );
     return runAction(context, 'env', actions, 'show');
   },
 };

@@ -9,7 +9,6 @@ import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandCon
 import { EXIT } from '../output';
 import { showProgress } from '../progress';
 
-
 /** Runs a cancellable operation: Ctrl+C cancels it and the command exits 130. */
 async function cancellable<T>(context: CommandContext, work: (operationId: string) => Promise<T>): Promise<T> {
   const operationId = randomUUID();
@@ -24,15 +23,20 @@ async function cancellable<T>(context: CommandContext, work: (operationId: strin
 }
 
 function printCompile(context: CommandContext, summary: CompileSummary): void {
-  for (const d of summary.diagnostics) context.out.text(`${d.file}:${d.line}${d.column ? `:${d.column}` : ''}: ${d.severity}: ${d.message}`);
+  for (const d of summary.diagnostics)
+    context.out.text(`${d.file}:${d.line}${d.column ? `:${d.column}` : ''}: ${d.severity}: ${d.message}`);
   const flash = summary.sizes.find((s) => s.name === 'text');
   const size = flash ? `, ${flash.size} of ${flash.max} bytes of flash` : '';
-  context.out.text(summary.success ? `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s${size}.` : `The build failed${summary.error ? `: ${summary.error}` : ''}.`);
+  context.out.text(
+    summary.success
+      ? `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s${size}.`
+      : `The build failed${summary.error ? `: ${summary.error}` : ''}.`,
+  );
 }
 
 export const compileCommand: Command = {
   name: 'compile',
-  summary: "Compile the firmware for a profile (secrets from the keychain, never written to the repo)",
+  summary: 'Compile the firmware for a profile (secrets from the keychain, never written to the repo)',
   usage: 'makerdeck compile --profile NAME [--board FQBN] [--json]',
   options: {
     profile: { type: 'string', description: 'the device profile to build for' },
@@ -42,7 +46,9 @@ export const compileCommand: Command = {
     const profile = stringOption(context.values, 'profile');
     if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck compile --profile NAME');
     await context.host.loadSecrets({ quiet: true });
-    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.compile', { operationId, profile, board: stringOption(context.values, 'board') }));
+    const summary = await cancellable(context, (operationId) =>
+      callApi(context, 'firmware.compile', { operationId, profile, board: stringOption(context.values, 'board') }),
+    );
     context.out.data(summary);
     printCompile(context, summary);
     return summary.success ? EXIT.ok : EXIT.failed;
@@ -65,15 +71,22 @@ export const flashCommand: Command = {
     const profile = stringOption(context.values, 'profile');
     const file = context.positionals[0];
     if (context.positionals.length > 1 || (profile && file) || (!profile && !file)) {
-      throw new MakerdeckError('BAD_INPUT', 'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)');
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)',
+      );
     }
     await context.host.loadSecrets({ quiet: true });
     const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
     const source = profile ? { profile } : { uploadId: await upload(context, file!) };
-    const summary = await cancellable(context, (operationId) => callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }));
+    const summary = await cancellable(context, (operationId) =>
+      callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }),
+    );
     context.out.data(summary);
-    context.out.text(`Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`);
+    context.out.text(
+      `Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`,
+    );
     return EXIT.ok;
   },
 };
@@ -96,7 +109,10 @@ async function readImageFile(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (error) {
     if (error instanceof MakerdeckError) throw error;
-    throw new MakerdeckError('NOT_FOUND', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new MakerdeckError(
+      'NOT_FOUND',
+      `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }
 
@@ -111,7 +127,9 @@ export const portsCommand: Command = {
     if (ports.length === 0) context.out.text('No serial ports: plug the board in with a data USB cable.');
     for (const p of ports) {
       const ids = p.vendorId ? ` USB ${p.vendorId}:${p.productId}` : '';
-      context.out.text(`${p.path.padEnd(16)} ${p.board?.label ?? p.manufacturer ?? 'unknown device'}${ids}${p.canOpen === false ? ' (no permission)' : ''}`);
+      context.out.text(
+        `${p.path.padEnd(16)} ${p.board?.label ?? p.manufacturer ?? 'unknown device'}${ids}${p.canOpen === false ? ' (no permission)' : ''}`,
+      );
     }
     return EXIT.ok;
   },

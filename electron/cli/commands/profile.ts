@@ -24,17 +24,20 @@ const USAGE = [
   'imports read the passphrase the same way.',
 ].join('\n');
 
-
 function positional(context: CommandContext, index: number, what: string): string {
   const value = context.positionals[index];
-  if (value === undefined) throw new MakerdeckError('BAD_INPUT', `Name the ${what}: ${USAGE.split('\n')[0]} … (see makerdeck profile --help)`);
+  if (value === undefined)
+    throw new MakerdeckError('BAD_INPUT', `Name the ${what}: ${USAGE.split('\n')[0]} … (see makerdeck profile --help)`);
   return value;
 }
 
 function expectPositionals(context: CommandContext, count: number): void {
   // Never echo extra arguments: a secret typed on the command line by mistake must not be printed.
   if (context.positionals.length > count + 1) {
-    throw new MakerdeckError('BAD_INPUT', `Too many arguments for "profile ${context.positionals[0]}" (secrets never go on the command line: use --wifi-password or --mqtt-password and type them at the prompt)`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `Too many arguments for "profile ${context.positionals[0]}" (secrets never go on the command line: use --wifi-password or --mqtt-password and type them at the prompt)`,
+    );
   }
 }
 
@@ -64,8 +67,10 @@ function fieldsFrom(values: Values) {
 async function secretsFrom(values: Values) {
   const input = new SecretInput();
   const secrets: { wifiPassword?: string | null; mqttPassword?: string | null } = {};
-  if (values['wifi-password'] && values['clear-wifi-password']) throw new MakerdeckError('BAD_INPUT', 'Give either --wifi-password or --clear-wifi-password');
-  if (values['mqtt-password'] && values['clear-mqtt-password']) throw new MakerdeckError('BAD_INPUT', 'Give either --mqtt-password or --clear-mqtt-password');
+  if (values['wifi-password'] && values['clear-wifi-password'])
+    throw new MakerdeckError('BAD_INPUT', 'Give either --wifi-password or --clear-wifi-password');
+  if (values['mqtt-password'] && values['clear-mqtt-password'])
+    throw new MakerdeckError('BAD_INPUT', 'Give either --mqtt-password or --clear-mqtt-password');
   if (values['wifi-password']) secrets.wifiPassword = await input.read('Wi-Fi password');
   if (values['mqtt-password']) secrets.mqttPassword = await input.read('MQTT password');
   if (values['clear-wifi-password']) secrets.wifiPassword = null;
@@ -80,7 +85,9 @@ function printProfile(context: CommandContext, profile: ProfileView): void {
   out.text(`  board           ${profile.board}`);
   out.text(`  Wi-Fi SSID      ${profile.wifiSsid || '(none: reports over USB serial)'}`);
   out.text(`  Wi-Fi password  ${secret(profile.secrets.wifiPassword)}`);
-  out.text(`  MQTT broker     ${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${profile.mqttUsername ? `, user ${profile.mqttUsername}` : ''}`);
+  out.text(
+    `  MQTT broker     ${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${profile.mqttUsername ? `, user ${profile.mqttUsername}` : ''}`,
+  );
   out.text(`  MQTT password   ${secret(profile.secrets.mqttPassword)}`);
   out.text(`  device id       ${profile.deviceId}  (topic makerdeck/${profile.deviceId}/telemetry)`);
   out.text(`  interval        ${profile.telemetryIntervalS} s`);
@@ -91,8 +98,12 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     expectPositionals(context, 0);
     const profiles = await callApi(context, 'profiles.list', {});
     context.out.data(profiles);
-    if (profiles.length === 0) context.out.text('No profiles yet: makerdeck profile set NAME --board FQBN --mqtt-host HOST --device-id ID');
-    for (const p of profiles) context.out.text(`${p.name.padEnd(24)} ${p.board.padEnd(28)} ${p.deviceId.padEnd(16)} ${p.mqttHost}:${p.mqttPort}`);
+    if (profiles.length === 0)
+      context.out.text('No profiles yet: makerdeck profile set NAME --board FQBN --mqtt-host HOST --device-id ID');
+    for (const p of profiles)
+      context.out.text(
+        `${p.name.padEnd(24)} ${p.board.padEnd(28)} ${p.deviceId.padEnd(16)} ${p.mqttHost}:${p.mqttPort}`,
+      );
     return EXIT.ok;
   },
   async show(context) {
@@ -112,7 +123,13 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     const fields = fieldsFrom(context.values);
     const secrets = await secretsFrom(context.values);
     const stackDeviceLogin = context.values['stack-login'] ? (true as const) : undefined;
-    const saved = await callApi(context, 'profiles.save', existing ? { ref: existing.id, fields, secrets, stackDeviceLogin } : { fields: { name, ...fields }, secrets, stackDeviceLogin });
+    const saved = await callApi(
+      context,
+      'profiles.save',
+      existing
+        ? { ref: existing.id, fields, secrets, stackDeviceLogin }
+        : { fields: { name, ...fields }, secrets, stackDeviceLogin },
+    );
     context.out.data(saved);
     context.out.text(`${existing ? 'Updated' : 'Created'} profile "${saved.name}" (id ${saved.id}).`);
     printProfile(context, saved);
@@ -127,7 +144,10 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   },
   async duplicate(context) {
     expectPositionals(context, 2);
-    const copy = await callApi(context, 'profiles.duplicate', { ref: positional(context, 1, 'profile'), name: positional(context, 2, 'new profile name') });
+    const copy = await callApi(context, 'profiles.duplicate', {
+      ref: positional(context, 1, 'profile'),
+      name: positional(context, 2, 'new profile name'),
+    });
     context.out.data(copy);
     context.out.text(`Created "${copy.name}" (id ${copy.id}) as a copy, secrets included.`);
     return EXIT.ok;
@@ -140,7 +160,11 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     const exported = await callApi(context, 'profiles.export', { ref, passphrase });
     await writeFile(file, exported.content, { mode: 0o600 });
     context.out.data({ file, encrypted: exported.encrypted });
-    context.out.text(exported.encrypted ? `Wrote ${file} with the secrets encrypted by your passphrase.` : `Wrote ${file} without secrets (add --encrypt to include them).`);
+    context.out.text(
+      exported.encrypted
+        ? `Wrote ${file} with the secrets encrypted by your passphrase.`
+        : `Wrote ${file} without secrets (add --encrypt to include them).`,
+    );
     return EXIT.ok;
   },
   async import(context) {
@@ -149,9 +173,15 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     const content = await readProfileFile(file);
     const encrypted = /"secrets"\s*:/.test(content);
     const passphrase = encrypted ? await new SecretInput().read('Passphrase of the export') : undefined;
-    const imported = await callApi(context, 'profiles.import', { content, passphrase, name: stringOption(context.values, 'name') });
+    const imported = await callApi(context, 'profiles.import', {
+      content,
+      passphrase,
+      name: stringOption(context.values, 'name'),
+    });
     context.out.data(imported);
-    context.out.text(`Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`);
+    context.out.text(
+      `Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`,
+    );
     return EXIT.ok;
   },
 };
@@ -176,7 +206,10 @@ export const profileCommand: Command = {
     'mqtt-password': { type: 'boolean', description: 'ask for the MQTT password (prompt or stdin)' },
     'clear-wifi-password': { type: 'boolean', description: 'remove the stored Wi-Fi password' },
     'clear-mqtt-password': { type: 'boolean', description: 'remove the stored MQTT password' },
-    'stack-login': { type: 'boolean', description: "log in to the local stack's broker as its device user (from the keychain)" },
+    'stack-login': {
+      type: 'boolean',
+      description: "log in to the local stack's broker as its device user (from the keychain)",
+    },
     encrypt: { type: 'boolean', description: 'export: include the secrets, encrypted with a passphrase' },
     name: { type: 'string', description: 'import: the name for the imported profile' },
   },

@@ -58,7 +58,10 @@ function parsePort(value: unknown): number {
   if (value === undefined) return 0;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new MakerdeckError('BAD_INPUT', `--port "${String(value)}" is not a port: use a whole number from 1 to 65535, or 0 for any free port`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `--port "${String(value)}" is not a port: use a whole number from 1 to 65535, or 0 for any free port`,
+    );
   }
   return port;
 }

@@ -9,13 +9,15 @@ type Profile = (typeof STACK_PROFILES)[number];
 
 function profileOf(context: CommandContext, fallback: Profile): Profile {
   const value = context.values.profile ?? fallback;
-  if (!STACK_PROFILES.includes(value as Profile)) throw new MakerdeckError('BAD_INPUT', `--profile is ${STACK_PROFILES.join(' or ')}`);
+  if (!STACK_PROFILES.includes(value as Profile))
+    throw new MakerdeckError('BAD_INPUT', `--profile is ${STACK_PROFILES.join(' or ')}`);
   return value as Profile;
 }
 
 function serviceArg(context: CommandContext): string {
   const service = context.positionals[1];
-  if (!service) throw new MakerdeckError('BAD_INPUT', `Name the service: makerdeck stack ${context.positionals[0]} rabbitmq`);
+  if (!service)
+    throw new MakerdeckError('BAD_INPUT', `Name the service: makerdeck stack ${context.positionals[0]} rabbitmq`);
   return service;
 }
 
@@ -31,9 +33,12 @@ function printStatus(context: CommandContext, services: StackServiceView[]): voi
 
 async function confirmReset(context: CommandContext): Promise<void> {
   if (context.values.yes === true) return;
-  if (!process.stdin.isTTY) throw new MakerdeckError('BAD_INPUT', 'Resetting deletes all stack data: add --yes to confirm');
+  if (!process.stdin.isTTY)
+    throw new MakerdeckError('BAD_INPUT', 'Resetting deletes all stack data: add --yes to confirm');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question('This deletes all data of the stack (InfluxDB, Grafana, broker). Type "reset" to go on: ');
+  const answer = await rl.question(
+    'This deletes all data of the stack (InfluxDB, Grafana, broker). Type "reset" to go on: ',
+  );
   rl.close();
   if (answer.trim() !== 'reset') throw new MakerdeckError('CANCELLED', 'Nothing was deleted');
 }
@@ -59,7 +64,13 @@ async function followLogs(context: CommandContext, service: string, tail: number
 const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async up(context) {
     const operationId = randomUUID();
-    const stop = context.host.bus.on('stack.progress', (p) => p.operationId === operationId && context.out.json === false && process.stderr.write(`${p.service}: ${p.phase}${p.message ? ` — ${p.message}` : ''}\n`));
+    const stop = context.host.bus.on(
+      'stack.progress',
+      (p) =>
+        p.operationId === operationId &&
+        context.out.json === false &&
+        process.stderr.write(`${p.service}: ${p.phase}${p.message ? ` — ${p.message}` : ''}\n`),
+    );
     try {
       const services = await callApi(context, 'stack.up', { profile: profileOf(context, 'core'), operationId });
       context.out.data(services);
@@ -103,15 +114,19 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   },
   async 'export-images'(context) {
     const file = context.positionals[1];
-    if (!file) throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack export-images makerdeck-images.tar');
+    if (!file)
+      throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack export-images makerdeck-images.tar');
     const result = await callApi(context, 'stack.exportImages', { file, profile: profileOf(context, 'full') });
     context.out.data(result);
-    context.out.text(`Saved ${result.images.length} images (${(result.bytes / 1024 / 1024).toFixed(0)} MiB) to ${result.file}.`);
+    context.out.text(
+      `Saved ${result.images.length} images (${(result.bytes / 1024 / 1024).toFixed(0)} MiB) to ${result.file}.`,
+    );
     return EXIT.ok;
   },
   async 'import-images'(context) {
     const file = context.positionals[1];
-    if (!file) throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack import-images makerdeck-images.tar');
+    if (!file)
+      throw new MakerdeckError('BAD_INPUT', 'Name the bundle file: makerdeck stack import-images makerdeck-images.tar');
     const result = await callApi(context, 'stack.importImages', { file });
     context.out.data(result);
     context.out.text(`Loaded ${result.images.length} images: ${result.images.join(', ')}`);
@@ -128,7 +143,8 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
-  usage: 'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
+  usage:
+    'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
   positionals: true,
   options: {
     profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },

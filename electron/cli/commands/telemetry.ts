@@ -59,7 +59,12 @@ async function tail(context: CommandContext): Promise<number> {
   const stopPoints = bus.on('telemetry.batch', (batch) => {
     for (const point of pointsOf(batch, device)) {
       if (context.out.json) context.out.data(point);
-      else context.out.text(`${point.time}  ${point.device}  ${Object.entries(point.fields).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      else
+        context.out.text(
+          `${point.time}  ${point.device}  ${Object.entries(point.fields)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
     }
   });
   const stopState = bus.on('telemetry.state', ({ broker }) => {
@@ -90,7 +95,10 @@ export const telemetryCommand: Command = {
   positionals: true,
   options: {
     device: { type: 'string', description: 'only this device' },
-    serial: { type: 'string', description: 'also read a board on this USB serial port (115200 baud) and publish its telemetry' },
+    serial: {
+      type: 'string',
+      description: 'also read a board on this USB serial port (115200 baud) and publish its telemetry',
+    },
     protocol: { type: 'string', description: 'MQTT version: 3.1.1 (default) or 5' },
   },
   run: (context) => runAction(context, 'telemetry', { tail }),

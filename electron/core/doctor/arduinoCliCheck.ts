@@ -1,7 +1,11 @@
 import { arduinoCliVersion, locateArduinoCli } from '../firmware/arduinoCli';
 import type { Check } from './check';
 
-const SOURCE_LABEL = { bundled: 'bundled with Makerdeck', configured: 'configured path', path: 'found on PATH' } as const;
+const SOURCE_LABEL = {
+  bundled: 'bundled with Makerdeck',
+  configured: 'configured path',
+  path: 'found on PATH',
+} as const;
 
 export const arduinoCliCheck: Check = {
   id: 'arduino-cli',
@@ -12,7 +16,11 @@ export const arduinoCliCheck: Check = {
     try {
       location = await locateArduinoCli(context.arduinoCli);
     } catch (error) {
-      return { status: 'fail', summary: (error as Error).message, fix: 'Point Makerdeck at a working arduino-cli, or clear the setting to use the bundled one' };
+      return {
+        status: 'fail',
+        summary: (error as Error).message,
+        fix: 'Point Makerdeck at a working arduino-cli, or clear the setting to use the bundled one',
+      };
     }
     if (!location) {
       return {
@@ -25,7 +33,11 @@ export const arduinoCliCheck: Check = {
       const version = await arduinoCliVersion(location.path, signal);
       return { status: 'ok', summary: `arduino-cli ${version} (${SOURCE_LABEL[location.source]}: ${location.path})` };
     } catch (error) {
-      return { status: 'fail', summary: (error as Error).message, fix: 'Reinstall arduino-cli or point Makerdeck at a working copy' };
+      return {
+        status: 'fail',
+        summary: (error as Error).message,
+        fix: 'Reinstall arduino-cli or point Makerdeck at a working copy',
+      };
     }
   },
 };

@@ -32,8 +32,18 @@ export const diskCheck: Check = {
     const fs = await statfs(where);
     const free = fs.bavail * fs.bsize;
     const summary = `${(free / GiB).toFixed(1)} GiB free at ${where}`;
-    if (free < FAIL_BELOW) return { status: 'fail', summary, fix: 'Free at least 2 GiB (docker system prune removes unused images) before starting the stack' };
-    if (free < WARN_BELOW) return { status: 'warn', summary, fix: 'The stack needs about 3 GiB for images plus room for data: free some space soon' };
+    if (free < FAIL_BELOW)
+      return {
+        status: 'fail',
+        summary,
+        fix: 'Free at least 2 GiB (docker system prune removes unused images) before starting the stack',
+      };
+    if (free < WARN_BELOW)
+      return {
+        status: 'warn',
+        summary,
+        fix: 'The stack needs about 3 GiB for images plus room for data: free some space soon',
+      };
     return { status: 'ok', summary };
   },
 };

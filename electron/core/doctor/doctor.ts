@@ -51,8 +51,16 @@ async function runCheck(check: Check, context: DoctorContext): Promise<DoctorChe
 
 function probeFailure(check: Check, error: unknown): CheckOutcome {
   if (error instanceof MakerdeckError && error.code === 'TIMEOUT') {
-    return { status: 'fail', summary: `The check did not finish within ${formatSeconds(check.budgetMs)}`, fix: 'Run the doctor again; if it keeps hanging, restart the service it checks' };
+    return {
+      status: 'fail',
+      summary: `The check did not finish within ${formatSeconds(check.budgetMs)}`,
+      fix: 'Run the doctor again; if it keeps hanging, restart the service it checks',
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { status: 'fail', summary: `The check failed: ${message.split('\n')[0]}`, fix: 'Run the doctor again; if it persists, report it with the log' };
+  return {
+    status: 'fail',
+    summary: `The check failed: ${message.split('\n')[0]}`,
+    fix: 'Run the doctor again; if it persists, report it with the log',
+  };
 }

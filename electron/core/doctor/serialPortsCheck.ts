@@ -21,14 +21,21 @@ export const serialPortsCheck: Check = {
     const boards = ports.filter((port) => port.board).length;
     const summary = `${ports.length} port${ports.length === 1 ? '' : 's'} found, ${boards} recognised as a USB board or adapter`;
     if (blocked) {
-      return { status: 'warn', summary: `${summary}; you may not open ${blocked.path}`, fix: accessFix(blocked.path, blocked.access!), items };
+      return {
+        status: 'warn',
+        summary: `${summary}; you may not open ${blocked.path}`,
+        fix: accessFix(blocked.path, blocked.access!),
+        items,
+      };
     }
     return { status: 'ok', summary, items };
   },
 };
 
 function describePort(port: SerialPortInfo): DoctorItem {
-  const ids = port.vendorId ? `USB ${port.vendorId}:${port.productId ?? '????'}` : 'no USB ID (built-in or virtual port)';
+  const ids = port.vendorId
+    ? `USB ${port.vendorId}:${port.productId ?? '????'}`
+    : 'no USB ID (built-in or virtual port)';
   const what = port.board?.label ?? port.manufacturer ?? 'unknown device';
   const denied = port.access && !port.access.canOpen;
   const access = denied ? ` — no permission${port.access?.group ? ` (group ${port.access.group})` : ''}` : '';

@@ -33,7 +33,10 @@ export async function locateArduinoCli(search: ArduinoCliSearch): Promise<Arduin
   if (await isExecutable(bundled)) return { path: bundled, source: 'bundled' };
   if (search.configuredPath) {
     if (await isExecutable(search.configuredPath)) return { path: search.configuredPath, source: 'configured' };
-    throw new MakerdeckError('NOT_FOUND', `The configured arduino-cli "${search.configuredPath}" does not exist or is not executable: fix the path in Settings or MAKERDECK_ARDUINO_CLI`);
+    throw new MakerdeckError(
+      'NOT_FOUND',
+      `The configured arduino-cli "${search.configuredPath}" does not exist or is not executable: fix the path in Settings or MAKERDECK_ARDUINO_CLI`,
+    );
   }
   for (const dir of (search.searchPath ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, EXE);
@@ -54,16 +57,27 @@ async function isExecutable(file: string): Promise<boolean> {
 /** Asks the binary for its version (`arduino-cli version --format json`). */
 export function arduinoCliVersion(binary: string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binary, ['version', '--format', 'json'], { signal, timeout: 10_000, windowsHide: true }, (error, stdout) => {
-      if (error) return reject(new MakerdeckError('UNAVAILABLE', `${binary} did not run: ${error.message.split('\n')[0]}`));
-      try {
-        const parsed = JSON.parse(stdout) as { VersionString?: string; version?: string };
-        const version = parsed.VersionString ?? parsed.version;
-        if (!version) throw new Error('no VersionString');
-        resolve(version);
-      } catch {
-        reject(new MakerdeckError('UNAVAILABLE', `${binary} answered "version --format json" with something that is not arduino-cli's JSON`));
-      }
-    });
+    execFile(
+      binary,
+      ['version', '--format', 'json'],
+      { signal, timeout: 10_000, windowsHide: true },
+      (error, stdout) => {
+        if (error)
+          return reject(new MakerdeckError('UNAVAILABLE', `${binary} did not run: ${error.message.split('\n')[0]}`));
+        try {
+          const parsed = JSON.parse(stdout) as { VersionString?: string; version?: string };
+          const version = parsed.VersionString ?? parsed.version;
+          if (!version) throw new Error('no VersionString');
+          resolve(version);
+        } catch {
+          reject(
+            new MakerdeckError(
+              'UNAVAILABLE',
+              `${binary} answered "version --format json" with something that is not arduino-cli's JSON`,
+            ),
+          );
+        }
+      },
+    );
   });
 }

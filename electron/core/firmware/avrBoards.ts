@@ -17,9 +17,36 @@ export interface AvrBoard {
 const ATMEGA328P = [0x1e, 0x95, 0x0f] as const;
 
 export const AVR_BOARDS: readonly AvrBoard[] = [
-  { id: 'uno', name: 'Arduino Uno', fqbn: 'arduino:avr:uno', signature: ATMEGA328P, flashSize: 32256, pageSize: 128, readChunk: 256, baudRate: 115200 },
-  { id: 'nano', name: 'Arduino Nano (ATmega328P)', fqbn: 'arduino:avr:nano:cpu=atmega328', signature: ATMEGA328P, flashSize: 30720, pageSize: 128, readChunk: 256, baudRate: 115200 },
-  { id: 'nano-old', name: 'Arduino Nano (old bootloader)', fqbn: 'arduino:avr:nano:cpu=atmega328old', signature: ATMEGA328P, flashSize: 30720, pageSize: 128, readChunk: 256, baudRate: 57600 },
+  {
+    id: 'uno',
+    name: 'Arduino Uno',
+    fqbn: 'arduino:avr:uno',
+    signature: ATMEGA328P,
+    flashSize: 32256,
+    pageSize: 128,
+    readChunk: 256,
+    baudRate: 115200,
+  },
+  {
+    id: 'nano',
+    name: 'Arduino Nano (ATmega328P)',
+    fqbn: 'arduino:avr:nano:cpu=atmega328',
+    signature: ATMEGA328P,
+    flashSize: 30720,
+    pageSize: 128,
+    readChunk: 256,
+    baudRate: 115200,
+  },
+  {
+    id: 'nano-old',
+    name: 'Arduino Nano (old bootloader)',
+    fqbn: 'arduino:avr:nano:cpu=atmega328old',
+    signature: ATMEGA328P,
+    flashSize: 30720,
+    pageSize: 128,
+    readChunk: 256,
+    baudRate: 57600,
+  },
 ];
 
 export function avrBoard(id: string): AvrBoard | undefined {

@@ -30,13 +30,19 @@ const SYNC_WAIT_MS = 60;
 export async function flashAvr(options: AvrFlashOptions): Promise<AvrFlashResult> {
   const { board, image, signal } = options;
   if (image.data.length > board.flashSize) {
-    throw new MakerdeckError('BAD_INPUT', `The program needs ${image.data.length} bytes but the ${board.name} has ${board.flashSize}: make it smaller`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `The program needs ${image.data.length} bytes but the ${board.name} has ${board.flashSize}: make it smaller`,
+    );
   }
   const started = Date.now();
   signal?.throwIfAborted();
   const port = await openSerialPort(options.port, board.baudRate);
   const io = new ByteReader(port, options.port);
-  const onAbort = () => io.fail(new MakerdeckError('CANCELLED', 'Flashing was cancelled: the bootloader is intact, flash again to run a program'));
+  const onAbort = () =>
+    io.fail(
+      new MakerdeckError('CANCELLED', 'Flashing was cancelled: the bootloader is intact, flash again to run a program'),
+    );
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await resetIntoBootloader(port);
@@ -50,7 +56,11 @@ export async function flashAvr(options: AvrFlashOptions): Promise<AvrFlashResult
     await stk.leaveProgramming();
     return { bytes: image.data.length, ms: Date.now() - started };
   } catch (error) {
-    if (signal?.aborted) throw new MakerdeckError('CANCELLED', 'Flashing was cancelled: the bootloader is intact, flash again to run a program');
+    if (signal?.aborted)
+      throw new MakerdeckError(
+        'CANCELLED',
+        'Flashing was cancelled: the bootloader is intact, flash again to run a program',
+      );
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);

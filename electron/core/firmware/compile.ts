@@ -51,7 +51,18 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   try {
     await prepareSketchCopy(job, workDir, sketchCopy);
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
-    const output = await runArduinoCli(job, ['compile', '--fqbn', job.fqbn, '--build-path', buildPath, '--format', 'json', '--warnings', 'default', sketchCopy]);
+    const output = await runArduinoCli(job, [
+      'compile',
+      '--fqbn',
+      job.fqbn,
+      '--build-path',
+      buildPath,
+      '--format',
+      'json',
+      '--warnings',
+      'default',
+      sketchCopy,
+    ]);
     const outcome = interpret(output, sketchCopy, buildPath, job.sketchDir);
     await attachSourceLines(outcome.diagnostics, job.sketchDir);
     if (outcome.success) outcome.image = await readImage(buildPath);
@@ -66,8 +77,11 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
 async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: string): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(sketchCopy, { recursive: true, mode: 0o700 });
-  const files = (await readdir(job.sketchDir)).filter((name) => SOURCE_FILES.test(name) && name !== 'config.h' && name !== 'config.example.h');
-  if (!files.includes(`${SKETCH}.ino`)) throw new MakerdeckError('NOT_FOUND', `No ${SKETCH}.ino in ${job.sketchDir}: reinstall Makerdeck`);
+  const files = (await readdir(job.sketchDir)).filter(
+    (name) => SOURCE_FILES.test(name) && name !== 'config.h' && name !== 'config.example.h',
+  );
+  if (!files.includes(`${SKETCH}.ino`))
+    throw new MakerdeckError('NOT_FOUND', `No ${SKETCH}.ino in ${job.sketchDir}: reinstall Makerdeck`);
   for (const name of files) await cp(path.join(job.sketchDir, name), path.join(sketchCopy, name));
   await writeFile(path.join(sketchCopy, 'config.h'), configHeader(job.config), { mode: 0o600 });
 }
@@ -75,12 +89,23 @@ async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: s
 function runArduinoCli(job: CompileJob, args: string[]): Promise<string> {
   const fullArgs = job.configFile ? ['--config-file', job.configFile, ...args] : args;
   return new Promise((resolve, reject) => {
-    execFile(job.arduinoCli, fullArgs, { signal: job.signal, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-      if (job.signal?.aborted) return reject(new MakerdeckError('CANCELLED', 'The build was cancelled; nothing was kept'));
-      // A failed compile exits non-zero but still prints its JSON report.
-      if (stdout.trim().startsWith('{')) return resolve(stdout);
-      reject(new MakerdeckError('UNAVAILABLE', `arduino-cli failed: ${(stderr || error?.message || 'no output').split('\n')[0]}`));
-    });
+    execFile(
+      job.arduinoCli,
+      fullArgs,
+      { signal: job.signal, maxBuffer: 64 * 1024 * 1024, windowsHide: true },
+      (error, stdout, stderr) => {
+        if (job.signal?.aborted)
+          return reject(new MakerdeckError('CANCELLED', 'The build was cancelled; nothing was kept'));
+        // A failed compile exits non-zero but still prints its JSON report.
+        if (stdout.trim().startsWith('{')) return resolve(stdout);
+        reject(
+          new MakerdeckError(
+            'UNAVAILABLE',
+            `arduino-cli failed: ${(stderr || error?.message || 'no output').split('\n')[0]}`,
+          ),
+        );
+      },
+    );
   });
 }
 
@@ -98,7 +123,8 @@ interface ArduinoCliReport {
 function interpret(json: string, sketchCopy: string, buildPath: string, sketchDir: string): Omit<CompileOutcome, 'ms'> {
   const report = JSON.parse(json) as ArduinoCliReport;
   const toSketch = (file: string) => {
-    for (const copy of [sketchCopy, path.join(buildPath, 'sketch')]) if (file.startsWith(copy + path.sep)) return path.join(sketchDir, file.slice(copy.length + 1));
+    for (const copy of [sketchCopy, path.join(buildPath, 'sketch')])
+      if (file.startsWith(copy + path.sep)) return path.join(sketchDir, file.slice(copy.length + 1));
     return file;
   };
   // arduino-cli ≥ 1.0 reports structured diagnostics (lines point at the .ino); older ones only text.
@@ -106,13 +132,25 @@ function interpret(json: string, sketchCopy: string, buildPath: string, sketchDi
     file: toSketch(d.file),
     line: d.line,
     column: d.column,
-    severity: (d.severity.toLowerCase() === 'warning' ? 'warning' : d.severity.toLowerCase() === 'note' ? 'note' : 'error') as Diagnostic['severity'],
+    severity: (d.severity.toLowerCase() === 'warning'
+      ? 'warning'
+      : d.severity.toLowerCase() === 'note'
+        ? 'note'
+        : 'error') as Diagnostic['severity'],
     message: d.message.split('\n')[0]!,
   }));
-  const diagnostics = structured ?? parseDiagnostics(`${report.compiler_err ?? ''}\n${report.compiler_out ?? ''}`, toSketch);
-  const sizes = (report.builder_result?.executable_sections_size ?? []).map(({ name, size, max_size }) => ({ name, size, max: max_size }));
+  const diagnostics =
+    structured ?? parseDiagnostics(`${report.compiler_err ?? ''}\n${report.compiler_out ?? ''}`, toSketch);
+  const sizes = (report.builder_result?.executable_sections_size ?? []).map(({ name, size, max_size }) => ({
+    name,
+    size,
+    max: max_size,
+  }));
   const success = report.success !== false && !report.error;
-  const error = success || diagnostics.some((d) => d.severity === 'error') ? undefined : (report.error ?? 'the build failed').split('\n')[0];
+  const error =
+    success || diagnostics.some((d) => d.severity === 'error')
+      ? undefined
+      : (report.error ?? 'the build failed').split('\n')[0];
   return { success, diagnostics, sizes, error };
 }
 
@@ -121,14 +159,25 @@ async function attachSourceLines(diagnostics: Diagnostic[], sketchDir: string): 
   const files = new Map<string, string[] | undefined>();
   for (const diagnostic of diagnostics) {
     if (!diagnostic.file.startsWith(sketchDir + path.sep)) continue;
-    if (!files.has(diagnostic.file)) files.set(diagnostic.file, await readFile(diagnostic.file, 'utf8').then((text) => text.split('\n'), () => undefined));
+    if (!files.has(diagnostic.file))
+      files.set(
+        diagnostic.file,
+        await readFile(diagnostic.file, 'utf8').then(
+          (text) => text.split('\n'),
+          () => undefined,
+        ),
+      );
     diagnostic.source = files.get(diagnostic.file)?.[diagnostic.line - 1]?.trimEnd();
   }
 }
 
 async function readImage(buildPath: string): Promise<CompileOutcome['image']> {
   // ESP32 builds also write a merged image (bootloader, partitions, app) that flashes at 0x0.
-  for (const [suffix, format] of [['merged.bin', 'bin'], ['hex', 'hex'], ['bin', 'bin']] as const) {
+  for (const [suffix, format] of [
+    ['merged.bin', 'bin'],
+    ['hex', 'hex'],
+    ['bin', 'bin'],
+  ] as const) {
     const data = await readFile(path.join(buildPath, `${SKETCH}.ino.${suffix}`)).catch(() => undefined);
     if (data) return { format, data };
   }
@@ -139,6 +188,8 @@ async function readImage(buildPath: string): Promise<CompileOutcome['image']> {
 async function scrubBuildPath(buildPath: string): Promise<void> {
   const entries = await readdir(buildPath).catch(() => [] as string[]);
   await Promise.all(
-    entries.filter((name) => name === 'sketch' || name === 'preproc' || name.startsWith(`${SKETCH}.ino`)).map((name) => rm(path.join(buildPath, name), { recursive: true, force: true })),
+    entries
+      .filter((name) => name === 'sketch' || name === 'preproc' || name.startsWith(`${SKETCH}.ino`))
+      .map((name) => rm(path.join(buildPath, name), { recursive: true, force: true })),
   );
 }

@@ -1,7 +1,13 @@
 // The firmware capability: compile a profile's firmware, flash it (or a file) to a board.
 import os from 'node:os';
 import path from 'node:path';
-import { MakerdeckError, type CompileSummary, type FirmwareProgress, type FlashBoard, type FlashSummary } from '../../contract';
+import {
+  MakerdeckError,
+  type CompileSummary,
+  type FirmwareProgress,
+  type FlashBoard,
+  type FlashSummary,
+} from '../../contract';
 import type { Operation, Operations } from '../operations';
 import type { Profiles } from '../profiles/profiles';
 import { avrBoard } from './avrBoards';
@@ -58,9 +64,10 @@ export class Firmware {
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
       const { source } = args;
-      const image = 'profile' in source
-        ? await this.buildImage(operation, source.profile, args.board)
-        : fileImage(this.uploads.take(source.uploadId));
+      const image =
+        'profile' in source
+          ? await this.buildImage(operation, source.profile, args.board)
+          : fileImage(this.uploads.take(source.uploadId));
       const started = Date.now();
       const bytes = await this.write(operation, args.port, args.board, image);
       this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
@@ -68,11 +75,19 @@ export class Firmware {
     });
   }
 
-  private async build(operation: Operation, profileRef: string, board?: string): Promise<{ outcome: CompileOutcome; fqbn: string }> {
+  private async build(
+    operation: Operation,
+    profileRef: string,
+    board?: string,
+  ): Promise<{ outcome: CompileOutcome; fqbn: string }> {
     const profile = await this.deps.profiles.get(profileRef);
     const fqbn = board ?? profile.board;
     const arduinoCli = await locateArduinoCli(this.deps.arduinoCli);
-    if (!arduinoCli) throw new MakerdeckError('UNAVAILABLE', 'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)');
+    if (!arduinoCli)
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)',
+      );
     const secrets = await this.deps.profiles.secretsOf(profile.id);
     this.progress(operation, { phase: 'compile', message: `Compiling for ${fqbn}` });
     const outcome = await compileSketch({
@@ -90,10 +105,19 @@ export class Firmware {
 
   private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FirmwareImage> {
     const { outcome, fqbn } = await this.build(operation, profileRef);
-    if (flashBoardFor(fqbn) !== board) throw new MakerdeckError('BAD_INPUT', `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`);
+    if (flashBoardFor(fqbn) !== board)
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`,
+      );
     if (!outcome.success || !outcome.image) {
       const first = outcome.diagnostics.find((d) => d.severity === 'error');
-      throw new MakerdeckError('BAD_INPUT', first ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}` : `The firmware did not build: ${outcome.error ?? 'see the build output'}`);
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        first
+          ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
+          : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
+      );
     }
     return outcome.image;
   }
@@ -113,15 +137,22 @@ export class Firmware {
 type ProgressSink = (p: { phase: FirmwareProgress['phase']; bytesDone: number; bytesTotal: number }) => void;
 
 /** Checks the image for the board first (a bad file never touches the port), then returns the flash step. */
-function prepareFlasher(port: string, board: FlashBoard, image: FirmwareImage, signal: AbortSignal): (onProgress: ProgressSink) => Promise<number> {
+function prepareFlasher(
+  port: string,
+  board: FlashBoard,
+  image: FirmwareImage,
+  signal: AbortSignal,
+): (onProgress: ProgressSink) => Promise<number> {
   const avr = avrBoard(board);
   if (avr) {
-    if (image.format !== 'hex') throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
+    if (image.format !== 'hex')
+      throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
     const parsed = parseIntelHex(image.data.toString('latin1'), avr.flashSize);
     return async (onProgress) => (await flashAvr({ port, board: avr, image: parsed, signal, onProgress })).bytes;
   }
   const chip = board === 'esp8266' ? 'esp8266' : 'esp32';
-  if (image.format !== 'bin') throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
+  if (image.format !== 'bin')
+    throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
   const part = espImageFromFile(new Uint8Array(image.data), chip);
   return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
 }
@@ -137,6 +168,11 @@ function fileImage(file: UploadedFile): FirmwareImage {
 /** Where arduino-cli build paths are kept (they hold no secret after a build). */
 export function defaultBuildCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MAKERDECK_CACHE_DIR) return path.join(env.MAKERDECK_CACHE_DIR, 'builds');
-  const base = process.platform === 'win32' ? (env.LOCALAPPDATA ?? os.tmpdir()) : process.platform === 'darwin' ? path.join(os.homedir(), 'Library', 'Caches') : (env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'));
+  const base =
+    process.platform === 'win32'
+      ? (env.LOCALAPPDATA ?? os.tmpdir())
+      : process.platform === 'darwin'
+        ? path.join(os.homedir(), 'Library', 'Caches')
+        : (env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'));
   return path.join(base, 'makerdeck', 'builds');
 }

@@ -9,7 +9,8 @@ export interface FlashImage {
   used: number;
 }
 
-const bad = (line: number, why: string) => new MakerdeckError('BAD_INPUT', `Intel HEX line ${line}: ${why} — rebuild the firmware or pick the right file`);
+const bad = (line: number, why: string) =>
+  new MakerdeckError('BAD_INPUT', `Intel HEX line ${line}: ${why} — rebuild the firmware or pick the right file`);
 
 /** Parses Intel HEX (record types 00–05) for a device with `flashSize` bytes of program memory. */
 export function parseIntelHex(text: string, flashSize: number): FlashImage {
@@ -28,7 +29,10 @@ export function parseIntelHex(text: string, flashSize: number): FlashImage {
       case 0: {
         const start = base + record.address;
         if (start + record.data.length > flashSize) {
-          throw bad(number, `data at 0x${start.toString(16)} runs past the end of flash (${flashSize} bytes): the program is too big for this board`);
+          throw bad(
+            number,
+            `data at 0x${start.toString(16)} runs past the end of flash (${flashSize} bytes): the program is too big for this board`,
+          );
         }
         image.set(record.data, start);
         used += record.data.length;
@@ -51,7 +55,11 @@ export function parseIntelHex(text: string, flashSize: number): FlashImage {
         throw bad(number, `unknown record type ${record.type}`);
     }
   }
-  if (!ended) throw new MakerdeckError('BAD_INPUT', 'The Intel HEX file has no end-of-file record: it is truncated — rebuild or copy it again');
+  if (!ended)
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      'The Intel HEX file has no end-of-file record: it is truncated — rebuild or copy it again',
+    );
   if (used === 0) throw new MakerdeckError('BAD_INPUT', 'The Intel HEX file holds no data');
   return { data: image.slice(0, top), used };
 }
@@ -65,9 +73,15 @@ interface HexRecord {
 function decodeRecord(line: string, number: number): HexRecord {
   if (!line.startsWith(':')) throw bad(number, 'does not start with ":"');
   if (!/^:([0-9A-Fa-f]{2})+$/.test(line)) throw bad(number, 'is not hexadecimal');
-  const bytes = Uint8Array.from(line.slice(1).match(/../g)!.map((pair) => parseInt(pair, 16)));
+  const bytes = Uint8Array.from(
+    line
+      .slice(1)
+      .match(/../g)!
+      .map((pair) => parseInt(pair, 16)),
+  );
   const length = bytes[0]!;
-  if (bytes.length !== length + 5) throw bad(number, `says ${length} data bytes but has ${Math.max(0, bytes.length - 5)}`);
+  if (bytes.length !== length + 5)
+    throw bad(number, `says ${length} data bytes but has ${Math.max(0, bytes.length - 5)}`);
   const sum = bytes.reduce((total, byte) => (total + byte) & 0xff, 0);
   if (sum !== 0) throw bad(number, 'bad checksum');
   return { type: bytes[3]!, address: (bytes[1]! << 8) | bytes[2]!, data: bytes.slice(4, 4 + length) };
@@ -82,7 +96,8 @@ function readWord(record: HexRecord, number: number): number {
 export function toIntelHex(data: Uint8Array): string {
   const lines: string[] = [];
   for (let offset = 0; offset < data.length; offset += 16) {
-    if (offset % 0x10000 === 0 && offset > 0) lines.push(formatRecord(4, 0, Uint8Array.of(offset >> 24, (offset >> 16) & 0xff)));
+    if (offset % 0x10000 === 0 && offset > 0)
+      lines.push(formatRecord(4, 0, Uint8Array.of(offset >> 24, (offset >> 16) & 0xff)));
     lines.push(formatRecord(0, offset & 0xffff, data.subarray(offset, offset + 16)));
   }
   lines.push(':00000001FF');

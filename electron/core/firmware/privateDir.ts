@@ -12,7 +12,10 @@ export async function privateBuildRoot(base = os.tmpdir()): Promise<string> {
   const info = await lstat(dir);
   const foreign = !info.isDirectory() || info.isSymbolicLink() || (uid !== undefined && info.uid !== uid);
   if (foreign || (process.platform !== 'win32' && (info.mode & 0o077) !== 0)) {
-    throw new MakerdeckError('UNAVAILABLE', `${dir} is not a private folder of yours (owner or mode changed): remove it and build again`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `${dir} is not a private folder of yours (owner or mode changed): remove it and build again`,
+    );
   }
   return dir;
 }

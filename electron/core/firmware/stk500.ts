@@ -47,7 +47,10 @@ export class Stk500 {
         if (await this.trySync(waitMs)) return;
       }
     }
-    throw new MakerdeckError('UNAVAILABLE', `No bootloader answered on ${this.portPath}: check the port and the board type (an old Nano needs "nano-old"), or press reset just before flashing`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `No bootloader answered on ${this.portPath}: check the port and the board type (an old Nano needs "nano-old"), or press reset just before flashing`,
+    );
   }
 
   private async trySync(waitMs: number): Promise<boolean> {
@@ -65,7 +68,10 @@ export class Stk500 {
   async checkSignature(board: AvrBoard): Promise<void> {
     const signature = await this.command([STK.READ_SIGN], 3, 'reading the device signature');
     if (!board.signature.every((byte, i) => signature[i] === byte)) {
-      throw new MakerdeckError('BAD_INPUT', `The device signature ${formatSignature(signature)} is not the ${board.name}'s (${formatSignature(board.signature)}): pick the right board`);
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `The device signature ${formatSignature(signature)} is not the ${board.name}'s (${formatSignature(board.signature)}): pick the right board`,
+      );
     }
   }
 
@@ -82,29 +88,49 @@ export class Stk500 {
    * short LOAD_ADDRESS before the page's bytes can overrun its receiver, and a round trip per page
    * is saved.
    */
-  async writeFlash(data: Uint8Array, pageSize: number, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
+  async writeFlash(
+    data: Uint8Array,
+    pageSize: number,
+    progress: (p: Stk500Progress) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (let address = 0; address < data.length; address += pageSize) {
       signal?.throwIfAborted();
       const page = data.subarray(address, Math.min(address + pageSize, data.length));
       const what = `writing flash at 0x${hex(address)}`;
-      await this.io.write(Uint8Array.from([...loadAddress(address), ...[STK.PROG_PAGE, page.length >> 8, page.length & 0xff, 0x46, ...page, STK.CRC_EOP]]));
+      await this.io.write(
+        Uint8Array.from([
+          ...loadAddress(address),
+          ...[STK.PROG_PAGE, page.length >> 8, page.length & 0xff, 0x46, ...page, STK.CRC_EOP],
+        ]),
+      );
       await this.reply(0, what);
       await this.reply(0, what);
       progress({ phase: 'write', bytesDone: address + page.length, bytesTotal: data.length });
     }
   }
 
-  async verifyFlash(data: Uint8Array, chunkSize: number, progress: (p: Stk500Progress) => void, signal?: AbortSignal): Promise<void> {
+  async verifyFlash(
+    data: Uint8Array,
+    chunkSize: number,
+    progress: (p: Stk500Progress) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (let address = 0; address < data.length; address += chunkSize) {
       signal?.throwIfAborted();
       const length = Math.min(chunkSize, data.length - address);
       const what = `reading flash back at 0x${hex(address)}`;
-      await this.io.write(Uint8Array.from([...loadAddress(address), STK.READ_PAGE, length >> 8, length & 0xff, 0x46, STK.CRC_EOP]));
+      await this.io.write(
+        Uint8Array.from([...loadAddress(address), STK.READ_PAGE, length >> 8, length & 0xff, 0x46, STK.CRC_EOP]),
+      );
       await this.reply(0, what);
       const read = await this.reply(length, what);
       const mismatch = read.findIndex((byte, i) => byte !== data[address + i]);
       if (mismatch >= 0) {
-        throw new MakerdeckError('UNAVAILABLE', `Verify failed at 0x${hex(address + mismatch)}: the flash does not hold what was written — flash again; if it keeps failing the board's flash may be worn`);
+        throw new MakerdeckError(
+          'UNAVAILABLE',
+          `Verify failed at 0x${hex(address + mismatch)}: the flash does not hold what was written — flash again; if it keeps failing the board's flash may be worn`,
+        );
       }
       progress({ phase: 'verify', bytesDone: address + length, bytesTotal: data.length });
     }
@@ -120,10 +146,15 @@ export class Stk500 {
   private async reply(length: number, what: string): Promise<Uint8Array> {
     const stalled = `The bootloader stopped answering while ${what}: was the board reset or unplugged? Flash again`;
     const insync = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
-    if (insync[0] !== STK.INSYNC) throw new MakerdeckError('UNAVAILABLE', `The bootloader lost sync while ${what} (got 0x${hex(insync[0]!)}): flash again`);
+    if (insync[0] !== STK.INSYNC)
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        `The bootloader lost sync while ${what} (got 0x${hex(insync[0]!)}): flash again`,
+      );
     const data = length > 0 ? await this.io.read(length, REPLY_TIMEOUT_MS, stalled) : new Uint8Array(0);
     const ok = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
-    if (ok[0] !== STK.OK) throw new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(ok[0]!)}): flash again`);
+    if (ok[0] !== STK.OK)
+      throw new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(ok[0]!)}): flash again`);
     return data;
   }
 }

@@ -20,7 +20,9 @@ const COST_REFUSED = `Makerdeck reads only scrypt N=${KDF.N}, r=${KDF.r}, p=${KD
 const cost = (value: number) => z.literal(value, { error: COST_REFUSED });
 /** Base64 of exactly `length` bytes: a shortened IV or GCM tag weakens the cipher, so none is accepted. */
 const bytes = (length: number) =>
-  z.base64().refine((text) => Buffer.from(text, 'base64').length === length, `must be ${length} bytes, as Makerdeck writes it`);
+  z
+    .base64()
+    .refine((text) => Buffer.from(text, 'base64').length === length, `must be ${length} bytes, as Makerdeck writes it`);
 
 const Sealed = z
   .object({
@@ -48,7 +50,11 @@ const ExportFile = z
 export type PlainSecrets = { wifiPassword?: string; mqttPassword?: string };
 
 /** The export file's text: the profile, plus its secrets sealed with the passphrase when one is given. */
-export async function encodeExport(profile: ProfileFields, secrets: PlainSecrets, passphrase?: string): Promise<string> {
+export async function encodeExport(
+  profile: ProfileFields,
+  secrets: PlainSecrets,
+  passphrase?: string,
+): Promise<string> {
   const header = { format: FORMAT, version: VERSION, profile } as const;
   if (passphrase === undefined) return JSON.stringify(header, null, 2) + '\n';
   const salt = randomBytes(SALT_BYTES);
@@ -57,7 +63,15 @@ export async function encodeExport(profile: ProfileFields, secrets: PlainSecrets
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(additionalData(profile));
   const data = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
-  const sealed = { kdf: 'scrypt', ...KDF, cipher: 'aes-256-gcm', salt: b64(salt), iv: b64(iv), tag: b64(cipher.getAuthTag()), data: b64(data) };
+  const sealed = {
+    kdf: 'scrypt',
+    ...KDF,
+    cipher: 'aes-256-gcm',
+    salt: b64(salt),
+    iv: b64(iv),
+    tag: b64(cipher.getAuthTag()),
+    data: b64(data),
+  };
   return JSON.stringify({ ...header, secrets: sealed }, null, 2) + '\n';
 }
 
@@ -71,7 +85,11 @@ export interface DecodedExport {
 export async function decodeExport(content: string, passphrase?: string): Promise<DecodedExport> {
   const file = parseFile(content);
   if (!file.secrets) return { profile: file.profile, secrets: {}, encrypted: false };
-  if (!passphrase) throw new MakerdeckError('BAD_INPUT', 'This export holds encrypted secrets: give the passphrase it was exported with');
+  if (!passphrase)
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      'This export holds encrypted secrets: give the passphrase it was exported with',
+    );
   const { salt, iv, tag, data } = file.secrets;
   // The schema has already held the file's N, r and p to KDF.
   const key = await deriveKey(passphrase, Buffer.from(salt, 'base64'), KDF);
@@ -82,12 +100,20 @@ export async function decodeExport(content: string, passphrase?: string): Promis
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   } catch {
-    throw new MakerdeckError('BAD_INPUT', 'Wrong passphrase, or the file was changed after export: nothing was imported');
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      'Wrong passphrase, or the file was changed after export: nothing was imported',
+    );
   }
   const secrets = SecretChanges.safeParse(JSON.parse(plain));
-  if (!secrets.success) throw new MakerdeckError('BAD_INPUT', 'The encrypted secrets in this export are not valid: nothing was imported');
+  if (!secrets.success)
+    throw new MakerdeckError('BAD_INPUT', 'The encrypted secrets in this export are not valid: nothing was imported');
   const { wifiPassword, mqttPassword } = secrets.data;
-  return { profile: file.profile, secrets: { wifiPassword: wifiPassword ?? undefined, mqttPassword: mqttPassword ?? undefined }, encrypted: true };
+  return {
+    profile: file.profile,
+    secrets: { wifiPassword: wifiPassword ?? undefined, mqttPassword: mqttPassword ?? undefined },
+    encrypted: true,
+  };
 }
 
 function parseFile(content: string) {
@@ -97,24 +123,32 @@ function parseFile(content: string) {
   } catch {
     throw new MakerdeckError('BAD_INPUT', 'This is not a Makerdeck profile export (not JSON)');
   }
-  if ((raw as { format?: unknown } | null)?.format !== FORMAT) throw new MakerdeckError('BAD_INPUT', 'This is not a Makerdeck profile export (no "format": "makerdeck-profile")');
+  if ((raw as { format?: unknown } | null)?.format !== FORMAT)
+    throw new MakerdeckError('BAD_INPUT', 'This is not a Makerdeck profile export (no "format": "makerdeck-profile")');
   const parsed = ExportFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new MakerdeckError('BAD_INPUT', `This profile export is damaged or from a newer Makerdeck (at "${issue?.path.join('.')}": ${issue?.message}): nothing was imported`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `This profile export is damaged or from a newer Makerdeck (at "${issue?.path.join('.')}": ${issue?.message}): nothing was imported`,
+    );
   }
   return parsed.data;
 }
 
 /** Binds the ciphertext to the profile fields, key order fixed. */
 function additionalData(profile: ProfileFields): Buffer {
-  const fields = Object.keys(profile).sort().map((key) => [key, profile[key as keyof ProfileFields]]);
+  const fields = Object.keys(profile)
+    .sort()
+    .map((key) => [key, profile[key as keyof ProfileFields]]);
   return Buffer.from(JSON.stringify([FORMAT, VERSION, fields]), 'utf8');
 }
 
 function deriveKey(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(passphrase.normalize('NFC'), salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r }, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(passphrase.normalize('NFC'), salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 

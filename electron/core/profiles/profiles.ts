@@ -150,7 +150,10 @@ function fieldsOf(profile: StoredProfile): ProfileFields {
 }
 
 function keychainChanges(id: string, secrets: SecretChanges): KeychainChange[] {
-  return SECRET_FIELDS.filter((field) => secrets[field] !== undefined).map((field) => ({ account: secretAccount(id, field), value: secrets[field] ?? null }));
+  return SECRET_FIELDS.filter((field) => secrets[field] !== undefined).map((field) => ({
+    account: secretAccount(id, field),
+    value: secrets[field] ?? null,
+  }));
 }
 
 function find(settings: Settings, ref: string): StoredProfile {
@@ -158,13 +161,15 @@ function find(settings: Settings, ref: string): StoredProfile {
     settings.profiles.find((p) => p.id === ref) ??
     settings.profiles.find((p) => p.name === ref) ??
     settings.profiles.find((p) => p.name.toLowerCase() === ref.toLowerCase());
-  if (!found) throw new MakerdeckError('NOT_FOUND', `No profile "${ref}": makerdeck profile list shows the ones there are`);
+  if (!found)
+    throw new MakerdeckError('NOT_FOUND', `No profile "${ref}": makerdeck profile list shows the ones there are`);
   return found;
 }
 
 function assertNameFree(settings: Settings, name: string, selfId?: string): void {
   const clash = settings.profiles.find((p) => p.id !== selfId && p.name.toLowerCase() === name.toLowerCase());
-  if (clash) throw new MakerdeckError('BAD_INPUT', `A profile named "${clash.name}" exists already: choose another name`);
+  if (clash)
+    throw new MakerdeckError('BAD_INPUT', `A profile named "${clash.name}" exists already: choose another name`);
 }
 
 function slug(name: string): string {

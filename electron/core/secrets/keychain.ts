@@ -60,7 +60,8 @@ export class Keychain implements SecretStore {
   async set(account: string, value: string): Promise<void> {
     checkAccount(account);
     if (value.length === 0) throw new MakerdeckError('BAD_INPUT', 'An empty secret cannot be stored: clear it instead');
-    if (value.length > MAX_SECRET) throw new MakerdeckError('BAD_INPUT', `A secret must be at most ${MAX_SECRET} characters`);
+    if (value.length > MAX_SECRET)
+      throw new MakerdeckError('BAD_INPUT', `A secret must be at most ${MAX_SECRET} characters`);
     this.redactor.add(value);
     await this.run('write to', (signal) => entry(account).setPassword(value, signal));
   }
@@ -135,7 +136,11 @@ export function explainKeychainError(error: unknown): KeychainDiagnosis {
           : 'Make sure the system keychain is enabled for your user account',
     };
   }
-  return { status: 'fail', summary: `The keychain refused: ${firstLine(message)}`, fix: 'Check that your keyring service is running and unlocked, then try again' };
+  return {
+    status: 'fail',
+    summary: `The keychain refused: ${firstLine(message)}`,
+    fix: 'Check that your keyring service is running and unlocked, then try again',
+  };
 }
 
 function firstLine(text: string): string {

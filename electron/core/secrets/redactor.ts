@@ -107,7 +107,8 @@ export class Redactor {
   private walk(value: unknown): unknown {
     if (typeof value === 'string') return this.redact(value);
     // Telemetry batches are long arrays of numbers: nothing in them to redact, so no copy.
-    if (Array.isArray(value)) return value.every((item) => typeof item === 'number') ? value : value.map((item) => this.walk(item));
+    if (Array.isArray(value))
+      return value.every((item) => typeof item === 'number') ? value : value.map((item) => this.walk(item));
     if (value !== null && typeof value === 'object') {
       const copy: Record<string, unknown> = {};
       // defineProperty: a key named __proto__ stays a key instead of replacing the copy's prototype.

@@ -146,7 +146,9 @@ class BusClient {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeUp()), ms);
       this.failed = (error) => reject(error);
-      work().then(resolve, reject).finally(() => clearTimeout(timer));
+      work()
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
     });
   }
 
@@ -268,7 +270,7 @@ function parseMessage(data: Buffer): { reply: Reply; length: number } | undefine
   const total = bodyStart + u32(4);
   if (data.length < total) return undefined;
   const reply: Reply = { type: data[1]!, signature: '', body: data.subarray(bodyStart, total), littleEndian };
-  for (let at = 16; at < fieldsEnd; ) {
+  for (let at = 16; at < fieldsEnd;) {
     at = align(at, 8);
     const code = data[at]!;
     const type = data.toString('latin1', at + 2, at + 2 + data[at + 1]!);

@@ -10,7 +10,8 @@ import type { FolderKeychain } from './folderKeychain';
 const NAME = /^[a-z0-9][a-z0-9-]{0,47}$/;
 
 function account(name: string): string {
-  if (!NAME.test(name)) throw new MakerdeckError('BAD_INPUT', `"${name}" is not a credential name: use lower-case letters, digits and -`);
+  if (!NAME.test(name))
+    throw new MakerdeckError('BAD_INPUT', `"${name}" is not a credential name: use lower-case letters, digits and -`);
   return STACK_ACCOUNT_PREFIX + name;
 }
 

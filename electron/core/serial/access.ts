@@ -50,7 +50,12 @@ export async function checkPortAccess(path: string, probe: AccessProbe = systemA
   try {
     const { gid, mode } = await probe.ownership(path);
     const groupCanOpen = gid !== 0 && (mode & 0o060) === 0o060;
-    return { canOpen: false, group: await probe.groupName(gid), inGroup: probe.userGroupIds().includes(gid), groupCanOpen };
+    return {
+      canOpen: false,
+      group: await probe.groupName(gid),
+      inGroup: probe.userGroupIds().includes(gid),
+      groupCanOpen,
+    };
   } catch {
     return { canOpen: false };
   }
@@ -63,6 +68,7 @@ export function accessFix(path: string, result: PortAccess): string | undefined 
     return `Only root may open ${path}: add a udev rule giving a group access, e.g. SUBSYSTEM=="tty", GROUP="dialout", MODE="0660", then join that group`;
   }
   const group = result.group ?? 'dialout';
-  if (result.inGroup) return `You are in the ${group} group but this session predates it: log out and back in (or reboot) to open ${path}`;
+  if (result.inGroup)
+    return `You are in the ${group} group but this session predates it: log out and back in (or reboot) to open ${path}`;
   return `Add yourself to the ${group} group: sudo usermod -aG ${group} $USER, then log out and back in`;
 }

@@ -20,16 +20,28 @@ const bridge = (adapter: string, label: string): BoardGuess => ({ adapter, label
 const native = (adapter: string, label: string): BoardGuess => ({ adapter, label, kind: 'native-usb' });
 
 const RULES: Rule[] = [
-  { vid: '1a86', pids: ['7523', '5523', '7522'], guess: bridge('CH340', 'CH340 USB-serial (clone Uno/Nano, many ESP8266/ESP32 boards)') },
+  {
+    vid: '1a86',
+    pids: ['7523', '5523', '7522'],
+    guess: bridge('CH340', 'CH340 USB-serial (clone Uno/Nano, many ESP8266/ESP32 boards)'),
+  },
   { vid: '1a86', pids: ['55d4', '55d3'], guess: bridge('CH9102', 'CH9102 USB-serial (newer ESP32 boards)') },
   { vid: '1a86', guess: bridge('WCH', 'WCH USB-serial adapter') },
-  { vid: '10c4', pids: ['ea60', 'ea70', 'ea71'], guess: bridge('CP210x', 'Silicon Labs CP210x USB-serial (ESP32 DevKit, NodeMCU)') },
+  {
+    vid: '10c4',
+    pids: ['ea60', 'ea70', 'ea71'],
+    guess: bridge('CP210x', 'Silicon Labs CP210x USB-serial (ESP32 DevKit, NodeMCU)'),
+  },
   { vid: '0403', guess: bridge('FTDI', 'FTDI USB-serial (Arduino Nano/Pro Mini adapters)') },
   { vid: '2341', guess: native('Arduino', 'Arduino board (genuine)') },
   { vid: '2a03', guess: native('Arduino', 'Arduino board (arduino.org)') },
   { vid: '1b4f', guess: native('SparkFun', 'SparkFun board') },
   { vid: '239a', guess: native('Adafruit', 'Adafruit board') },
-  { vid: '303a', pids: ['1001'], guess: native('Espressif USB', 'Espressif native USB (ESP32-S3/C3/C6 USB-Serial/JTAG)') },
+  {
+    vid: '303a',
+    pids: ['1001'],
+    guess: native('Espressif USB', 'Espressif native USB (ESP32-S3/C3/C6 USB-Serial/JTAG)'),
+  },
   { vid: '303a', guess: native('Espressif USB', 'Espressif native USB') },
   { vid: '067b', guess: bridge('PL2303', 'Prolific PL2303 USB-serial') },
 ];
@@ -45,5 +57,6 @@ export function guessBoard(vendorId: string | undefined, productId: string | und
   const vid = normaliseUsbId(vendorId);
   const pid = normaliseUsbId(productId);
   if (!vid) return undefined;
-  return RULES.find((rule) => rule.vid === vid && (!rule.pids || (pid !== undefined && rule.pids.includes(pid))))?.guess;
+  return RULES.find((rule) => rule.vid === vid && (!rule.pids || (pid !== undefined && rule.pids.includes(pid))))
+    ?.guess;
 }

@@ -23,9 +23,21 @@ export class ByteReader {
       this.settle();
     });
     // A stream error (e.g. EIO when the device vanishes) must never go unhandled: it would end the process.
-    port.on('error', (error: Error) => this.fail(new MakerdeckError('UNAVAILABLE', `${portPath} went away (${error.message}): plug the board back in and try again`)));
+    port.on('error', (error: Error) =>
+      this.fail(
+        new MakerdeckError(
+          'UNAVAILABLE',
+          `${portPath} went away (${error.message}): plug the board back in and try again`,
+        ),
+      ),
+    );
     port.on('close', (error?: Error & { disconnected?: boolean }) => {
-      this.fail(new MakerdeckError('UNAVAILABLE', `${portPath} went away${error?.disconnected ? ' (device unplugged)' : ''}: plug the board back in and try again`));
+      this.fail(
+        new MakerdeckError(
+          'UNAVAILABLE',
+          `${portPath} went away${error?.disconnected ? ' (device unplugged)' : ''}: plug the board back in and try again`,
+        ),
+      );
     });
   }
 
@@ -65,7 +77,13 @@ export class ByteReader {
       this.port.write(Buffer.from(bytes), (error) => {
         if (!error) return resolve();
         // A device that vanishes shows up first as a failed write (EIO) on some systems.
-        this.fail(this.failure ?? new MakerdeckError('UNAVAILABLE', `${this.portPath} went away (${error.message}): plug the board back in and try again`));
+        this.fail(
+          this.failure ??
+            new MakerdeckError(
+              'UNAVAILABLE',
+              `${this.portPath} went away (${error.message}): plug the board back in and try again`,
+            ),
+        );
         reject(this.failure);
       }),
     );

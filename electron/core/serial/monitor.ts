@@ -31,14 +31,20 @@ export class SerialMonitor {
   constructor(private readonly events: MonitorEvents) {}
 
   async open(path: string, baudRate: number): Promise<{ sessionId: string }> {
-    if ([...this.sessions.values()].some((s) => s.path === path)) throw new MakerdeckError('UNAVAILABLE', `${path} is already open in the monitor`);
+    if ([...this.sessions.values()].some((s) => s.path === path))
+      throw new MakerdeckError('UNAVAILABLE', `${path} is already open in the monitor`);
     const port = await openSerialPort(path, baudRate);
     const session: Session = { id: randomUUID(), port, path, partial: '', pending: [], closing: false };
     this.sessions.set(session.id, session);
     port.on('data', (chunk: Buffer) => this.receive(session, chunk.toString('latin1')));
     // Unhandled, a stream error (EIO on unplug) would end the whole app.
     port.on('error', (error: Error) => this.closed(session, `the port failed (${error.message})`));
-    port.on('close', (error?: Error & { disconnected?: boolean }) => this.closed(session, error?.disconnected ? 'the device was unplugged' : session.closing ? undefined : 'the port closed'));
+    port.on('close', (error?: Error & { disconnected?: boolean }) =>
+      this.closed(
+        session,
+        error?.disconnected ? 'the device was unplugged' : session.closing ? undefined : 'the port closed',
+      ),
+    );
     this.events.state({ sessionId: session.id, port: path, state: 'open' });
     return { sessionId: session.id };
   }
@@ -46,7 +52,13 @@ export class SerialMonitor {
   async send(sessionId: string, text: string, ending: 'none' | 'lf' | 'crlf'): Promise<void> {
     const session = this.session(sessionId);
     const data = text + (ending === 'lf' ? '\n' : ending === 'crlf' ? '\r\n' : '');
-    await new Promise<void>((resolve, reject) => session.port.write(Buffer.from(data, 'utf8'), (error) => (error ? reject(new MakerdeckError('UNAVAILABLE', `Could not send to ${session.path}: ${error.message}`)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      session.port.write(Buffer.from(data, 'utf8'), (error) =>
+        error
+          ? reject(new MakerdeckError('UNAVAILABLE', `Could not send to ${session.path}: ${error.message}`))
+          : resolve(),
+      ),
+    );
   }
 
   async close(sessionId: string): Promise<void> {

@@ -20,10 +20,16 @@ export async function explainOpenError(portPath: string, error: Error): Promise<
   const message = error.message;
   if (/Cannot lock port|Resource temporarily unavailable|EBUSY|Access denied.*in use/i.test(message)) {
     const holder = await whoHolds(portPath);
-    return new MakerdeckError('UNAVAILABLE', `${portPath} is busy${holder ? `: ${holder} has it open` : ''} — close the serial monitor or the other program, then try again`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `${portPath} is busy${holder ? `: ${holder} has it open` : ''} — close the serial monitor or the other program, then try again`,
+    );
   }
   if (/ENOENT|No such file|File not found/i.test(message)) {
-    return new MakerdeckError('NOT_FOUND', `${portPath} does not exist: plug the board in (with a data USB cable) and pick its port again`);
+    return new MakerdeckError(
+      'NOT_FOUND',
+      `${portPath} does not exist: plug the board in (with a data USB cable) and pick its port again`,
+    );
   }
   if (/EACCES|Permission denied/i.test(message)) {
     const fix = accessFix(portPath, await checkPortAccess(portPath)) ?? 'check the port permissions';
@@ -37,7 +43,9 @@ export async function whoHolds(portPath: string): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
   // /proc shows the device itself, not a symlink to it (/dev/serial/by-id/…, a rig's pty link).
   const target = await realpath(portPath).catch(() => path.resolve(portPath));
-  const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  const pids = (await readdir('/proc').catch(() => [])).filter(
+    (name) => /^\d+$/.test(name) && Number(name) !== process.pid,
+  );
   for (const pid of pids) {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     for (const fd of fds) {
@@ -57,7 +65,9 @@ export async function whoHolds(portPath: string): Promise<string | undefined> {
  * lines (a pty answers ENOTTY) — not an error, the board just is not reset that way.
  */
 export function setModemLines(port: SerialPort, lines: { dtr: boolean; rts: boolean }): Promise<boolean> {
-  return new Promise((resolve) => port.set({ ...lines, brk: false, cts: false, dsr: false }, (error) => resolve(!error)));
+  return new Promise((resolve) =>
+    port.set({ ...lines, brk: false, cts: false, dsr: false }, (error) => resolve(!error)),
+  );
 }
 
 export function closePort(port: SerialPort): Promise<void> {

@@ -87,7 +87,8 @@ export class WebSerialPort implements WebSerialLike {
   }
 
   open({ baudRate }: { baudRate: number }): Promise<void> {
-    if (this.port || this.opening) return Promise.reject(new DOMException('The port is already open.', 'InvalidStateError'));
+    if (this.port || this.opening)
+      return Promise.reject(new DOMException('The port is already open.', 'InvalidStateError'));
     const opening = this.attach(baudRate).finally(() => (this.opening = undefined));
     this.opening = opening;
     return opening;

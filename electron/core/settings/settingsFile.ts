@@ -115,7 +115,10 @@ export class SettingsFile {
       if (landed !== transaction.id) await this.undo(transaction, error);
     }
     // Committed. Backups the keychain refuses to delete now go at the next recovery.
-    await transaction.finish().then(() => this.removeJournal(), () => undefined);
+    await transaction.finish().then(
+      () => this.removeJournal(),
+      () => undefined,
+    );
   }
 
   private async undo(transaction: KeychainTransaction, error: unknown): Promise<never> {
@@ -222,18 +225,28 @@ export class SettingsFile {
     try {
       raw = JSON.parse(text);
     } catch {
-      throw new MakerdeckError('UNAVAILABLE', `${this.path} is damaged (not JSON): move it away to start afresh; Makerdeck has not changed it`);
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        `${this.path} is damaged (not JSON): move it away to start afresh; Makerdeck has not changed it`,
+      );
     }
     const version = (raw as { version?: unknown } | null)?.version;
     if (typeof version === 'number' && version > SETTINGS_VERSION) {
-      throw new MakerdeckError('UNAVAILABLE', `${this.path} was written by a newer Makerdeck (settings version ${version}): update Makerdeck`);
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        `${this.path} was written by a newer Makerdeck (settings version ${version}): update Makerdeck`,
+      );
     }
     let upgraded = raw as Record<string, unknown>;
-    while (typeof upgraded?.version === 'number' && MIGRATIONS[upgraded.version]) upgraded = MIGRATIONS[upgraded.version]!(upgraded);
+    while (typeof upgraded?.version === 'number' && MIGRATIONS[upgraded.version])
+      upgraded = MIGRATIONS[upgraded.version]!(upgraded);
     const parsed = Settings.safeParse(upgraded);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new MakerdeckError('UNAVAILABLE', `${this.path} is damaged at "${issue?.path.join('.')}": ${issue?.message}; fix or move it away — Makerdeck has not changed it`);
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        `${this.path} is damaged at "${issue?.path.join('.')}": ${issue?.message}; fix or move it away — Makerdeck has not changed it`,
+      );
     }
     return parsed.data;
   }

@@ -41,9 +41,15 @@ async function put(admin: BrokerAdmin, path: string, body: unknown): Promise<voi
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new MakerdeckError('UNAVAILABLE', `Cannot reach the RabbitMQ management API at ${admin.managementUrl} to set up the device user (${(error as Error).message}): run makerdeck stack up again`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `Cannot reach the RabbitMQ management API at ${admin.managementUrl} to set up the device user (${(error as Error).message}): run makerdeck stack up again`,
+    );
   }
   if (!response.ok) {
-    throw new MakerdeckError('UNAVAILABLE', `RabbitMQ refused to set up the device user (HTTP ${response.status} on ${path.split('/')[2]}): run makerdeck stack reset if its admin password was changed by hand`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `RabbitMQ refused to set up the device user (HTTP ${response.status} on ${path.split('/')[2]}): run makerdeck stack reset if its admin password was changed by hand`,
+    );
   }
 }

@@ -57,7 +57,19 @@ export interface ComposeContext {
 }
 
 const TOP_KEYS = ['name', 'services', 'volumes'];
-const SERVICE_KEYS = ['image', 'hostname', 'profiles', 'restart', 'environment', 'volumes', 'ports', 'healthcheck', 'depends_on', 'command', 'labels'];
+const SERVICE_KEYS = [
+  'image',
+  'hostname',
+  'profiles',
+  'restart',
+  'environment',
+  'volumes',
+  'ports',
+  'healthcheck',
+  'depends_on',
+  'command',
+  'labels',
+];
 const HEALTH_KEYS = ['test', 'interval', 'timeout', 'retries', 'start_period'];
 
 export function parseCompose(text: string, context: ComposeContext): ComposeProject {
@@ -66,12 +78,17 @@ export function parseCompose(text: string, context: ComposeContext): ComposeProj
   const reader = new Reader(context, lines);
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
-    throw new MakerdeckError('BAD_INPUT', `${context.file} line ${first.linePos?.[0]?.line ?? '?'}: not valid YAML (${first.message.split('\n')[0]})`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `${context.file} line ${first.linePos?.[0]?.line ?? '?'}: not valid YAML (${first.message.split('\n')[0]})`,
+    );
   }
   const root = reader.map(document.contents, 'the file');
   reader.onlyKeys(root, TOP_KEYS, 'at the top level');
   const services = reader.map(root.get('services', true), 'services');
-  const volumes = root.has('volumes') ? reader.map(root.get('volumes', true), 'volumes').items.map((pair) => reader.key(pair)) : [];
+  const volumes = root.has('volumes')
+    ? reader.map(root.get('volumes', true), 'volumes').items.map((pair) => reader.key(pair))
+    : [];
   const parsed = services.items.map((pair) => readService(reader, reader.key(pair), pair.value as Node, volumes));
   const project = { name: reader.string(root.get('name', true), 'name'), services: parsed, volumes };
   checkDependencies(project, reader);
@@ -87,7 +104,8 @@ function readService(reader: Reader, name: string, node: Node, declaredVolumes: 
     reader.fail(map.get('image', true), `${where('image')} "${image}" must pin a version tag (never "latest")`);
   }
   const restart = map.has('restart') ? reader.string(map.get('restart', true), where('restart')) : 'no';
-  if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restart)) reader.fail(map.get('restart', true), `${where('restart')} "${restart}" is not a restart policy`);
+  if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restart))
+    reader.fail(map.get('restart', true), `${where('restart')} "${restart}" is not a restart policy`);
   return {
     name,
     image,
@@ -95,10 +113,20 @@ function readService(reader: Reader, name: string, node: Node, declaredVolumes: 
     profiles: map.has('profiles') ? reader.strings(map.get('profiles', true), where('profiles')) : [],
     restart: restart as ComposeService['restart'],
     environment: map.has('environment') ? reader.keyValues(map.get('environment', true), where('environment')) : {},
-    volumes: map.has('volumes') ? reader.seq(map.get('volumes', true), where('volumes')).map((item) => readVolume(reader, item, where('volumes'), declaredVolumes)) : [],
-    ports: map.has('ports') ? reader.seq(map.get('ports', true), where('ports')).map((item) => readPort(reader, item, where('ports'))) : [],
-    healthcheck: map.has('healthcheck') ? readHealthcheck(reader, map.get('healthcheck', true) as Node, where('healthcheck')) : undefined,
-    dependsOn: map.has('depends_on') ? readDependsOn(reader, map.get('depends_on', true) as Node, where('depends_on')) : [],
+    volumes: map.has('volumes')
+      ? reader
+          .seq(map.get('volumes', true), where('volumes'))
+          .map((item) => readVolume(reader, item, where('volumes'), declaredVolumes))
+      : [],
+    ports: map.has('ports')
+      ? reader.seq(map.get('ports', true), where('ports')).map((item) => readPort(reader, item, where('ports')))
+      : [],
+    healthcheck: map.has('healthcheck')
+      ? readHealthcheck(reader, map.get('healthcheck', true) as Node, where('healthcheck'))
+      : undefined,
+    dependsOn: map.has('depends_on')
+      ? readDependsOn(reader, map.get('depends_on', true) as Node, where('depends_on'))
+      : [],
     command: map.has('command') ? reader.strings(map.get('command', true), where('command')) : undefined,
     labels: map.has('labels') ? reader.keyValues(map.get('labels', true), where('labels')) : {},
   };
@@ -112,7 +140,12 @@ function readPort(reader: Reader, node: Node, where: string): PortBinding {
   if (!match || hostPort < 1 || hostPort > 65535 || containerPort < 1 || containerPort > 65535) {
     reader.fail(node, `${where} "${text}" must be [HOST_IP:]HOST_PORT:CONTAINER_PORT with ports from 1 to 65535`);
   }
-  return { hostIp: (match[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''), hostPort, containerPort, protocol: (match[4] as 'tcp' | 'udp' | undefined) ?? 'tcp' };
+  return {
+    hostIp: (match[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''),
+    hostPort,
+    containerPort,
+    protocol: (match[4] as 'tcp' | 'udp' | undefined) ?? 'tcp',
+  };
 }
 
 function readVolume(reader: Reader, node: Node, where: string, declared: string[]): VolumeMount {
@@ -122,8 +155,14 @@ function readVolume(reader: Reader, node: Node, where: string, declared: string[
     reader.fail(node, `${where} "${text}" must be SOURCE:/container/path[:ro]`);
   }
   const isPath = source.startsWith('.') || source.startsWith('/');
-  if (!isPath && !declared.includes(source)) reader.fail(node, `${where} uses the volume "${source}", which the top-level volumes do not declare`);
-  return { source: isPath ? path.resolve(reader.context.baseDir, source) : source, kind: isPath ? 'bind' : 'volume', target, readOnly: mode === 'ro' };
+  if (!isPath && !declared.includes(source))
+    reader.fail(node, `${where} uses the volume "${source}", which the top-level volumes do not declare`);
+  return {
+    source: isPath ? path.resolve(reader.context.baseDir, source) : source,
+    kind: isPath ? 'bind' : 'volume',
+    target,
+    readOnly: mode === 'ro',
+  };
 }
 
 function readHealthcheck(reader: Reader, node: Node, where: string): Healthcheck {
@@ -133,7 +172,8 @@ function readHealthcheck(reader: Reader, node: Node, where: string): Healthcheck
   if (test[0] === 'CMD') test.shift();
   else if (test[0] === 'CMD-SHELL') test.splice(0, 2, '/bin/sh', '-c', test[1] ?? '');
   else reader.fail(map.get('test', true), `${where}.test must start with CMD or CMD-SHELL`);
-  const duration = (key: string, fallback: number) => (map.has(key) ? reader.duration(map.get(key, true), `${where}.${key}`) : fallback);
+  const duration = (key: string, fallback: number) =>
+    map.has(key) ? reader.duration(map.get(key, true), `${where}.${key}`) : fallback;
   return {
     test,
     intervalMs: duration('interval', 30_000),
@@ -144,13 +184,18 @@ function readHealthcheck(reader: Reader, node: Node, where: string): Healthcheck
 }
 
 function readDependsOn(reader: Reader, node: Node, where: string): ComposeService['dependsOn'] {
-  if (isSeq(node)) return reader.strings(node, where).map((service) => ({ service, condition: 'service_started' as const }));
+  if (isSeq(node))
+    return reader.strings(node, where).map((service) => ({ service, condition: 'service_started' as const }));
   return reader.map(node, where).items.map((pair) => {
     const service = reader.key(pair);
     const options = reader.map(pair.value as Node, `${where}.${service}`);
     reader.onlyKeys(options, ['condition'], `in ${where}.${service}`);
     const condition = reader.string(options.get('condition', true), `${where}.${service}.condition`);
-    if (condition !== 'service_started' && condition !== 'service_healthy') reader.fail(options.get('condition', true), `${where}.${service}.condition "${condition}" is not supported (use service_started or service_healthy)`);
+    if (condition !== 'service_started' && condition !== 'service_healthy')
+      reader.fail(
+        options.get('condition', true),
+        `${where}.${service}.condition "${condition}" is not supported (use service_started or service_healthy)`,
+      );
     return { service, condition };
   });
 }
@@ -159,7 +204,11 @@ function checkDependencies(project: ComposeProject, reader: Reader): void {
   const names = new Set(project.services.map((s) => s.name));
   for (const service of project.services) {
     for (const { service: needed } of service.dependsOn) {
-      if (!names.has(needed)) throw new MakerdeckError('BAD_INPUT', `${reader.context.file}: services.${service.name}.depends_on names "${needed}", which is not a service`);
+      if (!names.has(needed))
+        throw new MakerdeckError(
+          'BAD_INPUT',
+          `${reader.context.file}: services.${service.name}.depends_on names "${needed}", which is not a service`,
+        );
     }
   }
   startOrder(project.services); // throws on a cycle
@@ -171,8 +220,14 @@ export function startOrder(services: ComposeService[]): ComposeService[][] {
   const placed = new Set<string>();
   let remaining = [...services];
   while (remaining.length > 0) {
-    const ready = remaining.filter((s) => s.dependsOn.every((d) => placed.has(d.service) || !services.some((x) => x.name === d.service)));
-    if (ready.length === 0) throw new MakerdeckError('BAD_INPUT', `The services ${remaining.map((s) => s.name).join(', ')} depend on each other in a circle`);
+    const ready = remaining.filter((s) =>
+      s.dependsOn.every((d) => placed.has(d.service) || !services.some((x) => x.name === d.service)),
+    );
+    if (ready.length === 0)
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `The services ${remaining.map((s) => s.name).join(', ')} depend on each other in a circle`,
+      );
     waves.push(ready);
     for (const service of ready) placed.add(service.name);
     remaining = remaining.filter((s) => !placed.has(s.name));
@@ -201,7 +256,11 @@ class Reader {
   onlyKeys(map: YAMLMap, allowed: string[], where: string): void {
     for (const pair of map.items) {
       const key = this.key(pair);
-      if (!allowed.includes(key)) this.fail(pair.key, `"${key}" ${where} is not supported by Makerdeck's orchestrator (it knows ${allowed.join(', ')}): remove it, or run this file with docker compose`);
+      if (!allowed.includes(key))
+        this.fail(
+          pair.key,
+          `"${key}" ${where} is not supported by Makerdeck's orchestrator (it knows ${allowed.join(', ')}): remove it, or run this file with docker compose`,
+        );
     }
   }
 
@@ -221,7 +280,8 @@ class Reader {
   }
 
   string(node: unknown, where: string): string {
-    if (!isScalar(node) || node.value === null || typeof node.value === 'object') this.fail(node, `${where} must be a value`);
+    if (!isScalar(node) || node.value === null || typeof node.value === 'object')
+      this.fail(node, `${where} must be a value`);
     return this.interpolate(String(node.value), node);
   }
 
@@ -239,7 +299,8 @@ class Reader {
   duration(node: unknown, where: string): number {
     const text = this.string(node, where);
     const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) this.fail(node, `${where} "${text}" must be a duration like 5s, 1m30s or 500ms`);
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+      this.fail(node, `${where} "${text}" must be a duration like 5s, 1m30s or 500ms`);
     const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
     return parts.reduce((total, [, amount, u]) => total + Number(amount) * unit[u as keyof typeof unit], 0);
   }
@@ -254,19 +315,27 @@ class Reader {
         }),
       );
     }
-    return Object.fromEntries(this.map(node, where).items.map((pair) => [this.key(pair), this.string(pair.value, `${where}.${this.key(pair)}`)]));
+    return Object.fromEntries(
+      this.map(node, where).items.map((pair) => [
+        this.key(pair),
+        this.string(pair.value, `${where}.${this.key(pair)}`),
+      ]),
+    );
   }
 
   /** ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error} and $$, as Compose does. */
   private interpolate(text: string, node: Node): string {
-    return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (whole, name: string | undefined, colon: string, op: string, arg: string) => {
-      if (whole === '$$') return '$';
-      const value = this.context.env[name!];
-      const missing = value === undefined || (colon === ':' && value === '');
-      if (!missing) return value!;
-      if (op === '-') return arg;
-      if (op === '?') this.fail(node, `${name} is not set: ${arg || 'set it in the environment'}`);
-      return '';
-    });
+    return text.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+      (whole, name: string | undefined, colon: string, op: string, arg: string) => {
+        if (whole === '$$') return '$';
+        const value = this.context.env[name!];
+        const missing = value === undefined || (colon === ':' && value === '');
+        if (!missing) return value!;
+        if (op === '-') return arg;
+        if (op === '?') this.fail(node, `${name} is not set: ${arg || 'set it in the environment'}`);
+        return '';
+      },
+    );
   }
 }

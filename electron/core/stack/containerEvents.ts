@@ -15,7 +15,8 @@ export class ContainerEvents {
   private constructor(private readonly stream: EventStream) {
     stream.on('data', (chunk: Buffer) => this.read(chunk.toString('utf8')));
     // The stream ends (or errors) when the daemon dies: every watcher hears it.
-    const gone = () => this.end(Object.assign(new Error('the engine closed the events stream'), { code: 'ECONNRESET' }));
+    const gone = () =>
+      this.end(Object.assign(new Error('the engine closed the events stream'), { code: 'ECONNRESET' }));
     stream.on('error', gone);
     stream.on('end', gone);
     stream.on('close', gone);
@@ -23,7 +24,11 @@ export class ContainerEvents {
 
   /** Health changes and deaths of the project's containers, from now on. */
   static async open(docker: Docker, project: string): Promise<ContainerEvents> {
-    const filters = { type: ['container' as const], label: [`${LABEL_PROJECT}=${project}`], event: ['health_status', 'die'] };
+    const filters = {
+      type: ['container' as const],
+      label: [`${LABEL_PROJECT}=${project}`],
+      event: ['health_status', 'die'],
+    };
     return new ContainerEvents((await docker.getEvents({ filters })) as EventStream);
   }
 
@@ -63,7 +68,11 @@ export class ContainerEvents {
 
 function parse(line: string): { name: string; action: string } | undefined {
   try {
-    const event = JSON.parse(line) as { Action?: unknown; status?: unknown; Actor?: { Attributes?: { name?: unknown } } };
+    const event = JSON.parse(line) as {
+      Action?: unknown;
+      status?: unknown;
+      Actor?: { Attributes?: { name?: unknown } };
+    };
     const name = event.Actor?.Attributes?.name;
     const action = event.Action ?? event.status;
     return typeof name === 'string' && typeof action === 'string' ? { name, action } : undefined;

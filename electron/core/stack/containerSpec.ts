@@ -30,7 +30,12 @@ export function containerSpec(project: string, service: ComposeService): Docker.
       StartPeriod: ns(service.healthcheck.startPeriodMs),
     },
     HostConfig: {
-      PortBindings: Object.fromEntries(service.ports.map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }]])),
+      PortBindings: Object.fromEntries(
+        service.ports.map((p) => [
+          `${p.containerPort}/${p.protocol}`,
+          [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }],
+        ]),
+      ),
       Mounts: service.volumes.map((v) => ({
         Type: v.kind,
         Source: v.kind === 'volume' ? volumeName(project, v.source) : v.source,

@@ -16,20 +16,32 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
   if (!host) return { label: `unix://${DEFAULT_SOCKET}`, options: { socketPath: DEFAULT_SOCKET } };
   const url = parseDockerHost(host);
   if (url.protocol === 'unix:' || url.protocol === 'npipe:') {
-    return { label: host, options: { socketPath: url.protocol === 'npipe:' ? `//./pipe/${url.pathname.split('/').pop()}` : url.pathname } };
+    return {
+      label: host,
+      options: { socketPath: url.protocol === 'npipe:' ? `//./pipe/${url.pathname.split('/').pop()}` : url.pathname },
+    };
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const protocol = url.protocol === 'https:' || env.DOCKER_TLS_VERIFY === '1' ? 'https' : 'http';
-    return { label: host, options: { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)), protocol } };
+    return {
+      label: host,
+      options: { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)), protocol },
+    };
   }
-  throw new MakerdeckError('BAD_INPUT', `DOCKER_HOST "${host}" is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
+  throw new MakerdeckError(
+    'BAD_INPUT',
+    `DOCKER_HOST "${host}" is not supported: use unix:///path/to/docker.sock or tcp://host:port`,
+  );
 }
 
 function parseDockerHost(host: string): URL {
   try {
     return new URL(host);
   } catch {
-    throw new MakerdeckError('BAD_INPUT', `DOCKER_HOST "${host}" is not a URL: use unix:///path/to/docker.sock or tcp://host:port`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `DOCKER_HOST "${host}" is not a URL: use unix:///path/to/docker.sock or tcp://host:port`,
+    );
   }
 }
 
@@ -77,7 +89,11 @@ export function explainDockerError(error: unknown, endpoint: DockerEndpoint): Do
       };
     default: {
       const message = error instanceof Error ? error.message : String(error);
-      return { status: 'fail', summary: `Docker at ${where} failed: ${message.split('\n')[0]}`, fix: 'Check that the Docker daemon is healthy: docker info' };
+      return {
+        status: 'fail',
+        summary: `Docker at ${where} failed: ${message.split('\n')[0]}`,
+        fix: 'Check that the Docker daemon is healthy: docker info',
+      };
     }
   }
 }

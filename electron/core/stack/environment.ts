@@ -12,7 +12,12 @@ const MQTT_ACCOUNT = ENVIRONMENT_ACCOUNTS.mqtt;
 const INFLUX_ACCOUNT = ENVIRONMENT_ACCOUNTS.influx;
 
 /** The local stack's published ports and users (see stack/compose.yaml). */
-const LOCAL = { mqttUrl: 'mqtt://127.0.0.1:1883', influxUrl: 'http://127.0.0.1:8086', database: 'makerdeck', user: 'makerdeck' };
+const LOCAL = {
+  mqttUrl: 'mqtt://127.0.0.1:1883',
+  influxUrl: 'http://127.0.0.1:8086',
+  database: 'makerdeck',
+  user: 'makerdeck',
+};
 
 export interface Endpoints {
   kind: 'local' | 'attached';
@@ -33,21 +38,45 @@ export class Environments {
     if (environment.kind === 'local') {
       return {
         kind: 'local',
-        mqtt: { url: LOCAL.mqttUrl, username: LOCAL.user, passwordSet: (await this.credentials.get('rabbitmq-admin')) !== undefined },
-        influx: { url: LOCAL.influxUrl, database: LOCAL.database, username: LOCAL.user, passwordSet: (await this.credentials.get('influxdb-admin')) !== undefined },
+        mqtt: {
+          url: LOCAL.mqttUrl,
+          username: LOCAL.user,
+          passwordSet: (await this.credentials.get('rabbitmq-admin')) !== undefined,
+        },
+        influx: {
+          url: LOCAL.influxUrl,
+          database: LOCAL.database,
+          username: LOCAL.user,
+          passwordSet: (await this.credentials.get('influxdb-admin')) !== undefined,
+        },
       };
     }
     return {
       kind: 'attached',
-      mqtt: { url: environment.mqttUrl, username: environment.mqttUsername, passwordSet: (await this.keychain.get(MQTT_ACCOUNT)) !== undefined },
-      influx: { url: environment.influxUrl, database: environment.influxDatabase, username: environment.influxUsername, passwordSet: (await this.keychain.get(INFLUX_ACCOUNT)) !== undefined },
+      mqtt: {
+        url: environment.mqttUrl,
+        username: environment.mqttUsername,
+        passwordSet: (await this.keychain.get(MQTT_ACCOUNT)) !== undefined,
+      },
+      influx: {
+        url: environment.influxUrl,
+        database: environment.influxDatabase,
+        username: environment.influxUsername,
+        passwordSet: (await this.keychain.get(INFLUX_ACCOUNT)) !== undefined,
+      },
     };
   }
 
   /** Switches environment; settings file and keychain change together or not at all. */
-  async set(environment: EnvironmentSettings, secrets: { mqttPassword?: string | null; influxPassword?: string | null }): Promise<EnvironmentView> {
+  async set(
+    environment: EnvironmentSettings,
+    secrets: { mqttPassword?: string | null; influxPassword?: string | null },
+  ): Promise<EnvironmentView> {
     if (environment.kind === 'local' && (secrets.mqttPassword || secrets.influxPassword)) {
-      throw new MakerdeckError('BAD_INPUT', 'The local stack generates its own passwords: give passwords only for an attached environment');
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        'The local stack generates its own passwords: give passwords only for an attached environment',
+      );
     }
     const changes: KeychainChange[] = [];
     if (secrets.mqttPassword !== undefined) changes.push({ account: MQTT_ACCOUNT, value: secrets.mqttPassword });
@@ -64,13 +93,27 @@ export class Environments {
       return {
         kind: 'local',
         mqtt: { url: LOCAL.mqttUrl, username: LOCAL.user, password: await this.credentials.ensure('rabbitmq-admin') },
-        influx: { url: LOCAL.influxUrl, database: LOCAL.database, username: LOCAL.user, password: await this.credentials.ensure('influxdb-admin') },
+        influx: {
+          url: LOCAL.influxUrl,
+          database: LOCAL.database,
+          username: LOCAL.user,
+          password: await this.credentials.ensure('influxdb-admin'),
+        },
       };
     }
     return {
       kind: 'attached',
-      mqtt: { url: environment.mqttUrl, username: environment.mqttUsername, password: await this.keychain.get(MQTT_ACCOUNT) },
-      influx: { url: environment.influxUrl, database: environment.influxDatabase, username: environment.influxUsername, password: await this.keychain.get(INFLUX_ACCOUNT) },
+      mqtt: {
+        url: environment.mqttUrl,
+        username: environment.mqttUsername,
+        password: await this.keychain.get(MQTT_ACCOUNT),
+      },
+      influx: {
+        url: environment.influxUrl,
+        database: environment.influxDatabase,
+        username: environment.influxUsername,
+        password: await this.keychain.get(INFLUX_ACCOUNT),
+      },
     };
   }
 }

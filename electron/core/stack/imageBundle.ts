@@ -10,12 +10,33 @@ import type { StackProgress } from './orchestrator';
 
 type Progress = (p: StackProgress) => void;
 
-export async function exportImages(docker: Docker, images: string[], file: string, progress: Progress): Promise<number> {
+export async function exportImages(
+  docker: Docker,
+  images: string[],
+  file: string,
+  progress: Progress,
+): Promise<number> {
   const missing: string[] = [];
-  for (const image of images) if (!(await docker.getImage(image).inspect().then(() => true, () => false))) missing.push(image);
-  if (missing.length > 0) throw new MakerdeckError('UNAVAILABLE', `These images are not on this computer, so they cannot be exported: ${missing.join(', ')} — start the stack once while online first`);
+  for (const image of images)
+    if (
+      !(await docker
+        .getImage(image)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ))
+    )
+      missing.push(image);
+  if (missing.length > 0)
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `These images are not on this computer, so they cannot be exported: ${missing.join(', ')} — start the stack once while online first`,
+    );
   // dockerode's getImages takes the names as the query of GET /images/get.
-  const getImages = (docker as unknown as { getImages(options: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages.bind(docker);
+  const getImages = (
+    docker as unknown as { getImages(options: { names: string[] }): Promise<NodeJS.ReadableStream> }
+  ).getImages.bind(docker);
   const source = await getImages({ names: images });
   const partial = `${file}.partial`;
   let bytes = 0;
@@ -38,15 +59,27 @@ export async function exportImages(docker: Docker, images: string[], file: strin
 
 /** Loads a bundle; a corrupt file does not make Docker fail the request, it answers an {error} item. */
 export async function importImages(docker: Docker, file: string, progress: Progress): Promise<string[]> {
-  const size = await stat(file).then((s) => s.size, () => undefined);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => undefined,
+  );
   if (size === undefined) throw new MakerdeckError('NOT_FOUND', `Cannot read the image bundle ${file}: no such file`);
   progress({ service: 'bundle', phase: 'import', bytesDone: 0, bytesTotal: size });
   const response = await docker.loadImage(createReadStream(file), { quiet: true });
-  const items = await new Promise<Array<{ stream?: string; error?: string; errorDetail?: { message?: string } }>>((resolve, reject) =>
-    docker.modem.followProgress(response, (error: Error | null, output: Array<{ stream?: string; error?: string }>) => (error ? reject(error) : resolve(output))),
+  const items = await new Promise<Array<{ stream?: string; error?: string; errorDetail?: { message?: string } }>>(
+    (resolve, reject) =>
+      docker.modem.followProgress(
+        response,
+        (error: Error | null, output: Array<{ stream?: string; error?: string }>) =>
+          error ? reject(error) : resolve(output),
+      ),
   );
   const failed = items.find((item) => item.error);
-  if (failed) throw new MakerdeckError('BAD_INPUT', `The image bundle ${file} is damaged or not a Docker image bundle (${failed.error}): copy it again from the original`);
+  if (failed)
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `The image bundle ${file} is damaged or not a Docker image bundle (${failed.error}): copy it again from the original`,
+    );
   progress({ service: 'bundle', phase: 'import', bytesDone: size, bytesTotal: size });
   return items.flatMap((item) => /Loaded image(?: ID)?: (\S+)/.exec(item.stream ?? '')?.[1] ?? []);
 }

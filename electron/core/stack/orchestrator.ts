@@ -8,7 +8,15 @@ import { MakerdeckError, type StackProgressEvent } from '../../contract';
 import { withTimeout } from '../timeout';
 import { servicesOf, startOrder, type ComposeProject, type ComposeService } from './compose';
 import { ContainerEvents } from './containerEvents';
-import { LABEL_HASH, LABEL_PROJECT, LABEL_SERVICE, containerName, containerSpec, networkName, volumeName } from './containerSpec';
+import {
+  LABEL_HASH,
+  LABEL_PROJECT,
+  LABEL_SERVICE,
+  containerName,
+  containerSpec,
+  networkName,
+  volumeName,
+} from './containerSpec';
 import { explainDockerError, pingDocker } from './dockerClient';
 import { LineBatcher } from './lineBatcher';
 
@@ -51,18 +59,30 @@ export class Orchestrator {
    * healthcheck). `ready` runs as each one gets there — work that needs that service alone starts
    * then instead of after the slowest one — and `up` waits for it too.
    */
-  async up(profile: string, signal?: AbortSignal, ready?: (service: ComposeService) => Promise<void> | void): Promise<ServiceStatus[]> {
+  async up(
+    profile: string,
+    signal?: AbortSignal,
+    ready?: (service: ComposeService) => Promise<void> | void,
+  ): Promise<ServiceStatus[]> {
     await this.ping();
     const services = servicesOf(this.project, profile);
     const opening = ContainerEvents.open(this.docker, this.project.name);
     try {
-      const [events] = await Promise.all([opening, this.ensureImages(services), this.ensureNetwork(), this.ensureVolumes(services)]);
+      const [events] = await Promise.all([
+        opening,
+        this.ensureImages(services),
+        this.ensureNetwork(),
+        this.ensureVolumes(services),
+      ]);
       await this.startAll(services, events, signal, ready);
       return await this.status(profile);
     } catch (error) {
       throw this.wentAway(error, 'starting the stack', 'makerdeck stack up') ?? error;
     } finally {
-      await opening.then((events) => events.close(), () => {});
+      await opening.then(
+        (events) => events.close(),
+        () => {},
+      );
     }
   }
 
@@ -70,16 +90,26 @@ export class Orchestrator {
    * Each service starts once its dependencies meet their condition (service_started: their
    * container runs; service_healthy: their healthcheck passed). The first failure stops the rest.
    */
-  private async startAll(services: ComposeService[], events: ContainerEvents, signal: AbortSignal | undefined, ready?: (service: ComposeService) => Promise<void> | void): Promise<void> {
+  private async startAll(
+    services: ComposeService[],
+    events: ContainerEvents,
+    signal: AbortSignal | undefined,
+    ready?: (service: ComposeService) => Promise<void> | void,
+  ): Promise<void> {
     const failed = new AbortController();
     const stop = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
     const started = new Map<string, Promise<void>>();
     const done = new Map<string, Promise<void>>();
     for (const service of startOrder(services).flat()) {
-      const needs = service.dependsOn.filter((d) => done.has(d.service)).map((d) => (d.condition === 'service_healthy' ? done : started).get(d.service)!);
+      const needs = service.dependsOn
+        .filter((d) => done.has(d.service))
+        .map((d) => (d.condition === 'service_healthy' ? done : started).get(d.service)!);
       const start = Promise.all(needs).then(() => this.startService(service, stop));
       started.set(service.name, start);
-      done.set(service.name, start.then(() => this.settle(service, events, stop, ready)));
+      done.set(
+        service.name,
+        start.then(() => this.settle(service, events, stop, ready)),
+      );
     }
     const stopTheRest = (error: unknown) => {
       failed.abort();
@@ -88,7 +118,12 @@ export class Orchestrator {
     await Promise.all([...done.values()].map((p) => p.catch(stopTheRest)));
   }
 
-  private async settle(service: ComposeService, events: ContainerEvents, signal: AbortSignal, ready?: (service: ComposeService) => Promise<void> | void): Promise<void> {
+  private async settle(
+    service: ComposeService,
+    events: ContainerEvents,
+    signal: AbortSignal,
+    ready?: (service: ComposeService) => Promise<void> | void,
+  ): Promise<void> {
     if (service.healthcheck) await this.waitHealthy(service, events, signal);
     this.progress({ service: service.name, phase: service.healthcheck ? 'healthy' : 'running' });
     await ready?.(service);
@@ -130,13 +165,18 @@ export class Orchestrator {
   private wentAway(error: unknown, doing: string, again: string): MakerdeckError | undefined {
     const what = engineGone(error);
     if (!what) return undefined;
-    return new MakerdeckError('UNAVAILABLE', `The Docker engine went away while ${doing} (${what} at ${this.where}): start Docker again, then run ${again} to finish`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The Docker engine went away while ${doing} (${what} at ${this.where}): start Docker again, then run ${again} to finish`,
+    );
   }
 
   private async existing(service: string): Promise<Docker.Container> {
-    if (!this.project.services.some((s) => s.name === service)) throw new MakerdeckError('NOT_FOUND', `The stack has no service "${service}"`);
+    if (!this.project.services.some((s) => s.name === service))
+      throw new MakerdeckError('NOT_FOUND', `The stack has no service "${service}"`);
     const container = this.docker.getContainer(containerName(this.project.name, service));
-    if (!(await container.inspect().catch(ignoreMissing))) throw new MakerdeckError('NOT_FOUND', `${service} is not created yet: start the stack first`);
+    if (!(await container.inspect().catch(ignoreMissing)))
+      throw new MakerdeckError('NOT_FOUND', `${service} is not created yet: start the stack first`);
     return container;
   }
 
@@ -147,7 +187,10 @@ export class Orchestrator {
     const containers = await this.docker.listContainers({ all: true, filters: project });
     await Promise.all(
       containers.map(async (container) => {
-        this.progress({ service: container.Labels[LABEL_SERVICE] ?? container.Names[0] ?? container.Id, phase: 'remove' });
+        this.progress({
+          service: container.Labels[LABEL_SERVICE] ?? container.Names[0] ?? container.Id,
+          phase: 'remove',
+        });
         // v: true removes anonymous volumes too, which would otherwise leak on every recreate.
         await this.docker.getContainer(container.Id).remove({ force: true, v: true }).catch(ignoreMissing);
       }),
@@ -182,7 +225,17 @@ export class Orchestrator {
   /** Looks all images up at once; pulls the missing ones one by one (one progress bar at a time). */
   private async ensureImages(services: ComposeService[]): Promise<void> {
     const images = [...new Set(services.map((s) => s.image))];
-    const present = await Promise.all(images.map((image) => this.docker.getImage(image).inspect().then(() => true, () => false)));
+    const present = await Promise.all(
+      images.map((image) =>
+        this.docker
+          .getImage(image)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ),
+      ),
+    );
     for (const image of images.filter((_, i) => !present[i])) await this.pull(image);
   }
 
@@ -201,29 +254,48 @@ export class Orchestrator {
           (event: { id?: string; progressDetail?: { current?: number; total?: number } }) => {
             if (!event.id || !event.progressDetail?.total) return;
             layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
-            const totals = [...layers.values()].reduce((sum, l) => ({ current: sum.current + l.current, total: sum.total + l.total }), { current: 0, total: 0 });
-            this.progress({ service: image, phase: 'pull', message: `${layers.size} layers`, bytesDone: totals.current, bytesTotal: totals.total });
+            const totals = [...layers.values()].reduce(
+              (sum, l) => ({ current: sum.current + l.current, total: sum.total + l.total }),
+              { current: 0, total: 0 },
+            );
+            this.progress({
+              service: image,
+              phase: 'pull',
+              message: `${layers.size} layers`,
+              bytesDone: totals.current,
+              bytesTotal: totals.total,
+            });
           },
         ),
       );
     } catch (error) {
       if (engineGone(error)) throw error; // up says that one
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-      throw new MakerdeckError('UNAVAILABLE', `Cannot download ${image} (${reason}): when offline, import the class image bundle with makerdeck stack import-images FILE`);
+      throw new MakerdeckError(
+        'UNAVAILABLE',
+        `Cannot download ${image} (${reason}): when offline, import the class image bundle with makerdeck stack import-images FILE`,
+      );
     }
   }
 
   /** One round trip: CheckDuplicate makes an existing network a 409 (engines before API 1.44 would add a twin). */
   private async ensureNetwork(): Promise<void> {
     const labels = { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.network': 'default' };
-    await this.docker.createNetwork({ Name: networkName(this.project.name), Driver: 'bridge', CheckDuplicate: true, Labels: labels }).catch(ignoreConflict);
+    await this.docker
+      .createNetwork({ Name: networkName(this.project.name), Driver: 'bridge', CheckDuplicate: true, Labels: labels })
+      .catch(ignoreConflict);
   }
 
   /** Creating a volume that exists is a no-op for the engine. */
   private async ensureVolumes(services: ComposeService[]): Promise<void> {
     const volumes = new Set(services.flatMap((s) => s.volumes.filter((v) => v.kind === 'volume').map((v) => v.source)));
     await Promise.all(
-      [...volumes].map((volume) => this.docker.createVolume({ Name: volumeName(this.project.name, volume), Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.volume': volume } })),
+      [...volumes].map((volume) =>
+        this.docker.createVolume({
+          Name: volumeName(this.project.name, volume),
+          Labels: { [LABEL_PROJECT]: this.project.name, 'com.docker.compose.volume': volume },
+        }),
+      ),
     );
   }
 
@@ -242,9 +314,12 @@ export class Orchestrator {
     }
     if (!info?.State.Running) {
       this.progress({ service: service.name, phase: 'start' });
-      await this.docker.getContainer(spec.name!).start().catch((error: unknown) => {
-        throw engineGone(error) ? error : explainStartError(service, error); // up says that one
-      });
+      await this.docker
+        .getContainer(spec.name!)
+        .start()
+        .catch((error: unknown) => {
+          throw engineGone(error) ? error : explainStartError(service, error); // up says that one
+        });
     }
   }
 
@@ -253,12 +328,17 @@ export class Orchestrator {
     const check = service.healthcheck!;
     const limitMs = check.startPeriodMs + (check.intervalMs + check.timeoutMs) * (check.retries + 1) + 5000;
     const name = containerName(this.project.name, service.name);
-    this.progress({ service: service.name, phase: 'wait', message: `waiting up to ${Math.round(limitMs / 1000)} s for it to be healthy` });
+    this.progress({
+      service: service.name,
+      phase: 'wait',
+      message: `waiting up to ${Math.round(limitMs / 1000)} s for it to be healthy`,
+    });
     let cleanup = () => {};
     try {
       await withTimeout(limitMs, `${service.name}'s health check`, async (timeout) => {
         await new Promise<void>((resolve, reject) => {
-          const stop = () => reject(new MakerdeckError('CANCELLED', 'Starting the stack was cancelled; run up again to finish'));
+          const stop = () =>
+            reject(new MakerdeckError('CANCELLED', 'Starting the stack was cancelled; run up again to finish'));
           if (signal?.aborted) return stop();
           signal?.addEventListener('abort', stop, { once: true });
           timeout.addEventListener('abort', () => resolve(), { once: true });
@@ -266,8 +346,10 @@ export class Orchestrator {
             name,
             (action) => {
               if (action === 'health_status: healthy') resolve();
-              else if (action === 'health_status: unhealthy') reject(new MakerdeckError('UNAVAILABLE', `${service.name} is unhealthy`));
-              else if (action === 'die') reject(new MakerdeckError('UNAVAILABLE', `${service.name} stopped while starting`));
+              else if (action === 'health_status: unhealthy')
+                reject(new MakerdeckError('UNAVAILABLE', `${service.name} is unhealthy`));
+              else if (action === 'die')
+                reject(new MakerdeckError('UNAVAILABLE', `${service.name} stopped while starting`));
             },
             reject,
           );
@@ -276,12 +358,18 @@ export class Orchestrator {
             signal?.removeEventListener('abort', stop);
           };
           // Watching first, then looking: a container that is already healthy sends no event.
-          this.inspect(service.name).then((current) => current?.State.Health?.Status === 'healthy' && resolve(), reject);
+          this.inspect(service.name).then(
+            (current) => current?.State.Health?.Status === 'healthy' && resolve(),
+            reject,
+          );
         });
       });
     } catch (error) {
       if (error instanceof MakerdeckError && (error.code === 'TIMEOUT' || error.code === 'UNAVAILABLE')) {
-        throw new MakerdeckError('UNAVAILABLE', `${service.name} did not become healthy: ${await this.lastLogLine(name)} — see makerdeck stack logs ${service.name}`);
+        throw new MakerdeckError(
+          'UNAVAILABLE',
+          `${service.name} did not become healthy: ${await this.lastLogLine(name)} — see makerdeck stack logs ${service.name}`,
+        );
       }
       throw error;
     } finally {
@@ -301,10 +389,20 @@ export class Orchestrator {
    * Streams a service's log from its last `tail` lines on, in batches (at most one per 100 ms),
    * until the container stops or `signal` aborts.
    */
-  async followLogs(service: string, tail: number, onLines: (lines: string[]) => void, signal: AbortSignal): Promise<void> {
+  async followLogs(
+    service: string,
+    tail: number,
+    onLines: (lines: string[]) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     const container = await this.existing(service);
     const tty = (await container.inspect()).Config.Tty;
-    const stream = (await container.logs({ follow: true, stdout: true, stderr: true, tail })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const stream = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      tail,
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
     const text = tty ? stream : new PassThrough();
     if (!tty) this.docker.modem.demuxStream(stream, text as PassThrough, text as PassThrough);
     const batch = new LineBatcher(onLines, 100);
@@ -333,7 +431,10 @@ export class Orchestrator {
 
   private async removeContainer(service: string): Promise<void> {
     this.progress({ service, phase: 'remove' });
-    await this.docker.getContainer(containerName(this.project.name, service)).remove({ force: true, v: true }).catch(ignoreMissing);
+    await this.docker
+      .getContainer(containerName(this.project.name, service))
+      .remove({ force: true, v: true })
+      .catch(ignoreMissing);
   }
 
   private inspect(service: string): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -343,11 +444,16 @@ export class Orchestrator {
 
 /** Pings the engine with a timeout (dockerode alone would wait forever on a hung daemon). */
 export async function checkDockerEngine(docker: Docker, where: string): Promise<void> {
-  await withTimeout(PING_TIMEOUT_MS, 'The Docker engine', (signal) => pingDocker(docker, signal)).catch((error: unknown) => {
-    const timedOut = error instanceof MakerdeckError && error.code === 'TIMEOUT';
-    const { summary, fix } = explainDockerError(timedOut ? { code: 'TIMEOUT' } : error, { label: where, options: {} });
-    throw new MakerdeckError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `${summary}: ${fix}`);
-  });
+  await withTimeout(PING_TIMEOUT_MS, 'The Docker engine', (signal) => pingDocker(docker, signal)).catch(
+    (error: unknown) => {
+      const timedOut = error instanceof MakerdeckError && error.code === 'TIMEOUT';
+      const { summary, fix } = explainDockerError(timedOut ? { code: 'TIMEOUT' } : error, {
+        label: where,
+        options: {},
+      });
+      throw new MakerdeckError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `${summary}: ${fix}`);
+    },
+  );
 }
 
 /** Docker's log stream without a TTY: frames of [stream, 0, 0, 0, size (4 bytes, big-endian), payload]. */
@@ -364,10 +470,15 @@ export function demultiplex(raw: Buffer): string {
 
 function explainStartError(service: ComposeService, error: unknown): MakerdeckError {
   const message = error instanceof Error ? error.message : String(error);
-  const port = /(?:Bind for |listen tcp4? )([\d.:]+?):(\d+)(?: failed| bind)/.exec(message) ?? /:(\d+): bind: address already in use/.exec(message);
+  const port =
+    /(?:Bind for |listen tcp4? )([\d.:]+?):(\d+)(?: failed| bind)/.exec(message) ??
+    /:(\d+): bind: address already in use/.exec(message);
   if (/port is already allocated|address already in use/.test(message)) {
     const number = port?.[2] ?? port?.[1] ?? '?';
-    return new MakerdeckError('UNAVAILABLE', `${service.name} cannot start: port ${number} is already in use on this computer — stop what holds it, or change the port in stack/compose.yaml`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `${service.name} cannot start: port ${number} is already in use on this computer — stop what holds it, or change the port in stack/compose.yaml`,
+    );
   }
   return new MakerdeckError('UNAVAILABLE', `${service.name} cannot start: ${message.split('\n')[0]}`);
 }

@@ -27,7 +27,8 @@ export class Stack {
     return this.deps.operations.run(operationId, async (operation) => {
       const orchestrator = await this.orchestrator(operation.id);
       // The broker is provisioned as soon as it is healthy, while the rest may still be starting.
-      const provision = (service: ComposeService) => (service.name === 'rabbitmq' ? this.provisionBroker(service, operation.id) : undefined);
+      const provision = (service: ComposeService) =>
+        service.name === 'rabbitmq' ? this.provisionBroker(service, operation.id) : undefined;
       return (await orchestrator.up(profile, operation.signal, provision)).map(view);
     });
   }
@@ -37,8 +38,15 @@ export class Stack {
     const management = rabbitmq.ports.find((p) => p.containerPort === 15672);
     if (!management) return;
     const { credentials } = this.deps;
-    const [password, devicePassword] = await Promise.all([credentials.ensure('rabbitmq-admin'), credentials.ensure(DEVICE_CREDENTIAL)]);
-    const admin = { managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`, username: adminUser(this.deps.env), password };
+    const [password, devicePassword] = await Promise.all([
+      credentials.ensure('rabbitmq-admin'),
+      credentials.ensure(DEVICE_CREDENTIAL),
+    ]);
+    const admin = {
+      managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`,
+      username: adminUser(this.deps.env),
+      password,
+    };
     this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
     await ensureDeviceUser(admin, devicePassword);
   }
@@ -56,7 +64,9 @@ export class Stack {
   }
 
   restart(service: string, operationId?: string): Promise<void> {
-    return this.deps.operations.run(operationId, async (operation) => (await this.orchestrator(operation.id)).restart(service, operation.signal));
+    return this.deps.operations.run(operationId, async (operation) =>
+      (await this.orchestrator(operation.id)).restart(service, operation.signal),
+    );
   }
 
   async logs(service: string, tail: number): Promise<string[]> {
@@ -64,11 +74,21 @@ export class Stack {
   }
 
   /** Streams a service's log as stack.log events until the container stops or the operation is cancelled. */
-  followLogs(service: string, tail: number, operationId: string | undefined, onLines: (lines: string[]) => void): Promise<void> {
-    return this.deps.operations.run(operationId, async (operation) => (await this.orchestrator()).followLogs(service, tail, onLines, operation.signal));
+  followLogs(
+    service: string,
+    tail: number,
+    operationId: string | undefined,
+    onLines: (lines: string[]) => void,
+  ): Promise<void> {
+    return this.deps.operations.run(operationId, async (operation) =>
+      (await this.orchestrator()).followLogs(service, tail, onLines, operation.signal),
+    );
   }
 
-  async exportImages(file: string, profile: 'core' | 'full'): Promise<{ file: string; images: string[]; bytes: number }> {
+  async exportImages(
+    file: string,
+    profile: 'core' | 'full',
+  ): Promise<{ file: string; images: string[]; bytes: number }> {
     const { docker, project, emit } = await this.context();
     const images = [...new Set(servicesOf(project, profile).map((s) => s.image))];
     return { file, images, bytes: await exportImages(docker, images, file, emit) };
@@ -82,8 +102,14 @@ export class Stack {
   /** Per-install credentials, generated on first use and kept in the keychain (read side by side). */
   private async credentialEnv(): Promise<Record<string, string>> {
     const { credentials } = this.deps;
-    const [rabbitmq, influxdb, grafana] = await Promise.all(['rabbitmq-admin', 'influxdb-admin', 'grafana-admin'].map((name) => credentials.ensure(name)));
-    return { MAKERDECK_RABBITMQ_PASSWORD: rabbitmq!, MAKERDECK_INFLUXDB_PASSWORD: influxdb!, MAKERDECK_GRAFANA_PASSWORD: grafana! };
+    const [rabbitmq, influxdb, grafana] = await Promise.all(
+      ['rabbitmq-admin', 'influxdb-admin', 'grafana-admin'].map((name) => credentials.ensure(name)),
+    );
+    return {
+      MAKERDECK_RABBITMQ_PASSWORD: rabbitmq!,
+      MAKERDECK_INFLUXDB_PASSWORD: influxdb!,
+      MAKERDECK_GRAFANA_PASSWORD: grafana!,
+    };
   }
 
   private async orchestrator(operationId?: string): Promise<Orchestrator> {
@@ -96,9 +122,17 @@ export class Stack {
     const docker = await connectDocker(endpoint);
     // The engine first: without Docker, the keychain's credentials are no use.
     await checkDockerEngine(docker, endpoint.label);
-    const socket = typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
-    const [text, credentials] = await Promise.all([readFile(path.join(this.deps.stackDir, 'compose.yaml'), 'utf8'), this.credentialEnv()]);
-    const project = parseCompose(text, { file: 'stack/compose.yaml', baseDir: this.deps.stackDir, env: { ...this.deps.env, ...socket, ...credentials } });
+    const socket =
+      typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
+    const [text, credentials] = await Promise.all([
+      readFile(path.join(this.deps.stackDir, 'compose.yaml'), 'utf8'),
+      this.credentialEnv(),
+    ]);
+    const project = parseCompose(text, {
+      file: 'stack/compose.yaml',
+      baseDir: this.deps.stackDir,
+      env: { ...this.deps.env, ...socket, ...credentials },
+    });
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };
   }
@@ -112,7 +146,13 @@ function adminUser(env: NodeJS.ProcessEnv): string {
 function view(status: ServiceStatus): StackServiceView {
   const console = STACK_CONSOLES[status.name];
   const published = console && status.ports.find((p) => p.containerPort === console.port);
-  return { ...status, links: published && status.state === 'running' ? [{ label: console.label, url: `http://${reachableHost(published.hostIp)}:${published.hostPort}/` }] : [] };
+  return {
+    ...status,
+    links:
+      published && status.state === 'running'
+        ? [{ label: console.label, url: `http://${reachableHost(published.hostIp)}:${published.hostPort}/` }]
+        : [],
+  };
 }
 
 /** A port published on all addresses is reached on loopback from this computer. */

@@ -20,7 +20,9 @@ export async function queryHistory(influx: Endpoints['influx'], query: HistoryQu
   // Two points (min and max, with their own times) per pixel column: the chart's own decimation,
   // so a window with fewer points than columns comes back exactly as stored.
   const every = Math.max(1, Math.floor((query.to - query.from) / query.points));
-  const matches = query.series.map(({ device, field }) => flux`(r.device == ${fluxString(device)} and r._field == ${fluxString(field)})`.toString());
+  const matches = query.series.map(({ device, field }) =>
+    flux`(r.device == ${fluxString(device)} and r._field == ${fluxString(field)})`.toString(),
+  );
   const text = flux`data = from(bucket: ${fluxString(bucketOf(influx.database))})
   |> range(start: ${new Date(query.from)}, stop: ${new Date(query.to)})
   |> filter(fn: (r) => r._measurement == "telemetry")
@@ -30,7 +32,9 @@ export async function queryHistory(influx: Endpoints['influx'], query: HistoryQu
 union(tables: [data |> min(), data |> max()])
   |> group(columns: ["device", "_field"])
   |> sort(columns: ["_time"])`;
-  const bySeries = new Map(query.series.map((s) => [seriesKey(s.device, s.field), { ...s, t: [] as number[], v: [] as number[] }]));
+  const bySeries = new Map(
+    query.series.map((s) => [seriesKey(s.device, s.field), { ...s, t: [] as number[], v: [] as number[] }]),
+  );
   try {
     for await (const { values, tableMeta } of api.iterateRows(text)) {
       const row = tableMeta.toObject(values) as { _time: string; _value: number; _field: string; device: string };
@@ -86,8 +90,19 @@ function bucketOf(database: string): string {
 
 function explainInfluxError(error: unknown, url: string): MakerdeckError {
   const e = error as { statusCode?: number; code?: string; message?: string };
-  if (e.statusCode === 401 || e.statusCode === 403) return new MakerdeckError('UNAVAILABLE', `InfluxDB at ${url} refused the credentials: check the environment (makerdeck env show)`);
-  if (e.statusCode === 404) return new MakerdeckError('UNAVAILABLE', `InfluxDB at ${url} has no Flux query API: enable flux-enabled = true (InfluxDB 1.8+) or use InfluxDB 2`);
+  if (e.statusCode === 401 || e.statusCode === 403)
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `InfluxDB at ${url} refused the credentials: check the environment (makerdeck env show)`,
+    );
+  if (e.statusCode === 404)
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `InfluxDB at ${url} has no Flux query API: enable flux-enabled = true (InfluxDB 1.8+) or use InfluxDB 2`,
+    );
   const reason = e.code ?? e.message?.split('\n')[0] ?? String(error);
-  return new MakerdeckError('UNAVAILABLE', `InfluxDB at ${url} cannot be reached (${reason}): start the stack (makerdeck stack up) or check the InfluxDB URL`);
+  return new MakerdeckError(
+    'UNAVAILABLE',
+    `InfluxDB at ${url} cannot be reached (${reason}): start the stack (makerdeck stack up) or check the InfluxDB URL`,
+  );
 }

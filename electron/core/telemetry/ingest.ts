@@ -46,9 +46,21 @@ export function pointTime(timestamp: string | undefined, now: number): number | 
 }
 
 /** Ingests one MQTT message; `ignoreDevice` skips devices whose points arrive another way. */
-export function ingestMessage(store: TelemetryStore, topic: string, payload: Buffer, now: number, ignoreDevice?: (device: string) => boolean): void {
+export function ingestMessage(
+  store: TelemetryStore,
+  topic: string,
+  payload: Buffer,
+  now: number,
+  ignoreDevice?: (device: string) => boolean,
+): void {
   const [prefix, device, kind, ...rest] = topic.split('/');
-  if (prefix !== 'makerdeck' || !device || !DEVICE_ID_PATTERN.test(device) || rest.length > 0 || (kind !== 'telemetry' && kind !== 'status')) {
+  if (
+    prefix !== 'makerdeck' ||
+    !device ||
+    !DEVICE_ID_PATTERN.test(device) ||
+    rest.length > 0 ||
+    (kind !== 'telemetry' && kind !== 'status')
+  ) {
     return store.reject(topic, 'not a makerdeck/<device>/telemetry or /status topic', payload);
   }
   if (ignoreDevice?.(device)) return;

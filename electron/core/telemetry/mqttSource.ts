@@ -88,7 +88,11 @@ export class MqttSource {
     this.lastError = undefined;
     this.loginRefused = false;
     client.subscribe([TELEMETRY_TOPIC, STATUS_TOPIC], { qos: 0 }, (error) => {
-      if (error) this.options.onState('connected', `The broker refused the subscription (${error.message}): check this user may read makerdeck/#`);
+      if (error)
+        this.options.onState(
+          'connected',
+          `The broker refused the subscription (${error.message}): check this user may read makerdeck/#`,
+        );
     });
     this.options.onState('connected');
   }
@@ -114,16 +118,25 @@ function isLoginRefusal(error: Error & { code?: string | number }): boolean {
 
 const CHECK_LOGIN = 'check the MQTT user and password with makerdeck env show / makerdeck env attach';
 
-function explainMqttError(error: Error & { code?: string | number }, protocolVersion: 4 | 5, timeoutMs: number): string {
+function explainMqttError(
+  error: Error & { code?: string | number },
+  protocolVersion: 4 | 5,
+  timeoutMs: number,
+): string {
   const code = error.code;
   if (error.message === 'connack timeout') {
-    const hint = protocolVersion === 5 ? ': a broker that only speaks MQTT 3.1.1 (RabbitMQ before 3.13) does this to MQTT 5 — choose 3.1.1' : ': check the broker URL and port';
+    const hint =
+      protocolVersion === 5
+        ? ': a broker that only speaks MQTT 3.1.1 (RabbitMQ before 3.13) does this to MQTT 5 — choose 3.1.1'
+        : ': check the broker URL and port';
     return `The broker did not answer the connect within ${Math.round(timeoutMs / 1000)} s${hint}`;
   }
-  if (code === 'ECONNREFUSED') return 'Nothing answers at the broker address: start the stack (makerdeck stack up) or check the broker URL';
+  if (code === 'ECONNREFUSED')
+    return 'Nothing answers at the broker address: start the stack (makerdeck stack up) or check the broker URL';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'The broker host name is unknown: check the broker URL';
   if (code === 4 || code === 134) return `The broker refused the login (bad user name or password): ${CHECK_LOGIN}`;
   if (code === 5 || code === 135) return `The broker refused the login (not authorized): ${CHECK_LOGIN}`;
-  if (code === 1 || code === 132) return `The broker does not speak MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: choose the other version`;
+  if (code === 1 || code === 132)
+    return `The broker does not speak MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: choose the other version`;
   return `The broker connection failed (${error.message.split('\n')[0]})`;
 }

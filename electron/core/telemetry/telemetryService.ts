@@ -35,7 +35,10 @@ export class Telemetry {
   private source?: MqttSource;
   private gateway?: { sessionId: string; gateway: SerialGateway; message?: string };
   private timer?: NodeJS.Timeout;
-  private current: TelemetryState = { broker: { state: 'disconnected', since: Date.now() }, history: { state: 'unknown' } };
+  private current: TelemetryState = {
+    broker: { state: 'disconnected', since: Date.now() },
+    history: { state: 'unknown' },
+  };
 
   constructor(private readonly deps: TelemetryDeps) {
     this.store = deps.store ?? new TelemetryStore();
@@ -68,9 +71,12 @@ export class Telemetry {
 
   /** Reads a board on USB; its telemetry is charted and published to the broker. */
   async startGateway(port: string, baudRate: number): Promise<TelemetryState> {
-    if (this.gateway) throw new MakerdeckError('UNAVAILABLE', `The gateway already reads ${this.gateway.gateway.port}: stop it first`);
+    if (this.gateway)
+      throw new MakerdeckError('UNAVAILABLE', `The gateway already reads ${this.gateway.gateway.port}: stop it first`);
     const { sessionId } = await this.deps.monitor.open(port, baudRate);
-    const gateway = new SerialGateway(port, this.store, { publish: (topic, payload) => this.source?.publish(topic, payload) ?? false });
+    const gateway = new SerialGateway(port, this.store, {
+      publish: (topic, payload) => this.source?.publish(topic, payload) ?? false,
+    });
     this.gateway = { sessionId, gateway };
     this.startBatching();
     return this.changed({});
@@ -99,7 +105,13 @@ export class Telemetry {
   }
 
   status(): TelemetryStatus {
-    return { ...this.state(), devices: this.store.deviceViews(), accepted: this.store.accepted, rejected: this.store.rejected, recentRejects: this.store.recentRejects() };
+    return {
+      ...this.state(),
+      devices: this.store.deviceViews(),
+      accepted: this.store.accepted,
+      rejected: this.store.rejected,
+      recentRejects: this.store.recentRejects(),
+    };
   }
 
   /** Sends the pending batch first, so a client knows every batch before this answer is in it. */
@@ -162,7 +174,13 @@ export class Telemetry {
 
   private state(): TelemetryState {
     const running = this.gateway;
-    const gateway = running && { port: running.gateway.port, device: [...running.gateway.devices][0], published: running.gateway.published, queued: running.gateway.queued, message: running.message };
+    const gateway = running && {
+      port: running.gateway.port,
+      device: [...running.gateway.devices][0],
+      published: running.gateway.published,
+      queued: running.gateway.queued,
+      message: running.message,
+    };
     return { ...this.current, gateway };
   }
 

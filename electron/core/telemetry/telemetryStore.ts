@@ -159,7 +159,9 @@ export class TelemetryStore {
   reject(topic: string, reason: string, payload: string | Buffer): void {
     this.rejected++;
     this.countsChanged = true;
-    const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1')).slice(0, 80).replace(/[^\x20-\x7e]/g, '.');
+    const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1'))
+      .slice(0, 80)
+      .replace(/[^\x20-\x7e]/g, '.');
     this.rejects.push({ t: Date.now(), topic: printable(topic, 200), reason: printable(reason, 300), sample });
     if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
   }
@@ -193,7 +195,11 @@ export class TelemetryStore {
   }
 
   window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
-    return refs.map(({ device, field }) => ({ device, field, ...(this.series.get(seriesKey(device, field))?.ring.range(from, to) ?? { t: [], v: [] }) }));
+    return refs.map(({ device, field }) => ({
+      device,
+      field,
+      ...(this.series.get(seriesKey(device, field))?.ring.range(from, to) ?? { t: [], v: [] }),
+    }));
   }
 
   deviceViews(): DeviceView[] {

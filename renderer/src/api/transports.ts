@@ -113,13 +113,22 @@ function tooLarge(name: string): Reply<unknown> {
 }
 
 function disconnected(): Reply<unknown> {
-  return { ok: false, error: { code: 'DISCONNECTED', message: 'Lost the connection to Makerdeck; it reconnects by itself — try again in a moment' } };
+  return {
+    ok: false,
+    error: {
+      code: 'DISCONNECTED',
+      message: 'Lost the connection to Makerdeck; it reconnects by itself — try again in a moment',
+    },
+  };
 }
 
 /** In Electron the preload provides the bridge; in a browser the token comes from the URL fragment. */
 export function defaultTransport(): Transport {
   if (window.makerdeck) return ipcTransport(window.makerdeck);
-  const token = new URLSearchParams(window.location.hash.slice(1)).get(WS_TOKEN_PARAM) ?? sessionStorage.getItem(WS_TOKEN_PARAM) ?? '';
+  const token =
+    new URLSearchParams(window.location.hash.slice(1)).get(WS_TOKEN_PARAM) ??
+    sessionStorage.getItem(WS_TOKEN_PARAM) ??
+    '';
   // Keep the token for reloads and page changes, but take it out of the address bar.
   sessionStorage.setItem(WS_TOKEN_PARAM, token);
   if (window.location.hash.includes(`${WS_TOKEN_PARAM}=`)) history.replaceState(null, '', '#/');

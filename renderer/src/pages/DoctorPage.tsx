@@ -27,7 +27,10 @@ export function DoctorPage() {
   }, []);
 
   // Checks arrive one by one while the doctor runs, so slow probes don't hide fast answers.
-  useEffect(() => api().on('doctor.check', (check) => setChecks((shown) => [...shown.filter((c) => c.id !== check.id), check])), []);
+  useEffect(
+    () => api().on('doctor.check', (check) => setChecks((shown) => [...shown.filter((c) => c.id !== check.id), check])),
+    [],
+  );
   useEffect(() => void run(), [run]);
 
   return (
@@ -43,7 +46,12 @@ export function DoctorPage() {
       {error && <p className="error">{error}</p>}
       {report && (
         <p className={`summary status-${report.status}`} data-testid="doctor-summary">
-          {report.checks.length} checks in {report.durationMs} ms — {report.status === 'ok' ? 'all good' : report.status === 'warn' ? 'usable, with warnings' : 'something needs fixing'}
+          {report.checks.length} checks in {report.durationMs} ms —{' '}
+          {report.status === 'ok'
+            ? 'all good'
+            : report.status === 'warn'
+              ? 'usable, with warnings'
+              : 'something needs fixing'}
         </p>
       )}
       <ul className="checks">

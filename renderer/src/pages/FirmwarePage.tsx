@@ -20,14 +20,24 @@ export function FirmwarePage() {
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
 
   useEffect(() => {
-    api().call('profiles.list', {}).then((list) => {
-      setProfiles(list);
-      setProfile((current) => current || list[0]?.id || '');
-    }, (e: Error) => setMessage({ kind: 'error', text: e.message }));
-    api().call('serial.list', {}).then((list) => {
-      setPorts(list);
-      setPort((current) => current || list[0]?.path || '');
-    }, (e: Error) => setMessage({ kind: 'error', text: e.message }));
+    api()
+      .call('profiles.list', {})
+      .then(
+        (list) => {
+          setProfiles(list);
+          setProfile((current) => current || list[0]?.id || '');
+        },
+        (e: Error) => setMessage({ kind: 'error', text: e.message }),
+      );
+    api()
+      .call('serial.list', {})
+      .then(
+        (list) => {
+          setPorts(list);
+          setPort((current) => current || list[0]?.path || '');
+        },
+        (e: Error) => setMessage({ kind: 'error', text: e.message }),
+      );
   }, []);
   useEffect(
     () =>
@@ -84,7 +94,9 @@ export function FirmwarePage() {
       <header className="page-header">
         <h1>Firmware</h1>
       </header>
-      <p className="lead">Build the firmware for a profile — its passwords go into a private, throwaway copy — and flash it over USB.</p>
+      <p className="lead">
+        Build the firmware for a profile — its passwords go into a private, throwaway copy — and flash it over USB.
+      </p>
       <div className="toolbar">
         <label>
           Profile
@@ -118,7 +130,11 @@ export function FirmwarePage() {
           Flash
         </button>
         {busy && (
-          <button type="button" className="danger" onClick={() => void api().call('operations.cancel', { operationId: operationId! })}>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => void api().call('operations.cancel', { operationId: operationId! })}
+          >
             Cancel
           </button>
         )}
@@ -155,7 +171,8 @@ function ProgressBar({ progress }: { progress?: Progress }) {
     <div className="progress-row">
       <progress aria-label={progress.phase} max={progress.bytesTotal} value={done} />
       <span className="muted">
-        {progress.phase}: {(done / 1024).toFixed(1)} of {(progress.bytesTotal / 1024).toFixed(1)} KiB, {(done / 1024 / seconds).toFixed(1)} KiB/s
+        {progress.phase}: {(done / 1024).toFixed(1)} of {(progress.bytesTotal / 1024).toFixed(1)} KiB,{' '}
+        {(done / 1024 / seconds).toFixed(1)} KiB/s
       </span>
     </div>
   );

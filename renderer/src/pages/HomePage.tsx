@@ -6,12 +6,17 @@ export function HomePage() {
   const [info, setInfo] = useState<AppInfo>();
   const [error, setError] = useState<string>();
   useEffect(() => {
-    api().call('app.info', {}).then(setInfo, (e: Error) => setError(e.message));
+    api()
+      .call('app.info', {})
+      .then(setInfo, (e: Error) => setError(e.message));
   }, []);
   return (
     <section>
       <h1>Welcome to Makerdeck</h1>
-      <p className="lead">From a board on your desk to live charts: secrets in your keychain, firmware flashed over USB, the backing services in Docker.</p>
+      <p className="lead">
+        From a board on your desk to live charts: secrets in your keychain, firmware flashed over USB, the backing
+        services in Docker.
+      </p>
       <ol className="steps">
         <li>
           <a href="#/doctor">Run the doctor</a> to see what this computer is ready for.

@@ -30,10 +30,13 @@ export function MonitorPage() {
   const refreshPorts = () =>
     api()
       .call('serial.list', {})
-      .then((list) => {
-        setPorts(list);
-        setPort((current) => current || list[0]?.path || '');
-      }, (e: Error) => setError(e.message));
+      .then(
+        (list) => {
+          setPorts(list);
+          setPort((current) => current || list[0]?.path || '');
+        },
+        (e: Error) => setError(e.message),
+      );
 
   useEffect(() => void refreshPorts(), []);
   useEffect(
@@ -72,7 +75,10 @@ export function MonitorPage() {
     }
   };
   const disconnect = async () => {
-    if (sessionId) await api().call('monitor.close', { sessionId }).catch(() => undefined);
+    if (sessionId)
+      await api()
+        .call('monitor.close', { sessionId })
+        .catch(() => undefined);
     setSessionId(undefined);
   };
   const send = async () => {
@@ -140,7 +146,12 @@ export function MonitorPage() {
           void send();
         }}
       >
-        <input aria-label="Line to send" value={outgoing} onChange={(e) => setOutgoing(e.target.value)} disabled={!sessionId} />
+        <input
+          aria-label="Line to send"
+          value={outgoing}
+          onChange={(e) => setOutgoing(e.target.value)}
+          disabled={!sessionId}
+        />
         <button type="submit" disabled={!sessionId}>
           Send
         </button>

@@ -43,7 +43,10 @@ export function ProfilesPage() {
           New profile
         </button>
       </header>
-      <p className="lead">A profile is what one board needs: Wi-Fi, the MQTT broker and its device id. Passwords go to your OS keychain and never come back to this page.</p>
+      <p className="lead">
+        A profile is what one board needs: Wi-Fi, the MQTT broker and its device id. Passwords go to your OS keychain
+        and never come back to this page.
+      </p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -58,7 +61,11 @@ export function ProfilesPage() {
         <ul className="profile-list" aria-label="Profiles">
           {profiles.map((p) => (
             <li key={p.id}>
-              <button type="button" className={p.id === selected ? 'item active' : 'item'} onClick={() => setSelected(p.id)}>
+              <button
+                type="button"
+                className={p.id === selected ? 'item active' : 'item'}
+                onClick={() => setSelected(p.id)}
+              >
                 <strong>{p.name}</strong>
                 <span className="muted">
                   {p.board} · {p.deviceId}
@@ -66,10 +73,17 @@ export function ProfilesPage() {
               </button>
             </li>
           ))}
-          {profiles.length === 0 && !error && <li className="muted">No profiles yet: fill in the form to create one.</li>}
+          {profiles.length === 0 && !error && (
+            <li className="muted">No profiles yet: fill in the form to create one.</li>
+          )}
         </ul>
         <div className="panel">
-          <ProfileForm key={current?.id ?? 'new'} profile={current} onSaved={(p, created) => done(`${created ? 'Created' : 'Saved'} "${p.name}".`, p.id)} onError={fail} />
+          <ProfileForm
+            key={current?.id ?? 'new'}
+            profile={current}
+            onSaved={(p, created) => done(`${created ? 'Created' : 'Saved'} "${p.name}".`, p.id)}
+            onError={fail}
+          />
           {current && <ImportExport profile={current} onDone={done} onError={fail} />}
           {!current && <ImportExport onDone={done} onError={fail} />}
         </div>

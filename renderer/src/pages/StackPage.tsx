@@ -5,7 +5,14 @@ import { ServiceLogs } from './stack/ServiceLogs';
 
 type Profile = 'core' | 'full';
 
-const STATE_ICON: Record<string, string> = { healthy: '✔', running: '●', starting: '…', unhealthy: '✘', missing: '○', exited: '■' };
+const STATE_ICON: Record<string, string> = {
+  healthy: '✔',
+  running: '●',
+  starting: '…',
+  unhealthy: '✘',
+  missing: '○',
+  exited: '■',
+};
 
 /** The local backing stack: start, stop, reset; each service's health, ports and console. */
 export function StackPage() {
@@ -41,11 +48,16 @@ export function StackPage() {
     }
   };
 
-  const up = () => act('Starting', async () => (await api().call('stack.up', { profile }), `The ${profile} stack is up and healthy.`));
-  const down = () => act('Stopping', async () => (await api().call('stack.down', {}), 'The stack is down; its data is kept.'));
+  const up = () =>
+    act('Starting', async () => (await api().call('stack.up', { profile }), `The ${profile} stack is up and healthy.`));
+  const down = () =>
+    act('Stopping', async () => (await api().call('stack.down', {}), 'The stack is down; its data is kept.'));
   const reset = () => {
     if (!window.confirm('Delete the stack and ALL its data (InfluxDB, Grafana, broker)?')) return;
-    void act('Resetting', async () => (await api().call('stack.reset', { confirm: true }), 'The stack and its data are gone.'));
+    void act(
+      'Resetting',
+      async () => (await api().call('stack.reset', { confirm: true }), 'The stack and its data are gone.'),
+    );
   };
 
   return (
@@ -53,7 +65,10 @@ export function StackPage() {
       <header className="page-header">
         <h1>Stack</h1>
       </header>
-      <p className="lead">The services your devices report to, on this computer's Docker. Passwords are generated per install and kept in your keychain.</p>
+      <p className="lead">
+        The services your devices report to, on this computer's Docker. Passwords are generated per install and kept in
+        your keychain.
+      </p>
       <div className="toolbar">
         <label>
           Profile
@@ -77,10 +92,16 @@ export function StackPage() {
       </div>
       {busy && (
         <div className="progress-row">
-          {progress?.bytesTotal ? <progress max={progress.bytesTotal} value={progress.bytesDone ?? 0} aria-label={busy} /> : <progress aria-label={busy} />}
+          {progress?.bytesTotal ? (
+            <progress max={progress.bytesTotal} value={progress.bytesDone ?? 0} aria-label={busy} />
+          ) : (
+            <progress aria-label={busy} />
+          )}
           <span className="muted">
             {busy}
-            {progress ? ` — ${progress.service}: ${progress.phase}${progress.message ? ` (${progress.message})` : ''}` : '…'}
+            {progress
+              ? ` — ${progress.service}: ${progress.phase}${progress.message ? ` (${progress.message})` : ''}`
+              : '…'}
           </span>
         </div>
       )}
@@ -125,7 +146,17 @@ export function StackPage() {
                     </button>
                   )}
                   {s.state !== 'missing' && (
-                    <button type="button" className="secondary" disabled={!!busy} onClick={() => void act(`Restarting ${s.name}`, async () => (await api().call('stack.restart', { service: s.name }), `${s.name} restarted.`))}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={!!busy}
+                      onClick={() =>
+                        void act(
+                          `Restarting ${s.name}`,
+                          async () => (await api().call('stack.restart', { service: s.name }), `${s.name} restarted.`),
+                        )
+                      }
+                    >
                       Restart
                     </button>
                   )}

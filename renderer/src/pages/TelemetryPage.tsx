@@ -18,7 +18,20 @@ const WINDOWS: Array<[string, number]> = [
   ['6 h', 21_600_000],
   ['24 h', 86_400_000],
 ];
-const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#b83280', '#6b46c1', '#c53030', '#2c7a7b', '#975a16', '#4a5568', '#d69e2e', '#3182ce', '#38a169'];
+const COLORS = [
+  '#2b6cb0',
+  '#c05621',
+  '#2f855a',
+  '#b83280',
+  '#6b46c1',
+  '#c53030',
+  '#2c7a7b',
+  '#975a16',
+  '#4a5568',
+  '#d69e2e',
+  '#3182ce',
+  '#38a169',
+];
 
 /** Live charts from the broker and the serial gateway, history from InfluxDB, export of the window. */
 export function TelemetryPage() {
@@ -52,7 +65,11 @@ export function TelemetryPage() {
     .filter((d) => !hidden.has(d.device) && d.last.some((l) => l.field === shownField))
     .slice(0, MAX_SERIES_ON_SCREEN)
     .map((d) => ({ device: d.device, field: shownField }));
-  const chartSeries: ChartSeries[] = series.map((s, i) => ({ key: seriesKey(s.device, s.field), label: `${s.device} ${s.field}`, color: COLORS[i % COLORS.length]! }));
+  const chartSeries: ChartSeries[] = series.map((s, i) => ({
+    key: seriesKey(s.device, s.field),
+    label: `${s.device} ${s.field}`,
+    color: COLORS[i % COLORS.length]!,
+  }));
   const seriesId = JSON.stringify(series);
   // seriesId stands for `series`: a new array naming the same lines must not restart the view.
   // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -119,24 +136,50 @@ export function TelemetryPage() {
         <button type="button" className="secondary" onClick={() => exportAs('csv')} disabled={series.length === 0}>
           Export CSV
         </button>
-        <button type="button" className="secondary" onClick={() => exportAs('line-protocol')} disabled={series.length === 0}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => exportAs('line-protocol')}
+          disabled={series.length === 0}
+        >
           Export line protocol
         </button>
-        <button type="button" className="secondary" onClick={() => void chart.current?.toPng().then((png) => downloadBlob('telemetry.png', png))} disabled={series.length === 0}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void chart.current?.toPng().then((png) => downloadBlob('telemetry.png', png))}
+          disabled={series.length === 0}
+        >
           Save PNG
         </button>
       </div>
       <div className="chart-panel" data-testid="telemetry-panel" data-series={chartSeries.map((s) => s.key).join(',')}>
         {series.length === 0 ? (
-          <p className="hint">No telemetry yet. Devices publish to makerdeck/&lt;device&gt;/telemetry; a board on USB can be read by the serial gateway below.</p>
+          <p className="hint">
+            No telemetry yet. Devices publish to makerdeck/&lt;device&gt;/telemetry; a board on USB can be read by the
+            serial gateway below.
+          </p>
         ) : (
-          <TelemetryChart ref={chart} series={chartSeries} source={live.store} spanMs={spanMs} range={range} paused={paused} onZoom={setRange} />
+          <TelemetryChart
+            ref={chart}
+            series={chartSeries}
+            source={live.store}
+            spanMs={spanMs}
+            range={range}
+            paused={paused}
+            onZoom={setRange}
+          />
         )}
         <p className="hint">Drag to zoom, shift+drag to pan, double-click for live.</p>
       </div>
-      <DeviceCards devices={snapshot.devices} hidden={hidden} onToggle={(device) => setHidden(toggle(hidden, device))} />
+      <DeviceCards
+        devices={snapshot.devices}
+        hidden={hidden}
+        onToggle={(device) => setHidden(toggle(hidden, device))}
+      />
       <p className="counts" data-testid="telemetry-counts">
-        {snapshot.accepted.toLocaleString()} points received · <span data-testid="rejected-count">{snapshot.rejected.toLocaleString()}</span> rejected
+        {snapshot.accepted.toLocaleString()} points received ·{' '}
+        <span data-testid="rejected-count">{snapshot.rejected.toLocaleString()}</span> rejected
       </p>
       <RecentRejects count={snapshot.rejected} />
       <Gateway state={snapshot.state} onError={setError} />
@@ -161,9 +204,17 @@ function BrokerBar({ state, onError }: { state?: TelemetryState; onError(message
         : broker?.state === 'reconnecting'
           ? `Broker unreachable — reconnecting by itself. ${broker.message ?? ''}`
           : 'Not connected to a broker';
-  const act = (name: 'telemetry.connect' | 'telemetry.disconnect') => void api().call(name, {}).catch((e: Error) => onError(e.message));
+  const act = (name: 'telemetry.connect' | 'telemetry.disconnect') =>
+    void api()
+      .call(name, {})
+      .catch((e: Error) => onError(e.message));
   return (
-    <div className={`broker-bar ${broker?.state ?? 'disconnected'}`} role="status" data-testid="broker-state" data-state={broker?.state ?? 'disconnected'}>
+    <div
+      className={`broker-bar ${broker?.state ?? 'disconnected'}`}
+      role="status"
+      data-testid="broker-state"
+      data-state={broker?.state ?? 'disconnected'}
+    >
       <span>{text}</span>
       {broker?.state === 'disconnected' || !broker ? (
         <button type="button" onClick={() => act('telemetry.connect')}>
@@ -184,11 +235,20 @@ function Gateway({ state, onError }: { state?: TelemetryState; onError(message: 
   useEffect(() => {
     void api()
       .call('serial.list', {})
-      .then((list) => setPorts(list), () => undefined);
+      .then(
+        (list) => setPorts(list),
+        () => undefined,
+      );
   }, []);
   const gateway = state?.gateway;
-  const start = () => void api().call('telemetry.gatewayStart', { port, baudRate: 115200 }).catch((e: Error) => onError(e.message));
-  const stop = () => void api().call('telemetry.gatewayStop', {}).catch((e: Error) => onError(e.message));
+  const start = () =>
+    void api()
+      .call('telemetry.gatewayStart', { port, baudRate: 115200 })
+      .catch((e: Error) => onError(e.message));
+  const stop = () =>
+    void api()
+      .call('telemetry.gatewayStop', {})
+      .catch((e: Error) => onError(e.message));
   return (
     <fieldset className="gateway">
       <legend>Serial gateway (a board without Wi-Fi, on USB)</legend>

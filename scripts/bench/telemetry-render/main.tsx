@@ -22,7 +22,11 @@ const PER_SERIES_MS = (1000 * SERIES) / RATE; // interval between points of one 
 const HISTORY = number('history', POINTS * PER_SERIES_MS); // ms the prefilled points spread over
 const HEIGHT = 480;
 const COLORS = ['#2b6cb0', '#c53030', '#2f855a', '#b7791f', '#6b46c1', '#dd6b20', '#319795', '#d53f8c'];
-const series: ChartSeries[] = Array.from({ length: SERIES }, (_, i) => ({ key: `device-${i + 1}/temp`, label: `device-${i + 1} temp`, color: COLORS[i % COLORS.length]! }));
+const series: ChartSeries[] = Array.from({ length: SERIES }, (_, i) => ({
+  key: `device-${i + 1}/temp`,
+  label: `device-${i + 1} temp`,
+  color: COLORS[i % COLORS.length]!,
+}));
 
 const violations: string[] = [];
 document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
@@ -59,7 +63,10 @@ function prefill(sink: Sink): void {
   for (let i = 0; i < POINTS; i += CHUNK) {
     const times = new Float64Array(Math.min(CHUNK, POINTS - i));
     for (let j = 0; j < times.length; j++) times[j] = historyTime(i + j);
-    sink.push(times, series.map((_, s) => times.map((t) => valueAt(s, t))));
+    sink.push(
+      times,
+      series.map((_, s) => times.map((t) => valueAt(s, t))),
+    );
   }
 }
 
@@ -73,7 +80,11 @@ function decimated(): Sink {
   const store = new SeriesStore(POINTS, { float32: true });
   const sink: Sink = {
     push: (times, values) => series.forEach((s, i) => store.push(s.key, times, values[i]!)),
-    typedBytes: () => series.reduce((sum, s) => sum + store.buffer(s.key)!.times.byteLength + store.buffer(s.key)!.values.byteLength, 0),
+    typedBytes: () =>
+      series.reduce(
+        (sum, s) => sum + store.buffer(s.key)!.times.byteLength + store.buffer(s.key)!.values.byteLength,
+        0,
+      ),
   };
   prefill(sink);
   createRoot(root).render(
@@ -125,7 +136,10 @@ function naive(): Sink {
       ms: 1,
       scales: { x: { time: true, range: () => [view.from, view.to] } },
       axes: [{}, { size: 64 }],
-      series: [{ label: 'Time' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1, points: { show: false } }))],
+      series: [
+        { label: 'Time' },
+        ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1, points: { show: false } })),
+      ],
     },
     [x.subarray(from, to), ...ys.map((y) => y.subarray(from, to))],
     root,
@@ -162,7 +176,17 @@ const tick = (now: number) => {
   measuring = false;
   const canvases = [...document.querySelectorAll('canvas')].map((c) => `${c.width}x${c.height}`);
   Object.assign(window, {
-    __bench: { mode: MODE, frames, work, decimation, rescans, typedBytes: sink.typedBytes(), streamed: generated * SERIES, violations, canvases },
+    __bench: {
+      mode: MODE,
+      frames,
+      work,
+      decimation,
+      rescans,
+      typedBytes: sink.typedBytes(),
+      streamed: generated * SERIES,
+      violations,
+      canvases,
+    },
   });
 };
 requestAnimationFrame(tick);

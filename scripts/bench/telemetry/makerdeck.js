@@ -28,7 +28,18 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @returns {Promise<Serve>}
  */
 export async function startServe(env, nodeArgs = []) {
-  const args = ['--pdeathsig', 'TERM', '--', process.execPath, ...nodeArgs, path.join(root, 'bin', 'makerdeck.js'), 'serve', '--port', '0', '--json'];
+  const args = [
+    '--pdeathsig',
+    'TERM',
+    '--',
+    process.execPath,
+    ...nodeArgs,
+    path.join(root, 'bin', 'makerdeck.js'),
+    'serve',
+    '--port',
+    '0',
+    '--json',
+  ];
   const child = spawn('setpriv', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -129,7 +140,13 @@ export async function openTelemetryPage(url) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
     // Playwright's own Ctrl+C handler would exit the bench before it stopped its brokers
     handleSIGINT: false,
     handleSIGTERM: false,
@@ -158,7 +175,9 @@ export async function openTelemetryPage(url) {
  */
 export function cpuSeconds(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
   } catch {
     return 0;
@@ -183,13 +202,17 @@ export function processTree(rootPid = process.pid) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.replace(/^.*\) /s, '').split(' ');
-      info.set(Number(entry), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+      info.set(Number(entry), {
+        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        ppid: Number(fields[1]),
+        cpu: (Number(fields[11]) + Number(fields[12])) / 100,
+      });
     } catch {
       // gone meanwhile
     }
   }
   const tree = new Map([[rootPid, info.get(rootPid)]]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, p] of info) {
       if (tree.has(pid) || !tree.has(p.ppid)) continue;

@@ -34,7 +34,12 @@ function payload(device, seq) {
  */
 function connect(url, device) {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: `bench-${device}-${process.pid}`, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
+    const client = mqtt.connect(url, {
+      clientId: `bench-${device}-${process.pid}`,
+      clean: true,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     client.once('connect', () => {
       /** @type {Socket} */ (client.stream).setNoDelay(true); // mqtt.js leaves Nagle on: ~14 ms per message at 10k/s
       resolve(client);
@@ -57,7 +62,15 @@ process.on('message', async (message) => {
   const msg = /** @type {Command} */ (message);
   if (msg.cmd === 'start') {
     const clients = await Promise.all(msg.devices.map((d) => connect(msg.url, d)));
-    job = { ...msg, devs: msg.devices.map((id, i) => ({ id, client: /** @type {MqttClient} */ (clients[i]), seq: 0, topic: `makerdeck/${id}/telemetry` })) };
+    job = {
+      ...msg,
+      devs: msg.devices.map((id, i) => ({
+        id,
+        client: /** @type {MqttClient} */ (clients[i]),
+        seq: 0,
+        topic: `makerdeck/${id}/telemetry`,
+      })),
+    };
     toParent({ ready: true });
   } else if (msg.cmd === 'go') {
     const { devs, rate, durationMs } = /** @type {NonNullable<typeof job>} */ (job);
@@ -90,7 +103,7 @@ process.on('message', async (message) => {
           if (t >= end) return clearInterval(timer);
           const due = Math.floor(((t - startedAt) * rate) / 1000);
           sent = Math.max(sent, due - rate / 10);
-          for (let tries = 0; sent < due && tries < devs.length; ) {
+          for (let tries = 0; sent < due && tries < devs.length;) {
             const d = /** @type {Device} */ (devs[next]);
             next = (next + 1) % devs.length;
             if (blocked(d)) tries++;

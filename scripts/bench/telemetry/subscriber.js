@@ -40,11 +40,18 @@ process.on('message', (message) => {
   const msg = /** @type {Command} */ (message);
   if (msg.cmd === 'start') {
     since = msg.since;
-    const client = mqtt.connect(msg.url, { clientId: `bench-bare-${process.pid}`, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
+    const client = mqtt.connect(msg.url, {
+      clientId: `bench-bare-${process.pid}`,
+      clean: true,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     client.on('message', onMessage);
     client.once('connect', () => {
       /** @type {import('node:net').Socket} */ (client.stream).setNoDelay(true);
-      client.subscribe('makerdeck/+/telemetry', { qos: 0 }, (err) => toParent(err ? { error: err.message } : { ready: true }));
+      client.subscribe('makerdeck/+/telemetry', { qos: 0 }, (err) =>
+        toParent(err ? { error: err.message } : { ready: true }),
+      );
     });
     client.once('error', (err) => toParent({ error: err.message }));
   } else if (msg.cmd === 'count') toParent({ count });

@@ -38,41 +38,79 @@ export class SpeedFailed extends Error {
 }
 
 export const where = (at: EspWhere): string => {
-  const place = at.address === undefined ? '' : ` at 0x${at.address.toString(16)}${at.percent === undefined ? '' : ` (${at.percent}%)`}`;
+  const place =
+    at.address === undefined
+      ? ''
+      : ` at 0x${at.address.toString(16)}${at.percent === undefined ? '' : ` (${at.percent}%)`}`;
   return `${STEP_TEXT[at.step]}${place}`;
 };
 
-export const cancelled = (): MakerdeckError => new MakerdeckError('CANCELLED', 'Flashing was cancelled: flash again before relying on the board, it may not boot now');
+export const cancelled = (): MakerdeckError =>
+  new MakerdeckError(
+    'CANCELLED',
+    'Flashing was cancelled: flash again before relying on the board, it may not boot now',
+  );
 
 export const unplugged = (at: EspWhere): MakerdeckError =>
-  new MakerdeckError('UNAVAILABLE', `${at.port} was unplugged during ${where(at)}: plug the board back in and flash again`);
+  new MakerdeckError(
+    'UNAVAILABLE',
+    `${at.port} was unplugged during ${where(at)}: plug the board back in and flash again`,
+  );
 
 export const noBootloader = (port: string): MakerdeckError =>
-  new MakerdeckError('UNAVAILABLE', `No ESP bootloader answered on ${port}: hold BOOT while pressing EN/RESET, check the port and the USB cable, then try again`);
+  new MakerdeckError(
+    'UNAVAILABLE',
+    `No ESP bootloader answered on ${port}: hold BOOT while pressing EN/RESET, check the port and the USB cable, then try again`,
+  );
 
 export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
   if (error instanceof MakerdeckError) return error;
   if (error instanceof SpeedFailed) {
-    return new MakerdeckError('UNAVAILABLE', `The ESP on ${at.port} stopped answering after switching to ${error.baud} baud: flash at 115200 or use a shorter USB cable`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP on ${at.port} stopped answering after switching to ${error.baud} baud: flash at 115200 or use a shorter USB cable`,
+    );
   }
   const message = error instanceof Error ? error.message.split('\n')[0]!.trim() : String(error);
   if (at.step === 'connect' && /Failed to connect/i.test(message)) return noBootloader(at.port);
   if (error instanceof UnexpectedChipMagicError) {
-    return new MakerdeckError('BAD_INPUT', `The chip on ${at.port} is neither an ESP32 nor an ESP8266 (${message.replace(/\. Failed.*$/, '')}): pick the right port and board`);
+    return new MakerdeckError(
+      'BAD_INPUT',
+      `The chip on ${at.port} is neither an ESP32 nor an ESP8266 (${message.replace(/\. Failed.*$/, '')}): pick the right port and board`,
+    );
   }
   if (isRefused(error)) {
-    return new MakerdeckError('UNAVAILABLE', `The ESP bootloader on ${at.port} refused a command during ${where(at)} as unsupported: the chip may be in secure download mode or not a plain ESP32/ESP8266 — check the board type`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP bootloader on ${at.port} refused a command during ${where(at)} as unsupported: the chip may be in secure download mode or not a plain ESP32/ESP8266 — check the board type`,
+    );
   }
   if (/MD5 of file does not match/i.test(message)) {
-    return new MakerdeckError('UNAVAILABLE', `Verify failed on ${at.port}${at.address === undefined ? '' : ` for the part at 0x${at.address.toString(16)}`}: the flash holds other bytes than were sent — flash again, and if it repeats the flash chip may be worn`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `Verify failed on ${at.port}${at.address === undefined ? '' : ` for the part at 0x${at.address.toString(16)}`}: the flash holds other bytes than were sent — flash again, and if it repeats the flash chip may be worn`,
+    );
   }
   if (/Failed to start stub/i.test(message)) {
-    return new MakerdeckError('UNAVAILABLE', `The flasher stub did not start on ${at.port}: reset the board into download mode (hold BOOT, press EN/RESET) and try again`);
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The flasher stub did not start on ${at.port}: reset the board into download mode (hold BOOT, press EN/RESET) and try again`,
+    );
   }
-  if (/Serial data stream stopped|No serial data received|Invalid head of packet|Invalid SLIP escape|invalid response/i.test(message)) {
-    return new MakerdeckError('TIMEOUT', `The ESP on ${at.port} stopped answering during ${where(at)} at ${at.baud} baud: check the USB cable and the board's power, then flash again`);
+  if (
+    /Serial data stream stopped|No serial data received|Invalid head of packet|Invalid SLIP escape|invalid response/i.test(
+      message,
+    )
+  ) {
+    return new MakerdeckError(
+      'TIMEOUT',
+      `The ESP on ${at.port} stopped answering during ${where(at)} at ${at.baud} baud: check the USB cable and the board's power, then flash again`,
+    );
   }
-  return new MakerdeckError('UNAVAILABLE', `Flashing ${at.port} failed during ${where(at)} (${message}): try again, and if it repeats flash at 115200 with a shorter USB cable`);
+  return new MakerdeckError(
+    'UNAVAILABLE',
+    `Flashing ${at.port} failed during ${where(at)} (${message}): try again, and if it repeats flash at 115200 with a shorter USB cable`,
+  );
 }
 
 /** The loader answered "unsupported" (the ROM's invalid-message reply, or the stub's not-implemented status). */

@@ -6,7 +6,15 @@ import { ESPLoader } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
 import { listRawPorts, type RawPortLister } from '../../serial/ports';
 import { WebSerialPort, type PortOpener } from '../../serial/webSerialPort';
-import { cancelled, explainEspError, isRefused, looksGarbled, SpeedFailed, unplugged, type EspWhere } from './espErrors';
+import {
+  cancelled,
+  explainEspError,
+  isRefused,
+  looksGarbled,
+  SpeedFailed,
+  unplugged,
+  type EspWhere,
+} from './espErrors';
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
 import { GuardedTransport, logTerminal } from './espTransport';
 
@@ -103,7 +111,12 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   const transport = new GuardedTransport(device, session.log);
   const dispose = stopOn(device, session.signal, at, (reason) => transport.halt(reason));
   try {
-    const loader = new ESPLoader({ transport, baudrate: ROM_BAUD, romBaudrate: ROM_BAUD, terminal: logTerminal(session.log) });
+    const loader = new ESPLoader({
+      transport,
+      baudrate: ROM_BAUD,
+      romBaudrate: ROM_BAUD,
+      terminal: logTerminal(session.log),
+    });
     const work = runSteps(loader, device, session, at);
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
     return await Promise.race([work, transport.stopped]);
@@ -118,7 +131,12 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   }
 }
 
-async function runSteps(loader: ESPLoader, device: WebSerialPort, session: Session, at: EspWhere): Promise<SessionResult> {
+async function runSteps(
+  loader: ESPLoader,
+  device: WebSerialPort,
+  session: Session,
+  at: EspWhere,
+): Promise<SessionResult> {
   const total = session.parts.reduce((sum, part) => sum + part.data.length, 0);
   const report = (phase: EspPhase, bytesDone: number) => {
     try {
@@ -179,19 +197,30 @@ function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhas
 
 function checkChip(found: string, wanted: EspChip, port: string): void {
   if (found === CHIP_NAMES[wanted]) return;
-  throw new MakerdeckError('BAD_INPUT', `The board on ${port} is an ${found}, not an ${CHIP_NAMES[wanted]}: pick the ${found} board (or the right port) and flash again`);
+  throw new MakerdeckError(
+    'BAD_INPUT',
+    `The board on ${port} is an ${found}, not an ${CHIP_NAMES[wanted]}: pick the ${found} board (or the right port) and flash again`,
+  );
 }
 
 async function startStub(loader: ESPLoader, port: string): Promise<void> {
   await loader.runStub();
   // Without the stub (secure download mode) esptool-js's MD5 check cannot pass: the ROM answers in hex text.
   if (!loader.IS_STUB) {
-    throw new MakerdeckError('UNAVAILABLE', `The ESP on ${port} would not run the flasher stub (secure download mode?): flash it with Espressif's esptool instead`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP on ${port} would not run the flasher stub (secure download mode?): flash it with Espressif's esptool instead`,
+    );
   }
 }
 
 /** Asks the stub for `baud`, follows on the host side, and checks the chip still answers. */
-async function switchBaud(loader: ESPLoader, device: WebSerialPort, baud: number, log: (line: string) => void): Promise<number> {
+async function switchBaud(
+  loader: ESPLoader,
+  device: WebSerialPort,
+  baud: number,
+  log: (line: string) => void,
+): Promise<number> {
   try {
     await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, ROM_BAUD));
   } catch (error) {
@@ -235,10 +264,14 @@ async function readFlashSize(loader: ESPLoader, chip: EspChip, port: string): Pr
   if (chip === 'esp8266') Object.assign(loader.chip, { SPI_MOSI_DLEN_OFFS: undefined, SPI_MISO_DLEN_OFFS: undefined });
   const id = (await loader.readFlashId()) & 0xffffff;
   if (id === 0 || id === 0xffffff) {
-    throw new MakerdeckError('UNAVAILABLE', `The ESP on ${port} answered but its flash chip did not (ID 0x${id.toString(16)}): check the module's power and flash wiring, then try again`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP on ${port} answered but its flash chip did not (ID 0x${id.toString(16)}): check the module's power and flash wiring, then try again`,
+    );
   }
   const bytes = flashSizeFromId(id);
-  if (bytes) await loader.checkCommand('set SPI params', OP_SPI_SET_PARAMS, words(0, bytes, 0x10000, 0x1000, 0x100, 0xffff));
+  if (bytes)
+    await loader.checkCommand('set SPI params', OP_SPI_SET_PARAMS, words(0, bytes, 0x10000, 0x1000, 0x100, 0xffff));
   return bytes;
 }
 
@@ -260,7 +293,12 @@ async function resetIntoApp(device: WebSerialPort): Promise<boolean> {
 }
 
 /** Calls `halt` on cancel or unplug; returns the function that stops listening. */
-function stopOn(device: WebSerialPort, signal: AbortSignal | undefined, at: EspWhere, halt: (reason: MakerdeckError) => void): () => void {
+function stopOn(
+  device: WebSerialPort,
+  signal: AbortSignal | undefined,
+  at: EspWhere,
+  halt: (reason: MakerdeckError) => void,
+): () => void {
   const onAbort = () => halt(cancelled());
   signal?.addEventListener('abort', onAbort, { once: true });
   void device.lost.then(() => halt(unplugged(at)));
@@ -284,7 +322,10 @@ async function usbIds(port: string, lister: RawPortLister): Promise<Session['ids
 
 function checkBauds(bauds: number[]): number[] {
   if (bauds.length === 0 || bauds.some((baud) => !Number.isInteger(baud) || baud <= 0)) {
-    throw new MakerdeckError('BAD_INPUT', `Baud rates must be positive whole numbers, got [${bauds.join(', ')}]: use e.g. 921600, 460800, 115200`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `Baud rates must be positive whole numbers, got [${bauds.join(', ')}]: use e.g. 921600, 460800, 115200`,
+    );
   }
   return bauds;
 }

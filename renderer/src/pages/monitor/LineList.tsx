@@ -34,7 +34,13 @@ export function LineList({ buffer, version, follow }: { buffer: LineBuffer; vers
     );
   }
   return (
-    <div ref={box} className="line-list" data-testid="monitor-lines" data-count={buffer.length} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+    <div
+      ref={box}
+      className="line-list"
+      data-testid="monitor-lines"
+      data-count={buffer.length}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+    >
       <div style={{ height: buffer.length * ROW, position: 'relative' }}>{rows}</div>
     </div>
   );

@@ -22,7 +22,8 @@ export function Plotter({ series, version }: { series: Map<string, SeriesBuffer>
       <ul className="legend">
         {[...series.entries()].map(([name, buffer], i) => (
           <li key={name}>
-            <span className="swatch" style={{ background: COLORS[i % COLORS.length] }} /> {name} ({buffer.length} points)
+            <span className="swatch" style={{ background: COLORS[i % COLORS.length] }} /> {name} ({buffer.length}{' '}
+            points)
           </li>
         ))}
       </ul>

@@ -1,5 +1,9 @@
 import { useState } from 'react';
-import { PROFILE_FILE_MAX_BYTES, PROFILE_FILE_TOO_LARGE, type ProfileView } from '../../../../electron/contract/profiles';
+import {
+  PROFILE_FILE_MAX_BYTES,
+  PROFILE_FILE_TOO_LARGE,
+  type ProfileView,
+} from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
 import { downloadText } from '../../download';
 
@@ -31,7 +35,11 @@ export function ImportExport({ profile, onDone, onError }: Props) {
         <PassphraseInput value={passphrase} onChange={setPassphrase} label="Passphrase (for exports with secrets)" />
         <label>
           Exported file
-          <input type="file" accept=".json,application/json" onChange={(e) => e.target.files?.[0] && guard(() => importFile(e.target.files![0]!))()} />
+          <input
+            type="file"
+            accept=".json,application/json"
+            onChange={(e) => e.target.files?.[0] && guard(() => importFile(e.target.files![0]!))()}
+          />
         </label>
       </div>
     );
@@ -41,7 +49,11 @@ export function ImportExport({ profile, onDone, onError }: Props) {
     const exported = await api().call('profiles.export', { ref: profile.id, passphrase: passphrase || undefined });
     setPassphrase('');
     downloadText(exported.fileName, exported.content, 'application/json');
-    onDone(exported.encrypted ? `Exported "${profile.name}" with its secrets encrypted.` : `Exported "${profile.name}" without secrets.`);
+    onDone(
+      exported.encrypted
+        ? `Exported "${profile.name}" with its secrets encrypted.`
+        : `Exported "${profile.name}" without secrets.`,
+    );
   };
   const duplicate = async () => {
     const copy = await api().call('profiles.duplicate', { ref: profile.id, name: `${profile.name} copy` });
@@ -56,7 +68,11 @@ export function ImportExport({ profile, onDone, onError }: Props) {
   return (
     <div className="actions">
       <h3>Share or remove</h3>
-      <PassphraseInput value={passphrase} onChange={setPassphrase} label="Passphrase to include the secrets (leave blank to export without them)" />
+      <PassphraseInput
+        value={passphrase}
+        onChange={setPassphrase}
+        label="Passphrase to include the secrets (leave blank to export without them)"
+      />
       <div className="button-row">
         <button type="button" onClick={guard(exportProfile)}>
           Export

@@ -47,7 +47,10 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
     if (mqttPassword) secrets.mqttPassword = mqttPassword;
     const fields = { ...draft, mqttPort: Number(draft.mqttPort), telemetryIntervalS: Number(draft.telemetryIntervalS) };
     try {
-      const saved = await api().call('profiles.save', profile ? { ref: profile.id, fields, secrets } : { fields, secrets });
+      const saved = await api().call(
+        'profiles.save',
+        profile ? { ref: profile.id, fields, secrets } : { fields, secrets },
+      );
       setWifiPassword('');
       setMqttPassword('');
       onSaved(saved, !profile);
@@ -78,7 +81,11 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
   };
 
   return (
-    <form className="profile-form" onSubmit={(e) => void submit(e)} aria-label={profile ? `Edit ${profile.name}` : 'New profile'}>
+    <form
+      className="profile-form"
+      onSubmit={(e) => void submit(e)}
+      aria-label={profile ? `Edit ${profile.name}` : 'New profile'}
+    >
       <h2>{profile ? `Edit “${profile.name}”` : 'New profile'}</h2>
       <Field label="Name" value={draft.name} onChange={set('name')} required />
       <label>
@@ -95,7 +102,13 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
       <fieldset>
         <legend>Wi-Fi</legend>
         <Field label="SSID" value={draft.wifiSsid} onChange={set('wifiSsid')} />
-        <SecretField label="Wi-Fi password" stored={profile?.secrets.wifiPassword} value={wifiPassword} onChange={setWifiPassword} onClear={() => void clearSecret('wifiPassword')} />
+        <SecretField
+          label="Wi-Fi password"
+          stored={profile?.secrets.wifiPassword}
+          value={wifiPassword}
+          onChange={setWifiPassword}
+          onClear={() => void clearSecret('wifiPassword')}
+        />
       </fieldset>
       <fieldset>
         <legend>MQTT broker</legend>
@@ -105,15 +118,37 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
           <input type="checkbox" checked={draft.mqttTls} onChange={(e) => set('mqttTls')(e.target.checked)} /> TLS
         </label>
         <Field label="Username" value={draft.mqttUsername} onChange={set('mqttUsername')} />
-        <SecretField label="MQTT password" stored={profile?.secrets.mqttPassword} value={mqttPassword} onChange={setMqttPassword} onClear={() => void clearSecret('mqttPassword')} />
+        <SecretField
+          label="MQTT password"
+          stored={profile?.secrets.mqttPassword}
+          value={mqttPassword}
+          onChange={setMqttPassword}
+          onClear={() => void clearSecret('mqttPassword')}
+        />
         {profile && (
-          <button type="button" className="secondary" onClick={() => void applyStackLogin()} title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void applyStackLogin()}
+            title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status"
+          >
             Use the local stack's device login
           </button>
         )}
       </fieldset>
-      <Field label="Device id" value={draft.deviceId} onChange={set('deviceId')} required hint={draft.deviceId ? `Topic: makerdeck/${draft.deviceId}/telemetry` : undefined} />
-      <Field label="Telemetry interval (s)" value={draft.telemetryIntervalS} onChange={set('telemetryIntervalS')} inputMode="numeric" />
+      <Field
+        label="Device id"
+        value={draft.deviceId}
+        onChange={set('deviceId')}
+        required
+        hint={draft.deviceId ? `Topic: makerdeck/${draft.deviceId}/telemetry` : undefined}
+      />
+      <Field
+        label="Telemetry interval (s)"
+        value={draft.telemetryIntervalS}
+        onChange={set('telemetryIntervalS')}
+        inputMode="numeric"
+      />
       <button type="submit" disabled={busy}>
         {busy ? 'Saving…' : profile ? 'Save changes' : 'Create profile'}
       </button>
@@ -121,22 +156,46 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
   );
 }
 
-function Field(props: { label: string; value: string; onChange(value: string): void; required?: boolean; hint?: string; inputMode?: 'numeric' }) {
+function Field(props: {
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  required?: boolean;
+  hint?: string;
+  inputMode?: 'numeric';
+}) {
   return (
     <label>
       {props.label}
-      <input value={props.value} required={props.required} inputMode={props.inputMode} onChange={(e) => props.onChange(e.target.value)} />
+      <input
+        value={props.value}
+        required={props.required}
+        inputMode={props.inputMode}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
       {props.hint && <span className="muted">{props.hint}</span>}
     </label>
   );
 }
 
-function SecretField(props: { label: string; stored?: boolean; value: string; onChange(value: string): void; onClear(): void }) {
+function SecretField(props: {
+  label: string;
+  stored?: boolean;
+  value: string;
+  onChange(value: string): void;
+  onClear(): void;
+}) {
   return (
     <label>
       {props.label}
       <span className="secret-row">
-        <input type="password" autoComplete="new-password" value={props.value} placeholder={props.stored ? 'stored in keychain — type to replace' : 'not set'} onChange={(e) => props.onChange(e.target.value)} />
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={props.value}
+          placeholder={props.stored ? 'stored in keychain — type to replace' : 'not set'}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
         {props.stored && (
           <button type="button" className="secondary" onClick={props.onClear}>
             Remove

@@ -17,7 +17,10 @@ export function ServiceLogs({ service, onClose }: { service: string; onClose(): 
     });
     api()
       .call('stack.followLogs', { service, tail: 200, operationId })
-      .then(() => setState('ended'), (e: Error) => setError(e.message));
+      .then(
+        () => setState('ended'),
+        (e: Error) => setError(e.message),
+      );
     return () => {
       off();
       void api().call('operations.cancel', { operationId });

@@ -9,7 +9,10 @@ export function RecentRejects({ count }: { count: number }) {
   const load = () =>
     void api()
       .call('telemetry.status', {})
-      .then((status) => setRejects(status.recentRejects.slice().reverse()), () => undefined);
+      .then(
+        (status) => setRejects(status.recentRejects.slice().reverse()),
+        () => undefined,
+      );
   return (
     <details className="rejects" onToggle={(e) => e.currentTarget.open && load()}>
       <summary>Why were payloads rejected?</summary>

@@ -41,7 +41,12 @@ export class LiveTelemetry {
       .call('telemetry.status', {})
       .then((status) => {
         for (const device of status.devices) this.devices.set(device.device, device);
-        this.update({ state: status, devices: [...this.devices.values()], accepted: status.accepted, rejected: status.rejected });
+        this.update({
+          state: status,
+          devices: [...this.devices.values()],
+          accepted: status.accepted,
+          rejected: status.rejected,
+        });
       });
     void this.discover();
   }
@@ -49,7 +54,9 @@ export class LiveTelemetry {
   /** Devices stored in InfluxDB in the last day appear too (as "status unknown") with their history. */
   private async discover(): Promise<void> {
     const to = Date.now();
-    const stored = await api().call('telemetry.catalog', { from: to - 86_400_000, to }).catch(() => []);
+    const stored = await api()
+      .call('telemetry.catalog', { from: to - 86_400_000, to })
+      .catch(() => []);
     for (const device of stored) if (!this.devices.has(device.device)) this.devices.set(device.device, device);
     if (stored.length > 0) this.update({ devices: [...this.devices.values()] });
   }
@@ -122,7 +129,12 @@ export class LiveTelemetry {
     }
   }
 
-  private async history(series: Array<{ device: string; field: string }>, from: number, to: number, points: number): Promise<SeriesPoints[]> {
+  private async history(
+    series: Array<{ device: string; field: string }>,
+    from: number,
+    to: number,
+    points: number,
+  ): Promise<SeriesPoints[]> {
     try {
       const result = await api().call('telemetry.history', { series, from, to, points });
       this.update({ historyError: undefined });
@@ -146,7 +158,8 @@ export class LiveTelemetry {
   private flushStash(key: string): void {
     const stashed = this.stash.get(key);
     this.stash.delete(key);
-    if (typeof stashed === 'object' && stashed.t.length > 0 && this.shown.has(key)) this.store.push(key, stashed.t, stashed.v);
+    if (typeof stashed === 'object' && stashed.t.length > 0 && this.shown.has(key))
+      this.store.push(key, stashed.t, stashed.v);
   }
 
   /** InfluxDB is away: say so, keep charting live, and try the history again by itself. */

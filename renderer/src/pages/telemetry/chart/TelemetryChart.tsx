@@ -37,7 +37,19 @@ export interface TelemetryChartProps {
   ref?: Ref<TelemetryChartHandle>;
 }
 
-export function TelemetryChart({ series, source, spanMs, range = null, paused = false, onZoom, onRender, height = 320, gapMs = Infinity, className, ref }: TelemetryChartProps) {
+export function TelemetryChart({
+  series,
+  source,
+  spanMs,
+  range = null,
+  paused = false,
+  onZoom,
+  onRender,
+  height = 320,
+  gapMs = Infinity,
+  className,
+  ref,
+}: TelemetryChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<LiveChart | null>(null);
   const view: ViewState = { spanMs, range, paused };
@@ -65,7 +77,10 @@ export function TelemetryChart({ series, source, spanMs, range = null, paused = 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [seriesKey, source, gapMs]);
 
-  useEffect(() => chart.current?.setView(latest.current.view), [spanMs, range?.from, range?.to, paused, seriesKey, source, gapMs]);
+  useEffect(
+    () => chart.current?.setView(latest.current.view),
+    [spanMs, range?.from, range?.to, paused, seriesKey, source, gapMs],
+  );
   useEffect(() => chart.current?.setHeight(height), [height]);
 
   useImperativeHandle(
@@ -78,5 +93,11 @@ export function TelemetryChart({ series, source, spanMs, range = null, paused = 
     [spanMs],
   );
 
-  return <div ref={container} className={className ? `telemetry-chart ${className}` : 'telemetry-chart'} data-testid="telemetry-chart-plot" />;
+  return (
+    <div
+      ref={container}
+      className={className ? `telemetry-chart ${className}` : 'telemetry-chart'}
+      data-testid="telemetry-chart-plot"
+    />
+  );
 }

@@ -3,7 +3,12 @@ import type { TelemetryDataSource } from './dataSource';
 import type { ChartSeries, SeriesPoints } from './types';
 
 /** The raw points of each series with from ≤ time ≤ to, in series order (empty arrays when a series has no buffer). */
-export function pointsInRange(source: TelemetryDataSource, series: readonly ChartSeries[], from: number, to: number): SeriesPoints[] {
+export function pointsInRange(
+  source: TelemetryDataSource,
+  series: readonly ChartSeries[],
+  from: number,
+  to: number,
+): SeriesPoints[] {
   return series.map(({ key, label }) => {
     const copy = source.buffer(key)?.copyRange(from, to);
     return { key, label, times: copy?.times ?? new Float64Array(0), values: copy?.values ?? new Float64Array(0) };
@@ -15,7 +20,12 @@ export function pointsInRange(source: TelemetryDataSource, series: readonly Char
  * black in many viewers), with the legend drawn under it since uPlot's legend is HTML, not canvas.
  * `ratio` is canvas pixels per CSS pixel.
  */
-export function canvasToPng(canvas: HTMLCanvasElement, legend: readonly ChartSeries[], ratio = 1, background = '#ffffff'): Promise<Blob> {
+export function canvasToPng(
+  canvas: HTMLCanvasElement,
+  legend: readonly ChartSeries[],
+  ratio = 1,
+  background = '#ffffff',
+): Promise<Blob> {
   const out = document.createElement('canvas');
   const font = `${Math.round(12 * ratio)}px system-ui, sans-serif`;
   const pad = Math.round(8 * ratio);
@@ -47,5 +57,10 @@ export function canvasToPng(canvas: HTMLCanvasElement, legend: readonly ChartSer
     context.fillStyle = '#1a202c';
     context.fillText(series.label, x + swatch + Math.round(6 * ratio), y + row / 2);
   }
-  return new Promise((resolve, reject) => out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the chart as PNG'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    out.toBlob(
+      (blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the chart as PNG'))),
+      'image/png',
+    ),
+  );
 }

@@ -148,7 +148,8 @@ export class LiveChart {
     }
     const live = !this.panning && !this.fixedRange() && !this.view.paused;
     const target = this.target(Date.now());
-    if (resized || this.dirty || target.from !== this.shown.from || target.to !== this.shown.to) this.draw(target, started);
+    if (resized || this.dirty || target.from !== this.shown.from || target.to !== this.shown.to)
+      this.draw(target, started);
     // Live, the window moves with the clock: look again next frame (draws only when it crossed a pixel).
     if (live) this.schedule();
   };
@@ -163,7 +164,13 @@ export class LiveChart {
     this.shown = target;
     this.u.batch(() => this.u.setData(this.decimator.data));
     this.dirty = false;
-    this.options.onRender?.({ ms: performance.now() - started, decimateMs, rescans: stats.rescans, scanned: stats.scanned, columns: this.grid.columns });
+    this.options.onRender?.({
+      ms: performance.now() - started,
+      decimateMs,
+      rescans: stats.rescans,
+      scanned: stats.scanned,
+      columns: this.grid.columns,
+    });
   }
 
   private valueRange(): uPlot.Range.MinMax {
@@ -228,7 +235,14 @@ export class LiveChart {
       axes: [{}, { size: Y_AXIS_SIZE }],
       series: [
         { label: 'Time', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}.{fff}' },
-        ...this.options.series.map((s) => ({ label: s.label, stroke: s.color, width: 1, points: { show: false }, spanGaps: false, paths: columnPaths((i) => this.decimator.gaps[i - 1]) })),
+        ...this.options.series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 1,
+          points: { show: false },
+          spanGaps: false,
+          paths: columnPaths((i) => this.decimator.gaps[i - 1]),
+        })),
       ],
       hooks: { setSelect: [(u: uPlot) => this.selected(u)] },
     };

@@ -35,7 +35,8 @@ export function gridFor(from: number, to: number, width: number, previous?: Grid
   const columns = Math.max(1, Math.round(width)) + 1;
   let colMs = (to - from) / (columns - 1);
   if (!(colMs > 0)) throw new RangeError(`empty time window [${from}, ${to}]`);
-  if (previous && previous.columns === columns && Math.abs(previous.colMs - colMs) <= previous.colMs * 1e-9) colMs = previous.colMs;
+  if (previous && previous.columns === columns && Math.abs(previous.colMs - colMs) <= previous.colMs * 1e-9)
+    colMs = previous.colMs;
   return { colMs, firstCol: Math.floor(from / colMs), columns };
 }
 
@@ -128,7 +129,8 @@ export class MinMaxDecimator {
 
   /** Brings the buckets and `data` up to date with the buffers (one per series, undefined = no data yet) on this grid. */
   update(buffers: readonly (SeriesBuffer | undefined)[], grid: Grid): UpdateStats {
-    if (buffers.length !== this.tracks.length) throw new RangeError(`${buffers.length} buffers for ${this.tracks.length} series`);
+    if (buffers.length !== this.tracks.length)
+      throw new RangeError(`${buffers.length} buffers for ${this.tracks.length} series`);
     this.stats = { rescans: 0, scanned: 0 };
     const old = this.grid;
     const columns = grid.columns;
@@ -244,7 +246,7 @@ export class MinMaxDecimator {
       return;
     }
     // Column by column, visiting only columns that have points.
-    for (let lo = start; lo < end; ) {
+    for (let lo = start; lo < end;) {
       const hi = Math.min(end, this.firstAtColumn(buffer, this.columnOf(buffer.time(lo)) + 1, lo, end));
       if (hi - lo <= DENSE) this.add(track, buffer, lo, hi);
       else this.summarize(track, buffer, lo, hi);

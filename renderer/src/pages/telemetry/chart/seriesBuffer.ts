@@ -43,7 +43,8 @@ export class SeriesBuffer {
   dropped = 0;
 
   constructor(capacity: number, options: SeriesBufferOptions = {}) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.times = new Float64Array(capacity);
     this.values = options.float32 ? new Float32Array(capacity) : new Float64Array(capacity);
