@@ -36,6 +36,24 @@ async function queryDevice(password: string, device: string): Promise<unknown[][
   return body.results[0]?.series?.[0]?.values ?? [];
 }
 
+/** Publishes one temperature as the device user and returns it as InfluxDB stored it. */
+async function publishAsDevice(secrets: { device: string; influx: string }, device: string, tempC: number) {
+  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+    username: 'makerdeck-device',
+    password: secrets.device,
+    protocolVersion: 4,
+    connectTimeout: 10_000,
+    reconnectPeriod: 0,
+  });
+  await client.publishAsync(`makerdeck/${device}/telemetry`, `telemetry,device=${device} temp_c=${tempC}`, { qos: 1 });
+  await client.endAsync();
+  const rows = await until(`${device}'s point in InfluxDB`, async () => {
+    const values = await queryDevice(secrets.influx, device);
+    return values.length > 0 ? values : undefined;
+  });
+  return rows[0]?.[1];
+}
+
 async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -102,20 +120,7 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(secrets.rabbit).toMatch(/^[\w-]{43}$/); // generated per install, in the keychain
     // Boards log in as the device user that `up` provisioned, not as the admin.
     expect(secrets.device).toMatch(/^[\w-]{43}$/);
-    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-      username: 'makerdeck-device',
-      password: secrets.device,
-      protocolVersion: 4,
-      connectTimeout: 10_000,
-      reconnectPeriod: 0,
-    });
-    await client.publishAsync('makerdeck/datapath-1/telemetry', 'telemetry,device=datapath-1 temp_c=21.5', { qos: 1 });
-    await client.endAsync();
-    const rows = await until('the point in InfluxDB', async () => {
-      const values = await queryDevice(secrets.influx, 'datapath-1');
-      return values.length > 0 ? values : undefined;
-    });
-    expect(rows[0]?.[1]).toBe(21.5);
+    expect(await publishAsDevice(secrets, 'datapath-1', 21.5)).toBe(21.5);
     await expectDeviceUserConfined(secrets);
 
     // The charts' history: a Flux query through @influxdata/influxdb-client (InfluxDB 1.8 compatibility API).
@@ -146,20 +151,7 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(kept[0]?.[1]).toBe(21.5);
     // Telegraf started beside the broker this time, with its session kept by the broker: a point
     // published the moment up returns still lands.
-    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-      username: 'makerdeck-device',
-      password: secrets.device,
-      protocolVersion: 4,
-      connectTimeout: 10_000,
-      reconnectPeriod: 0,
-    });
-    await device.publishAsync('makerdeck/datapath-2/telemetry', 'telemetry,device=datapath-2 temp_c=22.5', { qos: 1 });
-    await device.endAsync();
-    const second = await until('the point published after the second up', async () => {
-      const values = await queryDevice(secrets.influx, 'datapath-2');
-      return values.length > 0 ? values : undefined;
-    });
-    expect(second[0]?.[1]).toBe(22.5);
+    expect(await publishAsDevice(secrets, 'datapath-2', 22.5)).toBe(22.5);
     const status = JSON.parse(
       (await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout,
     ) as StackServiceView[];
