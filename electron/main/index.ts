@@ -33,10 +33,8 @@ async function createWindow(): Promise<void> {
   // when packaged), asserted there by unit tests. Electronegativity reads only an inline literal, so it
   // would report them missing: its checks for them are silenced on this one line.
   const preload = path.join(here, '..', 'preload', 'index.cjs');
-  const window = new BrowserWindow(
-    // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
-    windowOptions({ preload, packaged }),
-  );
+  const options = windowOptions({ preload, packaged });
+  const window = new BrowserWindow(options); // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
   registerIpc(host, window);
   window.once('ready-to-show', () => window.show());
   await window.loadURL(APP_PAGE_URL);

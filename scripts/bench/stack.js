@@ -100,9 +100,7 @@ async function main() {
         `  ${s.padEnd(9)} own time to healthy ${(median(/** @type {number[]} */ (own[s])) / 1000).toFixed(2)} s${note}`,
       );
     }
-    const runs = totals
-      .map((t, i) => `${(t / 1000).toFixed(2)}/${/** @type {number} */ ((floors[i]) / 1000).toFixed(2)}`)
-      .join(', ');
+    const runs = totals.map((t, i) => `${(t / 1000).toFixed(2)}/${((floors[i] ?? NaN) / 1000).toFixed(2)}`).join(', ');
     console.log(`  runs (up / slowest service, s): ${runs}`);
     console.log(
       `  up → all healthy ${(total / 1000).toFixed(2)} s; slowest single service ${(floor / 1000).toFixed(2)} s; ratio ${(total / floor).toFixed(2)} (goal ≤ 1.20)`,

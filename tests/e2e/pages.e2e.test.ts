@@ -57,15 +57,13 @@ describe('browser mode', () => {
     const cli = JSON.parse((await runCli(['doctor', '--json'])).stdout) as DoctorReport;
     await page.getByRole('link', { name: /Doctor/ }).click();
     await page.getByTestId('doctor-summary').waitFor({ timeout: 10_000 });
-    const shown = await page
-      .locator('li.check')
-      .evaluateAll((nodes) =>
-        nodes.map((node) => ({
-          id: node.getAttribute('data-check'),
-          status: node.getAttribute('data-status'),
-          title: node.querySelector('h2')?.textContent,
-        })),
-      );
+    const shown = await page.locator('li.check').evaluateAll((nodes) =>
+      nodes.map((node) => ({
+        id: node.getAttribute('data-check'),
+        status: node.getAttribute('data-status'),
+        title: node.querySelector('h2')?.textContent,
+      })),
+    );
     const byId = (a: { id: string | null }, b: { id: string | null }) => String(a.id).localeCompare(String(b.id));
     expect(shown.sort(byId)).toEqual(cli.checks.map(({ id, status, title }) => ({ id, status, title })).sort(byId));
     await page.screenshot({ path: screenshotPath('doctor'), fullPage: true });

@@ -37,6 +37,33 @@ async function queryDevice(password: string, device: string): Promise<unknown[][
   return body.results[0]?.series?.[0]?.values ?? [];
 }
 
+/** The device's stored temperatures, once InfluxDB has any (it may still be starting: errors retry). */
+function storedRows(influxPassword: string, device: string, what: string) {
+  return until(
+    what,
+    async () => {
+      const values = await queryDevice(influxPassword, device).catch(() => []);
+      return values.length > 0 ? values : undefined;
+    },
+    40_000,
+    500,
+  );
+}
+
+/** Publishes one temperature as the device user and returns it as InfluxDB stored it. */
+async function publishAsDevice(secrets: { device: string; influx: string }, device: string, tempC: number) {
+  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+    username: 'makerdeck-device',
+    password: secrets.device,
+    protocolVersion: 4,
+    connectTimeout: 10_000,
+    reconnectPeriod: 0,
+  });
+  await client.publishAsync(`makerdeck/${device}/telemetry`, `telemetry,device=${device} temp_c=${tempC}`, { qos: 1 });
+  await client.endAsync();
+  return (await storedRows(secrets.influx, device, `${device}'s point in InfluxDB`))[0]?.[1];
+}
+
 /** The device user may publish Makerdeck telemetry and status only, and has no management access. */
 async function expectDeviceUserConfined(secrets: { device: string }) {
   const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
@@ -90,25 +117,7 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect(secrets.rabbit).toMatch(/^[\w-]{43}$/); // generated per install, in the keychain
     // Boards log in as the device user that `up` provisioned, not as the admin.
     expect(secrets.device).toMatch(/^[\w-]{43}$/);
-    const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-      username: 'makerdeck-device',
-      password: secrets.device,
-      protocolVersion: 4,
-      connectTimeout: 10_000,
-      reconnectPeriod: 0,
-    });
-    await client.publishAsync('makerdeck/datapath-1/telemetry', 'telemetry,device=datapath-1 temp_c=21.5', { qos: 1 });
-    await client.endAsync();
-    const rows = await until(
-      'the point in InfluxDB',
-      async () => {
-        const values = await queryDevice(secrets.influx, 'datapath-1').catch(() => []); // InfluxDB may still be starting
-        return values.length > 0 ? values : undefined;
-      },
-      40_000,
-      500,
-    );
-    expect(rows[0]?.[1]).toBe(21.5);
+    expect(await publishAsDevice(secrets, 'datapath-1', 21.5)).toBe(21.5);
     await expectDeviceUserConfined(secrets);
 
     // The charts' history: a Flux query through @influxdata/influxdb-client (InfluxDB 1.8 compatibility API).
@@ -132,32 +141,11 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
     expect((await runCli(['stack', 'down', '--json'], env(), { timeoutMs: 60_000 })).code).toBe(0);
     const again = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
     expect(again.code, again.stderr).toBe(0);
-    const kept = await until(
-      'InfluxDB after down and up',
-      async () => {
-        const values = await queryDevice(secrets.influx, 'datapath-1').catch(() => []); // InfluxDB may still be starting
-        return values.length > 0 ? values : undefined;
-      },
-      40_000,
-      500,
-    );
+    const kept = await storedRows(secrets.influx, 'datapath-1', 'InfluxDB after down and up');
     expect(kept[0]?.[1]).toBe(21.5);
     // Telegraf started beside the broker this time, with its session kept by the broker: a point
     // published the moment up returns still lands.
-    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-      username: 'makerdeck-device',
-      password: secrets.device,
-      protocolVersion: 4,
-      connectTimeout: 10_000,
-      reconnectPeriod: 0,
-    });
-    await device.publishAsync('makerdeck/datapath-2/telemetry', 'telemetry,device=datapath-2 temp_c=22.5', { qos: 1 });
-    await device.endAsync();
-    const second = await until('the point published after the second up', async () => {
-      const values = await queryDevice(secrets.influx, 'datapath-2');
-      return values.length > 0 ? values : undefined;
-    });
-    expect(second[0]?.[1]).toBe(22.5);
+    expect(await publishAsDevice(secrets, 'datapath-2', 22.5)).toBe(22.5);
     const status = JSON.parse(
       (await runCli(['stack', 'status', '--profile', 'core', '--json'], env())).stdout,
     ) as StackServiceView[];

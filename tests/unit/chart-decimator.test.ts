@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MinMaxDecimator, gridFor, SLOTS, type Grid } from '../../renderer/src/pages/telemetry/chart/minMaxDecimator';
 import { SeriesBuffer } from '../../renderer/src/pages/telemetry/chart/seriesBuffer';
+import { seededRandom } from '../support/fuzz';
 
 /** The test's vocabulary for a slot: a number, null (the line breaks there), undefined (no point, stepped over). */
 type YValues = (number | null | undefined)[];
@@ -9,18 +10,6 @@ type YValues = (number | null | undefined)[];
 function semantic(d: MinMaxDecimator, series: number): YValues {
   const gaps = d.gaps[series]!;
   return Array.from(d.data[series + 1]!, (v, i) => (Number.isNaN(v) ? (gaps[i] ? null : undefined) : v));
-}
-
-/** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -117,7 +106,7 @@ function randomSession(
   seed: number,
   sizes: { capacity: [number, number]; width: [number, number]; dt: number; silences: number },
 ): void {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const between = ([lo, hi]: [number, number]) => lo + int(hi - lo + 1);
   const seriesCount = 1 + int(3);
@@ -271,7 +260,7 @@ describe('MinMaxDecimator', () => {
   });
 
   it('slides with the clock by whole columns without rescanning', () => {
-    const rand = random(7);
+    const rand = seededRandom(7);
     const b = new SeriesBuffer(50_000);
     const span = 60_000;
     const width = 300;
