@@ -7,14 +7,14 @@ import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
-import { Firmware, defaultBuildCacheDir } from './firmware/firmwareService';
+import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
 import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
-import { Telemetry } from './telemetry/telemetryService';
-import { Stack } from './stack/stackService';
+import { TelemetryService } from './telemetry/telemetryService';
+import { StackService } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
 import { folderAccounts } from './secrets/accounts';
 import { FolderKeychain } from './secrets/folderKeychain';
@@ -73,7 +73,7 @@ export function createHost(options: HostOptions): Host {
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
   const environments = new Environments(settingsFile, keychain, stackCredentials);
-  const stack = new Stack({
+  const stack = new StackService({
     env,
     stackDir: options.stackDir ?? defaultStackDir(),
     credentials: stackCredentials,
@@ -90,13 +90,13 @@ export function createHost(options: HostOptions): Host {
       telemetry.monitorState(state);
     },
   });
-  const telemetry = new Telemetry({
+  const telemetry = new TelemetryService({
     environments,
     monitor,
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
   });
-  const firmware = new Firmware({
+  const firmware = new FirmwareService({
     profiles,
     operations,
     monitor,

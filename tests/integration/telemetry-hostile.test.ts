@@ -21,7 +21,7 @@ import type { SeriesPoints, TelemetryBatch, TelemetryState, TelemetryStatus } fr
 import { createHost, type Host } from '../../electron/core/host';
 import { EARLIEST_MS, MAX_AHEAD_MS } from '../../electron/core/telemetry/ingest';
 import { parseLineProtocol } from '../../electron/core/lineProtocol';
-import { Telemetry } from '../../electron/core/telemetry/telemetryService';
+import { TelemetryService } from '../../electron/core/telemetry/telemetryService';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
 import { callHost, until } from '../support/wait';
@@ -476,7 +476,7 @@ describe('a broker that refuses the login (Mosquitto with a password file)', () 
       mqtt: { url, username: 'makerdeck', password: 'not-the-password' },
       influx: { url: NO_INFLUX, database: 'makerdeck', username: '' },
     };
-    const telemetry = new Telemetry({
+    const telemetry = new TelemetryService({
       environments: { endpoints: async () => endpoints },
       monitor: { open: () => Promise.reject(new Error('no serial port in this test')), close: async () => undefined },
       batch: () => undefined,

@@ -47,7 +47,7 @@ export function flashBoardFor(fqbn: string): FlashBoard | undefined {
   return undefined;
 }
 
-export class Firmware {
+export class FirmwareService {
   /** Files sent in chunks (firmware.upload*) wait here for the flash that takes them. */
   readonly uploads = new FirmwareUploads();
 

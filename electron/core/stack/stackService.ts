@@ -20,7 +20,7 @@ export interface StackDeps {
   emit(progress: StackProgressEvent): void;
 }
 
-export class Stack {
+export class StackService {
   constructor(private readonly deps: StackDeps) {}
 
   up(profile: 'core' | 'full', operationId?: string): Promise<StackServiceView[]> {

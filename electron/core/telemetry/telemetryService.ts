@@ -30,7 +30,7 @@ export interface TelemetryDeps {
   store?: TelemetryStore;
 }
 
-export class Telemetry {
+export class TelemetryService {
   readonly store: TelemetryStore;
   private source?: MqttSource;
   private gateway?: { sessionId: string; gateway: SerialGateway; message?: string };
