@@ -121,7 +121,7 @@ export default tseslint.config(
   { files: ['scripts/**/*.js'], languageOptions: { globals: { ...globals.node } } },
   // Benches that drive Chromium pass callbacks that run in the page.
   {
-    files: ['scripts/bench/telemetry-render.js', 'scripts/bench/telemetry/makerdeck.js'],
+    files: ['scripts/bench/telemetryRender.js', 'scripts/bench/telemetry/makerdeck.js'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
   prettier,

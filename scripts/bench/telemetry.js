@@ -7,7 +7,7 @@
 // CPU; publish-to-event latency at 1k/s; and resident memory over a BENCH_SOAK_S (600) s soak at
 // 10k/s on Mosquitto (0 skips it). BENCH_BROKERS=mosquitto,rabbitmq picks brokers; BENCH_CPU_PROF=DIR
 // has the serve process write a V8 CPU profile there (where Makerdeck's time goes). At the end it
-// runs the renderer's frame bench, scripts/bench/telemetry-render.js (BENCH_RENDER=0 skips it).
+// runs the renderer's frame bench, scripts/bench/telemetryRender.js (BENCH_RENDER=0 skips it).
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -604,12 +604,12 @@ async function main() {
     await unwind(cleanup, 0);
   }
   report(results, soak, pageNote);
-  const render = path.join(root, 'scripts', 'bench', 'telemetry-render.js');
+  const render = path.join(root, 'scripts', 'bench', 'telemetryRender.js');
   if (process.env.BENCH_RENDER === '0') console.log('\nrenderer frame metrics: skipped (BENCH_RENDER=0)');
   else if (existsSync(render)) {
-    console.log('\nrenderer frame metrics (scripts/bench/telemetry-render.js):');
+    console.log('\nrenderer frame metrics (scripts/bench/telemetryRender.js):');
     await new Promise((resolve) => spawn(process.execPath, [render], { stdio: 'inherit' }).once('exit', resolve));
-  } else console.log('\nrenderer frame metrics: scripts/bench/telemetry-render.js does not exist yet');
+  } else console.log('\nrenderer frame metrics: scripts/bench/telemetryRender.js does not exist yet');
 }
 
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {

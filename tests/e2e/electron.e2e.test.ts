@@ -2,7 +2,7 @@
 // with the reason, and the same renderer and core are covered by the browser-mode suite.
 import { describe, expect, it } from 'vitest';
 import { _electron as electron } from 'playwright-core';
-import { findElectron } from '../../scripts/electron-runtime.js';
+import { findElectron } from '../../scripts/electronRuntime.js';
 import { repoRoot } from '../support/env';
 import { screenshotPath } from '../support/browser';
 

@@ -1,6 +1,6 @@
 // A process that runs one settings transaction and kills itself (SIGKILL, as kill -9 or a power
 // cut would) at a chosen step: before or after the Nth keychain write or delete, or just before or
-// after the settings file is written. Run by tests/integration/profiles-atomic.test.ts through
+// after the settings file is written. Run by tests/integration/profilesAtomic.test.ts through
 // jiti (TypeScript in a child process). With the point "none" it runs to the end and prints the
 // keychain writes and deletes it made, as JSON.
 import { KeychainFailingAt, SCENARIOS, world } from './faultScenarios';

@@ -1,6 +1,6 @@
 // Every request of the contract against hostile arguments, in process, with stand-in handlers that
 // echo their parsed arguments (so a declared secret the redactor failed to learn would come back).
-// tests/integration/request-fuzz.test.ts sends the same corpus to the real host and `makerdeck serve`.
+// tests/integration/requestFuzz.test.ts sends the same corpus to the real host and `makerdeck serve`.
 import { describe, expect, it } from 'vitest';
 import { requestNames, requests, type Handlers, type LogLine, type RequestName } from '../../electron/contract';
 import { dispatch } from '../../electron/core/dispatch';

@@ -36,7 +36,7 @@ const SKIPPED_CHECKS = ['AvailableSecurityFixesGlobalCheck']; // AVAILABLE_SECUR
 // ---- keep Electronegativity offline -----------------------------------------------------------------
 const offlineGot = Object.assign(async () => ({ statusCode: 404, body: '', headers: {} }), {
   head: async () => {
-    throw new Error('offline: check-electronegativity.js does not fetch');
+    throw new Error('offline: checkElectronegativity.js does not fetch');
   },
 });
 // Module._load is Node's internal loader hook (not in @types/node).
@@ -143,7 +143,7 @@ writeFileSync(
 // ---- report -------------------------------------------------------------------------------------
 const parseErrors = result.errors.filter((error) => !error.tolerable);
 console.log(
-  `check-electronegativity: Electronegativity ${toolVersion}, ${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${electronVersion}, ${scannedFiles.length} files of ${SCANNED.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)}s)`,
+  `checkElectronegativity: Electronegativity ${toolVersion}, ${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${electronVersion}, ${scannedFiles.length} files of ${SCANNED.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)}s)`,
 );
 console.log(`  skipped (need the network): ${SKIPPED_CHECKS.join(', ')}`);
 for (const severity of SEVERITIES) {
@@ -167,9 +167,9 @@ const failures = [
   ...parseErrors.map((error) => `could not parse ${path.relative(stage, error.file)}: ${error.message}`),
 ];
 if (failures.length) {
-  console.error(`check-electronegativity: ${failures.length} failure(s):`);
+  console.error(`checkElectronegativity: ${failures.length} failure(s):`);
   for (const failure of failures) console.error(`  ${failure}`);
   process.exitCode = 1; // not process.exit(): the tool is still writing the SARIF file
 } else {
-  console.log('check-electronegativity: no HIGH finding');
+  console.log('checkElectronegativity: no HIGH finding');
 }

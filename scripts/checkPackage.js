@@ -12,7 +12,7 @@
 // required value and electron-builder wrote it into the executable it shipped. What it cannot prove
 // here: that a real Electron binary honours them (none can be downloaded).
 //
-// Usage: npm run build && node scripts/check-package.js [--keep]
+// Usage: npm run build && node scripts/checkPackage.js [--keep]
 //   --keep  keep the packaged output (printed at the end) instead of deleting it.
 import { spawnSync } from 'node:child_process';
 import {
@@ -123,7 +123,7 @@ function check(id, label, problems) {
  * @returns {never}
  */
 function die(message) {
-  console.error(`check-package: ${message}`);
+  console.error(`checkPackage: ${message}`);
   process.exit(1);
 }
 const seconds = (/** @type {number} */ start) => `${((performance.now() - start) / 1000).toFixed(1)}s`;
@@ -143,7 +143,7 @@ mkdirSync(stubDist);
 writeFileSync(
   path.join(stubDist, 'electron'),
   Buffer.concat([
-    Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/check-package.js" >&2\nexit 1\n'),
+    Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/checkPackage.js" >&2\nexit 1\n'),
     stubFuseWire(),
   ]),
 );
@@ -470,7 +470,7 @@ const checkTime = seconds(start);
 const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
 const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 console.log(
-  `check-package: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`,
+  `checkPackage: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`,
 );
 console.log(
   `  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`,
@@ -485,11 +485,11 @@ if (keep) console.log(`  output kept in ${work}`);
 else rmSync(work, { recursive: true, force: true });
 
 if (failures.length) {
-  console.error(`check-package: ${failures.length} failure(s):`);
+  console.error(`checkPackage: ${failures.length} failure(s):`);
   for (const failure of failures) console.error(`  ${failure}`);
   process.exit(1);
 }
-console.log('check-package: all package assertions passed');
+console.log('checkPackage: all package assertions passed');
 
 /** Electron's fuse wire as a real binary carries it: sentinel, version 1, length, one state byte per fuse. */
 function stubFuseWire() {

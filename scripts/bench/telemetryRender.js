@@ -24,7 +24,7 @@ const RATE = 50_000;
 const WIDTH = 1800;
 /** @typedef {{ name: string, span: number, history?: number }} Scenario */
 /**
- * What the page leaves in window.__bench (scripts/bench/telemetry-render/main.tsx).
+ * What the page leaves in window.__bench (scripts/bench/telemetryRender/main.tsx).
  * @typedef {{ mode: string, frames: number[], work: number[], decimation: number[], rescans: number[],
  *   typedBytes: number, streamed: number, violations: string[], canvases: string[] }} Bench
  * @typedef {Awaited<ReturnType<typeof run>>} RunResult
@@ -134,7 +134,7 @@ async function main() {
   try {
     await build({
       configFile: false,
-      root: path.join(root, 'scripts', 'bench', 'telemetry-render'),
+      root: path.join(root, 'scripts', 'bench', 'telemetryRender'),
       base: './',
       logLevel: 'warn',
       plugins: [react()],
