@@ -106,3 +106,11 @@ export interface TelemetryStatus extends TelemetryState {
   rejected: number;
   recentRejects: RejectedPayload[];
 }
+
+/**
+ * One series' key, the same in the core and the page: a device id holds no '/' (DEVICE_ID_PATTERN),
+ * so the first '/' separates the device from the field.
+ */
+export function seriesKey(device: string, field: string): string {
+  return `${device}/${field}`;
+}

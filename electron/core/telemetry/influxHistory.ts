@@ -2,9 +2,8 @@
 // chart's resolution, so a 24-hour window costs about as many points as the chart has pixels.
 // InfluxDB 1.8+ answers it in its compatibility mode (token "user:password", bucket "db/rp").
 import { InfluxDB, flux, fluxDuration, fluxExpression, fluxString, type QueryApi } from '@influxdata/influxdb-client';
-import { MakerdeckError, type DeviceView, type SeriesPoints } from '../../contract';
+import { MakerdeckError, seriesKey, type DeviceView, type SeriesPoints } from '../../contract';
 import type { Endpoints } from '../stack/environment';
-import { seriesKey } from './telemetryStore';
 
 export interface HistoryQuery {
   series: Array<{ device: string; field: string }>;

@@ -6,7 +6,13 @@
 // Fairness: a device keeps at most `seriesPerDevice` series, and when all `maxSeries` are taken a
 // device with fewer series takes the least recently updated one of the device with the most, so a
 // noisy device can never take the others' room (N devices each keep min(their fields, ~maxSeries/N)).
-import type { DeviceView, RejectedPayload, SeriesPoints, TelemetryBatch } from '../../contract';
+import {
+  seriesKey,
+  type DeviceView,
+  type RejectedPayload,
+  type SeriesPoints,
+  type TelemetryBatch,
+} from '../../contract';
 import type { Point } from '../lineProtocol';
 import { SeriesRing } from './seriesRing';
 
@@ -291,11 +297,6 @@ export class TelemetryStore {
   private view({ device, status, source, lastSeen, last }: DeviceState): DeviceView {
     return { device, status, source, lastSeen, last: [...last].map(([field, { t, v }]) => ({ field, t, v })) };
   }
-}
-
-/** One series' key (NUL cannot occur in a device id or a line-protocol field key). */
-export function seriesKey(device: string, field: string): string {
-  return `${device}\u0000${field}`;
 }
 
 /** Control characters out, length bounded: reasons and topics are shown on screens and terminals. */

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SerialPortView } from '../../../electron/contract/firmware';
-import type { TelemetryState } from '../../../electron/contract/telemetry';
+import { seriesKey, type TelemetryState } from '../../../electron/contract/telemetry';
 import { toCsv, toLineProtocol } from '../../../electron/contract/telemetryExport';
 import { api } from '../api/client';
 import { downloadBlob, downloadText } from '../download';
@@ -8,7 +8,7 @@ import { PortInput } from './PortInput';
 import { TelemetryChart, type ChartSeries, type TelemetryChartHandle, type TimeRange } from './telemetry/chart';
 import { DeviceCards } from './telemetry/DeviceCards';
 import { RecentRejects } from './telemetry/RecentRejects';
-import { LiveTelemetry, MAX_SERIES_ON_SCREEN, seriesKey, type Snapshot } from './telemetry/liveTelemetry';
+import { LiveTelemetry, MAX_SERIES_ON_SCREEN, type Snapshot } from './telemetry/liveTelemetry';
 
 const WINDOWS: Array<[string, number]> = [
   ['1 min', 60_000],

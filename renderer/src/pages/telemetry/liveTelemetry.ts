@@ -1,7 +1,13 @@
 // The Telemetry page's data, outside React: chart buffers for the series on screen, fed by the
 // host's batches, and filled — when a series appears or the window widens — from InfluxDB history
 // (older) plus the host's live ring (recent), merged in time order with what arrived meanwhile.
-import type { DeviceView, SeriesPoints, TelemetryBatch, TelemetryState } from '../../../../electron/contract/telemetry';
+import {
+  seriesKey,
+  type DeviceView,
+  type SeriesPoints,
+  type TelemetryBatch,
+  type TelemetryState,
+} from '../../../../electron/contract/telemetry';
 import { api } from '../../api/client';
 import { SeriesStore } from './chart';
 
@@ -9,8 +15,6 @@ import { SeriesStore } from './chart';
 export const POINTS_PER_SERIES = 1_000_000;
 export const MAX_SERIES_ON_SCREEN = 12;
 const HISTORY_RETRY_MS = 15_000;
-
-export const seriesKey = (device: string, field: string) => `${device}/${field}`;
 
 export interface Snapshot {
   state?: TelemetryState;
