@@ -13,7 +13,8 @@ import { MOSQUITTO_PACKAGES } from './services/mosquitto.js';
 import { RIG_DEBIAN_PACKAGES, ensureArduinoRig } from './rig/arduino.js';
 import { defaultRigCache } from './rig/common.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
-import { STACK_DEBIAN_PACKAGES, ensureStackImages } from './rig/stack-images.js';
+import { ensureStackImages } from './rig/stackImages/cache.js';
+import { STACK_DEBIAN_PACKAGES } from './rig/stackImages/recipes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** chromium for the e2e suite, a real Docker engine, a real Secret Service (and util-linux's runuser), Mosquitto. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDockerd } from '../services/dockerd.js';
 import { startSecretService } from '../services/keyring.js';
-import { ensureStackImages } from '../rig/stack-images.js';
+import { ensureStackImages } from '../rig/stackImages/cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -2,7 +2,6 @@
 // as its dependencies are started or healthy (as its depends_on asks), and waits for health through
 // the events stream; `down` keeps the volumes; `reset` deletes them. Re-running `up` is a no-op for
 // what already runs as declared, so a crash half-way leaves nothing a second `up` cannot finish.
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { MakerdeckError, type StackProgressEvent } from '../../contract';
 import { withTimeout } from '../timeout';
@@ -18,7 +17,7 @@ import {
   volumeName,
 } from './containerSpec';
 import { explainDockerError, pingDocker } from './dockerClient';
-import { LineBatcher } from './lineBatcher';
+import { followLogs, readLogs } from './serviceLogs';
 
 export type StackProgress = Omit<StackProgressEvent, 'operationId'>;
 
@@ -379,10 +378,7 @@ export class Orchestrator {
 
   /** The last lines a service logged, stdout and stderr demultiplexed. */
   async logs(service: string, tail: number): Promise<string[]> {
-    const container = await this.existing(service);
-    const info = await container.inspect();
-    const raw = (await container.logs({ stdout: true, stderr: true, tail, timestamps: false })) as unknown as Buffer;
-    return (info.Config.Tty ? raw.toString('utf8') : demultiplex(raw)).split('\n').filter((line) => line.length > 0);
+    return readLogs(await this.existing(service), tail);
   }
 
   /**
@@ -395,32 +391,7 @@ export class Orchestrator {
     onLines: (lines: string[]) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const container = await this.existing(service);
-    const tty = (await container.inspect()).Config.Tty;
-    const stream = (await container.logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      tail,
-    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-    const text = tty ? stream : new PassThrough();
-    if (!tty) this.docker.modem.demuxStream(stream, text as PassThrough, text as PassThrough);
-    const batch = new LineBatcher(onLines, 100);
-    text.on('data', (chunk: Buffer) => batch.push(chunk.toString('utf8')));
-    await new Promise<void>((resolve, reject) => {
-      const finish = () => {
-        batch.flush(true);
-        resolve();
-      };
-      stream.on('end', finish);
-      stream.on('error', (error: Error) => (signal.aborted ? finish() : reject(error)));
-      const cancel = () => {
-        stream.destroy();
-        finish();
-      };
-      if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
-    });
+    return followLogs(this.docker, await this.existing(service), tail, onLines, signal);
   }
 
   private async lastLogLine(name: string): Promise<string> {
@@ -454,18 +425,6 @@ export async function checkDockerEngine(docker: Docker, where: string): Promise<
       throw new MakerdeckError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `${summary}: ${fix}`);
     },
   );
-}
-
-/** Docker's log stream without a TTY: frames of [stream, 0, 0, 0, size (4 bytes, big-endian), payload]. */
-export function demultiplex(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const size = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }
 
 function explainStartError(service: ComposeService, error: unknown): MakerdeckError {
