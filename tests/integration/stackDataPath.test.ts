@@ -50,15 +50,20 @@ function storedRows(influxPassword: string, device: string, what: string) {
   );
 }
 
-/** Publishes one temperature as the device user and returns it as InfluxDB stored it. */
-async function publishAsDevice(secrets: { device: string; influx: string }, device: string, tempC: number) {
-  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+/** An MQTT 3.1.1 session as the broker's device user; no reconnects, so a refusal shows. */
+function connectAsDevice(secrets: { device: string }) {
+  return mqtt.connectAsync('mqtt://127.0.0.1:1883', {
     username: 'makerdeck-device',
     password: secrets.device,
     protocolVersion: 4,
     connectTimeout: 10_000,
     reconnectPeriod: 0,
   });
+}
+
+/** Publishes one temperature as the device user and returns it as InfluxDB stored it. */
+async function publishAsDevice(secrets: { device: string; influx: string }, device: string, tempC: number) {
+  const client = await connectAsDevice(secrets);
   await client.publishAsync(`makerdeck/${device}/telemetry`, `telemetry,device=${device} temp_c=${tempC}`, { qos: 1 });
   await client.endAsync();
   return (await storedRows(secrets.influx, device, `${device}'s point in InfluxDB`))[0]?.[1];
@@ -66,13 +71,7 @@ async function publishAsDevice(secrets: { device: string; influx: string }, devi
 
 /** The device user may publish Makerdeck telemetry and status only, and has no management access. */
 async function expectDeviceUserConfined(secrets: { device: string }) {
-  const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-    username: 'makerdeck-device',
-    password: secrets.device,
-    protocolVersion: 4,
-    connectTimeout: 10_000,
-    reconnectPeriod: 0,
-  });
+  const client = await connectAsDevice(secrets);
   let closed = false;
   client.once('close', () => (closed = true));
   client.publish('some/other/topic', 'x', { qos: 1 });
