@@ -12,7 +12,7 @@ import type { SeriesPoints, TelemetryBatch, TelemetryState } from '../../electro
 import { createHost, type Host } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { requiredEnv } from '../support/env';
-import { callHost, until } from '../support/wait';
+import { attachedBroker, callHost, until } from '../support/wait';
 import { startUno, type EmulatedUno } from '../support/uno';
 
 let scratch: string;
@@ -34,14 +34,7 @@ beforeAll(async () => {
     charted.push(...batch.series.filter((s) => s.device === 'uno-test' && s.field === 'counter').flatMap((s) => s.v)),
   );
   host.bus.on('telemetry.state', (state) => states.push(state));
-  await call('environment.set', {
-    environment: {
-      kind: 'attached',
-      mqttUrl: broker.url,
-      influxUrl: 'http://127.0.0.1:9',
-      influxDatabase: 'makerdeck',
-    },
-  });
+  await call('environment.set', attachedBroker(broker.url));
 }, 60_000);
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import type { SeriesPoints, TelemetryBatch, TelemetryState, TelemetryStatus } fr
 import { createHost, type Host } from '../../electron/core/host';
 import { runCli } from '../support/cli';
 import { repoRoot, requiredEnv } from '../support/env';
-import { callHost, until } from '../support/wait';
+import { attachedBroker, callHost, until } from '../support/wait';
 
 let scratch: string;
 let broker: Awaited<ReturnType<typeof startMosquitto>>;
@@ -34,14 +34,7 @@ beforeAll(async () => {
   host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
   host.bus.on('telemetry.batch', (batch) => batches.push(batch));
   host.bus.on('telemetry.state', (state) => states.push(state));
-  await call('environment.set', {
-    environment: {
-      kind: 'attached',
-      mqttUrl: broker.url,
-      influxUrl: 'http://127.0.0.1:9',
-      influxDatabase: 'makerdeck',
-    },
-  });
+  await call('environment.set', attachedBroker(broker.url));
 }, 30_000);
 
 afterAll(async () => {
@@ -122,9 +115,7 @@ describe('live telemetry from a real broker (Mosquitto)', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const url = `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
-      await call('environment.set', {
-        environment: { kind: 'attached', mqttUrl: url, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' },
-      });
+      await call('environment.set', attachedBroker(url));
       await call('telemetry.connect', { protocolVersion: 5, connectTimeoutMs: 1000 });
       await until('the timeout', () => states.at(-1)?.broker.state === 'reconnecting', 5000);
       expect(states.at(-1)?.broker.message).toMatch(/did not answer the connect within 1 s: .*MQTT 5 — choose 3\.1\.1/);

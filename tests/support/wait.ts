@@ -27,3 +27,13 @@ export async function callHost<T>(host: Host, name: string, args: unknown): Prom
   if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
   return reply.value as T;
 }
+
+/**
+ * `environment.set` arguments attaching a test broker, with InfluxDB on a port nothing serves: the
+ * telemetry tests read the broker only.
+ */
+export function attachedBroker(mqttUrl: string) {
+  return {
+    environment: { kind: 'attached', mqttUrl, influxUrl: 'http://127.0.0.1:9', influxDatabase: 'makerdeck' },
+  } as const;
+}
