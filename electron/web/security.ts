@@ -97,13 +97,3 @@ function parseAuthority(scheme: SitePolicy['scheme'], authority: string): Author
     return undefined;
   }
 }
-
-/** http(s) on a loopback address: the local stack's web consoles, the only links opened outside the app. */
-export function isLocalConsole(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isLoopbackHost(parsed.hostname);
-  } catch {
-    return false;
-  }
-}

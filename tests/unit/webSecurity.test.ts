@@ -3,7 +3,6 @@ import {
   hostForUrl,
   isAllowedHost,
   isAllowedOrigin,
-  isLocalConsole,
   isLoopbackHost,
   isWildcardHost,
   sitePolicy,
@@ -15,19 +14,6 @@ describe('loopback checks', () => {
       expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ['0.0.0.0', '192.168.1.2', 'example.com', '127.0.0.1.example.com', ''])
       expect(isLoopbackHost(host), host).toBe(false);
-  });
-
-  it('opens only local http consoles outside the app', () => {
-    expect(isLocalConsole('http://127.0.0.1:3000/')).toBe(true);
-    expect(isLocalConsole('http://[::1]:9000/')).toBe(true);
-    for (const url of [
-      'https://example.com/',
-      'file:///etc/passwd',
-      'javascript:alert(1)',
-      'http://127.0.0.1.evil.com/',
-      'not a url',
-    ])
-      expect(isLocalConsole(url), url).toBe(false);
   });
 
   it('knows the wildcards and brackets IPv6 for URLs', () => {
