@@ -119,7 +119,7 @@ async function main() {
     stops.push(docker.stop);
     console.log(`dockerd running as PID ${docker.pid} at ${docker.host}`);
     await ensureStackImages({ dockerHost: docker.host, cacheDir: defaultRigCache() });
-    const keyring = await startSecretService({ dir: path.join(scratch, 'keyring') });
+    const keyring = await startSecretService({ dir: path.join(scratch, 'keyring'), restartOnCrash: true });
     stops.push(keyring.stop);
     console.log(`Secret Service (gnome-keyring) running as PID ${keyring.pid} on a private D-Bus session`);
 

@@ -121,10 +121,12 @@ async function dbusSend(env, dest, path, method, ...args) {
  * Start a Secret Service (org.freedesktop.secrets) with an unlocked default "login" collection.
  * Returns { env, pid, busPid, stop }: put `env` (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR,
  * XDG_DATA_HOME) into the environment of whatever should use it. stop() ends gnome-keyring-daemon,
- * then the bus, by the PIDs started here.
- * @param {{ dir: string, timeoutMs?: number }} options
+ * then the bus, by the PIDs started here. With `restartOnCrash`, a daemon that dies on its own is
+ * started again on the same bus and keyring (gnome-keyring 42 can abort when a client vanishes
+ * mid-handshake), saying so on stderr with its log's tail, so one crash does not fail every later test.
+ * @param {{ dir: string, timeoutMs?: number, restartOnCrash?: boolean }} options
  */
-export async function startSecretService({ dir, timeoutMs = 10_000 }) {
+export async function startSecretService({ dir, timeoutMs = 10_000, restartOnCrash = false }) {
   const gkd = requireCommand('gnome-keyring-daemon', 'gnome-keyring');
   requireCommand('secret-tool', 'libsecret-tools');
   requireCommand('dbus-send', 'dbus-bin');
@@ -143,23 +145,38 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
   delete childEnv.WAYLAND_DISPLAY;
 
   const logFile = join(dir, 'gnome-keyring.log');
-  const logFd = openSync(logFile, 'a');
+  const password = randomBytes(12).toString('hex');
   // --unlock reads the login keyring password from stdin (creating the keyring with it if new)
-  const child = /** @type {StdinChild} */ (
-    spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
-      env: childEnv,
-      stdio: ['pipe', logFd, logFd],
-    })
-  );
-  closeSync(logFd);
-  child.stdin.on('error', () => {});
-  child.stdin.end(randomBytes(12).toString('hex'));
+  const startDaemon = () => {
+    const logFd = openSync(logFile, 'a');
+    const daemon = /** @type {StdinChild} */ (
+      spawn('setpriv', orphanSafe(gkd, '--foreground', '--unlock', '--components=secrets'), {
+        env: childEnv,
+        stdio: ['pipe', logFd, logFd],
+      })
+    );
+    closeSync(logFd);
+    daemon.stdin.on('error', () => {});
+    daemon.stdin.end(password);
+    return daemon;
+  };
+  let child = startDaemon();
   const spawnError = new Promise((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
 
   /** @type {Promise<void> | undefined} */
   let stopping;
   const stop = () => (stopping ??= stopChild(child).then(() => bus.stop()));
+  /** @param {StdinChild} daemon */
+  const superviseCrash = (daemon) =>
+    daemon.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(
+        `[keyring] gnome-keyring-daemon (PID ${daemon.pid}) died (${signal ?? code}); starting it again on the same bus\n${tail(logFile, 5)}`,
+      );
+      child = startDaemon();
+      superviseCrash(child);
+    });
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -182,6 +199,7 @@ export async function startSecretService({ dir, timeoutMs = 10_000 }) {
       cause: err,
     });
   }
+  if (restartOnCrash) superviseCrash(child);
   return { env, pid: child.pid, busPid: bus.pid, stop };
 }
 
