@@ -131,7 +131,7 @@ export class BoardCores {
       this.progress(operation, { phase: 'prepare', item: archive.name, bytesTotal: archive.size, message: 'checking' });
       await verifyArchive(archive, operation.signal);
       await copyFile(archive.file, path.join(downloads, archive.name));
-      this.progress(operation, { phase: 'prepare', item: archive.name, bytesDone: archive.size, bytesTotal: archive.size });
+      this.progress(operation, { phase: 'prepare', item: archive.name, message: 'verified and staged' });
     }
     // The index is read in place from a file:// URL: keep a copy, so the folder (a USB stick) may go.
     const kept = path.join(await this.directory('data'), 'makerdeck-indexes');
