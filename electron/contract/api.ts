@@ -271,7 +271,9 @@ export const events = {
     'Lines read from a monitor port, batched (at most one event per 50 ms), already redacted',
   ),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
-  'boards.progress': event<BoardsProgress>('Progress of a board core install: download bytes per archive, then install steps'),
+  'boards.progress': event<BoardsProgress>(
+    'Progress of a board core install: download bytes per archive, then install steps',
+  ),
 } as const;
 
 export type Requests = typeof requests;

@@ -63,7 +63,9 @@ async function sha256File(file) {
 async function debianVersions() {
   const missing = await missingDebianPackages(BOARD_INDEX_DEBIAN_PACKAGES);
   if (missing.length)
-    throw new Error(`board index: missing Debian packages ${missing.join(' ')}: apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `board index: missing Debian packages ${missing.join(' ')}: apt-get install -y ${missing.join(' ')}`,
+    );
   /** @type {Record<string, string>} */
   const versions = {};
   for (const pkg of BOARD_INDEX_DEBIAN_PACKAGES) {
@@ -205,7 +207,11 @@ export function boardIndex(pack, baseUrl, { tamper } = {}) {
   const bad = (/** @type {ReturnType<typeof resource>} */ r) => ({ ...r, checksum: `SHA-256:${'0'.repeat(64)}` });
   const core = resource(pack.core, baseUrl);
   const toolchain = resource(pack.toolchain, baseUrl);
-  const tool = (/** @type {string} */ name, /** @type {string} */ version, /** @type {ReturnType<typeof resource>} */ r) => ({
+  const tool = (
+    /** @type {string} */ name,
+    /** @type {string} */ version,
+    /** @type {ReturnType<typeof resource>} */ r,
+  ) => ({
     name,
     version,
     systems: HOSTS.map((host) => ({ host, ...r })),
@@ -265,8 +271,7 @@ export function writeBoardIndex(pack, baseUrl, file, options) {
  */
 export function writeOfflineFolder(pack, folder) {
   mkdirSync(folder, { recursive: true });
-  for (const archive of [pack.core, pack.toolchain, pack.ctags])
-    cpSync(archive.file, path.join(folder, archive.name));
+  for (const archive of [pack.core, pack.toolchain, pack.ctags]) cpSync(archive.file, path.join(folder, archive.name));
   return writeBoardIndex(pack, 'https://offline.invalid/makerdeckavr', path.join(folder, INDEX_FILE_NAME));
 }
 

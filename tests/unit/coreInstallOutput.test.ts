@@ -55,7 +55,12 @@ describe('CoreInstallOutput', () => {
     });
     expect(
       parseCoreInstallLine('Downloading index: package_index.tar.bz2 Get "https://x/": dial tcp: no such host'),
-    ).toEqual({ kind: 'index', index: 'package_index.tar.bz2', ok: false, error: 'Get "https://x/": dial tcp: no such host' });
+    ).toEqual({
+      kind: 'index',
+      index: 'package_index.tar.bz2',
+      ok: false,
+      error: 'Get "https://x/": dial tcp: no such host',
+    });
     expect(parseCoreInstallLine('Downloading index: package_x_index.json 0 B / 3.07 KiB    0.00%')).toBeUndefined();
   });
 
@@ -63,6 +68,8 @@ describe('CoreInstallOutput', () => {
     const output = new CoreInstallOutput();
     expect(output.push('Error initializing instance: discovery builtin:serial-discovery not found\n')).toEqual([]);
     expect(output.push('x'.repeat(70 * 1024))).toEqual([]);
-    expect(output.push('\nmakerdeckavr:avr@1.8.7 installed\n')).toEqual([{ kind: 'installed', item: 'makerdeckavr:avr@1.8.7' }]);
+    expect(output.push('\nmakerdeckavr:avr@1.8.7 installed\n')).toEqual([
+      { kind: 'installed', item: 'makerdeckavr:avr@1.8.7' },
+    ]);
   });
 });

@@ -39,7 +39,9 @@ export function downloadBar(p: BoardsProgress): string {
   const width = 24;
   const filled = total ? Math.min(width, Math.round((done / total) * width)) : 0;
   const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
-  return `${p.item ?? ''} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${mib(done)}/${mib(total)} MiB`.padEnd(90);
+  return `${p.item ?? ''} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${mib(done)}/${mib(total)} MiB`.padEnd(
+    90,
+  );
 }
 
 async function withProgress<T>(context: CommandContext, work: (operationId: string) => Promise<T>): Promise<T> {
@@ -67,7 +69,8 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
       context.out.text('No board cores installed: makerdeck boards install esp32:esp32 (or --from FOLDER offline)');
     for (const core of cores) {
       const version = core.installed ? core.installed : `not installed, ${core.latest ?? '?'} available`;
-      const update = core.installed && core.latest && core.latest !== core.installed ? ` (${core.latest} available)` : '';
+      const update =
+        core.installed && core.latest && core.latest !== core.installed ? ` (${core.latest} available)` : '';
       context.out.text(`${core.id.padEnd(24)} ${version}${update}  ${core.name}`);
     }
     return EXIT.ok;
@@ -81,13 +84,20 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
         'Name one core (makerdeck boards install esp32:esp32[@3.0.7]) or a folder (--from PATH [--core ID])',
       );
     const summary = await withProgress(context, (operationId) => {
-      if (from) return callApi(context, 'boards.installFrom', { operationId, path: from, core: spec ?? stringOption(context.values, 'core') });
+      if (from)
+        return callApi(context, 'boards.installFrom', {
+          operationId,
+          path: from,
+          core: spec ?? stringOption(context.values, 'core'),
+        });
       const [core, version] = spec!.split('@');
       return callApi(context, 'boards.install', { operationId, core: core!, version: version || undefined });
     });
     context.out.data(summary);
     const mib = (summary.downloadedBytes / 1024 / 1024).toFixed(1);
-    context.out.text(`Installed ${summary.installed.join(', ')} in ${(summary.ms / 1000).toFixed(1)} s (${mib} MiB downloaded).`);
+    context.out.text(
+      `Installed ${summary.installed.join(', ')} in ${(summary.ms / 1000).toFixed(1)} s (${mib} MiB downloaded).`,
+    );
     return EXIT.ok;
   },
   async remove(context) {
@@ -100,7 +110,9 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   },
   async index(context) {
     const url = stringOption(context.values, 'add');
-    const summary = url ? await callApi(context, 'boards.addIndex', { url }) : await callApi(context, 'boards.updateIndex', {});
+    const summary = url
+      ? await callApi(context, 'boards.addIndex', { url })
+      : await callApi(context, 'boards.updateIndex', {});
     context.out.data(summary);
     if (url) context.out.text(`Added ${url}.`);
     printIndex(context, summary);

@@ -23,7 +23,11 @@ const MAX_KEPT = 8 * 1024 * 1024;
 export function runArduinoCli(run: ArduinoCliRun, args: string[]): Promise<ArduinoCliResult> {
   const fullArgs = [...(run.configFile ? ['--config-file', run.configFile] : []), '--no-color', ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(run.binary, fullArgs, { signal: run.signal, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.binary, fullArgs, {
+      signal: run.signal,
+      windowsHide: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -38,7 +42,8 @@ export function runArduinoCli(run: ArduinoCliRun, args: string[]): Promise<Ardui
       reject(new MakerdeckError('UNAVAILABLE', `${run.binary} did not run: ${error.message.split('\n')[0]}`));
     });
     child.on('close', (code) => {
-      if (run.signal?.aborted) reject(new MakerdeckError('CANCELLED', 'Cancelled: run it again to finish (finished downloads are kept)'));
+      if (run.signal?.aborted)
+        reject(new MakerdeckError('CANCELLED', 'Cancelled: run it again to finish (finished downloads are kept)'));
       else resolve({ code: code ?? 1, stdout, stderr });
     });
   });

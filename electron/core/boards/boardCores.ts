@@ -50,7 +50,11 @@ export class BoardCores {
       const spec = args.version ? `${args.core}@${args.version}` : args.core;
       const downloaded = await this.installOne(operation, spec);
       this.progress(operation, { phase: 'done', item: spec, message: `${spec} installed` });
-      return { installed: [await this.installedSpec(args.core)], ms: Date.now() - started, downloadedBytes: downloaded };
+      return {
+        installed: [await this.installedSpec(args.core)],
+        ms: Date.now() - started,
+        downloadedBytes: downloaded,
+      };
     });
   }
 
@@ -87,7 +91,10 @@ export class BoardCores {
   async updateIndex(signal?: AbortSignal): Promise<BoardsIndexSummary> {
     const output = new CoreInstallOutput();
     const events: CoreInstallEvent[] = [];
-    const result = await this.cli(['core', 'update-index'], { signal, onStdout: (c) => events.push(...output.push(c)) });
+    const result = await this.cli(['core', 'update-index'], {
+      signal,
+      onStdout: (c) => events.push(...output.push(c)),
+    });
     events.push(...output.end());
     const summary: BoardsIndexSummary = { updated: [], failed: [] };
     for (const event of events) {
@@ -159,11 +166,22 @@ export class BoardCores {
 
   private relay(operation: Operation, event: CoreInstallEvent): void {
     if (event.kind === 'download')
-      this.progress(operation, { phase: 'download', item: event.item, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal });
+      this.progress(operation, {
+        phase: 'download',
+        item: event.item,
+        bytesDone: event.bytesDone,
+        bytesTotal: event.bytesTotal,
+      });
     else if (event.kind === 'downloaded')
-      this.progress(operation, { phase: 'download', item: event.item, message: event.cached ? 'already downloaded' : 'downloaded' });
-    else if (event.kind === 'installing') this.progress(operation, { phase: 'install', item: event.item, message: 'installing' });
-    else if (event.kind === 'installed') this.progress(operation, { phase: 'install', item: event.item, message: 'installed' });
+      this.progress(operation, {
+        phase: 'download',
+        item: event.item,
+        message: event.cached ? 'already downloaded' : 'downloaded',
+      });
+    else if (event.kind === 'installing')
+      this.progress(operation, { phase: 'install', item: event.item, message: 'installing' });
+    else if (event.kind === 'installed')
+      this.progress(operation, { phase: 'install', item: event.item, message: 'installed' });
   }
 
   private async installedSpec(core: string): Promise<string> {

@@ -68,7 +68,10 @@ export async function openOfflineFolder(source: string, signal?: AbortSignal): P
   }
   try {
     const folder = await readFolder(dir);
-    return { ...folder, close: () => (extracted ? rm(extracted, { recursive: true, force: true }) : Promise.resolve()) };
+    return {
+      ...folder,
+      close: () => (extracted ? rm(extracted, { recursive: true, force: true }) : Promise.resolve()),
+    };
   } catch (error) {
     if (extracted) await rm(extracted, { recursive: true, force: true });
     throw error;
@@ -82,7 +85,10 @@ function untar(archive: string, into: string, signal?: AbortSignal): Promise<str
       if (signal?.aborted) return reject(new MakerdeckError('CANCELLED', 'Cancelled while unpacking'));
       if (error)
         return reject(
-          new MakerdeckError('BAD_INPUT', `${archive} could not be unpacked: ${(stderr || error.message).split('\n')[0]}`),
+          new MakerdeckError(
+            'BAD_INPUT',
+            `${archive} could not be unpacked: ${(stderr || error.message).split('\n')[0]}`,
+          ),
         );
       // The index may sit at the top or in the one folder the archive holds.
       const entries = await readdir(into, { withFileTypes: true });
@@ -104,7 +110,8 @@ async function readFolder(dir: string): Promise<Omit<OfflineFolder, 'close'>> {
   for (const name of indexNames) indexes.push({ name, file: path.join(dir, name), index: await readIndex(dir, name) });
   const archives: OfflineArchive[] = [];
   for (const resource of indexes.flatMap(({ index }) => resources(index))) {
-    if (!names.includes(resource.archiveFileName) || archives.some((a) => a.name === resource.archiveFileName)) continue;
+    if (!names.includes(resource.archiveFileName) || archives.some((a) => a.name === resource.archiveFileName))
+      continue;
     archives.push({
       name: resource.archiveFileName,
       file: path.join(dir, resource.archiveFileName),
@@ -168,7 +175,10 @@ export async function verifyArchive(archive: OfflineArchive, signal?: AbortSigna
   const [algorithm, expected] = archive.checksum.split(':');
   const name = { 'SHA-256': 'sha256', 'SHA-1': 'sha1', MD5: 'md5' }[algorithm ?? ''];
   if (!name || !expected)
-    throw new MakerdeckError('BAD_INPUT', `${archive.name}: the index gives no usable checksum ("${archive.checksum}")`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `${archive.name}: the index gives no usable checksum ("${archive.checksum}")`,
+    );
   const { size } = await stat(archive.file);
   if (size !== archive.size)
     throw new MakerdeckError(
