@@ -3,7 +3,7 @@
 // through Makerdeck (the core service and the CLI), then the firmware compiled against the installed
 // core. Every test gets its own arduino-cli data and downloads folders, so the rig's layout is untouched.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { ensureBoardPackage, writeOfflineFolder, type BoardPackage } from '../..
 import { defaultRigCache } from '../../scripts/rig/common.js';
 import { startBoardIndexServer, type BoardIndexServer } from '../support/boardIndexServer';
 import { runCli } from '../support/cli';
+import { freshArduinoConfig } from '../support/freshArduinoConfig';
 import { requiredEnv } from '../support/env';
 import { processesMentioning } from '../support/processes';
 import { callHost, until } from '../support/wait';
@@ -28,18 +29,7 @@ let profileEnv: NodeJS.ProcessEnv;
 /** A fresh arduino-cli configuration with empty data and downloads folders; env for Makerdeck to use it. */
 function freshArduino(name: string): { env: NodeJS.ProcessEnv; configFile: string; home: string } {
   const home = path.join(scratch, name);
-  const q = (p: string) => JSON.stringify(path.join(home, p));
-  mkdirSync(path.join(home, 'data'), { recursive: true });
-  // Empty indexes, so arduino-cli does not try to download the default ones on its first run.
-  writeFileSync(path.join(home, 'data', 'package_index.json'), '{"packages":[]}\n');
-  writeFileSync(path.join(home, 'data', 'library_index.json'), '{"libraries":[]}\n');
-  const configFile = path.join(home, 'arduino-cli.yaml');
-  writeFileSync(
-    configFile,
-    `board_manager:\n  additional_urls: []\ndirectories:\n  data: ${q('data')}\n  downloads: ${q('downloads')}\n` +
-      `  user: ${q('sketchbook')}\nbuild_cache:\n  path: ${q('build-cache')}\nmetrics:\n  enabled: false\n` +
-      `updater:\n  enable_notification: false\n`,
-  );
+  const configFile = freshArduinoConfig(home);
   const env = { ...profileEnv, MAKERDECK_ARDUINO_CLI: arduinoCli, MAKERDECK_ARDUINO_CLI_CONFIG: configFile };
   return { env, configFile, home };
 }
@@ -188,11 +178,15 @@ describe('board cores (real arduino-cli 1.0.4, Debian AVR core served on loopbac
     const folder = path.join(scratch, 'damaged-folder');
     writeOfflineFolder(pack, folder);
     writeFileSync(path.join(folder, pack.ctags.name), Buffer.alloc(pack.ctags.size, 1));
-    const { env } = freshArduino('damaged');
+    const { env, home } = freshArduino('damaged');
     const result = await runCli(['boards', 'install', '--from', folder], env, { timeoutMs: 60_000 });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain(`${pack.ctags.name} does not match its SHA-256 checksum`);
+    // stderr also holds the progress lines; the error is one line of its own.
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('makerdeck: '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`${pack.ctags.name} does not match its SHA-256 checksum`);
+    // Checked before anything was copied: arduino-cli's downloads folder is as it was.
+    expect(existsSync(path.join(home, 'downloads'))).toBe(false);
   });
 
   it('a wrong checksum in the index: arduino-cli refuses the archive, one line says so, nothing is installed', async () => {

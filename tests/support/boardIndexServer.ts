@@ -59,7 +59,8 @@ export async function startBoardIndexServer(pack: BoardPackage): Promise<BoardIn
       },
     });
     // A client that hangs up mid-download (a cancelled install) just ends the stream.
-    if (variant === 'slow') pipeline(createReadStream(archive.file), throttle(), count, response, () => {});
+    if (variant === 'slow')
+      pipeline(createReadStream(archive.file, { highWaterMark: SLOW_CHUNK }), throttle(), count, response, () => {});
     else pipeline(createReadStream(archive.file), count, response, () => {});
   });
   server.on('clientError', (_error, socket) => socket.destroy());

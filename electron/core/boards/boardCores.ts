@@ -130,16 +130,15 @@ export class BoardCores {
       );
   }
 
-  /** Verifies the folder's archives, copies them into arduino-cli's downloads folder and adds a copy of its index. */
+  /** Verifies the folder's archives (all before any is copied), copies them into arduino-cli's downloads folder and adds a copy of its index. */
   private async stage(operation: Operation, folder: OfflineFolder): Promise<void> {
+    for (const archive of folder.archives) {
+      this.progress(operation, { phase: 'prepare', item: archive.name, message: 'checking' });
+      await verifyArchive(archive, operation.signal);
+    }
     const downloads = path.join(await this.directory('downloads'), 'packages');
     await mkdir(downloads, { recursive: true });
-    for (const archive of folder.archives) {
-      this.progress(operation, { phase: 'prepare', item: archive.name, bytesTotal: archive.size, message: 'checking' });
-      await verifyArchive(archive, operation.signal);
-      await copyFile(archive.file, path.join(downloads, archive.name));
-      this.progress(operation, { phase: 'prepare', item: archive.name, message: 'verified and staged' });
-    }
+    for (const archive of folder.archives) await copyFile(archive.file, path.join(downloads, archive.name));
     // The index is read in place from a file:// URL: keep a copy, so the folder (a USB stick) may go.
     const kept = path.join(await this.directory('data'), 'makerdeck-indexes');
     await mkdir(kept, { recursive: true });
