@@ -131,7 +131,7 @@ export function BoardsPage() {
           {message.text}
         </p>
       )}
-      <table aria-label="Board cores">
+      <table className="services" aria-label="Board cores">
         <thead>
           <tr>
             <th>Core</th>

@@ -145,11 +145,11 @@ export function FirmwarePage() {
         <button type="button" onClick={() => void flash()} disabled={busy || !port || (!profile && !file)}>
           Flash
         </button>
-        {busy && (
+        {operationId !== undefined && (
           <button
             type="button"
             className="danger"
-            onClick={() => void api().call('operations.cancel', { operationId: operationId! })}
+            onClick={() => void api().call('operations.cancel', { operationId })}
           >
             Cancel
           </button>
