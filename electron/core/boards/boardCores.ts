@@ -49,7 +49,7 @@ export class BoardCores {
       const started = Date.now();
       const spec = args.version ? `${args.core}@${args.version}` : args.core;
       const downloaded = await this.installOne(operation, spec);
-      this.progress(operation, { phase: 'done', item: spec, message: `${spec} installed` });
+      this.progress(operation, { phase: 'done', item: spec, message: 'installed' });
       return {
         installed: [await this.installedSpec(args.core)],
         ms: Date.now() - started,
@@ -96,12 +96,15 @@ export class BoardCores {
       onStdout: (c) => events.push(...output.push(c)),
     });
     events.push(...output.end());
+    // arduino-cli may report an index twice (once as it starts, once as it updates): the last word counts.
+    const outcome = new Map<string, string | undefined>();
+    for (const event of events)
+      if (event.kind === 'index' && !event.index.startsWith('library_index'))
+        outcome.set(event.index, event.ok ? undefined : (event.error ?? 'failed'));
     const summary: BoardsIndexSummary = { updated: [], failed: [] };
-    for (const event of events) {
-      if (event.kind !== 'index' || event.index.startsWith('library_index')) continue;
-      if (event.ok) summary.updated.push(event.index);
-      else summary.failed.push({ index: event.index, error: event.error ?? 'failed' });
-    }
+    for (const [index, error] of outcome)
+      if (error === undefined) summary.updated.push(index);
+      else summary.failed.push({ index, error });
     if (result.code !== 0 && summary.updated.length === 0)
       throw new MakerdeckError(
         'UNAVAILABLE',
@@ -153,7 +156,7 @@ export class BoardCores {
   private async installOne(operation: Operation, spec: string): Promise<number> {
     const output = new CoreInstallOutput();
     const onEvents = (events: CoreInstallEvent[]) => events.forEach((e) => this.relay(operation, e));
-    this.progress(operation, { phase: 'prepare', item: spec, message: `Installing ${spec}` });
+    this.progress(operation, { phase: 'prepare', item: spec, message: 'starting' });
     const result = await this.cli(['core', 'install', spec], {
       signal: operation.signal,
       onStdout: (chunk) => onEvents(output.push(chunk)),
