@@ -129,7 +129,7 @@ export class BoardCores {
     if (added.code !== 0)
       throw new MakerdeckError(
         'UNAVAILABLE',
-        `arduino-cli could not add the index URL: ${failureLine(added)} (check that its configuration file is writable: arduino-cli config dump shows which it uses)`,
+        `arduino-cli could not add the index URL: ${failureLine(added)} (check that its configuration file, MAKERDECK_ARDUINO_CLI_CONFIG or arduino-cli's default, is writable)`,
       );
   }
 
