@@ -53,7 +53,9 @@ describe('openOfflineFolder', () => {
     writeIndex('{"packages": [');
     await expect(openOfflineFolder(dir)).rejects.toThrow(/is not JSON/);
     writeIndex({ packages: [{ name: 'lab', platforms: [{ architecture: 'avr' }] }] });
-    await expect(openOfflineFolder(dir)).rejects.toThrow(/is not a board index \(packages\.0\.platforms\.0\.archiveFileName/);
+    await expect(openOfflineFolder(dir)).rejects.toThrow(
+      /is not a board index \(packages\.0\.platforms\.0\.archiveFileName/,
+    );
     writeIndex({
       packages: [{ name: 'x', platforms: [{ architecture: 'a', version: '1', ...resource('../evil', '') }] }],
     });
