@@ -12,6 +12,7 @@ import { profileCommand } from './commands/profile';
 import { stackCommand } from './commands/stack';
 import { serveCommand } from './commands/serve';
 import { telemetryCommand } from './commands/telemetry';
+import { boardsCommand } from './commands/boards';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   environmentCommand,
   telemetryCommand,
   serveCommand,
+  boardsCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

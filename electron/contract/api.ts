@@ -52,6 +52,17 @@ import {
   type ProfileExport,
   type ProfileView,
 } from './profiles';
+import {
+  BoardsAddIndexArgs,
+  BoardsInstallArgs,
+  BoardsInstallFromArgs,
+  BoardsListArgs,
+  BoardsRemoveArgs,
+  type BoardCoreView,
+  type BoardsIndexSummary,
+  type BoardsInstallSummary,
+  type BoardsProgress,
+} from './boards';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -223,6 +234,24 @@ export const requests = {
     CancelArgs,
     'Cancel a running compile or flash by its operation id',
   ),
+  'boards.list': request<BoardCoreView[]>()(
+    BoardsListArgs,
+    'Installed board cores (arduino-cli platforms) with versions; with all, also those the indexes offer',
+  ),
+  'boards.install': request<BoardsInstallSummary>()(
+    BoardsInstallArgs,
+    'Install a board core from the board-manager indexes; progress arrives as boards.progress events',
+  ),
+  'boards.installFrom': request<BoardsInstallSummary>()(
+    BoardsInstallFromArgs,
+    'Install board cores offline from a folder (or .tar.gz) holding a package index and its archives',
+  ),
+  'boards.remove': request<{ removed: string }>()(BoardsRemoveArgs, 'Remove an installed board core'),
+  'boards.updateIndex': request<BoardsIndexSummary>()(NoArgs, 'Download the board-manager indexes again'),
+  'boards.addIndex': request<BoardsIndexSummary & { url: string }>()(
+    BoardsAddIndexArgs,
+    'Add a board-manager index URL (https:// or file://) and download the indexes',
+  ),
 } as const;
 
 export const events = {
@@ -242,6 +271,9 @@ export const events = {
     'Lines read from a monitor port, batched (at most one event per 50 ms), already redacted',
   ),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
+  'boards.progress': event<BoardsProgress>(
+    'Progress of a board core install: download bytes per archive, then install steps',
+  ),
 } as const;
 
 export type Requests = typeof requests;

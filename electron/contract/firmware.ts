@@ -35,6 +35,9 @@ export interface CompileSummary {
   ms: number;
   /** Why it failed when the code is not to blame (missing platform, …). */
   error?: string;
+  /** Set when the board's core is not installed: `core-missing`, with the core and the command that installs it. */
+  errorCode?: 'core-missing';
+  missingCore?: { core: string; command: string };
 }
 
 /** The largest firmware file Makerdeck flashes (16 MiB: the biggest ESP32 flash chip). */

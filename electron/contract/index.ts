@@ -9,3 +9,4 @@ export * from './profiles';
 export * from './wire';
 export * from './telemetry';
 export * from './telemetryExport';
+export * from './boards';

@@ -2,6 +2,7 @@
 // and exposes them as the contract's handlers. Plain Node: nothing here imports electron.
 import os from 'node:os';
 import type { AppInfo, Handlers, Reply } from '../contract';
+import { BoardCores } from './boards/boardCores';
 import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
@@ -106,6 +107,12 @@ export function createHost(options: HostOptions): Host {
     buildCacheDir: defaultBuildCacheDir(env),
     emit: (progress) => bus.emit('firmware.progress', progress),
   });
+  const boards = new BoardCores({
+    arduinoCli,
+    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    operations,
+    emit: (progress) => bus.emit('boards.progress', progress),
+  });
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -177,6 +184,12 @@ export function createHost(options: HostOptions): Host {
     'environment.get': () => environments.view(),
     'environment.set': ({ environment, secrets }) => environments.set(environment, secrets),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
+    'boards.list': ({ all }) => boards.list(all),
+    'boards.install': (args) => boards.install(args),
+    'boards.installFrom': (args) => boards.installFrom(args),
+    'boards.remove': ({ core }) => boards.remove(core),
+    'boards.updateIndex': () => boards.updateIndex(),
+    'boards.addIndex': ({ url }) => boards.addIndex(url),
   };
 
   return {

@@ -7,6 +7,7 @@ import { MonitorPage } from './pages/MonitorPage';
 import { ProfilesPage } from './pages/ProfilesPage';
 import { StackPage } from './pages/StackPage';
 import { TelemetryPage } from './pages/TelemetryPage';
+import { BoardsPage } from './pages/BoardsPage';
 
 export interface PageEntry {
   id: string;
@@ -23,6 +24,7 @@ export const PAGES: PageEntry[] = [
   { id: 'telemetry', title: 'Telemetry', icon: '∿', component: TelemetryPage },
   { id: 'stack', title: 'Stack', icon: '▤', component: StackPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
+  { id: 'boards', title: 'Boards', icon: '▣', component: BoardsPage },
 ];
 
 function currentPage(): string {

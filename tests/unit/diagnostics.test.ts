@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDiagnostics } from '../../electron/core/firmware/diagnostics';
+import { missingCore, parseDiagnostics } from '../../electron/core/firmware/diagnostics';
 
 describe('compiler diagnostics', () => {
   it('parses gcc errors, warnings and notes and maps the build copy back to the sketch', () => {
@@ -45,5 +45,20 @@ describe('compiler diagnostics', () => {
         message: 'missing.h: No such file or directory',
       },
     ]);
+  });
+});
+
+describe('missingCore', () => {
+  it("names the core of arduino-cli's missing-platform error and the command that installs it", () => {
+    const error =
+      "Error during build: Platform 'esp32:esp32' not found: platform not installed\nPlatform esp32:esp32 is not found in any known index";
+    expect(missingCore(error)).toEqual({ core: 'esp32:esp32', command: 'makerdeck boards install esp32:esp32' });
+    expect(missingCore("Platform 'makerdeckavr:avr@1.8.7' not found")?.core).toBe('makerdeckavr:avr');
+  });
+
+  it('finds nothing in other failures', () => {
+    expect(missingCore('Error during build: exit status 1')).toBeUndefined();
+    expect(missingCore(undefined)).toBeUndefined();
+    expect(missingCore("Platform 'a b:c' not found")).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
 import { configHeader, type ConfigValues } from './configHeader';
-import { parseDiagnostics, type Diagnostic } from './diagnostics';
+import { missingCore, parseDiagnostics, type Diagnostic } from './diagnostics';
 import { privateBuildRoot } from './privateDir';
 
 const SKETCH = 'firmware';
@@ -39,6 +39,8 @@ export interface CompileOutcome {
   ms: number;
   /** One line when the build failed for a reason other than the code (missing platform, …). */
   error?: string;
+  errorCode?: 'core-missing';
+  missingCore?: { core: string; command: string };
   /** The flashable image, in memory only. */
   image?: { format: 'hex' | 'bin'; data: Buffer };
 }
@@ -151,6 +153,16 @@ function interpret(json: string, sketchCopy: string, buildPath: string, sketchDi
     success || diagnostics.some((d) => d.severity === 'error')
       ? undefined
       : (report.error ?? 'the build failed').split('\n')[0];
+  const missing = success ? undefined : missingCore(report.error);
+  if (missing)
+    return {
+      success,
+      diagnostics,
+      sizes,
+      error: `The board core ${missing.core} is not installed: install it with ${missing.command}`,
+      errorCode: 'core-missing',
+      missingCore: missing,
+    };
   return { success, diagnostics, sizes, error };
 }
 

@@ -1,6 +1,6 @@
 // gcc's "file:line:col: severity: message" lines → structured diagnostics, with paths mapped from
 // the private build copy back to the sketch the user edits.
-import type { CompileDiagnostic } from '../../contract';
+import { coreInstallCommand, type CompileDiagnostic } from '../../contract';
 export type Diagnostic = CompileDiagnostic;
 
 const PATTERN = /^(.+?):(\d+):(?:(\d+):)?\s+(fatal error|error|warning|note):\s+(.*)$/;
@@ -24,4 +24,15 @@ export function parseDiagnostics(output: string, mapPath: (file: string) => stri
     seen.add(key);
   }
   return diagnostics;
+}
+
+const MISSING_PLATFORM = /Platform '([A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+)(?:@[^']*)?' not found/;
+
+/**
+ * The core a build needs but lacks, from arduino-cli's error ("Platform 'esp32:esp32' not found:
+ * platform not installed"), with the command that installs it.
+ */
+export function missingCore(error: string | undefined): { core: string; command: string } | undefined {
+  const core = error ? MISSING_PLATFORM.exec(error)?.[1] : undefined;
+  return core ? { core, command: coreInstallCommand(core) } : undefined;
 }

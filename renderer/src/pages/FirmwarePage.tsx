@@ -5,6 +5,8 @@ import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
 import { PortInput } from './PortInput';
+import { CoreInstallProgress } from './boards/CoreInstallProgress';
+import { useCoreInstall } from './boards/useCoreInstall';
 
 /** Compile a profile's firmware and flash it (or a file) with a progress bar; cancel any time. */
 export function FirmwarePage() {
@@ -18,6 +20,7 @@ export function FirmwarePage() {
   const [progress, setProgress] = useState<Progress>();
   const [compiled, setCompiled] = useState<CompileSummary>();
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const coreInstall = useCoreInstall();
 
   useEffect(() => {
     api()
@@ -88,7 +91,20 @@ export function FirmwarePage() {
     return uploadId;
   };
 
-  const busy = operationId !== undefined;
+  // A compile for a board whose core is missing offers to install it; then Compile runs again.
+  const installCore = async (core: string) => {
+    setMessage(undefined);
+    try {
+      const summary = await coreInstall.install({ core });
+      setCompiled(undefined);
+      setMessage({ kind: 'notice', text: `Installed ${summary.installed.join(', ')}: compile again.` });
+    } catch (e) {
+      setMessage({ kind: 'error', text: (e as Error).message });
+    }
+  };
+
+  const busy = operationId !== undefined || coreInstall.busy;
+  const missing = compiled?.errorCode === 'core-missing' ? compiled.missingCore : undefined;
   return (
     <section>
       <header className="page-header">
@@ -129,22 +145,36 @@ export function FirmwarePage() {
         <button type="button" onClick={() => void flash()} disabled={busy || !port || (!profile && !file)}>
           Flash
         </button>
-        {busy && (
+        {operationId !== undefined && (
           <button
             type="button"
             className="danger"
-            onClick={() => void api().call('operations.cancel', { operationId: operationId! })}
+            onClick={() => void api().call('operations.cancel', { operationId })}
           >
             Cancel
           </button>
         )}
       </div>
-      {busy && <ProgressBar progress={progress} />}
+      {operationId !== undefined && <ProgressBar progress={progress} />}
       {message && (
         <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
           {message.text}
         </p>
       )}
+      {missing && (
+        <div className="toolbar">
+          <button type="button" onClick={() => void installCore(missing.core)} disabled={busy}>
+            Install {missing.core}
+          </button>
+          <span className="muted">or run {missing.command}</span>
+          {coreInstall.busy && (
+            <button type="button" className="danger" onClick={coreInstall.cancel}>
+              Cancel
+            </button>
+          )}
+        </div>
+      )}
+      {coreInstall.busy && <CoreInstallProgress progress={coreInstall.progress} />}
       {compiled && compiled.diagnostics.length > 0 && (
         <ul className="diagnostics" aria-label="Compiler messages">
           {compiled.diagnostics.map((d, i) => (
