@@ -88,6 +88,8 @@ export interface AppInfo {
   host: 'electron' | 'web' | 'cli';
   platform: string;
   arch: string;
+  /** The log file in the data folder, where unexpected errors' details are written. */
+  logFile: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

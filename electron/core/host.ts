@@ -6,6 +6,7 @@ import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
+import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
@@ -58,8 +59,9 @@ export function createHost(options: HostOptions): Host {
   const env = options.env ?? process.env;
   const redactor = new Redactor();
   const bus = new EventBus(redactor);
-  const logger = createLogger(bus, redactor, 'core', options.quiet);
   const dataDir = options.dataDir ?? defaultDataDir(env);
+  // Every process using this data folder appends to its one log file, redacted (logFile.ts).
+  const logger = createLogger(bus, redactor, 'core', options.quiet, new LogFile(logFilePath(dataDir), redactor));
   // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
   const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
   const settingsFile = new SettingsFile(dataDir, keychain);
@@ -114,6 +116,7 @@ export function createHost(options: HostOptions): Host {
       host: options.kind,
       platform: `${os.platform()} ${os.release()}`,
       arch: os.arch(),
+      logFile: logFilePath(dataDir),
     }),
     'doctor.run': (args) =>
       runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),

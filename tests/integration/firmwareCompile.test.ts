@@ -26,7 +26,7 @@ function leftovers(): string[] {
     ['data', path.join(scratch, 'data')],
     ['firmware/', path.join(repoRoot, 'firmware')],
   ] as const) {
-    for (const [name, bytes] of snapshot(dir)) {
+    for (const [name, bytes] of snapshot(dir, { includeLogs: true })) {
       // Other test files build other profiles in parallel: only this profile's build must be gone.
       if (
         path.basename(name) === 'config.h' &&
