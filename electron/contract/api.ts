@@ -42,6 +42,7 @@ import {
   type FirmwareUploadView,
   type FlashSummary,
   type SerialPortView,
+  type SerialPortWatch,
 } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -126,6 +127,10 @@ export const requests = {
     ['passphrase'],
   ),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
+  'serial.watch': request<SerialPortWatch>()(
+    NoArgs,
+    'The serial ports now; then serial.ports events on plug and unplug while the lease (renewed by calling again) lasts',
+  ),
   'firmware.compile': request<CompileSummary>()(
     CompileArgs,
     'Compile the firmware for a profile (secrets injected into a private, throwaway copy)',
@@ -244,6 +249,9 @@ export const events = {
     'Lines read from a monitor port, batched (at most one event per 50 ms), already redacted',
   ),
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
+  'serial.ports': event<SerialPortView[]>(
+    'The serial ports changed (plugged or unplugged), while serial.watch is held',
+  ),
 } as const;
 
 export type Requests = typeof requests;

@@ -143,3 +143,18 @@ export interface SerialPortView {
   board?: { adapter: string; label: string; kind: 'usb-serial' | 'native-usb' };
   canOpen?: boolean;
 }
+
+export interface SerialPortWatch {
+  ports: SerialPortView[];
+  /** Call serial.watch again before this many milliseconds pass to keep the events coming. */
+  leaseMs: number;
+}
+
+/** The flash board a profile's FQBN means (undefined: not one Makerdeck flashes). */
+export function flashBoardFor(fqbn: string): FlashBoard | undefined {
+  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
+  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
+  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
+  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
+  return undefined;
+}

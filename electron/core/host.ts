@@ -16,7 +16,8 @@ import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
 import { TelemetryService } from './telemetry/telemetryService';
 import { StackService } from './stack/stackService';
-import { listSerialPorts } from './serial/ports';
+import { listSerialPorts, portListerFor } from './serial/ports';
+import { PortWatch } from './serial/portWatch';
 import { folderAccounts } from './secrets/accounts';
 import { FolderKeychain } from './secrets/folderKeychain';
 import { Keychain } from './secrets/keychain';
@@ -109,6 +110,10 @@ export function createHost(options: HostOptions): Host {
     emit: (progress) => bus.emit('firmware.progress', progress),
   });
 
+  const listPorts = async () =>
+    (await listSerialPorts(portListerFor(env))).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen }));
+  const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
+
   const handlers: Handlers = {
     'app.info': async () => ({
       name: 'Makerdeck',
@@ -136,8 +141,8 @@ export function createHost(options: HostOptions): Host {
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
     'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
-    'serial.list': async () =>
-      (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
+    'serial.list': listPorts,
+    'serial.watch': () => portWatch.watch(),
     'firmware.compile': (args) => firmware.compile(args),
     'firmware.uploadBegin': async ({ fileName, bytes }) => firmware.uploads.begin(fileName, bytes),
     'firmware.uploadChunk': async ({ uploadId, offset, dataBase64 }) =>

@@ -47,7 +47,8 @@ afterAll(async () => {
 describe('browser mode', () => {
   it('opens the home page from the printed URL and shows the app info over the WebSocket', async () => {
     await page.goto(served.url);
-    await expect.poll(() => page.getByTestId('app-info').textContent()).toMatch(/Makerdeck .* cli mode/);
+    await expect.poll(() => page.getByTestId('app-info').textContent()).toMatch(/Makerdeck .* browser mode/);
+    expect(await page.getByTestId('host-mode').textContent()).toBe('browser mode'); // the footer on every page
     // The token leaves the address bar once read.
     expect(page.url()).not.toContain('token=');
     await page.screenshot({ path: screenshotPath('home'), fullPage: true });

@@ -31,7 +31,20 @@ beforeAll(async () => {
     MAKERDECK_ARDUINO_CLI: standIn,
   };
   const created = await runCli(
-    ['profile', 'set', 'Log Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--wifi-password'],
+    [
+      'profile',
+      'set',
+      'Log Bench',
+      '--board',
+      'arduino:avr:uno',
+      '--ssid',
+      'lab',
+      '--mqtt-host',
+      'localhost',
+      '--device-id',
+      'log-bench',
+      '--wifi-password',
+    ],
     env,
     { input: `${WIFI}\n` },
   );

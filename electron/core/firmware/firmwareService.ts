@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  flashBoardFor,
   MakerdeckError,
   type CompileSummary,
   type FirmwareProgress,
@@ -38,14 +39,8 @@ export interface FirmwareDeps {
 
 export type FlashSource = { profile: string } | { uploadId: string };
 
-/** The flash board a profile's FQBN means. */
-export function flashBoardFor(fqbn: string): FlashBoard | undefined {
-  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
-  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
-  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
-  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
-  return undefined;
-}
+/** Moved to the contract, so the pages pick the same board; kept here for the CLI. */
+export { flashBoardFor };
 
 export class FirmwareService {
   /** Files sent in chunks (firmware.upload*) wait here for the flash that takes them. */

@@ -28,7 +28,7 @@ export function HomePage() {
       </ol>
       {info && (
         <p className="muted" data-testid="app-info">
-          {info.name} {info.version} · {info.host} mode · {info.platform} ({info.arch})
+          {info.name} {info.version} · {api().mode} · {info.platform} ({info.arch})
         </p>
       )}
       {error && <p className="error">{error}</p>}
