@@ -35,6 +35,23 @@ export interface CompileSummary {
   ms: number;
   /** Why it failed when the code is not to blame (missing platform, …). */
   error?: string;
+  /** Where the built image is, when the build succeeded. */
+  image?: CompileImage;
+}
+
+export interface CompileImage {
+  format: 'hex' | 'bin';
+  bytes: number;
+  sha256: string;
+  /** The .hex/.bin file (0600, in the build cache) when the image holds no secret. */
+  path?: string;
+  /** Otherwise why there is no file, and how to flash it. */
+  note?: string;
+}
+
+/** Where a compile's image is, in words (the CLI and the Firmware page say the same). */
+export function imageLocation(image: CompileImage): string {
+  return `${image.path ?? image.note ?? 'held in memory only'} (${image.bytes} bytes, .${image.format})`;
 }
 
 /** The largest firmware file Makerdeck flashes (16 MiB: the biggest ESP32 flash chip). */

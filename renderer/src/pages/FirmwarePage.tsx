@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { CompileSummary, FirmwareProgress, FlashBoard } from '../../../electron/contract/firmware';
-import { FLASH_BOARDS, flashBoardFor } from '../../../electron/contract/firmware';
+import { FLASH_BOARDS, flashBoardFor, imageLocation } from '../../../electron/contract/firmware';
 import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
@@ -62,7 +62,8 @@ export function FirmwarePage() {
       const summary = await api().call('firmware.compile', { operationId: id, profile });
       setCompiled(summary);
       if (!summary.success) throw new Error(summary.error ?? 'The firmware does not compile: see the messages below');
-      return `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s.`;
+      const image = summary.image ? ` Image: ${imageLocation(summary.image)}.` : '';
+      return `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s.${image}`;
     });
 
   const flash = () =>
