@@ -31,6 +31,11 @@ export function HomePage() {
           {info.name} {info.version} · {api().mode} · {info.platform} ({info.arch})
         </p>
       )}
+      {info && (
+        <p className="muted" data-testid="log-file">
+          Log file (for bug reports): {info.logFile}
+        </p>
+      )}
       {error && <p className="error">{error}</p>}
     </section>
   );
