@@ -118,6 +118,10 @@ describe('LogFile', () => {
     expect(lines).toHaveLength(2 * perProcess);
     expect(seen.size).toBe(2 * perProcess);
     expect(readdirSync(logsDir()).length).toBeGreaterThan(10); // it did rotate, many times
+    // One rotation per full file: a second process never rotated the fresh file away as well.
+    const rotated = readdirSync(logsDir()).filter((name) => name !== LOG_FILE_NAME);
+    const small = rotated.filter((name) => statSync(path.join(logsDir(), name)).size < 16 * 1024);
+    expect(small).toEqual([]);
     expect(existsSync(`${logFilePath(dir)}.lock`)).toBe(false);
   }, 60_000);
 });
