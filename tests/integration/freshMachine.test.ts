@@ -42,6 +42,7 @@ describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the REA
     machine = await startFreshMachine(dockerHost, image.image, {
       env: { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
       devices,
+      extraCaCerts: process.env.NODE_EXTRA_CA_CERTS,
     });
     console.log(`[fresh-machine] copied ${machine.source} into ${machine.dir}`);
   }, 30 * MINUTE);
@@ -67,7 +68,14 @@ describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the REA
     async () => {
       const result = await machine.step('npm-ci', 'npm ci --no-audit --no-fund', 20 * MINUTE);
       console.log(`[fresh-machine] npm ci: ${result.seconds.toFixed(0)} s`);
-      expect(result.code, explain(result)).toBe(0);
+      // npm can print "npm error …" yet exit 0 (npm 10.8's "Exit handler never called!"), so its
+      // output and the installed tree are checked too; npm's debug log goes next to the step's log.
+      const failed = result.code !== 0 || /^npm error /m.test(result.output);
+      if (failed)
+        await machine.step('npm-ci-debug-log', 'tail -n 300 "$(ls -t ~/.npm/_logs/*-debug-0.log | head -n 1)"', MINUTE);
+      expect(failed, explain(result)).toBe(false);
+      const tree = await machine.step('npm-ls', 'npm ls --all', 2 * MINUTE);
+      expect(tree.code, explain(tree)).toBe(0);
       done.add('npm ci');
     },
     21 * MINUTE,
@@ -80,7 +88,7 @@ describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the REA
       const result = await machine.step('build', 'npm run build', 10 * MINUTE);
       console.log(`[fresh-machine] npm run build: ${result.seconds.toFixed(0)} s`);
       expect(result.code, explain(result)).toBe(0);
-        done.add('npm run build');
+      done.add('npm run build');
     },
     11 * MINUTE,
   );
@@ -111,8 +119,9 @@ describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the REA
       const result = await machine.step('test-unit', 'npm run test:unit', 20 * MINUTE);
       console.log(`[fresh-machine] npm run test:unit: ${result.seconds.toFixed(0)} s`);
       expect(result.code, explain(result)).toBe(0);
-      const files = /Test Files\s+(\d+) passed \((\d+)\)/.exec(result.output);
-      const tests = /Tests\s+(\d+) passed \((\d+)\)/.exec(result.output);
+      const summary = result.output.replace(/\x1b\[[0-9;]*m/g, ''); // vitest colours it
+      const files = /Test Files\s+(\d+) passed \((\d+)\)/.exec(summary);
+      const tests = /Tests\s+(\d+) passed \((\d+)\)/.exec(summary);
       expect(files?.[1], explain(result)).toBe(files?.[2]);
       expect(tests?.[1], explain(result)).toBe(tests?.[2]);
       expect(Number(files?.[1])).toBeGreaterThan(0);

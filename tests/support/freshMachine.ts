@@ -2,7 +2,7 @@
 // the docker CLI: the repository goes in as `git archive`, each step runs as the normal user and
 // leaves its whole output in test-results/freshMachine/<step>.log.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FRESH_MACHINE_USER } from '../../scripts/rig/freshMachine.js';
 import { dockerCli, dockerEnv } from '../../scripts/rig/stackImages/build.js';
@@ -37,7 +37,11 @@ const LOG_DIR = path.join(repoRoot, 'test-results', 'freshMachine');
 export async function startFreshMachine(
   dockerHost: string,
   image: string,
-  { env = {}, devices = [] }: { env?: Record<string, string>; devices?: string[] } = {},
+  {
+    env = {},
+    devices = [],
+    extraCaCerts,
+  }: { env?: Record<string, string>; devices?: string[]; extraCaCerts?: string } = {},
 ): Promise<FreshMachine> {
   mkdirSync(LOG_DIR, { recursive: true });
   const configDir = path.join(defaultRigCache(), 'fresh-machine', 'docker-config');
@@ -51,6 +55,7 @@ export async function startFreshMachine(
     name,
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     ...devices.flatMap((d) => ['--device', d]),
+    ...caArgs(extraCaCerts),
     '--entrypoint',
     'tail',
     image,
@@ -100,6 +105,17 @@ export async function startFreshMachine(
     await stop();
     throw error;
   }
+}
+
+/**
+ * The network's extra CA certificates (a TLS-inspecting egress proxy's, say), as this machine gives
+ * them to Node: the same file, read-only, and NODE_EXTRA_CA_CERTS. A property of the network the
+ * machine is on, not of the set-up under test; a user behind such a proxy needs it as well.
+ */
+function caArgs(file: string | undefined): string[] {
+  if (!file || !existsSync(file)) return [];
+  const inside = '/etc/ssl/extra-ca-certificates.crt';
+  return ['--volume', `${file}:${inside}:ro`, '--env', `NODE_EXTRA_CA_CERTS=${inside}`];
 }
 
 /** HEAD, or HEAD plus the tracked files' uncommitted changes: never untracked or ignored files. */
