@@ -99,7 +99,7 @@ export async function ensureFreshMachineImage({ dockerHost, cacheDir = defaultRi
   /** @type {(args: string[], timeoutMs?: number) => Promise<import('../services/proc.js').RunResult>} */
   const dk = async (args, timeoutMs = 600_000) => {
     const r = await run(docker, args, { env, timeoutMs });
-    if (r.code !== 0) throw new Error(`docker ${args.slice(0, 2).join(' ')} … failed (exit ${r.code}):\n${tailOf(r)}`);
+    if (r.code !== 0) throw new Error(`docker ${args.slice(0, 2).join(' ')} … (exit ${r.code}):\n${tailOf(r)}`);
     return r;
   };
   const recipe = freshMachineRecipe();
@@ -131,9 +131,8 @@ export async function ensureFreshMachineImage({ dockerHost, cacheDir = defaultRi
     await buildMinbase(work, dk, log);
     await fetchNodeParts(work, log);
     copyFileSync(path.join(RECIPE_DIR, 'Dockerfile'), path.join(work, 'Dockerfile'));
-    log(
-      `[fresh-machine] docker build ${FRESH_MACHINE_IMAGE} (Node ${NODE_PARTS.node.version}, npm ${NODE_PARTS.npm.version})`,
-    );
+    const { node, npm } = NODE_PARTS;
+    log(`[fresh-machine] docker build ${FRESH_MACHINE_IMAGE} (Node ${node.version}, npm ${npm.version})`);
     const labels = [`${LABEL_RIG}=true`, `${LABEL_RECIPE}=${recipe}`].flatMap((l) => ['--label', l]);
     await dk([
       'build',

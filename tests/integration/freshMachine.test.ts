@@ -25,7 +25,8 @@ function hostSerialDevices(): string[] {
 
 /** A failed step's message: its exit code and the end of its output. */
 function explain(result: StepResult): string {
-  return `exit ${result.code}; whole output in ${result.logFile}; last lines:\n${result.output.split('\n').slice(-40).join('\n')}`;
+  const last = result.output.split('\n').slice(-40).join('\n');
+  return `exit ${result.code}; whole output in ${result.logFile}; last lines:\n${last}`;
 }
 
 describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the README set-up', () => {
