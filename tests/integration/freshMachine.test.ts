@@ -113,6 +113,40 @@ describe('a fresh Debian 12 machine with only Node.js 20.19 and npm runs the REA
     3 * MINUTE,
   );
 
+  // `npm start` in its own session (setsid: its process group is its PID), stopped with SIGTERM to
+  // that group. The token never reaches the log: the address is printed without it.
+  const FETCH =
+    'fetch(process.argv[1]).then(async (r) => console.log("GET " + r.status + ", " + ' +
+    '(/<html/i.test(await r.text()) ? "an HTML page" : "no HTML")), (e) => console.log("GET failed: " + e.message))';
+  const START = [
+    'setsid npm start > /tmp/start.log 2>&1 &',
+    'pid=$!',
+    'i=0',
+    "started() { grep -q '#token=' /tmp/start.log || ! kill -0 $pid 2>/dev/null || [ $i -ge 600 ]; }",
+    'until started; do sleep 0.2; i=$((i+1)); done', // the address, an early exit, or 2 min
+    "sed 's/token=[A-Za-z0-9_-]*/token=…/' /tmp/start.log",
+    "url=$(grep -o 'http://127\\.0\\.0\\.1:[0-9]*/' /tmp/start.log | head -n 1)",
+    `node -e '${FETCH}' "$url"`,
+    'node -e \'process.kill(-Number(process.argv[1]), "SIGTERM")\' $pid',
+    'wait $pid',
+    'echo "npm start ended"',
+  ].join('\n');
+
+  it(
+    'npm start says there is no Electron runtime and serves the app in browser mode',
+    async () => {
+      after('npm run build');
+      const result = await machine.step('npm-start', START, 3 * MINUTE);
+      const [out, why] = [result.stdout, explain(result)];
+      expect(result.code, why).toBe(0);
+      expect(out, why).toMatch(/^No Electron runtime: .*Starting browser mode instead\.$/m);
+      expect(out, why).toMatch(/^Makerdeck is running at http:\/\/127\.0\.0\.1:\d+\/#token=…$/m);
+      expect(out, why).toMatch(/^GET 200, an HTML page$/m);
+      expect(out, why).toMatch(/^npm start ended$/m);
+    },
+    4 * MINUTE,
+  );
+
   it(
     'npm run test:unit passes',
     async () => {
