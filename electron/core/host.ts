@@ -96,6 +96,20 @@ export function createHost(options: HostOptions): Host {
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
   });
+  // The local stack's Telegraf, followed through its log while telemetry is connected, so the
+  // Telemetry page can say which series InfluxDB refuses (an attached InfluxDB is not watched).
+  let storageWatch: AbortController | undefined;
+  const stopStorageWatch = () => {
+    storageWatch?.abort();
+    storageWatch = undefined;
+  };
+  const watchStorage = async () => {
+    stopStorageWatch();
+    if ((await environments.view()).kind !== 'local') return telemetry.setTelegrafLoss(undefined, false);
+    const watch = (storageWatch = new AbortController());
+    void stack.watchTelegraf((loss) => watch.signal.aborted || telemetry.setTelegrafLoss(loss), watch.signal);
+    return telemetry.setTelegrafLoss(undefined);
+  };
   const firmware = new FirmwareService({
     profiles,
     operations,
@@ -165,9 +179,11 @@ export function createHost(options: HostOptions): Host {
     },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
-    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) =>
-      telemetry.connect(protocolVersion, connectTimeoutMs),
-    'telemetry.disconnect': () => telemetry.disconnect(),
+    'telemetry.connect': async ({ protocolVersion, connectTimeoutMs }) => {
+      await telemetry.connect(protocolVersion, connectTimeoutMs);
+      return watchStorage();
+    },
+    'telemetry.disconnect': () => (stopStorageWatch(), telemetry.disconnect()),
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
     'telemetry.history': (query) => telemetry.history(query),

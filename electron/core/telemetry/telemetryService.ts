@@ -8,6 +8,8 @@ import {
   type MonitorLines,
   type MonitorState,
   type SeriesPoints,
+  type StorageState,
+  type TelegrafLoss,
   type TelemetryBatch,
   type TelemetryState,
   type TelemetryStatus,
@@ -35,6 +37,7 @@ export class TelemetryService {
   private source?: MqttSource;
   private gateway?: { sessionId: string; gateway: SerialGateway; message?: string };
   private timer?: NodeJS.Timeout;
+  private loss?: TelegrafLoss;
   private current: TelemetryState = {
     broker: { state: 'disconnected', since: Date.now() },
     history: { state: 'unknown' },
@@ -102,6 +105,30 @@ export class TelemetryService {
     this.gateway.gateway.closed();
     this.gateway.message = state.reason ? `The gateway stopped: ${state.reason}` : undefined;
     this.changed({});
+  }
+
+  /**
+   * What Telegraf's log says (the host follows it for the local stack): the Telemetry page shows
+   * which series are not stored. `watched` false: nothing watches the storage (an attached one).
+   */
+  setTelegrafLoss(loss: TelegrafLoss | undefined, watched = true): TelemetryState {
+    this.loss = loss;
+    return this.changed({ storage: watched ? this.storage() : undefined });
+  }
+
+  /** The series InfluxDB refuses: those whose devices sent the refused type (by Makerdeck's own store). */
+  private storage(): StorageState {
+    const loss = this.loss;
+    if (!loss) return { state: 'ok', series: [] };
+    const series = loss.conflicts.flatMap(({ measurement, field, stored, got }) => {
+      const reason = `field type conflict: ${field} is ${stored} in InfluxDB, sent as ${got}: those points are dropped`;
+      const numeric = got === 'float' || got === 'integer' || got === 'unsigned';
+      const devices = numeric ? this.store.devicesSending(field, got !== 'float') : [];
+      return devices.length > 0
+        ? devices.map((device) => ({ measurement, field, device, reason }))
+        : [{ measurement, field, reason }];
+    });
+    return { state: loss.state, message: loss.message, lastAt: loss.lastAt, series };
   }
 
   status(): TelemetryStatus {

@@ -57,6 +57,8 @@ interface Series {
   pending?: SeriesPoints;
   /** Points stamped ahead of the clock, in time order, until the clock reaches them. */
   waiting?: { t: number[]; v: number[] };
+  /** Its newest value was sent as an integer (`1i`): exports keep the type InfluxDB stored. */
+  integer: boolean;
 }
 
 export class TelemetryStore {
@@ -94,6 +96,7 @@ export class TelemetryStore {
       const value = typeof raw === 'boolean' ? Number(raw) : raw;
       if (typeof value !== 'number') continue;
       const series = this.seriesOf(state, field, now, !roomless);
+      if (typeof series !== 'string') this.typed(series, point.integers?.has(field) === true);
       const why = typeof series === 'string' ? series : this.addValue(series, time, value, now);
       if (why === undefined) kept++;
       else {
@@ -147,10 +150,24 @@ export class TelemetryStore {
     }
   }
 
+  /** A series whose type changes starts a new batch entry, so each entry has one type. */
+  private typed(series: Series, integer: boolean): void {
+    if (series.integer === integer) return;
+    series.integer = integer;
+    if (series.pending) {
+      this.pending.delete(series.key);
+      this.pending.set(`${series.key}\u0000${this.pending.size}`, series.pending);
+      series.pending = undefined;
+    }
+  }
+
   /** A point is in its ring: into the batch and the device's last values. */
   private charted(series: Series, time: number, value: number): void {
     const { owner, field } = series;
-    if (!series.pending) this.pending.set(series.key, (series.pending = { device: owner.device, field, t: [], v: [] }));
+    if (!series.pending) {
+      series.pending = { device: owner.device, field, t: [], v: [], ...(series.integer ? { integer: true } : {}) };
+      this.pending.set(series.key, series.pending);
+    }
     series.pending.t.push(time);
     series.pending.v.push(value);
     const last = owner.last.get(field);
@@ -201,11 +218,18 @@ export class TelemetryStore {
   }
 
   window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
-    return refs.map(({ device, field }) => ({
-      device,
-      field,
-      ...(this.series.get(seriesKey(device, field))?.ring.range(from, to) ?? { t: [], v: [] }),
-    }));
+    return refs.map(({ device, field }) => {
+      const series = this.series.get(seriesKey(device, field));
+      return { device, field, ...(series?.ring.range(from, to) ?? { t: [], v: [] }), ...integerFlag(series) };
+    });
+  }
+
+  /** Devices whose newest value of `field` was sent as an integer (or as a float). */
+  devicesSending(field: string, integer: boolean): string[] {
+    const devices: string[] = [];
+    for (const series of this.series.values())
+      if (series.field === field && series.integer === integer) devices.push(series.owner.device);
+    return devices;
   }
 
   deviceViews(): DeviceView[] {
@@ -256,7 +280,8 @@ export class TelemetryStore {
     if (this.series.size >= this.limits.maxSeries && !(mayTake && this.takeFairShare(state))) return this.fullReason();
     const key = seriesKey(state.device, field);
     const ring = new SeriesRing(this.limits.pointsPerSeries);
-    const series: Series = { key, field, owner: state, ring, updated: now, pending: this.pending.get(key) };
+    const pending = this.pending.get(key);
+    const series: Series = { key, field, owner: state, ring, updated: now, pending, integer: pending?.integer === true };
     this.series.set(key, series);
     state.series.set(field, series);
     this.holders.add(state);
@@ -297,6 +322,10 @@ export class TelemetryStore {
   private view({ device, status, source, lastSeen, last }: DeviceState): DeviceView {
     return { device, status, source, lastSeen, last: [...last].map(([field, { t, v }]) => ({ field, t, v })) };
   }
+}
+
+function integerFlag(series: Series | undefined): { integer?: true } {
+  return series?.integer ? { integer: true } : {};
 }
 
 /** Control characters out, length bounded: reasons and topics are shown on screens and terminals. */

@@ -127,9 +127,15 @@ export function StackPage() {
             return (
               <tr key={s.name} data-service={s.name} data-state={s.state}>
                 <td>{s.name}</td>
-                <td className={`state-${shown}`}>
-                  <span aria-hidden="true">{STATE_ICON[shown] ?? '•'}</span> {shown}
-                </td>
+                {s.problem ? (
+                  <td className="state-unhealthy" data-testid={`problem-${s.name}`}>
+                    <span aria-hidden="true">⚠</span> {s.problem}
+                  </td>
+                ) : (
+                  <td className={`state-${shown}`}>
+                    <span aria-hidden="true">{STATE_ICON[shown] ?? '•'}</span> {shown}
+                  </td>
+                )}
                 <td>{s.ports.map((p) => `${p.hostIp}:${p.hostPort}`).join(', ')}</td>
                 <td>{s.startedAt ? new Date(s.startedAt).toLocaleTimeString() : ''}</td>
                 <td>
