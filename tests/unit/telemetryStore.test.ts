@@ -43,7 +43,7 @@ describe('telemetry store and ingest', () => {
     ingest(store, 'makerdeck/d1/status', 'offline', now + 300);
     const batch = store.takeBatch(now + 300)!;
     expect(batch.series).toEqual([
-      { device: 'd1', field: 'a', t: [now, now + 123], v: [1, 2] },
+      { device: 'd1', field: 'a', t: [now, now + 123], v: [1, 2], integer: true },
       { device: 'd1', field: 'b', t: [now], v: [2.5] },
       { device: 'd1', field: 'on', t: [now], v: [1] },
     ]);

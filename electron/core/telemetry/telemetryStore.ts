@@ -35,12 +35,25 @@ export const DEFAULT_LIMITS: StoreLimits = {
   waitingPerSeries: 1000,
 };
 const RECENT_REJECTS = 20;
+/** Gaps between arrivals kept per device to judge its interval. */
+const GAPS_KEPT = 8;
+/** The firmware's default interval: assumed until a device's own is seen. */
+const DEFAULT_INTERVAL_MS = 10_000;
+/** A device inferred online is offline after this many of its intervals without telemetry (at least 5 s). */
+const SILENT_INTERVALS = 3;
+const MIN_SILENCE_MS = 5_000;
 const OLDER = 'older than the last point of its series';
 
 interface DeviceState {
   device: string;
   status: DeviceView['status'];
+  /** `status`: its status topic said; `telemetry`: inferred from telemetry arriving (it never said). */
+  statusFrom?: 'status' | 'telemetry';
+  statusNote?: string;
   source: DeviceView['source'];
+  /** Arrival (this computer's clock) of its last MQTT telemetry, and the gaps between recent ones. */
+  heardAt?: number;
+  gaps: number[];
   lastSeen?: number;
   last: Map<string, { t: number; v: number }>;
   series: Map<string, Series>;
@@ -88,6 +101,7 @@ export class TelemetryStore {
   add(device: string, source: DeviceView['source'], point: Point, time: number, now = time): string | undefined {
     const state = this.device(device, source);
     if (!state) return this.tooManyDevices();
+    if (source === 'mqtt') this.heard(state, now);
     let reason = 'no numeric field to chart';
     let kept = 0;
     let refused = 0;
@@ -189,12 +203,48 @@ export class TelemetryStore {
     if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
   }
 
+  /** The device's status topic said (live, retained or its last will): that is the truth from now on. */
   setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
     const state = this.device(device, source);
     if (!state) return this.reject(`makerdeck/${device}/status`, this.tooManyDevices(), status);
-    if (state.status === status) return;
+    const note = source === 'serial' ? 'on USB' : 'from its status topic';
+    this.status(state, status, note, 'status');
+  }
+
+  /**
+   * Telemetry arrived: the device is online. One that never published a status (or whose broker
+   * did not hand its retained status over) is known only this way, so its interval is learned.
+   */
+  private heard(state: DeviceState, now: number): void {
+    if (state.heardAt !== undefined && now > state.heardAt) {
+      state.gaps.push(now - state.heardAt);
+      if (state.gaps.length > GAPS_KEPT) state.gaps.shift();
+    }
+    state.heardAt = now;
+    if (state.status === 'online') return;
+    this.status(state, 'online', 'from its telemetry', 'telemetry');
+  }
+
+  /**
+   * Devices known online only from their telemetry go offline after a silence of a few of their
+   * intervals (a status topic, when there is one, says it sooner through the last will).
+   */
+  sweepSilent(now = Date.now()): void {
+    for (const state of this.devices.values()) {
+      if (state.statusFrom !== 'telemetry' || state.status !== 'online' || state.heardAt === undefined) continue;
+      const interval = state.gaps.length > 0 ? Math.max(...state.gaps) : DEFAULT_INTERVAL_MS;
+      const silent = now - state.heardAt;
+      if (silent <= Math.max(SILENT_INTERVALS * interval, MIN_SILENCE_MS)) continue;
+      this.status(state, 'offline', `silent for ${Math.round(silent / 1000)} s (no status topic)`, 'telemetry');
+    }
+  }
+
+  private status(state: DeviceState, status: DeviceView['status'], note: string, from: 'status' | 'telemetry'): void {
+    state.statusFrom = from;
+    if (state.status === status && state.statusNote === note) return;
     state.status = status;
-    this.changed.add(device);
+    state.statusNote = note;
+    this.changed.add(state.device);
   }
 
   /** What arrived since the last call (points whose time has come included), or undefined when nothing did. */
@@ -253,7 +303,7 @@ export class TelemetryStore {
     let state = this.devices.get(id);
     if (!state) {
       if (this.devices.size >= this.limits.maxDevices && !this.forgetIdleDevice()) return undefined;
-      state = { device: id, status: 'unknown', source, last: new Map(), series: new Map() };
+      state = { device: id, status: 'unknown', source, gaps: [], last: new Map(), series: new Map() };
       this.devices.set(id, state);
     }
     state.source = source;
@@ -319,8 +369,14 @@ export class TelemetryStore {
     this.changed.add(owner.device);
   }
 
-  private view({ device, status, source, lastSeen, last }: DeviceState): DeviceView {
-    return { device, status, source, lastSeen, last: [...last].map(([field, { t, v }]) => ({ field, t, v })) };
+  private view({ device, status, statusNote, source, lastSeen, last }: DeviceState): DeviceView {
+    const values = [...last].map(([field, { t, v }]) => ({ field, t, v }));
+    return { device, status, ...(statusNote ? { statusNote } : {}), source, lastSeen, last: values };
+  }
+
+  /** Whether a device is known here (by its telemetry or its status). */
+  has(device: string): boolean {
+    return this.devices.has(device);
   }
 }
 
