@@ -17,8 +17,8 @@ export interface TelegrafLogEvent {
 }
 
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ([EW])! \[([\w.]+)\] (.*)$/;
-const CONFLICT =
-  /field type conflict: input field "((?:[^"\\]|\\.)*)" on measurement "((?:[^"\\]|\\.)*)" is type (\w+), already exists as type (\w+)/;
+// InfluxDB quotes the names without escaping them: match lazily up to the words that follow.
+const CONFLICT = /field type conflict: input field "(.*?)" on measurement "(.*?)" is type (\w+), already exists as type (\w+)/;
 const TYPES = new Set<string>(['float', 'integer', 'unsigned', 'string', 'boolean']);
 const MAX_REASON = 300;
 
@@ -45,9 +45,8 @@ function outputEvent(at: number, level: string, text: string): TelegrafLogEvent 
   if (conflict) {
     const [, field, measurement, got, stored] = conflict as unknown as [string, string, string, string, string];
     if (TYPES.has(got) && TYPES.has(stored)) {
-      const unescape = (name: string) => name.replace(/\\(.)/g, '$1');
       const types = { stored: stored as InfluxFieldType, got: got as InfluxFieldType };
-      const named = { measurement: unescape(measurement), field: unescape(field), ...types };
+      const named = { measurement: short(measurement), field: short(field), ...types };
       return {
         at,
         kind: 'dropped',
