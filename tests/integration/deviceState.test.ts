@@ -53,7 +53,8 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
     if (options.status !== false) await client.publishAsync(status, 'online', { qos: 1, retain: true });
     if (options.telemetry !== false) {
       let seq = 0;
-      const send = () => client.connected && client.publish(`makerdeck/${id}/telemetry`, `telemetry,device=${id} seq=${seq++}i`);
+      const send = () =>
+        client.connected && client.publish(`makerdeck/${id}/telemetry`, `telemetry,device=${id} seq=${seq++}i`);
       send();
       timers.push(setInterval(send, 300));
     }
@@ -70,7 +71,10 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
   const stateOf = (list: DeviceView[], id: string) => list.find((d) => d.device === id)?.status ?? 'unknown';
 
   /** Waits until every device has the wanted state (and, where given, says how it is known). */
-  async function expectStates(want: Record<string, DeviceView['status'] | [DeviceView['status'], string]>, what: string) {
+  async function expectStates(
+    want: Record<string, DeviceView['status'] | [DeviceView['status'], string]>,
+    what: string,
+  ) {
     const ids = Object.keys(want);
     const right = (list: DeviceView[], id: string) => {
       const [status, note] = typeof want[id] === 'string' ? [want[id], undefined] : want[id]!;

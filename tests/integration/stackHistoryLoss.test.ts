@@ -36,9 +36,10 @@ function stored(password: string, device: string, field: string, count: number) 
   return until(
     `${count} stored value(s) of ${device}/${field} in InfluxDB`,
     async () => {
-      const rows = await influxValues(password, `SELECT "${field}" FROM "telemetry" WHERE "device" = '${device}'`).catch(
-        () => [],
-      );
+      const rows = await influxValues(
+        password,
+        `SELECT "${field}" FROM "telemetry" WHERE "device" = '${device}'`,
+      ).catch(() => []);
       return rows.length >= count ? rows.map((row) => row[1]) : undefined;
     },
     40_000,

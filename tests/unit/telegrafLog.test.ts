@@ -53,11 +53,17 @@ describe("Telegraf's log lines", () => {
     ],
     [
       `${T} E! [inputs.mqtt_consumer] Error in plugin: metric parse error: expected field at 1:19: "telemetry,device=a"`,
-      { kind: 'dropped', reason: 'a message Telegraf cannot parse (metric parse error: expected field at 1:19: "telemetry,device=a")' },
+      {
+        kind: 'dropped',
+        reason: 'a message Telegraf cannot parse (metric parse error: expected field at 1:19: "telemetry,device=a")',
+      },
     ],
     [
       `${T} E! [outputs.influxdb] When writing to [http://influxdb:8086]: failed doing req: Post "http://influxdb:8086/write": dial tcp: lookup influxdb: no such host`,
-      { kind: 'failing', reason: 'failed doing req: Post "http://influxdb:8086/write": dial tcp: lookup influxdb: no such host' },
+      {
+        kind: 'failing',
+        reason: 'failed doing req: Post "http://influxdb:8086/write": dial tcp: lookup influxdb: no such host',
+      },
     ],
   ])('%s', (line, event) => {
     expect(parseTelegrafLine(line)).toEqual({ at: AT, ...event });
@@ -99,7 +105,9 @@ describe("Telegraf's recent losses", () => {
       conflicts: [{ measurement: 'telemetry', field: 'x', stored: 'integer', got: 'float', lastAt: AT + 5000 }],
     });
     // InfluxDB unreachable afterwards: points wait in Telegraf's buffer; the conflict is still listed
-    tracker.add([`${T.replace('11:40:00', '11:41:00')} E! [outputs.influxdb] When writing to [h]: failed doing req: EOF`]);
+    tracker.add([
+      `${T.replace('11:40:00', '11:41:00')} E! [outputs.influxdb] When writing to [h]: failed doing req: EOF`,
+    ]);
     expect(tracker.view(AT + 61_000)).toMatchObject({
       state: 'failing',
       message: "not writing to InfluxDB: failed doing req: EOF (points wait in Telegraf's buffer)",

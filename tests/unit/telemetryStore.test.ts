@@ -205,7 +205,9 @@ describe('device state', () => {
     expect(store.takeBatch(at + 12_000)).toBeUndefined();
     store.sweepSilent(at + 6000 + 6001);
     expect(view(store, 'd1')).toMatchObject({ status: 'offline', statusNote: 'silent for 6 s (no status topic)' });
-    expect(store.takeBatch(at + 12_001)?.devices).toEqual([expect.objectContaining({ device: 'd1', status: 'offline' })]);
+    expect(store.takeBatch(at + 12_001)?.devices).toEqual([
+      expect.objectContaining({ device: 'd1', status: 'offline' }),
+    ]);
     telemetry(store, 'd1', at + 20_000);
     expect(view(store, 'd1')?.status).toBe('online');
     // a fast device still gets 5 s; one seen once is given the firmware's default interval (10 s)

@@ -93,7 +93,12 @@ export class StackService {
         tracker = new TelegrafLossTracker(); // the tail is read again: count each line once
         try {
           const orchestrator = await this.orchestrator();
-          await orchestrator.followLogs('telegraf', TELEGRAF_LOG_TAIL, (lines) => tracker.add(lines) && report(), signal);
+          await orchestrator.followLogs(
+            'telegraf',
+            TELEGRAF_LOG_TAIL,
+            (lines) => tracker.add(lines) && report(),
+            signal,
+          );
         } catch {
           // no engine or no Telegraf container (yet): try again
         }

@@ -18,7 +18,8 @@ export interface TelegrafLogEvent {
 
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ([EW])! \[([\w.]+)\] (.*)$/;
 // InfluxDB quotes the names without escaping them: match lazily up to the words that follow.
-const CONFLICT = /field type conflict: input field "(.*?)" on measurement "(.*?)" is type (\w+), already exists as type (\w+)/;
+const CONFLICT =
+  /field type conflict: input field "(.*?)" on measurement "(.*?)" is type (\w+), already exists as type (\w+)/;
 const TYPES = new Set<string>(['float', 'integer', 'unsigned', 'string', 'boolean']);
 const MAX_REASON = 300;
 

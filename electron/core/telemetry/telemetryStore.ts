@@ -331,7 +331,15 @@ export class TelemetryStore {
     const key = seriesKey(state.device, field);
     const ring = new SeriesRing(this.limits.pointsPerSeries);
     const pending = this.pending.get(key);
-    const series: Series = { key, field, owner: state, ring, updated: now, pending, integer: pending?.integer === true };
+    const series: Series = {
+      key,
+      field,
+      owner: state,
+      ring,
+      updated: now,
+      pending,
+      integer: pending?.integer === true,
+    };
     this.series.set(key, series);
     state.series.set(field, series);
     this.holders.add(state);

@@ -80,7 +80,13 @@ export function TelemetryPage() {
     const data = points.map((p) => {
       const [device, ...rest] = p.key.split('/');
       const integer = live.integers.has(p.key);
-      return { device: device!, field: rest.join('/'), t: [...p.times], v: [...p.values], ...(integer ? { integer } : {}) };
+      return {
+        device: device!,
+        field: rest.join('/'),
+        t: [...p.times],
+        v: [...p.values],
+        ...(integer ? { integer } : {}),
+      };
     });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     if (format === 'csv') downloadText(`telemetry-${stamp}.csv`, toCsv(data), 'text/csv');
