@@ -32,6 +32,11 @@ export function StackPage() {
   }, []);
 
   useEffect(() => void refresh(), [refresh]);
+  // States change on their own (health, Telegraf dropping points): look again every 10 s.
+  useEffect(() => {
+    const timer = setInterval(() => void refresh(), 10_000);
+    return () => clearInterval(timer);
+  }, [refresh]);
   useEffect(() => api().on('stack.progress', setProgress), []);
 
   const act = async (label: string, work: () => Promise<string>) => {
