@@ -5,6 +5,7 @@
 // only, as a board without a status topic would. Makerdeck's telemetry starts after they are up,
 // reconnects, and sees a device's connection killed.
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -26,6 +27,31 @@ interface Broker {
 /** "Within a few seconds": every state below must be right this soon after its cause. */
 const FEW_SECONDS = 6_000;
 
+/** Makerdeck reaches the broker through this TCP relay, so the test can break its connection alone. */
+async function relay(target: string) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    const upstream = net.connect(Number(port), hostname);
+    for (const [from, to] of [
+      [socket, upstream],
+      [upstream, socket],
+    ] as const) {
+      sockets.add(from);
+      from.on('error', () => to.destroy());
+      from.on('close', () => (sockets.delete(from), to.destroy()));
+      from.pipe(to);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    /** Resets every connection through it (the broker stays up). */
+    cut: () => sockets.forEach((socket) => socket.resetAndDestroy()),
+    close: () => (sockets.forEach((socket) => socket.destroy()), new Promise((resolve) => server.close(resolve))),
+  };
+}
+
 const BROKERS: Array<[string, (dir: string) => Promise<Broker>]> = [
   ['Mosquitto 2.0', (dir) => startMosquitto({ dir })],
   ['RabbitMQ 3.10', (dir) => startRabbitMQ({ dir })],
@@ -35,6 +61,7 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
   let scratch: string;
   let broker: Broker;
   let host: Host;
+  let link: Awaited<ReturnType<typeof relay>>;
   const devices: MqttClient[] = [];
   const timers: NodeJS.Timeout[] = [];
 
@@ -96,7 +123,8 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
     scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-devstate-'));
     broker = await start(path.join(scratch, 'broker'));
     host = createHost({ kind: 'cli', quiet: true, dataDir: path.join(scratch, 'data') });
-    const attach = attachedBroker(broker.url);
+    link = await relay(broker.url);
+    const attach = attachedBroker(link.url);
     await callHost(host, 'environment.set', {
       environment: { ...attach.environment, mqttUsername: broker.username ?? '' },
       secrets: broker.password ? { mqttPassword: broker.password } : {},
@@ -107,6 +135,7 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
     timers.forEach(clearInterval);
     await host?.call('telemetry.disconnect', {});
     await Promise.all(devices.map((client) => client.endAsync(true)));
+    await link?.close();
     await broker?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }, 60_000);
@@ -134,6 +163,12 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
       'after start',
     );
 
+    // dev-plain's interval is learned from the gaps between its points (one point alone: 10 s assumed).
+    await until('a few points of dev-plain', async () => {
+      const plain = (await views()).find((d) => d.device === 'dev-plain');
+      return (plain?.last.find((l) => l.field === 'seq')?.v ?? 0) >= 4;
+    });
+
     // Makerdeck reconnects; meanwhile dev-a dies and dev-plain stops publishing.
     await callHost(host, 'telemetry.disconnect', {});
     kill(reporting);
@@ -155,5 +190,22 @@ describe.each(BROKERS)('device state on %s', (name, start) => {
     kill(late);
     await expectStates({ 'dev-late': ['offline', 'from its status topic'] }, 'a killed connection');
     expect(stateOf(await views(), 'dev-a')).toBe('offline'); // nothing flipped back meanwhile
+
+    // The broker connection breaks (Makerdeck's alone) and comes back by itself; meanwhile one device
+    // dies and another comes online: right again within a few seconds of the reconnect.
+    const third = await device('dev-c');
+    await expectStates({ 'dev-c': 'online' }, 'dev-c online');
+    const cutAt = Date.now();
+    link.cut();
+    kill(third);
+    await device('dev-d');
+    await until('the broker connection back (its first retry is 1 s after the break)', async () => {
+      const { broker: state } = await callHost<TelemetryStatus>(host, 'telemetry.status', {});
+      return state.state === 'connected' && state.since > cutAt;
+    });
+    await expectStates(
+      { 'dev-c': ['offline', 'from its status topic'], 'dev-d': 'online', 'dev-a': 'offline' },
+      'after the broker connection came back',
+    );
   }, 90_000);
 });
