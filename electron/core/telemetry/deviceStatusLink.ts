@@ -12,7 +12,7 @@ export interface LinkOptions {
   protocolVersion: 4 | 5;
 }
 
-const RECONNECT_MS = 5000;
+const RECONNECT_MS = 1000;
 const CLOSE_TIMEOUT_MS = 3000;
 
 export class DeviceStatusLink {
@@ -35,14 +35,17 @@ export class DeviceStatusLink {
     this.client.on('error', () => undefined); // the telemetry connection reports the broker's state
   }
 
-  /** The board went away: retained `offline` (when the broker is there), then a clean disconnect. */
+  /**
+   * The board went away: retained `offline`, then a clean disconnect. A link between reconnects
+   * gets a few seconds to come back and say it (else the broker keeps the last `online`).
+   */
   async close(): Promise<void> {
-    if (this.client.connected) {
-      const said = this.client.publishAsync(this.topic, 'offline', { qos: 1, retain: true });
-      await Promise.race([said, new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]).catch(
-        () => undefined,
-      );
-    }
+    const deadline = Date.now() + CLOSE_TIMEOUT_MS;
+    const within = <T>(work: Promise<T>) =>
+      Promise.race([work, new Promise<void>((resolve) => setTimeout(resolve, deadline - Date.now()).unref())]);
+    if (!this.client.connected) await within(new Promise((resolve) => this.client.once('connect', resolve)));
+    if (this.client.connected)
+      await within(this.client.publishAsync(this.topic, 'offline', { qos: 1, retain: true })).catch(() => undefined);
     await this.client.endAsync(true);
   }
 }
