@@ -105,10 +105,12 @@ export function createHost(options: HostOptions): Host {
   };
   const watchStorage = async () => {
     stopStorageWatch();
-    if ((await environments.view()).kind !== 'local') return telemetry.setTelegrafLoss(undefined, false);
     const watch = (storageWatch = new AbortController());
-    void stack.watchTelegraf((loss) => watch.signal.aborted || telemetry.setTelegrafLoss(loss), watch.signal);
-    return telemetry.setTelegrafLoss(undefined);
+    const local = (await environments.view().catch(() => undefined))?.kind === 'local';
+    if (watch.signal.aborted) return; // disconnected or connected again meanwhile
+    telemetry.setTelegrafLoss(undefined, local);
+    if (local)
+      await stack.watchTelegraf((loss) => watch.signal.aborted || telemetry.setTelegrafLoss(loss), watch.signal);
   };
   const firmware = new FirmwareService({
     profiles,
@@ -180,8 +182,9 @@ export function createHost(options: HostOptions): Host {
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
     'telemetry.connect': async ({ protocolVersion, connectTimeoutMs }) => {
-      await telemetry.connect(protocolVersion, connectTimeoutMs);
-      return watchStorage();
+      const state = await telemetry.connect(protocolVersion, connectTimeoutMs);
+      void watchStorage().catch(() => undefined); // its state follows as telemetry.state events
+      return state;
     },
     'telemetry.disconnect': () => (stopStorageWatch(), telemetry.disconnect()),
     'telemetry.status': async () => telemetry.status(),

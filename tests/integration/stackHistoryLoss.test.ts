@@ -79,12 +79,12 @@ describe('points InfluxDB refuses (real RabbitMQ 3.10, Telegraf 1.34, InfluxDB 1
     expect([before?.problem, before?.exitCode]).toEqual([undefined, 0]); // nothing dropped yet
 
     host = createHost({ kind: 'cli', quiet: true, dataDir });
-    const connected = await callHost<TelemetryState>(host, 'telemetry.connect', {});
-    expect(connected.storage).toEqual({ state: 'ok', series: [] }); // the local stack's Telegraf is watched
-    await until('the broker connection', async () => {
+    await callHost<TelemetryState>(host, 'telemetry.connect', {});
+    const watched = await until('the broker connection, and the storage watched', async () => {
       const status = await callHost<TelemetryStatus>(host!, 'telemetry.status', {});
-      return status.broker.state === 'connected';
+      return status.broker.state === 'connected' && status.storage !== undefined && status;
     });
+    expect(watched.storage).toEqual({ state: 'ok', series: [] }); // the local stack's Telegraf: nothing lost
 
     const secrets = { device: (await host.stackCredentials.get('rabbitmq-device'))! };
     const influx = (await host.stackCredentials.get('influxdb-admin'))!;
