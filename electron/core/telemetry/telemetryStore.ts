@@ -39,7 +39,10 @@ const RECENT_REJECTS = 20;
 const GAPS_KEPT = 8;
 /** The firmware's default interval: assumed until a device's own is seen. */
 const DEFAULT_INTERVAL_MS = 10_000;
-/** A device inferred online is offline after this many of its intervals without telemetry (at least 5 s). */
+/**
+ * A device inferred online is offline after this many of its intervals without telemetry (at
+ * least 5 s); its interval is the median gap, so one late point does not stretch it.
+ */
 const SILENT_INTERVALS = 3;
 const MIN_SILENCE_MS = 5_000;
 const OLDER = 'older than the last point of its series';
@@ -232,7 +235,7 @@ export class TelemetryStore {
   sweepSilent(now = Date.now()): void {
     for (const state of this.devices.values()) {
       if (state.statusFrom !== 'telemetry' || state.status !== 'online' || state.heardAt === undefined) continue;
-      const interval = state.gaps.length > 0 ? Math.max(...state.gaps) : DEFAULT_INTERVAL_MS;
+      const interval = state.gaps.length > 0 ? median(state.gaps) : DEFAULT_INTERVAL_MS;
       const silent = now - state.heardAt;
       if (silent <= Math.max(SILENT_INTERVALS * interval, MIN_SILENCE_MS)) continue;
       this.status(state, 'offline', `silent for ${Math.round(silent / 1000)} s (no status topic)`, 'telemetry');
@@ -386,6 +389,11 @@ export class TelemetryStore {
   has(device: string): boolean {
     return this.devices.has(device);
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
 }
 
 function integerFlag(series: Series | undefined): { integer?: true } {

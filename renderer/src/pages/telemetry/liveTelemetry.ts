@@ -102,7 +102,8 @@ export class LiveTelemetry {
         stashed.v.push(...s.v);
       } else this.store.push(key, s.t, s.v);
     }
-    for (const device of batch.devices) this.devices.set(device.device, device);
+    for (const device of batch.devices)
+      this.devices.set(device.device, withStored(this.devices.get(device.device), device));
     this.counts = { accepted: batch.accepted, rejected: batch.rejected };
     // Cards and counters: four times a second is plenty (the chart redraws on its own, per frame).
     this.cardsTimer ??= setTimeout(() => {
@@ -191,4 +192,13 @@ export class LiveTelemetry {
     this.snapshot = { ...this.snapshot, ...change };
     for (const listener of this.listeners) listener(this.snapshot);
   }
+}
+
+/**
+ * A device the host knows only by its status (no telemetry since it started) keeps the values the
+ * page has for it from InfluxDB's catalog, so its history stays on the chart.
+ */
+function withStored(known: DeviceView | undefined, update: DeviceView): DeviceView {
+  if (!known || update.lastSeen !== undefined || update.last.length > 0) return update;
+  return { ...update, lastSeen: known.lastSeen, last: known.last };
 }
