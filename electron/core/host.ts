@@ -13,6 +13,8 @@ import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
 import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
+import { lanAddresses } from './stack/lanAddresses';
+import { profileDefaults } from './stack/profileDefaults';
 import { TelemetryService } from './telemetry/telemetryService';
 import { StackService } from './stack/stackService';
 import { listSerialPorts } from './serial/ports';
@@ -63,7 +65,9 @@ export function createHost(options: HostOptions): Host {
   // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
   const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
   const settingsFile = new SettingsFile(dataDir, keychain);
-  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
+  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }), {
+    lanAddress: () => lanAddresses()[0],
+  });
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
@@ -77,6 +81,7 @@ export function createHost(options: HostOptions): Host {
     env,
     stackDir: options.stackDir ?? defaultStackDir(),
     credentials: stackCredentials,
+    settings: settingsFile,
     operations,
     emit: (p) => bus.emit('stack.progress', p),
   });
@@ -132,7 +137,7 @@ export function createHost(options: HostOptions): Host {
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
-    'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
+    'profiles.import': ({ content, passphrase, name, mqttHost }) => profiles.import(content, passphrase, name, mqttHost),
     'serial.list': async () =>
       (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
     'firmware.compile': (args) => firmware.compile(args),
@@ -177,6 +182,9 @@ export function createHost(options: HostOptions): Host {
     'environment.get': () => environments.view(),
     'environment.set': ({ environment, secrets }) => environments.set(environment, secrets),
     'operations.cancel': async ({ operationId }) => ({ cancelled: operations.cancel(operationId) }),
+    'stack.lan': () => stack.lan(),
+    'stack.setLan': ({ enabled, operationId }) => stack.setLan(enabled, operationId),
+    'profiles.defaults': () => profileDefaults(environments),
   };
 
   return {

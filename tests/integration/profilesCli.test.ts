@@ -68,7 +68,7 @@ describe('makerdeck profile with a real Secret Service', () => {
     for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
     const settings = JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'));
     const profiles = [{ id: 'cli-bench', wifiSsid: 'makerspace' }];
-    expect(settings).toMatchObject({ version: 3, environment: { kind: 'local' }, profiles });
+    expect(settings).toMatchObject({ version: 4, environment: { kind: 'local' }, stack: { lanBroker: false }, profiles });
   });
 
   it('shows secrets only as set, in text and in --json', async () => {
@@ -122,7 +122,7 @@ describe('makerdeck profile with a real Secret Service', () => {
   it('round-trips an encrypted export and refuses a wrong passphrase without importing anything', async () => {
     const file = path.join(dataDir, '..', `makerdeck-export-${process.pid}.json`);
     try {
-      expect((await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\n')).code).toBe(0);
+      expect((await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\nclass-of-2026\n')).code).toBe(0);
       expect(findSecrets('export', readFileSync(file), [WIFI, MQTT])).toEqual([]);
       const before = snapshot(dataDir);
       const wrong = await cli(['profile', 'import', file, '--name', 'CLI Copy'], {}, 'class-of-2025\n');
