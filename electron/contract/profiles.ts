@@ -143,7 +143,11 @@ export function isAvrBoard(fqbn: string): boolean {
 
 /** True for localhost, 127.0.0.0/8 and ::1 (also written as ::ffff:127.x.y.z): on a board, the board itself. */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   if (/^127(\.\d{1,3}){3}$/.test(name)) return true;
   if (!name.includes(':')) return false;

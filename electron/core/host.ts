@@ -137,7 +137,8 @@ export function createHost(options: HostOptions): Host {
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
-    'profiles.import': ({ content, passphrase, name, mqttHost }) => profiles.import(content, passphrase, name, mqttHost),
+    'profiles.import': ({ content, passphrase, name, mqttHost }) =>
+      profiles.import(content, passphrase, name, mqttHost),
     'serial.list': async () =>
       (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
     'firmware.compile': (args) => firmware.compile(args),

@@ -58,7 +58,9 @@ beforeAll(async () => {
   );
   expect(created.stderr).toBe('');
   const file = path.join(work, 'real.json');
-  expect((await cli(['profile', 'export', 'limits-bench', file, '--encrypt'], `${PASSPHRASE}\n${PASSPHRASE}\n`)).code).toBe(0);
+  expect(
+    (await cli(['profile', 'export', 'limits-bench', file, '--encrypt'], `${PASSPHRASE}\n${PASSPHRASE}\n`)).code,
+  ).toBe(0);
   exported = readFileSync(file, 'utf8');
 });
 afterAll(async () => {

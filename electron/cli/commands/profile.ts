@@ -82,7 +82,7 @@ async function secretsFrom(values: Values) {
 async function confirmedPassphrase(): Promise<string> {
   const input = new SecretInput();
   const passphrase = await input.read('Passphrase for the export');
-  const again = await input.read('The same passphrase again');
+  const again = await input.read('same passphrase again');
   if (again !== passphrase)
     throw new MakerdeckError('BAD_INPUT', 'The two passphrases differ: nothing was exported; type the same one twice');
   return passphrase;

@@ -102,7 +102,10 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
   async lan(context) {
     const choice = context.positionals[1];
     if (choice !== undefined && choice !== 'on' && choice !== 'off')
-      throw new MakerdeckError('BAD_INPUT', 'Use makerdeck stack lan on, makerdeck stack lan off, or makerdeck stack lan');
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        'Use makerdeck stack lan on, makerdeck stack lan off, or makerdeck stack lan',
+      );
     const lan = choice === undefined ? await callApi(context, 'stack.lan', {}) : await setLan(context, choice === 'on');
     context.out.data(lan);
     printLan(context, lan);

@@ -110,7 +110,8 @@ export class Profiles {
     const fields = { ...decoded.profile, ...(name ? { name } : {}), ...(mqttHost ? { mqttHost } : {}) };
     const problem = mqttHostProblem(fields, this.options.lanAddress?.());
     if (problem) {
-      const how = 'import it with another MQTT host (makerdeck profile import FILE --mqtt-host ADDRESS, or the import form)';
+      const how =
+        'import it with another MQTT host (makerdeck profile import FILE --mqtt-host ADDRESS, or the import form)';
       throw new MakerdeckError('BAD_INPUT', `${problem}: ${how}. Nothing was imported`);
     }
     return this.change(async (settings) => {
