@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/contract';
+import { lanAddresses } from '../../electron/core/stack/lanAddresses';
 import { requireCommand } from '../../scripts/services/apt.js';
 import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { runCli, type CliResult } from '../support/cli';
@@ -179,6 +180,7 @@ describe('makerdeck profile with a real Secret Service', () => {
     const uno = await cli(['profile', 'set', 'CLI Uno', '--board', 'arduino:avr:uno', '--device-id', 'cli-uno']);
     expect(uno.code, uno.stderr).toBe(0);
     expect(uno.stdout).toContain('MQTT broker     (none: the serial gateway publishes from this computer)');
+    // A new Wi-Fi board without --mqtt-host gets this computer's LAN address, or is refused without one.
     const esp = await cli([
       'profile',
       'set',
@@ -188,7 +190,14 @@ describe('makerdeck profile with a real Secret Service', () => {
       '--device-id',
       'cli-esp',
     ]);
-    expect(oneLineError(esp)).toMatch(/MQTT host: it is required for a Wi-Fi board/);
+    const lan = lanAddresses()[0];
+    if (lan === undefined) expect(oneLineError(esp)).toMatch(/MQTT host: it is required for a Wi-Fi board/);
+    else {
+      expect(esp.code, esp.stderr).toBe(0);
+      expect(esp.stderr).toBe(`makerdeck: MQTT host ${lan}, this computer's LAN address (--mqtt-host sets another)\n`);
+      expect(esp.stdout).toContain(`MQTT broker     ${lan}:1883`);
+      expect((await cli(['profile', 'rm', 'cli-esp'])).code).toBe(0);
+    }
     expect((await cli(['profile', 'rm', 'cli-uno'])).code).toBe(0);
   });
 

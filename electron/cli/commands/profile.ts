@@ -1,6 +1,6 @@
 // `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
 import { writeFile } from 'node:fs/promises';
-import { MakerdeckError, type ProfileView } from '../../contract';
+import { MakerdeckError, isWifiBoard, type ProfileView } from '../../contract';
 import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { readProfileFile } from '../readProfileFile';
@@ -78,6 +78,18 @@ async function secretsFrom(values: Values) {
   return secrets;
 }
 
+/** A new Wi-Fi board without --mqtt-host gets the host boards reach the active environment's broker at. */
+async function defaultHost(context: CommandContext, fields: Record<string, unknown>): Promise<void> {
+  if (fields.mqttHost !== undefined || typeof fields.board !== 'string' || !isWifiBoard(fields.board)) return;
+  const defaults = await callApi(context, 'profiles.defaults', {});
+  if (!defaults.wifiMqttHost) return; // the save says the host is required
+  fields.mqttHost = defaults.wifiMqttHost;
+  if (fields.mqttPort === undefined) fields.mqttPort = defaults.mqttPort;
+  const what = defaults.environment === 'local' ? "this computer's LAN address" : "the attached broker's host";
+  if (!context.out.json)
+    process.stderr.write(`makerdeck: MQTT host ${defaults.wifiMqttHost}, ${what} (--mqtt-host sets another)\n`);
+}
+
 /** The export passphrase, typed twice: a typo would seal the secrets with a passphrase nobody knows. */
 async function confirmedPassphrase(): Promise<string> {
   const input = new SecretInput();
@@ -132,6 +144,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
       throw error;
     });
     const fields = fieldsFrom(context.values);
+    if (!existing) await defaultHost(context, fields);
     const secrets = await secretsFrom(context.values);
     const stackDeviceLogin = context.values['stack-login'] ? (true as const) : undefined;
     const saved = await callApi(
