@@ -285,7 +285,9 @@ describe('makerdeck profile without a usable keychain', () => {
     try {
       const before = snapshot(dataDir);
       for (const args of every(path.join(dir, 'out.json'))) {
-        const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'passphrase-123\n');
+        // Twice: the encrypted export reads its passphrase again before it reaches the keychain.
+        const input = 'passphrase-123\npassphrase-123\n';
+        const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, input);
         const missing = /No Secret Service on the session bus: nothing there provides org\.freedesktop\.secrets.*gnome/;
         expect(oneLineError(result), args.join(' ')).toMatch(missing);
         expect(result.code, args.join(' ')).toBe(3);

@@ -42,7 +42,7 @@ beforeAll(async () => {
       '--ssid',
       'lab',
       '--mqtt-host',
-      'localhost',
+      'broker.lan',
       '--device-id',
       'redact-1',
       '--wifi-password',

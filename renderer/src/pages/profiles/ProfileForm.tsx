@@ -142,13 +142,9 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
       </fieldset>
       <fieldset>
         <legend>MQTT broker</legend>
-        <Field
-          label="Host"
-          value={draft.mqttHost}
-          onChange={set('mqttHost')}
-          required={!isAvrBoard(draft.board)}
-          hint={hostHint(draft, defaults)}
-        />
+        <Field label="Host" value={draft.mqttHost} onChange={set('mqttHost')} required={!isAvrBoard(draft.board)} />
+        {/* Beside the field, not in its label: the label stays "Host" for screen readers. */}
+        {hostHint(draft, defaults) && <p className="muted">{hostHint(draft, defaults)}</p>}
         {hostProblem && draft.mqttHost.trim() !== '' && (
           <p className="error" role="alert">
             {hostProblem}
