@@ -173,7 +173,10 @@ export function mqttHostProblem(
 ): string | undefined {
   if (fields.mqttHost === '') {
     if (isAvrBoard(fields.board)) return undefined;
-    return "Set the profile's MQTT host: it is required for a Wi-Fi board (only USB serial boards such as the Uno go without)";
+    return (
+      "Set the profile's MQTT host: it is required for a Wi-Fi board " +
+      '(only USB serial boards such as the Uno go without)'
+    );
   }
   if (isWifiBoard(fields.board) && isLoopbackHost(fields.mqttHost))
     return `A board connects to itself at ${fields.mqttHost}: use this computer's LAN address, e.g. ${lanAddress}`;

@@ -107,8 +107,9 @@ function printProfile(context: CommandContext, profile: ProfileView): void {
   out.text(`  board           ${profile.board}`);
   out.text(`  Wi-Fi SSID      ${profile.wifiSsid || '(none: reports over USB serial)'}`);
   out.text(`  Wi-Fi password  ${secret(profile.secrets.wifiPassword)}`);
+  const user = profile.mqttUsername ? `, user ${profile.mqttUsername}` : '';
   const broker = profile.mqttHost
-    ? `${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${profile.mqttUsername ? `, user ${profile.mqttUsername}` : ''}`
+    ? `${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${user}`
     : '(none: the serial gateway publishes from this computer)';
   out.text(`  MQTT broker     ${broker}`);
   out.text(`  MQTT password   ${secret(profile.secrets.mqttPassword)}`);

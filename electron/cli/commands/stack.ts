@@ -195,7 +195,8 @@ export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
   usage:
-    'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]\n' +
+    'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|' +
+    'import-images FILE [--profile core|full] [--yes] [--json]\n' +
     'makerdeck stack up --lan|--no-lan   open the broker to the LAN, or close it (remembered)\n' +
     'makerdeck stack lan [on|off]        show or change that choice; a running broker is re-created alone',
   positionals: true,

@@ -120,7 +120,8 @@ export class Profiles {
       const warnings = twin
         ? [
             `The device id "${fields.deviceId}" is used by the profile "${twin.name}" already: two boards on one id ` +
-              `share one topic, so give one of them another (makerdeck profile set "${saved.result.name}" --device-id NEW-ID)`,
+              'share one topic, so give one of them another ' +
+              `(makerdeck profile set "${saved.result.name}" --device-id NEW-ID)`,
           ]
         : [];
       return { ...saved, result: { ...saved.result, warnings } };
