@@ -26,6 +26,8 @@ export interface StandInFaults {
   unsupported?: number[];
   /** Speeds the stub accepts with CHANGE_BAUDRATE but the link then garbles. */
   refuseBauds?: number[];
+  /** The uploaded stub hangs without its hello: the chip answers nothing until it is reset. */
+  silentStub?: boolean;
 }
 
 export interface StandInOptions {
@@ -85,6 +87,8 @@ export class EspRomStandIn {
   readonly stubUploads: StubUpload[] = [];
   readonly boots: Array<'download' | 'app'> = [];
   readonly baudChanges: number[] = [];
+  /** Every FLASH_BEGIN / FLASH_DEFL_BEGIN: by whom, how many argument words, the block size announced. */
+  readonly flashBegins: Array<{ by: 'rom' | 'stub'; words: number; blockSize: number }> = [];
   /** Every DTR/RTS state the port was set to, as the OS passed it on. */
   readonly lineLog: Array<{ dtr: boolean; rts: boolean }> = [];
 
@@ -296,7 +300,7 @@ export class EspRomStandIn {
         return this.changeBaud(op, words(1)[0]!);
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN:
-        return this.flashBegin(op, words(4));
+        return this.flashBegin(op, words(4), Math.floor(data.length / 4));
       case OP.FLASH_DATA:
       case OP.FLASH_DEFL_DATA:
         return this.flashData(op, data, checksum);
@@ -369,6 +373,10 @@ export class EspRomStandIn {
     this.stubUploads.push({ segments: loaded, entry: entry! });
     const runsUploadedCode = loaded.some((segment) => entry! >= segment.address && entry! < segment.address + segment.bytes);
     if (!runsUploadedCode) return; // jumping into nowhere: the chip just hangs
+    if (this.faults.silentStub) {
+      this.stalled = true; // a stub that hangs before its hello: nothing answers until a reset
+      return;
+    }
     this.state = 'stub';
     this.emit(slipEncode(new TextEncoder().encode('OHAI')));
   }
@@ -380,7 +388,8 @@ export class EspRomStandIn {
     if (this.faults.refuseBauds?.includes(baud)) this.linkBroken = true;
   }
 
-  private flashBegin(op: number, [size, , , offset]: number[]): void {
+  private flashBegin(op: number, [size, , blockSize, offset]: number[], words: number): void {
+    this.flashBegins.push({ by: this.isStub ? 'stub' : 'rom', words, blockSize: blockSize! });
     const start = offset!;
     const end = start + size!;
     if (start % SECTOR !== 0 || end > this.flash.length) return this.refuse(op, this.isStub ? STUB_ERR.spi : ROM_ERR.flashWrite);

@@ -1,5 +1,6 @@
 // Flashing ESP32 / ESP8266 through esptool-js (Espressif's ROM loader protocol) over node serialport:
-// flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works.
+// flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works. When
+// the stub never starts (or on request) an ESP32 is flashed by its ROM loader alone: slower, same checks.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ESPLoader } from 'esptool-js';
@@ -11,14 +12,21 @@ import {
   explainEspError,
   isRefused,
   looksGarbled,
+  noBootloaderAfterStub,
   SpeedFailed,
+  STUB_FALLBACK_TEXT,
+  StubFailed,
   unplugged,
   type EspWhere,
 } from './espErrors';
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
+import { attachFlash, ROM_FLASH_BLOCK, romFlashMd5 } from './espRom';
+import { bundledStub, startStub, type EspStub } from './espStub';
 import { GuardedTransport, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
+export { espStubFromJson, STUB_HELLO_MS, type EspStub } from './espStub';
+export { STUB_FALLBACK_TEXT } from './espErrors';
 
 export const DEFAULT_BAUDS = [921600, 460800, 115200];
 const ROM_BAUD = 115200; // both ROM loaders start here; only the stub changes speed
@@ -37,6 +45,8 @@ export interface EspProgress {
   bytesDone: number;
   bytesTotal: number;
   baud?: number;
+  /** Set once, when the flasher changes course (the stub did not start). */
+  notice?: string;
 }
 
 export interface FlashEspOptions {
@@ -53,6 +63,10 @@ export interface FlashEspOptions {
   listPorts?: RawPortLister;
   /** esptool-js's own progress lines, for the log. */
   log?: (line: string) => void;
+  /** Flash with the ESP32 ROM's own loader, never uploading the flasher stub (slower). */
+  noStub?: boolean;
+  /** A flasher stub to upload instead of the one esptool-js ships (the tests give esptool 4.8.1's). */
+  stub?: EspStub;
 }
 
 export interface FlashEspResult {
@@ -68,6 +82,10 @@ export interface FlashEspResult {
   /** False where the port has no DTR/RTS (a pty, some adapters): press RESET to start the new firmware. */
   hardReset: boolean;
   flashBytes?: number;
+  /** Who wrote the flash: the flasher stub, or the ROM loader (asked for, or after the stub did not start). */
+  loader: 'stub' | 'rom';
+  /** True when the stub was tried and never started, so the ROM loader took over. */
+  stubFailed: boolean;
 }
 
 interface Session extends FlashEspOptions {
@@ -75,33 +93,72 @@ interface Session extends FlashEspOptions {
   baud: number;
   ids: { vendorId?: string; productId?: string };
   log: (line: string) => void;
+  /** No stub this time: asked for, or it did not start in an earlier session. */
+  romOnly: boolean;
+  stubFailed: boolean;
 }
 
-type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms'>;
+type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms' | 'stubFailed'>;
 
+/** Flashes the parts and verifies each by MD5; throws one explained MakerdeckError otherwise. */
 export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult> {
   const started = Date.now();
   const parts = checkParts(options.parts);
   const bauds = checkBauds(options.bauds ?? DEFAULT_BAUDS);
+  if (options.noStub && options.chip === 'esp8266') throw esp8266RomCannotVerify();
   const log = options.log ?? (() => undefined);
   const ids = await usbIds(options.port, options.listPorts ?? listRawPorts);
   const failedBauds: number[] = [];
-  for (const [index, baud] of bauds.entries()) {
+  let romOnly = options.noStub === true;
+  let stubFailed = false;
+  for (let index = 0; index < bauds.length;) {
+    const baud = bauds[index]!;
     try {
-      const done = await flashOnce({ ...options, parts, baud, ids, log });
+      const done = await flashOnce({ ...options, parts, baud, ids, log, romOnly, stubFailed });
       if (done.baud < baud) failedBauds.push(baud);
-      return { ...done, failedBauds, ms: Date.now() - started };
+      return { ...done, failedBauds, stubFailed, ms: Date.now() - started };
     } catch (error) {
+      if (error instanceof StubFailed) {
+        if (options.chip === 'esp8266') throw stubDidNotStart(options.port);
+        [romOnly, stubFailed] = [true, true];
+        announce(options, `${STUB_FALLBACK_TEXT} (${error.reason})`);
+        await sleep(SETTLE_MS);
+        continue; // the same speed again, with the ROM loader
+      }
       const next = bauds[index + 1];
       if (!(error instanceof SpeedFailed)) throw error;
       if (next === undefined) throw explainEspError(error, { port: options.port, step: 'baud', baud });
       failedBauds.push(baud);
       log(`${baud} baud did not work on ${options.port}; trying ${next}`);
       await sleep(SETTLE_MS);
+      index++;
     }
   }
   throw new MakerdeckError('BAD_INPUT', 'No speed to flash at: give at least one baud rate');
 }
+
+/** A change of course goes to the log and, as a message, to the progress. */
+function announce(options: FlashEspOptions, line: string): void {
+  options.log?.(line);
+  const bytesTotal = options.parts.reduce((sum, part) => sum + part.data.length, 0);
+  try {
+    options.onProgress?.({ phase: 'connect', bytesDone: 0, bytesTotal, notice: STUB_FALLBACK_TEXT });
+  } catch {
+    // a broken progress listener must not break a flash
+  }
+}
+
+const esp8266RomCannotVerify = (): MakerdeckError =>
+  new MakerdeckError(
+    'BAD_INPUT',
+    "The ESP8266's ROM loader cannot verify what it wrote (it has no MD5 command): flash the ESP8266 with the stub (without --no-stub)",
+  );
+
+const stubDidNotStart = (port: string): MakerdeckError =>
+  new MakerdeckError(
+    'UNAVAILABLE',
+    `The flasher stub did not start on ${port}, and the ESP8266's ROM loader cannot verify a flash: reset the board into download mode (hold BOOT, press EN/RESET) and try again`,
+  );
 
 /** One connection at one speed: every failure comes out explained, except a speed to fall back from. */
 async function flashOnce(session: Session): Promise<SessionResult> {
@@ -121,9 +178,12 @@ async function flashOnce(session: Session): Promise<SessionResult> {
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
     return await Promise.race([work, transport.stopped]);
   } catch (error) {
-    if (error instanceof SpeedFailed) throw error;
+    if (error instanceof SpeedFailed || error instanceof StubFailed) throw error;
     if (at.baud > ROM_BAUD && looksGarbled(error)) throw new SpeedFailed(at.baud);
-    throw explainEspError(error, at);
+    const explained = explainEspError(error, at);
+    if (session.stubFailed && at.step === 'connect' && explained.code === 'UNAVAILABLE')
+      throw noBootloaderAfterStub(session.port);
+    throw explained;
   } finally {
     dispose();
     transport.halt();
@@ -153,14 +213,20 @@ async function runSteps(
   const chip = await loader.chip.getChipDescription(loader);
   const mac = await loader.chip.readMac(loader);
   at.step = 'stub';
-  await startStub(loader, session.port);
+  if (session.romOnly)
+    loader.IS_STUB = isStubAnswering(loader); // a stub left running by an earlier flash
+  else await startStub(loader, session.stub ?? (await bundledStub(loader.chip.CHIP_NAME)));
+  const stub = loader.IS_STUB;
+  if (!stub) session.log("Flashing with the ROM's own loader: 1 KB blocks, MD5 by the ROM");
   at.step = 'baud';
   if (session.baud !== ROM_BAUD) at.baud = await switchBaud(loader, device, session.baud, session.log);
   at.step = 'flash-id';
+  if (!stub) await attachFlash(loader); // the ROM reaches the flash only once told to; the stub attaches itself
   const flashBytes = await readFlashSize(loader, session.chip, session.port);
   checkFits(session.parts, flashBytes, session.port);
   at.step = 'write';
   report('write', 0);
+  if (!stub) loader.FLASH_WRITE_SIZE = ROM_FLASH_BLOCK;
   await loader.writeFlash({
     fileArray: session.parts.map((part) => ({ address: part.address, data: part.data })),
     flashMode: 'keep',
@@ -168,13 +234,34 @@ async function runSteps(
     flashSize: 'keep',
     eraseAll: false,
     compress: true,
-    calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
+    // esptool-js reads the ROM's MD5 reply as the stub's raw bytes, so the ROM's is checked below instead.
+    calculateMD5Hash: stub ? md5 : undefined,
     reportProgress: trackWrite(session.parts, at, report),
   });
+  if (!stub) await verifyByRom(loader, session.parts, at, () => report('verify', total));
   at.step = 'reset';
   const hardReset = await resetIntoApp(device);
   report('reset', total);
-  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes };
+  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes, loader: stub ? 'stub' : 'rom' };
+}
+
+const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+
+function isStubAnswering(loader: ESPLoader): boolean {
+  return (loader as unknown as { syncStubDetected: boolean }).syncStubDetected === true;
+}
+
+/** Each part as written (padded to 4 bytes with 0xFF, as esptool-js does) against the ROM's MD5 of the flash. */
+async function verifyByRom(loader: ESPLoader, parts: EspImagePart[], at: EspWhere, report: () => void) {
+  for (const part of parts) {
+    [at.step, at.address, at.percent] = ['verify', part.address, undefined];
+    const padded = new Uint8Array(Math.ceil(part.data.length / 4) * 4).fill(0xff);
+    padded.set(part.data);
+    if ((await romFlashMd5(loader, part.address, padded.length)) !== md5(padded)) {
+      throw new Error('MD5 of file does not match data in flash!');
+    }
+    report();
+  }
 }
 
 /** esptool-js reports compressed bytes per part; the UI wants image bytes over all parts. */
@@ -203,17 +290,6 @@ function checkChip(found: string, wanted: EspChip, port: string): void {
   );
 }
 
-async function startStub(loader: ESPLoader, port: string): Promise<void> {
-  await loader.runStub();
-  // Without the stub (secure download mode) esptool-js's MD5 check cannot pass: the ROM answers in hex text.
-  if (!loader.IS_STUB) {
-    throw new MakerdeckError(
-      'UNAVAILABLE',
-      `The ESP on ${port} would not run the flasher stub (secure download mode?): flash it with Espressif's esptool instead`,
-    );
-  }
-}
-
 /** Asks the stub for `baud`, follows on the host side, and checks the chip still answers. */
 async function switchBaud(
   loader: ESPLoader,
@@ -222,10 +298,11 @@ async function switchBaud(
   log: (line: string) => void,
 ): Promise<number> {
   try {
-    await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, ROM_BAUD));
+    // The stub wants the old speed as the second word; the ROM wants 0 there.
+    await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, loader.IS_STUB ? ROM_BAUD : 0));
   } catch (error) {
     if (!isRefused(error)) throw error;
-    log(`The stub refused ${baud} baud; staying at ${ROM_BAUD}`);
+    log(`The ${loader.IS_STUB ? 'stub' : 'ROM'} refused ${baud} baud; staying at ${ROM_BAUD}`);
     return ROM_BAUD;
   }
   await sleep(50); // the stub answers at the old speed, then switches
