@@ -20,7 +20,7 @@ import {
   type EspWhere,
 } from './espErrors';
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
-import { attachFlash, ROM_FLASH_BLOCK, romFlashMd5 } from './espRom';
+import { attachFlash, romVerifyPart, romWritePart } from './espRom';
 import { bundledStub, startStub, type EspStub } from './espStub';
 import { GuardedTransport, logTerminal } from './espTransport';
 
@@ -98,7 +98,8 @@ interface Session extends FlashEspOptions {
   stubFailed: boolean;
 }
 
-type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms' | 'stubFailed'>;
+/** `speedTried`: false when the ROM loader stayed at its own speed without trying the one asked for. */
+type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms' | 'stubFailed'> & { speedTried: boolean };
 
 /** Flashes the parts and verifies each by MD5; throws one explained MakerdeckError otherwise. */
 export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult> {
@@ -114,8 +115,8 @@ export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult
   for (let index = 0; index < bauds.length;) {
     const baud = bauds[index]!;
     try {
-      const done = await flashOnce({ ...options, parts, baud, ids, log, romOnly, stubFailed });
-      if (done.baud < baud) failedBauds.push(baud);
+      const { speedTried, ...done } = await flashOnce({ ...options, parts, baud, ids, log, romOnly, stubFailed });
+      if (done.baud < baud && speedTried) failedBauds.push(baud);
       return { ...done, failedBauds, stubFailed, ms: Date.now() - started };
     } catch (error) {
       if (error instanceof StubFailed) {
@@ -217,54 +218,78 @@ async function runSteps(
     loader.IS_STUB = isStubAnswering(loader); // a stub left running by an earlier flash
   else await startStub(loader, session.stub ?? (await bundledStub(loader.chip.CHIP_NAME)));
   const stub = loader.IS_STUB;
-  if (!stub) session.log("Flashing with the ROM's own loader: 1 KB blocks, MD5 by the ROM");
+  if (!stub) session.log("Flashing with the ROM's own loader: 1 KB uncompressed blocks, MD5 by the ROM");
   at.step = 'baud';
-  if (session.baud !== ROM_BAUD) at.baud = await switchBaud(loader, device, session.baud, session.log);
+  const speedTried = session.baud !== ROM_BAUD && (stub || device.modemLines !== false);
+  if (speedTried) at.baud = await switchBaud(loader, device, session.baud, session.log);
+  else if (session.baud !== ROM_BAUD) session.log(ROM_STAYS_SLOW);
   at.step = 'flash-id';
   if (!stub) await attachFlash(loader); // the ROM reaches the flash only once told to; the stub attaches itself
   const flashBytes = await readFlashSize(loader, session.chip, session.port);
   checkFits(session.parts, flashBytes, session.port);
   at.step = 'write';
   report('write', 0);
-  if (!stub) loader.FLASH_WRITE_SIZE = ROM_FLASH_BLOCK;
+  const track = trackWrite(session.parts, at, report);
+  if (stub) await stubWrite(loader, session.parts, track);
+  else await romWrite(loader, session.parts, track, session.log);
+  at.step = 'reset';
+  const hardReset = await resetIntoApp(device);
+  report('reset', total);
+  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes, loader: stub ? 'stub' : 'rom', speedTried };
+}
+
+// A ROM that did not follow a speed change keeps the old divisor (the emulated one hangs): only a reset
+// brings it back, and a port without DTR/RTS cannot reset it.
+const ROM_STAYS_SLOW = `No DTR/RTS on this port to reset the chip should a speed change fail: the ROM loader stays at ${ROM_BAUD} baud`;
+const ROM_PART_ATTEMPTS = 3;
+
+type WriteTracker = ReturnType<typeof trackWrite>;
+
+/** Through the stub: compressed 16 KB blocks, MD5 of each part by the stub. */
+async function stubWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker): Promise<void> {
   await loader.writeFlash({
-    fileArray: session.parts.map((part) => ({ address: part.address, data: part.data })),
+    fileArray: parts.map((part) => ({ address: part.address, data: part.data })),
     flashMode: 'keep',
     flashFreq: 'keep',
     flashSize: 'keep',
     eraseAll: false,
     compress: true,
-    // esptool-js reads the ROM's MD5 reply as the stub's raw bytes, so the ROM's is checked below instead.
-    calculateMD5Hash: stub ? md5 : undefined,
-    reportProgress: trackWrite(session.parts, at, report),
+    calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
+    reportProgress: track,
   });
-  if (!stub) await verifyByRom(loader, session.parts, at, () => report('verify', total));
-  at.step = 'reset';
-  const hardReset = await resetIntoApp(device);
-  report('reset', total);
-  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes, loader: stub ? 'stub' : 'rom' };
 }
 
-const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+/** Through the ROM: 1 KB blocks, each part checked by the ROM's MD5 right after its last block. */
+async function romWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker, log: Log): Promise<void> {
+  for (const [index, part] of parts.entries()) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await romWritePart(loader, part, (written) => track(index, written, part.data.length));
+        break;
+      } catch (error) {
+        // A block the ROM refused (a garbled byte: bad checksum) spoils the rest of the part; it is written again.
+        if (attempt === ROM_PART_ATTEMPTS || !isRefusedBlock(error)) throw error;
+        log(
+          `The ROM refused a block at 0x${part.address.toString(16)} (${(error as Error).message}); writing the part again`,
+        );
+      }
+    }
+    if (!(await romVerifyPart(loader, part))) throw new Error('MD5 of file does not match data in flash!');
+  }
+}
+
+type Log = (line: string) => void;
+
+/** The ROM answered a flash block with a failure status (rather than not at all, or a stop). */
+function isRefusedBlock(error: unknown): boolean {
+  return error instanceof Error && /write to target Flash after seq \d+ failed with status/.test(error.message);
+}
 
 function isStubAnswering(loader: ESPLoader): boolean {
   return (loader as unknown as { syncStubDetected: boolean }).syncStubDetected === true;
 }
 
-/** Each part as written (padded to 4 bytes with 0xFF, as esptool-js does) against the ROM's MD5 of the flash. */
-async function verifyByRom(loader: ESPLoader, parts: EspImagePart[], at: EspWhere, report: () => void) {
-  for (const part of parts) {
-    [at.step, at.address, at.percent] = ['verify', part.address, undefined];
-    const padded = new Uint8Array(Math.ceil(part.data.length / 4) * 4).fill(0xff);
-    padded.set(part.data);
-    if ((await romFlashMd5(loader, part.address, padded.length)) !== md5(padded)) {
-      throw new Error('MD5 of file does not match data in flash!');
-    }
-    report();
-  }
-}
-
-/** esptool-js reports compressed bytes per part; the UI wants image bytes over all parts. */
+/** Writers report bytes sent per part (compressed ones, through the stub); the UI wants image bytes over all parts. */
 function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
   const total = parts.reduce((sum, part) => sum + part.data.length, 0);
   const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
