@@ -50,6 +50,27 @@ function timed(command, args) {
   });
 }
 
+/** Failed attempts per tool: the emulated ROM refuses a block now and then (esptool aborts then). */
+const failures = { makerdeck: 0, esptool: 0 };
+
+/**
+ * One timed flash on a fresh chip, tried again (on another fresh chip) when it fails, up to 3 times.
+ * @param {'makerdeck' | 'esptool'} tool
+ * @param {() => Promise<number>} attempt
+ */
+async function measured(tool, attempt) {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      failures[tool]++;
+      const message = /** @type {Error} */ (error).message;
+      console.log(`  (${tool} failed: ${message.slice(message.lastIndexOf('\n', message.length - 2) + 1).trim()})`);
+      if (tries === 3) throw error;
+    }
+  }
+}
+
 /**
  * One flash on a freshly booted chip; checks the bytes landed.
  * @param {{ qemu: string, rigDir: string }} rig
@@ -90,44 +111,48 @@ async function main() {
         const reference = [];
         for (let run = 0; run < RUNS; run++) {
           makerdeck.push(
-            await onFreshChip(rig, image, async (serial) => {
-              const started = performance.now();
-              await flasher.flashEsp({
-                port: serial,
-                chip: 'esp32',
-                parts: [{ address: ADDRESS, data: image }],
-                bauds: [115200],
-                ...(mode === 'rom' ? { noStub: true } : { stub }),
-              });
-              return performance.now() - started;
-            }),
+            await measured('makerdeck', () =>
+              onFreshChip(rig, image, async (serial) => {
+                const started = performance.now();
+                await flasher.flashEsp({
+                  port: serial,
+                  chip: 'esp32',
+                  parts: [{ address: ADDRESS, data: image }],
+                  bauds: [115200],
+                  ...(mode === 'rom' ? { noStub: true } : { stub }),
+                });
+                return performance.now() - started;
+              }),
+            ),
           );
           reference.push(
-            await onFreshChip(rig, image, (serial) =>
-              timed(esptool.python, [
-                '-m',
-                'esptool',
-                '--chip',
-                'esp32',
-                '--port',
-                serial,
-                '--baud',
-                '115200',
-                '--before',
-                'no_reset',
-                '--after',
-                'no_reset',
-                ...(mode === 'rom' ? ['--no-stub'] : []),
-                'write_flash',
-                '--flash_mode',
-                'keep',
-                '--flash_freq',
-                'keep',
-                '--flash_size',
-                'keep',
-                `0x${ADDRESS.toString(16)}`,
-                file,
-              ]),
+            await measured('esptool', () =>
+              onFreshChip(rig, image, (serial) =>
+                timed(esptool.python, [
+                  '-m',
+                  'esptool',
+                  '--chip',
+                  'esp32',
+                  '--port',
+                  serial,
+                  '--baud',
+                  '115200',
+                  '--before',
+                  'no_reset',
+                  '--after',
+                  'no_reset',
+                  ...(mode === 'rom' ? ['--no-stub'] : []),
+                  'write_flash',
+                  '--flash_mode',
+                  'keep',
+                  '--flash_freq',
+                  'keep',
+                  '--flash_size',
+                  'keep',
+                  `0x${ADDRESS.toString(16)}`,
+                  file,
+                ]),
+              ),
             ),
           );
         }
@@ -140,6 +165,9 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log(
+    `failed attempts (run again on a fresh chip): makerdeck ${failures.makerdeck}, esptool ${failures.esptool}`,
+  );
 }
 
 main().catch((error) => {
