@@ -54,22 +54,27 @@ function timed(command, args) {
 const failures = { makerdeck: 0, esptool: 0 };
 
 /**
- * One timed flash on a fresh chip, tried again (on another fresh chip) when it fails, up to 3 times.
+ * One timed flash on a fresh chip, tried again (on another fresh chip) when it fails, up to 3 times;
+ * undefined when all three failed.
  * @param {'makerdeck' | 'esptool'} tool
  * @param {() => Promise<number>} attempt
+ * @returns {Promise<number | undefined>}
  */
 async function measured(tool, attempt) {
-  for (let tries = 1; ; tries++) {
+  for (let tries = 1; tries <= 3; tries++) {
     try {
       return await attempt();
     } catch (error) {
       failures[tool]++;
       const message = /** @type {Error} */ (error).message;
       console.log(`  (${tool} failed: ${message.slice(message.lastIndexOf('\n', message.length - 2) + 1).trim()})`);
-      if (tries === 3) throw error;
     }
   }
+  return undefined;
 }
+
+/** @param {number[]} values */
+const seconds = (values) => (values.length ? `${(median(values) / 1000).toFixed(2)} s` : 'no run');
 
 /**
  * One flash on a freshly booted chip; checks the bytes landed.
@@ -107,58 +112,61 @@ async function main() {
         const image = new Uint8Array(randomBytes(size));
         const file = path.join(dir, `random-${size}.bin`);
         writeFileSync(file, image);
+        /** @type {number[]} */
         const makerdeck = [];
+        /** @type {number[]} */
         const reference = [];
         for (let run = 0; run < RUNS; run++) {
-          makerdeck.push(
-            await measured('makerdeck', () =>
-              onFreshChip(rig, image, async (serial) => {
-                const started = performance.now();
-                await flasher.flashEsp({
-                  port: serial,
-                  chip: 'esp32',
-                  parts: [{ address: ADDRESS, data: image }],
-                  bauds: [115200],
-                  ...(mode === 'rom' ? { noStub: true } : { stub }),
-                });
-                return performance.now() - started;
-              }),
+          const m = await measured('makerdeck', () =>
+            onFreshChip(rig, image, async (serial) => {
+              const started = performance.now();
+              await flasher.flashEsp({
+                port: serial,
+                chip: 'esp32',
+                parts: [{ address: ADDRESS, data: image }],
+                bauds: [115200],
+                ...(mode === 'rom' ? { noStub: true } : { stub }),
+              });
+              return performance.now() - started;
+            }),
+          );
+          if (m !== undefined) makerdeck.push(m);
+          const e = await measured('esptool', () =>
+            onFreshChip(rig, image, (serial) =>
+              timed(esptool.python, [
+                '-m',
+                'esptool',
+                '--chip',
+                'esp32',
+                '--port',
+                serial,
+                '--baud',
+                '115200',
+                '--before',
+                'no_reset',
+                '--after',
+                'no_reset',
+                ...(mode === 'rom' ? ['--no-stub'] : []),
+                'write_flash',
+                '--flash_mode',
+                'keep',
+                '--flash_freq',
+                'keep',
+                '--flash_size',
+                'keep',
+                `0x${ADDRESS.toString(16)}`,
+                file,
+              ]),
             ),
           );
-          reference.push(
-            await measured('esptool', () =>
-              onFreshChip(rig, image, (serial) =>
-                timed(esptool.python, [
-                  '-m',
-                  'esptool',
-                  '--chip',
-                  'esp32',
-                  '--port',
-                  serial,
-                  '--baud',
-                  '115200',
-                  '--before',
-                  'no_reset',
-                  '--after',
-                  'no_reset',
-                  ...(mode === 'rom' ? ['--no-stub'] : []),
-                  'write_flash',
-                  '--flash_mode',
-                  'keep',
-                  '--flash_freq',
-                  'keep',
-                  '--flash_size',
-                  'keep',
-                  `0x${ADDRESS.toString(16)}`,
-                  file,
-                ]),
-              ),
-            ),
-          );
+          if (e !== undefined) reference.push(e);
         }
-        const [m, e] = [median(makerdeck), median(reference)];
+        const ratio = makerdeck.length && reference.length ? median(makerdeck) / median(reference) : undefined;
+        const verdict =
+          ratio === undefined ? '—' : `${ratio.toFixed(2)}${ratio <= GOAL ? '' : '  (goal ≤ 1.0 missed)'}`;
+        const runs = `(${makerdeck.length}/${reference.length} runs)`;
         console.log(
-          `${mode.padEnd(5)} ${`${size / 1024} KB`.padEnd(8)} ${(m / 1000).toFixed(2).padStart(8)} s ${(e / 1000).toFixed(2).padStart(8)} s   ${(m / e).toFixed(2)}${m / e <= GOAL ? '' : '  (goal ≤ 1.0 missed)'}`,
+          `${mode.padEnd(5)} ${`${size / 1024} KB`.padEnd(8)} ${seconds(makerdeck).padStart(9)} ${seconds(reference).padStart(9)}   ${verdict} ${runs}`,
         );
       }
     }
