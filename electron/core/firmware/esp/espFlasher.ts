@@ -22,7 +22,7 @@ import {
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
 import { attachFlash, romVerifyPart, romWritePart } from './espRom';
 import { bundledStub, startStub, type EspStub } from './espStub';
-import { GuardedTransport, logTerminal } from './espTransport';
+import { GuardedTransport, LineAwareReset, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
 export { espStubFromJson, STUB_HELLO_MS, type EspStub } from './espStub';
@@ -174,6 +174,9 @@ async function flashOnce(session: Session): Promise<SessionResult> {
       baudrate: ROM_BAUD,
       romBaudrate: ROM_BAUD,
       terminal: logTerminal(session.log),
+      resetConstructors: {
+        classicReset: (port, delay) => new LineAwareReset(port, delay, () => device.modemLines !== false),
+      },
     });
     const work = runSteps(loader, device, session, at);
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
@@ -389,9 +392,10 @@ export function flashSizeFromId(id: number): number | undefined {
 /** EN low, then released with IO0 high: the chip boots the new firmware (esptool's "hard reset via RTS"). */
 async function resetIntoApp(device: WebSerialPort): Promise<boolean> {
   await device.setSignals({ dataTerminalReady: false, requestToSend: true });
+  if (device.modemLines === false) return false; // no lines (a pty): nothing to pulse
   await sleep(100);
   await device.setSignals({ dataTerminalReady: false, requestToSend: false });
-  return device.modemLines !== false;
+  return true;
 }
 
 /** Calls `halt` on cancel or unplug; returns the function that stops listening. */
