@@ -384,6 +384,20 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
     expect(holds(standIn, part)).toBe(true);
   });
 
+  it('resumes a ROM write at the sector of a block the stand-in ROM refused, and verifies the whole part', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { garbleRomBlock: 9 } });
+    const part = { address: APP, data: fakeEsp32App(20_000) };
+    const lines: string[] = [];
+    const result = await flashMock(wire, 'esp32', [part], { noStub: true, bauds: [115200], log: (l) => lines.push(l) });
+    expect(result.loader).toBe('rom');
+    expect(lines.filter((l) => l.startsWith('The ROM refused a block'))).toEqual([
+      expect.stringMatching(/status 1,5\); resuming at 0x12000$/), // block 9 is in the sector at 0x12000
+    ]);
+    expect(standIn.flashBegins).toHaveLength(2);
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
   it('refuses ROM-only for the stand-in ESP8266, and fails plainly when its stub never starts', async () => {
     const { standIn, wire } = onMock({ chip: 'esp8266', faults: { silentStub: true } });
     const part = { address: 0, data: fakeEsp8266Image(20_000) };

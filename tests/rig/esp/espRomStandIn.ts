@@ -28,6 +28,11 @@ export interface StandInFaults {
   refuseBauds?: number[];
   /** The uploaded stub hangs without its hello: the chip answers nothing until it is reset. */
   silentStub?: boolean;
+  /**
+   * The ROM sees a garbled byte in its Nth FLASH_DATA block (bad checksum), then refuses every block until
+   * the next FLASH_BEGIN, as the emulated ESP32 ROM does under load.
+   */
+  garbleRomBlock?: number;
 }
 
 export interface StandInOptions {
@@ -105,6 +110,8 @@ export class EspRomStandIn {
   private counted = { packets: 0, writeBlocks: 0 };
   private ram: Array<{ address: number; data: number[]; expected: number }> = [];
   private write: WriteSession | undefined;
+  private romBlocks = 0;
+  private writeSpoiled = false;
   private reading: FlashRead | undefined;
 
   constructor(private readonly options: StandInOptions) {
@@ -395,6 +402,7 @@ export class EspRomStandIn {
     if (start % SECTOR !== 0 || end > this.flash.length) return this.refuse(op, this.isStub ? STUB_ERR.spi : ROM_ERR.flashWrite);
     this.flash.fill(0xff, start, Math.min(this.flash.length, Math.ceil(end / SECTOR) * SECTOR));
     this.write = { offset: start, size: size!, nextSeq: 0, written: 0, ...(op === OP.FLASH_DEFL_BEGIN ? { compressed: [] } : {}) };
+    this.writeSpoiled = false;
     this.reply(op);
   }
 
@@ -403,6 +411,11 @@ export class EspRomStandIn {
     const [length, seq] = readWords(data, 2) as [number, number];
     const block = data.subarray(16);
     if (!session || (op === OP.FLASH_DEFL_DATA) !== (session.compressed !== undefined)) return this.refuse(op, this.isStub ? STUB_ERR.notInFlashMode : ROM_ERR.invalid);
+    if (!this.isStub && op === OP.FLASH_DATA && this.romBlocks++ === this.faults.garbleRomBlock) {
+      this.writeSpoiled = true;
+      return this.refuse(op, ROM_ERR.checksum);
+    }
+    if (this.writeSpoiled) return this.refuse(op, ROM_ERR.invalid);
     if (length !== block.length) return this.refuse(op, this.isStub ? STUB_ERR.badLength : ROM_ERR.invalid);
     if (checksumOf(block) !== (checksum & 0xff)) return this.refuse(op, this.isStub ? STUB_ERR.checksum : ROM_ERR.checksum);
     if (seq !== session.nextSeq) return this.refuse(op, this.isStub ? STUB_ERR.badLength : ROM_ERR.invalid);

@@ -244,7 +244,8 @@ async function runSteps(
 // A ROM that did not follow a speed change keeps the old divisor (the emulated one hangs): only a reset
 // brings it back, and a port without DTR/RTS cannot reset it.
 const ROM_STAYS_SLOW = `No DTR/RTS on this port to reset the chip should a speed change fail: the ROM loader stays at ${ROM_BAUD} baud`;
-const ROM_PART_ATTEMPTS = 3;
+const ROM_RESUMES = 8; // per part: a garbled block now and then is noise, one every few blocks is a bad link
+const SECTOR_BYTES = 0x1000;
 
 type WriteTracker = ReturnType<typeof trackWrite>;
 
@@ -265,15 +266,19 @@ async function stubWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteT
 /** Through the ROM: 1 KB blocks, each part checked by the ROM's MD5 right after its last block. */
 async function romWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker, log: Log): Promise<void> {
   for (const [index, part] of parts.entries()) {
-    for (let attempt = 1; ; attempt++) {
+    let from = 0; // bytes of the part the ROM has taken, from a 4 KB sector boundary (FLASH_BEGIN erases sectors)
+    for (let resumes = 0; ; resumes++) {
+      let taken = from;
+      const rest = { address: part.address + from, data: part.data.subarray(from) };
       try {
-        await romWritePart(loader, part, (written) => track(index, written, part.data.length));
+        await romWritePart(loader, rest, (written) => track(index, (taken = from + written), part.data.length));
         break;
       } catch (error) {
-        // A block the ROM refused (a garbled byte: bad checksum) spoils the rest of the part; it is written again.
-        if (attempt === ROM_PART_ATTEMPTS || !isRefusedBlock(error)) throw error;
+        // A block the ROM refused (a garbled byte: bad checksum) spoils what follows: resume at its sector.
+        if (resumes === ROM_RESUMES || !isRefusedBlock(error)) throw error;
+        from = Math.floor(taken / SECTOR_BYTES) * SECTOR_BYTES;
         log(
-          `The ROM refused a block at 0x${part.address.toString(16)} (${(error as Error).message}); writing the part again`,
+          `The ROM refused a block (${(error as Error).message}); resuming at 0x${(part.address + from).toString(16)}`,
         );
       }
     }
