@@ -96,6 +96,12 @@ export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
       `The chip on ${at.port} is neither an ESP32 nor an ESP8266 (${message.replace(/\. Failed.*$/, '')}): pick the right port and board`,
     );
   }
+  if (/write to target Flash after seq \d+ failed with status 1,(5|7)\b/.test(message)) {
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP's ROM loader on ${at.port} kept refusing garbled blocks during ${where(at)}: use a shorter USB cable or another port, then flash again`,
+    );
+  }
   if (isRefused(error)) {
     return new MakerdeckError(
       'UNAVAILABLE',
