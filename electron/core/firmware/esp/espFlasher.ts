@@ -22,7 +22,7 @@ import {
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
 import { attachFlash, romVerifyPart, romWritePart } from './espRom';
 import { bundledStub, startStub, type EspStub } from './espStub';
-import { GuardedTransport, LineAwareReset, logTerminal } from './espTransport';
+import { GuardedTransport, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
 export { espStubFromJson, STUB_HELLO_MS, type EspStub } from './espStub';
@@ -174,9 +174,6 @@ async function flashOnce(session: Session): Promise<SessionResult> {
       baudrate: ROM_BAUD,
       romBaudrate: ROM_BAUD,
       terminal: logTerminal(session.log),
-      resetConstructors: {
-        classicReset: (port, delay) => new LineAwareReset(port, delay, () => device.modemLines !== false),
-      },
     });
     const work = runSteps(loader, device, session, at);
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved

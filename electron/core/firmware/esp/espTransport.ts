@@ -3,8 +3,7 @@
 // (cancel or unplug). Once halted, every call fails at once without touching the device: esptool-js's
 // own retry loops (connect, block writes) keep running for a while after we gave up on them, and
 // must not toggle the reset lines or reopen the port meanwhile.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ClassicReset, Transport, type IEspLoaderTerminal } from 'esptool-js';
+import { Transport, type IEspLoaderTerminal } from 'esptool-js';
 import type { WebSerialLike } from '../../serial/webSerialPort';
 
 type TransportDevice = ConstructorParameters<typeof Transport>[0];
@@ -84,28 +83,4 @@ export function logTerminal(log: (line: string) => void): IEspLoaderTerminal {
       if (line) log(line);
     },
   };
-}
-
-/**
- * esptool's classic reset (EN low; IO0 low as EN rises; release), minus its waits where the port has
- * no DTR/RTS (a pty, some adapters): there the lines move nothing, and each connect attempt would
- * sleep 150–600 ms for no reason before it syncs.
- */
-export class LineAwareReset extends ClassicReset {
-  constructor(
-    transport: Transport,
-    resetDelay: number,
-    private readonly hasLines: () => boolean,
-  ) {
-    super(transport, resetDelay);
-  }
-
-  override async reset(): Promise<void> {
-    await this.transport.setSignals(false, true);
-    if (!this.hasLines()) return;
-    await sleep(100);
-    await this.transport.setSignals(true, false);
-    await sleep(this.resetDelay);
-    await this.transport.setSignals(false, false);
-  }
 }
