@@ -70,10 +70,16 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
     if (outcome.success) outcome.image = await readImage(buildPath);
     return { ...outcome, ms: Date.now() - started };
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(workDir, SWEEP);
     await scrubBuildPath(buildPath);
   }
 }
+
+/**
+ * Removal after a build. A cancelled arduino-cli's compilers may still be writing objects for a
+ * moment, which makes a recursive rm fail with ENOTEMPTY and would hide the cancel: retry instead.
+ */
+const SWEEP = { recursive: true, force: true, maxRetries: 10, retryDelay: 50 } as const;
 
 /** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus config.h. */
 async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: string): Promise<void> {
@@ -202,6 +208,6 @@ async function scrubBuildPath(buildPath: string): Promise<void> {
   await Promise.all(
     entries
       .filter((name) => name === 'sketch' || name === 'preproc' || name.startsWith(`${SKETCH}.ino`))
-      .map((name) => rm(path.join(buildPath, name), { recursive: true, force: true })),
+      .map((name) => rm(path.join(buildPath, name), SWEEP)),
   );
 }
