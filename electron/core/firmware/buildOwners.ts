@@ -4,7 +4,7 @@
 // owner file naming the Makerdeck process and its arduino-cli; the next compile removes the
 // leftovers of every build whose owner is gone (and ends an arduino-cli orphaned by it).
 import { readFileSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -23,64 +23,64 @@ interface Owner {
   arduinoCli?: ProcessRef;
 }
 
-export interface BuildDirs {
-  /** The private sketch copy (with config.h), under the private build root. */
-  workDir: string;
-  /** arduino-cli's persistent build path for this build key. */
-  buildPath: string;
-}
-
-/** Marks the build path as being built by this process (call before anything with a secret is written). */
-export async function claimBuild(buildPath: string): Promise<void> {
-  await writeOwner(buildPath, { makerdeck: processRef(process.pid)! });
+/** Marks build folders as being built by this process (before anything with a secret is written). */
+export async function claimBuild(dirs: string[]): Promise<void> {
+  const owner = { makerdeck: processRef(process.pid)! };
+  for (const dir of dirs) await writeOwner(dir, owner);
 }
 
 /** Records the arduino-cli working for this build, so a leftover orphan can be ended. */
-export async function recordArduinoCli(buildPath: string, pid: number | undefined): Promise<void> {
+export async function recordArduinoCli(dirs: string[], pid: number | undefined): Promise<void> {
   const child = pid === undefined ? undefined : processRef(pid);
-  await writeOwner(buildPath, { makerdeck: processRef(process.pid)!, ...(child ? { arduinoCli: child } : {}) });
+  const owner = { makerdeck: processRef(process.pid)!, ...(child ? { arduinoCli: child } : {}) };
+  for (const dir of dirs) await writeOwner(dir, owner);
 }
 
 /** The build ended normally: its owner file goes. */
-export async function releaseBuild(buildPath: string): Promise<void> {
-  await rm(path.join(buildPath, OWNER_FILE), { force: true });
+export async function releaseBuild(dir: string): Promise<void> {
+  await rm(path.join(dir, OWNER_FILE), { force: true });
 }
 
 /**
- * Removes what killed compiles left: every sketch copy under `privateRoot` whose build has no live
- * owner, and the sketch-derived files (via `scrub`) of every build path whose owner is gone.
- * `workDirOf` maps a build key to its sketch copy.
+ * Removes what killed compiles left: every private sketch copy (`build-*` under `privateRoot`, of
+ * any data folder) whose owner is gone, and the sketch-derived files (via `scrub`) of every build
+ * path under `buildCacheDir` whose owner is gone. Returns the folders cleaned.
  */
 export async function removeStaleBuilds(
   privateRoot: string,
   buildCacheDir: string,
-  workDirOf: (buildKey: string) => string,
   scrub: (buildPath: string) => Promise<void>,
 ): Promise<string[]> {
   const removed: string[] = [];
-  const live = new Set<string>();
   for (const key of await readdir(buildCacheDir).catch(() => [] as string[])) {
     const buildPath = path.join(buildCacheDir, key);
     const owner = await readOwner(buildPath);
-    if (!owner) continue;
-    if (alive(owner.makerdeck)) {
-      live.add(path.basename(workDirOf(key)));
-      continue;
-    }
-    // Its Makerdeck is gone: an arduino-cli it left would go on writing the sketch's objects.
-    if (owner.arduinoCli && alive(owner.arduinoCli) && !(await end(owner.arduinoCli))) continue;
+    if (!owner || !(await ownerGone(owner))) continue;
     await scrub(buildPath);
-    await rm(workDirOf(key), { recursive: true, force: true });
     await releaseBuild(buildPath);
     removed.push(buildPath);
   }
-  // A sketch copy whose build has no live owner (killed before the owner file, or its cache removed).
   for (const name of await readdir(privateRoot).catch(() => [] as string[])) {
-    if (!name.startsWith('build-') || live.has(name)) continue;
-    await rm(path.join(privateRoot, name), { recursive: true, force: true });
-    removed.push(path.join(privateRoot, name));
+    const workDir = path.join(privateRoot, name);
+    if (!name.startsWith('build-')) continue;
+    const owner = await readOwner(workDir);
+    // Without an owner file: an older Makerdeck's leftover, or one being set up this very moment.
+    if (owner ? !(await ownerGone(owner)) : await recent(workDir)) continue;
+    await rm(workDir, { recursive: true, force: true });
+    removed.push(workDir);
   }
   return removed;
+}
+
+/** Whether the build's Makerdeck is gone, ending an arduino-cli it left (which would go on writing). */
+async function ownerGone(owner: Owner): Promise<boolean> {
+  if (alive(owner.makerdeck)) return false;
+  return !owner.arduinoCli || !alive(owner.arduinoCli) || end(owner.arduinoCli);
+}
+
+async function recent(dir: string): Promise<boolean> {
+  const info = await stat(dir).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs < 60_000;
 }
 
 async function writeOwner(buildPath: string, owner: Owner): Promise<void> {

@@ -49,17 +49,15 @@ export interface CompileOutcome {
 export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   const started = Date.now();
   const privateRoot = await privateBuildRoot();
-  const workDirOf = (key: string) => path.join(privateRoot, `build-${key}`);
   // What a killed compile left (config.h copies, objects with its secrets) goes first.
-  await removeStaleBuilds(privateRoot, job.buildCacheDir, workDirOf, scrubBuildPath);
-  const workDir = workDirOf(job.buildKey);
+  await removeStaleBuilds(privateRoot, job.buildCacheDir, scrubBuildPath);
+  const workDir = path.join(privateRoot, `build-${job.buildKey}`);
   const sketchCopy = path.join(workDir, SKETCH);
   const buildPath = path.join(job.buildCacheDir, job.buildKey);
   try {
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
-    await claimBuild(buildPath);
-    await prepareSketchCopy(job, workDir, sketchCopy);
-    const output = await runArduinoCli(job, (pid) => recordArduinoCli(buildPath, pid), [
+    await prepareSketchCopy(job, workDir, sketchCopy, buildPath);
+    const output = await runArduinoCli(job, (pid) => recordArduinoCli([workDir, buildPath], pid), [
       'compile',
       '--fqbn',
       job.fqbn,
@@ -83,9 +81,15 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
 }
 
 /** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus config.h. */
-async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: string): Promise<void> {
+async function prepareSketchCopy(
+  job: CompileJob,
+  workDir: string,
+  sketchCopy: string,
+  buildPath: string,
+): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(sketchCopy, { recursive: true, mode: 0o700 });
+  await claimBuild([workDir, buildPath]); // before config.h: a kill from here on leaves an owner file
   const files = (await readdir(job.sketchDir)).filter(
     (name) => SOURCE_FILES.test(name) && name !== 'config.h' && name !== 'config.example.h',
   );
