@@ -1,5 +1,6 @@
 // `makerdeck compile` with the real arduino-cli and Debian's AVR platform (the test rig), offline.
 // Secrets go into a private, throwaway copy: after any build, no config.h and no secret is on disk.
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,7 @@ function leftovers(): string[] {
     ['data', path.join(scratch, 'data')],
     ['firmware/', path.join(repoRoot, 'firmware')],
   ] as const) {
-    for (const [name, bytes] of snapshot(dir)) {
+    for (const [name, bytes] of snapshot(dir, { includeLogs: true })) {
       // Other test files build other profiles in parallel: only this profile's build must be gone.
       if (
         path.basename(name) === 'config.h' &&
@@ -113,6 +114,30 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     expect(second).toMatchObject({ success: true, sizes: cold.sizes });
     // Incremental: not one object of the core was compiled again (how much faster that is: bench:compile).
     expect(coreObjects()).toEqual(core);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('says where the image is: a 0600 file without secrets; in memory only when it holds passwords', async () => {
+    const args = ['profile', 'set', 'Open Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'x'];
+    expect((await runCli([...args, '--device-id', 'open-bench'], env)).code).toBe(0);
+    try {
+      const result = await runCli(['compile', '--profile', 'open-bench', '--json'], env, { timeoutMs: 120_000 });
+      const { image } = JSON.parse(result.stdout) as CompileSummary;
+      const file = path.join(scratch, 'cache', 'images', 'open-bench-arduino_avr_uno.hex');
+      expect(image, result.stderr).toMatchObject({ format: 'hex', path: file });
+      const bytes = readFileSync(file);
+      expect([bytes.length, createHash('sha256').update(bytes).digest('hex')]).toEqual([image!.bytes, image!.sha256]);
+      expect(bytes.toString('latin1')).toMatch(/^:[0-9A-F]{10}/); // Intel HEX
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const text = await runCli(['compile', '--profile', 'open-bench'], env, { timeoutMs: 120_000 });
+      expect(text.stdout).toContain(`Image: ${file} (${image!.bytes} bytes, .hex)`);
+    } finally {
+      await runCli(['profile', 'rm', 'open-bench'], env);
+    }
+    const secret = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
+    const held = (JSON.parse(secret.stdout) as CompileSummary).image;
+    expect(held).toMatchObject({ format: 'hex', note: expect.stringMatching(/memory only: it contains .* passwords/) });
+    expect(held!.path).toBeUndefined();
     expect(leftovers()).toEqual([]);
   });
 

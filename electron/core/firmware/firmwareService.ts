@@ -1,8 +1,12 @@
 // The firmware capability: compile a profile's firmware, flash it (or a file) to a board.
+import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  flashBoardFor,
   MakerdeckError,
+  type CompileImage,
   type CompileSummary,
   type FirmwareProgress,
   type FlashBoard,
@@ -38,14 +42,8 @@ export interface FirmwareDeps {
 
 export type FlashSource = { profile: string } | { uploadId: string };
 
-/** The flash board a profile's FQBN means. */
-export function flashBoardFor(fqbn: string): FlashBoard | undefined {
-  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
-  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
-  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
-  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
-  return undefined;
-}
+/** Moved to the contract, so the pages pick the same board; kept here for the CLI. */
+export { flashBoardFor };
 
 export class FirmwareService {
   /** Files sent in chunks (firmware.upload*) wait here for the flash that takes them. */
@@ -55,10 +53,34 @@ export class FirmwareService {
 
   compile(args: { operationId?: string; profile: string; board?: string }): Promise<CompileSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const { outcome, fqbn } = await this.build(operation, args.profile, args.board);
-      const { image: _image, ...summary } = outcome;
-      return { ...summary, fqbn };
+      const { outcome, fqbn, buildKey, holdsSecrets } = await this.build(operation, args.profile, args.board);
+      const { image, ...summary } = outcome;
+      const where = image && (await this.keepImage(image, buildKey, holdsSecrets, args.profile));
+      return { ...summary, fqbn, ...(where && { image: where }) };
     });
+  }
+
+  /**
+   * Where the built image is: a file (0600) in the cache when it holds no secret; otherwise in
+   * memory only, since it carries the profile's passwords (they never go to disk), with how to flash it.
+   */
+  private async keepImage(
+    image: FirmwareImage,
+    buildKey: string,
+    holdsSecrets: boolean,
+    profile: string,
+  ): Promise<CompileImage> {
+    const file = path.join(path.dirname(this.deps.buildCacheDir), 'images', `${buildKey}.${image.format}`);
+    const sha256 = createHash('sha256').update(image.data).digest('hex');
+    const about = { format: image.format, bytes: image.data.length, sha256 };
+    await rm(file, { force: true }); // an older build's file is never mistaken for this one
+    if (holdsSecrets) {
+      const flash = `makerdeck flash --profile ${JSON.stringify(profile)} --port PORT`;
+      return { ...about, note: `held in memory only: it contains this profile's passwords; flash it with ${flash}` };
+    }
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, image.data, { mode: 0o600 });
+    return { ...about, path: file };
   }
 
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
@@ -79,7 +101,7 @@ export class FirmwareService {
     operation: Operation,
     profileRef: string,
     board?: string,
-  ): Promise<{ outcome: CompileOutcome; fqbn: string }> {
+  ): Promise<{ outcome: CompileOutcome; fqbn: string; buildKey: string; holdsSecrets: boolean }> {
     const profile = await this.deps.profiles.get(profileRef);
     const fqbn = board ?? profile.board;
     const arduinoCli = await locateArduinoCli(this.deps.arduinoCli);
@@ -89,6 +111,7 @@ export class FirmwareService {
         'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)',
       );
     const secrets = await this.deps.profiles.secretsOf(profile.id);
+    const buildKey = `${profile.id}-${fqbn.replace(/[^A-Za-z0-9]+/g, '_')}`;
     this.progress(operation, { phase: 'compile', message: `Compiling for ${fqbn}` });
     const outcome = await compileSketch({
       arduinoCli: arduinoCli.path,
@@ -96,11 +119,11 @@ export class FirmwareService {
       sketchDir: this.deps.sketchDir,
       fqbn,
       buildCacheDir: this.deps.buildCacheDir,
-      buildKey: `${profile.id}-${fqbn.replace(/[^A-Za-z0-9]+/g, '_')}`,
+      buildKey,
       config: { profile, ...secrets },
       signal: operation.signal,
     });
-    return { outcome, fqbn };
+    return { outcome, fqbn, buildKey, holdsSecrets: Object.values(secrets).some(Boolean) };
   }
 
   private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FirmwareImage> {
