@@ -220,7 +220,13 @@ export function createHost(options: HostOptions): Host {
     'boards.addIndex': ({ url }) => boards.addIndex(url),
     'devices.loginList': () => deviceAccounts.list(),
     'devices.loginCreate': async ({ deviceId }) => loginView(deviceId, await deviceAccounts.ensure(deviceId)),
-    'devices.loginRotate': async ({ deviceId }) => loginView(deviceId, await deviceAccounts.rotate(deviceId)),
+    'devices.loginRotate': async ({ deviceId }) => {
+      const login = await deviceAccounts.rotate(deviceId);
+      // Profiles that log in as this device take the new password too (the next flash stamps it).
+      for (const p of await profiles.list())
+        if (p.mqttUsername === login.username) await profileLogins.useLogin(p.id, login);
+      return loginView(deviceId, login);
+    },
     'devices.loginRevoke': async ({ deviceId }) => ({ deviceId, revoked: await deviceAccounts.revoke(deviceId) }),
   };
 

@@ -188,6 +188,13 @@ describe('device logins on the real RabbitMQ 3.10 and the real keychain', () => 
     const rotateGone = await runCli(['device-login', 'rotate', 'dev-a', '--json'], env());
     expect(rotateGone.code).not.toBe(0);
     expect(JSON.parse(rotateGone.stdout).error.code).toBe('NOT_FOUND');
+
+    // A profile that logs in as a device takes the rotated password with it.
+    const before = (await host.profiles.secretsOf('old-board')).mqttPassword;
+    expect((await runCli(['device-login', 'rotate', 'old-1'], env())).code).toBe(0);
+    const after = (await host.profiles.secretsOf('old-board')).mqttPassword;
+    expect(after).not.toBe(before);
+    expect(after).toBe((await host.deviceAccounts.ensure('old-1')).password);
   }, 120_000);
 
   it('makes a user and its keychain entry together or not at all', async () => {
