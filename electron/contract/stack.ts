@@ -49,6 +49,32 @@ export interface StackServiceView {
   links: Array<{ label: string; url: string }>;
   /** The stack profiles (core, full) that start this service; none: every profile. */
   profiles?: string[];
+  /** Data lost while running, e.g. Telegraf's "dropping points: field type conflict: x is integer, got float". */
+  problem?: string;
+}
+
+/** InfluxDB's field types, as its errors name them. */
+export type InfluxFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
+
+/** InfluxDB refused a point: the field already has another type in that measurement. */
+export interface FieldTypeConflict {
+  measurement: string;
+  field: string;
+  stored: InfluxFieldType;
+  got: InfluxFieldType;
+  lastAt: number;
+}
+
+/** What Telegraf's log says about writing to InfluxDB lately (undefined: nothing lost). */
+export interface TelegrafLoss {
+  state: 'dropping' | 'failing';
+  /** "dropping points: <why>" or "not writing to InfluxDB: <why> (…)". */
+  message: string;
+  /** Telegraf's own time of the newest such line, ms. */
+  lastAt: number;
+  /** Such lines in the window. */
+  count: number;
+  conflicts: FieldTypeConflict[];
 }
 
 export interface StackProgressEvent {
@@ -75,3 +101,29 @@ export interface StackProgressEvent {
 const BundleFile = z.string().min(1, 'Name the image bundle file').max(4096);
 export const StackExportArgs = z.object({ file: BundleFile, profile: StackProfile.default('full') }).strict();
 export const StackImportArgs = z.object({ file: BundleFile }).strict();
+
+/** The broker's MQTT port, the only one the LAN choice opens. */
+export const BROKER_MQTT_PORT = 1883;
+
+/** What opening the broker to the LAN exposes, said next to the choice in the UI and the CLI. */
+export const LAN_BROKER_NOTE =
+  `Opens the MQTT port (${BROKER_MQTT_PORT}) on every network interface of this computer. Boards log in with ` +
+  'their own device login only (no guest or anonymous login); the management console, InfluxDB and the ' +
+  'other services stay on 127.0.0.1.';
+
+export const StackSetLanArgs = z
+  .object({
+    enabled: z.boolean({ error: 'Say whether the broker is open to the LAN: true or false' }),
+    operationId: OperationId.optional(),
+  })
+  .strict();
+
+/** The LAN choice for the local broker, and the addresses boards on the LAN reach it at. */
+export interface StackLanView {
+  enabled: boolean;
+  port: number;
+  /** This computer's non-internal IPv4 addresses, private ranges first: what a board's MQTT host should be. */
+  addresses: string[];
+  /** Set after a change: the broker was re-created with it now, or it applies at the next stack up. */
+  applied?: 'now' | 'next-up';
+}

@@ -16,6 +16,8 @@ import { SerialMonitor } from './serial/monitor';
 import { DeviceAccounts, type DeviceLogin } from './stack/deviceAccounts';
 import { migrateSharedLogin } from './stack/sharedLoginMigration';
 import { Environments } from './stack/environment';
+import { lanAddresses } from './stack/lanAddresses';
+import { profileDefaults } from './stack/profileDefaults';
 import { TelemetryService } from './telemetry/telemetryService';
 import { StackService } from './stack/stackService';
 import { listSerialPorts, portListerFor } from './serial/ports';
@@ -70,7 +72,9 @@ export function createHost(options: HostOptions): Host {
   // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
   const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
   const settingsFile = new SettingsFile(dataDir, keychain);
-  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
+  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }), {
+    lanAddress: () => lanAddresses()[0],
+  });
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
@@ -84,6 +88,7 @@ export function createHost(options: HostOptions): Host {
     env,
     stackDir: options.stackDir ?? defaultStackDir(),
     credentials: stackCredentials,
+    settings: settingsFile,
     operations,
     emit: (p) => bus.emit('stack.progress', p),
     brokerReady: (admin): Promise<string | undefined> =>
@@ -121,6 +126,22 @@ export function createHost(options: HostOptions): Host {
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
   });
+  // The local stack's Telegraf, followed through its log while telemetry is connected, so the
+  // Telemetry page can say which series InfluxDB refuses (an attached InfluxDB is not watched).
+  let storageWatch: AbortController | undefined;
+  const stopStorageWatch = () => {
+    storageWatch?.abort();
+    storageWatch = undefined;
+  };
+  const watchStorage = async () => {
+    stopStorageWatch();
+    const watch = (storageWatch = new AbortController());
+    const local = (await environments.view().catch(() => undefined))?.kind === 'local';
+    if (watch.signal.aborted) return; // disconnected or connected again meanwhile
+    telemetry.setTelegrafLoss(undefined, local);
+    if (local)
+      await stack.watchTelegraf((loss) => watch.signal.aborted || telemetry.setTelegrafLoss(loss), watch.signal);
+  };
   const firmware = new FirmwareService({
     profiles,
     operations,
@@ -167,7 +188,8 @@ export function createHost(options: HostOptions): Host {
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
-    'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
+    'profiles.import': ({ content, passphrase, name, mqttHost }) =>
+      profiles.import(content, passphrase, name, mqttHost),
     'serial.list': listPorts,
     'serial.watch': () => portWatch.watch(),
     'firmware.compile': (args) => firmware.compile(args),
@@ -200,9 +222,12 @@ export function createHost(options: HostOptions): Host {
     },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
-    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) =>
-      telemetry.connect(protocolVersion, connectTimeoutMs),
-    'telemetry.disconnect': () => telemetry.disconnect(),
+    'telemetry.connect': async ({ protocolVersion, connectTimeoutMs }) => {
+      const state = await telemetry.connect(protocolVersion, connectTimeoutMs);
+      void watchStorage().catch(() => undefined); // its state follows as telemetry.state events
+      return state;
+    },
+    'telemetry.disconnect': () => (stopStorageWatch(), telemetry.disconnect()),
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
     'telemetry.history': (query) => telemetry.history(query),
@@ -228,6 +253,9 @@ export function createHost(options: HostOptions): Host {
       return loginView(deviceId, login);
     },
     'devices.loginRevoke': async ({ deviceId }) => ({ deviceId, revoked: await deviceAccounts.revoke(deviceId) }),
+    'stack.lan': () => stack.lan(),
+    'stack.setLan': ({ enabled, operationId }) => stack.setLan(enabled, operationId),
+    'profiles.defaults': () => profileDefaults(environments),
   };
 
   return {

@@ -2,20 +2,37 @@
 // keychain, an orchestrator on the configured Docker engine, and views for the UI and CLI.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MakerdeckError, type StackProgressEvent, type StackServiceView } from '../../contract';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BROKER_MQTT_PORT,
+  MakerdeckError,
+  type StackLanView,
+  type StackProgressEvent,
+  type StackServiceView,
+  type TelegrafLoss,
+} from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
+import type { SettingsFile } from '../settings/settingsFile';
 import { parseCompose, servicesOf, type ComposeService } from './compose';
 import { STACK_CONSOLES } from './consoles';
 import type { BrokerAdmin } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
+import { lanAddresses } from './lanAddresses';
 import { connectDocker, dockerEndpoint } from './dockerClient';
 import { Orchestrator, checkDockerEngine, type ServiceStatus, type StackProgress } from './orchestrator';
+import { TelegrafLossTracker } from './telegrafLog';
+
+/** Telegraf's log lines read to judge its recent losses (one per failed write: minutes of them). */
+const TELEGRAF_LOG_TAIL = 1000;
+const WATCH_RETRY_MS = 5000;
 
 export interface StackDeps {
   env: NodeJS.ProcessEnv;
   stackDir: string;
   credentials: StackCredentials;
+  /** Where the LAN choice is remembered (settings.json, `stack.lanBroker`). */
+  settings: SettingsFile;
   operations: Operations;
   emit(progress: StackProgressEvent): void;
   /** Runs once the broker is healthy on `up` (the device logins' migration); returns a line to show, if any. */
@@ -62,12 +79,89 @@ export class StackService {
     };
   }
 
+  /** The LAN choice and this computer's LAN addresses; needs no Docker. */
+  async lan(): Promise<StackLanView> {
+    const { stack } = await this.deps.settings.load();
+    return { enabled: stack.lanBroker, port: BROKER_MQTT_PORT, addresses: lanAddresses() };
+  }
+
+  /**
+   * Remembers the LAN choice, then applies it to a running broker by re-creating that container
+   * alone (its port binding is part of its spec hash); a broker that is not running takes it at
+   * the next `up`.
+   */
+  setLan(enabled: boolean, operationId?: string): Promise<StackLanView> {
+    return this.deps.operations.run(operationId, async (operation) => {
+      await this.deps.settings.update(async (settings) => ({
+        settings: { ...settings, stack: { ...settings.stack, lanBroker: enabled } },
+        result: undefined,
+      }));
+      const applied = await this.applyToBroker(operation.id, operation.signal);
+      return { ...(await this.lan()), applied };
+    });
+  }
+
+  private async applyToBroker(operationId: string, signal: AbortSignal): Promise<'now' | 'next-up'> {
+    // Without an engine there is no broker to change: the choice waits for the next `up`.
+    const orchestrator = await this.orchestrator(operationId).catch(() => undefined);
+    if (!orchestrator) return 'next-up';
+    const broker = (await orchestrator.status('core')).find((s) => s.name === 'rabbitmq');
+    if (broker?.state !== 'running') return 'next-up';
+    await orchestrator.upService('rabbitmq', signal, (service) => this.provisionBroker(service, operationId));
+    return 'now';
+  }
+
   async down(removeVolumes = false): Promise<void> {
     await (await this.orchestrator()).down({ removeVolumes });
   }
 
+  /** Each service's view; a running Telegraf's says whether it dropped points lately (from its log). */
   async status(profile: 'core' | 'full'): Promise<StackServiceView[]> {
-    return (await (await this.orchestrator()).status(profile)).map(view);
+    const orchestrator = await this.orchestrator();
+    return Promise.all(
+      (await orchestrator.status(profile)).map(async (status) =>
+        status.name === 'telegraf' && status.state === 'running'
+          ? { ...view(status), ...(await telegrafProblem(orchestrator)) }
+          : view(status),
+      ),
+    );
+  }
+
+  /**
+   * Follows Telegraf's log and reports its losses (undefined: none in the window) whenever they
+   * change, until `signal` aborts; a missing engine or container is retried every 5 s.
+   */
+  async watchTelegraf(onLoss: (loss: TelegrafLoss | undefined) => void, signal: AbortSignal): Promise<void> {
+    let tracker = new TelegrafLossTracker();
+    let told = 'null';
+    const report = () => {
+      const loss = tracker.view();
+      const key = JSON.stringify(loss ?? null);
+      if (key !== told) onLoss(loss);
+      told = key;
+    };
+    // A loss ages out of the window with no new line: look again now and then.
+    const timer = setInterval(report, WATCH_RETRY_MS).unref();
+    try {
+      while (!signal.aborted) {
+        tracker = new TelegrafLossTracker(); // the tail is read again: count each line once
+        try {
+          const orchestrator = await this.orchestrator();
+          await orchestrator.followLogs(
+            'telegraf',
+            TELEGRAF_LOG_TAIL,
+            (lines) => tracker.add(lines) && report(),
+            signal,
+          );
+        } catch {
+          // no engine or no Telegraf container (yet): try again
+        }
+        report();
+        await sleep(WATCH_RETRY_MS, undefined, { signal, ref: false }).catch(() => undefined);
+      }
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async stop(service: string): Promise<void> {
@@ -135,18 +229,29 @@ export class StackService {
     await checkDockerEngine(docker, endpoint.label);
     const socket =
       typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
-    const [text, credentials] = await Promise.all([
+    const [text, credentials, settings] = await Promise.all([
       readFile(path.join(this.deps.stackDir, 'compose.yaml'), 'utf8'),
       this.credentialEnv(),
+      this.deps.settings.load(),
     ]);
+    // The remembered choice decides the broker's binding, whatever the environment says.
+    const bind = { MAKERDECK_BROKER_BIND: settings.stack.lanBroker ? '0.0.0.0' : '127.0.0.1' };
     const project = parseCompose(text, {
       file: 'stack/compose.yaml',
       baseDir: this.deps.stackDir,
-      env: { ...this.deps.env, ...socket, ...credentials },
+      env: { ...this.deps.env, ...socket, ...credentials, ...bind },
     });
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };
   }
+}
+
+/** "dropping points: …" when Telegraf's recent log tells of a loss. */
+async function telegrafProblem(orchestrator: Orchestrator): Promise<{ problem?: string }> {
+  const tracker = new TelegrafLossTracker();
+  tracker.add(await orchestrator.logs('telegraf', TELEGRAF_LOG_TAIL).catch(() => []));
+  const loss = tracker.view();
+  return loss ? { problem: loss.message } : {};
 }
 
 /** compose.yaml's RABBITMQ_DEFAULT_USER. */

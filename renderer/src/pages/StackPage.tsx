@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { StackProgressEvent, StackServiceView } from '../../../electron/contract/stack';
 import { api } from '../api/client';
+import { LanBroker } from './stack/LanBroker';
 import { ServiceLogs } from './stack/ServiceLogs';
 import { serviceState } from './stack/serviceState';
 
@@ -34,6 +35,11 @@ export function StackPage() {
   }, []);
 
   useEffect(() => void refresh(), [refresh]);
+  // States change on their own (health, Telegraf dropping points): look again every 10 s.
+  useEffect(() => {
+    const timer = setInterval(() => void refresh(), 10_000);
+    return () => clearInterval(timer);
+  }, [refresh]);
   useEffect(() => api().on('stack.progress', setProgress), []);
 
   const act = async (label: string, work: () => Promise<string>) => {
@@ -49,6 +55,15 @@ export function StackPage() {
       void refresh();
     }
   };
+
+  const showError = useCallback((text: string) => setMessage({ kind: 'error', text }), []);
+  const lanChanged = useCallback(
+    (text: string) => {
+      setMessage({ kind: 'notice', text });
+      void refresh();
+    },
+    [refresh],
+  );
 
   const up = () =>
     act('Starting', async () => (await api().call('stack.up', { profile }), `The ${profile} stack is up and healthy.`));
@@ -92,6 +107,7 @@ export function StackPage() {
           Refresh
         </button>
       </div>
+      <LanBroker disabled={!!busy} onChanged={lanChanged} onError={showError} />
       {busy && (
         <div className="progress-row">
           {progress?.bytesTotal ? (
@@ -129,9 +145,15 @@ export function StackPage() {
             return (
               <tr key={s.name} data-service={s.name} data-state={s.state}>
                 <td>{s.name}</td>
-                <td className={`state-${shown.key}`}>
-                  <span aria-hidden="true">{STATE_ICON[shown.key] ?? '•'}</span> {shown.label}
-                </td>
+                {s.problem ? (
+                  <td className="state-unhealthy" data-testid={`problem-${s.name}`}>
+                    <span aria-hidden="true">⚠</span> {s.problem}
+                  </td>
+                ) : (
+                  <td className={`state-${shown.key}`}>
+                    <span aria-hidden="true">{STATE_ICON[shown.key] ?? '•'}</span> {shown.label}
+                  </td>
+                )}
                 <td>{s.ports.map((p) => `${p.hostIp}:${p.hostPort}`).join(', ')}</td>
                 <td>{s.startedAt ? new Date(s.startedAt).toLocaleTimeString() : ''}</td>
                 <td>
