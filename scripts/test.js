@@ -13,6 +13,7 @@ import { MOSQUITTO_PACKAGES } from './services/mosquitto.js';
 import { RABBITMQ_PACKAGES } from './services/rabbitmq.js';
 import { RIG_DEBIAN_PACKAGES, ensureArduinoRig } from './rig/arduino.js';
 import { defaultRigCache } from './rig/common.js';
+import { ESP32_QEMU_DEBIAN_PACKAGES, esp32QemuTestEnv } from './rig/esp32Qemu.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
 import { ensureStackImages } from './rig/stackImages/cache.js';
 import { STACK_DEBIAN_PACKAGES } from './rig/stackImages/recipes.js';
@@ -29,6 +30,7 @@ const DEBIAN_PACKAGES = [
     ...STACK_DEBIAN_PACKAGES,
     ...MOSQUITTO_PACKAGES,
     ...RABBITMQ_PACKAGES,
+    ...ESP32_QEMU_DEBIAN_PACKAGES,
   ]),
 ];
 
@@ -100,6 +102,12 @@ async function main() {
   console.log(`arduino-cli ${arduino.version} at ${arduino.arduinoCli}`);
   const uno = await buildUnoRig({ cacheDir: defaultRigCache() });
   console.log(`emulated Uno harness (simavr + optiboot) at ${uno.harness}`);
+  const esp32 = await esp32QemuTestEnv({ cacheDir: defaultRigCache() });
+  console.log(
+    esp32.MAKERDECK_ESP32_QEMU
+      ? `emulated ESP32 (QEMU + real ROM) at ${esp32.MAKERDECK_ESP32_QEMU}`
+      : `emulated ESP32 MISSING (its tests will fail): ${esp32.MAKERDECK_ESP32_QEMU_MISSING}`,
+  );
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-test-'));
   /** @type {(() => Promise<void>)[]} */
@@ -134,6 +142,7 @@ async function main() {
       MAKERDECK_ARDUINO_CLI: arduino.arduinoCli,
       MAKERDECK_ARDUINO_CLI_CONFIG: arduino.configFile,
       MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+      ...esp32,
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
     };
     code = await runVitest(env, process.argv.slice(2));

@@ -17,6 +17,8 @@ export function showProgress(host: Host, operationId: string, json: boolean): ()
       if (!tty || !progress.bytesTotal)
         process.stderr.write(`${phase}${progress.message ? `: ${progress.message}` : ''}\n`);
     }
+    // a change of course (the ESP stub did not start): its own line, whatever the mode
+    if (progress.notice) process.stderr.write(`${tty ? '\n' : ''}${phase}: ${progress.notice}\n`);
     if (tty && progress.bytesTotal) process.stderr.write(`\r${renderBar(progress, Date.now() - phaseStarted)}`);
   });
   return () => {

@@ -133,6 +133,8 @@ export const FlashArgs = z
     port: z.string().min(1, 'Pick the serial port of the board').max(255),
     board: FlashBoard,
     source: FlashSource,
+    /** ESP32 only: flash with the ROM's own loader, never the flasher stub (slower). */
+    noStub: z.boolean().optional(),
   })
   .strict();
 
@@ -142,6 +144,8 @@ export interface FlashSummary {
   bytes: number;
   ms: number;
   verified: boolean;
+  /** ESP boards: who wrote the flash, the flasher stub or the ROM's own loader. */
+  loader?: 'stub' | 'rom';
 }
 
 export interface FirmwareProgress {
@@ -150,6 +154,8 @@ export interface FirmwareProgress {
   bytesDone?: number;
   bytesTotal?: number;
   message?: string;
+  /** A change of course worth showing until the end (an ESP's flasher stub did not start), sent once. */
+  notice?: string;
 }
 
 export const CancelArgs = z.object({ operationId: OperationId }).strict();

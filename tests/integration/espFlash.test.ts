@@ -19,6 +19,7 @@ import {
   type EspImagePart,
   type EspProgress,
   type FlashEspOptions,
+  STUB_FALLBACK_TEXT,
 } from '../../electron/core/firmware/esp/espFlasher';
 import { EspRomStandIn, type StandInOptions } from '../rig/esp/espRomStandIn';
 import { mockStandIn, type MockStandIn } from '../rig/esp/mockWire';
@@ -346,6 +347,74 @@ describe('ESP flashing against the ROM-loader stand-in over the mock binding', (
       /ends at 0x110000 but the flash on .* holds 1 MB/,
     );
     expect(standIn.count('FLASH_DEFL_BEGIN')).toBe(0);
+  });
+
+  it('falls back to the ROM loader when the stand-in stub never says hello, and says so', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { silentStub: true } });
+    const part = { address: APP, data: fakeEsp32App(30_001) };
+    const lines: string[] = [];
+    const progress: EspProgress[] = [];
+    const result = await flashMock(wire, 'esp32', [part], {
+      log: (line) => lines.push(line),
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result).toMatchObject({ loader: 'rom', stubFailed: true, baud: 921600, failedBauds: [] });
+    expect(lines.some((line) => line.startsWith(STUB_FALLBACK_TEXT))).toBe(true);
+    expect(progress.filter((p) => p.notice)).toEqual([
+      { phase: 'connect', bytesDone: 0, bytesTotal: part.data.length, notice: STUB_FALLBACK_TEXT },
+    ]);
+    expect(standIn.stubUploads).toHaveLength(1); // tried once, then the ROM's own commands
+    expect(standIn.boots).toEqual(['app', 'download', 'download', 'app']); // reset out of the hung stub
+    expect(standIn.count('SPI_ATTACH')).toBe(1); // the ROM reaches the flash only once told to
+    expect(standIn.flashBegins).toEqual([{ by: 'rom', words: 4, blockSize: 0x400 }]); // esptool's ROM shape
+    expect(standIn.count('FLASH_DATA')).toBe(30); // uncompressed, as esptool without the stub
+    expect(standIn.count('FLASH_DEFL_DATA')).toBe(0);
+    expect(standIn.count('FLASH_END')).toBe(0); // it would leave the ROM loader, as esptool knows
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(1); // answered in hex by the ROM
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('flashes with the stand-in ROM loader only on request, never uploading a stub', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32' });
+    const part = { address: 0x1000, data: fakeEsp32Bootloader(9_999) };
+    const result = await flashMock(wire, 'esp32', [part], { noStub: true, bauds: [115200] });
+    expect(result).toMatchObject({ loader: 'rom', stubFailed: false, baud: 115200 });
+    expect(standIn.stubUploads).toEqual([]);
+    expect(standIn.count('MEM_BEGIN')).toBe(0);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('resumes a ROM write at the sector of a block the stand-in ROM refused, and verifies the whole part', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp32', faults: { garbleRomBlock: 9 } });
+    const part = { address: APP, data: fakeEsp32App(20_000) };
+    const lines: string[] = [];
+    const result = await flashMock(wire, 'esp32', [part], { noStub: true, bauds: [115200], log: (l) => lines.push(l) });
+    expect(result.loader).toBe('rom');
+    expect(lines.filter((l) => l.startsWith('The ROM refused a block'))).toEqual([
+      expect.stringMatching(/status 1,5\); resuming at 0x12000$/), // block 9 is in the sector at 0x12000
+    ]);
+    expect(standIn.flashBegins).toHaveLength(2);
+    expect(standIn.count('SPI_FLASH_MD5')).toBe(1);
+    expect(holds(standIn, part)).toBe(true);
+  });
+
+  it('refuses ROM-only for the stand-in ESP8266, and fails plainly when its stub never starts', async () => {
+    const { standIn, wire } = onMock({ chip: 'esp8266', faults: { silentStub: true } });
+    const part = { address: 0, data: fakeEsp8266Image(20_000) };
+    await failure(
+      flashMock(wire, 'esp8266', [part], { noStub: true }),
+      'BAD_INPUT',
+      /ESP8266's ROM loader cannot verify/,
+    );
+    expect(standIn.commands).toEqual([]);
+    await failure(
+      flashMock(wire, 'esp8266', [part]),
+      'UNAVAILABLE',
+      new RegExp(`^The flasher stub did not start on ${wire.path}, and the ESP8266's ROM loader cannot verify`),
+    );
+    standIn.setFaults({});
+    await flashMock(wire, 'esp8266', [part]);
+    expect(holds(standIn, part)).toBe(true);
   });
 
   it('is cancelled before it starts without opening the stand-in port', async () => {

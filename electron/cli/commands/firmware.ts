@@ -60,12 +60,17 @@ export const compileCommand: Command = {
 export const flashCommand: Command = {
   name: 'flash',
   summary: 'Flash a .hex/.bin file, or compile and flash a profile, over USB serial; then verify',
-  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--json]`,
+  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
   positionals: true,
   options: {
     port: { type: 'string', description: 'serial port of the board (makerdeck ports lists them)' },
     board: { type: 'string', description: `${FLASH_BOARDS.join(', ')} (default with --profile: the profile's board)` },
     profile: { type: 'string', description: 'compile this profile, then flash it' },
+    'no-stub': {
+      type: 'boolean',
+      description:
+        "ESP32: flash with the ROM's own loader, without the flasher stub (slower; when the stub does not start)",
+    },
   },
   async run(context) {
     const port = stringOption(context.values, 'port');
@@ -82,12 +87,14 @@ export const flashCommand: Command = {
     const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
     const source = profile ? { profile } : { uploadId: await upload(context, file!) };
+    const noStub = context.values['no-stub'] === true ? { noStub: true } : {};
     const summary = await cancellable(context, (operationId) =>
-      callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source }),
+      callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source, ...noStub }),
     );
     context.out.data(summary);
+    const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
     context.out.text(
-      `Flashed and verified ${summary.bytes} bytes on ${summary.port} in ${(summary.ms / 1000).toFixed(1)} s.`,
+      `Flashed and verified ${summary.bytes} bytes on ${summary.port}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
     );
     return EXIT.ok;
   },

@@ -83,7 +83,13 @@ export class FirmwareService {
     return { ...about, path: file };
   }
 
-  flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
+  flash(args: {
+    operationId?: string;
+    port: string;
+    board: FlashBoard;
+    source: FlashSource;
+    noStub?: boolean;
+  }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
       const { source } = args;
       const image =
@@ -91,9 +97,9 @@ export class FirmwareService {
           ? await this.buildImage(operation, source.profile, args.board)
           : fileImage(this.uploads.take(source.uploadId));
       const started = Date.now();
-      const bytes = await this.write(operation, args.port, args.board, image);
+      const { bytes, loader } = await this.write(operation, args, image);
       this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
-      return { board: args.board, port: args.port, bytes, ms: Date.now() - started, verified: true };
+      return { board: args.board, port: args.port, bytes, ms: Date.now() - started, verified: true, loader };
     });
   }
 
@@ -145,8 +151,12 @@ export class FirmwareService {
     return outcome.image;
   }
 
-  private async write(operation: Operation, port: string, board: FlashBoard, image: FirmwareImage): Promise<number> {
-    const flasher = prepareFlasher(port, board, image, operation.signal);
+  private async write(
+    operation: Operation,
+    { port, board, noStub }: { port: string; board: FlashBoard; noStub?: boolean },
+    image: FirmwareImage,
+  ): Promise<Flashed> {
+    const flasher = prepareFlasher(port, board, image, operation.signal, noStub === true);
     await this.deps.monitor.release(port);
     this.progress(operation, { phase: 'connect', message: `Connecting to the bootloader on ${port}` });
     return flasher((p) => this.progress(operation, p));
@@ -157,7 +167,18 @@ export class FirmwareService {
   }
 }
 
-type ProgressSink = (p: { phase: FirmwareProgress['phase']; bytesDone: number; bytesTotal: number }) => void;
+type ProgressSink = (p: {
+  phase: FirmwareProgress['phase'];
+  bytesDone: number;
+  bytesTotal: number;
+  notice?: string;
+}) => void;
+
+/** What a flasher reports back: image bytes written and, for ESP boards, which loader wrote them. */
+interface Flashed {
+  bytes: number;
+  loader?: 'stub' | 'rom';
+}
 
 /** Checks the image for the board first (a bad file never touches the port), then returns the flash step. */
 function prepareFlasher(
@@ -165,19 +186,26 @@ function prepareFlasher(
   board: FlashBoard,
   image: FirmwareImage,
   signal: AbortSignal,
-): (onProgress: ProgressSink) => Promise<number> {
+  noStub: boolean,
+): (onProgress: ProgressSink) => Promise<Flashed> {
   const avr = avrBoard(board);
   if (avr) {
+    if (noStub) throw new MakerdeckError('BAD_INPUT', `noStub (--no-stub) is for ESP32 boards, not the ${avr.name}`);
     if (image.format !== 'hex')
       throw new MakerdeckError('BAD_INPUT', `${avr.name} firmware is flashed from Intel HEX (.hex), not a .bin`);
     const parsed = parseIntelHex(image.data.toString('latin1'), avr.flashSize);
-    return async (onProgress) => (await flashAvr({ port, board: avr, image: parsed, signal, onProgress })).bytes;
+    return async (onProgress) => ({
+      bytes: (await flashAvr({ port, board: avr, image: parsed, signal, onProgress })).bytes,
+    });
   }
   const chip = board === 'esp8266' ? 'esp8266' : 'esp32';
   if (image.format !== 'bin')
     throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
   const part = espImageFromFile(new Uint8Array(image.data), chip);
-  return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
+  return async (onProgress) => {
+    const done = await flashEsp({ port, chip, parts: [part], signal, onProgress, noStub });
+    return { bytes: done.bytes, loader: done.loader };
+  };
 }
 
 function fileImage(file: UploadedFile): FirmwareImage {

@@ -15,6 +15,7 @@ export function FirmwarePage() {
   const [port, setPort] = useState('');
   const [board, setBoard] = useState<FlashBoard>('uno');
   const [file, setFile] = useState<File>();
+  const [noStub, setNoStub] = useState(false);
   const [operationId, setOperationId] = useState<string>();
   const [progress, setProgress] = useState<Progress>();
   const [compiled, setCompiled] = useState<CompileSummary>();
@@ -41,7 +42,11 @@ export function FirmwarePage() {
     () =>
       api().on('firmware.progress', (p) => {
         if (p.operationId !== operationId) return;
-        setProgress((previous) => ({ ...p, startedAt: previous?.phase === p.phase ? previous.startedAt : Date.now() }));
+        setProgress((previous) => ({
+          ...p,
+          notice: p.notice ?? previous?.notice, // shown until the end
+          startedAt: previous?.phase === p.phase ? previous.startedAt : Date.now(),
+        }));
       }),
     [operationId],
   );
@@ -72,8 +77,10 @@ export function FirmwarePage() {
   const flash = () =>
     run(async (id) => {
       const source = file ? { uploadId: await upload(id, file) } : { profile };
-      const summary = await api().call('firmware.flash', { operationId: id, port, board, source });
-      return `Flashed and verified ${summary.bytes} bytes in ${(summary.ms / 1000).toFixed(1)} s.`;
+      const romOnly = board === 'esp32' && noStub ? { noStub: true } : {};
+      const summary = await api().call('firmware.flash', { operationId: id, port, board, source, ...romOnly });
+      const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
+      return `Flashed and verified ${summary.bytes} bytes${by} in ${(summary.ms / 1000).toFixed(1)} s.`;
     });
 
   // The file travels in chunks (each far below a WebSocket frame), with its own progress bar.
@@ -151,6 +158,15 @@ export function FirmwarePage() {
           </button>
         )}
       </div>
+      {board === 'esp32' && (
+        <details className="advanced">
+          <summary>Advanced</summary>
+          <label>
+            <input type="checkbox" checked={noStub} onChange={(e) => setNoStub(e.target.checked)} disabled={busy} />
+            ROM loader only: flash without the flasher stub (slower; for boards where the stub does not start)
+          </label>
+        </details>
+      )}
       {operationId !== undefined && <ProgressBar progress={progress} />}
       {message && (
         <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
@@ -198,7 +214,7 @@ function ProgressBar({ progress }: { progress?: Progress }) {
       <progress aria-label={progress.phase} max={progress.bytesTotal} value={done} />
       <span className="muted">
         {progress.phase}: {(done / 1024).toFixed(1)} of {(progress.bytesTotal / 1024).toFixed(1)} KiB,{' '}
-        {(done / 1024 / seconds).toFixed(1)} KiB/s
+        {(done / 1024 / seconds).toFixed(1)} KiB/s{progress.notice ? ` — ${progress.notice}` : ''}
       </span>
     </div>
   );

@@ -26,6 +26,13 @@ export interface StandInFaults {
   unsupported?: number[];
   /** Speeds the stub accepts with CHANGE_BAUDRATE but the link then garbles. */
   refuseBauds?: number[];
+  /** The uploaded stub hangs without its hello: the chip answers nothing until it is reset. */
+  silentStub?: boolean;
+  /**
+   * The ROM sees a garbled byte in its Nth FLASH_DATA block (bad checksum), then refuses every block until
+   * the next FLASH_BEGIN, as the emulated ESP32 ROM does under load.
+   */
+  garbleRomBlock?: number;
 }
 
 export interface StandInOptions {
@@ -85,6 +92,8 @@ export class EspRomStandIn {
   readonly stubUploads: StubUpload[] = [];
   readonly boots: Array<'download' | 'app'> = [];
   readonly baudChanges: number[] = [];
+  /** Every FLASH_BEGIN / FLASH_DEFL_BEGIN: by whom, how many argument words, the block size announced. */
+  readonly flashBegins: Array<{ by: 'rom' | 'stub'; words: number; blockSize: number }> = [];
   /** Every DTR/RTS state the port was set to, as the OS passed it on. */
   readonly lineLog: Array<{ dtr: boolean; rts: boolean }> = [];
 
@@ -101,6 +110,8 @@ export class EspRomStandIn {
   private counted = { packets: 0, writeBlocks: 0 };
   private ram: Array<{ address: number; data: number[]; expected: number }> = [];
   private write: WriteSession | undefined;
+  private romBlocks = 0;
+  private writeSpoiled = false;
   private reading: FlashRead | undefined;
 
   constructor(private readonly options: StandInOptions) {
@@ -296,7 +307,7 @@ export class EspRomStandIn {
         return this.changeBaud(op, words(1)[0]!);
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN:
-        return this.flashBegin(op, words(4));
+        return this.flashBegin(op, words(4), Math.floor(data.length / 4));
       case OP.FLASH_DATA:
       case OP.FLASH_DEFL_DATA:
         return this.flashData(op, data, checksum);
@@ -369,6 +380,10 @@ export class EspRomStandIn {
     this.stubUploads.push({ segments: loaded, entry: entry! });
     const runsUploadedCode = loaded.some((segment) => entry! >= segment.address && entry! < segment.address + segment.bytes);
     if (!runsUploadedCode) return; // jumping into nowhere: the chip just hangs
+    if (this.faults.silentStub) {
+      this.stalled = true; // a stub that hangs before its hello: nothing answers until a reset
+      return;
+    }
     this.state = 'stub';
     this.emit(slipEncode(new TextEncoder().encode('OHAI')));
   }
@@ -380,12 +395,14 @@ export class EspRomStandIn {
     if (this.faults.refuseBauds?.includes(baud)) this.linkBroken = true;
   }
 
-  private flashBegin(op: number, [size, , , offset]: number[]): void {
+  private flashBegin(op: number, [size, , blockSize, offset]: number[], words: number): void {
+    this.flashBegins.push({ by: this.isStub ? 'stub' : 'rom', words, blockSize: blockSize! });
     const start = offset!;
     const end = start + size!;
     if (start % SECTOR !== 0 || end > this.flash.length) return this.refuse(op, this.isStub ? STUB_ERR.spi : ROM_ERR.flashWrite);
     this.flash.fill(0xff, start, Math.min(this.flash.length, Math.ceil(end / SECTOR) * SECTOR));
     this.write = { offset: start, size: size!, nextSeq: 0, written: 0, ...(op === OP.FLASH_DEFL_BEGIN ? { compressed: [] } : {}) };
+    this.writeSpoiled = false;
     this.reply(op);
   }
 
@@ -394,6 +411,11 @@ export class EspRomStandIn {
     const [length, seq] = readWords(data, 2) as [number, number];
     const block = data.subarray(16);
     if (!session || (op === OP.FLASH_DEFL_DATA) !== (session.compressed !== undefined)) return this.refuse(op, this.isStub ? STUB_ERR.notInFlashMode : ROM_ERR.invalid);
+    if (!this.isStub && op === OP.FLASH_DATA && this.romBlocks++ === this.faults.garbleRomBlock) {
+      this.writeSpoiled = true;
+      return this.refuse(op, ROM_ERR.checksum);
+    }
+    if (this.writeSpoiled) return this.refuse(op, ROM_ERR.invalid);
     if (length !== block.length) return this.refuse(op, this.isStub ? STUB_ERR.badLength : ROM_ERR.invalid);
     if (checksumOf(block) !== (checksum & 0xff)) return this.refuse(op, this.isStub ? STUB_ERR.checksum : ROM_ERR.checksum);
     if (seq !== session.nextSeq) return this.refuse(op, this.isStub ? STUB_ERR.badLength : ROM_ERR.invalid);

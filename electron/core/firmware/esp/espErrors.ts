@@ -37,6 +37,16 @@ export class SpeedFailed extends Error {
   }
 }
 
+/** The flasher stub never said hello (or could not be uploaded): the flasher goes on with the ROM's own loader. */
+export class StubFailed extends Error {
+  constructor(readonly reason: string) {
+    super(`the flasher stub did not start: ${reason}`);
+  }
+}
+
+/** What the log and the progress say when the stub did not start. */
+export const STUB_FALLBACK_TEXT = "flasher stub did not start; flashing with the ROM's loader (slower)";
+
 export const where = (at: EspWhere): string => {
   const place =
     at.address === undefined
@@ -63,6 +73,13 @@ export const noBootloader = (port: string): MakerdeckError =>
     `No ESP bootloader answered on ${port}: hold BOOT while pressing EN/RESET, check the port and the USB cable, then try again`,
   );
 
+/** No bootloader answered after the stub had failed: the chip still runs the broken stub until it is reset. */
+export const noBootloaderAfterStub = (port: string): MakerdeckError =>
+  new MakerdeckError(
+    'UNAVAILABLE',
+    `The flasher stub did not start on ${port}, and the ROM loader did not answer after it: hold BOOT while pressing EN/RESET, then flash again with the ROM loader only (--no-stub)`,
+  );
+
 export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
   if (error instanceof MakerdeckError) return error;
   if (error instanceof SpeedFailed) {
@@ -77,6 +94,12 @@ export function explainEspError(error: unknown, at: EspWhere): MakerdeckError {
     return new MakerdeckError(
       'BAD_INPUT',
       `The chip on ${at.port} is neither an ESP32 nor an ESP8266 (${message.replace(/\. Failed.*$/, '')}): pick the right port and board`,
+    );
+  }
+  if (/write to target Flash after seq \d+ failed with status 1,(5|7)\b/.test(message)) {
+    return new MakerdeckError(
+      'UNAVAILABLE',
+      `The ESP's ROM loader on ${at.port} kept refusing garbled blocks during ${where(at)}: use a shorter USB cable or another port, then flash again`,
     );
   }
   if (isRefused(error)) {

@@ -1,5 +1,6 @@
 // Flashing ESP32 / ESP8266 through esptool-js (Espressif's ROM loader protocol) over node serialport:
-// flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works.
+// flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works. When
+// the stub never starts (or on request) an ESP32 is flashed by its ROM loader alone: slower, same checks.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ESPLoader } from 'esptool-js';
@@ -11,14 +12,21 @@ import {
   explainEspError,
   isRefused,
   looksGarbled,
+  noBootloaderAfterStub,
   SpeedFailed,
+  STUB_FALLBACK_TEXT,
+  StubFailed,
   unplugged,
   type EspWhere,
 } from './espErrors';
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
+import { attachFlash, romVerifyPart, romWritePart } from './espRom';
+import { bundledStub, startStub, type EspStub } from './espStub';
 import { GuardedTransport, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
+export { espStubFromJson, STUB_HELLO_MS, type EspStub } from './espStub';
+export { STUB_FALLBACK_TEXT } from './espErrors';
 
 export const DEFAULT_BAUDS = [921600, 460800, 115200];
 const ROM_BAUD = 115200; // both ROM loaders start here; only the stub changes speed
@@ -37,6 +45,8 @@ export interface EspProgress {
   bytesDone: number;
   bytesTotal: number;
   baud?: number;
+  /** Set once, when the flasher changes course (the stub did not start). */
+  notice?: string;
 }
 
 export interface FlashEspOptions {
@@ -53,6 +63,10 @@ export interface FlashEspOptions {
   listPorts?: RawPortLister;
   /** esptool-js's own progress lines, for the log. */
   log?: (line: string) => void;
+  /** Flash with the ESP32 ROM's own loader, never uploading the flasher stub (slower). */
+  noStub?: boolean;
+  /** A flasher stub to upload instead of the one esptool-js ships (the tests give esptool 4.8.1's). */
+  stub?: EspStub;
 }
 
 export interface FlashEspResult {
@@ -68,6 +82,10 @@ export interface FlashEspResult {
   /** False where the port has no DTR/RTS (a pty, some adapters): press RESET to start the new firmware. */
   hardReset: boolean;
   flashBytes?: number;
+  /** Who wrote the flash: the flasher stub, or the ROM loader (asked for, or after the stub did not start). */
+  loader: 'stub' | 'rom';
+  /** True when the stub was tried and never started, so the ROM loader took over. */
+  stubFailed: boolean;
 }
 
 interface Session extends FlashEspOptions {
@@ -75,33 +93,73 @@ interface Session extends FlashEspOptions {
   baud: number;
   ids: { vendorId?: string; productId?: string };
   log: (line: string) => void;
+  /** No stub this time: asked for, or it did not start in an earlier session. */
+  romOnly: boolean;
+  stubFailed: boolean;
 }
 
-type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms'>;
+/** `speedTried`: false when the ROM loader stayed at its own speed without trying the one asked for. */
+type SessionResult = Omit<FlashEspResult, 'failedBauds' | 'ms' | 'stubFailed'> & { speedTried: boolean };
 
+/** Flashes the parts and verifies each by MD5; throws one explained MakerdeckError otherwise. */
 export async function flashEsp(options: FlashEspOptions): Promise<FlashEspResult> {
   const started = Date.now();
   const parts = checkParts(options.parts);
   const bauds = checkBauds(options.bauds ?? DEFAULT_BAUDS);
+  if (options.noStub && options.chip === 'esp8266') throw esp8266RomCannotVerify();
   const log = options.log ?? (() => undefined);
   const ids = await usbIds(options.port, options.listPorts ?? listRawPorts);
   const failedBauds: number[] = [];
-  for (const [index, baud] of bauds.entries()) {
+  let romOnly = options.noStub === true;
+  let stubFailed = false;
+  for (let index = 0; index < bauds.length;) {
+    const baud = bauds[index]!;
     try {
-      const done = await flashOnce({ ...options, parts, baud, ids, log });
-      if (done.baud < baud) failedBauds.push(baud);
-      return { ...done, failedBauds, ms: Date.now() - started };
+      const { speedTried, ...done } = await flashOnce({ ...options, parts, baud, ids, log, romOnly, stubFailed });
+      if (done.baud < baud && speedTried) failedBauds.push(baud);
+      return { ...done, failedBauds, stubFailed, ms: Date.now() - started };
     } catch (error) {
+      if (error instanceof StubFailed) {
+        if (options.chip === 'esp8266') throw stubDidNotStart(options.port);
+        [romOnly, stubFailed] = [true, true];
+        announce(options, `${STUB_FALLBACK_TEXT} (${error.reason})`);
+        await sleep(SETTLE_MS);
+        continue; // the same speed again, with the ROM loader
+      }
       const next = bauds[index + 1];
       if (!(error instanceof SpeedFailed)) throw error;
       if (next === undefined) throw explainEspError(error, { port: options.port, step: 'baud', baud });
       failedBauds.push(baud);
       log(`${baud} baud did not work on ${options.port}; trying ${next}`);
       await sleep(SETTLE_MS);
+      index++;
     }
   }
   throw new MakerdeckError('BAD_INPUT', 'No speed to flash at: give at least one baud rate');
 }
+
+/** A change of course goes to the log and, as a message, to the progress. */
+function announce(options: FlashEspOptions, line: string): void {
+  options.log?.(line);
+  const bytesTotal = options.parts.reduce((sum, part) => sum + part.data.length, 0);
+  try {
+    options.onProgress?.({ phase: 'connect', bytesDone: 0, bytesTotal, notice: STUB_FALLBACK_TEXT });
+  } catch {
+    // a broken progress listener must not break a flash
+  }
+}
+
+const esp8266RomCannotVerify = (): MakerdeckError =>
+  new MakerdeckError(
+    'BAD_INPUT',
+    "The ESP8266's ROM loader cannot verify what it wrote (it has no MD5 command): flash the ESP8266 with the stub (without --no-stub)",
+  );
+
+const stubDidNotStart = (port: string): MakerdeckError =>
+  new MakerdeckError(
+    'UNAVAILABLE',
+    `The flasher stub did not start on ${port}, and the ESP8266's ROM loader cannot verify a flash: reset the board into download mode (hold BOOT, press EN/RESET) and try again`,
+  );
 
 /** One connection at one speed: every failure comes out explained, except a speed to fall back from. */
 async function flashOnce(session: Session): Promise<SessionResult> {
@@ -121,9 +179,12 @@ async function flashOnce(session: Session): Promise<SessionResult> {
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
     return await Promise.race([work, transport.stopped]);
   } catch (error) {
-    if (error instanceof SpeedFailed) throw error;
+    if (error instanceof SpeedFailed || error instanceof StubFailed) throw error;
     if (at.baud > ROM_BAUD && looksGarbled(error)) throw new SpeedFailed(at.baud);
-    throw explainEspError(error, at);
+    const explained = explainEspError(error, at);
+    if (session.stubFailed && at.step === 'connect' && explained.code === 'UNAVAILABLE')
+      throw noBootloaderAfterStub(session.port);
+    throw explained;
   } finally {
     dispose();
     transport.halt();
@@ -153,31 +214,87 @@ async function runSteps(
   const chip = await loader.chip.getChipDescription(loader);
   const mac = await loader.chip.readMac(loader);
   at.step = 'stub';
-  await startStub(loader, session.port);
+  if (session.romOnly)
+    loader.IS_STUB = isStubAnswering(loader); // a stub left running by an earlier flash
+  else await startStub(loader, session.stub ?? (await bundledStub(loader.chip.CHIP_NAME)));
+  const stub = loader.IS_STUB;
+  if (!stub) session.log("Flashing with the ROM's own loader: 1 KB uncompressed blocks, MD5 by the ROM");
   at.step = 'baud';
-  if (session.baud !== ROM_BAUD) at.baud = await switchBaud(loader, device, session.baud, session.log);
+  const speedTried = session.baud !== ROM_BAUD && (stub || device.modemLines !== false);
+  if (speedTried) at.baud = await switchBaud(loader, device, session.baud, session.log);
+  else if (session.baud !== ROM_BAUD) session.log(ROM_STAYS_SLOW);
   at.step = 'flash-id';
+  if (!stub) await attachFlash(loader); // the ROM reaches the flash only once told to; the stub attaches itself
   const flashBytes = await readFlashSize(loader, session.chip, session.port);
   checkFits(session.parts, flashBytes, session.port);
   at.step = 'write';
   report('write', 0);
+  const track = trackWrite(session.parts, at, report);
+  if (stub) await stubWrite(loader, session.parts, track);
+  else await romWrite(loader, session.parts, track, session.log);
+  at.step = 'reset';
+  const hardReset = await resetIntoApp(device);
+  report('reset', total);
+  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes, loader: stub ? 'stub' : 'rom', speedTried };
+}
+
+// A ROM that did not follow a speed change keeps the old divisor (the emulated one hangs): only a reset
+// brings it back, and a port without DTR/RTS cannot reset it.
+const ROM_STAYS_SLOW = `No DTR/RTS on this port to reset the chip should a speed change fail: the ROM loader stays at ${ROM_BAUD} baud`;
+const ROM_RESUMES = 8; // per part: a garbled block now and then is noise, one every few blocks is a bad link
+const SECTOR_BYTES = 0x1000;
+
+type WriteTracker = ReturnType<typeof trackWrite>;
+
+/** Through the stub: compressed 16 KB blocks, MD5 of each part by the stub. */
+async function stubWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker): Promise<void> {
   await loader.writeFlash({
-    fileArray: session.parts.map((part) => ({ address: part.address, data: part.data })),
+    fileArray: parts.map((part) => ({ address: part.address, data: part.data })),
     flashMode: 'keep',
     flashFreq: 'keep',
     flashSize: 'keep',
     eraseAll: false,
     compress: true,
     calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
-    reportProgress: trackWrite(session.parts, at, report),
+    reportProgress: track,
   });
-  at.step = 'reset';
-  const hardReset = await resetIntoApp(device);
-  report('reset', total);
-  return { chip, mac, baud: at.baud, bytes: total, hardReset, flashBytes };
 }
 
-/** esptool-js reports compressed bytes per part; the UI wants image bytes over all parts. */
+/** Through the ROM: 1 KB blocks, each part checked by the ROM's MD5 right after its last block. */
+async function romWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker, log: Log): Promise<void> {
+  for (const [index, part] of parts.entries()) {
+    let from = 0; // bytes of the part the ROM has taken, from a 4 KB sector boundary (FLASH_BEGIN erases sectors)
+    for (let resumes = 0; ; resumes++) {
+      let taken = from;
+      const rest = { address: part.address + from, data: part.data.subarray(from) };
+      try {
+        await romWritePart(loader, rest, (written) => track(index, (taken = from + written), part.data.length));
+        break;
+      } catch (error) {
+        // A block the ROM refused (a garbled byte: bad checksum) spoils what follows: resume at its sector.
+        if (resumes === ROM_RESUMES || !isRefusedBlock(error)) throw error;
+        from = Math.floor(taken / SECTOR_BYTES) * SECTOR_BYTES;
+        log(
+          `The ROM refused a block (${(error as Error).message}); resuming at 0x${(part.address + from).toString(16)}`,
+        );
+      }
+    }
+    if (!(await romVerifyPart(loader, part))) throw new Error('MD5 of file does not match data in flash!');
+  }
+}
+
+type Log = (line: string) => void;
+
+/** The ROM answered a flash block with a failure status (rather than not at all, or a stop). */
+function isRefusedBlock(error: unknown): boolean {
+  return error instanceof Error && /write to target Flash after seq \d+ failed with status/.test(error.message);
+}
+
+function isStubAnswering(loader: ESPLoader): boolean {
+  return (loader as unknown as { syncStubDetected: boolean }).syncStubDetected === true;
+}
+
+/** Writers report bytes sent per part (compressed ones, through the stub); the UI wants image bytes over all parts. */
 function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
   const total = parts.reduce((sum, part) => sum + part.data.length, 0);
   const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
@@ -203,17 +320,6 @@ function checkChip(found: string, wanted: EspChip, port: string): void {
   );
 }
 
-async function startStub(loader: ESPLoader, port: string): Promise<void> {
-  await loader.runStub();
-  // Without the stub (secure download mode) esptool-js's MD5 check cannot pass: the ROM answers in hex text.
-  if (!loader.IS_STUB) {
-    throw new MakerdeckError(
-      'UNAVAILABLE',
-      `The ESP on ${port} would not run the flasher stub (secure download mode?): flash it with Espressif's esptool instead`,
-    );
-  }
-}
-
 /** Asks the stub for `baud`, follows on the host side, and checks the chip still answers. */
 async function switchBaud(
   loader: ESPLoader,
@@ -222,10 +328,11 @@ async function switchBaud(
   log: (line: string) => void,
 ): Promise<number> {
   try {
-    await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, ROM_BAUD));
+    // The stub wants the old speed as the second word; the ROM wants 0 there.
+    await loader.checkCommand('change baud rate', OP_CHANGE_BAUDRATE, words(baud, loader.IS_STUB ? ROM_BAUD : 0));
   } catch (error) {
     if (!isRefused(error)) throw error;
-    log(`The stub refused ${baud} baud; staying at ${ROM_BAUD}`);
+    log(`The ${loader.IS_STUB ? 'stub' : 'ROM'} refused ${baud} baud; staying at ${ROM_BAUD}`);
     return ROM_BAUD;
   }
   await sleep(50); // the stub answers at the old speed, then switches
@@ -287,9 +394,10 @@ export function flashSizeFromId(id: number): number | undefined {
 /** EN low, then released with IO0 high: the chip boots the new firmware (esptool's "hard reset via RTS"). */
 async function resetIntoApp(device: WebSerialPort): Promise<boolean> {
   await device.setSignals({ dataTerminalReady: false, requestToSend: true });
+  if (device.modemLines === false) return false; // no lines (a pty): nothing to pulse
   await sleep(100);
   await device.setSignals({ dataTerminalReady: false, requestToSend: false });
-  return device.modemLines !== false;
+  return true;
 }
 
 /** Calls `halt` on cancel or unplug; returns the function that stops listening. */
