@@ -13,6 +13,7 @@ import { stackCommand } from './commands/stack';
 import { serveCommand } from './commands/serve';
 import { telemetryCommand } from './commands/telemetry';
 import { boardsCommand } from './commands/boards';
+import { deviceLoginCommand } from './commands/deviceLogin';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -26,6 +27,7 @@ export const COMMANDS: Command[] = [
   telemetryCommand,
   serveCommand,
   boardsCommand,
+  deviceLoginCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -68,6 +68,7 @@ import {
   type BoardsInstallSummary,
   type BoardsProgress,
 } from './boards';
+import { DeviceLoginArgs, type DeviceLoginView } from './deviceLogins';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -262,6 +263,16 @@ export const requests = {
   'boards.addIndex': request<BoardsIndexSummary & { url: string }>()(
     BoardsAddIndexArgs,
     'Add a board-manager index URL (https:// or file://) and download the indexes',
+  ),
+  'devices.loginList': request<DeviceLoginView[]>()(NoArgs, "The devices' own broker logins on the local stack"),
+  'devices.loginCreate': request<DeviceLoginView>()(
+    DeviceLoginArgs,
+    'Create (or keep) a broker login for one device, allowed to publish only to its own topics',
+  ),
+  'devices.loginRotate': request<DeviceLoginView>()(DeviceLoginArgs, "Give one device's broker login a new password"),
+  'devices.loginRevoke': request<{ deviceId: string; revoked: boolean }>()(
+    DeviceLoginArgs,
+    "Delete one device's broker login and its keychain entry",
   ),
   'stack.lan': request<StackLanView>()(
     NoArgs,

@@ -10,3 +10,4 @@ export * from './wire';
 export * from './telemetry';
 export * from './telemetryExport';
 export * from './boards';
+export * from './deviceLogins';

@@ -212,7 +212,7 @@ export const ProfileSaveArgs = z
     ref: ProfileRef.optional(),
     fields: ProfileFields.partial().strict().default({}),
     secrets: SecretChanges.default({}),
-    /** Log in to the local stack's broker as its device user (username and password from the keychain). */
+    /** Log in to the local stack's broker as the device's own user (deviceAccounts.ts; the stack must be up). */
     stackDeviceLogin: z.literal(true).optional(),
   })
   .strict()

@@ -1,7 +1,7 @@
 // Builds the core services once for whichever host runs them (Electron, `makerdeck serve`, the CLI)
 // and exposes them as the contract's handlers. Plain Node: nothing here imports electron.
 import os from 'node:os';
-import type { AppInfo, Handlers, Reply } from '../contract';
+import { MakerdeckError, type AppInfo, type Handlers, type Reply } from '../contract';
 import { BoardCores } from './boards/boardCores';
 import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
@@ -13,7 +13,8 @@ import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareServic
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
-import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
+import { DeviceAccounts, type DeviceLogin } from './stack/deviceAccounts';
+import { migrateSharedLogin } from './stack/sharedLoginMigration';
 import { Environments } from './stack/environment';
 import { lanAddresses } from './stack/lanAddresses';
 import { profileDefaults } from './stack/profileDefaults';
@@ -49,6 +50,8 @@ export interface Host {
   readonly logger: Logger;
   readonly profiles: Profiles;
   readonly stackCredentials: StackCredentials;
+  /** Broker logins per device; the release step calls `ensure(deviceId)`. */
+  readonly deviceAccounts: DeviceAccounts;
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
@@ -81,13 +84,31 @@ export function createHost(options: HostOptions): Host {
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
   const environments = new Environments(settingsFile, keychain, stackCredentials);
-  const stack = new StackService({
+  const stack: StackService = new StackService({
     env,
     stackDir: options.stackDir ?? defaultStackDir(),
     credentials: stackCredentials,
     settings: settingsFile,
     operations,
     emit: (p) => bus.emit('stack.progress', p),
+    brokerReady: (admin): Promise<string | undefined> =>
+      migrateSharedLogin({ accounts: deviceAccounts, keychain, profiles: profileLogins }, admin),
+  });
+  const deviceAccounts: DeviceAccounts = new DeviceAccounts({
+    keychain,
+    lock: settingsFile.lock,
+    admin: () => stack.brokerAdmin(),
+  });
+  /** A profile that logs in as its device's own broker user. */
+  const profileLogins = {
+    list: () => profiles.list(),
+    useLogin: (ref: string, login: DeviceLogin) =>
+      profiles.save({ ref, fields: { mqttUsername: login.username }, secrets: { mqttPassword: login.password } }),
+  };
+  const loginView = (deviceId: string, login: DeviceLogin) => ({
+    deviceId,
+    username: login.username,
+    inKeychain: true,
   });
   const monitor = new SerialMonitor({
     lines: (batch) => {
@@ -155,16 +176,15 @@ export function createHost(options: HostOptions): Host {
       runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
     'profiles.list': () => profiles.list(),
     'profiles.get': ({ ref }) => profiles.get(ref),
-    'profiles.save': async ({ stackDeviceLogin, ...args }) =>
-      profiles.save(
-        stackDeviceLogin
-          ? {
-              ...args,
-              fields: { ...args.fields, mqttUsername: DEVICE_USER },
-              secrets: { ...args.secrets, mqttPassword: await stackCredentials.ensure(DEVICE_CREDENTIAL) },
-            }
-          : args,
-      ),
+    'profiles.save': async ({ stackDeviceLogin, ...args }) => {
+      if (!stackDeviceLogin) return profiles.save(args);
+      // The device's own broker login (the stack must be up): its id may change in this same save.
+      const deviceId = args.fields.deviceId ?? (args.ref ? (await profiles.get(args.ref)).deviceId : undefined);
+      if (!deviceId) throw new MakerdeckError('BAD_INPUT', 'Give the profile a device id for its broker login');
+      const login = await deviceAccounts.ensure(deviceId);
+      const secrets = { ...args.secrets, mqttPassword: login.password };
+      return profiles.save({ ...args, fields: { ...args.fields, mqttUsername: login.username }, secrets });
+    },
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
@@ -223,6 +243,16 @@ export function createHost(options: HostOptions): Host {
     'boards.remove': ({ core }) => boards.remove(core),
     'boards.updateIndex': () => boards.updateIndex(),
     'boards.addIndex': ({ url }) => boards.addIndex(url),
+    'devices.loginList': () => deviceAccounts.list(),
+    'devices.loginCreate': async ({ deviceId }) => loginView(deviceId, await deviceAccounts.ensure(deviceId)),
+    'devices.loginRotate': async ({ deviceId }) => {
+      const login = await deviceAccounts.rotate(deviceId);
+      // Profiles that log in as this device take the new password too (the next flash stamps it).
+      for (const p of await profiles.list())
+        if (p.mqttUsername === login.username) await profileLogins.useLogin(p.id, login);
+      return loginView(deviceId, login);
+    },
+    'devices.loginRevoke': async ({ deviceId }) => ({ deviceId, revoked: await deviceAccounts.revoke(deviceId) }),
     'stack.lan': () => stack.lan(),
     'stack.setLan': ({ enabled, operationId }) => stack.setLan(enabled, operationId),
     'profiles.defaults': () => profileDefaults(environments),
@@ -235,6 +265,7 @@ export function createHost(options: HostOptions): Host {
     logger,
     profiles,
     stackCredentials,
+    deviceAccounts,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: async ({ quiet = false } = {}) => {
       try {

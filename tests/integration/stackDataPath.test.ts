@@ -21,10 +21,12 @@ async function credentials() {
   const get = async (name: string) => (await host.stackCredentials.get(name))!;
   return {
     rabbit: await get('rabbitmq-admin'),
-    device: await get('rabbitmq-device'),
     influx: await get('influxdb-admin'),
+    /** The device's own broker login (deviceAccounts.ts), made on first use. */
+    device: (id: string) => host.deviceAccounts.ensure(id),
   };
 }
+type Secrets = Awaited<ReturnType<typeof credentials>>;
 
 async function queryDevice(password: string, device: string): Promise<unknown[][]> {
   const url = new URL('http://127.0.0.1:8086/query');
@@ -50,11 +52,12 @@ function storedRows(influxPassword: string, device: string, what: string) {
   );
 }
 
-/** An MQTT 3.1.1 session as the broker's device user; no reconnects, so a refusal shows. */
-function connectAsDevice(secrets: { device: string }) {
+/** An MQTT 3.1.1 session as the device's own broker user; no reconnects, so a refusal shows. */
+async function connectAsDevice(secrets: Secrets, device: string) {
+  const login = await secrets.device(device);
   return mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-    username: 'makerdeck-device',
-    password: secrets.device,
+    username: login.username,
+    password: login.password,
     protocolVersion: 4,
     connectTimeout: 10_000,
     reconnectPeriod: 0,
@@ -62,23 +65,24 @@ function connectAsDevice(secrets: { device: string }) {
 }
 
 /** Publishes one temperature as the device user and returns it as InfluxDB stored it. */
-async function publishAsDevice(secrets: { device: string; influx: string }, device: string, tempC: number) {
-  const client = await connectAsDevice(secrets);
+async function publishAsDevice(secrets: Secrets, device: string, tempC: number) {
+  const client = await connectAsDevice(secrets, device);
   await client.publishAsync(`makerdeck/${device}/telemetry`, `telemetry,device=${device} temp_c=${tempC}`, { qos: 1 });
   await client.endAsync();
   return (await storedRows(secrets.influx, device, `${device}'s point in InfluxDB`))[0]?.[1];
 }
 
 /** The device user may publish Makerdeck telemetry and status only, and has no management access. */
-async function expectDeviceUserConfined(secrets: { device: string }) {
-  const client = await connectAsDevice(secrets);
+async function expectDeviceUserConfined(secrets: Secrets, device: string) {
+  const client = await connectAsDevice(secrets, device);
   let closed = false;
   client.once('close', () => (closed = true));
   client.publish('some/other/topic', 'x', { qos: 1 });
   await until("the broker closing the device user's connection after a publish to another topic", () => closed, 8000);
   client.end(true);
+  const login = await secrets.device(device);
   const management = await fetch('http://127.0.0.1:15672/api/overview', {
-    headers: { Authorization: `Basic ${Buffer.from(`makerdeck-device:${secrets.device}`).toString('base64')}` },
+    headers: { Authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` },
   });
   expect(management.status).toBe(401);
 }
@@ -114,10 +118,10 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
 
     const secrets = await credentials();
     expect(secrets.rabbit).toMatch(/^[\w-]{43}$/); // generated per install, in the keychain
-    // Boards log in as the device user that `up` provisioned, not as the admin.
-    expect(secrets.device).toMatch(/^[\w-]{43}$/);
+    // Boards log in as their own device user, not as the admin.
+    expect((await secrets.device('datapath-1')).password).toMatch(/^[\w-]{43}$/);
     expect(await publishAsDevice(secrets, 'datapath-1', 21.5)).toBe(21.5);
-    await expectDeviceUserConfined(secrets);
+    await expectDeviceUserConfined(secrets, 'datapath-1');
 
     // The charts' history: a Flux query through @influxdata/influxdb-client (InfluxDB 1.8 compatibility API).
     const host = createHost({ kind: 'cli', quiet: true, dataDir });
@@ -160,7 +164,7 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       lines: expect.arrayContaining([expect.any(String)]),
     });
 
-    // A profile takes the device login from the keychain: nothing typed, nothing shown.
+    // A profile takes its device's own login (made now, kept in the keychain): nothing typed, nothing shown.
     const saved = await runCli(
       [
         'profile',
@@ -178,8 +182,8 @@ describe('the core stack on the real engine (real RabbitMQ, InfluxDB and Telegra
       env(),
     );
     expect(saved.code, saved.stderr).toBe(0);
-    expect(saved.stdout).not.toContain(secrets.device);
+    expect(saved.stdout).not.toContain((await secrets.device('lab-1')).password);
     const profile = JSON.parse(saved.stdout) as { mqttUsername: string; secrets: { mqttPassword: boolean } };
-    expect([profile.mqttUsername, profile.secrets.mqttPassword]).toEqual(['makerdeck-device', true]);
+    expect([profile.mqttUsername, profile.secrets.mqttPassword]).toEqual(['makerdeck-dev-lab-1', true]);
   }, 300_000);
 });

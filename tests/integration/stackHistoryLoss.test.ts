@@ -86,11 +86,11 @@ describe('points InfluxDB refuses (real RabbitMQ 3.10, Telegraf 1.34, InfluxDB 1
     });
     expect(watched.storage).toEqual({ state: 'ok', series: [] }); // the local stack's Telegraf: nothing lost
 
-    const secrets = { device: (await host.stackCredentials.get('rabbitmq-device'))! };
+    const login = await host.deviceAccounts.ensure('loss-1'); // the board's own broker login
     const influx = (await host.stackCredentials.get('influxdb-admin'))!;
     const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-      username: 'makerdeck-device',
-      password: secrets.device,
+      username: login.username,
+      password: login.password,
       protocolVersion: 4,
       reconnectPeriod: 0,
     });

@@ -93,6 +93,13 @@ async function boardConnects(login: { user?: string; password?: string }, payloa
   return JSON.parse(stdout) as BoardResult;
 }
 
+/** The board's own broker login (deviceAccounts.ts), made on first use. */
+async function lanBoardLogin(): Promise<{ user: string; password: string }> {
+  const host = createHost({ kind: 'cli', quiet: true, dataDir });
+  const login = await host.deviceAccounts.ensure('lan-1');
+  return { user: login.username, password: login.password };
+}
+
 async function stackCredential(name: string): Promise<string> {
   const host = createHost({ kind: 'cli', quiet: true, dataDir });
   return (await host.stackCredentials.get(name))!;
@@ -144,8 +151,8 @@ describe('the local broker on the LAN, from another network namespace (real Rabb
     const up = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(await brokerBinding()).toBe('127.0.0.1'); // loopback by default
-    const device = await stackCredential('rabbitmq-device');
-    expect(await boardConnects({ user: 'makerdeck-device', password: device })).toEqual({ error: 'ECONNREFUSED' });
+    const device = await lanBoardLogin();
+    expect(await boardConnects(device)).toEqual({ error: 'ECONNREFUSED' });
 
     // On: the broker alone is re-created, bound to every interface; the LAN address is listed.
     const before = await containerIds();
@@ -169,7 +176,7 @@ describe('the local broker on the LAN, from another network namespace (real Rabb
     admin.on('message', (_topic, payload) => received.push(payload.toString()));
     await admin.subscribeAsync('makerdeck/lan-1/telemetry', { qos: 1 });
     const line = 'telemetry,device=lan-1 temp_c=19.5';
-    expect(await boardConnects({ user: 'makerdeck-device', password: device }, line)).toEqual({
+    expect(await boardConnects(device, line)).toEqual({
       connected: true,
       published: true,
     });
@@ -177,7 +184,7 @@ describe('the local broker on the LAN, from another network namespace (real Rabb
     await admin.endAsync();
 
     // Only the device login: no guest, no anonymous login, no wrong password.
-    for (const login of [{ user: 'guest', password: 'guest' }, {}, { user: 'makerdeck-device', password: 'wrong' }]) {
+    for (const login of [{ user: 'guest', password: 'guest' }, {}, { user: device.user, password: 'wrong' }]) {
       const refused = await boardConnects(login);
       expect(refused.connected, JSON.stringify(login)).toBeUndefined();
       expect([4, 5], `${JSON.stringify(login)}: ${String(refused.error)}`).toContain(refused.error);
@@ -189,7 +196,7 @@ describe('the local broker on the LAN, from another network namespace (real Rabb
     expect(rememberedChoice()).toBe(false);
     expect(await brokerBinding()).toBe('127.0.0.1');
     expect((await containerIds()).influxdb).toBe(before.influxdb);
-    expect(await boardConnects({ user: 'makerdeck-device', password: device })).toEqual({ error: 'ECONNREFUSED' });
+    expect(await boardConnects(device)).toEqual({ error: 'ECONNREFUSED' });
   }, 420_000);
 
   it('remembers the choice for the next up, and up --lan / --no-lan change it', async () => {
@@ -199,8 +206,8 @@ describe('the local broker on the LAN, from another network namespace (real Rabb
     const up = await runCli(['stack', 'up', '--profile', 'core', '--json'], env(), { timeoutMs: 180_000 });
     expect(up.code, up.stderr).toBe(0);
     expect(await brokerBinding()).toBe('0.0.0.0');
-    const device = await stackCredential('rabbitmq-device');
-    expect(await boardConnects({ user: 'makerdeck-device', password: device })).toEqual({
+    const device = await lanBoardLogin();
+    expect(await boardConnects(device)).toEqual({
       connected: true,
       published: true,
     });

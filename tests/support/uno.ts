@@ -37,3 +37,49 @@ export async function silentPty(): Promise<{ path: string; stop(): void }> {
   const ptyPath = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())));
   return { path: ptyPath, stop: () => child.kill('SIGKILL') };
 }
+
+// A stand-in for a slow serial link: a pty whose bytes go to the board at once and whose answers come
+// back `delayMs` late. It opens the board's port on the first byte (which resets an emulated Uno,
+// as opening a real one's port does).
+const SLOW_LINK = `
+import os, pty, select, sys, time, tty
+board_path, delay = sys.argv[1], float(sys.argv[2]) / 1000
+master, slave = pty.openpty()
+tty.setraw(slave)
+print(os.ttyname(slave), flush=True)
+board, due = None, []
+while True:
+    now = time.monotonic()
+    while due and due[0][0] <= now:
+        os.write(master, due.pop(0)[1])
+    fds = [master] + ([board] if board is not None else [])
+    ready, _, _ = select.select(fds, [], [], max(0.0, due[0][0] - now) if due else None)
+    if master in ready:
+        data = os.read(master, 4096)
+        if board is None:
+            board = os.open(board_path, os.O_RDWR | os.O_NOCTTY)
+            tty.setraw(board)
+        os.write(board, data)
+    if board is not None and board in ready:
+        due.append((time.monotonic() + delay, os.read(board, 4096)))
+`;
+
+/** A port that reaches `boardPath` through a link answering `delayMs` late (Bluetooth serial, a busy hub). */
+export async function slowLink(boardPath: string, delayMs: number): Promise<{ path: string; stop(): Promise<void> }> {
+  const child = spawn('python3', ['-c', SLOW_LINK, boardPath, String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const linkPath = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the slow link exited (${code}) before it was ready`)));
+    child.stdout!.once('data', (d) => resolve(String(d).trim()));
+  });
+  return {
+    path: linkPath,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL'); // by the PID we started
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}

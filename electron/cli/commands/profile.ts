@@ -238,7 +238,7 @@ export const profileCommand: Command = {
     'clear-mqtt-password': { type: 'boolean', description: 'remove the stored MQTT password' },
     'stack-login': {
       type: 'boolean',
-      description: "log in to the local stack's broker as its device user (from the keychain)",
+      description: "log in to the local stack's broker as this device's own user (made now: the stack must be up)",
     },
     encrypt: { type: 'boolean', description: 'export: include the secrets, encrypted with a passphrase' },
     name: { type: 'string', description: 'import: the name for the imported profile' },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { MakerdeckError } from '../../contract';
 import { configHeader, type ConfigValues } from './configHeader';
 import { missingCore, parseDiagnostics, type Diagnostic } from './diagnostics';
+import { claimBuild, recordArduinoCli, releaseBuild, removeStaleBuilds } from './buildOwners';
 import { privateBuildRoot } from './privateDir';
 
 const SKETCH = 'firmware';
@@ -47,13 +48,16 @@ export interface CompileOutcome {
 
 export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   const started = Date.now();
-  const workDir = path.join(await privateBuildRoot(), `build-${job.buildKey}`);
+  const privateRoot = await privateBuildRoot();
+  // What a killed compile left (config.h copies, objects with its secrets) goes first.
+  await removeStaleBuilds(privateRoot, job.buildCacheDir, scrubBuildPath);
+  const workDir = path.join(privateRoot, `build-${job.buildKey}`);
   const sketchCopy = path.join(workDir, SKETCH);
   const buildPath = path.join(job.buildCacheDir, job.buildKey);
   try {
-    await prepareSketchCopy(job, workDir, sketchCopy);
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
-    const output = await runArduinoCli(job, [
+    await prepareSketchCopy(job, workDir, sketchCopy, buildPath);
+    const output = await runArduinoCli(job, (pid) => recordArduinoCli([workDir, buildPath], pid), [
       'compile',
       '--fqbn',
       job.fqbn,
@@ -72,6 +76,7 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   } finally {
     await rm(workDir, SWEEP);
     await scrubBuildPath(buildPath);
+    await releaseBuild(buildPath);
   }
 }
 
@@ -82,9 +87,15 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
 const SWEEP = { recursive: true, force: true, maxRetries: 10, retryDelay: 50 } as const;
 
 /** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus config.h. */
-async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: string): Promise<void> {
+async function prepareSketchCopy(
+  job: CompileJob,
+  workDir: string,
+  sketchCopy: string,
+  buildPath: string,
+): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(sketchCopy, { recursive: true, mode: 0o700 });
+  await claimBuild([workDir, buildPath]); // before config.h: a kill from here on leaves an owner file
   const files = (await readdir(job.sketchDir)).filter(
     (name) => SOURCE_FILES.test(name) && name !== 'config.h' && name !== 'config.example.h',
   );
@@ -94,10 +105,10 @@ async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: s
   await writeFile(path.join(sketchCopy, 'config.h'), configHeader(job.config), { mode: 0o600 });
 }
 
-function runArduinoCli(job: CompileJob, args: string[]): Promise<string> {
+function runArduinoCli(job: CompileJob, started: (pid?: number) => Promise<void>, args: string[]): Promise<string> {
   const fullArgs = job.configFile ? ['--config-file', job.configFile, ...args] : args;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       job.arduinoCli,
       fullArgs,
       { signal: job.signal, maxBuffer: 64 * 1024 * 1024, windowsHide: true },
@@ -114,6 +125,8 @@ function runArduinoCli(job: CompileJob, args: string[]): Promise<string> {
         );
       },
     );
+    // Best effort: without it a stale build is still removed, only an orphaned arduino-cli is not ended.
+    started(child.pid).catch(() => undefined);
   });
 }
 

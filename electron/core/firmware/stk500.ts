@@ -1,6 +1,5 @@
 // STK500v1, the subset the Arduino bootloaders (optiboot) speak: sync, read the signature, write
 // pages, read them back to verify. Small on purpose; every step has a timeout and a clear error.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MakerdeckError } from '../../contract';
 import type { ByteReader } from '../serial/byteReader';
 import { formatSignature, type AvrBoard } from './avrBoards';
@@ -19,9 +18,12 @@ const STK = {
   READ_SIGN: 0x75,
 } as const;
 
-const REPLY_TIMEOUT_MS = 1000;
-/** Long enough for replies to earlier sync attempts to arrive and be dropped. */
+/** A slow link (Bluetooth serial, a busy hub) answers hundreds of milliseconds late: wait that long. */
+const REPLY_TIMEOUT_MS = 2500;
+/** At least this much silence ends the drain after a sync (see sync). */
 const SETTLE_MS = 30;
+/** Late GET_SYNC answers skipped before a signature reply; more means the line is not the bootloader's. */
+const MAX_STALE_SYNCS = 64;
 
 export interface Stk500Progress {
   phase: 'write' | 'verify';
@@ -36,21 +38,35 @@ export class Stk500 {
   ) {}
 
   /**
-   * Sends GET_SYNC until the bootloader answers (it listens for about a second after reset).
-   * Earlier attempts may be answered late, so once one succeeds the line is drained and synced
-   * once more: the next command then reads its own reply, not a stale one.
+   * Sends GET_SYNC until the bootloader answers (it listens for about a second after reset). On a
+   * slow link the answers to earlier attempts are still on their way: once one arrives, the line is
+   * drained until it stays quiet for longer than the gap between attempts (so every outstanding
+   * answer has come and gone), then one more GET_SYNC is answered within the long reply timeout.
    */
   async sync(attempts: number, waitMs = 200): Promise<void> {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (await this.trySync(waitMs)) {
-        await sleep(SETTLE_MS);
-        if (await this.trySync(waitMs)) return;
+        await this.drain(Math.max(SETTLE_MS, 2 * waitMs));
+        if (await this.trySync(REPLY_TIMEOUT_MS)) return;
       }
     }
     throw new MakerdeckError(
       'UNAVAILABLE',
       `No bootloader answered on ${this.portPath}: check the port and the board type (an old Nano needs "nano-old"), or press reset just before flashing`,
     );
+  }
+
+  /** Drops bytes until none arrives for `quietMs`. */
+  private async drain(quietMs: number): Promise<void> {
+    for (;;) {
+      this.io.discard();
+      try {
+        await this.io.read(1, quietMs, 'drain');
+      } catch (error) {
+        if (error instanceof MakerdeckError && error.code === 'TIMEOUT') return;
+        throw error;
+      }
+    }
   }
 
   private async trySync(waitMs: number): Promise<boolean> {
@@ -65,8 +81,20 @@ export class Stk500 {
     }
   }
 
+  /**
+   * Reads the signature, matching the reply to the command: a late answer to a GET_SYNC (INSYNC OK)
+   * still in the line is skipped, as a signature reply goes on with the chip's 0x1e, never with OK.
+   */
   async checkSignature(board: AvrBoard): Promise<void> {
-    const signature = await this.command([STK.READ_SIGN], 3, 'reading the device signature');
+    const what = 'reading the device signature';
+    await this.io.write(Uint8Array.of(STK.READ_SIGN, STK.CRC_EOP));
+    let head = await this.readReply(2, what);
+    for (let stale = 0; head[0] === STK.INSYNC && head[1] === STK.OK && stale < MAX_STALE_SYNCS; stale++)
+      head = await this.readReply(2, what);
+    if (head[0] !== STK.INSYNC) throw this.lostSync(what, head[0]!);
+    const rest = await this.readReply(3, what);
+    if (rest[2] !== STK.OK) throw this.refused(what, rest[2]!);
+    const signature = [head[1]!, rest[0]!, rest[1]!];
     if (!board.signature.every((byte, i) => signature[i] === byte)) {
       throw new MakerdeckError(
         'BAD_INPUT',
@@ -144,18 +172,25 @@ export class Stk500 {
 
   /** A reply: INSYNC, `length` bytes, OK. */
   private async reply(length: number, what: string): Promise<Uint8Array> {
-    const stalled = `The bootloader stopped answering while ${what}: was the board reset or unplugged? Flash again`;
-    const insync = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
-    if (insync[0] !== STK.INSYNC)
-      throw new MakerdeckError(
-        'UNAVAILABLE',
-        `The bootloader lost sync while ${what} (got 0x${hex(insync[0]!)}): flash again`,
-      );
-    const data = length > 0 ? await this.io.read(length, REPLY_TIMEOUT_MS, stalled) : new Uint8Array(0);
-    const ok = await this.io.read(1, REPLY_TIMEOUT_MS, stalled);
-    if (ok[0] !== STK.OK)
-      throw new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(ok[0]!)}): flash again`);
+    const insync = await this.readReply(1, what);
+    if (insync[0] !== STK.INSYNC) throw this.lostSync(what, insync[0]!);
+    const data = length > 0 ? await this.readReply(length, what) : new Uint8Array(0);
+    const ok = await this.readReply(1, what);
+    if (ok[0] !== STK.OK) throw this.refused(what, ok[0]!);
     return data;
+  }
+
+  private readReply(length: number, what: string): Promise<Uint8Array> {
+    const stalled = `The bootloader stopped answering while ${what}: was the board reset or unplugged? Flash again`;
+    return this.io.read(length, REPLY_TIMEOUT_MS, stalled);
+  }
+
+  private lostSync(what: string, got: number): MakerdeckError {
+    return new MakerdeckError('UNAVAILABLE', `The bootloader lost sync while ${what} (got 0x${hex(got)}): flash again`);
+  }
+
+  private refused(what: string, got: number): MakerdeckError {
+    return new MakerdeckError('UNAVAILABLE', `The bootloader refused ${what} (0x${hex(got)}): flash again`);
   }
 }
 

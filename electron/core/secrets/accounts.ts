@@ -15,8 +15,13 @@ export const ENVIRONMENT_ACCOUNTS = {
   influx: 'environment/influx-password',
 } as const;
 
+/** A device's broker password (deviceAccounts.ts): "device/<device id>/mqtt-password". */
+export function deviceAccount(deviceId: string): string {
+  return `device/${deviceId}/mqtt-password`;
+}
+
 export const STACK_ACCOUNT_PREFIX = 'stack/';
-/** Every credential the stack uses (stack/compose.yaml, brokerUsers.ts). */
+/** Every credential the stack uses (stack/compose.yaml; rabbitmq-device: the shared login of old installs). */
 export const STACK_CREDENTIAL_NAMES = ['rabbitmq-admin', 'rabbitmq-device', 'influxdb-admin', 'grafana-admin'] as const;
 
 /** A transaction's copy of an account's previous value (four parts: never a profile's account). */
@@ -24,7 +29,7 @@ export function backupAccount(transaction: string, index: number): string {
   return `journal/${transaction}/${index}`;
 }
 
-type Referring = { profiles: Array<{ id: string }>; environment: EnvironmentSettings };
+type Referring = { profiles: Array<{ id: string; deviceId?: string }>; environment: EnvironmentSettings };
 
 /** The secret accounts that the settings refer to: profiles' secrets and the attached environment's passwords. */
 export function referencedAccounts(settings: Referring): string[] {
@@ -37,5 +42,6 @@ export function referencedAccounts(settings: Referring): string[] {
 export function folderAccounts(settings: Referring): string[] {
   const stack = STACK_CREDENTIAL_NAMES.map((name) => STACK_ACCOUNT_PREFIX + name);
   const environment = Object.values(ENVIRONMENT_ACCOUNTS);
-  return [...new Set([...referencedAccounts(settings), ...environment, ...stack])];
+  const devices = settings.profiles.flatMap(({ deviceId }) => (deviceId ? [deviceAccount(deviceId)] : []));
+  return [...new Set([...referencedAccounts(settings), ...environment, ...stack, ...devices])];
 }

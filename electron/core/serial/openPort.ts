@@ -1,7 +1,6 @@
 // Opening a serial port with errors a maker can act on: busy (and who holds it), no permission
 // (which group), gone. Every flasher and the monitor open ports through here.
-import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
-import path from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { MakerdeckError } from '../../contract';
 import { accessFix, checkPortAccess } from './access';
@@ -38,25 +37,37 @@ export async function explainOpenError(portPath: string, error: Error): Promise<
   return new MakerdeckError('UNAVAILABLE', `Cannot open ${portPath}: ${message.split('\n')[0]}`);
 }
 
-/** Linux: the process holding a device open, as "process 1234 (screen)". */
+/**
+ * Linux: the process holding a device open, as "process 1234 (screen)". Open files are compared by
+ * device numbers, not by the text of their /proc/<pid>/fd links: a link shows the path in its own
+ * process's mount namespace, where the same text can name another device. A pty's number is only
+ * unique within its devpts instance, so for ptys the file system's device must match as well.
+ */
 export async function whoHolds(portPath: string): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
-  // /proc shows the device itself, not a symlink to it (/dev/serial/by-id/…, a rig's pty link).
-  const target = await realpath(portPath).catch(() => path.resolve(portPath));
+  const target = await stat(portPath).catch(() => undefined); // follows /dev/serial/by-id/… links
+  if (!target?.isCharacterDevice()) return undefined;
+  const pty = isPtySlave(target.rdev);
   const pids = (await readdir('/proc').catch(() => [])).filter(
     (name) => /^\d+$/.test(name) && Number(name) !== process.pid,
   );
   for (const pid of pids) {
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     for (const fd of fds) {
-      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-      if (link === target) {
-        const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-        return `process ${pid} (${name})`;
-      }
+      // stat follows the fd's magic link to the open file itself, whatever namespace it was opened in.
+      const open = await stat(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+      if (!open?.isCharacterDevice() || open.rdev !== target.rdev || (pty && open.dev !== target.dev)) continue;
+      const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+      return `process ${pid} (${name})`;
     }
   }
   return undefined;
+}
+
+/** Unix98 pty slaves have majors 136–143 (Documentation/admin-guide/devices.txt). */
+function isPtySlave(rdev: number): boolean {
+  const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+  return major >= 136 && major <= 143;
 }
 
 /**

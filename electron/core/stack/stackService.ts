@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BROKER_MQTT_PORT,
+  MakerdeckError,
   type StackLanView,
   type StackProgressEvent,
   type StackServiceView,
@@ -15,7 +16,7 @@ import type { StackCredentials } from '../secrets/stackCredentials';
 import type { SettingsFile } from '../settings/settingsFile';
 import { parseCompose, servicesOf, type ComposeService } from './compose';
 import { STACK_CONSOLES } from './consoles';
-import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers';
+import type { BrokerAdmin } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
 import { lanAddresses } from './lanAddresses';
 import { connectDocker, dockerEndpoint } from './dockerClient';
@@ -34,6 +35,8 @@ export interface StackDeps {
   settings: SettingsFile;
   operations: Operations;
   emit(progress: StackProgressEvent): void;
+  /** Runs once the broker is healthy on `up` (the device logins' migration); returns a line to show, if any. */
+  brokerReady?(admin: BrokerAdmin): Promise<string | undefined>;
 }
 
 export class StackService {
@@ -49,22 +52,31 @@ export class StackService {
     });
   }
 
-  /** The device user boards log in with (see brokerUsers.ts), set from the keychain on every up. */
+  /** Hands the healthy broker's management API to the device logins (deviceAccounts.ts). */
   private async provisionBroker(rabbitmq: ComposeService, operationId: string): Promise<void> {
+    const admin = await this.adminOf(rabbitmq);
+    const message = admin && (await this.deps.brokerReady?.(admin));
+    if (message) this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message });
+  }
+
+  /** The local broker's management API with the admin login; the stack must be up. */
+  async brokerAdmin(): Promise<BrokerAdmin> {
+    const { project } = await this.context();
+    const rabbitmq = servicesOf(project, 'core').find((s) => s.name === 'rabbitmq');
+    const admin = rabbitmq && (await this.adminOf(rabbitmq));
+    if (!admin)
+      throw new MakerdeckError('UNAVAILABLE', 'The stack has no RabbitMQ management port: check stack/compose.yaml');
+    return admin;
+  }
+
+  private async adminOf(rabbitmq: ComposeService): Promise<BrokerAdmin | undefined> {
     const management = rabbitmq.ports.find((p) => p.containerPort === 15672);
-    if (!management) return;
-    const { credentials } = this.deps;
-    const [password, devicePassword] = await Promise.all([
-      credentials.ensure('rabbitmq-admin'),
-      credentials.ensure(DEVICE_CREDENTIAL),
-    ]);
-    const admin = {
+    if (!management) return undefined;
+    return {
       managementUrl: `http://${reachableHost(management.hostIp)}:${management.hostPort}`,
       username: adminUser(this.deps.env),
-      password,
+      password: await this.deps.credentials.ensure('rabbitmq-admin'),
     };
-    this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
-    await ensureDeviceUser(admin, devicePassword);
   }
 
   /** The LAN choice and this computer's LAN addresses; needs no Docker. */

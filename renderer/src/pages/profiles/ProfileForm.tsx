@@ -100,7 +100,7 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
     }
   };
 
-  // Boards log in to the local stack's broker as its device user; the password stays in the keychain.
+  // Boards log in to the local stack's broker as their own device's user; the password stays in the keychain.
   const applyStackLogin = async () => {
     if (!profile) return;
     try {
@@ -167,7 +167,7 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
             type="button"
             className="secondary"
             onClick={() => void applyStackLogin()}
-            title="Username makerdeck-device, password from the keychain: it may only publish this device's telemetry and status"
+            title="This device's own broker user (makerdeck-dev-<device id>), password in the keychain: it may only publish this device's telemetry and status; the stack must be up"
           >
             Use the local stack's device login
           </button>
