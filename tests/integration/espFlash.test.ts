@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli';
+import { failure } from '../support/failure';
 import { until } from '../support/wait';
-import { MakerdeckError, type ErrorCode } from '../../electron/contract';
 import { SerialPort, SerialPortMock } from 'serialport';
 import { WebSerialPort } from '../../electron/core/serial/webSerialPort';
 import {
@@ -56,21 +56,6 @@ function holds(standIn: EspRomStandIn, part: EspImagePart): boolean {
   return Buffer.from(standIn.flash.subarray(part.address, part.address + part.data.length)).equals(
     Buffer.from(part.data),
   );
-}
-
-async function failure(work: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<MakerdeckError> {
-  const error = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MakerdeckError);
-  const wrapped = error as MakerdeckError;
-  expect({ code: wrapped.code, message: wrapped.message }).toMatchObject({
-    code,
-    message: expect.stringMatching(message),
-  });
-  expect(wrapped.message).not.toContain('\n');
-  return wrapped;
 }
 
 describe('ESP flashing against the ROM-loader stand-in over the mock binding', () => {

@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MakerdeckError, type ErrorCode } from '../../electron/contract';
 import {
   flashEsp,
   STUB_FALLBACK_TEXT,
@@ -13,6 +12,7 @@ import {
   type FlashEspOptions,
 } from '../../electron/core/firmware/esp/espFlasher';
 import { runCli } from '../support/cli';
+import { failure } from '../support/failure';
 import { bootEsp32, flashAt, legacyStub, randomImage, resetCircuit, type EmulatedEsp32 } from '../support/esp32Qemu';
 import { fakeEsp32Merged } from '../rig/esp/testImages';
 
@@ -32,21 +32,6 @@ async function boot(flash?: string) {
 
 function holds(esp: EmulatedEsp32, part: { address: number; data: Uint8Array }): boolean {
   return flashAt(esp, part.address, part.data.length).equals(Buffer.from(part.data));
-}
-
-async function failure(work: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<MakerdeckError> {
-  const error = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MakerdeckError);
-  const wrapped = error as MakerdeckError;
-  expect({ code: wrapped.code, message: wrapped.message }).toMatchObject({
-    code,
-    message: expect.stringMatching(message),
-  });
-  expect(wrapped.message).not.toContain('\n');
-  return wrapped;
 }
 
 describe('ESP32 flashing on the real ESP32 ROM (QEMU)', () => {
