@@ -43,7 +43,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByRole('link', { name: /Firmware/ }).click();
     await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(testHex);
     await page.getByLabel('Serial port').fill(uno.pty);
-    await page.getByLabel('Board', { exact: true }).selectOption('uno');
+    await page.getByLabel('Board').selectOption('uno');
     await page.getByRole('button', { name: 'Flash' }).click();
     await page
       .locator('progress[aria-label="write"], progress[aria-label="verify"]')
@@ -93,7 +93,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
       });
       await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(file);
       await page.getByLabel('Serial port').fill(relay.path);
-      await page.getByLabel('Board', { exact: true }).selectOption('esp32');
+      await page.getByLabel('Board').selectOption('esp32');
       await page.getByRole('button', { name: 'Flash' }).click();
       const flashed = page.getByRole('status').filter({ hasText: `Flashed and verified ${image.length} bytes` });
       await flashed.waitFor({ timeout: 90_000 });

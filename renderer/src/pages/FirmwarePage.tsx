@@ -163,7 +163,7 @@ export function FirmwarePage() {
           <summary>Advanced</summary>
           <label>
             <input type="checkbox" checked={noStub} onChange={(e) => setNoStub(e.target.checked)} disabled={busy} />
-            ROM loader only: flash without the flasher stub (slower; for boards where the stub does not start)
+            ROM loader only: flash without the flasher stub (slower; for when the stub does not start)
           </label>
         </details>
       )}
