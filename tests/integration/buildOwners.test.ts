@@ -2,12 +2,13 @@
 // leaves its secrets in the private sketch copy and the build path; the next compile — of another
 // profile — removes them, and ends the arduino-cli the killed one left running.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileSummary } from '../../electron/contract';
 import { runCli } from '../support/cli';
+import { rigConfigWithOwnCoreCache } from '../support/rigConfigWithOwnCoreCache';
 import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { processesMentioning } from '../support/processes';
@@ -43,14 +44,9 @@ async function profile(name: string, deviceId: string, wifiPassword?: string): P
 
 beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
-  const config = requiredEnv('MAKERDECK_ARDUINO_CLI_CONFIG', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-stale-'));
   // An empty core cache of its own, so the killed build is still busy when it is killed.
-  const ownConfig = path.join(scratch, 'arduino-cli.yaml');
-  writeFileSync(
-    ownConfig,
-    readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`),
-  );
+  const ownConfig = rigConfigWithOwnCoreCache(scratch);
   env = {
     MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
     MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),

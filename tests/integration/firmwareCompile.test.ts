@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompileSummary } from '../../electron/contract';
 import { createHost } from '../../electron/core/host';
 import { runCli } from '../support/cli';
+import { rigConfigWithOwnCoreCache } from '../support/rigConfigWithOwnCoreCache';
 import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { processesMentioning, type ProcessInfo } from '../support/processes';
@@ -60,14 +61,9 @@ function coreObjects(): Map<string, number> {
 
 beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
-  const config = requiredEnv('MAKERDECK_ARDUINO_CLI_CONFIG', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-compile-'));
   // A private arduino-cli config with an empty core cache, so the first build really compiles the core.
-  const ownConfig = path.join(scratch, 'arduino-cli.yaml');
-  writeFileSync(
-    ownConfig,
-    readFileSync(config, 'utf8').replace(/(build_cache:\s*\n\s*path:\s*).*/, `$1"${path.join(scratch, 'core-cache')}"`),
-  );
+  const ownConfig = rigConfigWithOwnCoreCache(scratch);
   env = {
     MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
     MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
