@@ -10,11 +10,11 @@ export const OperationId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'An operation id is 1 to 64 letters, digits, - or _');
 
+/** A build is config-free: it takes the board (FQBN) only, never a profile. */
 export const CompileArgs = z
   .object({
     operationId: OperationId.optional(),
-    profile: z.string().min(1, 'Name the profile to build'),
-    board: z.string().min(3).max(200).optional(),
+    board: z.string().min(3, 'Name the board (FQBN) to build for, e.g. arduino:avr:uno').max(200),
   })
   .strict();
 
@@ -38,6 +38,10 @@ export interface CompileSummary {
   /** Set when the board's core is not installed: `core-missing`, with the core and the command that installs it. */
   errorCode?: 'core-missing';
   missingCore?: { core: string; command: string };
+  /** True when the image came from the build cache (same sources, board, core and arduino-cli): nothing compiled. */
+  cached: boolean;
+  /** The build's identity, printed by the firmware at boot. */
+  buildHash?: string;
 }
 
 /** The largest firmware file Makerdeck flashes (16 MiB: the biggest ESP32 flash chip). */
@@ -125,11 +129,13 @@ export interface FlashSummary {
   bytes: number;
   ms: number;
   verified: boolean;
+  /** Set when a profile was flashed: the build (cached or fresh) with the profile's config stamped in. */
+  release?: { deviceId: string; buildHash: string; cached: boolean };
 }
 
 export interface FirmwareProgress {
   operationId: string;
-  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done';
+  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done' | 'stamp';
   bytesDone?: number;
   bytesTotal?: number;
   message?: string;

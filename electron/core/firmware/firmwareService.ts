@@ -1,4 +1,5 @@
-// The firmware capability: compile a profile's firmware, flash it (or a file) to a board.
+// The firmware capability: build the firmware for a board (config-free, cached), release it to a board
+// (the build plus a profile's config stamped in memory) or flash a file as is.
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -14,9 +15,11 @@ import { avrBoard } from './avrBoards';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
+import { encodeConfigBlock } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
 import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
+import { stampRelease } from './release/stampRelease';
 
 /** What a flasher writes: raw bytes and, for Intel HEX, the parsed image. */
 interface FirmwareImage {
@@ -53,73 +56,93 @@ export class FirmwareService {
 
   constructor(private readonly deps: FirmwareDeps) {}
 
-  compile(args: { operationId?: string; profile: string; board?: string }): Promise<CompileSummary> {
+  compile(args: { operationId?: string; board: string }): Promise<CompileSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const { outcome, fqbn } = await this.build(operation, args.profile, args.board);
+      const outcome = await this.build(operation, args.board);
       const { image: _image, ...summary } = outcome;
-      return { ...summary, fqbn };
+      return { ...summary, fqbn: args.board };
     });
   }
 
   flash(args: { operationId?: string; port: string; board: FlashBoard; source: FlashSource }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
       const { source } = args;
-      const image =
-        'profile' in source
-          ? await this.buildImage(operation, source.profile, args.board)
-          : fileImage(this.uploads.take(source.uploadId));
+      const release = 'profile' in source ? await this.release(operation, source.profile, args.board) : undefined;
+      const image = release?.image ?? fileImage(this.uploads.take((source as { uploadId: string }).uploadId));
       const started = Date.now();
-      const bytes = await this.write(operation, args.port, args.board, image);
-      this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
-      return { board: args.board, port: args.port, bytes, ms: Date.now() - started, verified: true };
+      try {
+        const bytes = await this.write(operation, args.port, args.board, image);
+        this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
+        return {
+          board: args.board,
+          port: args.port,
+          bytes,
+          ms: Date.now() - started,
+          verified: true,
+          ...(release ? { release: release.summary } : {}),
+        };
+      } finally {
+        if (release) image.data.fill(0); // the stamped image holds the profile's secrets: memory only, briefly
+      }
     });
   }
 
-  private async build(
-    operation: Operation,
-    profileRef: string,
-    board?: string,
-  ): Promise<{ outcome: CompileOutcome; fqbn: string }> {
-    const profile = await this.deps.profiles.get(profileRef);
-    const fqbn = board ?? profile.board;
+  private async build(operation: Operation, fqbn: string): Promise<CompileOutcome> {
     const arduinoCli = await locateArduinoCli(this.deps.arduinoCli);
     if (!arduinoCli)
       throw new MakerdeckError(
         'UNAVAILABLE',
         'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)',
       );
-    const secrets = await this.deps.profiles.secretsOf(profile.id);
-    this.progress(operation, { phase: 'compile', message: `Compiling for ${fqbn}` });
-    const outcome = await compileSketch({
+    this.progress(operation, { phase: 'compile', message: `Building for ${fqbn}` });
+    return compileSketch({
       arduinoCli: arduinoCli.path,
       configFile: this.deps.arduinoCliConfig,
       sketchDir: this.deps.sketchDir,
       fqbn,
       buildCacheDir: this.deps.buildCacheDir,
-      buildKey: `${profile.id}-${fqbn.replace(/[^A-Za-z0-9]+/g, '_')}`,
-      config: { profile, ...secrets },
       signal: operation.signal,
     });
-    return { outcome, fqbn };
   }
 
-  private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FirmwareImage> {
-    const { outcome, fqbn } = await this.build(operation, profileRef);
-    if (flashBoardFor(fqbn) !== board)
+  /**
+   * A release: the profile's config encoded first (a value that does not fit fails here, before any
+   * build or port), then the build (cached or fresh), then the block stamped into a copy in memory.
+   */
+  private async release(
+    operation: Operation,
+    profileRef: string,
+    board: FlashBoard,
+  ): Promise<{ image: FirmwareImage; summary: NonNullable<FlashSummary['release']> }> {
+    const profile = await this.deps.profiles.get(profileRef);
+    if (flashBoardFor(profile.board) !== board)
       throw new MakerdeckError(
         'BAD_INPUT',
-        `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`,
+        `The profile builds for ${profile.board}, not for a ${board}: pick the profile's board or change the profile`,
       );
-    if (!outcome.success || !outcome.image) {
-      const first = outcome.diagnostics.find((d) => d.severity === 'error');
-      throw new MakerdeckError(
-        'BAD_INPUT',
-        first
-          ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
-          : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
-      );
+    const secrets = await this.deps.profiles.secretsOf(profile.id);
+    const block = encodeConfigBlock({
+      deviceId: profile.deviceId,
+      wifiSsid: profile.wifiSsid,
+      wifiPassword: secrets.wifiPassword ?? '',
+      mqttHost: profile.mqttHost,
+      mqttPort: profile.mqttPort,
+      mqttTls: profile.mqttTls,
+      mqttUsername: profile.mqttUsername,
+      mqttPassword: secrets.mqttPassword ?? '',
+      intervalS: profile.telemetryIntervalS,
+    });
+    try {
+      const outcome = await this.build(operation, profile.board);
+      if (!outcome.success || !outcome.image) throw buildFailed(outcome);
+      this.progress(operation, { phase: 'stamp', message: `Stamping ${profile.deviceId}'s config into the build` });
+      return {
+        image: { format: outcome.image.format, data: stampRelease(outcome.image, board, block) },
+        summary: { deviceId: profile.deviceId, buildHash: outcome.buildHash ?? 'unknown', cached: outcome.cached },
+      };
+    } finally {
+      block.fill(0);
     }
-    return outcome.image;
   }
 
   private async write(operation: Operation, port: string, board: FlashBoard, image: FirmwareImage): Promise<number> {
@@ -157,6 +180,16 @@ function prepareFlasher(
   return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
 }
 
+function buildFailed(outcome: CompileOutcome): MakerdeckError {
+  const first = outcome.diagnostics.find((d) => d.severity === 'error');
+  return new MakerdeckError(
+    'BAD_INPUT',
+    first
+      ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
+      : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
+  );
+}
+
 function fileImage(file: UploadedFile): FirmwareImage {
   const format = /\.hex$/i.test(file.fileName) ? 'hex' : /\.bin$/i.test(file.fileName) ? 'bin' : undefined;
   if (!format) {
@@ -165,7 +198,7 @@ function fileImage(file: UploadedFile): FirmwareImage {
   return { format, data: file.data };
 }
 
-/** Where arduino-cli build paths are kept (they hold no secret after a build). */
+/** Where arduino-cli build paths and the cached images are kept (builds hold no secret). */
 export function defaultBuildCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MAKERDECK_CACHE_DIR) return path.join(env.MAKERDECK_CACHE_DIR, 'builds');
   const base =
