@@ -50,7 +50,13 @@ export async function readCachedBuild(cacheDir: string, key: string): Promise<Ca
     };
     const data = await readFile(path.join(imagesDir(cacheDir), `${key}.${record.format}`));
     if (createHash('sha256').update(data).digest('hex') !== record.sha256) return undefined;
-    return { key, buildHash: key.slice(0, 16), fqbn: record.fqbn, sizes: record.sizes, image: { format: record.format, data } };
+    return {
+      key,
+      buildHash: key.slice(0, 16),
+      fqbn: record.fqbn,
+      sizes: record.sizes,
+      image: { format: record.format, data },
+    };
   } catch {
     return undefined;
   }

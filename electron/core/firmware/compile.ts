@@ -79,7 +79,15 @@ async function cachedOrCompiled(
 ): Promise<Omit<CompileOutcome, 'ms'>> {
   job.signal?.throwIfAborted();
   const hit = cacheable ? await readCachedBuild(job.buildCacheDir, key) : undefined;
-  if (hit) return { success: true, diagnostics: [], sizes: hit.sizes, image: hit.image, cached: true, buildHash: hit.buildHash };
+  if (hit)
+    return {
+      success: true,
+      diagnostics: [],
+      sizes: hit.sizes,
+      image: hit.image,
+      cached: true,
+      buildHash: hit.buildHash,
+    };
   const outcome = await compileFresh(job, key.slice(0, 16), boardDir);
   if (cacheable && outcome.success && outcome.image)
     await writeCachedBuild(job.buildCacheDir, {
@@ -121,7 +129,12 @@ async function compileFresh(job: CompileJob, buildHash: string, boardDir: string
 }
 
 /** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus the build's name. */
-async function prepareSketchCopy(job: CompileJob, workDir: string, sketchCopy: string, buildHash: string): Promise<void> {
+async function prepareSketchCopy(
+  job: CompileJob,
+  workDir: string,
+  sketchCopy: string,
+  buildHash: string,
+): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(sketchCopy, { recursive: true, mode: 0o700 });
   const files = await sketchSources(job.sketchDir);

@@ -8,7 +8,10 @@ import { stampHex } from './stampHex';
 export function stampRelease(image: { format: 'hex' | 'bin'; data: Buffer }, board: FlashBoard, block: Buffer): Buffer {
   const esp = board === 'esp32' || board === 'esp8266';
   if (esp !== (image.format === 'bin'))
-    throw new MakerdeckError('BAD_INPUT', `A ${board} build is ${esp ? 'a .bin' : 'Intel HEX'}: build it for that board`);
+    throw new MakerdeckError(
+      'BAD_INPUT',
+      `A ${board} build is ${esp ? 'a .bin' : 'Intel HEX'}: build it for that board`,
+    );
   if (esp) return stampEspImage(image.data, board, block);
   return Buffer.from(stampHex(image.data.toString('latin1'), block), 'latin1');
 }
