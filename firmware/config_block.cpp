@@ -1,4 +1,6 @@
 #include "config_block.h"
+#include <stddef.h>
+#include <string.h>
 #if defined(__AVR__)
 #include <avr/pgmspace.h>
 #endif

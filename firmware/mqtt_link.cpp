@@ -2,13 +2,13 @@
 #include "mqtt_link.h"
 #include "config_block.h"
 #include <PubSubClient.h>
-#include <WiFiClient.h>
-#include <WiFiClientSecure.h>
 #if defined(ESP32)
 #include <WiFi.h>
 #else
 #include <ESP8266WiFi.h>
 #endif
+#include <WiFiClient.h>
+#include <WiFiClientSecure.h>
 
 // Plain or TLS is the release's choice (the config block's flag), so both clients are built in.
 static WiFiClient plainNet;
