@@ -51,14 +51,15 @@ export interface CompileOutcome {
 /** One compile at a time per build path in this process; a second one then finds the cache. */
 const building = new Map<string, Promise<unknown>>();
 
+/** The firmware image for `job.fqbn`: from the build cache when the same build was made before, else compiled. */
 export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   const started = Date.now();
   const core = await coreVersion(job);
-  const key = await buildKey(job.sketchDir, {
-    fqbn: job.fqbn,
-    coreVersion: core ?? 'unknown',
-    cliVersion: await arduinoCliVersion(job.arduinoCli, job.signal),
+  const cliVersion = await arduinoCliVersion(job.arduinoCli, job.signal).catch((error: unknown) => {
+    if (job.signal?.aborted) throw new MakerdeckError('CANCELLED', 'The build was cancelled; nothing was kept');
+    throw error;
   });
+  const key = await buildKey(job.sketchDir, { fqbn: job.fqbn, coreVersion: core ?? 'unknown', cliVersion });
   const boardDir = job.fqbn.replace(/[^A-Za-z0-9]+/g, '_');
   const previous = building.get(boardDir) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => cachedOrCompiled(job, key, boardDir, core !== undefined));
