@@ -31,7 +31,7 @@ export const COMMANDS: Command[] = [
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const host = createHost({ kind: 'cli', quiet: json });
-  const out = new Output(host.redactor, json);
+  const out = new Output(host.redactor, json, host.logger);
   try {
     const [name, ...rest] = argv;
     if (name === undefined || name === 'help' || name === '--help' || name === '-h') return help(out);

@@ -1,5 +1,7 @@
 // Everything the CLI prints goes through here, and so through the host's redactor.
 import { MakerdeckError, type ErrorCode } from '../contract';
+import { whereDetailsAre } from '../core/dispatch';
+import type { Logger } from '../core/log';
 import type { Redactor } from '../core/secrets/redactor';
 
 /** Exit codes, documented in `makerdeck --help` and the README. */
@@ -21,6 +23,8 @@ export class Output {
   constructor(
     private readonly redactor: Redactor,
     readonly json: boolean,
+    /** Where an unexpected error's stack goes (the data folder's log file). */
+    private readonly logger?: Logger,
   ) {}
 
   /** Human text to stdout (nothing in --json mode). */
@@ -35,13 +39,18 @@ export class Output {
 
   /** One line on stderr (or a JSON error on stdout) and the exit code to use. */
   error(error: unknown): number {
-    const safe =
-      error instanceof MakerdeckError
-        ? error
-        : new MakerdeckError('INTERNAL', `unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    const safe = error instanceof MakerdeckError ? error : this.unexpected(error);
     const message = this.redactor.redact(safe.message.replace(/\s*\n\s*/g, ' '));
     if (this.json) process.stdout.write(JSON.stringify({ error: { code: safe.code, message } }) + '\n');
     else process.stderr.write(`makerdeck: ${message}\n`);
     return EXIT_FOR_CODE[safe.code];
+  }
+
+  /** A bug: its stack goes to the log file (never the terminal), and the line says where. */
+  private unexpected(error: unknown): MakerdeckError {
+    const summary = error instanceof Error ? error.message : String(error);
+    if (!this.logger) return new MakerdeckError('INTERNAL', `unexpected error: ${summary}`);
+    this.logger.record('error', `unexpected error: ${summary}`, error instanceof Error ? error.stack : undefined);
+    return new MakerdeckError('INTERNAL', `unexpected error: ${summary}; ${whereDetailsAre(this.logger)}`);
   }
 }

@@ -42,6 +42,7 @@ import {
   type FirmwareUploadView,
   type FlashSummary,
   type SerialPortView,
+  type SerialPortWatch,
 } from './firmware';
 import {
   ProfileDuplicateArgs,
@@ -99,6 +100,8 @@ export interface AppInfo {
   host: 'electron' | 'web' | 'cli';
   platform: string;
   arch: string;
+  /** The log file in the data folder, where unexpected errors' details are written. */
+  logFile: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -135,6 +138,10 @@ export const requests = {
     ['passphrase'],
   ),
   'serial.list': request<SerialPortView[]>()(NoArgs, 'Serial ports with a guess of the board or adapter behind each'),
+  'serial.watch': request<SerialPortWatch>()(
+    NoArgs,
+    'The serial ports now; then serial.ports events on plug and unplug while the lease (renewed by calling again) lasts',
+  ),
   'firmware.compile': request<CompileSummary>()(
     CompileArgs,
     'Build the firmware for a board (FQBN), config-free; a build already made for the same sources, core and arduino-cli comes from the cache',
@@ -273,6 +280,9 @@ export const events = {
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
   'boards.progress': event<BoardsProgress>(
     'Progress of a board core install: download bytes per archive, then install steps',
+  ),
+  'serial.ports': event<SerialPortView[]>(
+    'The serial ports changed (plugged or unplugged), while serial.watch is held',
   ),
 } as const;
 

@@ -42,6 +42,23 @@ export interface CompileSummary {
   cached: boolean;
   /** The build's identity, printed by the firmware at boot. */
   buildHash?: string;
+  /** Where the built image is, when the build succeeded. */
+  image?: CompileImage;
+}
+
+export interface CompileImage {
+  format: 'hex' | 'bin';
+  bytes: number;
+  sha256: string;
+  /** The cached .hex/.bin file (0600, in the build cache: a build holds no secret). */
+  path?: string;
+  /** Otherwise why there is no file. */
+  note?: string;
+}
+
+/** Where a compile's image is, in words (the CLI and the Firmware page say the same). */
+export function imageLocation(image: CompileImage): string {
+  return `${image.path ?? image.note ?? 'held in memory only'} (${image.bytes} bytes, .${image.format})`;
 }
 
 /** The largest firmware file Makerdeck flashes (16 MiB: the biggest ESP32 flash chip). */
@@ -151,4 +168,19 @@ export interface SerialPortView {
   serialNumber?: string;
   board?: { adapter: string; label: string; kind: 'usb-serial' | 'native-usb' };
   canOpen?: boolean;
+}
+
+export interface SerialPortWatch {
+  ports: SerialPortView[];
+  /** Call serial.watch again before this many milliseconds pass to keep the events coming. */
+  leaseMs: number;
+}
+
+/** The flash board a profile's FQBN means (undefined: not one Makerdeck flashes). */
+export function flashBoardFor(fqbn: string): FlashBoard | undefined {
+  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
+  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
+  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
+  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
+  return undefined;
 }

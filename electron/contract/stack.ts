@@ -47,6 +47,8 @@ export interface StackServiceView {
   startedAt?: string;
   /** Web consoles a person can open. */
   links: Array<{ label: string; url: string }>;
+  /** The stack profiles (core, full) that start this service; none: every profile. */
+  profiles?: string[];
 }
 
 export interface StackProgressEvent {

@@ -65,6 +65,8 @@ export interface TelemetryBatch {
   /** Totals so far. */
   accepted: number;
   rejected: number;
+  /** Payloads rejected since the previous batch, with their reasons (at most 20; `rejected` counts all). */
+  rejects?: RejectedPayload[];
 }
 
 export interface DeviceView {

@@ -82,14 +82,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function toSafeError(error: unknown, name: unknown, redactor: Redactor, logger: Logger) {
   try {
     if (error instanceof MakerdeckError) return { code: error.code, message: oneLine(redactor.redact(error.message)) };
-    // An unexpected error is a bug: one line to the log (and so to pages), the stack only to the host's own log.
+    // An unexpected error is a bug: one line to the log (and so to pages), the stack only to the log file and stderr.
     const summary = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
     const detail = error instanceof Error ? error.stack : undefined;
     logger.log('error', `${describe(name)} failed: ${oneLine(summary)}`, detail);
   } catch {
     // Even a failing logger or redactor leaves the caller with an answer.
   }
-  return { code: 'INTERNAL' as const, message: `${describe(name)} failed unexpectedly; details are in the log` };
+  return { code: 'INTERNAL' as const, message: `${describe(name)} failed unexpectedly; ${whereDetailsAre(logger)}` };
+}
+
+/** Names the log file the details went to (the host's stderr when it has none). */
+export function whereDetailsAre(logger: Pick<Logger, 'file'>): string {
+  return logger.file ? `details are in ${logger.file}` : "details are on the host's stderr";
 }
 
 /** A short, printable rendering of anything a caller sent, for messages. */

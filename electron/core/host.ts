@@ -7,6 +7,7 @@ import { dispatch } from './dispatch';
 import { runDoctor } from './doctor/doctor';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
+import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
 import { Operations } from './operations';
@@ -16,7 +17,8 @@ import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
 import { TelemetryService } from './telemetry/telemetryService';
 import { StackService } from './stack/stackService';
-import { listSerialPorts } from './serial/ports';
+import { listSerialPorts, portListerFor } from './serial/ports';
+import { PortWatch } from './serial/portWatch';
 import { folderAccounts } from './secrets/accounts';
 import { FolderKeychain } from './secrets/folderKeychain';
 import { Keychain } from './secrets/keychain';
@@ -59,8 +61,9 @@ export function createHost(options: HostOptions): Host {
   const env = options.env ?? process.env;
   const redactor = new Redactor();
   const bus = new EventBus(redactor);
-  const logger = createLogger(bus, redactor, 'core', options.quiet);
   const dataDir = options.dataDir ?? defaultDataDir(env);
+  // Every process using this data folder appends to its one log file, redacted (logFile.ts).
+  const logger = createLogger(bus, redactor, 'core', options.quiet, new LogFile(logFilePath(dataDir), redactor));
   // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
   const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
   const settingsFile = new SettingsFile(dataDir, keychain);
@@ -114,6 +117,10 @@ export function createHost(options: HostOptions): Host {
     emit: (progress) => bus.emit('boards.progress', progress),
   });
 
+  const listPorts = async () =>
+    (await listSerialPorts(portListerFor(env))).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen }));
+  const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
+
   const handlers: Handlers = {
     'app.info': async () => ({
       name: 'Makerdeck',
@@ -121,6 +128,7 @@ export function createHost(options: HostOptions): Host {
       host: options.kind,
       platform: `${os.platform()} ${os.release()}`,
       arch: os.arch(),
+      logFile: logFilePath(dataDir),
     }),
     'doctor.run': (args) =>
       runDoctor(doctorContext, { only: args.only, onCheck: (check) => bus.emit('doctor.check', check) }),
@@ -140,8 +148,8 @@ export function createHost(options: HostOptions): Host {
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
     'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
-    'serial.list': async () =>
-      (await listSerialPorts()).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen })),
+    'serial.list': listPorts,
+    'serial.watch': () => portWatch.watch(),
     'firmware.compile': (args) => firmware.compile(args),
     'firmware.uploadBegin': async ({ fileName, bytes }) => firmware.uploads.begin(fileName, bytes),
     'firmware.uploadChunk': async ({ uploadId, offset, dataBase64 }) =>

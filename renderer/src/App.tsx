@@ -21,6 +21,9 @@ export function App() {
             <span aria-hidden="true">{entry.icon}</span> {entry.title}
           </a>
         ))}
+        <footer className="sidebar-footer" data-testid="host-mode">
+          {api().mode}
+        </footer>
       </nav>
       <main className="content">
         {!connected && (

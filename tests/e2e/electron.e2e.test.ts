@@ -22,7 +22,7 @@ describe('Electron app', () => {
       try {
         const page = await app.firstWindow();
         await page.getByTestId('app-info').waitFor();
-        expect(await page.getByTestId('app-info').textContent()).toMatch(/electron mode/);
+        expect(await page.getByTestId('app-info').textContent()).toMatch(/desktop app/);
         expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe(
           'undefined',
         );

@@ -1,5 +1,6 @@
 // End to end: Debian's Chromium drives the built renderer in browser mode against the real core.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { DoctorCheck, DoctorReport, Reply, ServerFrame } from '../../electron/contract';
@@ -47,7 +48,10 @@ afterAll(async () => {
 describe('browser mode', () => {
   it('opens the home page from the printed URL and shows the app info over the WebSocket', async () => {
     await page.goto(served.url);
-    await expect.poll(() => page.getByTestId('app-info').textContent()).toMatch(/Makerdeck .* cli mode/);
+    await expect.poll(() => page.getByTestId('app-info').textContent()).toMatch(/Makerdeck .* browser mode/);
+    expect(await page.getByTestId('host-mode').textContent()).toBe('browser mode'); // the footer on every page
+    const logFile = path.join(dataDir, 'logs', 'makerdeck.log');
+    expect(await page.getByTestId('log-file').textContent()).toBe(`Log file (for bug reports): ${logFile}`);
     // The token leaves the address bar once read.
     expect(page.url()).not.toContain('token=');
     await page.screenshot({ path: screenshotPath('home'), fullPage: true });

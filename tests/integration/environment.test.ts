@@ -63,7 +63,7 @@ describe('makerdeck env', () => {
       kind: 'attached',
       mqttUrl: 'mqtts://lab.example:8883',
     });
-    for (const [name, bytes] of snapshot(dataDir))
+    for (const [name, bytes] of snapshot(dataDir, { includeLogs: true }))
       expect(findSecrets(name, bytes, ['lab-mqtt-secret', 'lab-influx-token'])).toEqual([]);
     expect(result.stdout + result.stderr).not.toContain('lab-');
   });

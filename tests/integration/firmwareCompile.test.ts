@@ -1,6 +1,7 @@
 // `makerdeck compile` with the real arduino-cli and Debian's AVR platform (the test rig), offline.
 // A build is config-free and cached: the compile never sees a profile, the same sources for the same
 // board, core and arduino-cli come from the cache, and no config.h or secret is ever on disk.
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,7 @@ function leftovers(): string[] {
     ['data', path.join(scratch, 'data')],
     ['firmware/', path.join(repoRoot, 'firmware')],
   ] as const) {
-    for (const [name, bytes] of snapshot(dir)) {
+    for (const [name, bytes] of snapshot(dir, { includeLogs: true })) {
       if (path.basename(name) === 'config.h') found.push(`${where}: ${name}`);
       found.push(...findSecrets(`${where}/${name}`, bytes, [WIFI, MQTT]));
     }
@@ -140,6 +141,21 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     expect(JSON.parse(result.stdout) as CompileSummary).toMatchObject({ success: true, cached: false });
     // Incremental: not one object of the core was compiled again (how much faster that is: bench:compile).
     expect(coreObjects()).toEqual(core);
+  });
+
+  it('says where the image is: a 0600 file in the build cache, since a build holds no secret', async () => {
+    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
+    const { image, buildHash } = JSON.parse(result.stdout) as CompileSummary;
+    expect(image, result.stderr).toMatchObject({ format: 'hex', path: expect.any(String) });
+    expect(path.dirname(image!.path!)).toBe(path.join(scratch, 'cache', 'builds', 'images'));
+    expect(path.basename(image!.path!).startsWith(buildHash!)).toBe(true);
+    const bytes = readFileSync(image!.path!);
+    expect([bytes.length, createHash('sha256').update(bytes).digest('hex')]).toEqual([image!.bytes, image!.sha256]);
+    expect(bytes.toString('latin1')).toMatch(/^:[0-9A-F]{10}/); // Intel HEX
+    expect(statSync(image!.path!).mode & 0o777).toBe(0o600);
+    const text = await runCli(['compile', '--profile', 'compile-bench'], env, { timeoutMs: 120_000 });
+    expect(text.stdout).toContain(`Image: ${image!.path} (${image!.bytes} bytes, .hex)`);
+    expect(leftovers()).toEqual([]);
   });
 
   it('reports a syntax error with file, line and source, and leaves nothing behind', async () => {

@@ -65,7 +65,7 @@ function secretsOnDisk(): string[] {
   };
   const found: string[] = [];
   for (const [where, dir] of Object.entries(places)) {
-    for (const [name, bytes] of snapshot(dir)) {
+    for (const [name, bytes] of snapshot(dir, { includeLogs: true })) {
       found.push(...findSecrets(`${where}/${name}`, bytes, ALL_SECRETS));
       // As an Intel HEX record would spell it out.
       const text = bytes.toString('latin1').toUpperCase();

@@ -368,16 +368,24 @@ describe('hostile telemetry on a real broker (Mosquitto)', () => {
     expectBuiltInsUntouched();
   }, 120_000);
 
-  it('keeps makerdeck telemetry tail --json running, printing one valid JSON object per point', async () => {
+  it('keeps makerdeck telemetry tail --json running, printing one valid JSON object per point or reject', async () => {
     expect(tail.exitCode).toBeNull(); // still running after the corpus and the flood
     await until('tail printed the last good point', () => tailOut.includes(`"seq":${tried.good - 1}`), 30_000);
     tail.kill('SIGINT');
     expect(await tailExit).toBe(0);
     type Printed = { time: string; t: number; device: string; fields: Record<string, number> };
-    const printed = tailOut
+    type Rejected = { type: 'rejected'; reason?: string; sample?: string; unlisted?: number };
+    const objects = tailOut
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as Printed);
+      .map((line) => JSON.parse(line) as Printed | Rejected);
+    // Rejects come as {"type":"rejected",…} objects with their reasons (a flood's overflow as a count).
+    const rejects = objects.filter((o): o is Rejected => 'type' in o && o.type === 'rejected');
+    const listed = rejects.filter((r) => r.unlisted === undefined);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const reject of listed)
+      expect(reject).toMatchObject({ reason: expect.any(String), sample: expect.any(String) });
+    const printed = objects.filter((o): o is Printed => !('type' in o));
     for (const point of printed) {
       expect(Object.keys(point)).toEqual(['time', 't', 'device', 'fields']);
       expect(new Date(point.time).getTime()).toBe(point.t);

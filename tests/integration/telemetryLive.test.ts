@@ -169,4 +169,49 @@ describe('makerdeck telemetry tail', () => {
       { time: '2025-11-26T09:40:01.000Z', t: 1764150001000, device: 'cli-1', fields: { temp_c: 21.75, seq: 2 } },
     ]);
   }, 30_000);
+
+  it('reports each rejected payload with its reason: a line in text mode, a {"type":"rejected"} object in --json', async () => {
+    const env = { ...process.env, MAKERDECK_DATA_DIR: path.join(scratch, 'cli-data') };
+    const tails = [[], ['--json']].map((json) => {
+      const child = spawn(
+        process.execPath,
+        [path.join(repoRoot, 'bin', 'makerdeck.js'), 'telemetry', 'tail', ...json],
+        {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const out = {
+        stdout: '',
+        stderr: '',
+        exited: new Promise<number | null>((resolve) => child.once('exit', resolve)),
+      };
+      child.stdout.on('data', (chunk) => (out.stdout += chunk));
+      child.stderr.on('data', (chunk) => (out.stderr += chunk));
+      return { child, out };
+    });
+    await until('both connected', () => tails.every(({ out }) => out.stderr.includes(': connected')));
+    const client = await publisher();
+    await client.publishAsync('makerdeck/rej-1/telemetry', 'telemetry,device=rej-1 temp_c=hot');
+    await client.publishAsync('makerdeck/rej-1/telemetry', Buffer.from([0x74, 0x00, 0x01]));
+    await client.endAsync();
+    const [text, json] = tails.map(({ out }) => out);
+    await until('two rejects in each', () => text!.stdout.includes('binary data') && json!.stdout.includes('binary'));
+    for (const { child } of tails) child.kill('SIGINT');
+    for (const { out } of tails) expect(await out.exited).toBe(0);
+    const textLines = text!.stdout.trim().split('\n');
+    expect(textLines).toHaveLength(2);
+    expect(textLines[0]).toMatch(
+      /^\S+Z {2}rejected {2}makerdeck\/rej-1\/telemetry: .+ {2}\(telemetry,device=rej-1 temp_c=hot\)$/,
+    );
+    expect(textLines[1]).toMatch(/^\S+Z {2}rejected {2}makerdeck\/rej-1\/telemetry: binary data, not line protocol/);
+    const objects = json!.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(objects).toEqual([
+      expect.objectContaining({ type: 'rejected', topic: 'makerdeck/rej-1/telemetry', reason: expect.any(String) }),
+      expect.objectContaining({ type: 'rejected', reason: 'binary data, not line protocol', sample: 't..' }),
+    ]);
+  }, 30_000);
 });

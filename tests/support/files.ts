@@ -2,13 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** Every file under dir with its bytes, for "nothing changed" and "no secret anywhere" checks. */
-export function snapshot(dir: string): Map<string, Buffer> {
+/**
+ * Every file under dir with its bytes, for "nothing changed" and "no secret anywhere" checks. The
+ * log folder (`logs/`, which any command may append to) is left out unless `includeLogs`: a scan for
+ * secrets passes it, a "nothing changed" check does not.
+ */
+export function snapshot(dir: string, { includeLogs = false } = {}): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   if (!existsSync(dir)) return files;
   const walk = (current: string) => {
     for (const name of readdirSync(current)) {
       const full = path.join(current, name);
+      if (!includeLogs && current === dir && name === 'logs') continue;
       if (statSync(full).isDirectory()) walk(full);
       else files.set(path.relative(dir, full), readFileSync(full));
     }

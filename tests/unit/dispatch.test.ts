@@ -71,7 +71,7 @@ describe('dispatch', () => {
     const reply = await call('app.info', {});
     expect(reply).toEqual({
       ok: false,
-      error: { code: 'INTERNAL', message: 'app.info failed unexpectedly; details are in the log' },
+      error: { code: 'INTERNAL', message: "app.info failed unexpectedly; details are on the host's stderr" },
     });
     expect(logs.join('\n')).toContain('TypeError');
     expect(logs.join('\n')).not.toContain('abcd-secret');
@@ -79,7 +79,14 @@ describe('dispatch', () => {
 
   it('redacts secrets in results and events', async () => {
     const { call, redactor } = setup({
-      'app.info': async () => ({ name: 'pw=topsecret', version: '1', host: 'cli', platform: 'x', arch: 'y' }),
+      'app.info': async () => ({
+        name: 'pw=topsecret',
+        version: '1',
+        host: 'cli',
+        platform: 'x',
+        arch: 'y',
+        logFile: 'z',
+      }),
     });
     redactor.add('topsecret');
     const reply = await call('app.info', {});
@@ -161,7 +168,7 @@ describe('unexpected errors', () => {
         },
       } as unknown as Handlers;
       const reply = await dispatch(failing, 'serial.list', {}, redactor, logger);
-      const message = 'serial.list failed unexpectedly; details are in the log';
+      const message = "serial.list failed unexpectedly; details are on the host's stderr"; // a logger without a file
       expect(reply).toEqual({ ok: false, error: { code: 'INTERNAL', message } });
     } finally {
       process.stderr.write = write;

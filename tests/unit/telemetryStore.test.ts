@@ -85,6 +85,22 @@ describe('telemetry store and ingest', () => {
     expect(store.recentRejects().every((r) => r.sample.length <= 80 && /^[\x20-\x7e]*$/.test(r.sample))).toBe(true);
   });
 
+  it('hands each batch the payloads rejected since the last one, with reasons, at most 20 listed', () => {
+    const store = new TelemetryStore({ pointsPerSeries: 100, maxSeries: 4 });
+    ingest(store, 'makerdeck/d1/telemetry', 'telemetry a=hot', 5);
+    ingest(store, 'makerdeck/d1/status', 'maybe', 6);
+    const first = store.takeBatch()!;
+    expect(first.rejects).toEqual([
+      { t: expect.any(Number), topic: 'makerdeck/d1/telemetry', reason: expect.any(String), sample: 'telemetry a=hot' },
+      { t: expect.any(Number), topic: 'makerdeck/d1/status', reason: expect.stringMatching(/online/), sample: 'maybe' },
+    ]);
+    for (let i = 0; i < 30; i++) ingest(store, 'other/topic', 'x');
+    const flood = store.takeBatch()!;
+    expect([flood.rejected, flood.rejects!.length]).toEqual([32, 20]); // the count says the rest
+    ingest(store, 'makerdeck/d1/telemetry', 'telemetry a=1');
+    expect(store.takeBatch()!.rejects).toEqual([]);
+  });
+
   it('holds memory to its bound however many points arrive', () => {
     const store = new TelemetryStore({ pointsPerSeries: 1000, maxSeries: 4 });
     for (let i = 0; i < 50_000; i++) ingest(store, 'makerdeck/d1/telemetry', `telemetry v=${i}`, i);

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FLASH_BOARDS, MAX_FIRMWARE_BYTES, MakerdeckError, type CompileSummary, type FlashBoard } from '../../contract';
+import { FLASH_BOARDS, imageLocation, MAX_FIRMWARE_BYTES, MakerdeckError } from '../../contract';
+import type { CompileSummary, FlashBoard } from '../../contract';
 import { uploadFirmware, type ContractCall } from '../../contract/firmwareUpload';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
 import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandContext } from '../command';
@@ -34,6 +35,7 @@ function printCompile(context: CommandContext, summary: CompileSummary): void {
       ? `${how} ${summary.fqbn}${where} (build ${summary.buildHash})${size}.`
       : `The build failed${summary.error ? `: ${summary.error}` : ''}.`,
   );
+  if (summary.image) context.out.text(`Image: ${imageLocation(summary.image)}`);
 }
 
 export const compileCommand: Command = {

@@ -37,6 +37,32 @@ export function pointsOf(batch: TelemetryBatch, device?: string): PrintedPoint[]
   return sorted.map(({ t, device, fields }) => ({ time: isoTime(t), t, device, fields: Object.fromEntries(fields) }));
 }
 
+interface PrintedReject {
+  type: 'rejected';
+  time: string;
+  topic: string;
+  reason: string;
+  sample: string;
+}
+
+/** The batch's rejected payloads, for `device` only when given (its topics). */
+export function rejectsOf(batch: TelemetryBatch, device?: string): PrintedReject[] {
+  return (batch.rejects ?? [])
+    .filter((reject) => !device || reject.topic.startsWith(`makerdeck/${device}/`))
+    .map(({ t, topic, reason, sample }) => ({ type: 'rejected', time: isoTime(t), topic, reason, sample }));
+}
+
+/** Prints the batch's rejects; without a device filter, also how many went unlisted in a flood. */
+function printRejects(context: CommandContext, batch: TelemetryBatch, unlisted: number, device?: string): void {
+  for (const reject of rejectsOf(batch, device)) {
+    if (context.out.json) context.out.data(reject);
+    else context.out.text(`${reject.time}  rejected  ${reject.topic}: ${reject.reason}  (${reject.sample})`);
+  }
+  if (device || unlisted <= 0) return;
+  if (context.out.json) context.out.data({ type: 'rejected', unlisted });
+  else context.out.text(`${unlisted} more payloads rejected (at most 20 are listed per 50 ms)`);
+}
+
 /** Resolves never; rejects when the broker refuses the login (retrying cannot fix a wrong password). */
 function loginRefused(context: CommandContext): { refused: Promise<never>; stop: () => void } {
   let stop = () => {};
@@ -56,7 +82,11 @@ async function tail(context: CommandContext): Promise<number> {
   const protocol = stringOption(context.values, 'protocol') ?? '3.1.1';
   if (protocol !== '3.1.1' && protocol !== '5') throw new MakerdeckError('BAD_INPUT', '--protocol is 3.1.1 or 5');
   const { bus, redactor } = context.host;
+  let rejectedBefore = 0;
   const stopPoints = bus.on('telemetry.batch', (batch) => {
+    const unlisted = batch.rejected - rejectedBefore - (batch.rejects?.length ?? 0);
+    rejectedBefore = batch.rejected;
+    printRejects(context, batch, unlisted, device);
     for (const point of pointsOf(batch, device)) {
       if (context.out.json) context.out.data(point);
       else

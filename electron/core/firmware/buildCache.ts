@@ -42,13 +42,18 @@ export async function buildKey(sketchDir: string, parts: BuildKeyParts): Promise
 
 const imagesDir = (cacheDir: string) => path.join(cacheDir, 'images');
 
+/** The file a cached build's image is kept in. */
+export function cachedImagePath(cacheDir: string, key: string, format: 'hex' | 'bin'): string {
+  return path.join(imagesDir(cacheDir), `${key}.${format}`);
+}
+
 /** The cached build for `key`, or undefined (missing, or its image no longer matches its record). */
 export async function readCachedBuild(cacheDir: string, key: string): Promise<CachedBuild | undefined> {
   try {
     const record = JSON.parse(await readFile(path.join(imagesDir(cacheDir), `${key}.json`), 'utf8')) as BuildRecord & {
       sha256: string;
     };
-    const data = await readFile(path.join(imagesDir(cacheDir), `${key}.${record.format}`));
+    const data = await readFile(cachedImagePath(cacheDir, key, record.format));
     if (createHash('sha256').update(data).digest('hex') !== record.sha256) return undefined;
     return {
       key,
@@ -74,7 +79,7 @@ export async function writeCachedBuild(cacheDir: string, build: CachedBuild): Pr
     format: build.image.format,
     sha256: createHash('sha256').update(build.image.data).digest('hex'),
   };
-  await atomicWrite(path.join(dir, `${build.key}.${build.image.format}`), build.image.data);
+  await atomicWrite(cachedImagePath(cacheDir, build.key, build.image.format), build.image.data);
   await atomicWrite(path.join(dir, `${build.key}.json`), JSON.stringify(record));
 }
 

@@ -8,7 +8,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
 import { arduinoCliVersion } from './arduinoCli';
-import { buildKey, readCachedBuild, sketchSources, writeCachedBuild } from './buildCache';
+import { buildKey, cachedImagePath, readCachedBuild, sketchSources, writeCachedBuild } from './buildCache';
 import { missingCore, parseDiagnostics, type Diagnostic } from './diagnostics';
 import { privateBuildRoot } from './privateDir';
 
@@ -46,6 +46,8 @@ export interface CompileOutcome {
   cached: boolean;
   /** The build's identity, which the firmware prints at boot (set when it built). */
   buildHash?: string;
+  /** The image's file in the build cache (absent when the build could not be cached). */
+  imagePath?: string;
 }
 
 /** One compile at a time per build path in this process; a second one then finds the cache. */
@@ -88,17 +90,18 @@ async function cachedOrCompiled(
       image: hit.image,
       cached: true,
       buildHash: hit.buildHash,
+      imagePath: cachedImagePath(job.buildCacheDir, key, hit.image.format),
     };
   const outcome = await compileFresh(job, key.slice(0, 16), boardDir);
-  if (cacheable && outcome.success && outcome.image)
-    await writeCachedBuild(job.buildCacheDir, {
-      key,
-      buildHash: key.slice(0, 16),
-      fqbn: job.fqbn,
-      sizes: outcome.sizes,
-      image: outcome.image,
-    });
-  return outcome;
+  if (!cacheable || !outcome.success || !outcome.image) return outcome;
+  await writeCachedBuild(job.buildCacheDir, {
+    key,
+    buildHash: key.slice(0, 16),
+    fqbn: job.fqbn,
+    sizes: outcome.sizes,
+    image: outcome.image,
+  });
+  return { ...outcome, imagePath: cachedImagePath(job.buildCacheDir, key, outcome.image.format) };
 }
 
 async function compileFresh(job: CompileJob, buildHash: string, boardDir: string): Promise<Omit<CompileOutcome, 'ms'>> {

@@ -1,9 +1,12 @@
 // The firmware capability: build the firmware for a board (config-free, cached), release it to a board
 // (the build plus a profile's config stamped in memory) or flash a file as is.
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  flashBoardFor,
   MakerdeckError,
+  type CompileImage,
   type CompileSummary,
   type FirmwareProgress,
   type FlashBoard,
@@ -41,14 +44,8 @@ export interface FirmwareDeps {
 
 export type FlashSource = { profile: string } | { uploadId: string };
 
-/** The flash board a profile's FQBN means. */
-export function flashBoardFor(fqbn: string): FlashBoard | undefined {
-  if (fqbn.startsWith('arduino:avr:uno')) return 'uno';
-  if (fqbn.startsWith('arduino:avr:nano')) return fqbn.includes('atmega328old') ? 'nano-old' : 'nano';
-  if (fqbn.startsWith('esp32:esp32:')) return 'esp32';
-  if (fqbn.startsWith('esp8266:esp8266:')) return 'esp8266';
-  return undefined;
-}
+/** Moved to the contract, so the pages pick the same board; kept here for the CLI. */
+export { flashBoardFor };
 
 export class FirmwareService {
   /** Files sent in chunks (firmware.upload*) wait here for the flash that takes them. */
@@ -58,9 +55,8 @@ export class FirmwareService {
 
   compile(args: { operationId?: string; board: string }): Promise<CompileSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const outcome = await this.build(operation, args.board);
-      const { image: _image, ...summary } = outcome;
-      return { ...summary, fqbn: args.board };
+      const { image, imagePath, ...summary } = await this.build(operation, args.board);
+      return { ...summary, fqbn: args.board, ...(image && { image: describeImage(image, imagePath) }) };
     });
   }
 
@@ -178,6 +174,18 @@ function prepareFlasher(
     throw new MakerdeckError('BAD_INPUT', `${chip.toUpperCase()} firmware is flashed from a .bin image, not Intel HEX`);
   const part = espImageFromFile(new Uint8Array(image.data), chip);
   return async (onProgress) => (await flashEsp({ port, chip, parts: [part], signal, onProgress })).bytes;
+}
+
+/** Where a build's image is: its file in the build cache (it holds no secret), or why there is none. */
+function describeImage(image: FirmwareImage, imagePath: string | undefined): CompileImage {
+  const about = {
+    format: image.format,
+    bytes: image.data.length,
+    sha256: createHash('sha256').update(image.data).digest('hex'),
+  };
+  return imagePath
+    ? { ...about, path: imagePath }
+    : { ...about, note: "held in memory only: the board core's version is unknown, so the build was not cached" };
 }
 
 function buildFailed(outcome: CompileOutcome): MakerdeckError {

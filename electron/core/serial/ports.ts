@@ -3,6 +3,7 @@ import { SerialPort } from 'serialport';
 import { MakerdeckError } from '../../contract';
 import { guessBoard, normaliseUsbId, type BoardGuess } from './boards';
 import { checkPortAccess, type AccessProbe, type PortAccess } from './access';
+import path from 'node:path';
 import { listSysfsPorts } from './sysfsPorts';
 
 export interface SerialPortInfo {
@@ -36,6 +37,16 @@ export async function listRawPorts(): Promise<RawPort[]> {
     if (process.platform !== 'linux') throw error;
     return listSysfsPorts();
   }
+}
+
+/**
+ * The lister for this environment: MAKERDECK_SYSFS_ROOT reads the ports from a copy of /sys with
+ * its device nodes in `<root>/dev` (a container's mounted view, or a test's stand-in of a USB board
+ * being plugged in); otherwise the system's.
+ */
+export function portListerFor(env: NodeJS.ProcessEnv): RawPortLister {
+  const root = env.MAKERDECK_SYSFS_ROOT;
+  return root ? () => listSysfsPorts(root, path.join(root, 'dev')) : listRawPorts;
 }
 
 export async function listSerialPorts(

@@ -24,13 +24,13 @@ async function usbDeviceDir(deviceDir: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function describe(classDir: string, name: string): Promise<RawPort | undefined> {
+async function describe(classDir: string, name: string, devDir: string): Promise<RawPort | undefined> {
   const entry = path.join(classDir, name);
   // Virtual terminals and ptys have no device behind them; an 8250 slot with type 0 is an empty one.
   const deviceDir = await realpath(path.join(entry, 'device')).catch(() => undefined);
   if (!deviceDir) return undefined;
   if (name.startsWith('ttyS') && (await readAttribute(entry, 'type')) === '0') return undefined;
-  const port: RawPort = { path: `/dev/${name}` };
+  const port: RawPort = { path: path.join(devDir, name) };
   const usb = await usbDeviceDir(deviceDir);
   if (usb) {
     port.vendorId = await readAttribute(usb, 'idVendor');
@@ -42,12 +42,13 @@ async function describe(classDir: string, name: string): Promise<RawPort | undef
 }
 
 /**
- * Lists serial devices from `/sys/class/tty` (or a copy of it under `sysRoot`), with USB vendor,
- * product, manufacturer and serial number read from the USB device the tty hangs off.
+ * Lists serial devices from `/sys/class/tty` (or a copy of it under `sysRoot`, its device nodes in
+ * `devDir`), with USB vendor, product, manufacturer and serial number read from the USB device the
+ * tty hangs off.
  */
-export async function listSysfsPorts(sysRoot = '/sys'): Promise<RawPort[]> {
+export async function listSysfsPorts(sysRoot = '/sys', devDir = '/dev'): Promise<RawPort[]> {
   const classDir = path.join(sysRoot, 'class', 'tty');
   const names = (await readdir(classDir)).filter((name) => SERIAL_NAME.test(name)).sort();
-  const ports = await Promise.all(names.map((name) => describe(classDir, name)));
+  const ports = await Promise.all(names.map((name) => describe(classDir, name, devDir)));
   return ports.filter((port): port is RawPort => port !== undefined);
 }

@@ -27,6 +27,8 @@ export interface ServiceStatus {
   health?: string;
   ports: Array<{ hostIp: string; hostPort: number; containerPort: number }>;
   startedAt?: string;
+  /** The compose profiles the service is in (none: every profile). */
+  profiles?: string[];
 }
 
 const PING_TIMEOUT_MS = 3000;
@@ -205,9 +207,10 @@ export class Orchestrator {
     return Promise.all(
       servicesOf(this.project, profile).map(async (service): Promise<ServiceStatus> => {
         const info = await this.inspect(service.name);
-        if (!info) return { name: service.name, state: 'missing', ports: [] };
+        if (!info) return { name: service.name, state: 'missing', ports: [], profiles: service.profiles };
         return {
           name: service.name,
+          profiles: service.profiles,
           state: info.State.Status,
           health: info.State.Health?.Status,
           ports: service.ports.map(({ hostIp, hostPort, containerPort }) => ({ hostIp, hostPort, containerPort })),

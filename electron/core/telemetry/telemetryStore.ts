@@ -71,6 +71,8 @@ export class TelemetryStore {
   /** Rejects alone still need a batch, so the counts on screen move. */
   private countsChanged = false;
   private readonly rejects: RejectedPayload[] = [];
+  /** Rejects since the last batch, for `telemetry tail` (at most RECENT_REJECTS; the count says the rest). */
+  private newRejects: RejectedPayload[] = [];
   accepted = 0;
   rejected = 0;
 
@@ -168,8 +170,10 @@ export class TelemetryStore {
     const sample = (typeof payload === 'string' ? payload : payload.subarray(0, 120).toString('latin1'))
       .slice(0, 80)
       .replace(/[^\x20-\x7e]/g, '.');
-    this.rejects.push({ t: Date.now(), topic: printable(topic, 200), reason: printable(reason, 300), sample });
+    const entry = { t: Date.now(), topic: printable(topic, 200), reason: printable(reason, 300), sample };
+    this.rejects.push(entry);
     if (this.rejects.length > RECENT_REJECTS) this.rejects.shift();
+    if (this.newRejects.length < RECENT_REJECTS) this.newRejects.push(entry);
   }
 
   setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
@@ -192,7 +196,9 @@ export class TelemetryStore {
       }),
       accepted: this.accepted,
       rejected: this.rejected,
+      rejects: this.newRejects,
     };
+    this.newRejects = [];
     for (const series of this.series.values()) series.pending = undefined;
     this.pending = new Map();
     this.changed = new Set();

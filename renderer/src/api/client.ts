@@ -19,6 +19,11 @@ export class ApiClient {
     });
   }
 
+  /** What the page calls its mode: the desktop app over IPC, browser mode over the WebSocket. */
+  get mode(): string {
+    return this.transport.kind === 'ipc' ? 'desktop app' : 'browser mode';
+  }
+
   onConnection(listener: (connected: boolean) => void): () => void {
     return this.transport.onState(listener);
   }

@@ -11,6 +11,8 @@ import {
 import type { Reply } from '../../../electron/contract/errors';
 
 export interface Transport {
+  /** How this page reaches the core: Electron IPC (the desktop app) or a WebSocket (browser mode). */
+  readonly kind: 'ipc' | 'websocket';
   call(name: string, args: unknown): Promise<Reply<unknown>>;
   onEvent(listener: (name: string, payload: unknown) => void): () => void;
   onState(listener: (connected: boolean) => void): () => void;
@@ -23,7 +25,12 @@ declare global {
 }
 
 export function ipcTransport(bridge: MakerdeckBridge): Transport {
-  return { call: bridge.call, onEvent: bridge.onEvent, onState: (listener) => (listener(true), () => {}) };
+  return {
+    kind: 'ipc',
+    call: bridge.call,
+    onEvent: bridge.onEvent,
+    onState: (listener) => (listener(true), () => {}),
+  };
 }
 
 /** How long a call waits for the socket to (re)connect before failing with DISCONNECTED. */
@@ -79,6 +86,7 @@ export function webSocketTransport(url: string): Transport {
     });
 
   return {
+    kind: 'websocket',
     async call(name, args) {
       if (!(await waitForOpen())) return disconnected();
       const id = nextId++;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { CompileSummary, FirmwareProgress, FlashBoard, SerialPortView } from '../../../electron/contract/firmware';
-import { FLASH_BOARDS } from '../../../electron/contract/firmware';
+import type { CompileSummary, FirmwareProgress, FlashBoard } from '../../../electron/contract/firmware';
+import { FLASH_BOARDS, flashBoardFor, imageLocation } from '../../../electron/contract/firmware';
 import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
@@ -11,7 +11,6 @@ import { useCoreInstall } from './boards/useCoreInstall';
 /** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
   const [profiles, setProfiles] = useState<ProfileView[]>([]);
-  const [ports, setPorts] = useState<SerialPortView[]>([]);
   const [profile, setProfile] = useState('');
   const [port, setPort] = useState('');
   const [board, setBoard] = useState<FlashBoard>('uno');
@@ -32,16 +31,12 @@ export function FirmwarePage() {
         },
         (e: Error) => setMessage({ kind: 'error', text: e.message }),
       );
-    api()
-      .call('serial.list', {})
-      .then(
-        (list) => {
-          setPorts(list);
-          setPort((current) => current || list[0]?.path || '');
-        },
-        (e: Error) => setMessage({ kind: 'error', text: e.message }),
-      );
   }, []);
+  // The board follows the chosen profile's (a file's board is picked by hand).
+  const profileBoard = flashBoardFor(profiles.find((p) => p.id === profile)?.board ?? '');
+  useEffect(() => {
+    if (profileBoard) setBoard(profileBoard);
+  }, [profileBoard]);
   useEffect(
     () =>
       api().on('firmware.progress', (p) => {
@@ -72,9 +67,10 @@ export function FirmwarePage() {
       const summary = await api().call('firmware.compile', { operationId: id, board: fqbn });
       setCompiled(summary);
       if (!summary.success) throw new Error(summary.error ?? 'The firmware does not compile: see the messages below');
+      const image = summary.image ? ` Image: ${imageLocation(summary.image)}.` : '';
       return summary.cached
-        ? `Compiled for ${summary.fqbn} before: build ${summary.buildHash}, from the cache.`
-        : `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s: build ${summary.buildHash}.`;
+        ? `Compiled for ${summary.fqbn} before: build ${summary.buildHash}, from the cache.${image}`
+        : `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s: build ${summary.buildHash}.${image}`;
     });
 
   const flash = () =>
@@ -134,7 +130,7 @@ export function FirmwarePage() {
           Or a file (.hex / .bin)
           <input type="file" accept=".hex,.bin" onChange={(e) => setFile(e.target.files?.[0])} disabled={busy} />
         </label>
-        <PortInput ports={ports} value={port} onChange={setPort} disabled={busy} />
+        <PortInput value={port} onChange={setPort} disabled={busy} />
         <label>
           Board
           <select value={board} onChange={(e) => setBoard(e.target.value as FlashBoard)} disabled={busy}>

@@ -28,7 +28,12 @@ export function HomePage() {
       </ol>
       {info && (
         <p className="muted" data-testid="app-info">
-          {info.name} {info.version} · {info.host} mode · {info.platform} ({info.arch})
+          {info.name} {info.version} · {api().mode} · {info.platform} ({info.arch})
+        </p>
+      )}
+      {info && (
+        <p className="muted" data-testid="log-file">
+          Log file (for bug reports): {info.logFile}
         </p>
       )}
       {error && <p className="error">{error}</p>}

@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
 import { BAUD_RATES } from '../../../electron/contract/monitor';
-import type { SerialPortView } from '../../../electron/contract/firmware';
 import { api } from '../api/client';
 import { downloadText } from '../download';
 import { PortInput } from './PortInput';
@@ -13,7 +12,6 @@ const MAX_POINTS = 10_000;
 
 /** Serial monitor and plotter: lines with timestamps, pause, send, save; every numeric series plotted. */
 export function MonitorPage() {
-  const [ports, setPorts] = useState<SerialPortView[]>([]);
   const [port, setPort] = useState('');
   const [baud, setBaud] = useState(115200);
   const [sessionId, setSessionId] = useState<string>();
@@ -27,18 +25,6 @@ export function MonitorPage() {
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
 
-  const refreshPorts = () =>
-    api()
-      .call('serial.list', {})
-      .then(
-        (list) => {
-          setPorts(list);
-          setPort((current) => current || list[0]?.path || '');
-        },
-        (e: Error) => setError(e.message),
-      );
-
-  useEffect(() => void refreshPorts(), []);
   useEffect(
     () =>
       api().on('monitor.lines', (batch) => {
@@ -100,10 +86,7 @@ export function MonitorPage() {
         <h1>Serial monitor</h1>
       </header>
       <div className="toolbar">
-        <PortInput ports={ports} value={port} onChange={setPort} disabled={!!sessionId} />
-        <button type="button" className="secondary" onClick={() => void refreshPorts()} disabled={!!sessionId}>
-          Refresh
-        </button>
+        <PortInput value={port} onChange={setPort} disabled={!!sessionId} />
         <label>
           Baud
           <select value={baud} onChange={(e) => setBaud(Number(e.target.value))} disabled={!!sessionId}>

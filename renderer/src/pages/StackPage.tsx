@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { StackProgressEvent, StackServiceView } from '../../../electron/contract/stack';
 import { api } from '../api/client';
 import { ServiceLogs } from './stack/ServiceLogs';
+import { serviceState } from './stack/serviceState';
 
 type Profile = 'core' | 'full';
 
@@ -11,6 +12,7 @@ const STATE_ICON: Record<string, string> = {
   starting: '…',
   unhealthy: '✘',
   missing: '○',
+  'not-started': '○',
   exited: '■',
 };
 
@@ -123,12 +125,12 @@ export function StackPage() {
         </thead>
         <tbody>
           {services.map((s) => {
-            const shown = s.health ?? s.state;
+            const shown = serviceState(s, profile);
             return (
               <tr key={s.name} data-service={s.name} data-state={s.state}>
                 <td>{s.name}</td>
-                <td className={`state-${shown}`}>
-                  <span aria-hidden="true">{STATE_ICON[shown] ?? '•'}</span> {shown}
+                <td className={`state-${shown.key}`}>
+                  <span aria-hidden="true">{STATE_ICON[shown.key] ?? '•'}</span> {shown.label}
                 </td>
                 <td>{s.ports.map((p) => `${p.hostIp}:${p.hostPort}`).join(', ')}</td>
                 <td>{s.startedAt ? new Date(s.startedAt).toLocaleTimeString() : ''}</td>

@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { SerialPortView } from '../../../electron/contract/firmware';
 import { seriesKey, type TelemetryState } from '../../../electron/contract/telemetry';
 import { toCsv, toLineProtocol } from '../../../electron/contract/telemetryExport';
 import { api } from '../api/client';
@@ -230,16 +229,7 @@ function BrokerBar({ state, onError }: { state?: TelemetryState; onError(message
 }
 
 function Gateway({ state, onError }: { state?: TelemetryState; onError(message: string): void }) {
-  const [ports, setPorts] = useState<SerialPortView[]>([]);
   const [port, setPort] = useState('');
-  useEffect(() => {
-    void api()
-      .call('serial.list', {})
-      .then(
-        (list) => setPorts(list),
-        () => undefined,
-      );
-  }, []);
   const gateway = state?.gateway;
   const start = () =>
     void api()
@@ -263,7 +253,7 @@ function Gateway({ state, onError }: { state?: TelemetryState; onError(message: 
         </p>
       ) : (
         <div className="toolbar">
-          <PortInput ports={ports} value={port} onChange={setPort} />
+          <PortInput value={port} onChange={setPort} />
           <button type="button" onClick={start} disabled={!port}>
             Start gateway
           </button>
