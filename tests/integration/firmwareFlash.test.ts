@@ -93,7 +93,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     const result = await runCli(['flash', '--port', uno.pty, '--board', 'uno', checksum.hexFile, '--json'], env, {
       timeoutMs: 60_000,
     });
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
     const summary = JSON.parse(result.stdout) as FlashSummary;
     expect(summary).toMatchObject({ board: 'uno', verified: true, bytes: checksum.image.data.length });
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
@@ -118,7 +118,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
       { ...env, MAKERDECK_FIRMWARE_DIR: firmware },
       { timeoutMs: 90_000 },
     );
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(SECRET_WIFI);
 
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });

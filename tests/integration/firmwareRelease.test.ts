@@ -184,7 +184,8 @@ describe('build once, release per device (two emulated Unos)', () => {
       { timeoutMs: 60_000 },
     );
     expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toBe(
+    // Progress lines come first on stderr; the error is the last line.
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
       'makerdeck: this firmware has no Makerdeck config block: build it with Makerdeck',
     );
     const { hexFile } = await compileWithRig(sketch, path.join(scratch, 'foreign', 'out'));
