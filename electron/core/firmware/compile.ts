@@ -4,6 +4,7 @@
 // folder with a header naming the build; the build path is kept per board so the core and libraries
 // compile once.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
@@ -105,9 +106,12 @@ async function cachedOrCompiled(
 }
 
 async function compileFresh(job: CompileJob, buildHash: string, boardDir: string): Promise<Omit<CompileOutcome, 'ms'>> {
-  const workDir = path.join(await privateBuildRoot(), `build-${boardDir}`);
-  const sketchCopy = path.join(workDir, SKETCH);
   const buildPath = path.join(job.buildCacheDir, boardDir);
+  // One copy per build path: stable (arduino-cli keeps a build path only for the same sketch path),
+  // and apart from another cache folder's compile for the same board running at the same time.
+  const copyId = createHash('sha256').update(buildPath).digest('hex').slice(0, 8);
+  const workDir = path.join(await privateBuildRoot(), `build-${boardDir}-${copyId}`);
+  const sketchCopy = path.join(workDir, SKETCH);
   try {
     await prepareSketchCopy(job, workDir, sketchCopy, buildHash);
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
