@@ -17,7 +17,7 @@ static_assert(sizeof(MakerdeckConfig) == MAKERDECK_CONFIG_SIZE, "the config bloc
 // The blank block of a build. const: in flash (PROGMEM on AVR and ESP8266, rodata on ESP32);
 // volatile: the compiler may not fold these placeholder values into the code, since Makerdeck
 // rewrites them in the image; used: kept even though only its address is taken.
-extern const volatile MakerdeckConfig makerdeckConfigBlock MAKERDECK_FLASH __attribute__((used, aligned(4)));
+extern const volatile MakerdeckConfig makerdeckConfigBlock;
 const volatile MakerdeckConfig makerdeckConfigBlock MAKERDECK_FLASH __attribute__((used, aligned(4))) = {
     {'M', 'A', 'K', 'E', 'R', 'D', 'E', 'C', 'K', ':', 'C', 'O', 'N', 'F', 'I', 'G'},
     MAKERDECK_CONFIG_VERSION,
