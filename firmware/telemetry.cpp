@@ -52,10 +52,20 @@ static size_t appendField(char *out, size_t size, size_t used, const char *name,
 }
 
 static void formatFloat(char *buffer, float value) {
-  dtostrf(value, 1, 2, buffer);  // AVR's printf has no %f
+  dtostrf(value, 1, 2, buffer);  // AVR's printf has no %f; always with a decimal point ("21.00")
   char *start = buffer;
   while (*start == ' ') start++;
   memmove(buffer, start, strlen(start) + 1);
+}
+
+// Each field keeps one type in every line: integers always end in `i`, floats never do (InfluxDB
+// keeps a field's first type and refuses points of the other). A sensor that fails gives NaN, which
+// would print as "nan" and make Telegraf drop the whole line: such a field is left out instead.
+static size_t appendFloat(char *out, size_t size, size_t used, const char *name, float value) {
+  if (isnan(value) || isinf(value)) return used;
+  char text[24];
+  formatFloat(text, value);
+  return appendField(out, size, used, name, text);
 }
 
 void formatTelemetry(char *out, size_t size, const char *device, unsigned long sequence) {
@@ -66,25 +76,18 @@ void formatTelemetry(char *out, size_t size, const char *device, unsigned long s
   snprintf(value, sizeof value, "%di", analogRead(A0));
   used = appendField(out, size, used, "a0", value);
   float celsius;
-  if (chipTemperature(&celsius)) {
-    formatFloat(value, celsius);
-    used = appendField(out, size, used, "chip_temp_c", value);
-  }
+  if (chipTemperature(&celsius)) used = appendFloat(out, size, used, "chip_temp_c", celsius);
 #if MAKERDECK_WITH_DHT22
   float t = dht.readTemperature(), h = dht.readHumidity();
   if (!isnan(t) && !isnan(h)) {
-    formatFloat(value, t);
-    used = appendField(out, size, used, "temp_c", value);
-    formatFloat(value, h);
-    used = appendField(out, size, used, "humidity", value);
+    used = appendFloat(out, size, used, "temp_c", t);
+    used = appendFloat(out, size, used, "humidity", h);
   }
 #endif
 #if MAKERDECK_WITH_BME280
   if (bmeFound) {
-    formatFloat(value, bme.readTemperature());
-    used = appendField(out, size, used, "temp_c", value);
-    formatFloat(value, bme.readPressure() / 100.0f);
-    used = appendField(out, size, used, "pressure_hpa", value);
+    used = appendFloat(out, size, used, "temp_c", bme.readTemperature());
+    used = appendFloat(out, size, used, "pressure_hpa", bme.readPressure() / 100.0f);
   }
 #endif
 }

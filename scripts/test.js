@@ -10,6 +10,7 @@ import { ensureDebianPackages } from './services/apt.js';
 import { DOCKER_PACKAGES, startDockerd } from './services/dockerd.js';
 import { KEYRING_PACKAGES, startSecretService } from './services/keyring.js';
 import { MOSQUITTO_PACKAGES } from './services/mosquitto.js';
+import { RABBITMQ_PACKAGES } from './services/rabbitmq.js';
 import { RIG_DEBIAN_PACKAGES, ensureArduinoRig } from './rig/arduino.js';
 import { defaultRigCache } from './rig/common.js';
 import { UNO_DEBIAN_PACKAGES, buildUnoRig } from './rig/uno.js';
@@ -27,6 +28,7 @@ const DEBIAN_PACKAGES = [
     ...UNO_DEBIAN_PACKAGES,
     ...STACK_DEBIAN_PACKAGES,
     ...MOSQUITTO_PACKAGES,
+    ...RABBITMQ_PACKAGES,
   ]),
 ];
 

@@ -49,6 +49,32 @@ export interface StackServiceView {
   links: Array<{ label: string; url: string }>;
   /** The stack profiles (core, full) that start this service; none: every profile. */
   profiles?: string[];
+  /** Data lost while running, e.g. Telegraf's "dropping points: field type conflict: x is integer, got float". */
+  problem?: string;
+}
+
+/** InfluxDB's field types, as its errors name them. */
+export type InfluxFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
+
+/** InfluxDB refused a point: the field already has another type in that measurement. */
+export interface FieldTypeConflict {
+  measurement: string;
+  field: string;
+  stored: InfluxFieldType;
+  got: InfluxFieldType;
+  lastAt: number;
+}
+
+/** What Telegraf's log says about writing to InfluxDB lately (undefined: nothing lost). */
+export interface TelegrafLoss {
+  state: 'dropping' | 'failing';
+  /** "dropping points: <why>" or "not writing to InfluxDB: <why> (…)". */
+  message: string;
+  /** Telegraf's own time of the newest such line, ms. */
+  lastAt: number;
+  /** Such lines in the window. */
+  count: number;
+  conflicts: FieldTypeConflict[];
 }
 
 export interface StackProgressEvent {

@@ -56,6 +56,8 @@ export interface SeriesPoints {
   field: string;
   t: number[];
   v: number[];
+  /** The device sent these values as integers (line protocol `1i`): exports keep them integers. */
+  integer?: boolean;
 }
 
 export interface TelemetryBatch {
@@ -71,8 +73,14 @@ export interface TelemetryBatch {
 
 export interface DeviceView {
   device: string;
-  /** From the retained status topic; "unknown" until the device has said. */
+  /**
+   * From the device's status topic (retained `online`, last will `offline`), or, for a device that
+   * never said, from its telemetry: online while it arrives, offline after a silence (see `statusNote`);
+   * "unknown" until known.
+   */
   status: 'online' | 'offline' | 'unknown';
+  /** How the status is known, e.g. "from its telemetry" or "silent for 31 s". */
+  statusNote?: string;
   source: 'mqtt' | 'serial';
   lastSeen?: number;
   /** The newest value of each numeric field (a list, not an object keyed by names a device chose). */
@@ -100,6 +108,26 @@ export interface TelemetryState {
   broker: { state: BrokerState; url?: string; message?: string; since: number; loginRefused?: boolean };
   gateway?: { port: string; device?: string; published: number; queued: number; message?: string };
   history: { state: 'unknown' | 'ok' | 'failed'; message?: string };
+  /** Whether what arrives is stored in InfluxDB (the local stack's Telegraf, watched through its log). */
+  storage?: StorageState;
+}
+
+/** A series InfluxDB refuses: its points are dropped by Telegraf, so it has no history from then on. */
+export interface UnstoredSeries {
+  measurement: string;
+  field: string;
+  /** The device whose series it is, when Makerdeck saw it send the refused type; else any device. */
+  device?: string;
+  reason: string;
+}
+
+export interface StorageState {
+  /** `dropping`: points are lost; `failing`: writes fail and wait in Telegraf's buffer; `ok`: none lately. */
+  state: 'ok' | 'dropping' | 'failing';
+  /** e.g. "dropping points: field type conflict: x is integer, got float". */
+  message?: string;
+  lastAt?: number;
+  series: UnstoredSeries[];
 }
 
 export interface TelemetryStatus extends TelemetryState {

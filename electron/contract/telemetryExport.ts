@@ -10,7 +10,11 @@ export function toCsv(series: SeriesPoints[]): string {
   return ['time,time_ms,device,field,value', ...lines].join('\n') + '\n';
 }
 
-/** Line protocol; points of one device that share a millisecond stay separate lines (the k-th with the k-th). */
+/**
+ * Line protocol; points of one device that share a millisecond stay separate lines (the k-th with
+ * the k-th). Integer series keep their `i`: InfluxDB keeps a field's first type and refuses points
+ * of another, so an export loaded back must not turn `512i` into `512` (a float).
+ */
 export function toLineProtocol(series: SeriesPoints[]): string {
   const points = new Map<string, Array<{ device: string; t: number; fields: string[] }>>();
   for (const s of series) {
@@ -23,12 +27,18 @@ export function toLineProtocol(series: SeriesPoints[]): string {
       const id = `${s.device}\u0000${t}`;
       let atTime = points.get(id);
       if (!atTime) points.set(id, (atTime = []));
-      (atTime[k] ??= { device: s.device, t, fields: [] }).fields.push(`${escapeKey(s.field)}=${s.v[i]}`);
+      (atTime[k] ??= { device: s.device, t, fields: [] }).fields.push(`${escapeKey(s.field)}=${fieldValue(s, i)}`);
     });
   }
   const sorted = [...points.values()].flat().sort((a, b) => a.t - b.t || a.device.localeCompare(b.device));
   const lines = sorted.map((p) => `telemetry,device=${escapeKey(p.device)} ${p.fields.join(',')} ${nanos(p.t)}`);
   return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/** `512i` for a series sent as integers, else the number as it is (a float to line protocol). */
+function fieldValue(s: SeriesPoints, i: number): string {
+  const v = s.v[i]!;
+  return s.integer && Number.isSafeInteger(v) ? `${v}i` : `${v}`;
 }
 
 /**

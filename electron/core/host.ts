@@ -100,6 +100,22 @@ export function createHost(options: HostOptions): Host {
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
   });
+  // The local stack's Telegraf, followed through its log while telemetry is connected, so the
+  // Telemetry page can say which series InfluxDB refuses (an attached InfluxDB is not watched).
+  let storageWatch: AbortController | undefined;
+  const stopStorageWatch = () => {
+    storageWatch?.abort();
+    storageWatch = undefined;
+  };
+  const watchStorage = async () => {
+    stopStorageWatch();
+    const watch = (storageWatch = new AbortController());
+    const local = (await environments.view().catch(() => undefined))?.kind === 'local';
+    if (watch.signal.aborted) return; // disconnected or connected again meanwhile
+    telemetry.setTelegrafLoss(undefined, local);
+    if (local)
+      await stack.watchTelegraf((loss) => watch.signal.aborted || telemetry.setTelegrafLoss(loss), watch.signal);
+  };
   const firmware = new FirmwareService({
     profiles,
     operations,
@@ -180,9 +196,12 @@ export function createHost(options: HostOptions): Host {
     },
     'stack.exportImages': ({ file, profile }) => stack.exportImages(file, profile),
     'stack.importImages': async ({ file }) => ({ images: await stack.importImages(file) }),
-    'telemetry.connect': ({ protocolVersion, connectTimeoutMs }) =>
-      telemetry.connect(protocolVersion, connectTimeoutMs),
-    'telemetry.disconnect': () => telemetry.disconnect(),
+    'telemetry.connect': async ({ protocolVersion, connectTimeoutMs }) => {
+      const state = await telemetry.connect(protocolVersion, connectTimeoutMs);
+      void watchStorage().catch(() => undefined); // its state follows as telemetry.state events
+      return state;
+    },
+    'telemetry.disconnect': () => (stopStorageWatch(), telemetry.disconnect()),
     'telemetry.status': async () => telemetry.status(),
     'telemetry.window': async ({ series, from, to }) => telemetry.window(series, from, to),
     'telemetry.history': (query) => telemetry.history(query),

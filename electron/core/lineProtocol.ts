@@ -10,6 +10,8 @@ export interface Point {
   measurement: string;
   tags: Map<string, string>;
   fields: Map<string, FieldValue>;
+  /** Fields sent as integers (`1i`, `1u`): InfluxDB keeps a field's first type and refuses the other. */
+  integers?: Set<string>;
   /** Nanoseconds since the epoch as a decimal string, when the line had one. */
   timestamp?: string;
 }
@@ -55,7 +57,8 @@ export function parseEscaped(text: string): ParseResult {
   }
   if (reader.peek() !== ' ') return { ok: false, reason: 'no fields' };
   reader.skip();
-  const fields = parseFields(reader);
+  const integers = new Set<string>();
+  const fields = parseFields(reader, integers);
   if (typeof fields === 'string') return { ok: false, reason: fields };
   let timestamp: string | undefined;
   if (reader.peek() === ' ') {
@@ -65,7 +68,9 @@ export function parseEscaped(text: string): ParseResult {
   } else if (!reader.done()) {
     return { ok: false, reason: 'unexpected text after the fields' };
   }
-  return { ok: true, point: { measurement, tags, fields, timestamp } };
+  const point: Point = { measurement, tags, fields, timestamp };
+  if (integers.size > 0) point.integers = integers;
+  return { ok: true, point };
 }
 
 /** The same grammar for a line without backslashes or quotes, by splitting. */
@@ -88,6 +93,7 @@ function parsePlain(text: string): ParseResult {
   }
   if (body === undefined || body === '') return { ok: false, reason: 'no fields' };
   const fields = new Map<string, FieldValue>();
+  let integers: Set<string> | undefined;
   const pairs = body.split(',');
   if (pairs.length > MAX_FIELDS) return { ok: false, reason: `more than ${MAX_FIELDS} fields` };
   for (const pair of pairs) {
@@ -95,16 +101,21 @@ function parsePlain(text: string): ParseResult {
     if (eq <= 0) return { ok: false, reason: 'a field without a value' };
     const key = pair.slice(0, eq);
     if (key.length > MAX_NAME) return { ok: false, reason: tooLong('field name') };
-    const value = parseScalar(pair.slice(eq + 1));
+    const raw = pair.slice(eq + 1);
+    const value = parseScalar(raw);
     if (value === undefined) return { ok: false, reason: `field ${shown(key)} has an invalid value` };
     fields.set(key, value);
+    if (typeof value === 'number' && isIntegerText(raw)) (integers ??= new Set()).add(key);
+    else integers?.delete(key); // a repeated field: the last value counts
   }
   if (timestamp !== undefined && !/^-?\d{1,19}$/.test(timestamp))
     return { ok: false, reason: 'the timestamp is not an integer' };
-  return { ok: true, point: { measurement, tags, fields, timestamp } };
+  const point: Point = { measurement, tags, fields, timestamp };
+  if (integers) point.integers = integers;
+  return { ok: true, point };
 }
 
-function parseFields(reader: Reader): Map<string, FieldValue> | string {
+function parseFields(reader: Reader, integers: Set<string>): Map<string, FieldValue> | string {
   const fields = new Map<string, FieldValue>();
   let count = 0;
   do {
@@ -119,6 +130,8 @@ function parseFields(reader: Reader): Map<string, FieldValue> | string {
     const parsed = typeof value === 'object' ? value.text : parseScalar(value);
     if (parsed === undefined) return `field ${shown(key)} has an invalid value`;
     fields.set(key, parsed);
+    if (typeof value === 'string' && typeof parsed === 'number' && isIntegerText(value)) integers.add(key);
+    else integers.delete(key);
     if (++count > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
   } while (reader.peek() === ',');
   return fields;
@@ -138,6 +151,12 @@ function tooLong(kind: string): string {
 /** A name as quoted in a reason: short (names are checked before they reach a reason). */
 function shown(name: string): string {
   return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+}
+
+/** `12i` or `12u`: an integer field (a number without the suffix, even `12`, is a float). */
+function isIntegerText(raw: string): boolean {
+  const last = raw.charCodeAt(raw.length - 1);
+  return last === 105 || last === 117; // 'i', 'u'
 }
 
 function parseScalar(raw: string): FieldValue | undefined {

@@ -24,6 +24,16 @@ const states: TelemetryState[] = [];
 
 const call = <T>(name: string, args: unknown) => callHost<T>(host, name, args);
 
+/** The board's retained status on the broker, as a newcomer subscribing to its topic gets it. */
+async function retainedStatus(): Promise<string | undefined> {
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+  const said = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(`${payload}`)));
+  await client.subscribeAsync('makerdeck/uno-test/status', { qos: 1 });
+  const status = await Promise.race([said, new Promise<undefined>((resolve) => setTimeout(resolve, 500))]);
+  await client.endAsync();
+  return status;
+}
+
 beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-gateway-'));
@@ -66,6 +76,9 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     await call('telemetry.gatewayStart', { port: uno.pty, baudRate: 115200 });
     await until('points from the board on the broker', () => delivered.size >= 5);
     await until('the same points on the chart', () => charted.length >= 5);
+    // The gateway gives the board what the firmware gives a Wi-Fi board: a retained "online" and a
+    // retained last will "offline", on a connection of its own.
+    await until('the board retained as online', async () => (await retainedStatus()) === 'online');
 
     await broker.stop(); // the broker goes away; the board keeps printing
     const lastBefore = Math.max(...delivered.values());
@@ -85,6 +98,7 @@ describe('the serial gateway on the emulated Uno (real broker: Mosquitto)', () =
     expect(counters.some((c) => c > lastBefore + 5)).toBe(true);
     // Stopped, the gateway has handed the broker all it charted: the host's window of the series.
     await call('telemetry.gatewayStop', {});
+    expect(await retainedStatus()).toBe('offline');
     const counter = [{ device: 'uno-test', field: 'counter' }];
     const everything = { series: counter, from: 0, to: Date.now() + 60_000 };
     const [series] = await call<SeriesPoints[]>('telemetry.window', everything);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
+import { parseEscaped, parseLineProtocol, plotValues } from '../../electron/core/lineProtocol';
 
 describe('line protocol parser', () => {
   it("parses the firmware's telemetry line", () => {
@@ -14,6 +14,7 @@ describe('line protocol parser', () => {
           ['a0', 512],
           ['chip_temp_c', 23.5],
         ]),
+        integers: new Set(['seq', 'a0']),
         timestamp: undefined,
       },
     });
@@ -38,6 +39,7 @@ describe('line protocol parser', () => {
           ['n', 7],
           ['x', -1500],
         ]),
+        integers: new Set(['n']),
         timestamp: '1700000000000000000',
       },
     });
@@ -73,5 +75,27 @@ describe('line protocol parser', () => {
     expect(plotValues('telemetry,device=d a0=5i,temp=21.5,label="x",on=t')).toEqual({ a0: 5, temp: 21.5 });
     expect(plotValues('temp:21.5 humidity=40 light: 300')).toEqual({ temp: 21.5, humidity: 40, light: 300 });
     expect(plotValues('booting...')).toBeUndefined();
+  });
+});
+
+describe('field types', () => {
+  // Line protocol: 21 and 21.0 are floats, 21i an integer (21u unsigned); InfluxDB keeps a field's
+  // first type and refuses points of another, so the type is part of what a device sent.
+  it.each([
+    ['telemetry x=21', []],
+    ['telemetry x=21.0', []],
+    ['telemetry x=2e3', []],
+    ['telemetry x=21i', ['x']],
+    ['telemetry x=21u', ['x']],
+    ['telemetry x=-3i,y=1.5,z=t,s="4i"', ['x']],
+    ['telemetry x=1i,x=1.5', []], // a repeated field: the last value counts
+    ['telemetry x=1.5,x=1i', ['x']],
+  ])('%s: integer fields %j', (line, integers) => {
+    const result = parseLineProtocol(line);
+    expect(result.ok).toBe(true);
+    expect([...((result.ok && result.point.integers) || [])]).toEqual(integers);
+    // the full scanner (escapes and strings) agrees with the fast path
+    const escaped = parseEscaped(line);
+    expect([...((escaped.ok && escaped.point.integers) || [])]).toEqual(integers);
   });
 });

@@ -43,7 +43,7 @@ describe('telemetry store and ingest', () => {
     ingest(store, 'makerdeck/d1/status', 'offline', now + 300);
     const batch = store.takeBatch(now + 300)!;
     expect(batch.series).toEqual([
-      { device: 'd1', field: 'a', t: [now, now + 123], v: [1, 2] },
+      { device: 'd1', field: 'a', t: [now, now + 123], v: [1, 2], integer: true },
       { device: 'd1', field: 'b', t: [now], v: [2.5] },
       { device: 'd1', field: 'on', t: [now], v: [1] },
     ]);
@@ -143,5 +143,116 @@ describe('export of a window', () => {
       ]),
       new Map([['a', 2]]),
     ]);
+  });
+});
+
+describe('field types through the store and the export', () => {
+  const ingest = (store: TelemetryStore, payload: string, now: number) =>
+    ingestMessage(store, 'makerdeck/d1/telemetry', Buffer.from(payload), now);
+
+  it('keeps integers integers: the line-protocol export writes 512i, and InfluxDB gets the type it stored', () => {
+    const store = new TelemetryStore({ pointsPerSeries: 100 });
+    const now = 1700000000000;
+    ingest(store, 'telemetry,device=d1 seq=1i,a0=512i,temp_c=21,hum=40.5', now);
+    ingest(store, 'telemetry,device=d1 seq=2i,a0=513i,temp_c=21.5,hum=41', now + 1000);
+    const batch = store.takeBatch(now + 1000)!;
+    const text = toLineProtocol(batch.series);
+    expect(text).toBe(
+      'telemetry,device=d1 seq=1i,a0=512i,temp_c=21,hum=40.5 1700000000000000000\n' +
+        'telemetry,device=d1 seq=2i,a0=513i,temp_c=21.5,hum=41 1700000001000000000\n',
+    );
+    // read back: the same fields are integers as in what the device sent
+    const back = text.trim().split('\n').map(parseLineProtocol);
+    expect(back.map((r) => r.ok && [...(r.point.integers ?? [])])).toEqual([
+      ['seq', 'a0'],
+      ['seq', 'a0'],
+    ]);
+    // the live window answers with the type too (the page's export of history and live points)
+    expect(store.window([{ device: 'd1', field: 'a0' }], 0, now + 2000)).toEqual([
+      { device: 'd1', field: 'a0', t: [now, now + 1000], v: [512, 513], integer: true },
+    ]);
+    expect(store.window([{ device: 'd1', field: 'hum' }], 0, now + 2000)[0]!.integer).toBeUndefined();
+  });
+
+  it('splits a batch where a series changes type, so each part exports as it was sent', () => {
+    const store = new TelemetryStore({ pointsPerSeries: 100 });
+    const now = 1700000000000;
+    ingest(store, 'telemetry,device=d1 x=1i', now);
+    ingest(store, 'telemetry,device=d1 x=1.5', now + 1);
+    ingest(store, 'telemetry,device=d1 x=2.5', now + 2);
+    const batch = store.takeBatch(now + 2)!;
+    expect(batch.series).toEqual([
+      { device: 'd1', field: 'x', t: [now], v: [1], integer: true },
+      { device: 'd1', field: 'x', t: [now + 1, now + 2], v: [1.5, 2.5] },
+    ]);
+    expect(store.devicesSending('x', false)).toEqual(['d1']);
+    expect(store.devicesSending('x', true)).toEqual([]);
+    expect(toLineProtocol(batch.series)).toContain('x=1i ');
+  });
+
+  it('writes a non-integer value of an integer series as a float rather than a wrong integer', () => {
+    expect(toLineProtocol([{ device: 'd', field: 'x', t: [1000], v: [1.5], integer: true }])).toBe(
+      'telemetry,device=d x=1.5 1000000000\n',
+    );
+  });
+});
+
+describe('device state', () => {
+  const at = 1700000000000;
+  const telemetry = (store: TelemetryStore, device: string, now: number) =>
+    ingestMessage(store, `makerdeck/${device}/telemetry`, Buffer.from(`telemetry,device=${device} x=1`), now);
+  const status = (store: TelemetryStore, device: string, said: string) =>
+    ingestMessage(store, `makerdeck/${device}/status`, Buffer.from(said), at);
+  const view = (store: TelemetryStore, device: string) => store.deviceViews().find((d) => d.device === device);
+
+  it('is unknown until known; telemetry says online for a device without a status topic', () => {
+    const store = new TelemetryStore();
+    expect(view(store, 'd1')).toBeUndefined();
+    telemetry(store, 'd1', at);
+    expect(view(store, 'd1')).toMatchObject({ status: 'online', statusNote: 'from its telemetry' });
+  });
+
+  it('goes offline after three of its intervals without telemetry (at least 5 s), and online again when it reports', () => {
+    const store = new TelemetryStore();
+    for (let i = 0; i < 4; i++) telemetry(store, 'd1', at + i * 2000); // every 2 s
+    store.takeBatch(at + 6000);
+    store.sweepSilent(at + 6000 + 6000); // 6 s silent: 3 × 2 s, not more
+    expect(view(store, 'd1')?.status).toBe('online');
+    expect(store.takeBatch(at + 12_000)).toBeUndefined();
+    store.sweepSilent(at + 6000 + 6001);
+    expect(view(store, 'd1')).toMatchObject({ status: 'offline', statusNote: 'silent for 6 s (no status topic)' });
+    expect(store.takeBatch(at + 12_001)?.devices).toEqual([
+      expect.objectContaining({ device: 'd1', status: 'offline' }),
+    ]);
+    telemetry(store, 'd1', at + 20_000);
+    expect(view(store, 'd1')?.status).toBe('online');
+    // a fast device still gets 5 s; one seen once is given the firmware's default interval (10 s)
+    const fast = new TelemetryStore();
+    telemetry(fast, 'f', at);
+    telemetry(fast, 'f', at + 100);
+    fast.sweepSilent(at + 100 + 5000);
+    expect(view(fast, 'f')?.status).toBe('online');
+    fast.sweepSilent(at + 100 + 5001);
+    expect(view(fast, 'f')?.status).toBe('offline');
+    const once = new TelemetryStore();
+    telemetry(once, 'o', at);
+    once.sweepSilent(at + 30_000);
+    expect(view(once, 'o')?.status).toBe('online');
+    once.sweepSilent(at + 30_001);
+    expect(view(once, 'o')?.status).toBe('offline');
+  });
+
+  it('trusts a status topic over silence: online until its last will says offline', () => {
+    const store = new TelemetryStore();
+    status(store, 'd1', 'online');
+    telemetry(store, 'd1', at);
+    telemetry(store, 'd1', at + 1000);
+    store.sweepSilent(at + 3_600_000);
+    expect(view(store, 'd1')).toMatchObject({ status: 'online', statusNote: 'from its status topic' });
+    status(store, 'd1', 'offline');
+    expect(view(store, 'd1')).toMatchObject({ status: 'offline', statusNote: 'from its status topic' });
+    // telemetry after a stale "offline" (a board without status, a gateway that crashed): it is online
+    telemetry(store, 'd1', at + 3_600_000);
+    expect(view(store, 'd1')).toMatchObject({ status: 'online', statusNote: 'from its telemetry' });
   });
 });

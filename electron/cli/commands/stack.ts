@@ -28,6 +28,7 @@ function printStatus(context: CommandContext, services: StackServiceView[]): voi
     const uptime = s.startedAt ? `, up ${Math.round((Date.now() - Date.parse(s.startedAt)) / 1000)} s` : '';
     context.out.text(`${s.name.padEnd(11)} ${`${s.state}${health}`.padEnd(20)} ${ports}${uptime}`);
     for (const link of s.links) context.out.text(`            ${link.label}: ${link.url}`);
+    if (s.problem) context.out.text(`            ${s.problem}`);
   }
 }
 
@@ -89,7 +90,8 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     const services = await callApi(context, 'stack.status', { profile: profileOf(context, 'full') });
     context.out.data(services);
     printStatus(context, services);
-    return services.some((s) => s.health === 'unhealthy') ? EXIT.failed : EXIT.ok;
+    // Data being lost (Telegraf dropping points) fails the check as an unhealthy service does.
+    return services.some((s) => s.health === 'unhealthy' || s.problem) ? EXIT.failed : EXIT.ok;
   },
   async stop(context) {
     const service = serviceArg(context);

@@ -103,11 +103,13 @@ async function tail(context: CommandContext): Promise<number> {
     process.stderr.write(redactor.redact(said) + '\n');
   });
   const login = loginRefused(context);
+  // Ctrl+C is ours from here: the broker may say "connected" before the connect request returns.
+  const interrupted = untilInterrupted();
   try {
     await callApi(context, 'telemetry.connect', { protocolVersion: protocol === '5' ? 5 : 4 });
     const serial = stringOption(context.values, 'serial');
     if (serial) await callApi(context, 'telemetry.gatewayStart', { port: serial, baudRate: 115200 });
-    await Promise.race([untilInterrupted(), login.refused]);
+    await Promise.race([interrupted, login.refused]);
     return EXIT.ok;
   } finally {
     login.stop();

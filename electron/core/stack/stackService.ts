@@ -2,7 +2,8 @@
 // keychain, an orchestrator on the configured Docker engine, and views for the UI and CLI.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StackProgressEvent, StackServiceView } from '../../contract';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StackProgressEvent, StackServiceView, TelegrafLoss } from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
 import { parseCompose, servicesOf, type ComposeService } from './compose';
@@ -11,6 +12,11 @@ import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers'
 import { exportImages, importImages } from './imageBundle';
 import { connectDocker, dockerEndpoint } from './dockerClient';
 import { Orchestrator, checkDockerEngine, type ServiceStatus, type StackProgress } from './orchestrator';
+import { TelegrafLossTracker } from './telegrafLog';
+
+/** Telegraf's log lines read to judge its recent losses (one per failed write: minutes of them). */
+const TELEGRAF_LOG_TAIL = 1000;
+const WATCH_RETRY_MS = 5000;
 
 export interface StackDeps {
   env: NodeJS.ProcessEnv;
@@ -55,8 +61,53 @@ export class StackService {
     await (await this.orchestrator()).down({ removeVolumes });
   }
 
+  /** Each service's view; a running Telegraf's says whether it dropped points lately (from its log). */
   async status(profile: 'core' | 'full'): Promise<StackServiceView[]> {
-    return (await (await this.orchestrator()).status(profile)).map(view);
+    const orchestrator = await this.orchestrator();
+    return Promise.all(
+      (await orchestrator.status(profile)).map(async (status) =>
+        status.name === 'telegraf' && status.state === 'running'
+          ? { ...view(status), ...(await telegrafProblem(orchestrator)) }
+          : view(status),
+      ),
+    );
+  }
+
+  /**
+   * Follows Telegraf's log and reports its losses (undefined: none in the window) whenever they
+   * change, until `signal` aborts; a missing engine or container is retried every 5 s.
+   */
+  async watchTelegraf(onLoss: (loss: TelegrafLoss | undefined) => void, signal: AbortSignal): Promise<void> {
+    let tracker = new TelegrafLossTracker();
+    let told = 'null';
+    const report = () => {
+      const loss = tracker.view();
+      const key = JSON.stringify(loss ?? null);
+      if (key !== told) onLoss(loss);
+      told = key;
+    };
+    // A loss ages out of the window with no new line: look again now and then.
+    const timer = setInterval(report, WATCH_RETRY_MS).unref();
+    try {
+      while (!signal.aborted) {
+        tracker = new TelegrafLossTracker(); // the tail is read again: count each line once
+        try {
+          const orchestrator = await this.orchestrator();
+          await orchestrator.followLogs(
+            'telegraf',
+            TELEGRAF_LOG_TAIL,
+            (lines) => tracker.add(lines) && report(),
+            signal,
+          );
+        } catch {
+          // no engine or no Telegraf container (yet): try again
+        }
+        report();
+        await sleep(WATCH_RETRY_MS, undefined, { signal, ref: false }).catch(() => undefined);
+      }
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async stop(service: string): Promise<void> {
@@ -136,6 +187,14 @@ export class StackService {
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };
   }
+}
+
+/** "dropping points: …" when Telegraf's recent log tells of a loss. */
+async function telegrafProblem(orchestrator: Orchestrator): Promise<{ problem?: string }> {
+  const tracker = new TelegrafLossTracker();
+  tracker.add(await orchestrator.logs('telegraf', TELEGRAF_LOG_TAIL).catch(() => []));
+  const loss = tracker.view();
+  return loss ? { problem: loss.message } : {};
 }
 
 /** compose.yaml's RABBITMQ_DEFAULT_USER. */

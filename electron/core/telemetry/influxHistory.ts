@@ -13,6 +13,8 @@ export interface HistoryQuery {
 }
 
 const QUERY_TIMEOUT_MS = 15_000;
+/** Flux's names for InfluxDB's integer field types: such a series exports as `1i`. */
+const INTEGER_COLUMNS = new Set(['long', 'unsignedLong']);
 
 export async function queryHistory(influx: Endpoints['influx'], query: HistoryQuery): Promise<SeriesPoints[]> {
   const api = queryApi(influx);
@@ -32,13 +34,14 @@ union(tables: [data |> min(), data |> max()])
   |> group(columns: ["device", "_field"])
   |> sort(columns: ["_time"])`;
   const bySeries = new Map(
-    query.series.map((s) => [seriesKey(s.device, s.field), { ...s, t: [] as number[], v: [] as number[] }]),
+    query.series.map((s): [string, SeriesPoints] => [seriesKey(s.device, s.field), { ...s, t: [], v: [] }]),
   );
   try {
     for await (const { values, tableMeta } of api.iterateRows(text)) {
       const row = tableMeta.toObject(values) as { _time: string; _value: number; _field: string; device: string };
       const series = bySeries.get(seriesKey(row.device, row._field));
       if (!series || typeof row._value !== 'number') continue;
+      if (INTEGER_COLUMNS.has(tableMeta.column('_value').dataType)) series.integer = true;
       const t = Date.parse(row._time);
       if (series.t.at(-1) === t) continue; // a column's only point is both its min and its max
       series.t.push(t);

@@ -18,6 +18,8 @@ export interface MqttSourceOptions {
 }
 
 export const FIRST_RETRY_MS = 1000;
+/** Devices whose own status topic is subscribed (the store's device limit). */
+const MAX_WATCHED = 1024;
 export const MAX_RETRY_MS = 30_000;
 
 /** The wait before reconnect attempt `attempt` (1, 2, …): 1 s doubling to 30 s,
@@ -33,8 +35,21 @@ export class MqttSource {
   private retryTimer?: NodeJS.Timeout;
   private lastError?: string;
   private loginRefused = false;
+  private readonly watched = new Set<string>();
 
   constructor(private readonly options: MqttSourceOptions) {}
+
+  /**
+   * Subscribes to these devices' own status topics as well. RabbitMQ 3.10's MQTT plugin hands a
+   * retained message only to a subscription naming its exact topic, never to makerdeck/+/status
+   * (Mosquitto does both), so this is how a device's retained online/offline reaches us there.
+   * Kept across reconnects: a new session asks again and gets the current retained state.
+   */
+  watchStatus(devices: string[]): void {
+    const fresh = devices.filter((device) => !this.watched.has(device)).slice(0, MAX_WATCHED - this.watched.size);
+    for (const device of fresh) this.watched.add(device);
+    if (fresh.length > 0 && this.client?.connected) this.client.subscribe(fresh.map(statusTopic), { qos: 0 });
+  }
 
   start(): void {
     const { url, username, password, protocolVersion } = this.options;
@@ -72,6 +87,11 @@ export class MqttSource {
     return true;
   }
 
+  /** Whether this device's status topic is subscribed. */
+  watches(device: string): boolean {
+    return this.watched.has(device);
+  }
+
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
@@ -87,7 +107,8 @@ export class MqttSource {
     this.attempts = 0;
     this.lastError = undefined;
     this.loginRefused = false;
-    client.subscribe([TELEMETRY_TOPIC, STATUS_TOPIC], { qos: 0 }, (error) => {
+    const own = [...this.watched].map(statusTopic);
+    client.subscribe([TELEMETRY_TOPIC, STATUS_TOPIC, ...own], { qos: 0 }, (error) => {
       if (error)
         this.options.onState(
           'connected',
@@ -109,6 +130,10 @@ export class MqttSource {
       this.client?.connect();
     }, delay);
   }
+}
+
+function statusTopic(device: string): string {
+  return `makerdeck/${device}/status`;
 }
 
 /** MQTT 3.1.1 CONNACK 4 and 5, MQTT 5 reason codes 134 and 135. */

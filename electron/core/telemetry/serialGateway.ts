@@ -15,6 +15,8 @@ const MAX_DEVICES = 16;
 export interface GatewayTarget {
   /** false when the broker is not connected: the gateway keeps the line. */
   publish(topic: string, payload: string): boolean;
+  /** A device first seen on this port (its status goes to the broker from now on). */
+  deviceSeen?(device: string): void;
 }
 
 export class SerialGateway {
@@ -54,7 +56,10 @@ export class SerialGateway {
     }
     const time = pointTime(parsed.point.timestamp, arrived);
     if (typeof time !== 'number') return time.reason;
-    this.devices.add(device);
+    if (!this.devices.has(device)) {
+      this.devices.add(device);
+      this.target.deviceSeen?.(device);
+    }
     const why = this.store.add(device, 'serial', parsed.point, time, arrived);
     this.store.setStatus(device, 'online', 'serial');
     const stamped = parsed.point.timestamp ? text : `${text} ${arrived}000000`;

@@ -8,6 +8,8 @@ import {
   type MonitorLines,
   type MonitorState,
   type SeriesPoints,
+  type StorageState,
+  type TelegrafLoss,
   type TelemetryBatch,
   type TelemetryState,
   type TelemetryStatus,
@@ -15,6 +17,7 @@ import {
 import type { SerialMonitor } from '../serial/monitor';
 import type { Endpoints, Environments } from '../stack/environment';
 import { queryCatalog, queryHistory, type HistoryQuery } from './influxHistory';
+import { DeviceStatusLink, type LinkOptions } from './deviceStatusLink';
 import { ingestMessage } from './ingest';
 import { MqttSource } from './mqttSource';
 import { SerialGateway } from './serialGateway';
@@ -35,6 +38,10 @@ export class TelemetryService {
   private source?: MqttSource;
   private gateway?: { sessionId: string; gateway: SerialGateway; message?: string };
   private timer?: NodeJS.Timeout;
+  private loss?: TelegrafLoss;
+  /** The broker of the last connect, for the gateway's devices' status links. */
+  private broker?: LinkOptions;
+  private readonly links = new Map<string, DeviceStatusLink>();
   private current: TelemetryState = {
     broker: { state: 'disconnected', since: Date.now() },
     history: { state: 'unknown' },
@@ -48,6 +55,7 @@ export class TelemetryService {
   async connect(protocolVersion: 4 | 5 = 4, connectTimeoutMs = 10_000): Promise<TelemetryState> {
     await this.source?.stop();
     const { mqtt } = await this.deps.environments.endpoints();
+    this.broker = { url: mqtt.url, username: mqtt.username, password: mqtt.password, protocolVersion };
     this.source = new MqttSource({
       url: mqtt.url,
       username: mqtt.username,
@@ -57,6 +65,8 @@ export class TelemetryService {
       onMessage: (topic, payload) => this.receive(topic, payload),
       onState: (state, message, loginRefused) => this.brokerState(state, mqtt.url, message, loginRefused),
     });
+    // Devices already known (from telemetry or InfluxDB) get their retained status on this broker too.
+    this.source.watchStatus(this.store.deviceViews().flatMap((d) => (d.source === 'mqtt' ? [d.device] : [])));
     this.source.start();
     this.startBatching();
     return this.state();
@@ -76,6 +86,7 @@ export class TelemetryService {
     const { sessionId } = await this.deps.monitor.open(port, baudRate);
     const gateway = new SerialGateway(port, this.store, {
       publish: (topic, payload) => this.source?.publish(topic, payload) ?? false,
+      deviceSeen: (device) => this.linkDevice(device),
     });
     this.gateway = { sessionId, gateway };
     this.startBatching();
@@ -88,7 +99,19 @@ export class TelemetryService {
     this.gateway = undefined;
     running.gateway.closed();
     await this.deps.monitor.close(running.sessionId).catch(() => undefined); // already closed by an unplug
+    await this.unlinkDevices();
     return this.changed({});
+  }
+
+  /** A gateway device gets its own broker connection: retained `online`, last will `offline`. */
+  private linkDevice(device: string): void {
+    if (this.broker && !this.links.has(device)) this.links.set(device, new DeviceStatusLink(this.broker, device));
+  }
+
+  private async unlinkDevices(): Promise<void> {
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all(links.map((link) => link.close()));
   }
 
   /** Monitor lines, for the gateway's session. */
@@ -100,8 +123,33 @@ export class TelemetryService {
   monitorState(state: MonitorState): void {
     if (state.sessionId !== this.gateway?.sessionId || state.state !== 'closed') return;
     this.gateway.gateway.closed();
+    void this.unlinkDevices();
     this.gateway.message = state.reason ? `The gateway stopped: ${state.reason}` : undefined;
     this.changed({});
+  }
+
+  /**
+   * What Telegraf's log says (the host follows it for the local stack): the Telemetry page shows
+   * which series are not stored. `watched` false: nothing watches the storage (an attached one).
+   */
+  setTelegrafLoss(loss: TelegrafLoss | undefined, watched = true): TelemetryState {
+    this.loss = loss;
+    return this.changed({ storage: watched ? this.storage() : undefined });
+  }
+
+  /** The series InfluxDB refuses: those whose devices sent the refused type (by Makerdeck's own store). */
+  private storage(): StorageState {
+    const loss = this.loss;
+    if (!loss) return { state: 'ok', series: [] };
+    const series = loss.conflicts.flatMap(({ measurement, field, stored, got }) => {
+      const reason = `field type conflict: ${field} is ${stored} in InfluxDB, sent as ${got}: those points are dropped`;
+      const numeric = got === 'float' || got === 'integer' || got === 'unsigned';
+      const devices = numeric ? this.store.devicesSending(field, got !== 'float') : [];
+      return devices.length > 0
+        ? devices.map((device) => ({ measurement, field, device, reason }))
+        : [{ measurement, field, reason }];
+    });
+    return { state: loss.state, message: loss.message, lastAt: loss.lastAt, series };
   }
 
   status(): TelemetryStatus {
@@ -125,8 +173,11 @@ export class TelemetryService {
   }
 
   /** Devices InfluxDB knows from a window, so a fresh start can chart what was stored before. */
-  catalog(from: number, to: number): Promise<DeviceView[]> {
-    return this.fromInflux((influx) => queryCatalog(influx, from, to));
+  async catalog(from: number, to: number): Promise<DeviceView[]> {
+    const devices = await this.fromInflux((influx) => queryCatalog(influx, from, to));
+    // Their retained status, asked for by exact topic (what RabbitMQ 3.10 needs to hand it over).
+    this.source?.watchStatus(devices.map((d) => d.device));
+    return devices;
   }
 
   private async fromInflux<T>(query: (influx: Endpoints['influx']) => Promise<T>): Promise<T> {
@@ -150,6 +201,8 @@ export class TelemetryService {
 
   private receive(topic: string, payload: Buffer): void {
     ingestMessage(this.store, topic, payload, Date.now(), this.fromGateway);
+    const device = topic.slice(10, topic.indexOf('/', 10)); // makerdeck/<device>/…
+    if (this.source && !this.source.watches(device) && this.store.has(device)) this.source.watchStatus([device]);
   }
 
   /** The gateway's own publishes come back from the broker: those points are already here. */
@@ -166,6 +219,7 @@ export class TelemetryService {
   }
 
   private flush(): void {
+    this.store.sweepSilent();
     this.gateway?.gateway.flush();
     const batch = this.store.takeBatch();
     if (batch) this.deps.batch(batch);

@@ -35,12 +35,28 @@ export const DEFAULT_LIMITS: StoreLimits = {
   waitingPerSeries: 1000,
 };
 const RECENT_REJECTS = 20;
+/** Gaps between arrivals kept per device to judge its interval. */
+const GAPS_KEPT = 8;
+/** The firmware's default interval: assumed until a device's own is seen. */
+const DEFAULT_INTERVAL_MS = 10_000;
+/**
+ * A device inferred online is offline after this many of its intervals without telemetry (at
+ * least 5 s); its interval is the median gap, so one late point does not stretch it.
+ */
+const SILENT_INTERVALS = 3;
+const MIN_SILENCE_MS = 5_000;
 const OLDER = 'older than the last point of its series';
 
 interface DeviceState {
   device: string;
   status: DeviceView['status'];
+  /** `status`: its status topic said; `telemetry`: inferred from telemetry arriving (it never said). */
+  statusFrom?: 'status' | 'telemetry';
+  statusNote?: string;
   source: DeviceView['source'];
+  /** Arrival (this computer's clock) of its last MQTT telemetry, and the gaps between recent ones. */
+  heardAt?: number;
+  gaps: number[];
   lastSeen?: number;
   last: Map<string, { t: number; v: number }>;
   series: Map<string, Series>;
@@ -57,6 +73,8 @@ interface Series {
   pending?: SeriesPoints;
   /** Points stamped ahead of the clock, in time order, until the clock reaches them. */
   waiting?: { t: number[]; v: number[] };
+  /** Its newest value was sent as an integer (`1i`): exports keep the type InfluxDB stored. */
+  integer: boolean;
 }
 
 export class TelemetryStore {
@@ -88,6 +106,7 @@ export class TelemetryStore {
   add(device: string, source: DeviceView['source'], point: Point, time: number, now = time): string | undefined {
     const state = this.device(device, source);
     if (!state) return this.tooManyDevices();
+    if (source === 'mqtt') this.heard(state, now);
     let reason = 'no numeric field to chart';
     let kept = 0;
     let refused = 0;
@@ -96,6 +115,7 @@ export class TelemetryStore {
       const value = typeof raw === 'boolean' ? Number(raw) : raw;
       if (typeof value !== 'number') continue;
       const series = this.seriesOf(state, field, now, !roomless);
+      if (typeof series !== 'string') this.typed(series, point.integers?.has(field) === true);
       const why = typeof series === 'string' ? series : this.addValue(series, time, value, now);
       if (why === undefined) kept++;
       else {
@@ -149,10 +169,24 @@ export class TelemetryStore {
     }
   }
 
+  /** A series whose type changes starts a new batch entry, so each entry has one type. */
+  private typed(series: Series, integer: boolean): void {
+    if (series.integer === integer) return;
+    series.integer = integer;
+    if (series.pending) {
+      this.pending.delete(series.key);
+      this.pending.set(`${series.key}\u0000${this.pending.size}`, series.pending);
+      series.pending = undefined;
+    }
+  }
+
   /** A point is in its ring: into the batch and the device's last values. */
   private charted(series: Series, time: number, value: number): void {
     const { owner, field } = series;
-    if (!series.pending) this.pending.set(series.key, (series.pending = { device: owner.device, field, t: [], v: [] }));
+    if (!series.pending) {
+      series.pending = { device: owner.device, field, t: [], v: [], ...(series.integer ? { integer: true } : {}) };
+      this.pending.set(series.key, series.pending);
+    }
     series.pending.t.push(time);
     series.pending.v.push(value);
     const last = owner.last.get(field);
@@ -176,12 +210,48 @@ export class TelemetryStore {
     if (this.newRejects.length < RECENT_REJECTS) this.newRejects.push(entry);
   }
 
+  /** The device's status topic said (live, retained or its last will): that is the truth from now on. */
   setStatus(device: string, status: DeviceView['status'], source: DeviceView['source'] = 'mqtt'): void {
     const state = this.device(device, source);
     if (!state) return this.reject(`makerdeck/${device}/status`, this.tooManyDevices(), status);
-    if (state.status === status) return;
+    const note = source === 'serial' ? 'on USB' : 'from its status topic';
+    this.status(state, status, note, 'status');
+  }
+
+  /**
+   * Telemetry arrived: the device is online. One that never published a status (or whose broker
+   * did not hand its retained status over) is known only this way, so its interval is learned.
+   */
+  private heard(state: DeviceState, now: number): void {
+    if (state.heardAt !== undefined && now > state.heardAt) {
+      state.gaps.push(now - state.heardAt);
+      if (state.gaps.length > GAPS_KEPT) state.gaps.shift();
+    }
+    state.heardAt = now;
+    if (state.status === 'online') return;
+    this.status(state, 'online', 'from its telemetry', 'telemetry');
+  }
+
+  /**
+   * Devices known online only from their telemetry go offline after a silence of a few of their
+   * intervals (a status topic, when there is one, says it sooner through the last will).
+   */
+  sweepSilent(now = Date.now()): void {
+    for (const state of this.devices.values()) {
+      if (state.statusFrom !== 'telemetry' || state.status !== 'online' || state.heardAt === undefined) continue;
+      const interval = state.gaps.length > 0 ? median(state.gaps) : DEFAULT_INTERVAL_MS;
+      const silent = now - state.heardAt;
+      if (silent <= Math.max(SILENT_INTERVALS * interval, MIN_SILENCE_MS)) continue;
+      this.status(state, 'offline', `silent for ${Math.round(silent / 1000)} s (no status topic)`, 'telemetry');
+    }
+  }
+
+  private status(state: DeviceState, status: DeviceView['status'], note: string, from: 'status' | 'telemetry'): void {
+    state.statusFrom = from;
+    if (state.status === status && state.statusNote === note) return;
     state.status = status;
-    this.changed.add(device);
+    state.statusNote = note;
+    this.changed.add(state.device);
   }
 
   /** What arrived since the last call (points whose time has come included), or undefined when nothing did. */
@@ -207,11 +277,18 @@ export class TelemetryStore {
   }
 
   window(refs: Array<{ device: string; field: string }>, from: number, to: number): SeriesPoints[] {
-    return refs.map(({ device, field }) => ({
-      device,
-      field,
-      ...(this.series.get(seriesKey(device, field))?.ring.range(from, to) ?? { t: [], v: [] }),
-    }));
+    return refs.map(({ device, field }) => {
+      const series = this.series.get(seriesKey(device, field));
+      return { device, field, ...(series?.ring.range(from, to) ?? { t: [], v: [] }), ...integerFlag(series) };
+    });
+  }
+
+  /** Devices whose newest value of `field` was sent as an integer (or as a float). */
+  devicesSending(field: string, integer: boolean): string[] {
+    const devices: string[] = [];
+    for (const series of this.series.values())
+      if (series.field === field && series.integer === integer) devices.push(series.owner.device);
+    return devices;
   }
 
   deviceViews(): DeviceView[] {
@@ -235,7 +312,7 @@ export class TelemetryStore {
     let state = this.devices.get(id);
     if (!state) {
       if (this.devices.size >= this.limits.maxDevices && !this.forgetIdleDevice()) return undefined;
-      state = { device: id, status: 'unknown', source, last: new Map(), series: new Map() };
+      state = { device: id, status: 'unknown', source, gaps: [], last: new Map(), series: new Map() };
       this.devices.set(id, state);
     }
     state.source = source;
@@ -262,7 +339,16 @@ export class TelemetryStore {
     if (this.series.size >= this.limits.maxSeries && !(mayTake && this.takeFairShare(state))) return this.fullReason();
     const key = seriesKey(state.device, field);
     const ring = new SeriesRing(this.limits.pointsPerSeries);
-    const series: Series = { key, field, owner: state, ring, updated: now, pending: this.pending.get(key) };
+    const pending = this.pending.get(key);
+    const series: Series = {
+      key,
+      field,
+      owner: state,
+      ring,
+      updated: now,
+      pending,
+      integer: pending?.integer === true,
+    };
     this.series.set(key, series);
     state.series.set(field, series);
     this.holders.add(state);
@@ -300,9 +386,24 @@ export class TelemetryStore {
     this.changed.add(owner.device);
   }
 
-  private view({ device, status, source, lastSeen, last }: DeviceState): DeviceView {
-    return { device, status, source, lastSeen, last: [...last].map(([field, { t, v }]) => ({ field, t, v })) };
+  private view({ device, status, statusNote, source, lastSeen, last }: DeviceState): DeviceView {
+    const values = [...last].map(([field, { t, v }]) => ({ field, t, v }));
+    return { device, status, ...(statusNote ? { statusNote } : {}), source, lastSeen, last: values };
   }
+
+  /** Whether a device is known here (by its telemetry or its status). */
+  has(device: string): boolean {
+    return this.devices.has(device);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+function integerFlag(series: Series | undefined): { integer?: true } {
+  return series?.integer ? { integer: true } : {};
 }
 
 /** Control characters out, length bounded: reasons and topics are shown on screens and terminals. */

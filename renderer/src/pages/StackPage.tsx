@@ -34,6 +34,11 @@ export function StackPage() {
   }, []);
 
   useEffect(() => void refresh(), [refresh]);
+  // States change on their own (health, Telegraf dropping points): look again every 10 s.
+  useEffect(() => {
+    const timer = setInterval(() => void refresh(), 10_000);
+    return () => clearInterval(timer);
+  }, [refresh]);
   useEffect(() => api().on('stack.progress', setProgress), []);
 
   const act = async (label: string, work: () => Promise<string>) => {
@@ -129,9 +134,15 @@ export function StackPage() {
             return (
               <tr key={s.name} data-service={s.name} data-state={s.state}>
                 <td>{s.name}</td>
-                <td className={`state-${shown.key}`}>
-                  <span aria-hidden="true">{STATE_ICON[shown.key] ?? '•'}</span> {shown.label}
-                </td>
+                {s.problem ? (
+                  <td className="state-unhealthy" data-testid={`problem-${s.name}`}>
+                    <span aria-hidden="true">⚠</span> {s.problem}
+                  </td>
+                ) : (
+                  <td className={`state-${shown.key}`}>
+                    <span aria-hidden="true">{STATE_ICON[shown.key] ?? '•'}</span> {shown.label}
+                  </td>
+                )}
                 <td>{s.ports.map((p) => `${p.hostIp}:${p.hostPort}`).join(', ')}</td>
                 <td>{s.startedAt ? new Date(s.startedAt).toLocaleTimeString() : ''}</td>
                 <td>

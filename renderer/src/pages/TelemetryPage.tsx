@@ -78,7 +78,14 @@ export function TelemetryPage() {
     const points = chart.current?.visiblePoints() ?? [];
     const data = points.map((p) => {
       const [device, ...rest] = p.key.split('/');
-      return { device: device!, field: rest.join('/'), t: [...p.times], v: [...p.values] };
+      const integer = live.integers.has(p.key);
+      return {
+        device: device!,
+        field: rest.join('/'),
+        t: [...p.times],
+        v: [...p.values],
+        ...(integer ? { integer } : {}),
+      };
     });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     if (format === 'csv') downloadText(`telemetry-${stamp}.csv`, toCsv(data), 'text/csv');
@@ -89,6 +96,7 @@ export function TelemetryPage() {
     <section className="telemetry-page" aria-label="Telemetry">
       <h1>Telemetry</h1>
       <BrokerBar state={snapshot.state} onError={setError} />
+      <StorageWarning state={snapshot.state} />
       {snapshot.historyError && (
         <p className="warning" role="status">
           History unavailable — showing live data only, retrying by itself: {snapshot.historyError}
@@ -173,6 +181,7 @@ export function TelemetryPage() {
       </div>
       <DeviceCards
         devices={snapshot.devices}
+        unstored={snapshot.state?.storage?.series ?? []}
         hidden={hidden}
         onToggle={(device) => setHidden(toggle(hidden, device))}
       />
@@ -190,6 +199,26 @@ function toggle(set: Set<string>, item: string): Set<string> {
   const next = new Set(set);
   if (!next.delete(item)) next.add(item);
   return next;
+}
+
+/** Telegraf drops points (InfluxDB refuses them): which series have no history from now on, and why. */
+function StorageWarning({ state }: { state?: TelemetryState }) {
+  const storage = state?.storage;
+  if (!storage || storage.state === 'ok') return null;
+  return (
+    <div className="warning" role="alert" data-testid="storage-warning" data-state={storage.state}>
+      <p>Not stored in InfluxDB — Telegraf is {storage.message}</p>
+      {storage.series.length > 0 && (
+        <ul>
+          {storage.series.map((s) => (
+            <li key={`${s.device ?? ''}/${s.measurement}/${s.field}`} data-testid="unstored-series">
+              {s.device ?? 'a device'} · {s.field} ({s.measurement}): {s.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }
 
 function BrokerBar({ state, onError }: { state?: TelemetryState; onError(message: string): void }) {

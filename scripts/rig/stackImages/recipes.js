@@ -201,7 +201,7 @@ export const sha256 = (...parts) => {
  * Every file under dir (sorted, relative path + exec bit + content) folded into one hash.
  * @param {string} dir
  */
-function hashDir(dir) {
+export function hashDir(dir) {
   const h = createHash('sha256');
   /** @param {string} rel */
   const walk = (rel) => {

@@ -1,12 +1,15 @@
-import type { DeviceView } from '../../../../electron/contract/telemetry';
+import type { DeviceView, UnstoredSeries } from '../../../../electron/contract/telemetry';
 
 /** One card per device: online or not, where it reports from, its newest values; a click hides it from the chart. */
 export function DeviceCards({
   devices,
+  unstored,
   hidden,
   onToggle,
 }: {
   devices: DeviceView[];
+  /** Series InfluxDB refuses (Telegraf drops their points): marked "not stored". */
+  unstored: UnstoredSeries[];
   hidden: Set<string>;
   onToggle(device: string): void;
 }) {
@@ -22,19 +25,33 @@ export function DeviceCards({
         >
           <header>
             <strong>{d.device}</strong>
-            <span className={`status-pill ${d.status}`}>{d.status === 'unknown' ? 'status unknown' : d.status}</span>
+            <span className={`status-pill ${d.status}`} title={d.statusNote}>
+              {d.status === 'unknown' ? 'status unknown' : d.status}
+            </span>
             <span className="source">{d.source === 'serial' ? 'USB serial' : 'MQTT'}</span>
           </header>
           <dl>
-            {d.last.map(({ field, v }) => (
-              <div key={field}>
-                <dt>{field}</dt>
-                <dd>{formatValue(v)}</dd>
-              </div>
-            ))}
+            {d.last.map(({ field, v }) => {
+              const refused = unstored.find((s) => s.field === field && (s.device ?? d.device) === d.device);
+              return (
+                <div key={field} data-unstored={refused ? 'true' : undefined}>
+                  <dt>{field}</dt>
+                  <dd>
+                    {formatValue(v)}
+                    {refused && (
+                      <span className="unstored" title={refused.reason}>
+                        {' '}
+                        ⚠ not stored
+                      </span>
+                    )}
+                  </dd>
+                </div>
+              );
+            })}
           </dl>
           <footer>
             {d.lastSeen ? `last seen ${new Date(d.lastSeen).toLocaleTimeString()}` : 'no data yet'}
+            {d.statusNote ? ` · ${d.statusNote}` : ''}
             <label className="inline">
               <input type="checkbox" checked={!hidden.has(d.device)} onChange={() => onToggle(d.device)} /> on chart
             </label>

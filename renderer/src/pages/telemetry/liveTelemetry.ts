@@ -26,6 +26,8 @@ export interface Snapshot {
 
 export class LiveTelemetry {
   readonly store = new SeriesStore(POINTS_PER_SERIES, { float32: true });
+  /** Series whose newest values came as integers (`1i`): the line-protocol export keeps them so. */
+  readonly integers = new Set<string>();
   private readonly devices = new Map<string, DeviceView>();
   private snapshot: Snapshot = { devices: [], accepted: 0, rejected: 0 };
   private shown = new Map<string, { device: string; field: string }>();
@@ -91,6 +93,7 @@ export class LiveTelemetry {
   private receive(batch: TelemetryBatch): void {
     for (const s of batch.series) {
       const key = seriesKey(s.device, s.field);
+      this.typed(key, s);
       if (!this.shown.has(key)) continue;
       const stashed = this.stash.get(key);
       if (stashed === 'in-window') continue;
@@ -99,7 +102,8 @@ export class LiveTelemetry {
         stashed.v.push(...s.v);
       } else this.store.push(key, s.t, s.v);
     }
-    for (const device of batch.devices) this.devices.set(device.device, device);
+    for (const device of batch.devices)
+      this.devices.set(device.device, withStored(this.devices.get(device.device), device));
     this.counts = { accepted: batch.accepted, rejected: batch.rejected };
     // Cards and counters: four times a second is plenty (the chart redraws on its own, per frame).
     this.cardsTimer ??= setTimeout(() => {
@@ -149,8 +153,16 @@ export class LiveTelemetry {
     }
   }
 
+  private typed(key: string, points: SeriesPoints | undefined): void {
+    if (!points || points.t.length === 0) return;
+    if (points.integer) this.integers.add(key);
+    else this.integers.delete(key);
+  }
+
   private merge(key: string, history: SeriesPoints | undefined, live: SeriesPoints | undefined): void {
     if (!this.shown.has(key)) return;
+    this.typed(key, history);
+    this.typed(key, live);
     const liveStart = live?.t[0] ?? Infinity;
     const older = history ? history.t.findIndex((t) => t >= liveStart) : -1;
     const cut = older === -1 ? (history?.t.length ?? 0) : older;
@@ -180,4 +192,13 @@ export class LiveTelemetry {
     this.snapshot = { ...this.snapshot, ...change };
     for (const listener of this.listeners) listener(this.snapshot);
   }
+}
+
+/**
+ * A device the host knows only by its status (no telemetry since it started) keeps the values the
+ * page has for it from InfluxDB's catalog, so its history stays on the chart.
+ */
+function withStored(known: DeviceView | undefined, update: DeviceView): DeviceView {
+  if (!known || update.lastSeen !== undefined || update.last.length > 0) return update;
+  return { ...update, lastSeen: known.lastSeen, last: known.last };
 }
