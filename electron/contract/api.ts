@@ -12,6 +12,8 @@ import {
   StackResetArgs,
   StackStatusArgs,
   StackUpArgs,
+  StackSetLanArgs,
+  type StackLanView,
   type StackLogLines,
   type StackProgressEvent,
   type StackServiceView,
@@ -50,6 +52,8 @@ import {
   ProfileImportArgs,
   ProfileRefArgs,
   ProfileSaveArgs,
+  type ProfileDefaults,
+  type ProfileImportResult,
   type ProfileExport,
   type ProfileView,
 } from './profiles';
@@ -132,7 +136,7 @@ export const requests = {
     'A profile as a file: without secrets, or with them encrypted by a passphrase',
     ['passphrase'],
   ),
-  'profiles.import': request<ProfileView>()(
+  'profiles.import': request<ProfileImportResult>()(
     ProfileImportArgs,
     'Create a profile from an exported file, secrets back into the keychain',
     ['passphrase'],
@@ -258,6 +262,18 @@ export const requests = {
   'boards.addIndex': request<BoardsIndexSummary & { url: string }>()(
     BoardsAddIndexArgs,
     'Add a board-manager index URL (https:// or file://) and download the indexes',
+  ),
+  'stack.lan': request<StackLanView>()(
+    NoArgs,
+    "Whether the local broker's MQTT port is open to the LAN, and this computer's LAN addresses",
+  ),
+  'stack.setLan': request<StackLanView>()(
+    StackSetLanArgs,
+    'Open the local broker to the LAN or close it (remembered); re-creates a running broker only',
+  ),
+  'profiles.defaults': request<ProfileDefaults>()(
+    NoArgs,
+    "A new profile's MQTT host for a Wi-Fi board: this computer's LAN address, or the attached broker's host",
   ),
 } as const;
 

@@ -98,7 +98,8 @@ export const ProfileFields = z
     board: Fqbn,
     /** Empty for boards without Wi-Fi (they report over USB serial). */
     wifiSsid: z.union([z.literal(''), Ssid]),
-    mqttHost: MqttHost,
+    /** Empty for AVR boards: the serial gateway publishes their telemetry from this computer. */
+    mqttHost: z.union([z.literal(''), MqttHost]),
     mqttPort: Port,
     mqttTls: z.boolean(),
     mqttUsername: z.union([z.literal(''), MqttUsername]),
@@ -121,13 +122,66 @@ export const FIELD_LABELS: Record<keyof ProfileFields, string> = {
   telemetryIntervalS: 'telemetry interval',
 };
 
-export const PROFILE_DEFAULTS: Omit<ProfileFields, 'name' | 'board' | 'mqttHost' | 'deviceId'> = {
+export const PROFILE_DEFAULTS: Omit<ProfileFields, 'name' | 'board' | 'deviceId'> = {
   wifiSsid: '',
+  mqttHost: '',
   mqttPort: 1883,
   mqttTls: false,
   mqttUsername: '',
   telemetryIntervalS: 10,
 };
+
+/** Boards that join Wi-Fi and reach the broker themselves (ESP32, ESP8266). */
+export function isWifiBoard(fqbn: string): boolean {
+  return /^(esp32|esp8266):/.test(fqbn);
+}
+
+/** AVR boards (Uno, Nano) report over USB serial; the serial gateway publishes from this computer. */
+export function isAvrBoard(fqbn: string): boolean {
+  return fqbn.startsWith('arduino:avr:');
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1 (also written as ::ffff:127.x.y.z): on a board, the board itself. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (/^127(\.\d{1,3}){3}$/.test(name)) return true;
+  if (!name.includes(':')) return false;
+  try {
+    const normal = new URL(`http://[${name}]/`).hostname;
+    return normal === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(normal);
+  } catch {
+    return false;
+  }
+}
+
+/** The address a loopback refusal suggests when this computer's own LAN address is not known. */
+export const EXAMPLE_LAN_ADDRESS = '192.168.1.20';
+
+/**
+ * Why the profile's MQTT host cannot work on its board, or undefined: a board other than AVR needs
+ * a host, and a Wi-Fi board would reach itself at a loopback address. `lanAddress` is this
+ * computer's LAN address, named in the reason when known.
+ */
+export function mqttHostProblem(
+  fields: Pick<ProfileFields, 'board' | 'mqttHost'>,
+  lanAddress = EXAMPLE_LAN_ADDRESS,
+): string | undefined {
+  if (fields.mqttHost === '') {
+    if (isAvrBoard(fields.board)) return undefined;
+    return (
+      "Set the profile's MQTT host: it is required for a Wi-Fi board " +
+      '(only USB serial boards such as the Uno go without)'
+    );
+  }
+  if (isWifiBoard(fields.board) && isLoopbackHost(fields.mqttHost))
+    return `A board connects to itself at ${fields.mqttHost}: use this computer's LAN address, e.g. ${lanAddress}`;
+  return undefined;
+}
 
 export const SECRET_FIELDS = ['wifiPassword', 'mqttPassword'] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];
@@ -194,5 +248,20 @@ export const ProfileImportArgs = z
     // The export's rule: a shorter passphrase cannot have sealed a file.
     passphrase: Passphrase.optional(),
     name: ProfileName.optional(),
+    /** Replaces the file's MQTT host, e.g. when it names a loopback address a Wi-Fi board cannot use. */
+    mqttHost: MqttHost.optional(),
   })
   .strict();
+
+/** An imported profile, with what the user should know about it (e.g. a device id already in use). */
+export interface ProfileImportResult extends ProfileView {
+  warnings: string[];
+}
+
+/** What a new profile's form starts with: the MQTT host a Wi-Fi board should use in the active environment. */
+export interface ProfileDefaults {
+  environment: 'local' | 'attached';
+  /** Local stack: this computer's LAN address ('' when it has none); attached: the broker's host. */
+  wifiMqttHost: string;
+  mqttPort: number;
+}

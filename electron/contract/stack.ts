@@ -101,3 +101,29 @@ export interface StackProgressEvent {
 const BundleFile = z.string().min(1, 'Name the image bundle file').max(4096);
 export const StackExportArgs = z.object({ file: BundleFile, profile: StackProfile.default('full') }).strict();
 export const StackImportArgs = z.object({ file: BundleFile }).strict();
+
+/** The broker's MQTT port, the only one the LAN choice opens. */
+export const BROKER_MQTT_PORT = 1883;
+
+/** What opening the broker to the LAN exposes, said next to the choice in the UI and the CLI. */
+export const LAN_BROKER_NOTE =
+  `Opens the MQTT port (${BROKER_MQTT_PORT}) on every network interface of this computer. Boards log in with ` +
+  'their own device login only (no guest or anonymous login); the management console, InfluxDB and the ' +
+  'other services stay on 127.0.0.1.';
+
+export const StackSetLanArgs = z
+  .object({
+    enabled: z.boolean({ error: 'Say whether the broker is open to the LAN: true or false' }),
+    operationId: OperationId.optional(),
+  })
+  .strict();
+
+/** The LAN choice for the local broker, and the addresses boards on the LAN reach it at. */
+export interface StackLanView {
+  enabled: boolean;
+  port: number;
+  /** This computer's non-internal IPv4 addresses, private ranges first: what a board's MQTT host should be. */
+  addresses: string[];
+  /** Set after a change: the broker was re-created with it now, or it applies at the next stack up. */
+  applied?: 'now' | 'next-up';
+}

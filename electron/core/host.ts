@@ -15,6 +15,8 @@ import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
 import { DEVICE_CREDENTIAL, DEVICE_USER } from './stack/brokerUsers';
 import { Environments } from './stack/environment';
+import { lanAddresses } from './stack/lanAddresses';
+import { profileDefaults } from './stack/profileDefaults';
 import { TelemetryService } from './telemetry/telemetryService';
 import { StackService } from './stack/stackService';
 import { listSerialPorts, portListerFor } from './serial/ports';
@@ -67,7 +69,9 @@ export function createHost(options: HostOptions): Host {
   // This data folder's part of the keychain: accounts under its own namespace (folderKeychain.ts).
   const keychain = new FolderKeychain(new Keychain(redactor, undefined, env), dataDir);
   const settingsFile = new SettingsFile(dataDir, keychain);
-  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }));
+  const profiles = new Profiles(settingsFile, keychain, redactor, (ids) => bus.emit('profiles.changed', { ids }), {
+    lanAddress: () => lanAddresses()[0],
+  });
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
@@ -81,6 +85,7 @@ export function createHost(options: HostOptions): Host {
     env,
     stackDir: options.stackDir ?? defaultStackDir(),
     credentials: stackCredentials,
+    settings: settingsFile,
     operations,
     emit: (p) => bus.emit('stack.progress', p),
   });
@@ -163,7 +168,8 @@ export function createHost(options: HostOptions): Host {
     'profiles.duplicate': ({ ref, name }) => profiles.duplicate(ref, name),
     'profiles.delete': ({ ref }) => profiles.remove(ref),
     'profiles.export': ({ ref, passphrase }) => profiles.export(ref, passphrase),
-    'profiles.import': ({ content, passphrase, name }) => profiles.import(content, passphrase, name),
+    'profiles.import': ({ content, passphrase, name, mqttHost }) =>
+      profiles.import(content, passphrase, name, mqttHost),
     'serial.list': listPorts,
     'serial.watch': () => portWatch.watch(),
     'firmware.compile': (args) => firmware.compile(args),
@@ -217,6 +223,9 @@ export function createHost(options: HostOptions): Host {
     'boards.remove': ({ core }) => boards.remove(core),
     'boards.updateIndex': () => boards.updateIndex(),
     'boards.addIndex': ({ url }) => boards.addIndex(url),
+    'stack.lan': () => stack.lan(),
+    'stack.setLan': ({ enabled, operationId }) => stack.setLan(enabled, operationId),
+    'profiles.defaults': () => profileDefaults(environments),
   };
 
   return {

@@ -9,6 +9,7 @@ import { runCli } from '../support/cli';
 import { findSecrets, secretToolLookup } from '../support/files';
 import { folderAccount } from '../support/keychain';
 import { defaultDataDir } from '../../electron/core/paths';
+import { lanAddresses } from '../../electron/core/stack/lanAddresses';
 import { startServe, type Served } from '../support/serve';
 import { until } from '../support/wait';
 
@@ -99,6 +100,13 @@ describe('browser mode', () => {
     const form = page.getByRole('form', { name: 'New profile' });
     await form.getByLabel('Name', { exact: true }).fill('E2E Bench');
     await form.getByLabel('Board').selectOption('esp32:esp32:esp32');
+    // A new Wi-Fi board's host starts at this computer's LAN address; a loopback one is refused with the reason.
+    const host = form.getByLabel('Host', { exact: true });
+    await expect.poll(() => host.inputValue()).toBe(lanAddresses()[0] ?? '');
+    await host.fill('127.0.0.1');
+    await expect
+      .poll(() => form.getByRole('alert').textContent())
+      .toMatch(/^A board connects to itself at 127\.0\.0\.1/);
     await form.getByLabel('SSID').fill('e2e-net');
     await form.getByLabel('Wi-Fi password').fill(wifi);
     await form.getByLabel('Host', { exact: true }).fill('broker.lan');
@@ -129,6 +137,10 @@ describe('browser mode', () => {
   it('exports with encrypted secrets, deletes, imports back, duplicates and deletes the copy', async () => {
     const passphrase = 'e2e-class-passphrase';
     await page.getByLabel(/Passphrase to include the secrets/).fill(passphrase);
+    await page.getByLabel('The same passphrase again').fill(`${passphrase}-typo`);
+    await page.getByRole('button', { name: 'Export' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The two passphrases differ/);
+    await page.getByLabel('The same passphrase again').fill(passphrase);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export' }).click(),
@@ -164,6 +176,9 @@ describe('browser mode', () => {
     const rows = page.locator('table.services tbody tr');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(7);
     expect(await rows.first().getAttribute('data-service')).toBe('rabbitmq');
+    // The LAN choice is off by default, and says what turning it on exposes.
+    expect(await page.getByLabel('Open the broker to the LAN').isChecked()).toBe(false);
+    await page.getByText(/MQTT port \(1883\) on every network interface of this computer/).waitFor();
     await page.screenshot({ path: screenshotPath('stack'), fullPage: true });
   });
 

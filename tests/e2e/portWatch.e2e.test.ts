@@ -49,7 +49,7 @@ beforeAll(async () => {
     ['Desk Uno', 'arduino:avr:uno'],
     ['Desk ESP32', 'esp32:esp32:esp32'],
   ]) {
-    const args = ['profile', 'set', name!, '--board', board!, '--ssid', 'lab', '--mqtt-host', 'localhost'];
+    const args = ['profile', 'set', name!, '--board', board!, '--ssid', 'lab', '--mqtt-host', '192.0.2.10'];
     const made = await runCli([...args, '--device-id', name!.toLowerCase().replace(' ', '-')], env);
     expect(made.code, made.stderr).toBe(0);
   }

@@ -20,7 +20,7 @@ async function opensApp(url: string, screenshot?: string): Promise<void> {
   await page.goto(url);
   await expect
     .poll(() => page.getByTestId('app-info').textContent(), { timeout: 15_000 })
-    .toMatch(/Makerdeck .* cli mode/);
+    .toMatch(/Makerdeck .* browser mode/);
   expect(page.url()).not.toContain('token=');
   if (screenshot) await page.screenshot({ path: screenshotPath(screenshot), fullPage: true });
 }

@@ -243,8 +243,9 @@ describe('the settings file', () => {
     const v1 = { version: 1, profiles: [{ ...old, ...rest }] };
     writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(v1));
     const file = new SettingsFile(dataDir, new FolderKeychain(new Keychain(new Redactor()), dataDir));
-    expect(await file.load()).toEqual({ ...v1, version: 3, environment: { kind: 'local' } });
-    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).version).toBe(3);
+    const upgraded = { ...v1, version: 4, environment: { kind: 'local' }, stack: { lanBroker: false } };
+    expect(await file.load()).toEqual(upgraded);
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).version).toBe(4);
   });
 
   it('serialises concurrent saves in one process: none is lost', async () => {

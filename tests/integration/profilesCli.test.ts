@@ -1,10 +1,11 @@
 // `makerdeck profile …` against the real Secret Service started by `npm test`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/contract';
+import { lanAddresses } from '../../electron/core/stack/lanAddresses';
 import { requireCommand } from '../../scripts/services/apt.js';
 import { lockKeyring, startSecretService, startSessionBus } from '../../scripts/services/keyring.js';
 import { runCli, type CliResult } from '../support/cli';
@@ -68,7 +69,12 @@ describe('makerdeck profile with a real Secret Service', () => {
     for (const [name, bytes] of files) expect(findSecrets(name, bytes, [WIFI, MQTT])).toEqual([]);
     const settings = JSON.parse(readFileSync(path.join(dataDir, 'settings.json'), 'utf8'));
     const profiles = [{ id: 'cli-bench', wifiSsid: 'makerspace' }];
-    expect(settings).toMatchObject({ version: 3, environment: { kind: 'local' }, profiles });
+    expect(settings).toMatchObject({
+      version: 4,
+      environment: { kind: 'local' },
+      stack: { lanBroker: false },
+      profiles,
+    });
   });
 
   it('shows secrets only as set, in text and in --json', async () => {
@@ -122,7 +128,9 @@ describe('makerdeck profile with a real Secret Service', () => {
   it('round-trips an encrypted export and refuses a wrong passphrase without importing anything', async () => {
     const file = path.join(dataDir, '..', `makerdeck-export-${process.pid}.json`);
     try {
-      expect((await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\n')).code).toBe(0);
+      expect(
+        (await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\nclass-of-2026\n')).code,
+      ).toBe(0);
       expect(findSecrets('export', readFileSync(file), [WIFI, MQTT])).toEqual([]);
       const before = snapshot(dataDir);
       const wrong = await cli(['profile', 'import', file, '--name', 'CLI Copy'], {}, 'class-of-2025\n');
@@ -130,6 +138,10 @@ describe('makerdeck profile with a real Secret Service', () => {
       expect(snapshot(dataDir)).toEqual(before);
       const right = await cli(['profile', 'import', file, '--name', 'CLI Copy', '--json'], {}, 'class-of-2026\n');
       const imported = JSON.parse(right.stdout) as ProfileView;
+      // Its device id is CLI Bench's: imported, with a warning that names that profile.
+      expect(right.stderr).toMatch(
+        /^makerdeck: warning: The device id "cli-bench" is used by the profile "CLI Bench" already/,
+      );
       expect(imported).toMatchObject({
         name: 'CLI Copy',
         mqttPort: 8883,
@@ -139,6 +151,79 @@ describe('makerdeck profile with a real Secret Service', () => {
       expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/mqtt-password`))).toBe(MQTT);
       expect((await cli(['profile', 'rm', imported.id])).code).toBe(0);
       expect(secretToolLookup(folderAccount(dataDir, `${imported.id}/wifi-password`))).toBeUndefined();
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('reads the export passphrase twice and refuses two different ones, writing nothing', async () => {
+    const file = path.join(dataDir, '..', `makerdeck-typo-${process.pid}.json`);
+    const typo = await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\nclass-of-2062\n');
+    expect(oneLineError(typo)).toBe(
+      'makerdeck: The two passphrases differ: nothing was exported; type the same one twice',
+    );
+    expect(typo.code).toBe(2);
+    const once = await cli(['profile', 'export', 'cli-bench', file, '--encrypt'], {}, 'class-of-2026\n');
+    expect(oneLineError(once)).toMatch(/Expected the same passphrase again on its own line of stdin/);
+    expect(() => readFileSync(file)).toThrow(/ENOENT/);
+  });
+
+  it('refuses a loopback MQTT host on a Wi-Fi board with the reason, and needs none on an Uno', async () => {
+    const before = snapshot(dataDir);
+    const loop = await cli(['profile', 'set', 'cli-bench', '--mqtt-host', '127.0.0.1']);
+    expect(oneLineError(loop)).toMatch(
+      /^makerdeck: A board connects to itself at 127\.0\.0\.1: use this computer's LAN address, e\.g\. [\d.]+$/,
+    );
+    expect(loop.code).toBe(2);
+    expect(snapshot(dataDir)).toEqual(before);
+
+    const uno = await cli(['profile', 'set', 'CLI Uno', '--board', 'arduino:avr:uno', '--device-id', 'cli-uno']);
+    expect(uno.code, uno.stderr).toBe(0);
+    expect(uno.stdout).toContain('MQTT broker     (none: the serial gateway publishes from this computer)');
+    // A new Wi-Fi board without --mqtt-host gets this computer's LAN address, or is refused without one.
+    const esp = await cli([
+      'profile',
+      'set',
+      'CLI ESP',
+      '--board',
+      'esp8266:esp8266:nodemcuv2',
+      '--device-id',
+      'cli-esp',
+    ]);
+    const lan = lanAddresses()[0];
+    if (lan === undefined) expect(oneLineError(esp)).toMatch(/MQTT host: it is required for a Wi-Fi board/);
+    else {
+      expect(esp.code, esp.stderr).toBe(0);
+      expect(esp.stderr).toBe(`makerdeck: MQTT host ${lan}, this computer's LAN address (--mqtt-host sets another)\n`);
+      expect(esp.stdout).toContain(`MQTT broker     ${lan}:1883`);
+      expect((await cli(['profile', 'rm', 'cli-esp'])).code).toBe(0);
+    }
+    expect((await cli(['profile', 'rm', 'cli-uno'])).code).toBe(0);
+  });
+
+  it('refuses to import a Wi-Fi profile with a loopback host unless --mqtt-host replaces it', async () => {
+    const file = path.join(dataDir, '..', `makerdeck-loopback-${process.pid}.json`);
+    const profile = {
+      name: 'Old Class',
+      board: 'esp32:esp32:esp32',
+      wifiSsid: 'lab',
+      mqttHost: 'localhost',
+      mqttPort: 1883,
+      mqttTls: false,
+      mqttUsername: '',
+      deviceId: 'old-class',
+      telemetryIntervalS: 10,
+    };
+    writeFileSync(file, JSON.stringify({ format: 'makerdeck-profile', version: 1, profile }));
+    try {
+      const before = snapshot(dataDir);
+      const refused = await cli(['profile', 'import', file]);
+      expect(oneLineError(refused)).toMatch(/itself at localhost: .*--mqtt-host ADDRESS.*Nothing was imported$/);
+      expect(snapshot(dataDir)).toEqual(before);
+      const fixed = await cli(['profile', 'import', file, '--mqtt-host', '192.168.1.20', '--json']);
+      expect(fixed.code, fixed.stderr).toBe(0);
+      expect(JSON.parse(fixed.stdout)).toMatchObject({ name: 'Old Class', mqttHost: '192.168.1.20', warnings: [] });
+      expect((await cli(['profile', 'rm', 'old-class'])).code).toBe(0);
     } finally {
       rmSync(file, { force: true });
     }
@@ -200,7 +285,9 @@ describe('makerdeck profile without a usable keychain', () => {
     try {
       const before = snapshot(dataDir);
       for (const args of every(path.join(dir, 'out.json'))) {
-        const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, 'passphrase-123\n');
+        // Twice: the encrypted export reads its passphrase again before it reaches the keychain.
+        const input = 'passphrase-123\npassphrase-123\n';
+        const result = await cli([...args], { DBUS_SESSION_BUS_ADDRESS: bus.address }, input);
         const missing = /No Secret Service on the session bus: nothing there provides org\.freedesktop\.secrets.*gnome/;
         expect(oneLineError(result), args.join(' ')).toMatch(missing);
         expect(result.code, args.join(' ')).toBe(3);

@@ -201,7 +201,8 @@ describe('two data folders in one keychain', () => {
     try {
       const shownC = JSON.parse((await cli(c, ['profile', 'show', id, '--json'])).stdout) as ProfileView;
       expect(shownC.secrets).toEqual({ wifiPassword: true, mqttPassword: false });
-      expect(JSON.parse(readFileSync(path.join(c, 'settings.json'), 'utf8')).version).toBe(3);
+      // upgraded through every migration
+      expect(JSON.parse(readFileSync(path.join(c, 'settings.json'), 'utf8')).version).toBe(4);
       expect(await folderSecrets(c)).toEqual({ [legacy]: 'legacy-wifi-secret' });
       succeeded('rm in c', await cli(c, ['profile', 'rm', id]));
       expect(await folderSecrets(c)).toEqual({});

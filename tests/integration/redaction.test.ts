@@ -42,7 +42,7 @@ beforeAll(async () => {
       '--ssid',
       'lab',
       '--mqtt-host',
-      'localhost',
+      'broker.lan',
       '--device-id',
       'redact-1',
       '--wifi-password',
@@ -74,7 +74,7 @@ describe('no secret leaves through any output path', () => {
       await cli(['--help', ...json]);
     }
     await cli(['profile', 'export', 'redact-bench', plain]);
-    await cli(['profile', 'export', 'redact-bench', sealed, '--encrypt', '--json'], `${PASSPHRASE}\n`);
+    await cli(['profile', 'export', 'redact-bench', sealed, '--encrypt', '--json'], `${PASSPHRASE}\n${PASSPHRASE}\n`);
     await cli(['profile', 'import', sealed, '--name', 'Redact Copy', '--json'], `${PASSPHRASE}\n`);
     await cli(['profile', 'import', sealed, '--name', 'Redact Wrong'], 'not-the-passphrase\n');
     await cli(['profile', 'duplicate', 'redact-bench', 'Redact Dup']);

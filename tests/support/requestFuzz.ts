@@ -34,6 +34,8 @@ export const READ_ONLY_REQUESTS = new Set([
   'telemetry.window',
   'environment.get',
   'operations.cancel',
+  'stack.lan',
+  'profiles.defaults',
 ]);
 
 const SECRET_KEYS = ['password', 'passphrase', 'wifiPassword', 'mqttPassword', 'influxPassword', 'secret', 'token'];

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ProfileFields, SecretChanges, isHostNameOrAddress } from '../../electron/contract';
+import {
+  ProfileFields,
+  SecretChanges,
+  isHostNameOrAddress,
+  isLoopbackHost,
+  mqttHostProblem,
+} from '../../electron/contract';
 
 const valid = {
   name: 'Bench 1',
@@ -39,7 +45,7 @@ describe('profile validation', () => {
     [{ mqttHost: 'bad host!' }, /host name .* or an IP address/],
     [{ mqttHost: '-lead.example' }, /host name/],
     [{ mqttHost: '999.1.1.1' }, /host name/],
-    [{ mqttHost: '' }, /host name/],
+    [{ mqttHost: ' ' }, /host name/],
     [{ board: 'esp32' }, /fully qualified board name/],
     [{ deviceId: 'a/b' }, /MQTT topic/],
     [{ deviceId: 'room+1' }, /MQTT topic/],
@@ -82,5 +88,51 @@ describe('profile validation', () => {
 
   it('refuses an empty MQTT password (clearing is explicit)', () => {
     expect(SecretChanges.safeParse({ mqttPassword: '' }).error?.issues[0]?.message).toMatch(/must not be empty/);
+  });
+});
+
+describe("a profile's MQTT host and its board", () => {
+  it.each([
+    '127.0.0.1',
+    '127.1.2.3',
+    'localhost',
+    'LOCALHOST',
+    'localhost.',
+    'box.localhost',
+    '::1',
+    '[::1]',
+    '::ffff:127.0.0.1',
+  ])('%s is loopback', (host) => expect(isLoopbackHost(host)).toBe(true));
+
+  it.each([
+    '192.168.1.20',
+    '10.0.0.5',
+    '128.0.0.1',
+    '126.255.255.255',
+    'broker.lan',
+    'localhost-broker',
+    'fe80::1',
+    '::',
+  ])('%s is not loopback', (host) => expect(isLoopbackHost(host)).toBe(false));
+
+  it("refuses a loopback host on a Wi-Fi board, naming this computer's LAN address when known", () => {
+    expect(mqttHostProblem({ board: 'esp32:esp32:esp32', mqttHost: '127.0.0.1' })).toBe(
+      "A board connects to itself at 127.0.0.1: use this computer's LAN address, e.g. 192.168.1.20",
+    );
+    expect(mqttHostProblem({ board: 'esp8266:esp8266:nodemcuv2', mqttHost: 'localhost' }, '10.1.2.3')).toBe(
+      "A board connects to itself at localhost: use this computer's LAN address, e.g. 10.1.2.3",
+    );
+    expect(mqttHostProblem({ board: 'esp32:esp32:esp32', mqttHost: '::1' })).toMatch(/itself at ::1/);
+    expect(mqttHostProblem({ board: 'esp32:esp32:esp32', mqttHost: '192.168.1.20' })).toBeUndefined();
+  });
+
+  it('needs a host on a Wi-Fi board, none on an AVR board (the serial gateway publishes for it)', () => {
+    expect(mqttHostProblem({ board: 'esp32:esp32:esp32', mqttHost: '' })).toMatch(/required for a Wi-Fi board/);
+    expect(mqttHostProblem({ board: 'arduino:avr:uno', mqttHost: '' })).toBeUndefined();
+    // The gateway runs on this computer, so a loopback host is right there.
+    expect(mqttHostProblem({ board: 'arduino:avr:uno', mqttHost: '127.0.0.1' })).toBeUndefined();
+    expect(ProfileFields.safeParse({ ...valid, board: 'arduino:avr:uno', wifiSsid: '', mqttHost: '' }).success).toBe(
+      true,
+    );
   });
 });

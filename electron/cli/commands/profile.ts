@@ -1,6 +1,6 @@
 // `makerdeck profile list|show|set|rm|duplicate|export|import` over the profiles requests.
 import { writeFile } from 'node:fs/promises';
-import { MakerdeckError, type ProfileView } from '../../contract';
+import { MakerdeckError, isWifiBoard, type ProfileView } from '../../contract';
 import { callApi, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 import { readProfileFile } from '../readProfileFile';
@@ -17,11 +17,11 @@ const USAGE = [
   'makerdeck profile rm NAME [--json]',
   'makerdeck profile duplicate NAME NEW-NAME [--json]',
   'makerdeck profile export NAME FILE [--encrypt] [--json]',
-  'makerdeck profile import FILE [--name NEW-NAME] [--json]',
+  'makerdeck profile import FILE [--name NEW-NAME] [--mqtt-host HOST] [--json]',
   '',
   '--wifi-password / --mqtt-password ask for the secret at a hidden prompt, or read it from stdin',
-  '(one per line, Wi-Fi first) — never give a secret on the command line. --encrypt and encrypted',
-  'imports read the passphrase the same way.',
+  '(one per line, Wi-Fi first) — never give a secret on the command line. --encrypt asks for the',
+  'passphrase twice (or reads it twice, on two lines of stdin); encrypted imports read it once.',
 ].join('\n');
 
 function positional(context: CommandContext, index: number, what: string): string {
@@ -78,6 +78,28 @@ async function secretsFrom(values: Values) {
   return secrets;
 }
 
+/** A new Wi-Fi board without --mqtt-host gets the host boards reach the active environment's broker at. */
+async function defaultHost(context: CommandContext, fields: Record<string, unknown>): Promise<void> {
+  if (fields.mqttHost !== undefined || typeof fields.board !== 'string' || !isWifiBoard(fields.board)) return;
+  const defaults = await callApi(context, 'profiles.defaults', {});
+  if (!defaults.wifiMqttHost) return; // the save says the host is required
+  fields.mqttHost = defaults.wifiMqttHost;
+  if (fields.mqttPort === undefined) fields.mqttPort = defaults.mqttPort;
+  const what = defaults.environment === 'local' ? "this computer's LAN address" : "the attached broker's host";
+  if (!context.out.json)
+    process.stderr.write(`makerdeck: MQTT host ${defaults.wifiMqttHost}, ${what} (--mqtt-host sets another)\n`);
+}
+
+/** The export passphrase, typed twice: a typo would seal the secrets with a passphrase nobody knows. */
+async function confirmedPassphrase(): Promise<string> {
+  const input = new SecretInput();
+  const passphrase = await input.read('Passphrase for the export');
+  const again = await input.read('same passphrase again');
+  if (again !== passphrase)
+    throw new MakerdeckError('BAD_INPUT', 'The two passphrases differ: nothing was exported; type the same one twice');
+  return passphrase;
+}
+
 function printProfile(context: CommandContext, profile: ProfileView): void {
   const secret = (set: boolean) => (set ? '•••••••• (set)' : '(not set)');
   const out = context.out;
@@ -85,9 +107,11 @@ function printProfile(context: CommandContext, profile: ProfileView): void {
   out.text(`  board           ${profile.board}`);
   out.text(`  Wi-Fi SSID      ${profile.wifiSsid || '(none: reports over USB serial)'}`);
   out.text(`  Wi-Fi password  ${secret(profile.secrets.wifiPassword)}`);
-  out.text(
-    `  MQTT broker     ${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${profile.mqttUsername ? `, user ${profile.mqttUsername}` : ''}`,
-  );
+  const user = profile.mqttUsername ? `, user ${profile.mqttUsername}` : '';
+  const broker = profile.mqttHost
+    ? `${profile.mqttHost}:${profile.mqttPort} (TLS ${profile.mqttTls ? 'on' : 'off'})${user}`
+    : '(none: the serial gateway publishes from this computer)';
+  out.text(`  MQTT broker     ${broker}`);
   out.text(`  MQTT password   ${secret(profile.secrets.mqttPassword)}`);
   out.text(`  device id       ${profile.deviceId}  (topic makerdeck/${profile.deviceId}/telemetry)`);
   out.text(`  interval        ${profile.telemetryIntervalS} s`);
@@ -121,6 +145,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
       throw error;
     });
     const fields = fieldsFrom(context.values);
+    if (!existing) await defaultHost(context, fields);
     const secrets = await secretsFrom(context.values);
     const stackDeviceLogin = context.values['stack-login'] ? (true as const) : undefined;
     const saved = await callApi(
@@ -156,7 +181,7 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
     expectPositionals(context, 2);
     const ref = positional(context, 1, 'profile');
     const file = positional(context, 2, 'file to write');
-    const passphrase = context.values.encrypt ? await new SecretInput().read('Passphrase for the export') : undefined;
+    const passphrase = context.values.encrypt ? await confirmedPassphrase() : undefined;
     const exported = await callApi(context, 'profiles.export', { ref, passphrase });
     await writeFile(file, exported.content, { mode: 0o600 });
     context.out.data({ file, encrypted: exported.encrypted });
@@ -177,11 +202,13 @@ const actions: Record<string, (context: CommandContext) => Promise<number>> = {
       content,
       passphrase,
       name: stringOption(context.values, 'name'),
+      mqttHost: stringOption(context.values, 'mqtt-host'),
     });
     context.out.data(imported);
     context.out.text(
       `Imported "${imported.name}" (id ${imported.id})${encrypted ? ' with its secrets, now in your keychain' : ' without secrets'}.`,
     );
+    for (const warning of imported.warnings) process.stderr.write(`makerdeck: warning: ${warning}\n`);
     return EXIT.ok;
   },
 };
@@ -194,7 +221,10 @@ export const profileCommand: Command = {
   options: {
     board: { type: 'string', description: 'board FQBN, e.g. esp32:esp32:esp32 or arduino:avr:uno' },
     ssid: { type: 'string', description: 'Wi-Fi network name (empty for boards without Wi-Fi)' },
-    'mqtt-host': { type: 'string', description: 'MQTT broker host name or address' },
+    'mqtt-host': {
+      type: 'string',
+      description: "MQTT broker host name or address (a Wi-Fi board needs this computer's LAN address, not 127.0.0.1)",
+    },
     'mqtt-port': { type: 'string', description: 'MQTT broker port (default 1883)' },
     tls: { type: 'boolean', description: 'connect to the broker with TLS' },
     'no-tls': { type: 'boolean', description: 'connect without TLS' },

@@ -1,7 +1,13 @@
 // `makerdeck stack up|down|status|logs|reset`.
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { MakerdeckError, STACK_PROFILES, type StackServiceView } from '../../contract';
+import {
+  LAN_BROKER_NOTE,
+  MakerdeckError,
+  STACK_PROFILES,
+  type StackLanView,
+  type StackServiceView,
+} from '../../contract';
 import { callApi, cancelOnInterrupt, runAction, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
 
@@ -62,8 +68,53 @@ async function followLogs(context: CommandContext, service: string, tail: number
   }
 }
 
+/** --lan / --no-lan on `up`: undefined keeps the remembered choice. */
+function lanFlag(context: CommandContext): boolean | undefined {
+  if (context.values.lan && context.values['no-lan'])
+    throw new MakerdeckError('BAD_INPUT', 'Give either --lan or --no-lan, not both');
+  return context.values.lan ? true : context.values['no-lan'] ? false : undefined;
+}
+
+function printLan(context: CommandContext, lan: StackLanView): void {
+  if (!lan.enabled) {
+    context.out.text(`The broker listens on 127.0.0.1:${lan.port} only (makerdeck stack lan on opens it to the LAN).`);
+    return;
+  }
+  const where = lan.addresses.length
+    ? `boards use ${lan.addresses.join(' or ')}, port ${lan.port}`
+    : 'this computer has no LAN address right now: join a network first';
+  context.out.text(`The broker's MQTT port is open to the LAN: ${where}.`);
+  context.out.text(LAN_BROKER_NOTE);
+  if (lan.applied === 'next-up') context.out.text('The broker is not running: this applies at the next stack up.');
+}
+
+/** Remembers the LAN choice (re-creating a running broker alone) and says what it means. */
+async function setLan(context: CommandContext, enabled: boolean): Promise<StackLanView> {
+  const operationId = randomUUID();
+  const stop = cancelOnInterrupt(context, operationId);
+  try {
+    return await callApi(context, 'stack.setLan', { enabled, operationId });
+  } finally {
+    stop();
+  }
+}
+
 const actions: Record<string, (context: CommandContext) => Promise<number>> = {
+  async lan(context) {
+    const choice = context.positionals[1];
+    if (choice !== undefined && choice !== 'on' && choice !== 'off')
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        'Use makerdeck stack lan on, makerdeck stack lan off, or makerdeck stack lan',
+      );
+    const lan = choice === undefined ? await callApi(context, 'stack.lan', {}) : await setLan(context, choice === 'on');
+    context.out.data(lan);
+    printLan(context, lan);
+    return EXIT.ok;
+  },
   async up(context) {
+    const lan = lanFlag(context);
+    if (lan !== undefined) printLan(context, await setLan(context, lan));
     const operationId = randomUUID();
     const stop = context.host.bus.on(
       'stack.progress',
@@ -146,13 +197,18 @@ export const stackCommand: Command = {
   name: 'stack',
   summary: 'The local backing stack (RabbitMQ, InfluxDB, Telegraf, …) on Docker',
   usage:
-    'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|import-images FILE [--profile core|full] [--yes] [--json]',
+    'makerdeck stack up|down|status|stop SERVICE|restart SERVICE|logs SERVICE [--follow]|reset|export-images FILE|' +
+    'import-images FILE [--profile core|full] [--yes] [--json]\n' +
+    'makerdeck stack up --lan|--no-lan   open the broker to the LAN, or close it (remembered)\n' +
+    'makerdeck stack lan [on|off]        show or change that choice; a running broker is re-created alone',
   positionals: true,
   options: {
     profile: { type: 'string', description: 'core (broker, InfluxDB, Telegraf) or full (all seven services)' },
     tail: { type: 'string', description: 'logs: how many lines (default 200)' },
     follow: { type: 'boolean', description: 'logs: keep printing new lines until the service stops or Ctrl+C' },
     yes: { type: 'boolean', description: 'reset: confirm deleting all stack data' },
+    lan: { type: 'boolean', description: "up: open the broker's MQTT port (1883) to the LAN (remembered)" },
+    'no-lan': { type: 'boolean', description: 'up: keep the broker on 127.0.0.1 (remembered)' },
   },
   run: (context) => runAction(context, 'stack', actions),
 };

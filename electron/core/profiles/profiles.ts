@@ -7,7 +7,9 @@ import {
   PROFILE_DEFAULTS,
   ProfileFields,
   SECRET_FIELDS,
+  mqttHostProblem,
   type ProfileExport,
+  type ProfileImportResult,
   type ProfileView,
   type SecretChanges,
   type SecretField,
@@ -31,6 +33,11 @@ export interface SaveRequest {
   secrets: SecretChanges;
 }
 
+export interface ProfilesOptions {
+  /** This computer's LAN address, named when a Wi-Fi board's loopback MQTT host is refused. */
+  lanAddress?: () => string | undefined;
+}
+
 export class Profiles {
   constructor(
     private readonly file: SettingsFile,
@@ -38,6 +45,7 @@ export class Profiles {
     private readonly keychain: SecretStore,
     private readonly redactor: Redactor,
     private readonly onChange: (ids: string[]) => void = () => {},
+    private readonly options: ProfilesOptions = {},
   ) {}
 
   async list(): Promise<ProfileView[]> {
@@ -90,17 +98,43 @@ export class Profiles {
     return { fileName: `${profile.id}.makerdeck-profile.json`, content, encrypted: passphrase !== undefined };
   }
 
-  async import(content: string, passphrase?: string, name?: string): Promise<ProfileView> {
+  /**
+   * A new profile from an export file. Refused like a save when its MQTT host cannot work on its
+   * board (`mqttHost` replaces the file's); a device id another profile uses already is imported
+   * with a warning naming that profile, since two boards on one id share one topic.
+   */
+  async import(content: string, passphrase?: string, name?: string, mqttHost?: string): Promise<ProfileImportResult> {
     if (passphrase) this.redactor.add(passphrase);
     const decoded = await decodeExport(content, passphrase);
     for (const value of Object.values(decoded.secrets)) if (value) this.redactor.add(value);
-    return this.save({ fields: { ...decoded.profile, ...(name ? { name } : {}) }, secrets: decoded.secrets });
+    const fields = { ...decoded.profile, ...(name ? { name } : {}), ...(mqttHost ? { mqttHost } : {}) };
+    const problem = mqttHostProblem(fields, this.options.lanAddress?.());
+    if (problem) {
+      const how =
+        'import it with another MQTT host (makerdeck profile import FILE --mqtt-host ADDRESS, or the import form)';
+      throw new MakerdeckError('BAD_INPUT', `${problem}: ${how}. Nothing was imported`);
+    }
+    return this.change(async (settings) => {
+      const saved = await this.saveIn(settings, { fields, secrets: decoded.secrets });
+      const twin = settings.profiles.find((p) => p.deviceId === fields.deviceId);
+      const warnings = twin
+        ? [
+            `The device id "${fields.deviceId}" is used by the profile "${twin.name}" already: two boards on one id ` +
+              'share one topic, so give one of them another ' +
+              `(makerdeck profile set "${saved.result.name}" --device-id NEW-ID)`,
+          ]
+        : [];
+      return { ...saved, result: { ...saved.result, warnings } };
+    });
   }
 
   /** The new settings and keychain changes for one save, computed inside the settings lock. */
   private async saveIn(settings: Settings, request: SaveRequest): Promise<SettingsChange<ProfileView>> {
     const existing = request.ref === undefined ? undefined : find(settings, request.ref);
-    const fields = validate({ ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields });
+    const fields = validate(
+      { ...(existing ? fieldsOf(existing) : PROFILE_DEFAULTS), ...request.fields },
+      this.options.lanAddress?.(),
+    );
     assertNameFree(settings, fields.name, existing?.id);
     const id = existing?.id ?? newId(fields.name, settings);
     // Read first: this also proves the keychain answers before anything is changed.
@@ -117,7 +151,7 @@ export class Profiles {
   }
 
   /** Runs one settings transaction (settingsFile.ts); on any failure the keychain and the file are as they were. */
-  private async change(work: (settings: Settings) => Promise<SettingsChange<ProfileView>>): Promise<ProfileView> {
+  private async change<T extends ProfileView>(work: (settings: Settings) => Promise<SettingsChange<T>>): Promise<T> {
     const result = await this.file.update(work);
     this.onChange([result.id]);
     return result;
@@ -135,9 +169,14 @@ export class Profiles {
   }
 }
 
-function validate(candidate: unknown): ProfileFields {
+/** The fields checked against the schema, then against the board (mqttHostProblem: UI, CLI and import alike). */
+function validate(candidate: unknown, lanAddress?: string): ProfileFields {
   const parsed = ProfileFields.safeParse(candidate);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problem = mqttHostProblem(parsed.data, lanAddress);
+    if (problem) throw new MakerdeckError('BAD_INPUT', problem);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const missing = issue.code === 'invalid_type' && issue.input === undefined;
   const label = FIELD_LABELS[issue.path[0] as keyof ProfileFields] ?? String(issue.path[0]);

@@ -13,8 +13,15 @@ import type { FolderKeychain } from '../secrets/folderKeychain';
 import { KeychainTransaction, recoverKeychain, type KeychainChange } from '../secrets/secretChanges';
 import { FolderLock } from './folderLock';
 
-/** 3: keychain accounts carry the data folder's namespace (folderKeychain.ts). */
-export const SETTINGS_VERSION = 3;
+/**
+ * 3: keychain accounts carry the data folder's namespace (folderKeychain.ts).
+ * 4: `stack.lanBroker`, the user's choice to open the local broker's MQTT port to the LAN.
+ */
+export const SETTINGS_VERSION = 4;
+
+/** The local stack's remembered choices. */
+const StackSettings = z.object({ lanBroker: z.boolean() }).strict();
+export type StackSettings = z.infer<typeof StackSettings>;
 
 const StoredProfile = ProfileFields.extend({ id: ProfileId, updatedAt: z.string() }).strict();
 export type StoredProfile = z.infer<typeof StoredProfile>;
@@ -24,6 +31,7 @@ const Settings = z
     version: z.literal(SETTINGS_VERSION),
     profiles: z.array(StoredProfile),
     environment: EnvironmentSettings,
+    stack: StackSettings,
     /** The last change committed together with keychain changes: tells a finished change from an interrupted one. */
     keychainTransaction: z.string().optional(),
   })
@@ -45,13 +53,20 @@ export interface SettingsChange<T> {
   secrets?: KeychainChange[];
 }
 
-const EMPTY: Settings = { version: SETTINGS_VERSION, profiles: [], environment: { kind: 'local' } };
+const EMPTY: Settings = {
+  version: SETTINGS_VERSION,
+  profiles: [],
+  environment: { kind: 'local' },
+  stack: { lanBroker: false },
+};
 
 /** Upgrades from each older version to the next; the file is rewritten when it is first used. */
 const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {
   1: (raw) => ({ ...raw, version: 2, environment: { kind: 'local' } }),
   // The keychain part (copying un-namespaced entries into this folder) runs in SettingsFile.upgrade.
   2: (raw) => ({ ...raw, version: 3 }),
+  // Loopback stays the default: the broker opens to the LAN only when the user chooses it.
+  3: (raw) => ({ ...raw, version: 4, stack: { lanBroker: false } }),
 };
 
 /** An undo the keychain refused: the message says so, and no "Nothing was changed" is added. */

@@ -66,7 +66,30 @@ export class Orchestrator {
     ready?: (service: ComposeService) => Promise<void> | void,
   ): Promise<ServiceStatus[]> {
     await this.ping();
-    const services = servicesOf(this.project, profile);
+    await this.bringUp(servicesOf(this.project, profile), signal, ready);
+    return this.status(profile);
+  }
+
+  /**
+   * `up` for one service alone: re-creates it when its spec changed (a new port binding, say) and
+   * waits for it, leaving every other container as it is (its dependants reconnect by themselves).
+   */
+  async upService(
+    name: string,
+    signal?: AbortSignal,
+    ready?: (service: ComposeService) => Promise<void> | void,
+  ): Promise<void> {
+    await this.ping();
+    const service = this.project.services.find((s) => s.name === name);
+    if (!service) throw new MakerdeckError('NOT_FOUND', `The stack has no service "${name}"`);
+    await this.bringUp([service], signal, ready);
+  }
+
+  private async bringUp(
+    services: ComposeService[],
+    signal?: AbortSignal,
+    ready?: (service: ComposeService) => Promise<void> | void,
+  ): Promise<void> {
     const opening = ContainerEvents.open(this.docker, this.project.name);
     try {
       const [events] = await Promise.all([
@@ -76,7 +99,6 @@ export class Orchestrator {
         this.ensureVolumes(services),
       ]);
       await this.startAll(services, events, signal, ready);
-      return await this.status(profile);
     } catch (error) {
       throw this.wentAway(error, 'starting the stack', 'makerdeck stack up') ?? error;
     } finally {

@@ -3,13 +3,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackProgressEvent, StackServiceView, TelegrafLoss } from '../../contract';
+import {
+  BROKER_MQTT_PORT,
+  type StackLanView,
+  type StackProgressEvent,
+  type StackServiceView,
+  type TelegrafLoss,
+} from '../../contract';
 import type { Operations } from '../operations';
 import type { StackCredentials } from '../secrets/stackCredentials';
+import type { SettingsFile } from '../settings/settingsFile';
 import { parseCompose, servicesOf, type ComposeService } from './compose';
 import { STACK_CONSOLES } from './consoles';
 import { DEVICE_CREDENTIAL, DEVICE_USER, ensureDeviceUser } from './brokerUsers';
 import { exportImages, importImages } from './imageBundle';
+import { lanAddresses } from './lanAddresses';
 import { connectDocker, dockerEndpoint } from './dockerClient';
 import { Orchestrator, checkDockerEngine, type ServiceStatus, type StackProgress } from './orchestrator';
 import { TelegrafLossTracker } from './telegrafLog';
@@ -22,6 +30,8 @@ export interface StackDeps {
   env: NodeJS.ProcessEnv;
   stackDir: string;
   credentials: StackCredentials;
+  /** Where the LAN choice is remembered (settings.json, `stack.lanBroker`). */
+  settings: SettingsFile;
   operations: Operations;
   emit(progress: StackProgressEvent): void;
 }
@@ -55,6 +65,38 @@ export class StackService {
     };
     this.deps.emit({ operationId, service: 'rabbitmq', phase: 'provision', message: `device user ${DEVICE_USER}` });
     await ensureDeviceUser(admin, devicePassword);
+  }
+
+  /** The LAN choice and this computer's LAN addresses; needs no Docker. */
+  async lan(): Promise<StackLanView> {
+    const { stack } = await this.deps.settings.load();
+    return { enabled: stack.lanBroker, port: BROKER_MQTT_PORT, addresses: lanAddresses() };
+  }
+
+  /**
+   * Remembers the LAN choice, then applies it to a running broker by re-creating that container
+   * alone (its port binding is part of its spec hash); a broker that is not running takes it at
+   * the next `up`.
+   */
+  setLan(enabled: boolean, operationId?: string): Promise<StackLanView> {
+    return this.deps.operations.run(operationId, async (operation) => {
+      await this.deps.settings.update(async (settings) => ({
+        settings: { ...settings, stack: { ...settings.stack, lanBroker: enabled } },
+        result: undefined,
+      }));
+      const applied = await this.applyToBroker(operation.id, operation.signal);
+      return { ...(await this.lan()), applied };
+    });
+  }
+
+  private async applyToBroker(operationId: string, signal: AbortSignal): Promise<'now' | 'next-up'> {
+    // Without an engine there is no broker to change: the choice waits for the next `up`.
+    const orchestrator = await this.orchestrator(operationId).catch(() => undefined);
+    if (!orchestrator) return 'next-up';
+    const broker = (await orchestrator.status('core')).find((s) => s.name === 'rabbitmq');
+    if (broker?.state !== 'running') return 'next-up';
+    await orchestrator.upService('rabbitmq', signal, (service) => this.provisionBroker(service, operationId));
+    return 'now';
   }
 
   async down(removeVolumes = false): Promise<void> {
@@ -175,14 +217,17 @@ export class StackService {
     await checkDockerEngine(docker, endpoint.label);
     const socket =
       typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
-    const [text, credentials] = await Promise.all([
+    const [text, credentials, settings] = await Promise.all([
       readFile(path.join(this.deps.stackDir, 'compose.yaml'), 'utf8'),
       this.credentialEnv(),
+      this.deps.settings.load(),
     ]);
+    // The remembered choice decides the broker's binding, whatever the environment says.
+    const bind = { MAKERDECK_BROKER_BIND: settings.stack.lanBroker ? '0.0.0.0' : '127.0.0.1' };
     const project = parseCompose(text, {
       file: 'stack/compose.yaml',
       baseDir: this.deps.stackDir,
-      env: { ...this.deps.env, ...socket, ...credentials },
+      env: { ...this.deps.env, ...socket, ...credentials, ...bind },
     });
     const emit = (p: StackProgress) => this.deps.emit({ operationId, ...p });
     return { docker, project, emit, where: endpoint.label };

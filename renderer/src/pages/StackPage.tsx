@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { StackProgressEvent, StackServiceView } from '../../../electron/contract/stack';
 import { api } from '../api/client';
+import { LanBroker } from './stack/LanBroker';
 import { ServiceLogs } from './stack/ServiceLogs';
 import { serviceState } from './stack/serviceState';
 
@@ -55,6 +56,15 @@ export function StackPage() {
     }
   };
 
+  const showError = useCallback((text: string) => setMessage({ kind: 'error', text }), []);
+  const lanChanged = useCallback(
+    (text: string) => {
+      setMessage({ kind: 'notice', text });
+      void refresh();
+    },
+    [refresh],
+  );
+
   const up = () =>
     act('Starting', async () => (await api().call('stack.up', { profile }), `The ${profile} stack is up and healthy.`));
   const down = () =>
@@ -97,6 +107,7 @@ export function StackPage() {
           Refresh
         </button>
       </div>
+      <LanBroker disabled={!!busy} onChanged={lanChanged} onError={showError} />
       {busy && (
         <div className="progress-row">
           {progress?.bytesTotal ? (

@@ -16,6 +16,8 @@ interface Props {
 
 export function ImportExport({ profile, onDone, onError }: Props) {
   const [passphrase, setPassphrase] = useState('');
+  const [again, setAgain] = useState('');
+  const [mqttHost, setMqttHost] = useState('');
   const guard = (work: () => Promise<void>) => () => void work().catch((e: Error) => onError(e.message));
 
   if (!profile) {
@@ -25,14 +27,22 @@ export function ImportExport({ profile, onDone, onError }: Props) {
         throw new Error(`${file.name} is ${file.size.toLocaleString('en-US')} bytes; ${PROFILE_FILE_TOO_LARGE}`);
       }
       const content = await file.text();
-      const imported = await api().call('profiles.import', { content, passphrase: passphrase || undefined });
+      const imported = await api().call('profiles.import', {
+        content,
+        passphrase: passphrase || undefined,
+        mqttHost: mqttHost.trim() || undefined,
+      });
       setPassphrase('');
-      onDone(`Imported "${imported.name}".`, imported.id);
+      onDone([`Imported "${imported.name}".`, ...imported.warnings].join(' '), imported.id);
     };
     return (
       <div className="actions">
         <h3>Import a profile</h3>
         <PassphraseInput value={passphrase} onChange={setPassphrase} label="Passphrase (for exports with secrets)" />
+        <label>
+          MQTT host (optional: replaces the file's, e.g. this computer's LAN address)
+          <input value={mqttHost} onChange={(e) => setMqttHost(e.target.value)} />
+        </label>
         <label>
           Exported file
           <input
@@ -46,8 +56,12 @@ export function ImportExport({ profile, onDone, onError }: Props) {
   }
 
   const exportProfile = async () => {
+    // Typed twice: a typo would seal the secrets with a passphrase nobody knows.
+    if (passphrase !== again)
+      throw new Error('The two passphrases differ: nothing was exported; type the same one twice');
     const exported = await api().call('profiles.export', { ref: profile.id, passphrase: passphrase || undefined });
     setPassphrase('');
+    setAgain('');
     downloadText(exported.fileName, exported.content, 'application/json');
     onDone(
       exported.encrypted
@@ -73,6 +87,7 @@ export function ImportExport({ profile, onDone, onError }: Props) {
         onChange={setPassphrase}
         label="Passphrase to include the secrets (leave blank to export without them)"
       />
+      {passphrase && <PassphraseInput value={again} onChange={setAgain} label="The same passphrase again" />}
       <div className="button-row">
         <button type="button" onClick={guard(exportProfile)}>
           Export

@@ -1,5 +1,13 @@
-import { useState, type FormEvent } from 'react';
-import type { ProfileFields, ProfileView, SecretChanges } from '../../../../electron/contract/profiles';
+import { useEffect, useState, type FormEvent } from 'react';
+import {
+  isAvrBoard,
+  isWifiBoard,
+  mqttHostProblem,
+  type ProfileDefaults,
+  type ProfileFields,
+  type ProfileView,
+  type SecretChanges,
+} from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
 
 const BOARDS = [
@@ -16,7 +24,8 @@ function draftOf(profile?: ProfileView): Draft {
     name: profile?.name ?? '',
     board: profile?.board ?? BOARDS[0][0],
     wifiSsid: profile?.wifiSsid ?? '',
-    mqttHost: profile?.mqttHost ?? '127.0.0.1',
+    // A new Wi-Fi board gets this computer's LAN address (profiles.defaults) once it arrives.
+    mqttHost: profile?.mqttHost ?? '',
     mqttPort: String(profile?.mqttPort ?? 1883),
     mqttTls: profile?.mqttTls ?? false,
     mqttUsername: profile?.mqttUsername ?? '',
@@ -36,7 +45,28 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
   const [wifiPassword, setWifiPassword] = useState('');
   const [mqttPassword, setMqttPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const set = (key: keyof Draft) => (value: string | boolean) => setDraft((d) => ({ ...d, [key]: value }));
+  const [defaults, setDefaults] = useState<ProfileDefaults>();
+  const set = (key: keyof Draft) => (value: string | boolean) => setDraft((d) => withDefaults({ ...d, [key]: value }));
+  /** A new Wi-Fi board's empty host becomes the one boards reach the active environment's broker at. */
+  const withDefaults = (d: Draft, given = defaults): Draft =>
+    !profile && given?.wifiMqttHost && isWifiBoard(d.board) && d.mqttHost === ''
+      ? { ...d, mqttHost: given.wifiMqttHost, mqttPort: String(given.mqttPort) }
+      : d;
+
+  useEffect(() => {
+    api()
+      .call('profiles.defaults', {})
+      .then((given) => {
+        setDefaults(given);
+        setDraft((d) => withDefaults(d, given));
+      })
+      .catch(() => undefined); // the form works without a suggestion
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per form
+  }, []);
+  const hostProblem = mqttHostProblem(
+    { board: draft.board, mqttHost: draft.mqttHost.trim() },
+    defaults?.wifiMqttHost || undefined,
+  );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -112,7 +142,14 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
       </fieldset>
       <fieldset>
         <legend>MQTT broker</legend>
-        <Field label="Host" value={draft.mqttHost} onChange={set('mqttHost')} required />
+        <Field label="Host" value={draft.mqttHost} onChange={set('mqttHost')} required={!isAvrBoard(draft.board)} />
+        {/* Beside the field, not in its label: the label stays "Host" for screen readers. */}
+        {hostHint(draft, defaults) && <p className="muted">{hostHint(draft, defaults)}</p>}
+        {hostProblem && draft.mqttHost.trim() !== '' && (
+          <p className="error" role="alert">
+            {hostProblem}
+          </p>
+        )}
         <Field label="Port" value={draft.mqttPort} onChange={set('mqttPort')} inputMode="numeric" />
         <label className="inline">
           <input type="checkbox" checked={draft.mqttTls} onChange={(e) => set('mqttTls')(e.target.checked)} /> TLS
@@ -154,6 +191,14 @@ export function ProfileForm({ profile, onSaved, onError }: Props) {
       </button>
     </form>
   );
+}
+
+function hostHint(draft: Draft, defaults?: ProfileDefaults): string | undefined {
+  if (isAvrBoard(draft.board))
+    return 'Optional: a USB serial board reports through the serial gateway, which publishes from this computer.';
+  if (!isWifiBoard(draft.board) || defaults?.environment !== 'local') return undefined;
+  if (!defaults.wifiMqttHost) return 'This computer has no LAN address right now: join the boards’ network first.';
+  return `This computer's LAN address is ${defaults.wifiMqttHost}: open the broker to the LAN on the Stack page.`;
 }
 
 function Field(props: {
