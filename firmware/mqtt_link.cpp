@@ -1,44 +1,47 @@
 #if defined(ESP32) || defined(ESP8266)
 #include "mqtt_link.h"
-#include "config.h"
+#include "config_block.h"
 #include <PubSubClient.h>
 #if defined(ESP32)
 #include <WiFi.h>
 #else
 #include <ESP8266WiFi.h>
 #endif
-#if MAKERDECK_MQTT_TLS
-#include <WiFiClientSecure.h>
-static WiFiClientSecure net;
-#else
 #include <WiFiClient.h>
-static WiFiClient net;
-#endif
+#include <WiFiClientSecure.h>
 
-static PubSubClient mqtt(net);
+// Plain or TLS is the release's choice (the config block's flag), so both clients are built in.
+static WiFiClient plainNet;
+static WiFiClientSecure tlsNet;
+static PubSubClient mqtt;
 static char topicTelemetry[96];
 static char topicStatus[96];
 static unsigned long nextAttempt = 0;
 static unsigned long backoffMs = 1000;
 
 void mqttBegin() {
-  snprintf(topicTelemetry, sizeof topicTelemetry, "makerdeck/%s/telemetry", MAKERDECK_DEVICE_ID);
-  snprintf(topicStatus, sizeof topicStatus, "makerdeck/%s/status", MAKERDECK_DEVICE_ID);
-#if MAKERDECK_MQTT_TLS
-  net.setInsecure();  // the lab broker usually has a self-signed certificate; pin it for production
-#endif
+  const MakerdeckConfig &c = config();
+  snprintf(topicTelemetry, sizeof topicTelemetry, "makerdeck/%s/telemetry", c.deviceId);
+  snprintf(topicStatus, sizeof topicStatus, "makerdeck/%s/status", c.deviceId);
+  if (c.flags & MAKERDECK_FLAG_MQTT_TLS) {
+    tlsNet.setInsecure();  // the lab broker usually has a self-signed certificate; pin it for production
+    mqtt.setClient(tlsNet);
+  } else {
+    mqtt.setClient(plainNet);
+  }
   WiFi.mode(WIFI_STA);
-  WiFi.begin(MAKERDECK_WIFI_SSID, MAKERDECK_WIFI_PASSWORD);
-  mqtt.setServer(MAKERDECK_MQTT_HOST, MAKERDECK_MQTT_PORT);
+  WiFi.begin(c.wifiSsid, c.wifiPassword);
+  mqtt.setServer(c.mqttHost, c.mqttPort);
   mqtt.setBufferSize(512);
 }
 
 static void connectWithBackoff() {
   unsigned long now = millis();
   if (now < nextAttempt || WiFi.status() != WL_CONNECTED) return;
+  const MakerdeckConfig &c = config();
   // The last will marks the device offline if it drops; "online" is retained once connected.
-  bool ok = mqtt.connect(MAKERDECK_DEVICE_ID, MAKERDECK_MQTT_USERNAME[0] ? MAKERDECK_MQTT_USERNAME : nullptr,
-                         MAKERDECK_MQTT_PASSWORD[0] ? MAKERDECK_MQTT_PASSWORD : nullptr, topicStatus, 1, true, "offline");
+  bool ok = mqtt.connect(c.deviceId, c.mqttUsername[0] ? c.mqttUsername : nullptr,
+                         c.mqttPassword[0] ? c.mqttPassword : nullptr, topicStatus, 1, true, "offline");
   if (ok) {
     mqtt.publish(topicStatus, "online", true);
     backoffMs = 1000;

@@ -1,5 +1,5 @@
 #include "telemetry.h"
-#include "config.h"
+#include "sensor_options.h"
 
 #if MAKERDECK_WITH_DHT22
 #include <DHT.h>

@@ -149,7 +149,7 @@ export const requests = {
   ),
   'firmware.compile': request<CompileSummary>()(
     CompileArgs,
-    'Compile the firmware for a profile (secrets injected into a private, throwaway copy)',
+    'Build the firmware for a board (FQBN), config-free; a build already made for the same sources, core and arduino-cli comes from the cache',
   ),
   'firmware.uploadBegin': request<FirmwareUploadStarted>()(
     FirmwareUploadBeginArgs,
@@ -165,7 +165,7 @@ export const requests = {
   ),
   'firmware.flash': request<FlashSummary>()(
     FlashArgs,
-    "Flash a profile's firmware (compiled first) or a .hex/.bin file, then verify",
+    "Flash a profile's release (the cached or fresh build with the profile's config stamped in, in memory) or a .hex/.bin file as is, then verify",
   ),
   'monitor.open': request<{ sessionId: string }>()(
     MonitorOpenArgs,

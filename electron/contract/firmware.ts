@@ -10,11 +10,11 @@ export const OperationId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'An operation id is 1 to 64 letters, digits, - or _');
 
+/** A build is config-free: it takes the board (FQBN) only, never a profile. */
 export const CompileArgs = z
   .object({
     operationId: OperationId.optional(),
-    profile: z.string().min(1, 'Name the profile to build'),
-    board: z.string().min(3).max(200).optional(),
+    board: z.string().min(3, 'Name the board (FQBN) to build for, e.g. arduino:avr:uno').max(200),
   })
   .strict();
 
@@ -38,6 +38,10 @@ export interface CompileSummary {
   /** Set when the board's core is not installed: `core-missing`, with the core and the command that installs it. */
   errorCode?: 'core-missing';
   missingCore?: { core: string; command: string };
+  /** True when the image came from the build cache (same sources, board, core and arduino-cli): nothing compiled. */
+  cached: boolean;
+  /** The build's identity, printed by the firmware at boot. */
+  buildHash?: string;
   /** Where the built image is, when the build succeeded. */
   image?: CompileImage;
 }
@@ -46,9 +50,9 @@ export interface CompileImage {
   format: 'hex' | 'bin';
   bytes: number;
   sha256: string;
-  /** The .hex/.bin file (0600, in the build cache) when the image holds no secret. */
+  /** The cached .hex/.bin file (0600, in the build cache: a build holds no secret). */
   path?: string;
-  /** Otherwise why there is no file, and how to flash it. */
+  /** Otherwise why there is no file. */
   note?: string;
 }
 
@@ -146,11 +150,13 @@ export interface FlashSummary {
   verified: boolean;
   /** ESP boards: who wrote the flash, the flasher stub or the ROM's own loader. */
   loader?: 'stub' | 'rom';
+  /** Set when a profile was flashed: the build (cached or fresh) with the profile's config stamped in. */
+  release?: { deviceId: string; buildHash: string; cached: boolean };
 }
 
 export interface FirmwareProgress {
   operationId: string;
-  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done';
+  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done' | 'stamp';
   bytesDone?: number;
   bytesTotal?: number;
   message?: string;

@@ -82,7 +82,7 @@ describe('board cores (real arduino-cli 1.0.4, Debian AVR core served on loopbac
   it('a compile before the core is installed says core-missing, naming the core and the command', async () => {
     const { env } = freshArduino('before');
     const { host } = hostFor(env);
-    const summary = await callHost<CompileSummary>(host, 'firmware.compile', { profile: 'boards-bench' });
+    const summary = await callHost<CompileSummary>(host, 'firmware.compile', { board: FQBN });
     expect(summary).toMatchObject({
       success: false,
       errorCode: 'core-missing',
@@ -128,7 +128,7 @@ describe('board cores (real arduino-cli 1.0.4, Debian AVR core served on loopbac
     const cores = await callHost<BoardCoreView[]>(host, 'boards.list', {});
     expect(cores).toMatchObject([{ id: CORE, installed: '1.8.7', latest: '1.8.7' }]);
     expect(cores[0]!.boards).toContain('Arduino Nano');
-    const compiled = await callHost<CompileSummary>(host, 'firmware.compile', { profile: 'boards-bench' });
+    const compiled = await callHost<CompileSummary>(host, 'firmware.compile', { board: FQBN });
     expect(compiled, compiled.error).toMatchObject({ success: true, fqbn: FQBN });
     expect(compiled.sizes.find((s) => s.name === 'text')?.size).toBeGreaterThan(1000);
   }, 120_000);

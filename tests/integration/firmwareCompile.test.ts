@@ -1,5 +1,6 @@
 // `makerdeck compile` with the real arduino-cli and Debian's AVR platform (the test rig), offline.
-// Secrets go into a private, throwaway copy: after any build, no config.h and no secret is on disk.
+// A build is config-free and cached: the compile never sees a profile, the same sources for the same
+// board, core and arduino-cli come from the cache, and no config.h or secret is ever on disk.
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,20 +30,26 @@ function leftovers(): string[] {
     ['firmware/', path.join(repoRoot, 'firmware')],
   ] as const) {
     for (const [name, bytes] of snapshot(dir, { includeLogs: true })) {
-      // Other test files build other profiles in parallel: only this profile's build must be gone.
-      if (
-        path.basename(name) === 'config.h' &&
-        (where !== 'private build root' || name.startsWith('build-compile-bench-'))
-      )
-        found.push(`${where}: ${name}`);
+      if (path.basename(name) === 'config.h') found.push(`${where}: ${name}`);
       found.push(...findSecrets(`${where}/${name}`, bytes, [WIFI, MQTT]));
     }
   }
   return found;
 }
 
-/** Where Makerdeck keeps this profile's Uno build (MAKERDECK_CACHE_DIR/builds/<profile>-<board>). */
-const buildPath = () => path.join(scratch, 'cache', 'builds', 'compile-bench-arduino_avr_uno');
+/** Where Makerdeck keeps the Uno's build path (MAKERDECK_CACHE_DIR/builds/<board>) and cached images. */
+const buildPath = () => path.join(scratch, 'cache', 'builds', 'arduino_avr_uno');
+const cachedImages = () =>
+  readdirSync(path.join(scratch, 'cache', 'builds', 'images')).filter((f) => f.endsWith('.json'));
+
+/** A copy of the firmware with a comment of its own: new sources, so a compile that cannot come from the cache. */
+function firmwareVariant(name: string): string {
+  const sketch = path.join(scratch, name);
+  cpSync(path.join(repoRoot, 'firmware'), sketch, { recursive: true });
+  const ino = path.join(sketch, 'firmware.ino');
+  writeFileSync(ino, `${readFileSync(ino, 'utf8')}\n// ${name}\n`);
+  return sketch;
+}
 
 /** Sends `signal` to `pid` unless it is gone already. */
 function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
@@ -97,43 +104,53 @@ afterAll(async () => {
 });
 
 describe('makerdeck compile (real arduino-cli, offline)', () => {
-  it('builds the firmware for an Uno, and a second build reuses the compiled core', async () => {
-    const first = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
+  it('builds the firmware for an Uno once: the second compile, by board or by profile, is a cache hit', async () => {
+    const first = await runCli(['compile', '--board', 'arduino:avr:uno', '--json'], env, { timeoutMs: 120_000 });
     const cold = JSON.parse(first.stdout) as CompileSummary;
-    expect(cold, first.stderr).toMatchObject({ success: true, fqbn: 'arduino:avr:uno' });
+    expect(cold, first.stderr).toMatchObject({ success: true, fqbn: 'arduino:avr:uno', cached: false });
+    expect(cold.buildHash).toMatch(/^[0-9a-f]{16}$/);
     expect(cold.sizes.find((s) => s.name === 'text')?.size).toBeGreaterThan(1000);
     const core = coreObjects();
     expect([...core.keys()]).toContain('core.a');
     const second = JSON.parse(
       (await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout,
     ) as CompileSummary;
-    expect(second).toMatchObject({ success: true, sizes: cold.sizes });
-    // Incremental: not one object of the core was compiled again (how much faster that is: bench:compile).
+    expect(second).toMatchObject({ success: true, cached: true, buildHash: cold.buildHash, sizes: cold.sizes });
+    // A profile change is config, not code: still the same build.
+    const changed = await runCli(['profile', 'set', 'compile-bench', '--device-id', 'compile-bench-2'], env);
+    expect(changed.code, changed.stderr).toBe(0);
+    const third = JSON.parse(
+      (await runCli(['compile', '--profile', 'compile-bench', '--json'], env)).stdout,
+    ) as CompileSummary;
+    expect(third).toMatchObject({ cached: true, buildHash: cold.buildHash });
     expect(coreObjects()).toEqual(core);
+    expect(cachedImages()).toHaveLength(1);
     expect(leftovers()).toEqual([]);
   });
 
-  it('says where the image is: a 0600 file without secrets; in memory only when it holds passwords', async () => {
-    const args = ['profile', 'set', 'Open Bench', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'x'];
-    expect((await runCli([...args, '--device-id', 'open-bench'], env)).code).toBe(0);
-    try {
-      const result = await runCli(['compile', '--profile', 'open-bench', '--json'], env, { timeoutMs: 120_000 });
-      const { image } = JSON.parse(result.stdout) as CompileSummary;
-      const file = path.join(scratch, 'cache', 'images', 'open-bench-arduino_avr_uno.hex');
-      expect(image, result.stderr).toMatchObject({ format: 'hex', path: file });
-      const bytes = readFileSync(file);
-      expect([bytes.length, createHash('sha256').update(bytes).digest('hex')]).toEqual([image!.bytes, image!.sha256]);
-      expect(bytes.toString('latin1')).toMatch(/^:[0-9A-F]{10}/); // Intel HEX
-      expect(statSync(file).mode & 0o777).toBe(0o600);
-      const text = await runCli(['compile', '--profile', 'open-bench'], env, { timeoutMs: 120_000 });
-      expect(text.stdout).toContain(`Image: ${file} (${image!.bytes} bytes, .hex)`);
-    } finally {
-      await runCli(['profile', 'rm', 'open-bench'], env);
-    }
-    const secret = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
-    const held = (JSON.parse(secret.stdout) as CompileSummary).image;
-    expect(held).toMatchObject({ format: 'hex', note: expect.stringMatching(/memory only: it contains .* passwords/) });
-    expect(held!.path).toBeUndefined();
+  it('compiles new sources again against the compiled core', async () => {
+    const core = coreObjects();
+    const result = await runCli(['compile', '--board', 'arduino:avr:uno', '--json'], {
+      ...env,
+      MAKERDECK_FIRMWARE_DIR: firmwareVariant('variant-sources'),
+    });
+    expect(JSON.parse(result.stdout) as CompileSummary).toMatchObject({ success: true, cached: false });
+    // Incremental: not one object of the core was compiled again (how much faster that is: bench:compile).
+    expect(coreObjects()).toEqual(core);
+  });
+
+  it('says where the image is: a 0600 file in the build cache, since a build holds no secret', async () => {
+    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], env, { timeoutMs: 120_000 });
+    const { image, buildHash } = JSON.parse(result.stdout) as CompileSummary;
+    expect(image, result.stderr).toMatchObject({ format: 'hex', path: expect.any(String) });
+    expect(path.dirname(image!.path!)).toBe(path.join(scratch, 'cache', 'builds', 'images'));
+    expect(path.basename(image!.path!).startsWith(buildHash!)).toBe(true);
+    const bytes = readFileSync(image!.path!);
+    expect([bytes.length, createHash('sha256').update(bytes).digest('hex')]).toEqual([image!.bytes, image!.sha256]);
+    expect(bytes.toString('latin1')).toMatch(/^:[0-9A-F]{10}/); // Intel HEX
+    expect(statSync(image!.path!).mode & 0o777).toBe(0o600);
+    const text = await runCli(['compile', '--profile', 'compile-bench'], env, { timeoutMs: 120_000 });
+    expect(text.stdout).toContain(`Image: ${image!.path} (${image!.bytes} bytes, .hex)`);
     expect(leftovers()).toEqual([]);
   });
 
@@ -142,7 +159,7 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     cpSync(path.join(repoRoot, 'firmware'), sketch, { recursive: true });
     const ino = path.join(sketch, 'firmware.ino');
     writeFileSync(ino, readFileSync(ino, 'utf8').replace('sensorsBegin();', 'sensorsBegin()\n  int broken = ;'));
-    const result = await runCli(['compile', '--profile', 'compile-bench', '--json'], {
+    const result = await runCli(['compile', '--board', 'arduino:avr:uno', '--json'], {
       ...env,
       MAKERDECK_FIRMWARE_DIR: sketch,
     });
@@ -152,13 +169,13 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     const error = summary.diagnostics.find((d) => d.severity === 'error')!;
     expect(error).toMatchObject({ file: ino, line: expect.any(Number) });
     expect(error.source).toMatch(/broken|sensorsBegin/);
-    const text = await runCli(['compile', '--profile', 'compile-bench'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
+    const text = await runCli(['compile', '--board', 'arduino:avr:uno'], { ...env, MAKERDECK_FIRMWARE_DIR: sketch });
     expect(text.stdout).toMatch(new RegExp(`${ino.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: error: `));
     expect(leftovers()).toEqual([]);
   });
 
   // Cancelled where it was seen to be: arduino-cli started by Makerdeck, or the compiler building the
-  // sketch (with config.h's secrets) — that one frozen, so only killing the build can end it.
+  // sketch — that one frozen, so only killing the build can end it. New sources each time: no cache hit.
   it.each([
     {
       when: 'once arduino-cli runs',
@@ -171,8 +188,14 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
       freeze: true,
     },
   ])('cancels a build $when, ends it and leaves nothing behind', async ({ when, seen, freeze }) => {
-    const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
-    const running = host.call('firmware.compile', { operationId: 'cancel-me', profile: 'compile-bench' });
+    const sketch = firmwareVariant(`cancel-${freeze ? 'frozen' : 'early'}`);
+    const host = createHost({
+      kind: 'cli',
+      quiet: true,
+      env: { ...process.env, ...env, MAKERDECK_FIRMWARE_DIR: sketch },
+    });
+    const images = cachedImages();
+    const running = host.call('firmware.compile', { operationId: 'cancel-me', board: 'arduino:avr:uno' });
     let ended = false;
     void running.then(() => (ended = true));
     const found = await until(
@@ -196,7 +219,7 @@ describe('makerdeck compile (real arduino-cli, offline)', () => {
     }
     // What arduino-cli left running must not write into the build once it was scrubbed.
     await until('every process of the cancelled build gone', () => processesMentioning(scratch).length === 0, 10_000);
-    expect(readdirSync(buildPath())).not.toContain('sketch');
+    expect(cachedImages()).toEqual(images); // a cancelled build is never cached
     expect(leftovers()).toEqual([]);
   });
 });

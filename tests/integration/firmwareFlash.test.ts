@@ -93,7 +93,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     const result = await runCli(['flash', '--port', uno.pty, '--board', 'uno', checksum.hexFile, '--json'], env, {
       timeoutMs: 60_000,
     });
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
     const summary = JSON.parse(result.stdout) as FlashSummary;
     expect(summary).toMatchObject({ board: 'uno', verified: true, bytes: checksum.image.data.length });
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });
@@ -101,7 +101,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
     expect(lines.find((line) => line.text.startsWith('checksum='))?.text).toBe(`checksum=${checksum.expected}`);
   }, 90_000);
 
-  it("compiles and flashes a profile; the firmware's telemetry comes back and parses, with secrets masked in the monitor", async () => {
+  it("releases a profile (build + its config block); the firmware's telemetry comes back and parses, with secrets masked in the monitor", async () => {
     // A copy of the firmware that also prints its Wi-Fi password: the monitor must never show it.
     const firmware = path.join(scratch, 'leaky-firmware');
     cpSync(path.join(repoRoot, 'firmware'), firmware, { recursive: true });
@@ -110,7 +110,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
       ino,
       readFileSync(ino, 'utf8').replace(
         'sensorsBegin();',
-        'sensorsBegin();\n  Serial.print(F("wifi password: "));\n  Serial.println(F(MAKERDECK_WIFI_PASSWORD));',
+        'sensorsBegin();\n  Serial.print(F("wifi password: "));\n  Serial.println(config().wifiPassword);',
       ),
     );
     const result = await runCli(
@@ -118,7 +118,7 @@ describe('flashing the emulated Uno (real optiboot in simavr)', () => {
       { ...env, MAKERDECK_FIRMWARE_DIR: firmware },
       { timeoutMs: 90_000 },
     );
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(SECRET_WIFI);
 
     const host = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env } });

@@ -1,7 +1,7 @@
 // The log file through the real CLI: an unexpected error's detail (its stack) lands in the data
 // folder's log file, 0600, redacted, and the one line the user sees names that file. The error comes
-// from a stand-in arduino-cli (a script, named so) that answers a compile with broken JSON after
-// printing the profile's config.h, Wi-Fi password included.
+// from a stand-in arduino-cli (a script, named so) that answers a compile with broken JSON (a build
+// never sees the profile's secrets; the scan below still checks that none reached a file).
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,10 +19,20 @@ beforeAll(async () => {
   requiredEnv('DBUS_SESSION_BUS_ADDRESS', 'the test Secret Service');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-logfile-'));
   const standIn = path.join(scratch, 'arduino-cli');
-  // The sketch copy is its last argument; config.h holds the secrets.
+  // Version and core list answer as arduino-cli does (no core installed); a compile breaks off its JSON.
   writeFileSync(
     standIn,
-    ['#!/bin/sh', 'for last; do :; done', 'printf \'{"compiler_out": "\'', 'cat "$last/config.h"', 'exit 1'].join('\n'),
+    [
+      '#!/bin/sh',
+      'case " $* " in',
+      '  *" version "*) echo \'{"VersionString":"0.0.0-standin"}\'; exit 0;;',
+      '  *" core "*) echo \'{"platforms":[]}\'; exit 0;;',
+      'esac',
+      'for last; do :; done',
+      'printf \'{"compiler_out": "\'',
+      'ls "$last"',
+      'exit 1',
+    ].join('\n'),
   );
   chmodSync(standIn, 0o755);
   env = {

@@ -28,9 +28,11 @@ function printCompile(context: CommandContext, summary: CompileSummary): void {
     context.out.text(`${d.file}:${d.line}${d.column ? `:${d.column}` : ''}: ${d.severity}: ${d.message}`);
   const flash = summary.sizes.find((s) => s.name === 'text');
   const size = flash ? `, ${flash.size} of ${flash.max} bytes of flash` : '';
+  const how = summary.cached ? 'Build for' : 'Compiled for';
+  const where = summary.cached ? ' from the build cache' : ` in ${(summary.ms / 1000).toFixed(1)} s`;
   context.out.text(
     summary.success
-      ? `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s${size}.`
+      ? `${how} ${summary.fqbn}${where} (build ${summary.buildHash})${size}.`
       : `The build failed${summary.error ? `: ${summary.error}` : ''}.`,
   );
   if (summary.image) context.out.text(`Image: ${imageLocation(summary.image)}`);
@@ -38,18 +40,21 @@ function printCompile(context: CommandContext, summary: CompileSummary): void {
 
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'Compile the firmware for a profile (secrets from the keychain, never written to the repo)',
-  usage: 'makerdeck compile --profile NAME [--board FQBN] [--json]',
+  summary: 'Build the firmware for a board, config-free (cached: the same build is never compiled twice)',
+  usage: 'makerdeck compile --board FQBN | --profile NAME [--json]',
   options: {
-    profile: { type: 'string', description: 'the device profile to build for' },
-    board: { type: 'string', description: "board FQBN (default: the profile's board)" },
+    board: { type: 'string', description: 'board FQBN, e.g. arduino:avr:uno' },
+    profile: { type: 'string', description: "build for this profile's board (its config is stamped at flash time)" },
   },
   async run(context) {
     const profile = stringOption(context.values, 'profile');
-    if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck compile --profile NAME');
-    await context.host.loadSecrets({ quiet: true });
+    const board =
+      stringOption(context.values, 'board') ??
+      (profile ? (await callApi(context, 'profiles.get', { ref: profile })).board : undefined);
+    if (!board)
+      throw new MakerdeckError('BAD_INPUT', 'Name the board: makerdeck compile --board FQBN (or --profile NAME)');
     const summary = await cancellable(context, (operationId) =>
-      callApi(context, 'firmware.compile', { operationId, profile, board: stringOption(context.values, 'board') }),
+      callApi(context, 'firmware.compile', { operationId, board }),
     );
     context.out.data(summary);
     printCompile(context, summary);
@@ -59,13 +64,13 @@ export const compileCommand: Command = {
 
 export const flashCommand: Command = {
   name: 'flash',
-  summary: 'Flash a .hex/.bin file, or compile and flash a profile, over USB serial; then verify',
+  summary: "Flash a .hex/.bin file as is, or a profile's release (cached build + its config), over USB; verify",
   usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
   positionals: true,
   options: {
     port: { type: 'string', description: 'serial port of the board (makerdeck ports lists them)' },
     board: { type: 'string', description: `${FLASH_BOARDS.join(', ')} (default with --profile: the profile's board)` },
-    profile: { type: 'string', description: 'compile this profile, then flash it' },
+    profile: { type: 'string', description: "flash the build with this profile's config stamped in (in memory)" },
     'no-stub': {
       type: 'boolean',
       description:
@@ -93,8 +98,11 @@ export const flashCommand: Command = {
     );
     context.out.data(summary);
     const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
+    const release = summary.release
+      ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash}${summary.release.cached ? ', cached' : ''})`
+      : '';
     context.out.text(
-      `Flashed and verified ${summary.bytes} bytes on ${summary.port}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
+      `Flashed and verified ${summary.bytes} bytes on ${summary.port}${release}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
     );
     return EXIT.ok;
   },

@@ -1,8 +1,8 @@
-// Who owns a build in progress. A compile writes config.h (secrets) into a private sketch copy and
-// arduino-cli copies it into the build path; both are removed when the compile ends. A compile
-// killed outright (SIGKILL, a crash, power loss) leaves them behind, so each build path carries an
-// owner file naming the Makerdeck process and its arduino-cli; the next compile removes the
-// leftovers of every build whose owner is gone (and ends an arduino-cli orphaned by it).
+// Who owns a build in progress. A compile works in a private sketch copy and a build path per board,
+// both cleaned when it ends. A compile killed outright (SIGKILL, a crash, power loss) leaves them
+// behind with an arduino-cli still writing objects, so each carries an owner file naming the
+// Makerdeck process and its arduino-cli; the next compile removes the leftovers of every build whose
+// owner is gone (and ends an arduino-cli orphaned by it, which would race with the new build).
 import { readFileSync } from 'node:fs';
 import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +23,7 @@ interface Owner {
   arduinoCli?: ProcessRef;
 }
 
-/** Marks build folders as being built by this process (before anything with a secret is written). */
+/** Marks build folders as being built by this process (before the sketch is copied in). */
 export async function claimBuild(dirs: string[]): Promise<void> {
   const owner = { makerdeck: processRef(process.pid)! };
   for (const dir of dirs) await writeOwner(dir, owner);

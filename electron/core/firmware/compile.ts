@@ -1,18 +1,20 @@
-// Compiling the firmware with arduino-cli, the 12-factor way: config.h (with secrets) is written
-// into a private copy of the sketch that exists only for the build. The build path is kept per
-// profile and board so the core and libraries compile once; what it holds of the sketch (objects,
-// the image, the copy of config.h) is scrubbed after every build, so no secret stays on disk.
+// Compiling the firmware with arduino-cli. A build is config-free: the sketch never sees a profile
+// (the config block is stamped at flash time, see release/), so an image is cached by its sources,
+// FQBN, core and arduino-cli versions and reused for every board. The sketch is copied to a private
+// folder with a header naming the build; the build path is kept per board so the core and libraries
+// compile once.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
-import { configHeader, type ConfigValues } from './configHeader';
+import { arduinoCliVersion } from './arduinoCli';
+import { buildKey, cachedImagePath, readCachedBuild, sketchSources, writeCachedBuild } from './buildCache';
 import { missingCore, parseDiagnostics, type Diagnostic } from './diagnostics';
 import { claimBuild, recordArduinoCli, releaseBuild, removeStaleBuilds } from './buildOwners';
 import { privateBuildRoot } from './privateDir';
 
 const SKETCH = 'firmware';
-const SOURCE_FILES = /\.(ino|h|hpp|c|cpp|S)$/;
 
 export interface CompileJob {
   arduinoCli: string;
@@ -20,10 +22,8 @@ export interface CompileJob {
   configFile?: string;
   sketchDir: string;
   fqbn: string;
-  /** Persistent build paths live here, one per `buildKey`. */
+  /** Build paths (one per board) and the image cache live here. */
   buildCacheDir: string;
-  buildKey: string;
-  config: ConfigValues;
   signal?: AbortSignal;
 }
 
@@ -42,21 +42,83 @@ export interface CompileOutcome {
   error?: string;
   errorCode?: 'core-missing';
   missingCore?: { core: string; command: string };
-  /** The flashable image, in memory only. */
+  /** The flashable image, config-free (its config block blank). */
   image?: { format: 'hex' | 'bin'; data: Buffer };
+  /** True when the image came from the build cache and nothing was compiled. */
+  cached: boolean;
+  /** The build's identity, which the firmware prints at boot (set when it built). */
+  buildHash?: string;
+  /** The image's file in the build cache (absent when the build could not be cached). */
+  imagePath?: string;
 }
 
+/** One compile at a time per build path in this process; a second one then finds the cache. */
+const building = new Map<string, Promise<unknown>>();
+
+/** The firmware image for `job.fqbn`: from the build cache when the same build was made before, else compiled. */
 export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   const started = Date.now();
+  const core = await coreVersion(job);
+  const cliVersion = await arduinoCliVersion(job.arduinoCli, job.signal).catch((error: unknown) => {
+    if (job.signal?.aborted) throw new MakerdeckError('CANCELLED', 'The build was cancelled; nothing was kept');
+    throw error;
+  });
+  const key = await buildKey(job.sketchDir, { fqbn: job.fqbn, coreVersion: core ?? 'unknown', cliVersion });
+  const boardDir = job.fqbn.replace(/[^A-Za-z0-9]+/g, '_');
+  const previous = building.get(boardDir) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => cachedOrCompiled(job, key, boardDir, core !== undefined));
+  building.set(boardDir, run);
+  try {
+    return { ...(await run), ms: Date.now() - started };
+  } finally {
+    if (building.get(boardDir) === run) building.delete(boardDir);
+  }
+}
+
+/** Without a known core version (not installed, or unreadable) nothing is cached or reused. */
+async function cachedOrCompiled(
+  job: CompileJob,
+  key: string,
+  boardDir: string,
+  cacheable: boolean,
+): Promise<Omit<CompileOutcome, 'ms'>> {
+  job.signal?.throwIfAborted();
+  const hit = cacheable ? await readCachedBuild(job.buildCacheDir, key) : undefined;
+  if (hit)
+    return {
+      success: true,
+      diagnostics: [],
+      sizes: hit.sizes,
+      image: hit.image,
+      cached: true,
+      buildHash: hit.buildHash,
+      imagePath: cachedImagePath(job.buildCacheDir, key, hit.image.format),
+    };
+  const outcome = await compileFresh(job, key.slice(0, 16), boardDir);
+  if (!cacheable || !outcome.success || !outcome.image) return outcome;
+  await writeCachedBuild(job.buildCacheDir, {
+    key,
+    buildHash: key.slice(0, 16),
+    fqbn: job.fqbn,
+    sizes: outcome.sizes,
+    image: outcome.image,
+  });
+  return { ...outcome, imagePath: cachedImagePath(job.buildCacheDir, key, outcome.image.format) };
+}
+
+async function compileFresh(job: CompileJob, buildHash: string, boardDir: string): Promise<Omit<CompileOutcome, 'ms'>> {
+  const buildPath = path.join(job.buildCacheDir, boardDir);
+  // One copy per build path: stable (arduino-cli keeps a build path only for the same sketch path),
+  // and apart from another cache folder's compile for the same board running at the same time.
+  const copyId = createHash('sha256').update(buildPath).digest('hex').slice(0, 8);
   const privateRoot = await privateBuildRoot();
-  // What a killed compile left (config.h copies, objects with its secrets) goes first.
+  // What a killed compile left (its sketch copy, an arduino-cli still writing) goes first.
   await removeStaleBuilds(privateRoot, job.buildCacheDir, scrubBuildPath);
-  const workDir = path.join(privateRoot, `build-${job.buildKey}`);
+  const workDir = path.join(privateRoot, `build-${boardDir}-${copyId}`);
   const sketchCopy = path.join(workDir, SKETCH);
-  const buildPath = path.join(job.buildCacheDir, job.buildKey);
   try {
     await mkdir(buildPath, { recursive: true, mode: 0o700 });
-    await prepareSketchCopy(job, workDir, sketchCopy, buildPath);
+    await prepareSketchCopy(job, workDir, sketchCopy, buildPath, buildHash);
     const output = await runArduinoCli(job, (pid) => recordArduinoCli([workDir, buildPath], pid), [
       'compile',
       '--fqbn',
@@ -72,7 +134,7 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
     const outcome = interpret(output, sketchCopy, buildPath, job.sketchDir);
     await attachSourceLines(outcome.diagnostics, job.sketchDir);
     if (outcome.success) outcome.image = await readImage(buildPath);
-    return { ...outcome, ms: Date.now() - started };
+    return { ...outcome, cached: false, buildHash: outcome.success ? buildHash : undefined };
   } finally {
     await rm(workDir, SWEEP);
     await scrubBuildPath(buildPath);
@@ -86,24 +148,42 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
  */
 const SWEEP = { recursive: true, force: true, maxRetries: 10, retryDelay: 50 } as const;
 
-/** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus config.h. */
+/** A fresh copy (same path every time, so arduino-cli's build cache stays valid) plus the build's name. */
 async function prepareSketchCopy(
   job: CompileJob,
   workDir: string,
   sketchCopy: string,
   buildPath: string,
+  buildHash: string,
 ): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(sketchCopy, { recursive: true, mode: 0o700 });
-  await claimBuild([workDir, buildPath]); // before config.h: a kill from here on leaves an owner file
-  const files = (await readdir(job.sketchDir)).filter(
-    (name) => SOURCE_FILES.test(name) && name !== 'config.h' && name !== 'config.example.h',
-  );
+  await claimBuild([workDir, buildPath]); // a kill from here on leaves an owner file
+  const files = await sketchSources(job.sketchDir);
   if (!files.includes(`${SKETCH}.ino`))
     throw new MakerdeckError('NOT_FOUND', `No ${SKETCH}.ino in ${job.sketchDir}: reinstall Makerdeck`);
   for (const name of files) await cp(path.join(job.sketchDir, name), path.join(sketchCopy, name));
-  await writeFile(path.join(sketchCopy, 'config.h'), configHeader(job.config), { mode: 0o600 });
+  await writeFile(
+    path.join(sketchCopy, 'makerdeck_build.h'),
+    `// Written by Makerdeck for one build.\n#pragma once\n#define MAKERDECK_BUILD_HASH "${buildHash}"\n`,
+  );
 }
+
+/** The installed version of the FQBN's platform; undefined when not installed (the compile says so) or unknown. */
+async function coreVersion(job: CompileJob): Promise<string | undefined> {
+  const platform = job.fqbn.split(':').slice(0, 2).join(':');
+  try {
+    const listed = JSON.parse(await runArduinoCli(job, noOwner, ['core', 'list', '--format', 'json'])) as {
+      platforms?: Array<{ id: string; installed_version?: string }> | null;
+    };
+    return listed.platforms?.find((p) => p.id === platform)?.installed_version || undefined;
+  } catch (error) {
+    if (error instanceof MakerdeckError && error.code === 'CANCELLED') throw error;
+    return undefined;
+  }
+}
+
+const noOwner = async () => undefined;
 
 function runArduinoCli(job: CompileJob, started: (pid?: number) => Promise<void>, args: string[]): Promise<string> {
   const fullArgs = job.configFile ? ['--config-file', job.configFile, ...args] : args;
@@ -141,7 +221,12 @@ interface ArduinoCliReport {
   } | null;
 }
 
-function interpret(json: string, sketchCopy: string, buildPath: string, sketchDir: string): Omit<CompileOutcome, 'ms'> {
+function interpret(
+  json: string,
+  sketchCopy: string,
+  buildPath: string,
+  sketchDir: string,
+): Omit<CompileOutcome, 'ms' | 'cached'> {
   const report = JSON.parse(json) as ArduinoCliReport;
   const toSketch = (file: string) => {
     for (const copy of [sketchCopy, path.join(buildPath, 'sketch')])
@@ -215,7 +300,10 @@ async function readImage(buildPath: string): Promise<CompileOutcome['image']> {
   throw new MakerdeckError('INTERNAL', 'arduino-cli reported success but wrote no .hex or .bin');
 }
 
-/** Removes everything in the build path derived from the sketch (and so from config.h). */
+/**
+ * Removes everything in the build path derived from the sketch: a killed compiler may have left a
+ * truncated object newer than its source, which arduino-cli would take as up to date.
+ */
 async function scrubBuildPath(buildPath: string): Promise<void> {
   const entries = await readdir(buildPath).catch(() => [] as string[]);
   await Promise.all(

@@ -1,6 +1,6 @@
-// The firmware capability: compile a profile's firmware, flash it (or a file) to a board.
+// The firmware capability: build the firmware for a board (config-free, cached), release it to a board
+// (the build plus a profile's config stamped in memory) or flash a file as is.
 import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,9 +18,11 @@ import { avrBoard } from './avrBoards';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
+import { encodeConfigBlock } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
 import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
+import { stampRelease } from './release/stampRelease';
 
 /** What a flasher writes: raw bytes and, for Intel HEX, the parsed image. */
 interface FirmwareImage {
@@ -51,36 +53,11 @@ export class FirmwareService {
 
   constructor(private readonly deps: FirmwareDeps) {}
 
-  compile(args: { operationId?: string; profile: string; board?: string }): Promise<CompileSummary> {
+  compile(args: { operationId?: string; board: string }): Promise<CompileSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
-      const { outcome, fqbn, buildKey, holdsSecrets } = await this.build(operation, args.profile, args.board);
-      const { image, ...summary } = outcome;
-      const where = image && (await this.keepImage(image, buildKey, holdsSecrets, args.profile));
-      return { ...summary, fqbn, ...(where && { image: where }) };
+      const { image, imagePath, ...summary } = await this.build(operation, args.board);
+      return { ...summary, fqbn: args.board, ...(image && { image: describeImage(image, imagePath) }) };
     });
-  }
-
-  /**
-   * Where the built image is: a file (0600) in the cache when it holds no secret; otherwise in
-   * memory only, since it carries the profile's passwords (they never go to disk), with how to flash it.
-   */
-  private async keepImage(
-    image: FirmwareImage,
-    buildKey: string,
-    holdsSecrets: boolean,
-    profile: string,
-  ): Promise<CompileImage> {
-    const file = path.join(path.dirname(this.deps.buildCacheDir), 'images', `${buildKey}.${image.format}`);
-    const sha256 = createHash('sha256').update(image.data).digest('hex');
-    const about = { format: image.format, bytes: image.data.length, sha256 };
-    await rm(file, { force: true }); // an older build's file is never mistaken for this one
-    if (holdsSecrets) {
-      const flash = `makerdeck flash --profile ${JSON.stringify(profile)} --port PORT`;
-      return { ...about, note: `held in memory only: it contains this profile's passwords; flash it with ${flash}` };
-    }
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(file, image.data, { mode: 0o600 });
-    return { ...about, path: file };
   }
 
   flash(args: {
@@ -92,63 +69,83 @@ export class FirmwareService {
   }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
       const { source } = args;
-      const image =
-        'profile' in source
-          ? await this.buildImage(operation, source.profile, args.board)
-          : fileImage(this.uploads.take(source.uploadId));
+      const release = 'profile' in source ? await this.release(operation, source.profile, args.board) : undefined;
+      const image = release?.image ?? fileImage(this.uploads.take((source as { uploadId: string }).uploadId));
       const started = Date.now();
-      const { bytes, loader } = await this.write(operation, args, image);
-      this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
-      return { board: args.board, port: args.port, bytes, ms: Date.now() - started, verified: true, loader };
+      try {
+        const { bytes, loader } = await this.write(operation, args, image);
+        this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
+        return {
+          board: args.board,
+          port: args.port,
+          bytes,
+          ms: Date.now() - started,
+          verified: true,
+          ...(loader ? { loader } : {}),
+          ...(release ? { release: release.summary } : {}),
+        };
+      } finally {
+        if (release) image.data.fill(0); // the stamped image holds the profile's secrets: memory only, briefly
+      }
     });
   }
 
-  private async build(
-    operation: Operation,
-    profileRef: string,
-    board?: string,
-  ): Promise<{ outcome: CompileOutcome; fqbn: string; buildKey: string; holdsSecrets: boolean }> {
-    const profile = await this.deps.profiles.get(profileRef);
-    const fqbn = board ?? profile.board;
+  private async build(operation: Operation, fqbn: string): Promise<CompileOutcome> {
     const arduinoCli = await locateArduinoCli(this.deps.arduinoCli);
     if (!arduinoCli)
       throw new MakerdeckError(
         'UNAVAILABLE',
         'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)',
       );
-    const secrets = await this.deps.profiles.secretsOf(profile.id);
-    const buildKey = `${profile.id}-${fqbn.replace(/[^A-Za-z0-9]+/g, '_')}`;
-    this.progress(operation, { phase: 'compile', message: `Compiling for ${fqbn}` });
-    const outcome = await compileSketch({
+    this.progress(operation, { phase: 'compile', message: `Building for ${fqbn}` });
+    return compileSketch({
       arduinoCli: arduinoCli.path,
       configFile: this.deps.arduinoCliConfig,
       sketchDir: this.deps.sketchDir,
       fqbn,
       buildCacheDir: this.deps.buildCacheDir,
-      buildKey,
-      config: { profile, ...secrets },
       signal: operation.signal,
     });
-    return { outcome, fqbn, buildKey, holdsSecrets: Object.values(secrets).some(Boolean) };
   }
 
-  private async buildImage(operation: Operation, profileRef: string, board: FlashBoard): Promise<FirmwareImage> {
-    const { outcome, fqbn } = await this.build(operation, profileRef);
-    if (flashBoardFor(fqbn) !== board)
+  /**
+   * A release: the profile's config encoded first (a value that does not fit fails here, before any
+   * build or port), then the build (cached or fresh), then the block stamped into a copy in memory.
+   */
+  private async release(
+    operation: Operation,
+    profileRef: string,
+    board: FlashBoard,
+  ): Promise<{ image: FirmwareImage; summary: NonNullable<FlashSummary['release']> }> {
+    const profile = await this.deps.profiles.get(profileRef);
+    if (flashBoardFor(profile.board) !== board)
       throw new MakerdeckError(
         'BAD_INPUT',
-        `The profile builds for ${fqbn}, not for a ${board}: pick the profile's board or change the profile`,
+        `The profile builds for ${profile.board}, not for a ${board}: pick the profile's board or change the profile`,
       );
-    if (!outcome.success || !outcome.image) {
-      const first = outcome.diagnostics.find((d) => d.severity === 'error');
-      throw new MakerdeckError(
-        'BAD_INPUT',
-        first
-          ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
-          : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
-      );
+    const secrets = await this.deps.profiles.secretsOf(profile.id);
+    const block = encodeConfigBlock({
+      deviceId: profile.deviceId,
+      wifiSsid: profile.wifiSsid,
+      wifiPassword: secrets.wifiPassword ?? '',
+      mqttHost: profile.mqttHost,
+      mqttPort: profile.mqttPort,
+      mqttTls: profile.mqttTls,
+      mqttUsername: profile.mqttUsername,
+      mqttPassword: secrets.mqttPassword ?? '',
+      intervalS: profile.telemetryIntervalS,
+    });
+    try {
+      const outcome = await this.build(operation, profile.board);
+      if (!outcome.success || !outcome.image) throw buildFailed(outcome);
+      this.progress(operation, { phase: 'stamp', message: `Stamping ${profile.deviceId}'s config into the build` });
+      return {
+        image: { format: outcome.image.format, data: stampRelease(outcome.image, board, block) },
+        summary: { deviceId: profile.deviceId, buildHash: outcome.buildHash ?? 'unknown', cached: outcome.cached },
+      };
+    } finally {
+      block.fill(0);
     }
-    return outcome.image;
   }
 
   private async write(
@@ -208,6 +205,28 @@ function prepareFlasher(
   };
 }
 
+/** Where a build's image is: its file in the build cache (it holds no secret), or why there is none. */
+function describeImage(image: FirmwareImage, imagePath: string | undefined): CompileImage {
+  const about = {
+    format: image.format,
+    bytes: image.data.length,
+    sha256: createHash('sha256').update(image.data).digest('hex'),
+  };
+  return imagePath
+    ? { ...about, path: imagePath }
+    : { ...about, note: "held in memory only: the board core's version is unknown, so the build was not cached" };
+}
+
+function buildFailed(outcome: CompileOutcome): MakerdeckError {
+  const first = outcome.diagnostics.find((d) => d.severity === 'error');
+  return new MakerdeckError(
+    'BAD_INPUT',
+    first
+      ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
+      : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
+  );
+}
+
 function fileImage(file: UploadedFile): FirmwareImage {
   const format = /\.hex$/i.test(file.fileName) ? 'hex' : /\.bin$/i.test(file.fileName) ? 'bin' : undefined;
   if (!format) {
@@ -216,7 +235,7 @@ function fileImage(file: UploadedFile): FirmwareImage {
   return { format, data: file.data };
 }
 
-/** Where arduino-cli build paths are kept (they hold no secret after a build). */
+/** Where arduino-cli build paths and the cached images are kept (builds hold no secret). */
 export function defaultBuildCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MAKERDECK_CACHE_DIR) return path.join(env.MAKERDECK_CACHE_DIR, 'builds');
   const base =

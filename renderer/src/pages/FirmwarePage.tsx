@@ -8,7 +8,7 @@ import { PortInput } from './PortInput';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
 
-/** Compile a profile's firmware and flash it (or a file) with a progress bar; cancel any time. */
+/** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
   const [profiles, setProfiles] = useState<ProfileView[]>([]);
   const [profile, setProfile] = useState('');
@@ -67,11 +67,15 @@ export function FirmwarePage() {
 
   const compile = () =>
     run(async (id) => {
-      const summary = await api().call('firmware.compile', { operationId: id, profile });
+      const fqbn = profiles.find((p) => p.id === profile)?.board;
+      if (!fqbn) throw new Error('Pick a profile: its board is the one the firmware is built for');
+      const summary = await api().call('firmware.compile', { operationId: id, board: fqbn });
       setCompiled(summary);
       if (!summary.success) throw new Error(summary.error ?? 'The firmware does not compile: see the messages below');
       const image = summary.image ? ` Image: ${imageLocation(summary.image)}.` : '';
-      return `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s.${image}`;
+      return summary.cached
+        ? `Compiled for ${summary.fqbn} before: build ${summary.buildHash}, from the cache.${image}`
+        : `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s: build ${summary.buildHash}.${image}`;
     });
 
   const flash = () =>
@@ -80,7 +84,8 @@ export function FirmwarePage() {
       const romOnly = board === 'esp32' && noStub ? { noStub: true } : {};
       const summary = await api().call('firmware.flash', { operationId: id, port, board, source, ...romOnly });
       const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
-      return `Flashed and verified ${summary.bytes} bytes${by} in ${(summary.ms / 1000).toFixed(1)} s.`;
+      const as = summary.release ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash})` : '';
+      return `Flashed and verified ${summary.bytes} bytes${as}${by} in ${(summary.ms / 1000).toFixed(1)} s.`;
     });
 
   // The file travels in chunks (each far below a WebSocket frame), with its own progress bar.
@@ -114,7 +119,8 @@ export function FirmwarePage() {
         <h1>Firmware</h1>
       </header>
       <p className="lead">
-        Build the firmware for a profile — its passwords go into a private, throwaway copy — and flash it over USB.
+        Build once per board — no passwords in a build — then flash it as a profile: its device id, Wi-Fi and MQTT
+        settings are stamped into the image in memory, just before it goes over USB.
       </p>
       <div className="toolbar">
         <label>
