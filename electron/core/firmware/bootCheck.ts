@@ -7,10 +7,10 @@ import { closePort, openSerialPort, setModemLines } from '../serial/openPort';
 
 /** How long the board has to report, by default: an Uno boots in ~1.5 s, an ESP32 joining Wi-Fi takes longer. */
 export const BOOT_CHECK_MS = 10_000;
-/** The firmware's boot line (firmware/firmware.ino); device ids hold no comma or space. */
-const READY = /^makerdeck firmware ready, device ([^\s,]+), build (\S+)$/;
+/** The firmware's boot line (firmware/firmware.ino), bounded like a device id and a build hash. */
+const READY = /^makerdeck firmware ready, device ([A-Za-z0-9_-]{1,64}), build ([0-9A-Za-z]{1,64})$/;
 /** What an unprovisioned build prints instead: its config block was missing or did not pass its CRC. */
-const BLANK = /^makerdeck firmware build (\S+)$/;
+const BLANK = /^makerdeck firmware build ([0-9A-Za-z]{1,64})$/;
 /** A board that never sends a newline must not grow the buffer without end. */
 const MAX_PARTIAL = 4096;
 
