@@ -32,14 +32,25 @@ export interface BootCheckOptions {
 export async function checkBoot(options: BootCheckOptions): Promise<BootCheck> {
   const timeoutMs = options.timeoutMs ?? BOOT_CHECK_MS;
   const started = Date.now();
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) throw cancelled();
+  let line: string | undefined;
+  try {
+    line = await readBootLine(options, timeoutMs);
+  } catch (error) {
+    // The write was verified: a port gone or busy after it (a board that re-enumerates) is reported, not fatal.
+    if (error instanceof MakerdeckError && error.code === 'CANCELLED') throw error;
+    return unread(options.port, Date.now() - started, (error as Error).message);
+  }
+  if (line === undefined) return silent(options.port, Date.now() - started);
+  return compare(options, line, Date.now() - started);
+}
+
+async function readBootLine(options: BootCheckOptions, timeoutMs: number): Promise<string | undefined> {
   const port = await openSerialPort(options.port, options.baudRate ?? 115200);
   try {
     const waiting = firstBootLine(port, options.signal, timeoutMs);
     if (options.resetWithRts) await resetThroughRts(port);
-    const line = await waiting;
-    if (line === undefined) return silent(options.port, Date.now() - started);
-    return compare(options, line, Date.now() - started);
+    return await waiting;
   } finally {
     await closePort(port);
   }
@@ -66,7 +77,7 @@ function firstBootLine(port: Port, signal: AbortSignal | undefined, timeoutMs: n
     };
     const onError = (error: Error) => finish(undefined, lost(port.path, error.message));
     const onClose = () => finish(undefined, lost(port.path, 'the port closed'));
-    const onAbort = () => finish(undefined, new MakerdeckError('CANCELLED', 'The boot check was cancelled'));
+    const onAbort = () => finish(undefined, cancelled());
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     port.on('data', onData).on('error', onError).on('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -110,6 +121,20 @@ function silent(port: string, waitedMs: number): BootCheck {
   };
 }
 
+function unread(port: string, waitedMs: number, why: string): BootCheck {
+  return {
+    reported: false,
+    waitedMs,
+    message:
+      `the board could not be read after the flash (${why.replace(/[.:]\s*$/, '')}). The firmware was written and ` +
+      `verified; open the serial monitor on ${port} (115200 baud) to see it start.`,
+  };
+}
+
+function cancelled(): MakerdeckError {
+  return new MakerdeckError('CANCELLED', 'The boot check was cancelled: the firmware was written and verified');
+}
+
 function lost(port: string, why: string): MakerdeckError {
-  return new MakerdeckError('UNAVAILABLE', `${port} went away during the boot check (${why}): plug the board in again`);
+  return new MakerdeckError('UNAVAILABLE', `${port} went away during the boot check (${why})`);
 }
