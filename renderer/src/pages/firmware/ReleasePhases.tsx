@@ -32,7 +32,8 @@ function PhaseDetail({ view, track }: { view: PhaseView; track: ReleaseTrack }) 
         — build {track.build.buildHash}, {track.build.cached ? 'cached' : 'fresh'}
       </span>
     );
-  if (view.phase === 'boot' && track.boot) return <span> — {bootText(track.boot)}</span>;
+  if (view.phase === 'boot' && track.boot)
+    return <span className={track.boot.reported ? undefined : 'boot-silent'}> — {bootText(track.boot)}</span>;
   if (view.state !== 'active') return null;
   if (!view.bytesTotal) return <span> — {view.message ?? 'working'}</span>;
   const done = view.bytesDone ?? 0;
