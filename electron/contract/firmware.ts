@@ -179,9 +179,9 @@ export const RELEASE_PHASES = ['compile', 'stamp', 'connect', 'write', 'verify',
 
 /** One line for a boot check, the same on the CLI and the Firmware page. */
 export function bootCheckLine(boot: BootCheck): string {
-  return boot.reported
-    ? `Boot check: the board reports device ${boot.deviceId}, build ${boot.buildHash} (${(boot.ms / 1000).toFixed(1)} s).`
-    : `Boot check: ${boot.message}`;
+  if (!boot.reported) return `Boot check: ${boot.message}`;
+  const seconds = (boot.ms / 1000).toFixed(1);
+  return `Boot check: the board reports device ${boot.deviceId}, build ${boot.buildHash} (${seconds} s).`;
 }
 
 export interface FirmwareProgress {

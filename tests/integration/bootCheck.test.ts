@@ -52,7 +52,8 @@ describe('checkBoot (stand-in boards on ptys)', () => {
       ).rejects.toMatchObject({
         code: 'BAD_INPUT',
         message: expect.stringContaining(
-          `reports device desk-2, build ${EXPECTED.buildHash}, but this release is device desk-1, build ${EXPECTED.buildHash}`,
+          `reports device desk-2, build ${EXPECTED.buildHash}, ` +
+            `but this release is device desk-1, build ${EXPECTED.buildHash}`,
         ),
       });
     } finally {

@@ -167,7 +167,7 @@ describe('build once, release per device (two emulated Unos)', () => {
     }
   }, 90_000);
 
-  it('a board that says nothing: written and verified, the boot check says so (stand-in: a link gone quiet)', async () => {
+  it('a board that says nothing: written, verified, and the boot check says so (stand-in: a quiet link)', async () => {
     const link = await switchingLink(unoB.pty);
     try {
       const result = await runCli(['release', '--profile', 'release-b', '--port', link.path], env, {

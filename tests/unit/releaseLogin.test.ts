@@ -13,7 +13,8 @@ function standIn(opts: { brokerUp: boolean; stored?: string }): DeviceLoginSourc
       if (!opts.brokerUp)
         throw new MakerdeckError(
           'UNAVAILABLE',
-          'Cannot reach the RabbitMQ management API at http://127.0.0.1:15672 (fetch failed): start the stack with makerdeck stack up',
+          'Cannot reach the RabbitMQ management API at http://127.0.0.1:15672 (fetch failed): ' +
+            'start the stack with makerdeck stack up',
         );
       ensured.push(id);
       return { username: `makerdeck-dev-${id}`, password: opts.stored ?? 'new-password' };

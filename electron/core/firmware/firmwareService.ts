@@ -167,9 +167,10 @@ export class FirmwareService {
       const outcome = await this.build(operation, profile.board);
       if (!outcome.success || !outcome.image) throw buildFailed(outcome);
       const buildHash = outcome.buildHash ?? 'unknown';
+      const how = outcome.cached ? 'from the build cache' : `compiled in ${(outcome.ms / 1000).toFixed(1)} s`;
       this.progress(operation, {
         phase: 'compile',
-        message: `Build ${buildHash} ${outcome.cached ? 'from the build cache' : `compiled in ${(outcome.ms / 1000).toFixed(1)} s`}`,
+        message: `Build ${buildHash} ${how}`,
         build: { cached: outcome.cached, buildHash },
       });
       this.progress(operation, { phase: 'stamp', message: `Stamping ${profile.deviceId}'s config into the build` });

@@ -100,7 +100,8 @@ export function FirmwarePage() {
       const as = summary.release ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash})` : '';
       const broker = summary.release?.brokerNotice ? ` Broker login: ${summary.release.brokerNotice}.` : '';
       const boot = summary.boot ? ` ${bootCheckLine(summary.boot)}` : '';
-      return `Flashed and verified ${summary.bytes} bytes${as}${by} in ${(summary.ms / 1000).toFixed(1)} s.${broker}${boot}`;
+      const seconds = (summary.ms / 1000).toFixed(1);
+      return `Flashed and verified ${summary.bytes} bytes${as}${by} in ${seconds} s.${broker}${boot}`;
     });
   const profileName = profiles.find((p) => p.id === profile)?.name;
 
