@@ -64,7 +64,8 @@ export const compileCommand: Command = {
 
 export const flashCommand: Command = {
   name: 'flash',
-  summary: "Flash a .hex/.bin file as is, or a profile's release (cached build + its config), over USB; verify",
+  summary:
+    "Flash a .hex/.bin file as is, or a profile's release (cached build + its config, then a boot check); verify",
   usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
   positionals: true,
   options: {
