@@ -6,7 +6,7 @@ import { createHost } from '../core/host';
 import { APP_VERSION } from '../core/version';
 import type { Command } from './command';
 import { doctorCommand } from './commands/doctor';
-import { compileCommand, flashCommand, portsCommand } from './commands/firmware';
+import { compileCommand, flashCommand, portsCommand, releaseCommand } from './commands/firmware';
 import { environmentCommand } from './commands/environment';
 import { profileCommand } from './commands/profile';
 import { stackCommand } from './commands/stack';
@@ -28,6 +28,7 @@ export const COMMANDS: Command[] = [
   serveCommand,
   boardsCommand,
   deviceLoginCommand,
+  releaseCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

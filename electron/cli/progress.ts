@@ -16,7 +16,7 @@ export function showProgress(host: Host, operationId: string, json: boolean): ()
       phaseStarted = Date.now();
       if (!tty || !progress.bytesTotal)
         process.stderr.write(`${phase}${progress.message ? `: ${progress.message}` : ''}\n`);
-    }
+    } else if (progress.build) process.stderr.write(`${phase}: ${progress.message}\n`); // cached or fresh, its hash
     // a change of course (the ESP stub did not start): its own line, whatever the mode
     if (progress.notice) process.stderr.write(`${tty ? '\n' : ''}${phase}: ${progress.notice}\n`);
     if (tty && progress.bytesTotal) process.stderr.write(`\r${renderBar(progress, Date.now() - phaseStarted)}`);

@@ -151,17 +151,49 @@ export interface FlashSummary {
   /** ESP boards: who wrote the flash, the flasher stub or the ROM's own loader. */
   loader?: 'stub' | 'rom';
   /** Set when a profile was flashed: the build (cached or fresh) with the profile's config stamped in. */
-  release?: { deviceId: string; buildHash: string; cached: boolean };
+  release?: ReleaseSummary;
+  /** Releases only: what the board printed at boot after the flash (a plain file has no id to expect). */
+  boot?: BootCheck;
+}
+
+export interface ReleaseSummary {
+  deviceId: string;
+  buildHash: string;
+  cached: boolean;
+  /** The device's own broker user on the local stack, when the profile logs in as it (stamped into the block). */
+  brokerUser?: string;
+  /** Set when that user could not be checked on the broker (stack down): the keychain's login was stamped. */
+  brokerNotice?: string;
+}
+
+/**
+ * The boot check: the board reported the released id and build, or it said nothing within the
+ * window (the write itself succeeded; `message` says what to check). A different id or build is an error.
+ */
+export type BootCheck =
+  | { reported: true; deviceId: string; buildHash: string; ms: number }
+  | { reported: false; waitedMs: number; message: string };
+
+/** The flash phases in order, as the Firmware page lists them ('compile' is the build, 'boot' the boot check). */
+export const RELEASE_PHASES = ['compile', 'stamp', 'connect', 'write', 'verify', 'boot'] as const;
+
+/** One line for a boot check, the same on the CLI and the Firmware page. */
+export function bootCheckLine(boot: BootCheck): string {
+  if (!boot.reported) return `Boot check: ${boot.message}`;
+  const seconds = (boot.ms / 1000).toFixed(1);
+  return `Boot check: the board reports device ${boot.deviceId}, build ${boot.buildHash} (${seconds} s).`;
 }
 
 export interface FirmwareProgress {
   operationId: string;
-  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done' | 'stamp';
+  phase: 'compile' | 'connect' | 'write' | 'verify' | 'reset' | 'done' | 'stamp' | 'boot';
   bytesDone?: number;
   bytesTotal?: number;
   message?: string;
   /** A change of course worth showing until the end (an ESP's flasher stub did not start), sent once. */
   notice?: string;
+  /** The compile phase of a release, once the build is there: whether it came from the cache, and its hash. */
+  build?: { cached: boolean; buildHash: string };
 }
 
 export const CancelArgs = z.object({ operationId: OperationId }).strict();

@@ -150,6 +150,7 @@ export function createHost(options: HostOptions): Host {
     arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
     sketchDir: options.firmwareDir ?? defaultFirmwareDir(env),
     buildCacheDir: defaultBuildCacheDir(env),
+    deviceLogins: deviceAccounts, // a release creates or reuses the device's broker user
     emit: (progress) => bus.emit('firmware.progress', progress),
   });
   const boards = new BoardCores({

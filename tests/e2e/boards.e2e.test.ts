@@ -64,7 +64,7 @@ afterAll(async () => {
 describe('board cores in the pages', () => {
   it('offers to install the missing core after a compile, shows the download, then compiles', async () => {
     await page.getByRole('link', { name: /Firmware/ }).click();
-    await page.getByRole('button', { name: 'Compile' }).click();
+    await page.getByRole('button', { name: 'Build' }).click();
     await page.getByRole('alert').filter({ hasText: 'makerdeckavr:avr is not installed' }).waitFor({ timeout: 30_000 });
     await page.getByText('or run makerdeck boards install makerdeckavr:avr').waitFor();
     await page.getByRole('button', { name: 'Install makerdeckavr:avr' }).click();
@@ -73,7 +73,7 @@ describe('board cores in the pages', () => {
     await page.getByRole('status').filter({ hasText: 'Installed makerdeckavr:avr@1.8.7: compile again.' }).waitFor({
       timeout: 90_000,
     });
-    await page.getByRole('button', { name: 'Compile' }).click();
+    await page.getByRole('button', { name: 'Build' }).click();
     await page
       .getByRole('status')
       .filter({ hasText: 'Compiled for makerdeckavr:avr:uno' })

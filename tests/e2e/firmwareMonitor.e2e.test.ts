@@ -1,6 +1,7 @@
 // End to end on the emulated Uno: flash a file from the Firmware page (progress bar, verify), then
 // watch its telemetry on the Monitor page and in the plotter — Chromium, browser mode, real core.
 // Then an 800 KiB ESP32 .bin from the same page, uploaded in chunks, to the ROM-loader stand-in.
+// Last, a release: Build, then "Flash this board as <profile>" with its phases and the boot check.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,8 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
 import { launchChromium, screenshotPath } from '../support/browser';
-import { startServe, type Served } from '../support/serve';
-import { startUno, type EmulatedUno } from '../support/uno';
+import { callServe, startServe, type Served } from '../support/serve';
+import { silentPty, startUno, type EmulatedUno } from '../support/uno';
 import { EspRomStandIn } from '../rig/esp/espRomStandIn';
 import { ptyStandIn } from '../rig/esp/ptyWire';
 import { fakeEsp32Merged } from '../rig/esp/testImages';
@@ -24,7 +25,11 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-uno-'));
   uno = await startUno(path.join(scratch, 'uno'));
   // The server gets the rig's shim, so the flasher's DTR pulse really resets the emulated board.
-  served = await startServe({ ...uno.env, MAKERDECK_DATA_DIR: path.join(scratch, 'data') });
+  served = await startServe({
+    ...uno.env,
+    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
+  });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   await page.goto(served.url);
@@ -106,4 +111,65 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
       await relay.close();
     }
   }, 120_000);
+
+  it('releases a profile: Build, then the phases of "Flash this board as", ending with the boot check', async () => {
+    await callServe(served, 'profiles.save', {
+      fields: { name: 'E2E Desk', board: 'arduino:avr:uno', deviceId: 'e2e-desk', telemetryIntervalS: 1 },
+    });
+    await page.goto(served.url); // the page lists the profiles it finds when it opens
+    await page.getByRole('link', { name: /Firmware/ }).click();
+    await page.getByLabel('Profile').selectOption({ label: 'E2E Desk (arduino:avr:uno)' });
+    await page.getByRole('button', { name: 'Build' }).click();
+    const build = page.getByRole('definition').filter({ hasText: /^[0-9a-f]{16} for arduino:avr:uno — fresh/ });
+    await build.waitFor({ timeout: 180_000 });
+    const buildHash = (await build.textContent())!.slice(0, 16);
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^\d+ of 32256 bytes/ })
+      .waitFor();
+
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { phasesSeen: Set<string> }).phasesSeen = seen;
+      const record = () =>
+        document.querySelectorAll('.release-phases li').forEach((li) => {
+          seen.add(`${li.getAttribute('data-phase')}:${li.getAttribute('data-state')}`);
+          if (li.querySelector('progress')) seen.add(`${li.getAttribute('data-phase')}:progress`);
+        });
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.getByLabel('Serial port').fill(uno.pty);
+    await page.getByRole('button', { name: 'Flash this board as E2E Desk' }).click();
+    const phases = page.getByRole('list', { name: 'Release phases' });
+    await phases.locator('li[data-phase="boot"][data-state="active"]').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: screenshotPath('firmware-release-boot-check'), fullPage: true });
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Boot check: the board reports device e2e-desk, build ${buildHash}` })
+      .waitFor({ timeout: 30_000 });
+    expect(await phases.locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual(
+      ['done', 'done', 'done', 'done', 'done', 'done'],
+    );
+    expect(await phases.locator('li[data-phase="compile"]').textContent()).toContain(`build ${buildHash}, cached`);
+    expect(await phases.locator('li[data-phase="boot"]').textContent()).toContain(
+      `the board reports e2e-desk (build ${buildHash})`,
+    );
+    const seen = await page.evaluate(() => [...(window as unknown as { phasesSeen: Set<string> }).phasesSeen]);
+    expect(seen).toEqual(expect.arrayContaining(['write:active', 'write:progress', 'boot:active', 'boot:done']));
+    await page.screenshot({ path: screenshotPath('firmware-release'), fullPage: true });
+
+    // A port where no bootloader answers: the connect phase fails, the later ones stay pending.
+    const silent = await silentPty();
+    try {
+      await page.getByLabel('Serial port').fill(silent.path);
+      await page.getByRole('button', { name: 'Flash this board as E2E Desk' }).click();
+      await phases.locator('li[data-phase="connect"][data-state="failed"]').waitFor({ timeout: 30_000 });
+      expect(
+        await phases.locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state'))),
+      ).toEqual(['done', 'done', 'failed', 'pending', 'pending', 'pending']);
+      await page.getByRole('alert').waitFor();
+    } finally {
+      silent.stop();
+    }
+  }, 300_000);
 });

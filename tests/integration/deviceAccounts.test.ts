@@ -1,13 +1,14 @@
 // A broker login per device on the real stack (Debian's RabbitMQ 3.10 from the rig's images, the
 // real Secret Service): device A's login cannot put a message on device B's topic, each login is
 // rotated or revoked alone, a user and its keychain entry exist together or not at all, and
-// `stack up` moves an old install off the shared "makerdeck-device" login.
+// `stack up` moves an old install off the shared "makerdeck-device" login. A release (to an emulated
+// Uno) creates the device's user and stamps its login; with the stack down it stamps the keychain's.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceLoginView, ProfileView } from '../../electron/contract';
+import type { DeviceLoginView, FlashSummary, ProfileView } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import { FolderKeychain } from '../../electron/core/secrets/folderKeychain';
 import { Keychain } from '../../electron/core/secrets/keychain';
@@ -17,6 +18,7 @@ import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { forgetFolders } from '../support/keychain';
 import { lockRealStack } from '../support/stackLock';
+import { startUno } from '../support/uno';
 import { until } from '../support/wait';
 
 const MANAGEMENT = 'http://127.0.0.1:15672';
@@ -219,4 +221,54 @@ describe('device logins on the real RabbitMQ 3.10 and the real keychain', () => 
     expect(await folderKeychain.get('device/dev-d/mqtt-password')).toBeUndefined();
     expect((await management('GET', '/api/users/makerdeck-dev-dev-d')).status).toBe(404);
   }, 60_000);
+
+  it('a release creates the device user and stamps it; with the stack down, the keychain login', async () => {
+    const uno = await startUno(path.join(dataDir, 'uno'));
+    const releaseEnv = { ...env(), ...uno.env, MAKERDECK_CACHE_DIR: path.join(dataDir, 'cache') };
+    const release = (profile: string, port = uno.pty) =>
+      runCli(['release', '--profile', profile, '--port', port, '--json'], releaseEnv, { timeoutMs: 240_000 });
+    try {
+      // A profile that logs in as its device's own user, which the broker does not have yet.
+      const fields = { board: 'arduino:avr:uno', mqttHost: '', deviceId: 'rel-1', mqttUsername: 'makerdeck-dev-rel-1' };
+      expect((await host.call('profiles.save', { fields: { name: 'Release One', ...fields } })).ok).toBe(true);
+      expect((await management('GET', '/api/users/makerdeck-dev-rel-1')).status).toBe(404);
+
+      const first = await release('release-one');
+      expect(first.code, first.stderr).toBe(0);
+      const summary = JSON.parse(first.stdout) as FlashSummary;
+      expect(summary.release).toMatchObject({ deviceId: 'rel-1', brokerUser: 'makerdeck-dev-rel-1' });
+      expect(summary.release!.brokerNotice).toBeUndefined();
+      expect(summary.boot).toMatchObject({ reported: true, deviceId: 'rel-1' });
+      const login = (await host.deviceAccounts.stored('rel-1'))!;
+      expect(login.password).toMatch(/^[\w-]{43}$/);
+      const permissions = await (await management('GET', '/api/users/makerdeck-dev-rel-1/topic-permissions')).json();
+      expect(permissions).toEqual([expect.objectContaining({ write: '^makerdeck\\.rel\\-1\\.(telemetry|status)$' })]);
+      await (await connect(login.username, login.password)).endAsync();
+      expect(first.stdout + first.stderr).not.toContain(login.password);
+
+      // Stack down: the keychain's login is stamped, and the release says the user was not checked.
+      expect((await runCli(['stack', 'down'], env(), { timeoutMs: 120_000 })).code).toBe(0);
+      const second = await release('release-one');
+      expect(second.code, second.stderr).toBe(0);
+      const again = JSON.parse(second.stdout) as FlashSummary;
+      expect(again.release).toMatchObject({ brokerUser: 'makerdeck-dev-rel-1', cached: true });
+      expect(again.release!.brokerNotice).toMatch(
+        /^the broker user makerdeck-dev-rel-1 could not be checked \(.+\): the keychain's login was stamped$/,
+      );
+      expect(again.boot).toMatchObject({ reported: true, deviceId: 'rel-1' });
+      expect((await host.deviceAccounts.stored('rel-1'))!.password).toBe(login.password);
+
+      // No login in the keychain and no stack: one line with the fix, before the port is touched.
+      const other = { ...fields, deviceId: 'rel-2', mqttUsername: 'makerdeck-dev-rel-2' };
+      expect((await host.call('profiles.save', { fields: { name: 'Release Two', ...other } })).ok).toBe(true);
+      const refused = await release('release-two', '/dev/makerdeck-no-such-port');
+      expect(refused.code).not.toBe(0);
+      expect(JSON.parse(refused.stdout).error.message).toMatch(
+        /^makerdeck-dev-rel-2 needs the local stack to be created \(.+\): start it with makerdeck stack up$/,
+      );
+      expect(await host.deviceAccounts.stored('rel-2')).toBeUndefined();
+    } finally {
+      await uno.stop();
+    }
+  }, 400_000);
 });

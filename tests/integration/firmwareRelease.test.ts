@@ -1,7 +1,8 @@
 // Build once, release per device, on two emulated Unos (simavr running the real optiboot): one
 // compile with the real arduino-cli, then each board flashed with the same build and its own
 // profile's config block stamped in memory. Each board prints its own id; the second release is a
-// build-cache hit; no byte of any password is on disk afterwards.
+// build-cache hit; no byte of any password is on disk afterwards. After each release the boot check
+// reads the board's boot line: the released id, another board's id (an error naming both), or silence.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { runCli } from '../support/cli';
 import { requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { monitorUntil } from '../support/monitor';
-import { compileWithRig, startUno, type EmulatedUno } from '../support/uno';
+import { compileWithRig, startUno, switchingLink, type EmulatedUno } from '../support/uno';
 
 const SECRETS = {
   a: { wifi: 'release-a-wifi-Q7x2k', mqtt: 'release-a-mqtt-Zp41w' },
@@ -111,13 +112,15 @@ describe('build once, release per device (two emulated Unos)', () => {
     const a = JSON.parse(first.stdout) as FlashSummary;
     expect(a).toMatchObject({ verified: true, release: { deviceId: 'release-a', cached: false } });
     expect(a.release!.buildHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.boot).toMatchObject({ reported: true, deviceId: 'release-a', buildHash: a.release!.buildHash });
 
-    const second = await runCli(['flash', '--profile', 'release-b', '--port', unoB.pty, '--json'], env, {
+    const second = await runCli(['release', '--profile', 'release-b', '--port', unoB.pty, '--json'], env, {
       timeoutMs: 60_000,
     });
     expect(second.code, second.stderr).toBe(0);
     const b = JSON.parse(second.stdout) as FlashSummary;
     expect(b.release).toEqual({ deviceId: 'release-b', cached: true, buildHash: a.release!.buildHash });
+    expect(b.boot).toMatchObject({ reported: true, deviceId: 'release-b', buildHash: a.release!.buildHash });
     const compiled = await runCli(['compile', '--board', 'arduino:avr:uno', '--json'], env);
     expect(JSON.parse(compiled.stdout) as CompileSummary).toMatchObject({
       success: true,
@@ -145,6 +148,52 @@ describe('build once, release per device (two emulated Unos)', () => {
     expect(secretsOnDisk()).toEqual([]);
   }, 240_000);
 
+  it('a board that reports another id is an error naming both (stand-in: a port that switches boards)', async () => {
+    // The flash goes to board B; the boot check then hears board A, which runs release-a.
+    const link = await switchingLink(unoB.pty, unoA.pty);
+    try {
+      const result = await runCli(['release', '--profile', 'release-b', '--port', link.path], env, {
+        timeoutMs: 60_000,
+      });
+      expect(result.code).toBe(2);
+      const hash = /build ([0-9a-f]{16})/.exec(result.stderr)![1];
+      expect(result.stderr.trim().split('\n').at(-1)).toBe(
+        `makerdeck: The board on ${link.path} reports device release-a, build ${hash}, but this release is ` +
+          `device release-b, build ${hash}: is this the board you meant to flash? Check which board is on this ` +
+          'port, then flash it again',
+      );
+    } finally {
+      await link.stop();
+    }
+  }, 90_000);
+
+  it('a board that says nothing: written, verified, and the boot check says so (stand-in: a quiet link)', async () => {
+    const link = await switchingLink(unoB.pty);
+    try {
+      const result = await runCli(['release', '--profile', 'release-b', '--port', link.path], env, {
+        timeoutMs: 60_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      // The phases, in order, on stderr (not a terminal: one line each).
+      const phases = result.stderr
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':')[0]);
+      expect([...new Set(phases)]).toEqual(['compile', 'stamp', 'connect', 'write', 'verify', 'boot', 'done']);
+      expect(result.stderr).toMatch(/^compile: Build [0-9a-f]{16} from the build cache$/m);
+      expect(result.stderr).toContain('boot: Waiting up to 10 s for release-b to report');
+      expect(result.stdout).toMatch(
+        /^Flashed and verified \d+ bytes on .* as release-b \(build [0-9a-f]{16}, cached\)/,
+      );
+      expect(result.stdout).toContain(
+        `Boot check: the board did not report within 10 s. The firmware was written and verified; ` +
+          `open the serial monitor on ${link.path} (115200 baud)`,
+      );
+    } finally {
+      await link.stop();
+    }
+  }, 90_000);
+
   it('the build itself is blank: flashed plain, the board says it is not provisioned', async () => {
     const images = path.join(scratch, 'cache', 'builds', 'images');
     const hex = readdirSync(images).find((name) => name.endsWith('.hex'))!;
@@ -152,6 +201,7 @@ describe('build once, release per device (two emulated Unos)', () => {
       timeoutMs: 60_000,
     });
     expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain('Boot check'); // a plain file has no id to expect
     const lines = await monitorUntil(host(), unoA.pty, (l) =>
       l.some((x) => x.text.startsWith('makerdeck firmware build')),
     );

@@ -83,3 +83,62 @@ export async function slowLink(boardPath: string, delayMs: number): Promise<{ pa
     },
   };
 }
+
+// A stand-in for a port whose board changes between the flash and the boot check (two boards on a
+// hub that re-enumerated, a cable moved): the flasher's traffic goes to the `first` board; once it
+// sends STK_LEAVE_PROGMODE and gets its reply, the link opens the `then` board (which resets it, as
+// opening a real Uno's port does) and passes only its output on, or, without one, stays silent.
+const SWITCHING_LINK = `
+import os, pty, select, sys, tty
+first, then = sys.argv[1], sys.argv[2]
+master, slave = pty.openpty()
+tty.setraw(slave)
+print(os.ttyname(slave), flush=True)
+def open_board(path):
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    tty.setraw(fd)
+    return fd
+board, switched, reply_left = None, False, -1
+while True:
+    fds = [master] + ([board] if board is not None else [])
+    ready, _, _ = select.select(fds, [], [])
+    if master in ready:
+        data = os.read(master, 4096)
+        if not switched:
+            if board is None:
+                board = open_board(first)
+            os.write(board, data)
+            if data == b'\\x51\\x20':
+                reply_left = 2
+    if board is not None and board in ready:
+        data = os.read(board, 4096)
+        if switched:
+            os.write(master, data)
+        elif reply_left != 0:
+            if reply_left > 0:
+                data = data[:reply_left]
+                reply_left -= len(data)
+            os.write(master, data)
+        if not switched and reply_left == 0:
+            os.close(board)
+            board = open_board(then) if then != '-' else None
+            switched = True
+`;
+
+/** A port that reaches `first` for the flash, then `then`'s output (or silence, without one). */
+export async function switchingLink(first: string, then?: string): Promise<{ path: string; stop(): Promise<void> }> {
+  const child = spawn('python3', ['-c', SWITCHING_LINK, first, then ?? '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const linkPath = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the switching link exited (${code}) before it was ready`)));
+    child.stdout!.once('data', (d) => resolve(String(d).trim()));
+  });
+  return {
+    path: linkPath,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL'); // by the PID we started
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}

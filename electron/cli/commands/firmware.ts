@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FLASH_BOARDS, imageLocation, MAX_FIRMWARE_BYTES, MakerdeckError } from '../../contract';
-import type { CompileSummary, FlashBoard } from '../../contract';
+import { bootCheckLine, FLASH_BOARDS, imageLocation, MAX_FIRMWARE_BYTES, MakerdeckError } from '../../contract';
+import type { CompileSummary, FlashBoard, FlashSummary } from '../../contract';
 import { uploadFirmware, type ContractCall } from '../../contract/firmwareUpload';
 import { flashBoardFor } from '../../core/firmware/firmwareService';
 import { callApi, cancelOnInterrupt, stringOption, type Command, type CommandContext } from '../command';
@@ -64,7 +64,8 @@ export const compileCommand: Command = {
 
 export const flashCommand: Command = {
   name: 'flash',
-  summary: "Flash a .hex/.bin file as is, or a profile's release (cached build + its config), over USB; verify",
+  summary:
+    "Flash a .hex/.bin file as is, or a profile's release (cached build + its config, then a boot check); verify",
   usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
   positionals: true,
   options: {
@@ -88,25 +89,67 @@ export const flashCommand: Command = {
         'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)',
       );
     }
-    await context.host.loadSecrets({ quiet: true });
-    const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
-    if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
-    const source = profile ? { profile } : { uploadId: await upload(context, file!) };
-    const noStub = context.values['no-stub'] === true ? { noStub: true } : {};
-    const summary = await cancellable(context, (operationId) =>
-      callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source, ...noStub }),
-    );
-    context.out.data(summary);
-    const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
-    const release = summary.release
-      ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash}${summary.release.cached ? ', cached' : ''})`
-      : '';
-    context.out.text(
-      `Flashed and verified ${summary.bytes} bytes on ${summary.port}${release}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
-    );
-    return EXIT.ok;
+    return flashAndReport(context, port, profile, file);
   },
 };
+
+export const releaseCommand: Command = {
+  name: 'release',
+  summary: 'Release the firmware to a board as a profile: cached build + its config, flash, verify, boot check',
+  usage: 'makerdeck release --profile NAME --port PATH [--board B] [--no-stub] [--json]',
+  options: {
+    profile: {
+      type: 'string',
+      description: 'the profile whose device this board becomes (its config is stamped in memory)',
+    },
+    port: flashCommand.options.port!,
+    board: { type: 'string', description: "the profile's board (default), or one of its flash boards" },
+    'no-stub': flashCommand.options['no-stub']!,
+  },
+  async run(context) {
+    const port = stringOption(context.values, 'port');
+    if (!port) throw new MakerdeckError('BAD_INPUT', 'Name the port: --port /dev/ttyUSB0 (makerdeck ports lists them)');
+    const profile = stringOption(context.values, 'profile');
+    if (!profile) throw new MakerdeckError('BAD_INPUT', 'Name the profile: makerdeck release --profile NAME --port P');
+    return flashAndReport(context, port, profile, undefined);
+  },
+};
+
+/** `flash` and `release`: a file or a profile's release to the port, then what happened, in words. */
+async function flashAndReport(
+  context: CommandContext,
+  port: string,
+  profile: string | undefined,
+  file: string | undefined,
+): Promise<number> {
+  await context.host.loadSecrets({ quiet: true });
+  const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
+  if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
+  const source = profile ? { profile } : { uploadId: await upload(context, file!) };
+  const noStub = context.values['no-stub'] === true ? { noStub: true } : {};
+  const summary = await cancellable(context, (operationId) =>
+    callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source, ...noStub }),
+  );
+  context.out.data(summary);
+  printFlash(context, summary);
+  return EXIT.ok;
+}
+
+function printFlash(context: CommandContext, summary: FlashSummary): void {
+  const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
+  const { release, boot } = summary;
+  const as = release ? ` as ${release.deviceId} (build ${release.buildHash}${release.cached ? ', cached' : ''})` : '';
+  context.out.text(
+    `Flashed and verified ${summary.bytes} bytes on ${summary.port}${as}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
+  );
+  if (release?.brokerUser)
+    context.out.text(
+      release.brokerNotice
+        ? `Broker login: ${release.brokerNotice}.`
+        : `Broker login: ${release.brokerUser} is set up on the local stack.`,
+    );
+  if (boot) context.out.text(bootCheckLine(boot));
+}
 
 async function profileBoard(context: CommandContext, profile: string): Promise<string | undefined> {
   return flashBoardFor((await callApi(context, 'profiles.get', { ref: profile })).board);

@@ -11,10 +11,12 @@ import {
   type FirmwareProgress,
   type FlashBoard,
   type FlashSummary,
+  type ReleaseSummary,
 } from '../../contract';
 import type { Operation, Operations } from '../operations';
 import type { Profiles } from '../profiles/profiles';
 import { avrBoard } from './avrBoards';
+import { BOOT_CHECK_MS, checkBoot } from './bootCheck';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
@@ -22,6 +24,7 @@ import { encodeConfigBlock } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
 import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
+import { releaseLogin, type DeviceLoginSource } from './release/releaseLogin';
 import { stampRelease } from './release/stampRelease';
 
 /** What a flasher writes: raw bytes and, for Intel HEX, the parsed image. */
@@ -39,6 +42,10 @@ export interface FirmwareDeps {
   arduinoCliConfig?: string;
   sketchDir: string;
   buildCacheDir: string;
+  /** Device logins on the local stack: a release of a profile that logs in as its device's own user. */
+  deviceLogins?: DeviceLoginSource;
+  /** How long a released board has to report its id (default BOOT_CHECK_MS). */
+  bootCheckMs?: number;
   emit(progress: FirmwareProgress): void;
 }
 
@@ -72,21 +79,41 @@ export class FirmwareService {
       const release = 'profile' in source ? await this.release(operation, source.profile, args.board) : undefined;
       const image = release?.image ?? fileImage(this.uploads.take((source as { uploadId: string }).uploadId));
       const started = Date.now();
+      let written: Flashed;
       try {
-        const { bytes, loader } = await this.write(operation, args, image);
-        this.progress(operation, { phase: 'done', bytesDone: bytes, bytesTotal: bytes });
-        return {
-          board: args.board,
-          port: args.port,
-          bytes,
-          ms: Date.now() - started,
-          verified: true,
-          ...(loader ? { loader } : {}),
-          ...(release ? { release: release.summary } : {}),
-        };
+        written = await this.write(operation, args, image);
       } finally {
         if (release) image.data.fill(0); // the stamped image holds the profile's secrets: memory only, briefly
       }
+      const ms = Date.now() - started;
+      const boot = release && (await this.bootCheck(operation, args, release.summary));
+      this.progress(operation, { phase: 'done', bytesDone: written.bytes, bytesTotal: written.bytes });
+      return {
+        board: args.board,
+        port: args.port,
+        bytes: written.bytes,
+        ms,
+        verified: true,
+        ...(written.loader ? { loader: written.loader } : {}),
+        ...(release ? { release: release.summary } : {}),
+        ...(boot ? { boot } : {}),
+      };
+    });
+  }
+
+  /** After a release: the board must report the id and build just released (bootCheck.ts). */
+  private async bootCheck(operation: Operation, args: { port: string; board: FlashBoard }, release: ReleaseSummary) {
+    const seconds = Math.round((this.deps.bootCheckMs ?? BOOT_CHECK_MS) / 1000);
+    this.progress(operation, {
+      phase: 'boot',
+      message: `Waiting up to ${seconds} s for ${release.deviceId} to report`,
+    });
+    return checkBoot({
+      port: args.port,
+      expected: { deviceId: release.deviceId, buildHash: release.buildHash },
+      resetWithRts: avrBoard(args.board) === undefined,
+      timeoutMs: this.deps.bootCheckMs,
+      signal: operation.signal,
     });
   }
 
@@ -116,7 +143,7 @@ export class FirmwareService {
     operation: Operation,
     profileRef: string,
     board: FlashBoard,
-  ): Promise<{ image: FirmwareImage; summary: NonNullable<FlashSummary['release']> }> {
+  ): Promise<{ image: FirmwareImage; summary: ReleaseSummary }> {
     const profile = await this.deps.profiles.get(profileRef);
     if (flashBoardFor(profile.board) !== board)
       throw new MakerdeckError(
@@ -124,6 +151,7 @@ export class FirmwareService {
         `The profile builds for ${profile.board}, not for a ${board}: pick the profile's board or change the profile`,
       );
     const secrets = await this.deps.profiles.secretsOf(profile.id);
+    const login = await releaseLogin(this.deps.deviceLogins, profile);
     const block = encodeConfigBlock({
       deviceId: profile.deviceId,
       wifiSsid: profile.wifiSsid,
@@ -131,17 +159,30 @@ export class FirmwareService {
       mqttHost: profile.mqttHost,
       mqttPort: profile.mqttPort,
       mqttTls: profile.mqttTls,
-      mqttUsername: profile.mqttUsername,
-      mqttPassword: secrets.mqttPassword ?? '',
+      mqttUsername: login?.username ?? profile.mqttUsername,
+      mqttPassword: login?.password ?? secrets.mqttPassword ?? '',
       intervalS: profile.telemetryIntervalS,
     });
     try {
       const outcome = await this.build(operation, profile.board);
       if (!outcome.success || !outcome.image) throw buildFailed(outcome);
+      const buildHash = outcome.buildHash ?? 'unknown';
+      const how = outcome.cached ? 'from the build cache' : `compiled in ${(outcome.ms / 1000).toFixed(1)} s`;
+      this.progress(operation, {
+        phase: 'compile',
+        message: `Build ${buildHash} ${how}`,
+        build: { cached: outcome.cached, buildHash },
+      });
       this.progress(operation, { phase: 'stamp', message: `Stamping ${profile.deviceId}'s config into the build` });
       return {
         image: { format: outcome.image.format, data: stampRelease(outcome.image, board, block) },
-        summary: { deviceId: profile.deviceId, buildHash: outcome.buildHash ?? 'unknown', cached: outcome.cached },
+        summary: {
+          deviceId: profile.deviceId,
+          buildHash,
+          cached: outcome.cached,
+          ...(login && { brokerUser: login.username }),
+          ...(login?.notice && { brokerNotice: login.notice }),
+        },
       };
     } finally {
       block.fill(0);

@@ -55,6 +55,18 @@ export class DeviceAccounts {
     });
   }
 
+  /** The device's broker user name (makerdeck-dev-<id>). */
+  username(deviceId: string): string {
+    return deviceUser(deviceId);
+  }
+
+  /** The device's login as the keychain holds it, without asking the broker (it may be down). */
+  async stored(deviceId: string): Promise<DeviceLogin | undefined> {
+    checkId(deviceId);
+    const password = await this.deps.keychain.get(deviceAccount(deviceId));
+    return password === undefined ? undefined : { username: deviceUser(deviceId), password };
+  }
+
   /** A new password for this device only; its open sessions are closed. */
   rotate(deviceId: string): Promise<DeviceLogin> {
     checkId(deviceId);

@@ -1,12 +1,15 @@
 import { useEffect, useState } from 'react';
 import type { CompileSummary, FirmwareProgress, FlashBoard } from '../../../electron/contract/firmware';
-import { FLASH_BOARDS, flashBoardFor, imageLocation } from '../../../electron/contract/firmware';
+import { bootCheckLine, FLASH_BOARDS, flashBoardFor, imageLocation } from '../../../electron/contract/firmware';
 import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
 import { PortInput } from './PortInput';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
+import { BuildCard } from './firmware/BuildCard';
+import { ReleasePhases } from './firmware/ReleasePhases';
+import { finishTrack, startTrack, trackProgress, type ReleaseTrack } from './firmware/releaseTrack';
 
 /** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
@@ -20,6 +23,7 @@ export function FirmwarePage() {
   const [progress, setProgress] = useState<Progress>();
   const [compiled, setCompiled] = useState<CompileSummary>();
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const [track, setTrack] = useState<ReleaseTrack>(); // the phases of the last release
   const coreInstall = useCoreInstall();
 
   useEffect(() => {
@@ -47,6 +51,7 @@ export function FirmwarePage() {
           notice: p.notice ?? previous?.notice, // shown until the end
           startedAt: previous?.phase === p.phase ? previous.startedAt : Date.now(),
         }));
+        setTrack((current) => current && trackProgress(current, p));
       }),
     [operationId],
   );
@@ -78,15 +83,27 @@ export function FirmwarePage() {
         : `Compiled for ${summary.fqbn} in ${(summary.ms / 1000).toFixed(1)} s: build ${summary.buildHash}.${image}`;
     });
 
+  // A file is flashed as it is; a profile is released: its phases are listed, ending with the boot check.
   const flash = () =>
     run(async (id) => {
+      setTrack(file ? undefined : startTrack());
       const source = file ? { uploadId: await upload(id, file) } : { profile };
       const romOnly = board === 'esp32' && noStub ? { noStub: true } : {};
-      const summary = await api().call('firmware.flash', { operationId: id, port, board, source, ...romOnly });
+      const summary = await api()
+        .call('firmware.flash', { operationId: id, port, board, source, ...romOnly })
+        .catch((e: Error) => {
+          setTrack((current) => current && finishTrack(current, 'failed'));
+          throw e;
+        });
+      setTrack((current) => current && finishTrack(current, { boot: summary.boot }));
       const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
       const as = summary.release ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash})` : '';
-      return `Flashed and verified ${summary.bytes} bytes${as}${by} in ${(summary.ms / 1000).toFixed(1)} s.`;
+      const broker = summary.release?.brokerNotice ? ` Broker login: ${summary.release.brokerNotice}.` : '';
+      const boot = summary.boot ? ` ${bootCheckLine(summary.boot)}` : '';
+      const seconds = (summary.ms / 1000).toFixed(1);
+      return `Flashed and verified ${summary.bytes} bytes${as}${by} in ${seconds} s.${broker}${boot}`;
     });
+  const profileName = profiles.find((p) => p.id === profile)?.name;
 
   // The file travels in chunks (each far below a WebSocket frame), with its own progress bar.
   const upload = async (id: string, chosen: File) => {
@@ -149,10 +166,10 @@ export function FirmwarePage() {
           </select>
         </label>
         <button type="button" onClick={() => void compile()} disabled={busy || !profile}>
-          Compile
+          Build
         </button>
         <button type="button" onClick={() => void flash()} disabled={busy || !port || (!profile && !file)}>
-          Flash
+          {file ? 'Flash the file' : `Flash this board as ${profileName ?? '…'}`}
         </button>
         {operationId !== undefined && (
           <button
@@ -173,7 +190,9 @@ export function FirmwarePage() {
           </label>
         </details>
       )}
-      {operationId !== undefined && <ProgressBar progress={progress} />}
+      {compiled && <BuildCard build={compiled} />}
+      {track && <ReleasePhases track={track} />}
+      {operationId !== undefined && !track && <ProgressBar progress={progress} />}
       {message && (
         <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
           {message.text}
