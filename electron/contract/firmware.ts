@@ -129,6 +129,8 @@ export interface FirmwareUploadView {
 export const FlashSource = z.union([
   z.object({ profile: z.string().min(1) }).strict(),
   z.object({ uploadId: UploadId }).strict(),
+  /** A release of an uploaded Makerdeck build: the profile's config stamped into that file, in memory. */
+  z.object({ profile: z.string().min(1), uploadId: UploadId }).strict(),
 ]);
 
 export const FlashArgs = z
@@ -151,7 +153,13 @@ export interface FlashSummary {
   /** ESP boards: who wrote the flash, the flasher stub or the ROM's own loader. */
   loader?: 'stub' | 'rom';
   /** Set when a profile was flashed: the build (cached or fresh) with the profile's config stamped in. */
-  release?: { deviceId: string; buildHash: string; cached: boolean };
+  release?: {
+    deviceId: string;
+    buildHash: string;
+    cached: boolean;
+    /** Set when the build was an uploaded file (source {profile, uploadId}), not the build cache's. */
+    file?: string;
+  };
 }
 
 export interface FirmwareProgress {

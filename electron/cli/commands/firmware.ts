@@ -65,7 +65,7 @@ export const compileCommand: Command = {
 export const flashCommand: Command = {
   name: 'flash',
   summary: "Flash a .hex/.bin file as is, or a profile's release (cached build + its config), over USB; verify",
-  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
+  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [FILE] [--no-stub] [--json]   (FILE: a Makerdeck build to release instead of the cached one)`,
   positionals: true,
   options: {
     port: { type: 'string', description: 'serial port of the board (makerdeck ports lists them)' },
@@ -82,25 +82,26 @@ export const flashCommand: Command = {
     if (!port) throw new MakerdeckError('BAD_INPUT', 'Name the port: --port /dev/ttyUSB0 (makerdeck ports lists them)');
     const profile = stringOption(context.values, 'profile');
     const file = context.positionals[0];
-    if (context.positionals.length > 1 || (profile && file) || (!profile && !file)) {
+    if (context.positionals.length > 1 || (!profile && !file)) {
       throw new MakerdeckError(
         'BAD_INPUT',
-        'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)',
+        'Give one FILE (.hex or .bin), --profile NAME, or both to release that build (see makerdeck flash --help)',
       );
     }
     await context.host.loadSecrets({ quiet: true });
     const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
     if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
-    const source = profile ? { profile } : { uploadId: await upload(context, file!) };
+    const uploaded = file ? { uploadId: await upload(context, file) } : undefined;
+    const source = profile ? { profile, ...uploaded } : uploaded!;
     const noStub = context.values['no-stub'] === true ? { noStub: true } : {};
     const summary = await cancellable(context, (operationId) =>
       callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source, ...noStub }),
     );
     context.out.data(summary);
     const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
-    const release = summary.release
-      ? ` as ${summary.release.deviceId} (build ${summary.release.buildHash}${summary.release.cached ? ', cached' : ''})`
-      : '';
+    const { release: r } = summary;
+    const build = r?.file ? `from ${r.file}` : `build ${r?.buildHash}${r?.cached ? ', cached' : ''}`;
+    const release = r ? ` as ${r.deviceId} (${build})` : '';
     context.out.text(
       `Flashed and verified ${summary.bytes} bytes on ${summary.port}${release}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
     );
