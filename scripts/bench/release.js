@@ -76,7 +76,8 @@ function peerSketch(/** @type {string} */ dir, /** @type {number} */ board) {
   rmSync(sketch, { recursive: true, force: true });
   mkdirSync(sketch, { recursive: true });
   for (const name of readdirSync(path.join(root, 'firmware')))
-    if (/\.(ino|h|cpp|yaml)$/.test(name)) cpSync(path.join(root, 'firmware', name), path.join(sketch, name));
+    // Sources only, as Makerdeck copies them: sketch.yaml's default profile would fetch platforms.
+    if (/\.(ino|h|cpp)$/.test(name)) cpSync(path.join(root, 'firmware', name), path.join(sketch, name));
   const values = boardValues(board);
   const defines = Object.entries(values).map(([key, value]) => `#define CFG_${key} ${JSON.stringify(value)}`);
   writeFileSync(path.join(sketch, 'config.h'), `#pragma once\n${defines.join('\n')}\n`);
@@ -172,33 +173,53 @@ async function main() {
     await makerdeck(['compile', '--board', 'arduino:avr:uno', '--json'], env);
 
     console.log(`bench:release — ${BOARDS} Unos released, ${RUNS} rounds, medians (rig arduino-cli ${rig.version})`);
-    const [ours, peer, cachedCompile] = [
-      /** @type {number[]} */ ([]),
-      /** @type {number[]} */ ([]),
-      /** @type {number[]} */ ([]),
-    ];
+    /** @type {Record<string, number[]>} */
+    const t = {
+      ours: [],
+      peer: [],
+      cachedCompile: [],
+      first: [],
+      cached: [],
+      ourFlash: [],
+      peerCompile: [],
+      avrdude: [],
+    };
+    const timed = async (/** @type {number[]} */ into, /** @type {() => Promise<any>} */ work) => {
+      const started = performance.now();
+      const result = await work();
+      into.push(performance.now() - started);
+      return result;
+    };
     for (let round = 0; round < RUNS; round++) {
       rmSync(path.join(dir, 'cache', 'builds', 'images'), { recursive: true, force: true }); // one real build per round
       let started = performance.now();
       for (let board = 1; board <= BOARDS; board++) {
-        const summary = JSON.parse(
-          await makerdeck(['flash', '--profile', `bench-${board}`, '--port', uno.pty, '--json'], env),
-        );
+        const args = ['flash', '--profile', `bench-${board}`, '--port', uno.pty, '--json'];
+        const summary = JSON.parse(await timed(board === 1 ? t.first : t.cached, () => makerdeck(args, env)));
         if (summary.release?.cached !== board > 1)
           throw new Error(`release ${board}: cached is ${summary.release?.cached}`);
+        t.ourFlash.push(summary.ms);
       }
-      ours.push(performance.now() - started);
+      t.ours.push(performance.now() - started);
       started = performance.now();
-      for (let board = 1; board <= BOARDS; board++) await avrdude(await peerCompile(board));
-      peer.push(performance.now() - started);
+      for (let board = 1; board <= BOARDS; board++) {
+        const hex = await timed(t.peerCompile, () => peerCompile(board));
+        await timed(t.avrdude, () => avrdude(hex));
+      }
+      t.peer.push(performance.now() - started);
       const compiled = JSON.parse(await makerdeck(['compile', '--board', 'arduino:avr:uno', '--json'], env));
       if (!compiled.cached) throw new Error('the compile after the releases was not a cache hit');
-      cachedCompile.push(compiled.ms);
+      t.cachedCompile.push(compiled.ms);
     }
-    const [m, p] = [median(ours), median(peer)];
+    const [m, p] = [median(t.ours), median(t.peer)];
     console.log(`makerdeck (1 build + ${BOARDS} stamped releases)   ${seconds(m)}   ${seconds(m / BOARDS)} per board`);
     console.log(`peer (${BOARDS} × arduino-cli compile + avrdude)   ${seconds(p)}   ${seconds(p / BOARDS)} per board`);
     console.log(`ratio makerdeck / peer                        ${(m / p).toFixed(2)}`);
+    console.log(`  makerdeck: first release (build + stamp + flash) ${seconds(median(t.first))}`);
+    console.log(`             cached release (stamp + flash)         ${seconds(median(t.cached))}`);
+    console.log(`             of which the flash (its --json ms)     ${seconds(median(t.ourFlash))}`);
+    console.log(`  peer:      arduino-cli compile per board          ${seconds(median(t.peerCompile))}`);
+    console.log(`             avrdude upload per board              ${seconds(median(t.avrdude))}`);
 
     const images = path.join(dir, 'cache', 'builds', 'images');
     const hexName = readdirSync(images).find((name) => name.endsWith('.hex'));
@@ -206,7 +227,7 @@ async function main() {
     const hex = { format: /** @type {const} */ ('hex'), data: readFileSync(path.join(images, hexName)) };
     const esp = { format: /** @type {const} */ ('bin'), data: espAppImage() };
     const [hexUs, espUs] = [stampMicros(hex, 'uno'), stampMicros(esp, 'esp32')];
-    const compileMs = median(cachedCompile);
+    const compileMs = median(t.cachedCompile);
     const kib = (/** @type {Buffer} */ b) => `${(b.length / 1024).toFixed(0)} KiB`;
     console.log(`stamp, Uno HEX (${kib(hex.data)})              ${hexUs.toFixed(0)} µs per image`);
     console.log(`stamp, ESP32 app image (${kib(esp.data)})     ${espUs.toFixed(0)} µs per image (goal ≤ 50 ms)`);

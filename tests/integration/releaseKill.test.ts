@@ -179,6 +179,7 @@ describe('kill -9 during a release (real arduino-cli, emulated Uno)', () => {
     expect(afterKills.found).toEqual([]);
     expect(afterKills.files).toBeGreaterThan(3);
 
+    console.log(`scanned ${afterKills.files} files; watched ${commandLines.size} process command lines`);
     const argvLeaks = [...commandLines.values()].flatMap((argv) =>
       findSecrets(argv.join(' '), argv.join('\0'), SECRETS),
     );
