@@ -35,15 +35,21 @@ const seconds = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
  * Runs a program to its end; resolves its stdout, rejects with the tail of its output otherwise.
+ * `marks` gets each stderr line (Makerdeck's progress phases) with the ms since the start.
  * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env
+ * @param {Array<{ ms: number, line: string }>} [marks]
  * @returns {Promise<string>}
  */
-function run(command, args, env, input = '') {
+function run(command, args, env, input = '', marks = []) {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn('timeout', ['300', command, ...args], { env: { ...process.env, ...env } });
     let [stdout, stderr] = ['', ''];
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      for (const line of String(d).split('\n').filter(Boolean)) marks.push({ ms: performance.now() - started, line });
+    });
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0
@@ -54,8 +60,12 @@ function run(command, args, env, input = '') {
   });
 }
 
-const makerdeck = (/** @type {string[]} */ args, /** @type {NodeJS.ProcessEnv} */ env, input = '') =>
-  run(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], env, input);
+const makerdeck = (
+  /** @type {string[]} */ args,
+  /** @type {NodeJS.ProcessEnv} */ env,
+  input = '',
+  /** @type {Array<{ ms: number, line: string }>} */ marks = [],
+) => run(process.execPath, [path.join(root, 'bin', 'makerdeck.js'), ...args], env, input, marks);
 
 /** @param {number} board */
 const boardValues = (board) => ({
@@ -173,17 +183,10 @@ async function main() {
     await makerdeck(['compile', '--board', 'arduino:avr:uno', '--json'], env);
 
     console.log(`bench:release — ${BOARDS} Unos released, ${RUNS} rounds, medians (rig arduino-cli ${rig.version})`);
-    /** @type {Record<string, number[]>} */
-    const t = {
-      ours: [],
-      peer: [],
-      cachedCompile: [],
-      first: [],
-      cached: [],
-      ourFlash: [],
-      peerCompile: [],
-      avrdude: [],
-    };
+    const names = /** @type {const} */ (['ours', 'peer', 'first', 'cached', 'beforeLookup', 'ourFlash']);
+    const all = /** @type {const} */ ([...names, 'peerCompile', 'avrdude', 'cachedCompile']);
+    const series = /** @type {unknown} */ (Object.fromEntries(all.map((name) => [name, []])));
+    const t = /** @type {Record<(typeof all)[number], number[]>} */ (series);
     const timed = async (/** @type {number[]} */ into, /** @type {() => Promise<any>} */ work) => {
       const started = performance.now();
       const result = await work();
@@ -194,11 +197,14 @@ async function main() {
       rmSync(path.join(dir, 'cache', 'builds', 'images'), { recursive: true, force: true }); // one real build per round
       let started = performance.now();
       for (let board = 1; board <= BOARDS; board++) {
-        const args = ['flash', '--profile', `bench-${board}`, '--port', uno.pty, '--json'];
-        const summary = JSON.parse(await timed(board === 1 ? t.first : t.cached, () => makerdeck(args, env)));
-        if (summary.release?.cached !== board > 1)
-          throw new Error(`release ${board}: cached is ${summary.release?.cached}`);
-        t.ourFlash.push(summary.ms);
+        const args = ['flash', '--profile', `bench-${board}`, '--port', uno.pty];
+        /** @type {Array<{ ms: number, line: string }>} */
+        const marks = [];
+        const said = await timed(board === 1 ? t.first : t.cached, () => makerdeck(args, env, '', marks));
+        if (/, cached\)/.test(said) !== board > 1) throw new Error(`release ${board}: ${said.trim()}`);
+        const at = (/** @type {string} */ phase) => marks.find((m) => m.line.startsWith(phase))?.ms ?? NaN;
+        t.beforeLookup.push(at('compile'));
+        t.ourFlash.push(at('done') - at('connect'));
       }
       t.ours.push(performance.now() - started);
       started = performance.now();
@@ -217,7 +223,8 @@ async function main() {
     console.log(`ratio makerdeck / peer                        ${(m / p).toFixed(2)}`);
     console.log(`  makerdeck: first release (build + stamp + flash) ${seconds(median(t.first))}`);
     console.log(`             cached release (stamp + flash)         ${seconds(median(t.cached))}`);
-    console.log(`             of which the flash (its --json ms)     ${seconds(median(t.ourFlash))}`);
+    console.log(`             of which start-up, keychain, profile  ${seconds(median(t.beforeLookup))}`);
+    console.log(`             of which connect, write, verify       ${seconds(median(t.ourFlash))}`);
     console.log(`  peer:      arduino-cli compile per board          ${seconds(median(t.peerCompile))}`);
     console.log(`             avrdude upload per board              ${seconds(median(t.avrdude))}`);
 
