@@ -129,6 +129,8 @@ export interface FirmwareUploadView {
 export const FlashSource = z.union([
   z.object({ profile: z.string().min(1) }).strict(),
   z.object({ uploadId: UploadId }).strict(),
+  /** A release of an uploaded Makerdeck build: the profile's config stamped into that file, in memory. */
+  z.object({ profile: z.string().min(1), uploadId: UploadId }).strict(),
 ]);
 
 export const FlashArgs = z
@@ -160,6 +162,8 @@ export interface ReleaseSummary {
   deviceId: string;
   buildHash: string;
   cached: boolean;
+  /** Set when the build was an uploaded file (source {profile, uploadId}), not the build cache's. */
+  file?: string;
   /** The device's own broker user on the local stack, when the profile logs in as it (stamped into the block). */
   brokerUser?: string;
   /** Set when that user could not be checked on the broker (stack down): the keychain's login was stamped. */

@@ -51,6 +51,12 @@ describe('the config block', () => {
   it('counts bytes, not characters, and refuses NUL, bad ports and intervals', () => {
     expect(() => encodeConfigBlock(sampleValues({ wifiSsid: 'é'.repeat(17) }))).toThrow(/SSID is 34 bytes.*at most 32/);
     expect(() => encodeConfigBlock(sampleValues({ mqttUsername: 'a\0b' }))).toThrow(/NUL byte/);
+    expect(() => encodeConfigBlock(sampleValues({ wifiSsid: 'lab\uD800' }))).toThrow(
+      'The Wi-Fi SSID is not valid UTF-8 text: retype it in the profile',
+    );
+    expect(() => encodeConfigBlock(sampleValues({ mqttPassword: '\uDC00x' }))).toThrow(
+      /MQTT password is not valid UTF-8/,
+    );
     expect(() => encodeConfigBlock(sampleValues({ mqttPort: 0 }))).toThrow(/MQTT port must be a whole number/);
     expect(() => encodeConfigBlock(sampleValues({ intervalS: 1.5 }))).toThrow(/telemetry interval/);
   });

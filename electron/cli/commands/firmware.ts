@@ -66,7 +66,7 @@ export const flashCommand: Command = {
   name: 'flash',
   summary:
     "Flash a .hex/.bin file as is, or a profile's release (cached build + its config, then a boot check); verify",
-  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [--no-stub] [--json]`,
+  usage: `makerdeck flash --port PATH --board ${FLASH_BOARDS.join('|')} FILE [--no-stub] [--json]\n       makerdeck flash --profile NAME --port PATH [--board B] [FILE] [--no-stub] [--json]   (FILE: a Makerdeck build to release instead of the cached one)`,
   positionals: true,
   options: {
     port: { type: 'string', description: 'serial port of the board (makerdeck ports lists them)' },
@@ -83,10 +83,10 @@ export const flashCommand: Command = {
     if (!port) throw new MakerdeckError('BAD_INPUT', 'Name the port: --port /dev/ttyUSB0 (makerdeck ports lists them)');
     const profile = stringOption(context.values, 'profile');
     const file = context.positionals[0];
-    if (context.positionals.length > 1 || (profile && file) || (!profile && !file)) {
+    if (context.positionals.length > 1 || (!profile && !file)) {
       throw new MakerdeckError(
         'BAD_INPUT',
-        'Give either one FILE (.hex or .bin) or --profile NAME (see makerdeck flash --help)',
+        'Give one FILE (.hex or .bin), --profile NAME, or both to release that build (see makerdeck flash --help)',
       );
     }
     return flashAndReport(context, port, profile, file);
@@ -125,7 +125,8 @@ async function flashAndReport(
   await context.host.loadSecrets({ quiet: true });
   const board = stringOption(context.values, 'board') ?? (profile ? await profileBoard(context, profile) : undefined);
   if (!board) throw new MakerdeckError('BAD_INPUT', `Name the board: --board ${FLASH_BOARDS.join('|')}`);
-  const source = profile ? { profile } : { uploadId: await upload(context, file!) };
+  const uploaded = file ? { uploadId: await upload(context, file) } : undefined;
+  const source = profile ? { profile, ...uploaded } : uploaded!;
   const noStub = context.values['no-stub'] === true ? { noStub: true } : {};
   const summary = await cancellable(context, (operationId) =>
     callApi(context, 'firmware.flash', { operationId, port, board: board as FlashBoard, source, ...noStub }),
@@ -138,7 +139,10 @@ async function flashAndReport(
 function printFlash(context: CommandContext, summary: FlashSummary): void {
   const by = summary.loader === 'rom' ? " by the ROM's loader" : '';
   const { release, boot } = summary;
-  const as = release ? ` as ${release.deviceId} (build ${release.buildHash}${release.cached ? ', cached' : ''})` : '';
+  const build = release?.file
+    ? `from ${release.file}`
+    : `build ${release?.buildHash}${release?.cached ? ', cached' : ''}`;
+  const as = release ? ` as ${release.deviceId} (${build})` : '';
   context.out.text(
     `Flashed and verified ${summary.bytes} bytes on ${summary.port}${as}${by} in ${(summary.ms / 1000).toFixed(1)} s.`,
   );

@@ -17,7 +17,8 @@ const MAX_PARTIAL = 4096;
 export interface BootCheckOptions {
   port: string;
   baudRate?: number;
-  expected: { deviceId: string; buildHash: string };
+  /** Without a build hash (an uploaded build), any build the board names is accepted and reported. */
+  expected: { deviceId: string; buildHash?: string };
   /** ESP boards are reset through RTS (EN); opening the port of an AVR board resets it. */
   resetWithRts: boolean;
   timeoutMs?: number;
@@ -92,9 +93,10 @@ async function resetThroughRts(port: Port): Promise<void> {
 }
 
 function compare(options: BootCheckOptions, line: string, ms: number): BootCheck {
-  const { deviceId, buildHash } = options.expected;
+  const { deviceId } = options.expected;
   const ready = READY.exec(line);
-  const released = `device ${deviceId}, build ${buildHash}`;
+  const buildHash = options.expected.buildHash ?? ready?.[2];
+  const released = buildHash ? `device ${deviceId}, build ${buildHash}` : `device ${deviceId}`;
   if (!ready)
     throw new MakerdeckError(
       'BAD_INPUT',
@@ -107,7 +109,7 @@ function compare(options: BootCheckOptions, line: string, ms: number): BootCheck
       `The board on ${options.port} reports device ${ready[1]}, build ${ready[2]}, but this release is ${released}: ` +
         'is this the board you meant to flash? Check which board is on this port, then flash it again',
     );
-  return { reported: true, deviceId, buildHash, ms };
+  return { reported: true, deviceId, buildHash: ready[2]!, ms };
 }
 
 function silent(port: string, waitedMs: number): BootCheck {

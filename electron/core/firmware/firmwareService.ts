@@ -49,7 +49,8 @@ export interface FirmwareDeps {
   emit(progress: FirmwareProgress): void;
 }
 
-export type FlashSource = { profile: string } | { uploadId: string };
+/** A file as is, the profile's release of the cached build, or the profile's release of an uploaded build. */
+export type FlashSource = { profile: string } | { uploadId: string } | { profile: string; uploadId: string };
 
 /** Moved to the contract, so the pages pick the same board; kept here for the CLI. */
 export { flashBoardFor };
@@ -76,8 +77,10 @@ export class FirmwareService {
   }): Promise<FlashSummary> {
     return this.deps.operations.run(args.operationId, async (operation) => {
       const { source } = args;
-      const release = 'profile' in source ? await this.release(operation, source.profile, args.board) : undefined;
-      const image = release?.image ?? fileImage(this.uploads.take((source as { uploadId: string }).uploadId));
+      const uploadId = 'uploadId' in source ? source.uploadId : undefined;
+      const release =
+        'profile' in source ? await this.release(operation, source.profile, args.board, uploadId) : undefined;
+      const image = release?.image ?? fileImage(this.uploads.take(uploadId!));
       const started = Date.now();
       let written: Flashed;
       try {
@@ -110,7 +113,8 @@ export class FirmwareService {
     });
     return checkBoot({
       port: args.port,
-      expected: { deviceId: release.deviceId, buildHash: release.buildHash },
+      // An uploaded build's hash is only known once the board prints it.
+      expected: { deviceId: release.deviceId, ...(release.file ? {} : { buildHash: release.buildHash }) },
       resetWithRts: avrBoard(args.board) === undefined,
       timeoutMs: this.deps.bootCheckMs,
       signal: operation.signal,
@@ -137,12 +141,14 @@ export class FirmwareService {
 
   /**
    * A release: the profile's config encoded first (a value that does not fit fails here, before any
-   * build or port), then the build (cached or fresh), then the block stamped into a copy in memory.
+   * build or port), then the build (cached or fresh, or the uploaded one: a Makerdeck build made
+   * elsewhere), then the block stamped into a copy in memory.
    */
   private async release(
     operation: Operation,
     profileRef: string,
     board: FlashBoard,
+    uploadId?: string,
   ): Promise<{ image: FirmwareImage; summary: ReleaseSummary }> {
     const profile = await this.deps.profiles.get(profileRef);
     if (flashBoardFor(profile.board) !== board)
@@ -164,22 +170,15 @@ export class FirmwareService {
       intervalS: profile.telemetryIntervalS,
     });
     try {
-      const outcome = await this.build(operation, profile.board);
-      if (!outcome.success || !outcome.image) throw buildFailed(outcome);
-      const buildHash = outcome.buildHash ?? 'unknown';
-      const how = outcome.cached ? 'from the build cache' : `compiled in ${(outcome.ms / 1000).toFixed(1)} s`;
-      this.progress(operation, {
-        phase: 'compile',
-        message: `Build ${buildHash} ${how}`,
-        build: { cached: outcome.cached, buildHash },
-      });
+      const build = uploadId
+        ? uploadedBuild(this.uploads.take(uploadId))
+        : await this.cachedBuild(operation, profile.board);
       this.progress(operation, { phase: 'stamp', message: `Stamping ${profile.deviceId}'s config into the build` });
       return {
-        image: { format: outcome.image.format, data: stampRelease(outcome.image, board, block) },
+        image: { format: build.image.format, data: stampRelease(build.image, board, block) },
         summary: {
           deviceId: profile.deviceId,
-          buildHash,
-          cached: outcome.cached,
+          ...build.about,
           ...(login && { brokerUser: login.username }),
           ...(login?.notice && { brokerNotice: login.notice }),
         },
@@ -187,6 +186,19 @@ export class FirmwareService {
     } finally {
       block.fill(0);
     }
+  }
+
+  private async cachedBuild(operation: Operation, fqbn: string): Promise<ReleaseBuild> {
+    const outcome = await this.build(operation, fqbn);
+    if (!outcome.success || !outcome.image) throw buildFailed(outcome);
+    const buildHash = outcome.buildHash ?? 'unknown';
+    const how = outcome.cached ? 'from the build cache' : `compiled in ${(outcome.ms / 1000).toFixed(1)} s`;
+    this.progress(operation, {
+      phase: 'compile',
+      message: `Build ${buildHash} ${how}`,
+      build: { cached: outcome.cached, buildHash },
+    });
+    return { image: outcome.image, about: { buildHash, cached: outcome.cached } };
   }
 
   private async write(
@@ -266,6 +278,17 @@ function buildFailed(outcome: CompileOutcome): MakerdeckError {
       ? `The firmware does not compile: ${first.file}:${first.line}: ${first.message}`
       : `The firmware did not build: ${outcome.error ?? 'see the build output'}`,
   );
+}
+
+/** The build a release stamps, and what the summary says about it. */
+interface ReleaseBuild {
+  image: FirmwareImage;
+  about: { buildHash: string; cached: boolean; file?: string };
+}
+
+/** An uploaded build: its hash is whatever the firmware prints at boot, unknown here. */
+function uploadedBuild(file: UploadedFile): ReleaseBuild {
+  return { image: fileImage(file), about: { buildHash: 'unknown', cached: false, file: file.fileName } };
 }
 
 function fileImage(file: UploadedFile): FirmwareImage {

@@ -55,6 +55,9 @@ export function encodeConfigBlock(values: ConfigValues): Buffer {
   block.writeUInt16LE(checkedInt(values.mqttPort, 1, 65535, 'MQTT port'), OFFSET.mqttPort);
   block.writeUInt32LE(checkedInt(values.intervalS, 1, 86400, 'telemetry interval'), OFFSET.intervalS);
   for (const [name, field] of Object.entries(STRING_FIELDS) as Array<[StringField, StringFieldSpec]>) {
+    // A lone surrogate would become U+FFFD silently: the board would get another value than the profile's.
+    if (/\p{Cs}/u.test(values[name]))
+      throw new MakerdeckError('BAD_INPUT', `The ${field.label} is not valid UTF-8 text: retype it in the profile`);
     const bytes = Buffer.from(values[name], 'utf8');
     if (bytes.length >= field.capacity)
       throw new MakerdeckError(
