@@ -238,7 +238,7 @@ void improvFeed(uint8_t byte) {
       headerMatched = byte == (uint8_t)HEADER[headerMatched] ? headerMatched + 1 : byte == 'I' ? 1 : 0;
       if (headerMatched == 6) {
         headerMatched = 0;
-        sum = 'I' + 'M' + 'P' + 'R' + 'O' + 'V';
+        sum = (uint8_t)('I' + 'M' + 'P' + 'R' + 'O' + 'V');
         stage = STAGE_VERSION;
       }
       return;

@@ -1,6 +1,6 @@
 // The firmware capability: build the firmware for a board (config-free, cached), release it to a board
 // (the build plus a profile's config stamped in memory) or flash a file as is.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,7 +18,7 @@ import { avrBoard } from './avrBoards';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
-import { encodeConfigBlock } from './release/configBlock';
+import { encodeConfigBlock, RELEASE_STAMP_SIZE } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
 import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
@@ -124,17 +124,20 @@ export class FirmwareService {
         `The profile builds for ${profile.board}, not for a ${board}: pick the profile's board or change the profile`,
       );
     const secrets = await this.deps.profiles.secretsOf(profile.id);
-    const block = encodeConfigBlock({
-      deviceId: profile.deviceId,
-      wifiSsid: profile.wifiSsid,
-      wifiPassword: secrets.wifiPassword ?? '',
-      mqttHost: profile.mqttHost,
-      mqttPort: profile.mqttPort,
-      mqttTls: profile.mqttTls,
-      mqttUsername: profile.mqttUsername,
-      mqttPassword: secrets.mqttPassword ?? '',
-      intervalS: profile.telemetryIntervalS,
-    });
+    const block = encodeConfigBlock(
+      {
+        deviceId: profile.deviceId,
+        wifiSsid: profile.wifiSsid,
+        wifiPassword: secrets.wifiPassword ?? '',
+        mqttHost: profile.mqttHost,
+        mqttPort: profile.mqttPort,
+        mqttTls: profile.mqttTls,
+        mqttUsername: profile.mqttUsername,
+        mqttPassword: secrets.mqttPassword ?? '',
+        intervalS: profile.telemetryIntervalS,
+      },
+      randomBytes(RELEASE_STAMP_SIZE),
+    ); // every flash is a new release: values set on the board since are void
     try {
       const outcome = await this.build(operation, profile.board);
       if (!outcome.success || !outcome.image) throw buildFailed(outcome);
