@@ -23,7 +23,9 @@ static uint8_t data[IMPROV_MAX_DATA];
 static uint8_t stage = STAGE_SCAN, headerMatched = 0, infoMatched = 0;
 static uint8_t version, type, length, received, sum;
 
-#if defined(ESP32)
+#if defined(MAKERDECK_CHIP)
+#define CHIP MAKERDECK_CHIP  // a host build names its stand-in
+#elif defined(ESP32)
 #define CHIP "ESP32"
 #elif defined(ESP8266)
 #define CHIP "ESP8266"

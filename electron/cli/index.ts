@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve';
 import { telemetryCommand } from './commands/telemetry';
 import { boardsCommand } from './commands/boards';
 import { deviceLoginCommand } from './commands/deviceLogin';
+import { deviceCommand, provisionCommand } from './commands/device';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -28,6 +29,8 @@ export const COMMANDS: Command[] = [
   serveCommand,
   boardsCommand,
   deviceLoginCommand,
+  deviceCommand,
+  provisionCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

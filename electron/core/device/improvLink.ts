@@ -45,6 +45,10 @@ export class ImprovLink {
       },
     };
     this.improv = new ImprovSerial(shared as unknown as ConstructorParameters<typeof ImprovSerial>[0], quiet);
+    // The SDK's frame reader. initialize() would start it too, but its detection leaves an unhandled
+    // rejection (an async promise executor) and a 30 s timer behind when a board answers with an error;
+    // `detect` below replaces it. The SDK is pinned (2.8.1), and a test drives this against the firmware.
+    void (this.improv as unknown as { _processInput(): Promise<void> })._processInput();
     this.reading = this.readLines();
   }
 
@@ -97,10 +101,12 @@ export class ImprovLink {
 
   /** Stops reading and closes the port. */
   async close(): Promise<void> {
-    await this.writes;
-    await Promise.race([this.improv.close(), delay(1000)]);
-    await this.lineReader.cancel().catch(() => undefined);
-    await this.reading;
+    await Promise.race([this.writes, delay(1000)]);
+    // A tee's branch finishes cancelling only once both are cancelled: both go, each bounded.
+    await Promise.race([
+      Promise.all([this.improv.close(), this.lineReader.cancel().catch(() => undefined), this.reading]),
+      delay(1000),
+    ]);
     this.writer.releaseLock();
     await this.port.close().catch(() => undefined);
   }
