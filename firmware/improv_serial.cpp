@@ -70,10 +70,14 @@ static void sendByte(uint8_t type, uint8_t value) {
   frame.end();
 }
 
-// An RPC result: the command, then the strings, each with its length.
+// An RPC result: the command, then the strings, each with its length. The client library's reader
+// (improv-wifi-serial-sdk 2.8.1) takes a length byte of 10 for the end of a line and drops the frame:
+// such a result gets an empty string appended, which makes it 11.
 static void sendResult(uint8_t command, const char *const *strings, uint8_t count) {
   uint16_t total = 0;
   for (uint8_t i = 0; i < count; i++) total += 1 + strlen(strings[i]);
+  bool pad = 2 + total == '\n';
+  if (pad) total++;
   Frame frame(TYPE_RESULT, (uint8_t)(2 + total));
   frame.put(command);
   frame.put((uint8_t)total);
@@ -82,6 +86,7 @@ static void sendResult(uint8_t command, const char *const *strings, uint8_t coun
     frame.put(n);
     for (uint8_t j = 0; j < n; j++) frame.put(strings[i][j]);
   }
+  if (pad) frame.put(0);
   frame.end();
 }
 
