@@ -21,7 +21,13 @@ export const DeviceProvisionArgs = z
     profile: z.string().min(1, 'Name the profile (its name or id)').optional(),
     ssid: Ssid.optional(),
     /** With `ssid`: a typed password, kept in the keychain on `profile` once the board joined. */
-    password: z.union([z.literal(''), WifiPassword]).optional(),
+    password: z
+      .string()
+      .refine(
+        (value) => value === '' || WifiPassword.safeParse(value).success,
+        'A WPA2 passphrase has 8 to 63 printable ASCII characters (none for an open network)',
+      )
+      .optional(),
     deviceId: DeviceId.optional(),
     windowMs: WindowMs,
   })
