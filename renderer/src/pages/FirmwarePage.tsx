@@ -194,7 +194,7 @@ export function FirmwarePage() {
         </div>
       )}
       {coreInstall.busy && <CoreInstallProgress progress={coreInstall.progress} />}
-      <ProvisionPanel />
+      <ProvisionPanel port={port} />
       {compiled && compiled.diagnostics.length > 0 && (
         <ul className="diagnostics" aria-label="Compiler messages">
           {compiled.diagnostics.map((d, i) => (

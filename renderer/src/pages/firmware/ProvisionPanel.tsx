@@ -4,7 +4,6 @@ import { useEffect, useState } from 'react';
 import type { DeviceInfo } from '../../../../electron/contract/device';
 import type { ProfileView } from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
-import { PortInput } from '../PortInput';
 
 type Line = { kind: 'status' | 'error'; text: string };
 
@@ -17,9 +16,9 @@ function describeInfo(info: DeviceInfo): string {
   return `${id} on ${info.chip}, build ${info.build}${wifi}${set}`;
 }
 
-export function ProvisionPanel() {
+/** Works on the port picked on the Firmware page (one port list per page). */
+export function ProvisionPanel({ port }: { port: string }) {
   const [profiles, setProfiles] = useState<ProfileView[]>([]);
-  const [port, setPort] = useState('');
   const [profile, setProfile] = useState('');
   const [ssid, setSsid] = useState('');
   const [password, setPassword] = useState('');
@@ -71,9 +70,9 @@ export function ProvisionPanel() {
 
   return (
     <details className="advanced" data-testid="provision-panel">
-      <summary>Provision a running board (Improv serial)</summary>
+      <summary>Provision a running board (Improv serial): Wi-Fi and device id, no compile</summary>
+      <p className="muted">On the port above{port ? ` (${port})` : ''}.</p>
       <div className="toolbar">
-        <PortInput value={port} onChange={setPort} disabled={busy} />
         <label>
           Wi-Fi from profile
           <select value={profile} onChange={(e) => setProfile(e.target.value)} disabled={busy}>
