@@ -34,7 +34,7 @@ export class DeviceService {
   info({ port, windowMs }: { port: string; windowMs: number }): Promise<DeviceInfo> {
     return this.withLink(port, async (link) => {
       const found = await link.detect(windowMs, true);
-      if (found.kind === 'none') throw noAnswer(port, windowMs, link.textLines);
+      if (found.kind === 'none') throw noAnswer(port, windowMs, link);
       if (found.kind === 'makerdeck-info') return infoFromLine(port, found.info);
       await link.improv.requestInfo(TIMEOUT.info).catch((e: unknown) => {
         throw improvFailure(port, e);
@@ -108,7 +108,7 @@ export class DeviceService {
 
   private async detectImprov(link: ImprovLink, port: string, windowMs: number) {
     const found = await link.detect(windowMs, false);
-    if (found.kind === 'none') throw noAnswer(port, windowMs, link.textLines);
+    if (found.kind === 'none') throw noAnswer(port, windowMs, link);
     await link.improv.requestInfo(TIMEOUT.info).catch((e: unknown) => {
       throw improvFailure(port, e);
     });
@@ -128,8 +128,10 @@ export class DeviceService {
 }
 
 /** The one line for a board that said nothing Makerdeck or Improv understands during the window. */
-function noAnswer(port: string, windowMs: number, textLines: number): MakerdeckError {
+function noAnswer(port: string, windowMs: number, { lost, textLines }: ImprovLink): MakerdeckError {
   const seconds = Math.round(windowMs / 1000);
+  if (lost)
+    return new MakerdeckError('UNAVAILABLE', `${port} went away (unplugged?): plug the board in again and try again`);
   if (textLines > 0)
     return new MakerdeckError(
       'UNAVAILABLE',
