@@ -29,7 +29,10 @@ beforeAll(async () => {
     cpSync(path.join(repoRoot, 'firmware', file), path.join(sketch, file));
   const { hex } = await compileWithRig(sketch, path.join(scratch, 'build'));
   const image = path.join(scratch, 'release.hex');
-  writeFileSync(image, stampHex(hex, encodeConfigBlock(sampleValues({ deviceId: 'e2e-uno', intervalS: 1 }))));
+  writeFileSync(
+    image,
+    stampHex(hex, encodeConfigBlock(sampleValues({ deviceId: 'e2e-uno', wifiSsid: '', intervalS: 1 }))),
+  );
   uno = await startUno(path.join(scratch, 'uno'), image);
   served = await startServe({ ...uno.env, MAKERDECK_DATA_DIR: path.join(scratch, 'data') });
   browser = await launchChromium();
