@@ -11,6 +11,8 @@ export default defineConfig({
   main: {
     define,
     build: {
+      // Bundled: its ESM files import each other without extensions, which Node alone cannot load.
+      externalizeDeps: { exclude: ['improv-wifi-serial-sdk'] },
       rollupOptions: {
         input: { index: resolve('electron/main/index.ts'), cli: resolve('electron/cli/index.ts') },
       },

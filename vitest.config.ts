@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start processes and servers; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // Its ESM files import each other without extensions: let Vite resolve them, as the build does.
+    server: { deps: { inline: ['improv-wifi-serial-sdk'] } },
   },
 });

@@ -22,7 +22,7 @@ const volatile MakerdeckConfig makerdeckConfigBlock MAKERDECK_FLASH __attribute_
     {'M', 'A', 'K', 'E', 'R', 'D', 'E', 'C', 'K', ':', 'C', 'O', 'N', 'F', 'I', 'G'},
     MAKERDECK_CONFIG_VERSION,
     MAKERDECK_CONFIG_SIZE,
-    0, 0, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0};
+    0, 0, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0};
 
 // The magic, masked, so that the image spells it out in one place only (the host searches for it).
 static const uint8_t MAGIC_MASKED[16] PROGMEM = {
@@ -71,3 +71,5 @@ ConfigStatus configBegin() {
 }
 
 const MakerdeckConfig &config() { return ram; }
+
+MakerdeckConfig &configInRam() { return ram; }

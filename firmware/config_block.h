@@ -23,7 +23,8 @@ struct MakerdeckConfig {
   char mqttHost[64];     // 190
   char mqttUsername[64]; // 254
   char mqttPassword[64]; // 318
-  uint8_t reserved[14];  // 382
+  uint8_t releaseStamp[8]; // 382: random per release, so every flash has its own CRC (voids Improv overrides)
+  uint8_t reserved[6];   // 390
   uint32_t crc;          // 396: CRC-32 (IEEE) of bytes 0..395
 };
 
@@ -33,3 +34,5 @@ enum ConfigStatus { CONFIG_OK, CONFIG_BLANK, CONFIG_INVALID, CONFIG_DAMAGED };
 ConfigStatus configBegin();
 // The board's configuration; all zeros unless configBegin() returned CONFIG_OK.
 const MakerdeckConfig &config();
+// The same, writable: values set on the board (config_override.h) replace the stamped ones in RAM.
+MakerdeckConfig &configInRam();

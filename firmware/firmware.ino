@@ -5,6 +5,8 @@
 // A build is config-free: the device id, Wi-Fi and MQTT settings come from the config block
 // (config_block.h), which Makerdeck writes into the image when it flashes a board.
 #include "config_block.h"
+#include "config_override.h"
+#include "improv_serial.h"
 #include "telemetry.h"
 
 #if defined(ESP32) || defined(ESP8266)
@@ -28,6 +30,8 @@ static unsigned long sequence = 0;
 void setup() {
   Serial.begin(115200);
   provisioned = configBegin() == CONFIG_OK;
+  improvBegin(MAKERDECK_BUILD_HASH);
+  if (provisioned) overrideBegin();  // values set over Improv under this release replace the stamped ones
   if (!provisioned) {
     Serial.print(F("makerdeck firmware build "));
     Serial.println(F(MAKERDECK_BUILD_HASH));
@@ -44,6 +48,7 @@ void setup() {
 }
 
 void loop() {
+  improvPoll();  // Improv frames and "makerdeck info" share the line with the telemetry
   unsigned long now = millis();
   if (!provisioned) {
     // Without a config there is nothing to run: repeat why, for a monitor opened later.

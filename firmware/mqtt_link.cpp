@@ -1,6 +1,7 @@
 #if defined(ESP32) || defined(ESP8266)
 #include "mqtt_link.h"
 #include "config_block.h"
+#include "improv_serial.h"
 #include <PubSubClient.h>
 #if defined(ESP32)
 #include <WiFi.h>
@@ -19,10 +20,15 @@ static char topicStatus[96];
 static unsigned long nextAttempt = 0;
 static unsigned long backoffMs = 1000;
 
-void mqttBegin() {
+static void nameTopics() {
   const MakerdeckConfig &c = config();
   snprintf(topicTelemetry, sizeof topicTelemetry, "makerdeck/%s/telemetry", c.deviceId);
   snprintf(topicStatus, sizeof topicStatus, "makerdeck/%s/status", c.deviceId);
+}
+
+void mqttBegin() {
+  const MakerdeckConfig &c = config();
+  nameTopics();
   if (c.flags & MAKERDECK_FLAG_MQTT_TLS) {
     tlsNet.setInsecure();  // the lab broker usually has a self-signed certificate; pin it for production
     mqtt.setClient(tlsNet);
@@ -61,5 +67,37 @@ void mqttLoop() {
 
 void mqttPublishTelemetry(const char *line) {
   if (mqtt.connected()) mqtt.publish(topicTelemetry, line);
+}
+
+void mqttIdentityChanged() {
+  if (mqtt.connected()) mqtt.disconnect();  // reconnects under the new id, with its own topics
+  nameTopics();
+  nextAttempt = 0;
+}
+
+// The Wi-Fi side of Improv serial (improv_serial.h).
+bool wifiJoin(const char *ssid, const char *password) {
+  WiFi.mode(WIFI_STA);
+  WiFi.disconnect();
+  WiFi.begin(ssid, password);
+  for (unsigned long start = millis(); millis() - start < 15000UL; delay(100))
+    if (WiFi.status() == WL_CONNECTED) return true;
+  return false;
+}
+
+bool wifiJoined() { return WiFi.status() == WL_CONNECTED; }
+
+void wifiScan(void (*each)(const char *ssid, int rssi, bool secured)) {
+  WiFi.mode(WIFI_STA);
+  int found = WiFi.scanNetworks();
+  for (int i = 0; i < found; i++) {
+#if defined(ESP32)
+    bool secured = WiFi.encryptionType(i) != WIFI_AUTH_OPEN;
+#else
+    bool secured = WiFi.encryptionType(i) != ENC_TYPE_NONE;
+#endif
+    each(WiFi.SSID(i).c_str(), WiFi.RSSI(i), secured);
+  }
+  WiFi.scanDelete();
 }
 #endif

@@ -4,3 +4,5 @@
 void mqttBegin();
 void mqttLoop();
 void mqttPublishTelemetry(const char *line);
+// The device id changed (set over Improv): reconnect under it.
+void mqttIdentityChanged();

@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve';
 import { telemetryCommand } from './commands/telemetry';
 import { boardsCommand } from './commands/boards';
 import { deviceLoginCommand } from './commands/deviceLogin';
+import { deviceCommand, provisionCommand } from './commands/device';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -29,6 +30,8 @@ export const COMMANDS: Command[] = [
   boardsCommand,
   deviceLoginCommand,
   releaseCommand,
+  deviceCommand,
+  provisionCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

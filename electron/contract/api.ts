@@ -69,6 +69,14 @@ import {
   type BoardsProgress,
 } from './boards';
 import { DeviceLoginArgs, type DeviceLoginView } from './deviceLogins';
+import {
+  DeviceInfoArgs,
+  DeviceProvisionArgs,
+  DeviceScanArgs,
+  type DeviceInfo,
+  type DeviceProvisionResult,
+  type DeviceScanResult,
+} from './device';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -286,6 +294,16 @@ export const requests = {
     NoArgs,
     "A new profile's MQTT host for a Wi-Fi board: this computer's LAN address, or the attached broker's host",
   ),
+  'device.info': request<DeviceInfo>()(
+    DeviceInfoArgs,
+    "A running board's identity, build and non-secret config, read over USB serial",
+  ),
+  'device.provision': request<DeviceProvisionResult>()(
+    DeviceProvisionArgs,
+    "Set a running board's Wi-Fi (from a profile or typed) and/or device id over Improv serial",
+    ['password'],
+  ),
+  'device.scan': request<DeviceScanResult>()(DeviceScanArgs, 'The Wi-Fi networks a board sees, over Improv serial'),
 } as const;
 
 export const events = {

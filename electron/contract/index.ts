@@ -11,3 +11,4 @@ export * from './telemetry';
 export * from './telemetryExport';
 export * from './boards';
 export * from './deviceLogins';
+export * from './device';

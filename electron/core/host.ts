@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log';
 import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
+import { DeviceService } from './device/deviceService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
 import { SerialMonitor } from './serial/monitor';
@@ -153,6 +154,7 @@ export function createHost(options: HostOptions): Host {
     deviceLogins: deviceAccounts, // a release creates or reuses the device's broker user
     emit: (progress) => bus.emit('firmware.progress', progress),
   });
+  const device = new DeviceService({ profiles, monitor });
   const boards = new BoardCores({
     arduinoCli,
     arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
@@ -257,6 +259,9 @@ export function createHost(options: HostOptions): Host {
     'stack.lan': () => stack.lan(),
     'stack.setLan': ({ enabled, operationId }) => stack.setLan(enabled, operationId),
     'profiles.defaults': () => profileDefaults(environments),
+    'device.info': (args) => device.info(args),
+    'device.provision': (args) => device.provision(args),
+    'device.scan': (args) => device.scan(args),
   };
 
   return {

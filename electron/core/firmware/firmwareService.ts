@@ -1,6 +1,6 @@
 // The firmware capability: build the firmware for a board (config-free, cached), release it to a board
 // (the build plus a profile's config stamped in memory) or flash a file as is.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -20,7 +20,7 @@ import { BOOT_CHECK_MS, checkBoot } from './bootCheck';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
 import { compileSketch, type CompileOutcome } from './compile';
-import { encodeConfigBlock } from './release/configBlock';
+import { encodeConfigBlock, RELEASE_STAMP_SIZE } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
 import { FirmwareUploads, type UploadedFile } from './firmwareUploads';
 import { parseIntelHex } from './intelHex';
@@ -158,17 +158,20 @@ export class FirmwareService {
       );
     const secrets = await this.deps.profiles.secretsOf(profile.id);
     const login = await releaseLogin(this.deps.deviceLogins, profile);
-    const block = encodeConfigBlock({
-      deviceId: profile.deviceId,
-      wifiSsid: profile.wifiSsid,
-      wifiPassword: secrets.wifiPassword ?? '',
-      mqttHost: profile.mqttHost,
-      mqttPort: profile.mqttPort,
-      mqttTls: profile.mqttTls,
-      mqttUsername: login?.username ?? profile.mqttUsername,
-      mqttPassword: login?.password ?? secrets.mqttPassword ?? '',
-      intervalS: profile.telemetryIntervalS,
-    });
+    const block = encodeConfigBlock(
+      {
+        deviceId: profile.deviceId,
+        wifiSsid: profile.wifiSsid,
+        wifiPassword: secrets.wifiPassword ?? '',
+        mqttHost: profile.mqttHost,
+        mqttPort: profile.mqttPort,
+        mqttTls: profile.mqttTls,
+        mqttUsername: login?.username ?? profile.mqttUsername,
+        mqttPassword: login?.password ?? secrets.mqttPassword ?? '',
+        intervalS: profile.telemetryIntervalS,
+      },
+      randomBytes(RELEASE_STAMP_SIZE),
+    ); // every flash is a new release: values set on the board since are void
     try {
       const build = uploadId
         ? uploadedBuild(this.uploads.take(uploadId))

@@ -5,6 +5,7 @@ import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
 import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
 import { PortInput } from './PortInput';
+import { ProvisionPanel } from './firmware/ProvisionPanel';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
 import { BuildCard } from './firmware/BuildCard';
@@ -212,6 +213,7 @@ export function FirmwarePage() {
         </div>
       )}
       {coreInstall.busy && <CoreInstallProgress progress={coreInstall.progress} />}
+      <ProvisionPanel port={port} />
       {compiled && compiled.diagnostics.length > 0 && (
         <ul className="diagnostics" aria-label="Compiler messages">
           {compiled.diagnostics.map((d, i) => (

@@ -22,7 +22,10 @@ export const STRING_FIELDS = {
   mqttPassword: { offset: 318, capacity: 64, label: 'MQTT password' },
 } as const;
 export type StringField = keyof typeof STRING_FIELDS;
-const OFFSET = { version: 16, size: 18, flags: 20, mqttPort: 22, intervalS: 24, crc: 396 } as const;
+const OFFSET = { version: 16, size: 18, flags: 20, mqttPort: 22, intervalS: 24, releaseStamp: 382, crc: 396 } as const;
+/** Bytes of the release stamp: random per release, so each flash has its own CRC (the firmware drops
+ * values set on the board under another release). Older firmware treats them as reserved. */
+export const RELEASE_STAMP_SIZE = 8;
 
 export type ConfigValues = Record<StringField, string> & {
   mqttPort: number;
@@ -44,9 +47,10 @@ export function blockCrc(block: Uint8Array): number {
 
 /**
  * The 400 bytes of a provisioned block. A value that does not fit throws one line naming the field
- * and its limit, before anything else happens.
+ * and its limit, before anything else happens. `releaseStamp` (8 bytes; zeros when left out) makes
+ * this release's CRC its own.
  */
-export function encodeConfigBlock(values: ConfigValues): Buffer {
+export function encodeConfigBlock(values: ConfigValues, releaseStamp?: Uint8Array): Buffer {
   const block = Buffer.alloc(CONFIG_BLOCK_SIZE);
   CONFIG_MAGIC.copy(block, 0);
   block.writeUInt16LE(CONFIG_VERSION, OFFSET.version);
@@ -68,6 +72,7 @@ export function encodeConfigBlock(values: ConfigValues): Buffer {
       throw new MakerdeckError('BAD_INPUT', `The ${field.label} contains a NUL byte: remove it from the profile`);
     bytes.copy(block, field.offset);
   }
+  if (releaseStamp) block.set(releaseStamp.subarray(0, RELEASE_STAMP_SIZE), OFFSET.releaseStamp);
   block.writeUInt32LE(blockCrc(block), OFFSET.crc);
   return block;
 }
