@@ -1,9 +1,8 @@
 // Flashing ESP32 / ESP8266 through esptool-js (Espressif's ROM loader protocol) over node serialport:
 // flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works. When
 // the stub never starts (or on request) an ESP32 is flashed by its ROM loader alone: slower, same checks.
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ESPLoader } from 'esptool-js';
+import { ClassicReset, ESPLoader, type Transport } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
 import { listRawPorts, type RawPortLister } from '../../serial/ports';
 import { WebSerialPort, type PortOpener } from '../../serial/webSerialPort';
@@ -22,6 +21,7 @@ import {
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
 import { attachFlash, romVerifyPart, romWritePart } from './espRom';
 import { bundledStub, startStub, type EspStub } from './espStub';
+import { stubWritePart } from './espStubWrite';
 import { GuardedTransport, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
@@ -174,6 +174,7 @@ async function flashOnce(session: Session): Promise<SessionResult> {
       baudrate: ROM_BAUD,
       romBaudrate: ROM_BAUD,
       terminal: logTerminal(session.log),
+      resetConstructors: { classicReset: (t, delay) => resetWhereLinesExist(device, t, delay) },
     });
     const work = runSteps(loader, device, session, at);
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
@@ -248,16 +249,8 @@ type WriteTracker = ReturnType<typeof trackWrite>;
 
 /** Through the stub: compressed 16 KB blocks, MD5 of each part by the stub. */
 async function stubWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker): Promise<void> {
-  await loader.writeFlash({
-    fileArray: parts.map((part) => ({ address: part.address, data: part.data })),
-    flashMode: 'keep',
-    flashFreq: 'keep',
-    flashSize: 'keep',
-    eraseAll: false,
-    compress: true,
-    calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
-    reportProgress: track,
-  });
+  for (const [index, part] of parts.entries())
+    await stubWritePart(loader, part, (written) => track(index, written, part.data.length));
 }
 
 /** Through the ROM: 1 KB blocks, each part checked by the ROM's MD5 right after its last block. */
@@ -294,14 +287,14 @@ function isStubAnswering(loader: ESPLoader): boolean {
   return (loader as unknown as { syncStubDetected: boolean }).syncStubDetected === true;
 }
 
-/** Writers report bytes sent per part (compressed ones, through the stub); the UI wants image bytes over all parts. */
+/** Writers report image bytes written per part; the UI wants them over all parts. */
 function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
   const total = parts.reduce((sum, part) => sum + part.data.length, 0);
   const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
-  return (index: number, written: number, compressedTotal: number) => {
+  return (index: number, written: number, partBytes: number) => {
     const part = parts[index];
     if (!part) return;
-    const fraction = compressedTotal > 0 ? Math.min(1, written / compressedTotal) : 1;
+    const fraction = partBytes > 0 ? Math.min(1, written / partBytes) : 1;
     const partDone = Math.round(part.data.length * fraction);
     const done = (starts[index] ?? 0) + partDone;
     // esptool-js checks the MD5 of a part right after its last block.
@@ -389,6 +382,17 @@ export function flashSizeFromId(id: number): number | undefined {
   if (code >= 0x32 && code <= 0x3a) return 2 ** (code - 0x20);
   if (code >= 0x20 && code <= 0x22) return 2 ** (code - 0x06);
   return undefined;
+}
+
+/**
+ * esptool-js's classic reset (DTR/RTS pulses, then up to 600 ms of waiting), skipped once the port
+ * has shown it has no such lines (a pty, some adapters): there the waits only delay the next sync.
+ */
+function resetWhereLinesExist(device: WebSerialPort, transport: Transport, delay: number): ClassicReset {
+  const classic = new ClassicReset(transport, delay);
+  const reset = classic.reset.bind(classic);
+  classic.reset = () => (device.modemLines === false ? Promise.resolve() : reset());
+  return classic;
 }
 
 /** EN low, then released with IO0 high: the chip boots the new firmware (esptool's "hard reset via RTS"). */
