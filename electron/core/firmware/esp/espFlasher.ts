@@ -2,7 +2,7 @@
 // flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works. When
 // the stub never starts (or on request) an ESP32 is flashed by its ROM loader alone: slower, same checks.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClassicReset, ESPLoader, type Transport } from 'esptool-js';
+import { ESPLoader } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
 import { listRawPorts, type RawPortLister } from '../../serial/ports';
 import { WebSerialPort, type PortOpener } from '../../serial/webSerialPort';
@@ -174,7 +174,6 @@ async function flashOnce(session: Session): Promise<SessionResult> {
       baudrate: ROM_BAUD,
       romBaudrate: ROM_BAUD,
       terminal: logTerminal(session.log),
-      resetConstructors: { classicReset: (t, delay) => resetWhereLinesExist(device, t, delay) },
     });
     const work = runSteps(loader, device, session, at);
     work.catch(() => undefined); // when a stop wins, esptool-js's own chain fails later, unobserved
@@ -382,17 +381,6 @@ export function flashSizeFromId(id: number): number | undefined {
   if (code >= 0x32 && code <= 0x3a) return 2 ** (code - 0x20);
   if (code >= 0x20 && code <= 0x22) return 2 ** (code - 0x06);
   return undefined;
-}
-
-/**
- * esptool-js's classic reset (DTR/RTS pulses, then up to 600 ms of waiting), skipped once the port
- * has shown it has no such lines (a pty, some adapters): there the waits only delay the next sync.
- */
-function resetWhereLinesExist(device: WebSerialPort, transport: Transport, delay: number): ClassicReset {
-  const classic = new ClassicReset(transport, delay);
-  const reset = classic.reset.bind(classic);
-  classic.reset = () => (device.modemLines === false ? Promise.resolve() : reset());
-  return classic;
 }
 
 /** EN low, then released with IO0 high: the chip boots the new firmware (esptool's "hard reset via RTS"). */
