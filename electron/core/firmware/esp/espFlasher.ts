@@ -167,7 +167,11 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   const at: EspWhere = { port: session.port, step: 'open', baud: ROM_BAUD };
   const device = new WebSerialPort(session.port, { open: session.openPort, ...session.ids });
   const transport = new GuardedTransport(device, session.log);
-  const dispose = stopOn(device, session.signal, at, (reason) => transport.halt(reason));
+  let stopped = false;
+  const dispose = stopOn(device, session.signal, at, (reason) => {
+    stopped = true;
+    transport.halt(reason);
+  });
   try {
     const loader = new ESPLoader({
       transport,
@@ -188,7 +192,7 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   } finally {
     dispose();
     transport.halt();
-    await shutDown(transport, device);
+    await shutDown(transport, device, stopped);
   }
 }
 
@@ -405,9 +409,13 @@ function stopOn(
   return () => signal?.removeEventListener('abort', onAbort);
 }
 
-/** Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks. */
-async function shutDown(transport: GuardedTransport, device: WebSerialPort): Promise<void> {
-  await Promise.race([transport.disconnect().catch(() => undefined), sleep(1500)]);
+/**
+ * Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks.
+ * After a cancel or unplug the port closes at once: disconnect would first wait for the write in
+ * flight to drain (a 16 KB stub block takes 1.4 s at 115200), and the cancel would answer that late.
+ */
+async function shutDown(transport: GuardedTransport, device: WebSerialPort, stopped: boolean): Promise<void> {
+  if (!stopped) await Promise.race([transport.disconnect().catch(() => undefined), sleep(1500)]);
   await device.close().catch(() => undefined);
 }
 
