@@ -207,6 +207,9 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
           `those points are dropped; ${fix}`,
       ]);
     expect(await warning.getAttribute('data-state')).toBe('dropping');
+    // the device's card marks the field, the live value still shown
+    const marked = page.getByTestId('device-loss-e2e').locator('[data-unstored="true"]');
+    await expect.poll(() => marked.allTextContents(), { timeout: 10_000 }).toEqual(['x1.5 ⚠ not stored']);
     await page.screenshot({ path: screenshotPath('telemetry-not-stored'), fullPage: true });
     expect(await storedCount(influx, 'loss-e2e', 'x')).toBe(1); // the float never reached InfluxDB
   }, 120_000);
