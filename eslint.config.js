@@ -14,7 +14,7 @@ const SHARED = ['serial', 'secrets', 'settings', 'profiles', 'lineProtocol'];
 /** Capability-to-capability imports allowed by name: [from capability, file it may import]. */
 const ALLOWED = {
   doctor: ['../firmware/arduinoCli.ts', '../stack/dockerClient.ts'],
-  telemetry: ['../stack/environment.ts'],
+  telemetry: ['../stack/environment.ts', '../stack/telegrafLog.ts'],
   firmware: [],
   stack: [],
   boards: ['../firmware/arduinoCli.ts'],

@@ -5,6 +5,7 @@
 // Timed from the start of the flash to its end, MD5 verify included: Makerdeck's flashEsp() in this
 // process, esptool as a process (its Python start-up, measured apart, is printed too). Medians and the
 // Makerdeck/esptool ratio; the goal is a ratio of 1.0 or less. BENCH_RUNS (default 3) runs each.
+// Makerdeck's CPU time (this process) is printed beside: the link, not the CPU, should be the limit.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,9 +117,12 @@ async function main() {
         const makerdeck = [];
         /** @type {number[]} */
         const reference = [];
+        /** @type {number[]} Makerdeck's CPU time (this process, user + system) per flash */
+        const cpuMs = [];
         for (let run = 0; run < RUNS; run++) {
           const m = await measured('makerdeck', () =>
             onFreshChip(rig, image, async (serial) => {
+              const cpuBefore = process.cpuUsage();
               const started = performance.now();
               await flasher.flashEsp({
                 port: serial,
@@ -127,7 +131,10 @@ async function main() {
                 bauds: [115200],
                 ...(mode === 'rom' ? { noStub: true } : { stub }),
               });
-              return performance.now() - started;
+              const ms = performance.now() - started;
+              const cpu = process.cpuUsage(cpuBefore);
+              cpuMs.push((cpu.user + cpu.system) / 1000);
+              return ms;
             }),
           );
           if (m !== undefined) makerdeck.push(m);
@@ -165,8 +172,9 @@ async function main() {
         const verdict =
           ratio === undefined ? '—' : `${ratio.toFixed(2)}${ratio <= GOAL ? '' : '  (goal ≤ 1.0 missed)'}`;
         const runs = `(${makerdeck.length}/${reference.length} runs)`;
+        const cpu = cpuMs.length ? `  cpu ${seconds(cpuMs)}` : '';
         console.log(
-          `${mode.padEnd(5)} ${`${size / 1024} KB`.padEnd(8)} ${seconds(makerdeck).padStart(9)} ${seconds(reference).padStart(9)}   ${verdict} ${runs}`,
+          `${mode.padEnd(5)} ${`${size / 1024} KB`.padEnd(8)} ${seconds(makerdeck).padStart(9)} ${seconds(reference).padStart(9)}   ${verdict} ${runs}${cpu}`,
         );
       }
     }

@@ -1,7 +1,8 @@
 // The whole path, in Chromium: the emulated Uno's serial telemetry goes through the gateway on the
 // Telemetry page to the stack's broker (real RabbitMQ 3.10), Telegraf (real) writes it to InfluxDB
 // (real 1.8); after Makerdeck restarts and the page reloads, the chart's history equals what was
-// published.
+// published. On the same stack: a field sent once as an integer and then as a float, which InfluxDB
+// refuses, shows on the Stack and Telemetry pages as lost history, with the fix.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,10 +28,10 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 
-async function storedCount(password: string): Promise<number> {
+async function storedCount(password: string, device = 'uno-test', field = 'counter'): Promise<number> {
   const url = new URL('http://127.0.0.1:8086/query');
   url.searchParams.set('db', 'makerdeck');
-  url.searchParams.set('q', `SELECT count("counter") FROM "telemetry" WHERE "device" = 'uno-test'`);
+  url.searchParams.set('q', `SELECT count("${field}") FROM "telemetry" WHERE "device" = '${device}'`);
   const response = await fetch(url, {
     headers: { Authorization: `Basic ${Buffer.from(`makerdeck:${password}`).toString('base64')}` },
   });
@@ -168,4 +169,48 @@ describe('Uno → gateway → RabbitMQ → Telegraf → InfluxDB → chart (real
     await page.getByRole('button', { name: 'Close' }).click();
     await expect(page.getByTestId('service-log').count()).resolves.toBe(0);
   }, 30_000);
+
+  it('shows points InfluxDB refuses (a field type conflict) on the Stack and Telemetry pages, with the fix', async () => {
+    const host = createHost({ kind: 'cli', quiet: true, dataDir: env.MAKERDECK_DATA_DIR });
+    const influx = (await host.stackCredentials.get('influxdb-admin'))!;
+    const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
+      username: 'makerdeck',
+      password: (await host.stackCredentials.get('rabbitmq-admin'))!,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    const publish = (line: string) => device.publishAsync('makerdeck/loss-e2e/telemetry', line, { qos: 1 });
+    await publish('telemetry,device=loss-e2e x=1i');
+    await until('x of loss-e2e stored as an integer', async () => (await storedCount(influx, 'loss-e2e', 'x')) === 1);
+    await publish('telemetry,device=loss-e2e x=1.5'); // InfluxDB refuses it: x is an integer there
+    await device.endAsync();
+    const fix = 'fix: always send x as integer, or send it under a new field name';
+
+    await page.getByRole('link', { name: /Stack/ }).click();
+    const problem = page.getByTestId('problem-telegraf'); // the page looks again every 10 s
+    await expect
+      .poll(async () => ((await problem.count()) ? await problem.textContent() : ''), { timeout: 60_000 })
+      .toContain(`dropping points: field type conflict: x is integer, got float (${fix})`);
+    await page.screenshot({ path: screenshotPath('stack-dropping-points'), fullPage: true });
+
+    await page.getByRole('link', { name: /Telemetry/ }).click();
+    const warning = page.getByTestId('storage-warning');
+    await expect
+      .poll(async () => ((await warning.count()) ? await warning.textContent() : ''), { timeout: 30_000 })
+      .toContain(
+        `Not stored in InfluxDB — Telegraf is dropping points: field type conflict: x is integer, got float (${fix})`,
+      );
+    await expect
+      .poll(() => page.getByTestId('unstored-series').allTextContents(), { timeout: 30_000 })
+      .toEqual([
+        'loss-e2e · x (telemetry): field type conflict: x is integer in InfluxDB, sent as float: ' +
+          `those points are dropped; ${fix}`,
+      ]);
+    expect(await warning.getAttribute('data-state')).toBe('dropping');
+    // the device's card marks the field, the live value still shown
+    const marked = page.getByTestId('device-loss-e2e').locator('[data-unstored="true"]');
+    await expect.poll(() => marked.allTextContents(), { timeout: 10_000 }).toEqual(['x1.5 ⚠ not stored']);
+    await page.screenshot({ path: screenshotPath('telemetry-not-stored'), fullPage: true });
+    expect(await storedCount(influx, 'loss-e2e', 'x')).toBe(1); // the float never reached InfluxDB
+  }, 120_000);
 });

@@ -105,7 +105,9 @@ describe('points InfluxDB refuses (real RabbitMQ 3.10, Telegraf 1.34, InfluxDB 1
       const state = await telegrafState();
       return state?.problem ? state : undefined;
     });
-    expect(telegraf.problem).toBe('dropping points: field type conflict: x is integer, got float');
+    expect(telegraf.problem).toBe(
+      'dropping points: field type conflict: x is integer, got float (fix: always send x as integer, or send it under a new field name)',
+    );
     // Running and healthy by Docker's check, and still losing data: the status command fails.
     expect([telegraf.state, telegraf.health, telegraf.exitCode]).toEqual(['running', 'healthy', 1]);
 
@@ -116,14 +118,16 @@ describe('points InfluxDB refuses (real RabbitMQ 3.10, Telegraf 1.34, InfluxDB 1
     });
     expect(storage).toEqual({
       state: 'dropping',
-      message: 'dropping points: field type conflict: x is integer, got float',
+      message:
+        'dropping points: field type conflict: x is integer, got float (fix: always send x as integer, or send it under a new field name)',
       lastAt: expect.any(Number),
       series: [
         {
           measurement: 'telemetry',
           field: 'x',
           device: 'loss-1',
-          reason: 'field type conflict: x is integer in InfluxDB, sent as float: those points are dropped',
+          reason:
+            'field type conflict: x is integer in InfluxDB, sent as float: those points are dropped; fix: always send x as integer, or send it under a new field name',
         },
       ],
     });

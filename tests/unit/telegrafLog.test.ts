@@ -14,7 +14,8 @@ describe("Telegraf's log lines", () => {
     expect(parseTelegrafLine(CONFLICT)).toEqual({
       at: AT,
       kind: 'dropped',
-      reason: 'field type conflict: x is integer, got float',
+      reason:
+        'field type conflict: x is integer, got float (fix: always send x as integer, or send it under a new field name)',
       conflict: { measurement: 'telemetry', field: 'x', stored: 'integer', got: 'float' },
     });
   });
@@ -24,7 +25,8 @@ describe("Telegraf's log lines", () => {
       `${T} E! [outputs.influxdb] When writing to [http://influxdb:8086]: received error partial write: field type ` +
       `conflict: input field "${field}" on measurement "my room" is type ${got}, already exists as type ${stored} dropped=3; discarding points`;
     expect(parseTelegrafLine(line('temperature', 'integer', 'float'))).toMatchObject({
-      reason: 'field type conflict: temperature is float, got integer',
+      reason:
+        'field type conflict: temperature is float, got integer (fix: always send temperature as float, or send it under a new field name)',
       conflict: { measurement: 'my room', field: 'temperature', stored: 'float', got: 'integer' },
     });
     expect(parseTelegrafLine(line('say "hi"', 'string', 'boolean'))?.conflict).toEqual({
@@ -99,7 +101,8 @@ describe("Telegraf's recent losses", () => {
     const loss = tracker.view(AT + 10_000);
     expect(loss).toEqual({
       state: 'dropping',
-      message: 'dropping points: field type conflict: x is integer, got float',
+      message:
+        'dropping points: field type conflict: x is integer, got float (fix: always send x as integer, or send it under a new field name)',
       lastAt: AT + 5000,
       count: 2,
       conflicts: [{ measurement: 'telemetry', field: 'x', stored: 'integer', got: 'float', lastAt: AT + 5000 }],

@@ -51,7 +51,7 @@ function outputEvent(at: number, level: string, text: string): TelegrafLogEvent 
       return {
         at,
         kind: 'dropped',
-        reason: `field type conflict: ${named.field} is ${stored}, got ${got}`,
+        reason: `field type conflict: ${named.field} is ${stored}, got ${got} (${conflictFix(named.field, stored)})`,
         conflict: named,
       };
     }
@@ -65,6 +65,11 @@ function outputEvent(at: number, level: string, text: string): TelegrafLogEvent 
   const failed = /^When writing to \[[^\]]*\]: (.*)$/.exec(body);
   if (failed) return { at, kind: 'failing', reason: short(failed[1]!) };
   return undefined;
+}
+
+/** What stops a field type conflict: InfluxDB keeps the type it stored first (per shard, a week by default). */
+export function conflictFix(field: string, stored: string): string {
+  return `fix: always send ${field} as ${stored}, or send it under a new field name`;
 }
 
 function short(text: string): string {

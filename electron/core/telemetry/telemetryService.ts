@@ -16,6 +16,7 @@ import {
 } from '../../contract';
 import type { SerialMonitor } from '../serial/monitor';
 import type { Endpoints, Environments } from '../stack/environment';
+import { conflictFix } from '../stack/telegrafLog';
 import { queryCatalog, queryHistory, type HistoryQuery } from './influxHistory';
 import { DeviceStatusLink, type LinkOptions } from './deviceStatusLink';
 import { ingestMessage } from './ingest';
@@ -142,7 +143,7 @@ export class TelemetryService {
     const loss = this.loss;
     if (!loss) return { state: 'ok', series: [] };
     const series = loss.conflicts.flatMap(({ measurement, field, stored, got }) => {
-      const reason = `field type conflict: ${field} is ${stored} in InfluxDB, sent as ${got}: those points are dropped`;
+      const reason = `field type conflict: ${field} is ${stored} in InfluxDB, sent as ${got}: those points are dropped; ${conflictFix(field, stored)}`;
       const numeric = got === 'float' || got === 'integer' || got === 'unsigned';
       const devices = numeric ? this.store.devicesSending(field, got !== 'float') : [];
       return devices.length > 0

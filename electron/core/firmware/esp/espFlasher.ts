@@ -1,7 +1,6 @@
 // Flashing ESP32 / ESP8266 through esptool-js (Espressif's ROM loader protocol) over node serialport:
 // flasher stub, compressed writes, MD5 verify and a hard reset, at the fastest speed that works. When
 // the stub never starts (or on request) an ESP32 is flashed by its ROM loader alone: slower, same checks.
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ESPLoader } from 'esptool-js';
 import { MakerdeckError } from '../../../contract';
@@ -22,6 +21,7 @@ import {
 import { checkFits, checkParts, type EspChip, type EspImagePart } from './espImage';
 import { attachFlash, romVerifyPart, romWritePart } from './espRom';
 import { bundledStub, startStub, type EspStub } from './espStub';
+import { stubWritePart } from './espStubWrite';
 import { GuardedTransport, logTerminal } from './espTransport';
 
 export { espImageFromFile, type EspChip, type EspImagePart } from './espImage';
@@ -167,7 +167,11 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   const at: EspWhere = { port: session.port, step: 'open', baud: ROM_BAUD };
   const device = new WebSerialPort(session.port, { open: session.openPort, ...session.ids });
   const transport = new GuardedTransport(device, session.log);
-  const dispose = stopOn(device, session.signal, at, (reason) => transport.halt(reason));
+  let stopped = false;
+  const dispose = stopOn(device, session.signal, at, (reason) => {
+    stopped = true;
+    transport.halt(reason);
+  });
   try {
     const loader = new ESPLoader({
       transport,
@@ -188,7 +192,7 @@ async function flashOnce(session: Session): Promise<SessionResult> {
   } finally {
     dispose();
     transport.halt();
-    await shutDown(transport, device);
+    await shutDown(transport, device, stopped);
   }
 }
 
@@ -248,16 +252,8 @@ type WriteTracker = ReturnType<typeof trackWrite>;
 
 /** Through the stub: compressed 16 KB blocks, MD5 of each part by the stub. */
 async function stubWrite(loader: ESPLoader, parts: EspImagePart[], track: WriteTracker): Promise<void> {
-  await loader.writeFlash({
-    fileArray: parts.map((part) => ({ address: part.address, data: part.data })),
-    flashMode: 'keep',
-    flashFreq: 'keep',
-    flashSize: 'keep',
-    eraseAll: false,
-    compress: true,
-    calculateMD5Hash: (image) => createHash('md5').update(image).digest('hex'),
-    reportProgress: track,
-  });
+  for (const [index, part] of parts.entries())
+    await stubWritePart(loader, part, (written) => track(index, written, part.data.length));
 }
 
 /** Through the ROM: 1 KB blocks, each part checked by the ROM's MD5 right after its last block. */
@@ -294,14 +290,14 @@ function isStubAnswering(loader: ESPLoader): boolean {
   return (loader as unknown as { syncStubDetected: boolean }).syncStubDetected === true;
 }
 
-/** Writers report bytes sent per part (compressed ones, through the stub); the UI wants image bytes over all parts. */
+/** Writers report image bytes written per part; the UI wants them over all parts. */
 function trackWrite(parts: EspImagePart[], at: EspWhere, report: (phase: EspPhase, done: number) => void) {
   const total = parts.reduce((sum, part) => sum + part.data.length, 0);
   const starts = parts.map((_, index) => parts.slice(0, index).reduce((sum, part) => sum + part.data.length, 0));
-  return (index: number, written: number, compressedTotal: number) => {
+  return (index: number, written: number, partBytes: number) => {
     const part = parts[index];
     if (!part) return;
-    const fraction = compressedTotal > 0 ? Math.min(1, written / compressedTotal) : 1;
+    const fraction = partBytes > 0 ? Math.min(1, written / partBytes) : 1;
     const partDone = Math.round(part.data.length * fraction);
     const done = (starts[index] ?? 0) + partDone;
     // esptool-js checks the MD5 of a part right after its last block.
@@ -413,9 +409,13 @@ function stopOn(
   return () => signal?.removeEventListener('abort', onAbort);
 }
 
-/** Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks. */
-async function shutDown(transport: GuardedTransport, device: WebSerialPort): Promise<void> {
-  await Promise.race([transport.disconnect().catch(() => undefined), sleep(1500)]);
+/**
+ * Always leaves the port closed, even when esptool-js's disconnect waits on a stream that never unlocks.
+ * After a cancel or unplug the port closes at once: disconnect would first wait for the write in
+ * flight to drain (a 16 KB stub block takes 1.4 s at 115200), and the cancel would answer that late.
+ */
+async function shutDown(transport: GuardedTransport, device: WebSerialPort, stopped: boolean): Promise<void> {
+  if (!stopped) await Promise.race([transport.disconnect().catch(() => undefined), sleep(1500)]);
   await device.close().catch(() => undefined);
 }
 
