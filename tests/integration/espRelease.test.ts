@@ -28,7 +28,7 @@ const PROFILE = {
   mqttHost: 'broker.lan',
   mqttPort: 8883,
   mqttTls: true,
-  mqttUsername: 'makerdeck-dev-esp-bench-3',
+  mqttUsername: 'esp-bench-3-user', // the profile's own login (a stack device login needs the stack)
   intervalS: 15,
 };
 let scratch: string;

@@ -114,6 +114,18 @@ describe('a release refused before the port is touched (emulated Uno)', () => {
     expect(portOpens()).toBe(0);
   }, 120_000);
 
+  it("a device's stack login where no stack was ever made: one line to start it, no port opened", async () => {
+    // Once hung: making the stack's admin credential waited for the lock the device login held.
+    await profileSet(['--mqtt-user', 'makerdeck-dev-refusals']);
+    const refused = await releaseRefused();
+    await profileSet(['--mqtt-user', 'refusals']);
+    expect(refused.code).toBe(3);
+    expect(refused.lines.at(-1)).toMatch(
+      /^makerdeck: makerdeck-dev-refusals needs the local stack to be created \(.+\): start it with makerdeck stack up$/,
+    );
+    expect(portOpens()).toBe(0);
+  }, 120_000);
+
   it('an image without a config block is refused with a profile, then flashed plain without one', async () => {
     const foreign = uno.rig.testHex; // the rig's own avr-gcc sketch: no Makerdeck config block
     const refused = await releaseRefused([foreign]);

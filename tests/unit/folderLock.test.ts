@@ -41,6 +41,20 @@ describe('FolderLock', () => {
     expect(existsSync(lockFile())).toBe(false);
   });
 
+  it('lets a hold nested in a hold run at once (a device login that creates a stack credential)', async () => {
+    const lock = new FolderLock(dir, 1000);
+    const order: string[] = [];
+    const outer = lock.hold(async () => {
+      order.push('outer in');
+      await lock.hold(async () => order.push('inner'));
+      order.push('outer out');
+    });
+    const after = lock.hold(async () => order.push('after'));
+    await Promise.all([outer, after]);
+    expect(order).toEqual(['outer in', 'inner', 'outer out', 'after']);
+    expect(existsSync(lockFile())).toBe(false);
+  });
+
   it('waits for a live holder, then gives up in one line naming it', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -3,6 +3,7 @@
 // process start time. A holder that died (kill -9, a crash, a reboot) is noticed by those and its
 // lock is broken; only one waiter breaks it at a time (the ".break" file), so a live lock is never
 // removed by mistake. Waiting is bounded and ends in one line naming the holder.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
@@ -30,6 +31,8 @@ type Found = { owner?: Owner; text: string; mtimeMs: number } | undefined;
 export class FolderLock {
   readonly path: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set inside a hold, so a hold nested in it (a credential made during a device login) runs at once. */
+  private readonly holding = new AsyncLocalStorage<true>();
 
   constructor(
     private readonly dir: string,
@@ -38,12 +41,16 @@ export class FolderLock {
     this.path = path.join(dir, 'settings.lock');
   }
 
-  /** Runs `work` holding the lock; calls from this process queue up first, in order. */
+  /**
+   * Runs `work` holding the lock; calls from this process queue up first, in order. Reentrant: a
+   * hold from within `work` already has the lock (queueing it would wait for itself forever).
+   */
   hold<T>(work: () => Promise<T>): Promise<T> {
+    if (this.holding.getStore()) return work();
     const next = this.queue.then(async () => {
       const token = await this.acquire();
       try {
-        return await work();
+        return await this.holding.run(true, work);
       } finally {
         await this.release(token);
       }
