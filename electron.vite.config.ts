@@ -11,8 +11,8 @@ export default defineConfig({
   main: {
     define,
     build: {
-      // Bundled: its ESM files import each other without extensions, which Node alone cannot load.
-      externalizeDeps: { exclude: ['improv-wifi-serial-sdk'] },
+      // Runtime dependencies stay external; improv-wifi-serial-sdk is a devDependency so it is bundled:
+      // its ESM files import each other without extensions, which Node alone cannot load.
       rollupOptions: {
         input: { index: resolve('electron/main/index.ts'), cli: resolve('electron/cli/index.ts') },
       },

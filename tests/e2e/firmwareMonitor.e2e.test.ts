@@ -5,11 +5,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnoRig } from '../../scripts/rig/uno.js';
-import { launchChromium, screenshotPath } from '../support/browser';
-import { callServe, startServe, type Served } from '../support/serve';
+import { screenshotPath } from '../support/browser';
+import { openApp, type OpenApp } from '../support/openApp';
+import { callServe, type Served } from '../support/serve';
 import { silentPty, startUno, type EmulatedUno } from '../support/uno';
 import { EspRomStandIn } from '../rig/esp/espRomStandIn';
 import { ptyStandIn } from '../rig/esp/ptyWire';
@@ -18,26 +19,23 @@ import { fakeEsp32Merged } from '../rig/esp/testImages';
 let scratch: string;
 let uno: EmulatedUno;
 let served: Served;
-let browser: Browser;
+let app: OpenApp;
 let page: Page;
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-uno-'));
   uno = await startUno(path.join(scratch, 'uno'));
   // The server gets the rig's shim, so the flasher's DTR pulse really resets the emulated board.
-  served = await startServe({
+  app = await openApp({
     ...uno.env,
     MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
     MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
   });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  await page.goto(served.url);
+  ({ served, page } = app);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   await uno?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });

@@ -3,20 +3,19 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { encodeConfigBlock } from '../../electron/core/firmware/release/configBlock';
 import { stampHex } from '../../electron/core/firmware/release/stampHex';
-import { launchChromium, screenshotPath } from '../support/browser';
+import { screenshotPath } from '../support/browser';
 import { sampleValues } from '../support/configBlocks';
 import { repoRoot } from '../support/env';
-import { startServe, type Served } from '../support/serve';
+import { openApp, type OpenApp } from '../support/openApp';
 import { compileWithRig, startUno, type EmulatedUno } from '../support/uno';
 
 let scratch: string;
 let uno: EmulatedUno;
-let served: Served;
-let browser: Browser;
+let app: OpenApp;
 let page: Page;
 
 beforeAll(async () => {
@@ -34,15 +33,12 @@ beforeAll(async () => {
     stampHex(hex, encodeConfigBlock(sampleValues({ deviceId: 'e2e-uno', wifiSsid: '', intervalS: 1 }))),
   );
   uno = await startUno(path.join(scratch, 'uno'), image);
-  served = await startServe({ ...uno.env, MAKERDECK_DATA_DIR: path.join(scratch, 'data') });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  await page.goto(served.url);
+  app = await openApp({ ...uno.env, MAKERDECK_DATA_DIR: path.join(scratch, 'data') });
+  page = app.page;
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   await uno?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });

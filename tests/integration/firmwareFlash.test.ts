@@ -6,17 +6,17 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlashSummary, MonitorLine } from '../../electron/contract';
+import type { FlashSummary } from '../../electron/contract';
 import { avrBoard } from '../../electron/core/firmware/avrBoards';
 import { flashAvr } from '../../electron/core/firmware/avrFlasher';
 import { parseIntelHex } from '../../electron/core/firmware/intelHex';
-import { createHost, type Host } from '../../electron/core/host';
+import { createHost } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { runCli } from '../support/cli';
+import { monitorUntil } from '../support/monitor';
 import { repoRoot, requiredEnv } from '../support/env';
 import { writeChecksumSketch } from '../support/sketches';
 import { compileWithRig, silentPty, startUno, type EmulatedUno } from '../support/uno';
-import { until } from '../support/wait';
 
 const UNO = avrBoard('uno')!;
 const SECRET_WIFI = 'uno-wifi-never-shown';
@@ -24,27 +24,6 @@ let scratch: string;
 let uno: EmulatedUno;
 let env: NodeJS.ProcessEnv;
 let checksum: { hexFile: string; expected: number; image: ReturnType<typeof parseIntelHex> };
-
-/** Opens the port in Makerdeck's monitor (which resets the board) and collects lines until `done`. */
-async function monitorUntil(
-  host: Host,
-  port: string,
-  done: (lines: MonitorLine[]) => boolean,
-  ms = 15_000,
-): Promise<MonitorLine[]> {
-  const lines: MonitorLine[] = [];
-  const stop = host.bus.on('monitor.lines', (batch) => lines.push(...batch.lines));
-  const reply = await host.call('monitor.open', { port, baudRate: 115200 });
-  if (!reply.ok) throw new Error(reply.error.message);
-  const { sessionId } = reply.value as { sessionId: string };
-  try {
-    await until('the lines the test waits for on the monitor', () => done(lines), ms);
-  } finally {
-    await host.call('monitor.close', { sessionId });
-    stop();
-  }
-  return lines;
-}
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-flash-'));

@@ -11,6 +11,7 @@ import type { CompileSummary, FlashSummary } from '../../electron/contract';
 import { createHost } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { runCli } from '../support/cli';
+import { scratchEnv } from '../support/scratchEnv';
 import { requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { monitorUntil } from '../support/monitor';
@@ -86,13 +87,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-release-'));
   unoA = await startUno(path.join(scratch, 'uno-a'));
   unoB = await startUno(path.join(scratch, 'uno-b'));
-  mkdirSync(path.join(scratch, 'tmp'));
-  env = {
-    ...unoA.env,
-    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
-    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
-    TMPDIR: path.join(scratch, 'tmp'),
-  };
+  env = scratchEnv(scratch, unoA.env);
   await createProfile('Release A', 'release-a', SECRETS.a);
   await createProfile('Release B', 'release-b', SECRETS.b);
 }, 120_000);

@@ -4,7 +4,7 @@
 // a new release voids it; a board whose emulator starts seconds after detection began is found.
 // Every exchange shares the line with the board's telemetry (one line a second).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { encodeConfigBlock } from '../../electron/core/firmware/release/configBl
 import { stampHex } from '../../electron/core/firmware/release/stampHex';
 import { createHost } from '../../electron/core/host';
 import { runCli } from '../support/cli';
+import { scratchEnv } from '../support/scratchEnv';
 import { sampleValues } from '../support/configBlocks';
 import { requiredEnv } from '../support/env';
 import { monitorUntil } from '../support/monitor';
@@ -49,13 +50,7 @@ beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-improv-uno-'));
   uno = await startUno(path.join(scratch, 'uno'));
-  mkdirSync(path.join(scratch, 'tmp'));
-  env = {
-    ...uno.env,
-    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
-    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
-    TMPDIR: path.join(scratch, 'tmp'),
-  };
+  env = scratchEnv(scratch, uno.env);
   const created = await runCli(
     ['profile', 'set', 'Uno Bench', '--board', 'arduino:avr:uno', '--device-id', 'uno-1', '--interval', '1'],
     env,

@@ -5,13 +5,14 @@
 // password is anywhere Makerdeck writes (data folder and its log, build cache, temp folder and the
 // private build root), none was ever in the argv of a process it ran, and the next release works.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlashSummary } from '../../electron/contract';
 import { createHost } from '../../electron/core/host';
 import { runCli } from '../support/cli';
+import { scratchEnv } from '../support/scratchEnv';
 import { repoRoot, requiredEnv } from '../support/env';
 import { findSecrets, snapshot } from '../support/files';
 import { monitorUntil } from '../support/monitor';
@@ -45,13 +46,7 @@ beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-kill9-'));
   uno = await startUno(path.join(scratch, 'uno'));
-  mkdirSync(path.join(scratch, 'tmp'));
-  env = {
-    ...uno.env,
-    MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
-    MAKERDECK_CACHE_DIR: path.join(scratch, 'cache'),
-    TMPDIR: path.join(scratch, 'tmp'), // so os.tmpdir() and the private build root are this test's own
-  };
+  env = scratchEnv(scratch, uno.env);
   const created = await runCli(
     ['profile', 'set', 'Kill Nine', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost'].concat([
       '--mqtt-user',

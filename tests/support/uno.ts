@@ -65,23 +65,8 @@ while True:
 `;
 
 /** A port that reaches `boardPath` through a link answering `delayMs` late (Bluetooth serial, a busy hub). */
-export async function slowLink(boardPath: string, delayMs: number): Promise<{ path: string; stop(): Promise<void> }> {
-  const child = spawn('python3', ['-c', SLOW_LINK, boardPath, String(delayMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const linkPath = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the slow link exited (${code}) before it was ready`)));
-    child.stdout!.once('data', (d) => resolve(String(d).trim()));
-  });
-  return {
-    path: linkPath,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL'); // by the PID we started
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+export function slowLink(boardPath: string, delayMs: number): Promise<PtyLink> {
+  return startPtyLink('slow link', SLOW_LINK, [boardPath, String(delayMs)]);
 }
 
 // A stand-in for a port whose board changes between the flash and the boot check (two boards on a
@@ -126,18 +111,28 @@ while True:
 `;
 
 /** A port that reaches `first` for the flash, then `then`'s output (or silence, without one). */
-export async function switchingLink(first: string, then?: string): Promise<{ path: string; stop(): Promise<void> }> {
-  const child = spawn('python3', ['-c', SWITCHING_LINK, first, then ?? '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function switchingLink(first: string, then?: string): Promise<PtyLink> {
+  return startPtyLink('switching link', SWITCHING_LINK, [first, then ?? '-']);
+}
+
+export interface PtyLink {
+  path: string;
+  stop(): Promise<void>;
+}
+
+/** Runs a python link script that prints its pty's path once ready; stopped by the PID started. */
+async function startPtyLink(name: string, script: string, args: string[]): Promise<PtyLink> {
+  const child = spawn('python3', ['-c', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const linkPath = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the switching link exited (${code}) before it was ready`)));
+    child.once('exit', (code) => reject(new Error(`the ${name} exited (${code}) before it was ready`)));
     child.stdout!.once('data', (d) => resolve(String(d).trim()));
   });
   return {
     path: linkPath,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL'); // by the PID we started
+      child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
