@@ -3,6 +3,9 @@
 // rotated or revoked alone, a user and its keychain entry exist together or not at all, and
 // `stack up` moves an old install off the shared "makerdeck-device" login. A release (to an emulated
 // Uno) creates the device's user and stamps its login; with the stack down it stamps the keychain's.
+// Two emulated Unos, one compile: each released with its own login and id, each board's serial
+// gateway lines on its own topic. (The gateway publishes with the environment's login, the stack's
+// admin, not the board's device login.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceLoginView, FlashSummary, ProfileView } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
+import { parseLineProtocol } from '../../electron/core/lineProtocol';
 import { FolderKeychain } from '../../electron/core/secrets/folderKeychain';
 import { Keychain } from '../../electron/core/secrets/keychain';
 import { Redactor } from '../../electron/core/secrets/redactor';
@@ -19,7 +23,7 @@ import { requiredEnv } from '../support/env';
 import { forgetFolders } from '../support/keychain';
 import { lockRealStack } from '../support/stackLock';
 import { startUno } from '../support/uno';
-import { until } from '../support/wait';
+import { callHost, until } from '../support/wait';
 
 const MANAGEMENT = 'http://127.0.0.1:15672';
 let dataDir: string;
@@ -53,13 +57,13 @@ async function management(method: string, apiPath: string, body?: unknown): Prom
   });
 }
 
-/** Every message the admin sees under makerdeck/#, as "topic payload". */
-async function watchAsAdmin(): Promise<{ seen: string[]; client: MqttClient }> {
+/** Every message the admin sees under `topic` (makerdeck/# by default), as "topic payload". */
+async function watchAsAdmin(topic = 'makerdeck/#'): Promise<{ seen: string[]; client: MqttClient }> {
   const { username, password } = await admin();
   const client = await connect(username, password);
   const seen: string[] = [];
   client.on('message', (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
-  await client.subscribeAsync('makerdeck/#', { qos: 1 });
+  await client.subscribeAsync(topic, { qos: 1 });
   return { seen, client };
 }
 
@@ -271,4 +275,72 @@ describe('device logins on the real RabbitMQ 3.10 and the real keychain', () => 
       await uno.stop();
     }
   }, 400_000);
+
+  it('two Unos, one compile: each released with its own login, its gateway lines on its own topic', async () => {
+    const up = await runCli(['stack', 'up', '--profile', 'core'], env(), { timeoutMs: 180_000 });
+    expect(up.code, up.stderr).toBe(0);
+    const unos = {
+      'uno-a': await startUno(path.join(dataDir, 'uno-a')),
+      'uno-b': await startUno(path.join(dataDir, 'uno-b')),
+    };
+    // A build cache of its own: the earlier release's build must not count as this test's compile.
+    const releaseEnv = { ...env(), ...unos['uno-a'].env, MAKERDECK_CACHE_DIR: path.join(dataDir, 'cache-two') };
+    const gateways: Host[] = [];
+    let watch: Awaited<ReturnType<typeof watchAsAdmin>> | undefined;
+    try {
+      const summaries: FlashSummary[] = [];
+      for (const [id, uno] of Object.entries(unos)) {
+        const name = id === 'uno-a' ? 'Uno A' : 'Uno B';
+        const args = ['profile', 'set', name, '--board', 'arduino:avr:uno', '--device-id', id, '--interval', '1'];
+        const profile = await runCli([...args, '--stack-login', '--json'], env());
+        expect(profile.code, profile.stderr).toBe(0);
+        expect(JSON.parse(profile.stdout)).toMatchObject({ id, mqttUsername: `makerdeck-dev-${id}` });
+        const released = await runCli(['release', '--profile', id, '--port', uno.pty, '--json'], releaseEnv, {
+          timeoutMs: 240_000,
+        });
+        expect(released.code, released.stderr).toBe(0);
+        summaries.push(JSON.parse(released.stdout) as FlashSummary);
+      }
+      const [a, b] = summaries as [FlashSummary, FlashSummary];
+      expect(a.release).toMatchObject({ deviceId: 'uno-a', brokerUser: 'makerdeck-dev-uno-a', cached: false });
+      const buildHash = a.release!.buildHash;
+      expect(b.release).toMatchObject({
+        deviceId: 'uno-b',
+        brokerUser: 'makerdeck-dev-uno-b',
+        cached: true,
+        buildHash,
+      });
+      expect(a.boot).toMatchObject({ reported: true, deviceId: 'uno-a', buildHash });
+      expect(b.boot).toMatchObject({ reported: true, deviceId: 'uno-b', buildHash });
+
+      // Each board through its own gateway (a host each: one gateway per host), watched on the real broker.
+      watch = await watchAsAdmin('makerdeck/+/telemetry');
+      for (const uno of Object.values(unos)) {
+        const gateway = createHost({ kind: 'cli', quiet: true, dataDir });
+        gateways.push(gateway);
+        await callHost(gateway, 'telemetry.connect', {});
+        await callHost(gateway, 'telemetry.gatewayStart', { port: uno.pty, baudRate: 115200 });
+      }
+      const on = (topic: string) => watch!.seen.filter((m) => m.startsWith(`${topic} `)).length;
+      await until(
+        'three lines from each board on its topic',
+        () => on('makerdeck/uno-a/telemetry') >= 3 && on('makerdeck/uno-b/telemetry') >= 3,
+        30_000,
+      );
+      // Every message, on either topic, carries the device tag its topic names.
+      const mixed = watch.seen.filter((message) => {
+        const [topic, payload] = [message.slice(0, message.indexOf(' ')), message.slice(message.indexOf(' ') + 1)];
+        const parsed = parseLineProtocol(payload);
+        return !parsed.ok || `makerdeck/${parsed.point.tags.get('device')}/telemetry` !== topic;
+      });
+      expect(mixed).toEqual([]);
+    } finally {
+      for (const gateway of gateways) {
+        await gateway.call('telemetry.gatewayStop', {});
+        await gateway.call('telemetry.disconnect', {});
+      }
+      await watch?.client.endAsync();
+      for (const uno of Object.values(unos)) await uno.stop();
+    }
+  }, 600_000);
 });
