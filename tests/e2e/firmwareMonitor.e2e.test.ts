@@ -46,7 +46,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByRole('link', { name: /Firmware/ }).click();
     await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(testHex);
     await page.getByLabel('Serial port').fill(uno.pty);
-    await page.getByLabel('Board', { exact: true }).selectOption('uno');
+    await page.getByLabel('Board').selectOption('uno');
     await page.getByRole('button', { name: 'Flash' }).click();
     await page
       .locator('progress[aria-label="write"], progress[aria-label="verify"]')
@@ -96,7 +96,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
       });
       await page.getByLabel('Or a file (.hex / .bin)').setInputFiles(file);
       await page.getByLabel('Serial port').fill(relay.path);
-      await page.getByLabel('Board', { exact: true }).selectOption('esp32');
+      await page.getByLabel('Board').selectOption('esp32');
       await page.getByRole('button', { name: 'Flash' }).click();
       const flashed = page.getByRole('status').filter({ hasText: `Flashed and verified ${image.length} bytes` });
       await flashed.waitFor({ timeout: 90_000 });
@@ -116,7 +116,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     });
     await page.goto(served.url); // the page lists the profiles it finds when it opens
     await page.getByRole('link', { name: /Firmware/ }).click();
-    await page.getByLabel('Profile', { exact: true }).selectOption({ label: 'E2E Desk (arduino:avr:uno)' });
+    await page.getByLabel('Profile').selectOption({ label: 'E2E Desk (arduino:avr:uno)' });
     await page.getByRole('button', { name: 'Build' }).click();
     const build = page.getByRole('definition').filter({ hasText: /^[0-9a-f]{16} for arduino:avr:uno — fresh/ });
     await build.waitFor({ timeout: 180_000 });

@@ -68,7 +68,11 @@ describe('build folders of a killed compile (real arduino-cli)', () => {
     expect(processesMentioning(scratch).some((p) => p.argv[0]?.endsWith('arduino-cli'))).toBe(true);
 
     const next = await runCli(['compile', '--board', 'arduino:avr:uno', '--json'], env, { timeoutMs: 180_000 });
-    expect((JSON.parse(next.stdout) as CompileSummary).success, next.stderr).toBe(true);
+    const summary = JSON.parse(next.stdout) as CompileSummary;
+    expect(
+      summary.success,
+      `${next.stderr}${summary.error ?? ''} ${JSON.stringify(summary.diagnostics).slice(0, 2000)}`,
+    ).toBe(true);
     expect(copiesOwnedBy(makerdeck.pid!)).toEqual([]);
     expect(processesMentioning(scratch)).toEqual([]);
   }, 300_000);

@@ -18,6 +18,7 @@ import { findSecrets, snapshot } from '../support/files';
 import { monitorUntil } from '../support/monitor';
 import { processes, processesMentioning } from '../support/processes';
 import { startUno, type EmulatedUno } from '../support/uno';
+import { startSecretService } from '../../scripts/services/keyring.js';
 import { until } from '../support/wait';
 
 const WIFI = 'kill9-wifi-Vb27qLx';
@@ -41,12 +42,16 @@ const ORDER = Object.keys(KILL_POINTS) as KillPoint[];
 let scratch: string;
 let env: NodeJS.ProcessEnv;
 let uno: EmulatedUno;
+let keyring: Awaited<ReturnType<typeof startSecretService>> | undefined;
 
 beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-kill9-'));
   uno = await startUno(path.join(scratch, 'uno'));
-  env = scratchEnv(scratch, uno.env);
+  // A Secret Service of its own: a client SIGKILLed mid-conversation can crash gnome-keyring-daemon,
+  // which would take the keyring every other test file uses down with it (it did, in CI).
+  keyring = await startSecretService({ dir: path.join(scratch, 'keyring'), restartOnCrash: true });
+  env = scratchEnv(scratch, { ...uno.env, ...keyring.env });
   const created = await runCli(
     ['profile', 'set', 'Kill Nine', '--board', 'arduino:avr:uno', '--ssid', 'lab', '--mqtt-host', 'localhost'].concat([
       '--mqtt-user',
@@ -67,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processesMentioning(scratch)) if (p.pid !== process.pid) process.kill(p.pid, 'SIGKILL'); // ours only
   await uno?.stop();
+  await keyring?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -74,7 +74,7 @@ export function ProvisionPanel({ port }: { port: string }) {
       <p className="muted">On the port above{port ? ` (${port})` : ''}.</p>
       <div className="toolbar">
         <label>
-          Wi-Fi from profile
+          Saved Wi-Fi
           <select value={profile} onChange={(e) => setProfile(e.target.value)} disabled={busy}>
             <option value="">(none)</option>
             {profiles.map((p) => (
@@ -111,7 +111,7 @@ export function ProvisionPanel({ port }: { port: string }) {
         >
           Provision
         </button>
-        {busy && <progress aria-label="Talking to the board" />}
+        {busy && <progress aria-label="Talking to the device" />}
       </div>
       {lines.map((line, i) => (
         <p key={i} className={line.kind} role={line.kind === 'error' ? 'alert' : 'status'}>
