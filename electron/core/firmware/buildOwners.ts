@@ -43,20 +43,20 @@ export async function releaseBuild(dir: string): Promise<void> {
 
 /**
  * Removes what killed compiles left: every private sketch copy (`build-*` under `privateRoot`, of
- * any data folder) whose owner is gone, and the sketch-derived files (via `scrub`) of every build
- * path under `buildCacheDir` whose owner is gone. Returns the folders cleaned.
+ * any data folder) whose owner is gone, and (via `clean`) every build path under `buildCacheDir`
+ * whose owner is gone. Returns the folders cleaned.
  */
 export async function removeStaleBuilds(
   privateRoot: string,
   buildCacheDir: string,
-  scrub: (buildPath: string) => Promise<void>,
+  clean: (buildPath: string) => Promise<void>,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const key of await readdir(buildCacheDir).catch(() => [] as string[])) {
     const buildPath = path.join(buildCacheDir, key);
     const owner = await readOwner(buildPath);
     if (!owner || !(await ownerGone(owner))) continue;
-    await scrub(buildPath);
+    await clean(buildPath);
     await releaseBuild(buildPath);
     removed.push(buildPath);
   }

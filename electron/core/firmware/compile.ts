@@ -5,7 +5,7 @@
 // compile once.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
 import { arduinoCliVersion } from './arduinoCli';
@@ -113,7 +113,7 @@ async function compileFresh(job: CompileJob, buildHash: string, boardDir: string
   const copyId = createHash('sha256').update(buildPath).digest('hex').slice(0, 8);
   const privateRoot = await privateBuildRoot();
   // What a killed compile left (its sketch copy, an arduino-cli still writing) goes first.
-  await removeStaleBuilds(privateRoot, job.buildCacheDir, scrubBuildPath);
+  await removeStaleBuilds(privateRoot, job.buildCacheDir, removeBuildPath);
   const workDir = path.join(privateRoot, `build-${boardDir}-${copyId}`);
   const sketchCopy = path.join(workDir, SKETCH);
   try {
@@ -137,7 +137,7 @@ async function compileFresh(job: CompileJob, buildHash: string, boardDir: string
     return { ...outcome, cached: false, buildHash: outcome.success ? buildHash : undefined };
   } finally {
     await rm(workDir, SWEEP);
-    await scrubBuildPath(buildPath);
+    if (job.signal?.aborted) await removeBuildPath(buildPath);
     await releaseBuild(buildPath);
   }
 }
@@ -301,14 +301,11 @@ async function readImage(buildPath: string): Promise<CompileOutcome['image']> {
 }
 
 /**
- * Removes everything in the build path derived from the sketch: a killed compiler may have left a
- * truncated object newer than its source, which arduino-cli would take as up to date.
+ * Removes a build path whose compilers were stopped (a cancel, or an owner killed outright): any of
+ * its objects, the core's included, may be truncated yet newer than its source, which arduino-cli
+ * would take as up to date and fail to link. The next build starts clean (the core from
+ * arduino-cli's own core cache when it has it).
  */
-async function scrubBuildPath(buildPath: string): Promise<void> {
-  const entries = await readdir(buildPath).catch(() => [] as string[]);
-  await Promise.all(
-    entries
-      .filter((name) => name === 'sketch' || name === 'preproc' || name.startsWith(`${SKETCH}.ino`))
-      .map((name) => rm(path.join(buildPath, name), SWEEP)),
-  );
+function removeBuildPath(buildPath: string): Promise<void> {
+  return rm(buildPath, SWEEP);
 }
