@@ -513,6 +513,24 @@ describe('the Web-Serial adapter over the mock binding', () => {
     await device.close();
   });
 
+  it('on a real pty, a second close waits for the first, so the port can be opened again at once', async () => {
+    const relay = await ptyStandIn(new EspRomStandIn({ chip: 'esp32' }));
+    try {
+      const device = new WebSerialPort(relay.path);
+      await device.open({ baudRate: 115200 });
+      const order: string[] = [];
+      await Promise.all([
+        device.close().then(() => order.push('first')),
+        device.close().then(() => order.push('second')),
+      ]);
+      expect(order).toEqual(['first', 'second']); // an early second close let a reopen find the port busy
+      await device.open({ baudRate: 115200 });
+      await device.close();
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('sends DTR and RTS together, and reports the stand-in unplugged as lost', async () => {
     const standIn = new EspRomStandIn({ chip: 'esp32' });
     const wire = mockStandIn(standIn);

@@ -58,6 +58,7 @@ export class WebSerialPort implements WebSerialLike {
   private pending: Uint8Array[] = [];
   // Linux raises both lines when a port opens; tracked so that setting one line re-sends the other as is.
   private lines = { dtr: true, rts: true };
+  private closeDone?: Promise<void>;
 
   constructor(
     readonly path: string,
@@ -94,7 +95,16 @@ export class WebSerialPort implements WebSerialLike {
     return opening;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the port. A close while another is under way waits for that one: returning early would
+   * let the caller open the port again while the fd (and its lock) is still held ("busy").
+   */
+  close(): Promise<void> {
+    this.closeDone ??= this.closeNow().finally(() => (this.closeDone = undefined));
+    return this.closeDone;
+  }
+
+  private async closeNow(): Promise<void> {
     await this.opening?.catch(() => undefined); // a close during open closes what the open brings
     const port = this.port;
     if (!port) return;
