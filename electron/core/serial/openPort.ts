@@ -5,19 +5,30 @@ import { SerialPort } from 'serialport';
 import { MakerdeckError } from '../../contract';
 import { accessFix, checkPortAccess } from './access';
 
+/** How long an open waits for this process's own earlier handle on the port to finish closing. */
+const OWN_CLOSE_WAIT_MS = 3000;
+const BUSY = /Cannot lock port|Resource temporarily unavailable|EBUSY|Access denied.*in use/i;
+
 export async function openSerialPort(portPath: string, baudRate: number): Promise<SerialPort> {
-  const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
-  try {
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
-    return port;
-  } catch (error) {
-    throw await explainOpenError(portPath, error as Error);
+  const deadline = Date.now() + OWN_CLOSE_WAIT_MS;
+  for (;;) {
+    const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
+    try {
+      await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+      return port;
+    } catch (error) {
+      // A flasher's earlier handle (esptool-js closes its port in the background) may still be
+      // closing in this very process: that is not another program holding the port, so wait for it.
+      const ownClosing = BUSY.test((error as Error).message) && (await holds(process.pid, portPath));
+      if (ownClosing && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      else throw await explainOpenError(portPath, error as Error);
+    }
   }
 }
 
 export async function explainOpenError(portPath: string, error: Error): Promise<MakerdeckError> {
   const message = error.message;
-  if (/Cannot lock port|Resource temporarily unavailable|EBUSY|Access denied.*in use/i.test(message)) {
+  if (BUSY.test(message)) {
     const holder = await whoHolds(portPath);
     return new MakerdeckError(
       'UNAVAILABLE',
@@ -37,31 +48,37 @@ export async function explainOpenError(portPath: string, error: Error): Promise<
   return new MakerdeckError('UNAVAILABLE', `Cannot open ${portPath}: ${message.split('\n')[0]}`);
 }
 
-/**
- * Linux: the process holding a device open, as "process 1234 (screen)". Open files are compared by
- * device numbers, not by the text of their /proc/<pid>/fd links: a link shows the path in its own
- * process's mount namespace, where the same text can name another device. A pty's number is only
- * unique within its devpts instance, so for ptys the file system's device must match as well.
- */
+/** Linux: another process holding the device open, as "process 1234 (screen)". */
 export async function whoHolds(portPath: string): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
-  const target = await stat(portPath).catch(() => undefined); // follows /dev/serial/by-id/… links
-  if (!target?.isCharacterDevice()) return undefined;
-  const pty = isPtySlave(target.rdev);
   const pids = (await readdir('/proc').catch(() => [])).filter(
     (name) => /^\d+$/.test(name) && Number(name) !== process.pid,
   );
   for (const pid of pids) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
-    for (const fd of fds) {
-      // stat follows the fd's magic link to the open file itself, whatever namespace it was opened in.
-      const open = await stat(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
-      if (!open?.isCharacterDevice() || open.rdev !== target.rdev || (pty && open.dev !== target.dev)) continue;
-      const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-      return `process ${pid} (${name})`;
-    }
+    if (!(await holds(Number(pid), portPath))) continue;
+    const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+    return `process ${pid} (${name})`;
   }
   return undefined;
+}
+
+/**
+ * Linux: whether process `pid` has the device open. Open files are compared by device numbers, not
+ * by the text of their /proc/<pid>/fd links: a link shows the path in its own process's mount
+ * namespace, where the same text can name another device. A pty's number is only unique within its
+ * devpts instance, so for ptys the file system's device must match as well.
+ */
+async function holds(pid: number, portPath: string): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  const target = await stat(portPath).catch(() => undefined); // follows /dev/serial/by-id/… links
+  if (!target?.isCharacterDevice()) return false;
+  const pty = isPtySlave(target.rdev);
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+    // stat follows the fd's magic link to the open file itself, whatever namespace it was opened in.
+    const open = await stat(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+    if (open?.isCharacterDevice() && open.rdev === target.rdev && (!pty || open.dev === target.dev)) return true;
+  }
+  return false;
 }
 
 /** Unix98 pty slaves have majors 136–143 (Documentation/admin-guide/devices.txt). */
