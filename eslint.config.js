@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Capabilities: each owns one job and does not reach into another's files. */
-const CAPABILITIES = ['doctor', 'firmware', 'stack', 'telemetry', 'boards', 'device'];
+const CAPABILITIES = ['doctor', 'firmware', 'stack', 'telemetry', 'boards', 'device', 'lab'];
 /** Shared parts every capability may use; they must not depend on a capability. */
 const SHARED = ['serial', 'secrets', 'settings', 'profiles', 'lineProtocol'];
 /** Capability-to-capability imports allowed by name: [from capability, file it may import]. */
@@ -19,6 +19,7 @@ const ALLOWED = {
   stack: [],
   boards: ['../firmware/arduinoCli.ts'],
   device: [],
+  lab: ['../firmware/firmwareService.ts', '../stack/deviceAccounts.ts', '../stack/environment.ts'],
 };
 
 const core = (part) => `./electron/core/${part}`;

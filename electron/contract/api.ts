@@ -77,6 +77,21 @@ import {
   type DeviceProvisionResult,
   type DeviceScanResult,
 } from './device';
+import {
+  LabCreateArgs,
+  LabExportLogArgs,
+  LabImportRosterArgs,
+  LabRefArgs,
+  LabResetArgs,
+  LabRetryArgs,
+  LabStationStartArgs,
+  type LabLogEntry,
+  type LabLogExport,
+  type LabResetSummary,
+  type LabSummary,
+  type LabView,
+  type StationView,
+} from './lab';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -304,6 +319,30 @@ export const requests = {
     ['password'],
   ),
   'device.scan': request<DeviceScanResult>()(DeviceScanArgs, 'The Wi-Fi networks a board sees, over Improv serial'),
+  'lab.list': request<LabSummary[]>()(NoArgs, 'The classroom labs, with how many seats are online, silent or failed'),
+  'lab.get': request<LabView>()(LabRefArgs, 'One lab: its template, board and every seat with its state'),
+  'lab.create': request<LabView>()(
+    LabCreateArgs,
+    'Create a lab: a class name, a board type, a profile template and seat ids from a pattern',
+  ),
+  'lab.importRoster': request<LabView>()(
+    LabImportRosterArgs,
+    "Replace a lab's seats with a roster CSV (seat, student, device id)",
+  ),
+  'lab.delete': request<{ id: string }>()(LabRefArgs, 'Delete a lab (reset it first to remove its broker users)'),
+  'lab.stationStart': request<StationView>()(
+    LabStationStartArgs,
+    'Start the flash station: each board plugged in gets the next free id, released and flashed; lab.station events follow',
+  ),
+  'lab.stationStop': request<StationView>()(LabRefArgs, 'Stop the station (boards being flashed finish first)'),
+  'lab.stationStatus': request<StationView>()(LabRefArgs, "The station's ports with their phases and progress"),
+  'lab.retry': request<StationView>()(LabRetryArgs, 'Flash a failed or silent seat again (its board plugged in)'),
+  'lab.log': request<LabLogEntry[]>()(LabRefArgs, "Every board's go at the station, oldest first"),
+  'lab.exportLog': request<LabLogExport>()(LabExportLogArgs, "The lab's station log as CSV or JSON"),
+  'lab.reset': request<LabResetSummary>()(
+    LabResetArgs,
+    "Reset a lab between classes: delete its devices' broker users and keychain entries (and, asked, their data); builds stay",
+  ),
 } as const;
 
 export const events = {
@@ -325,6 +364,9 @@ export const events = {
   'monitor.state': event<MonitorState>('A monitor port opened or closed (unplugged, …)'),
   'boards.progress': event<BoardsProgress>(
     'Progress of a board core install: download bytes per archive, then install steps',
+  ),
+  'lab.station': event<StationView>(
+    'The station of a lab changed: a port detected, progress, a result (at most 10 per s)',
   ),
   'serial.ports': event<SerialPortView[]>(
     'The serial ports changed (plugged or unplugged), while serial.watch is held',

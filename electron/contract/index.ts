@@ -12,3 +12,4 @@ export * from './telemetryExport';
 export * from './boards';
 export * from './deviceLogins';
 export * from './device';
+export * from './lab';

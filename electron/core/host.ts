@@ -30,6 +30,10 @@ import { Redactor } from './secrets/redactor';
 import { StackCredentials } from './secrets/stackCredentials';
 import { SettingsFile } from './settings/settingsFile';
 import { APP_VERSION } from './version';
+import { LabService } from './lab/labService';
+import { LabStore } from './lab/labStore';
+import { resetLab } from './lab/labReset';
+import { Station } from './lab/station';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -166,6 +170,10 @@ export function createHost(options: HostOptions): Host {
     (await listSerialPorts(portListerFor(env))).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen }));
   const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
 
+  const labStore = new LabStore(dataDir, settingsFile.lock);
+  const labs = new LabService({ store: labStore, profiles });
+  const station = new Station({ store: labStore, emit: (view) => bus.emit('lab.station', view) });
+
   const handlers: Handlers = {
     'app.info': async () => ({
       name: 'Makerdeck',
@@ -262,6 +270,18 @@ export function createHost(options: HostOptions): Host {
     'device.info': (args) => device.info(args),
     'device.provision': (args) => device.provision(args),
     'device.scan': (args) => device.scan(args),
+    'lab.list': () => labs.list(),
+    'lab.get': ({ lab }) => labs.get(lab),
+    'lab.create': (args) => labs.create(args),
+    'lab.importRoster': ({ lab, csv }) => labs.importRoster(lab, csv),
+    'lab.delete': ({ lab }) => labs.remove(lab),
+    'lab.stationStart': (args) => station.start(args),
+    'lab.stationStop': ({ lab }) => station.stop(lab),
+    'lab.stationStatus': ({ lab }) => station.status(lab),
+    'lab.retry': ({ lab, deviceId }) => station.retry(lab, deviceId),
+    'lab.log': ({ lab }) => labs.log(lab),
+    'lab.exportLog': ({ lab, format }) => labs.exportLog(lab, format),
+    'lab.reset': (args) => resetLab(args),
   };
 
   return {

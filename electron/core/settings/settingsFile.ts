@@ -3,8 +3,7 @@
 // Every change holds the folder's lock (folderLock.ts), so the app, `serve` and CLI commands never
 // lose each other's changes, and commits together with its keychain changes: a journal beside the
 // file (account names only) lets the next process finish or undo a change a crash interrupted.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { EnvironmentSettings, MakerdeckError, ProfileFields, ProfileId } from '../../contract';
@@ -12,6 +11,7 @@ import { referencedAccounts } from '../secrets/accounts';
 import type { FolderKeychain } from '../secrets/folderKeychain';
 import { KeychainTransaction, recoverKeychain, type KeychainChange } from '../secrets/secretChanges';
 import { FolderLock } from './folderLock';
+import { syncDir, writeAtomic } from './writeAtomic';
 
 /**
  * 3: keychain accounts carry the data folder's namespace (folderKeychain.ts).
@@ -305,35 +305,4 @@ function parseJson(text: string): unknown {
 function versionOf(text: string): number {
   const version = (parseJson(text) as { version?: unknown } | undefined)?.version;
   return typeof version === 'number' ? version : Number.NaN;
-}
-
-/** Temp file, fsync, rename, fsync the folder: the file is the old one or the new one, never half. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDir(path.dirname(file));
-}
-
-/** Makes the rename itself durable (POSIX); not possible on Windows, where it is skipped. */
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
