@@ -8,6 +8,7 @@ import { ProfilesPage } from './pages/ProfilesPage';
 import { StackPage } from './pages/StackPage';
 import { TelemetryPage } from './pages/TelemetryPage';
 import { BoardsPage } from './pages/BoardsPage';
+import { LabPage } from './pages/LabPage';
 
 export interface PageEntry {
   id: string;
@@ -25,6 +26,7 @@ export const PAGES: PageEntry[] = [
   { id: 'stack', title: 'Stack', icon: '▤', component: StackPage },
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
   { id: 'boards', title: 'Boards', icon: '▣', component: BoardsPage },
+  { id: 'lab', title: 'Lab', icon: '⚑', component: LabPage },
 ];
 
 function currentPage(): string {
