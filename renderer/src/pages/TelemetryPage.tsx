@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { seriesKey, type TelemetryState } from '../../../electron/contract/telemetry';
 import { toCsv, toLineProtocol } from '../../../electron/contract/telemetryExport';
 import { api } from '../api/client';
@@ -8,6 +8,8 @@ import { TelemetryChart, type ChartSeries, type TelemetryChartHandle, type TimeR
 import { DeviceCards } from './telemetry/DeviceCards';
 import { RecentRejects } from './telemetry/RecentRejects';
 import { LiveTelemetry, MAX_SERIES_ON_SCREEN, type Snapshot } from './telemetry/liveTelemetry';
+import { TeacherGrid } from './telemetry/TeacherGrid';
+import { useLabFilter } from './telemetry/useLabFilter';
 
 const WINDOWS: Array<[string, number]> = [
   ['1 min', 60_000],
@@ -43,6 +45,10 @@ export function TelemetryPage() {
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string>();
   const chart = useRef<TelemetryChartHandle>(null);
+  const labFilter = useLabFilter();
+  const latest = useRef(snapshot);
+  latest.current = snapshot;
+  const knownDevices = useCallback(() => latest.current.devices, []);
 
   useEffect(() => {
     live.start();
@@ -58,9 +64,12 @@ export function TelemetryPage() {
     };
   }, [live]);
 
-  const fields = [...new Set(snapshot.devices.flatMap((d) => d.last.map((l) => l.field)))].sort();
+  // A lab chosen: only its boards, on the chart and in the grid.
+  const labDevices = labFilter.seats && new Set(labFilter.seats.map((seat) => seat.deviceId));
+  const devices = labDevices ? snapshot.devices.filter((d) => labDevices.has(d.device)) : snapshot.devices;
+  const fields = [...new Set(devices.flatMap((d) => d.last.map((l) => l.field)))].sort();
   const shownField = field || fields[0] || '';
-  const series = snapshot.devices
+  const series = devices
     .filter((d) => !hidden.has(d.device) && d.last.some((l) => l.field === shownField))
     .slice(0, MAX_SERIES_ON_SCREEN)
     .map((d) => ({ device: d.device, field: shownField }));
@@ -108,6 +117,17 @@ export function TelemetryPage() {
         </p>
       )}
       <div className="toolbar">
+        <label>
+          Lab
+          <select value={labFilter.lab} onChange={(e) => labFilter.setLab(e.target.value)}>
+            <option value="">All devices</option>
+            {labFilter.labs.map((lab) => (
+              <option key={lab.id} value={lab.id}>
+                {lab.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Window
           <select
@@ -179,8 +199,14 @@ export function TelemetryPage() {
         )}
         <p className="hint">Drag to zoom, shift+drag to pan, double-click for live.</p>
       </div>
+      {labFilter.error && (
+        <p className="error" role="alert">
+          {labFilter.error}
+        </p>
+      )}
+      {labFilter.seats && <TeacherGrid seats={labFilter.seats} field={shownField} known={knownDevices} />}
       <DeviceCards
-        devices={snapshot.devices}
+        devices={labFilter.seats ? [] : snapshot.devices}
         unstored={snapshot.state?.storage?.series ?? []}
         hidden={hidden}
         onToggle={(device) => setHidden(toggle(hidden, device))}
