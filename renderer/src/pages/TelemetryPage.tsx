@@ -119,7 +119,7 @@ export function TelemetryPage() {
       <div className="toolbar">
         <label>
           Lab
-          <select value={labFilter.lab} onChange={(e) => labFilter.setLab(e.target.value)}>
+          <select aria-label="Lab" value={labFilter.lab} onChange={(e) => labFilter.setLab(e.target.value)}>
             <option value="">All devices</option>
             {labFilter.labs.map((lab) => (
               <option key={lab.id} value={lab.id}>

@@ -8,18 +8,19 @@ export interface SparklineStyle {
 
 /**
  * Draws `buffer`'s points between `from` and `to` (ms) scaled to their own min/max, and returns
- * the newest point drawn (undefined when the window is empty). Sizes the canvas to its CSS box.
+ * the newest point drawn (undefined when the window is empty). `box` is the canvas's CSS size,
+ * read by the caller before any drawing so a frame of many charts forces no layout in between.
  */
 export function drawSparkline(
   canvas: HTMLCanvasElement,
+  box: { width: number; height: number },
   buffer: SeriesBuffer | undefined,
-  from: number,
-  to: number,
+  [from, to]: [number, number],
   style: SparklineStyle,
 ): { t: number; v: number } | undefined {
   const ratio = window.devicePixelRatio || 1;
-  const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
-  const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
+  const width = Math.max(1, Math.round(box.width * ratio));
+  const height = Math.max(1, Math.round(box.height * ratio));
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;

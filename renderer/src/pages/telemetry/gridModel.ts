@@ -159,10 +159,12 @@ export class GridModel {
     this.frame = undefined;
     const started = performance.now();
     const to = Date.now();
-    for (const device of this.dirty) {
+    // Every size is read before anything is written: one layout per frame, not one per board.
+    const jobs = [...this.dirty].flatMap((device) => {
       const cell = this.cells.get(device);
-      if (cell) this.paintCell(device, cell, to);
-    }
+      return cell ? [{ device, cell, box: { width: cell.canvas.clientWidth, height: cell.canvas.clientHeight } }] : [];
+    });
+    for (const { device, cell, box } of jobs) this.paintCell(device, cell, box, to);
     this.stats.draws += this.dirty.size;
     this.dirty.clear();
     const ms = performance.now() - started;
@@ -171,8 +173,8 @@ export class GridModel {
     this.stats.maxFrameMs = Math.max(this.stats.maxFrameMs, ms);
   }
 
-  private paintCell(device: string, cell: GridCell, to: number): void {
-    const newest = drawSparkline(cell.canvas, this.buffers.get(device), to - this.spanMs, to, STYLE);
+  private paintCell(device: string, cell: GridCell, box: { width: number; height: number }, to: number): void {
+    const newest = drawSparkline(cell.canvas, box, this.buffers.get(device), [to - this.spanMs, to], STYLE);
     const last = this.views.get(device)?.last.find((l) => l.field === this.field);
     const shown = newest ?? (last && { t: last.t, v: last.v });
     cell.value.textContent = shown ? `${this.field} ${formatValue(shown.v)}` : 'no data yet';
