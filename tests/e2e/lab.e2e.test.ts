@@ -111,7 +111,10 @@ describe('the Lab page (real core in browser mode)', () => {
   it('shows the station’s answer when it cannot start (the station engine is not on this branch)', async () => {
     await expect.poll(() => page.getByTestId('station-status-error').textContent()).toMatch(/^Station status: .+/);
     await page.getByRole('button', { name: 'Start station' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toBe('The flash station is not built yet');
+    await expect
+      .poll(() => page.getByTestId('station-error').textContent())
+      .toBe('✘ The flash station is not built yet');
+    expect(await page.getByTestId('station-error').getAttribute('role')).toBe('alert');
     expect(await page.getByTestId('station-state').textContent()).toBe('Stopped');
     await page.screenshot({ path: screenshotPath('lab'), fullPage: true });
   }, 20_000);

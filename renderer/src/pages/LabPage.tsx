@@ -122,7 +122,6 @@ function LabDetail({
           setStation(view);
           void onList();
         }}
-        onError={error}
       />
       <RosterTable seats={lab.seats} busy={retrying} onRetry={retry} />
       <ResetLab

@@ -12,22 +12,22 @@ export function StationPanel({
   station,
   statusError,
   onStation,
-  onError,
 }: {
   lab: string;
   station?: StationView;
   statusError?: string;
   onStation(view: StationView): void;
-  onError(message: string): void;
 }) {
   const [parallel, setParallel] = useState(4);
   const [timeout, setTimeoutS] = useState(60);
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
   const running = station?.running ?? false;
   const act = (work: () => Promise<StationView>) => {
     setBusy(true);
+    setError(undefined);
     work()
-      .then(onStation, (e: Error) => onError(e.message))
+      .then(onStation, (e: Error) => setError(e.message))
       .finally(() => setBusy(false));
   };
   const start = () => act(() => api().call('lab.stationStart', { lab, parallel, onlineTimeoutS: timeout }));
@@ -75,6 +75,11 @@ export function StationPanel({
           {running ? `Running, ${station?.parallel ?? parallel} at once` : 'Stopped'}
         </span>
       </div>
+      {error && (
+        <p className="error" role="alert" data-testid="station-error">
+          <span aria-hidden="true">✘</span> {error}
+        </p>
+      )}
       {statusError && (
         <p className="muted" data-testid="station-status-error">
           Station status: {statusError}

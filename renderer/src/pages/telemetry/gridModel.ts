@@ -16,6 +16,8 @@ const STATUS_TEXT: Record<DeviceView['status'], string> = {
   offline: '○ offline',
   unknown: '? unknown',
 };
+/** The shortest time a chart spans, however young its data. */
+const MIN_SPAN_MS = 30_000;
 const STYLE = { line: '#2b6cb0', dot: '#c05621' };
 
 /** The parts of a grid cell the painter writes to. */
@@ -174,7 +176,11 @@ export class GridModel {
   }
 
   private paintCell(device: string, cell: GridCell, box: { width: number; height: number }, to: number): void {
-    const newest = drawSparkline(cell.canvas, box, this.buffers.get(device), [to - this.spanMs, to], STYLE);
+    const buffer = this.buffers.get(device);
+    // Young data fills the chart: the window starts at the board's first point, at least MIN_SPAN_MS back.
+    const first = buffer && buffer.length > 0 ? buffer.time(0) : -Infinity;
+    const from = Math.max(to - this.spanMs, Math.min(first, to - MIN_SPAN_MS));
+    const newest = drawSparkline(cell.canvas, box, buffer, [from, to], STYLE);
     const last = this.views.get(device)?.last.find((l) => l.field === this.field);
     const shown = newest ?? (last && { t: last.t, v: last.v });
     cell.value.textContent = shown ? `${this.field} ${formatValue(shown.v)}` : 'no data yet';
