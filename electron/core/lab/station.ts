@@ -1,33 +1,86 @@
-// The flash station of a lab (being built: see the lab issue). Watches the serial ports, gives each
-// board plugged in its seat's id, releases and flashes it, and waits for its first telemetry.
-import { MakerdeckError, type ParsedArgsOf, type StationView } from '../../contract';
-import type { LabStore } from './labStore';
+// The flash stations of this host's labs: start, stop, status and retry per lab, state in the lab's
+// file (station.running survives a restart: resume() starts those stations again), and the whole
+// station view emitted as lab.station events, at most 10 per second per lab.
+import { MakerdeckError, type FirmwareProgress, type ParsedArgsOf, type StationView } from '../../contract';
+import { LabStation, type LabStationDeps } from './labStation';
 
-export interface StationDeps {
-  store: LabStore;
-  emit(view: StationView): void;
+export interface StationDeps extends Omit<LabStationDeps, 'watch'> {
+  /** Subscribes to firmware.progress; returns the undo. */
+  onProgress(listener: (progress: FirmwareProgress) => void): () => void;
 }
 
 export class Station {
+  private readonly stations = new Map<string, LabStation>();
+  private readonly watchers = new Map<string, (progress: FirmwareProgress) => void>();
+  private unsubscribe?: () => void;
+
   constructor(readonly deps: StationDeps) {}
 
-  start(_args: ParsedArgsOf<'lab.stationStart'>): Promise<StationView> {
-    return Promise.reject(notYet());
+  async start(args: ParsedArgsOf<'lab.stationStart'>): Promise<StationView> {
+    const lab = await this.deps.store.get(args.lab);
+    const settings = { parallel: args.parallel, onlineTimeoutS: args.onlineTimeoutS };
+    await this.deps.store.setStation(lab.id, { running: true, ...settings });
+    const running = this.stations.get(lab.id);
+    if (running?.running) {
+      running.configure(settings);
+      return running.view();
+    }
+    this.unsubscribe ??= this.deps.onProgress((p) => this.watchers.get(p.operationId)?.(p));
+    const station = new LabStation(lab, { ...this.deps, watch: (id, listener) => this.watch(id, listener) }, settings);
+    this.stations.set(lab.id, station);
+    await station.start();
+    return station.view();
   }
 
-  stop(_lab: string): Promise<StationView> {
-    return Promise.reject(notYet());
+  async stop(ref: string): Promise<StationView> {
+    const lab = await this.deps.store.get(ref);
+    await this.deps.store.setStation(lab.id, { running: false });
+    const station = this.stations.get(lab.id);
+    station?.stop();
+    return station?.view() ?? idle(lab.id, lab.station.parallel);
   }
 
-  status(_lab: string): Promise<StationView> {
-    return Promise.reject(notYet());
+  async status(ref: string): Promise<StationView> {
+    const lab = await this.deps.store.get(ref);
+    return this.stations.get(lab.id)?.view() ?? idle(lab.id, lab.station.parallel);
   }
 
-  retry(_lab: string, _deviceId: string): Promise<StationView> {
-    return Promise.reject(notYet());
+  async retry(ref: string, deviceId: string): Promise<StationView> {
+    const lab = await this.deps.store.get(ref);
+    const seat = lab.seats.find((s) => s.deviceId === deviceId);
+    if (!seat) throw new MakerdeckError('NOT_FOUND', `Lab ${lab.name} has no seat with device id ${deviceId}`);
+    const station = this.stations.get(lab.id);
+    if (!station?.running)
+      throw new MakerdeckError('BAD_INPUT', `The station of lab ${lab.name} is not running: start it first`);
+    station.retry(deviceId, seat.identity?.key);
+    return station.view();
+  }
+
+  /** Starts again the stations that were running when Makerdeck last stopped (long-running hosts). */
+  async resume(): Promise<StationView[]> {
+    const labs = (await this.deps.store.list()).filter((lab) => lab.station.running);
+    const views: StationView[] = [];
+    for (const lab of labs) {
+      const { parallel, onlineTimeoutS } = lab.station;
+      views.push(await this.start({ lab: lab.id, parallel, onlineTimeoutS }));
+    }
+    return views;
+  }
+
+  /** The host is closing: polling ends and every go is abandoned; station.running stays as it was. */
+  shutdown(): void {
+    for (const station of this.stations.values()) station.shutdown();
+    this.stations.clear();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private watch(operationId: string, listener: (progress: FirmwareProgress) => void): () => void {
+    this.watchers.set(operationId, listener);
+    return () => this.watchers.delete(operationId);
   }
 }
 
-function notYet(): MakerdeckError {
-  return new MakerdeckError('UNAVAILABLE', 'The flash station is not built yet');
+function idle(lab: string, parallel: number): StationView {
+  return { lab, running: false, parallel, ports: [], notices: [] };
 }
