@@ -26,7 +26,9 @@ async function createWindow(): Promise<void> {
   });
   await host.loadSecrets();
   // Lab stations that were running when Makerdeck stopped carry on (their state is in the data folder).
-  host.station.resume().catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
+  host.station
+    .resume()
+    .catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
   serveAppScheme(path.join(here, '..', 'renderer'));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

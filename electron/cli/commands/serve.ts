@@ -39,7 +39,9 @@ export const serveCommand: Command = {
       publicHost: typeof values['public-host'] === 'string' ? values['public-host'] : undefined,
     });
     // Lab stations that were running when Makerdeck stopped carry on (their state is in the data folder).
-    host.station.resume().catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
+    host.station
+      .resume()
+      .catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
     out.data({ url: server.url, port: server.port, scheme: server.scheme, ...server.tls });
     out.text(`Makerdeck is running at ${server.url}`);
     if (server.tls) {

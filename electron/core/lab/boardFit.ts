@@ -26,7 +26,10 @@ export function boardName(fqbn: string): string {
  * Why the board on this port is clearly not the lab's board type (one line with the fix), or
  * undefined when it may be.
  */
-export function boardFit(fqbn: string, port: { path: string; vendorId?: string; productId?: string }): string | undefined {
+export function boardFit(
+  fqbn: string,
+  port: { path: string; vendorId?: string; productId?: string },
+): string | undefined {
   const board = flashBoardFor(fqbn);
   const guess = guessBoard(port.vendorId, port.productId);
   if (!board || !guess) return undefined;

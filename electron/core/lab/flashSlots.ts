@@ -4,7 +4,13 @@ export class FlashSlots {
   private used = 0;
   private readonly queue: Array<() => void> = [];
 
-  constructor(public size: number) {}
+  constructor(private size: number) {}
+
+  /** A new size; a larger one lets waiters in at once. */
+  resize(size: number): void {
+    this.size = size;
+    this.next();
+  }
 
   /** Resolves with the release function once a slot is free; rejects when `signal` aborts first. */
   take(signal: AbortSignal): Promise<() => void> {

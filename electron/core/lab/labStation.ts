@@ -70,6 +70,10 @@ export class LabStation {
       watch: deps.watch,
       ownLogin: deps.ownLogin,
       changed: () => this.throttle.changed(),
+      stillPlugged: async (path) => {
+        await new Promise((resolve) => setTimeout(resolve, (deps.pollMs ?? STATION_POLL_MS) + 100));
+        return (await this.list()).some((port) => port.path === path);
+      },
     };
   }
 
@@ -86,7 +90,7 @@ export class LabStation {
 
   configure(settings: StationSettings): void {
     this.settings = settings;
-    this.slots.size = settings.parallel;
+    this.slots.resize(settings.parallel);
   }
 
   /** Stops watching for boards; boards being flashed finish their go. */

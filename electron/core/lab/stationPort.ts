@@ -40,6 +40,8 @@ export interface PortContext {
   /** Whether boards log in as their own broker user (the local stack). */
   ownLogin(): Promise<boolean>;
   changed(): void;
+  /** Whether the port is still listed a moment after a failure (a board pulled out fails its write first). */
+  stillPlugged(port: string): Promise<boolean>;
 }
 
 /** Why a run starts: a board plugged in, one already there when the station started, or a retry. */
@@ -104,7 +106,8 @@ export class StationPort {
       return;
     }
     this.stopped ??= why;
-    if (why === 'unplugged') this.view.reason = `unplugged during ${DURING[this.view.phase] ?? 'its go'}: plug it in again`;
+    if (why === 'unplugged')
+      this.view.reason = `unplugged during ${DURING[this.view.phase] ?? 'its go'}: plug it in again`;
     this.controller.abort(new MakerdeckError('CANCELLED', this.view.reason ?? 'the station stopped'));
     if (this.operationId) this.ctx.cancel(this.operationId);
   }
@@ -134,7 +137,10 @@ export class StationPort {
       this.set({ phase: 'release', message: `releasing ${seat.deviceId}` });
       const summary = await this.flashOnce(board, seat.deviceId);
       if (summary.boot && !summary.boot.reported)
-        throw new MakerdeckError('UNAVAILABLE', `written, but the board did not report its id: ${summary.boot.message}`);
+        throw new MakerdeckError(
+          'UNAVAILABLE',
+          `written, but the board did not report its id: ${summary.boot.message}`,
+        );
       this.buildHash = summary.release?.buildHash;
     } finally {
       release();
@@ -149,7 +155,12 @@ export class StationPort {
     try {
       const as = { deviceId, fqbn: this.ctx.lab.board, ownLogin: await this.ctx.ownLogin() };
       this.controller.signal.throwIfAborted();
-      return await this.ctx.flash({ operationId, port: this.view.port, board, source: { profile: this.ctx.lab.template, as } });
+      return await this.ctx.flash({
+        operationId,
+        port: this.view.port,
+        board,
+        source: { profile: this.ctx.lab.template, as },
+      });
     } finally {
       unwatch();
       this.operationId = undefined;
@@ -162,7 +173,11 @@ export class StationPort {
       p.phase === 'compile' || p.phase === 'stamp' ? 'release' : p.phase === 'boot' ? 'boot' : 'write';
     if (p.phase === 'done') return;
     const bytes = p.bytesTotal ? { bytesDone: p.bytesDone ?? 0, bytesTotal: p.bytesTotal } : {};
-    this.set({ phase, ...bytes, ...(p.message || p.phase === 'write' || p.phase === 'verify' ? { message: p.message ?? p.phase } : {}) });
+    this.set({
+      phase,
+      ...bytes,
+      ...(p.message || p.phase === 'write' || p.phase === 'verify' ? { message: p.message ?? p.phase } : {}),
+    });
   }
 
   private async waitOnline(): Promise<void> {
@@ -191,6 +206,7 @@ export class StationPort {
 
   private async failed(error: unknown): Promise<void> {
     if (this.stopped === 'shutdown') return;
+    if (!this.stopped && !(await this.ctx.stillPlugged(this.view.port).catch(() => true))) this.stop('unplugged');
     const reason = this.stopped === 'unplugged' ? this.view.reason! : this.explain(error);
     this.set({ phase: this.stopped === 'unplugged' ? 'unplugged' : 'failed', reason, message: undefined });
     if (!this.seat) return;
