@@ -22,6 +22,7 @@ export interface PluggedUno {
 export class UsbHub {
   readonly devDir: string;
   private readonly unos = new Map<number, EmulatedUno>();
+  private readonly plugged = new Set<number>();
 
   /** `root` becomes MAKERDECK_SYSFS_ROOT. */
   constructor(readonly root: string) {
@@ -47,11 +48,13 @@ export class UsbHub {
     const tty = path.join(this.root, 'class', 'tty', `ttyACM${slot}`);
     mkdirSync(tty, { recursive: true });
     symlinkSync(path.join(usb, `1-${slot}:1.0`), path.join(tty, 'device')); // last: now it is listed
+    this.plugged.add(slot);
     return this.portOf(slot);
   }
 
   /** Removes slot n's entries (the tty first, as the listing reads it), leaving its board running. */
   unplug(slot: number): void {
+    this.plugged.delete(slot);
     rmSync(path.join(this.root, 'class', 'tty', `ttyACM${slot}`), { recursive: true, force: true });
     rmSync(this.portOf(slot), { force: true });
     rmSync(this.usbDir(slot), { recursive: true, force: true });
@@ -78,7 +81,9 @@ export class UsbHub {
     return uno;
   }
 
+  /** Unplugs every slot and stops every Uno started. */
   async stopAll(): Promise<void> {
+    for (const slot of [...this.plugged]) this.unplug(slot);
     for (const slot of [...this.unos.keys()]) await this.removeUno(slot);
   }
 

@@ -18,8 +18,15 @@ export class Station {
 
   async start(args: ParsedArgsOf<'lab.stationStart'>): Promise<StationView> {
     const lab = await this.deps.store.get(args.lab);
+    // One station at a time: each takes every board plugged in, so two would fight over them.
+    const other = [...this.stations.values()].find((s) => s.running && s.lab.id !== lab.id);
+    if (other)
+      throw new MakerdeckError(
+        'BAD_INPUT',
+        `The station of lab ${other.lab.name} is running: stop it first (one station takes every board plugged in)`,
+      );
     const settings = { parallel: args.parallel, onlineTimeoutS: args.onlineTimeoutS };
-    await this.deps.store.setStation(lab.id, { running: true, ...settings });
+    await this.deps.store.setStation(lab.id, { running: true, ...settings, startedAt: new Date().toISOString() });
     const running = this.stations.get(lab.id);
     if (running?.running) {
       running.configure(settings);
@@ -56,15 +63,17 @@ export class Station {
     return station.view();
   }
 
-  /** Starts again the stations that were running when Makerdeck last stopped (long-running hosts). */
+  /**
+   * Starts again the station that was running when Makerdeck last stopped (long-running hosts). Only
+   * one runs at a time: should several labs say so, the one changed last resumes, the others stop.
+   */
   async resume(): Promise<StationView[]> {
     const labs = (await this.deps.store.list()).filter((lab) => lab.station.running);
-    const views: StationView[] = [];
-    for (const lab of labs) {
-      const { parallel, onlineTimeoutS } = lab.station;
-      views.push(await this.start({ lab: lab.id, parallel, onlineTimeoutS }));
-    }
-    return views;
+    const [last, ...others] = labs.sort((a, b) => (b.station.startedAt ?? '').localeCompare(a.station.startedAt ?? ''));
+    for (const lab of others) await this.deps.store.setStation(lab.id, { running: false });
+    if (!last) return [];
+    const { parallel, onlineTimeoutS } = last.station;
+    return [await this.start({ lab: last.id, parallel, onlineTimeoutS })];
   }
 
   /** The host is closing: polling ends and every go is abandoned; station.running stays as it was. */
