@@ -207,6 +207,11 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
       '2 boards share USB serial DUP: told apart by port and plug order (plugged in again, it gets a new seat)',
     );
     for (const r of results) expect(checker.seen.get(r.deviceId!)?.port).toBe(r.port);
+    // Three boards, two slots: never more than two flashed at once, and one waited for a slot.
+    const mine = views.filter((v) => v.lab === clones.id);
+    const busy = mine.map((v) => v.ports.filter((p) => ['release', 'write', 'boot'].includes(p.phase)).length);
+    expect(Math.max(...busy)).toBe(2);
+    expect(mine.some((v) => v.ports.some((p) => p.message === 'waiting for a free slot'))).toBe(true);
     for (const slot of [6, 7, 8]) await hub.removeUno(slot);
   }, 400_000);
 
