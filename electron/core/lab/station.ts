@@ -35,7 +35,14 @@ export class Station {
     this.unsubscribe ??= this.deps.onProgress((p) => this.watchers.get(p.operationId)?.(p));
     const station = new LabStation(lab, { ...this.deps, watch: (id, listener) => this.watch(id, listener) }, settings);
     this.stations.set(lab.id, station);
-    await station.start();
+    try {
+      await station.start();
+    } catch (error) {
+      station.stop(); // e.g. the port list cannot be read: nothing half-started stays behind
+      this.stations.delete(lab.id);
+      await this.deps.store.setStation(lab.id, { running: false });
+      throw error;
+    }
     return station.view();
   }
 
