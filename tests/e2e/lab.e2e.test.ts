@@ -1,7 +1,8 @@
 // The Lab page and the teacher grid in Chromium (browser mode, real core) against a real broker
-// (Mosquitto): a lab made from a template, a roster imported (a bad one changes nothing), the log
-// exported, the reset's confirmation, the station's answer; then 30 boards publishing at 1 Hz for
-// 20 s into the teacher grid, with the page's frame timing and long tasks recorded.
+// (Mosquitto): a lab made from a template, a roster imported (a bad one changes nothing), the flash
+// station releasing and flashing an emulated Uno (simavr + real optiboot) plugged into a stand-in
+// USB hub, its port card, the roster and the log agreeing, a retry, the reset's confirmation; then
+// 30 boards publishing at 1 Hz for 20 s into the teacher grid, with frame timing and long tasks.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import { startMosquitto } from '../../scripts/services/mosquitto.js';
 import { launchChromium, screenshotPath } from '../support/browser';
 import { runCli } from '../support/cli';
 import { repoRoot } from '../support/env';
+import { scratchEnv } from '../support/scratchEnv';
 import { startServe, type Served } from '../support/serve';
+import { UsbHub } from '../support/usbHub';
 
 const BOARDS = 30;
 const TICKS = 20;
@@ -27,6 +30,7 @@ let broker: Awaited<ReturnType<typeof startMosquitto>>;
 let served: Served;
 let browser: Browser;
 let page: Page;
+let hub: UsbHub;
 
 const rosterCsv = () =>
   ['Seat,Student,Device id', ...Array.from({ length: BOARDS }, (_, k) => `${k + 1},${student(k + 1)},${id(k + 1)}`)]
@@ -41,7 +45,8 @@ const download = async (button: string) => {
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-lab-'));
   broker = await startMosquitto({ dir: path.join(scratch, 'broker') });
-  const env = { MAKERDECK_DATA_DIR: path.join(scratch, 'data') };
+  hub = new UsbHub(path.join(scratch, 'sys'));
+  const env = { ...scratchEnv(scratch), MAKERDECK_SYSFS_ROOT: hub.root };
   const attached = await runCli(
     ['env', 'attach', '--mqtt-url', broker.url, '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'makerdeck'],
     env,
@@ -59,6 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await served?.stop();
+  await hub?.stopAll();
   await broker?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -108,25 +114,93 @@ describe('the Lab page (real core in browser mode)', () => {
     expect(await page.getByRole('table', { name: 'Roster' }).locator('tr[data-device="desk-1"]').count()).toBe(0);
   }, 30_000);
 
-  it('shows the station’s answer when it cannot start (the station engine is not on this branch)', async () => {
-    await expect.poll(() => page.getByTestId('station-status-error').textContent()).toMatch(/^Station status: .+/);
+  it('shows a refused station start as the one line the core sends, beside its button', async () => {
+    await page.getByLabel('At once').fill('9');
     await page.getByRole('button', { name: 'Start station' }).click();
+    const error = page.getByTestId('station-error');
     await expect
-      .poll(() => page.getByTestId('station-error').textContent())
-      .toBe('✘ The flash station is not built yet');
-    expect(await page.getByTestId('station-error').getAttribute('role')).toBe('alert');
+      .poll(() => error.textContent())
+      .toBe('✘ Too big: expected number to be <=8 (lab.stationStart: parallel)');
+    expect(await error.getAttribute('role')).toBe('alert');
     expect(await page.getByTestId('station-state').textContent()).toBe('Stopped');
-    await page.screenshot({ path: screenshotPath('lab'), fullPage: true });
+    await page.getByLabel('At once').fill('2');
   }, 20_000);
 
-  it('exports the station log as CSV and JSON files', async () => {
-    const csv = await download('Export log (CSV)');
-    expect(csv.name).toBe('Room-3-log.csv');
-    expect(csv.text).toBe('time,port,usbSerial,identity,deviceId,student,buildHash,result,reason,seconds\r\n');
-    await expect.poll(() => page.getByTestId('lab-message').textContent()).toBe('Exported 0 log entries as CSV.');
+  it('runs the station: an emulated Uno plugged in gets a port card that goes through its phases', async () => {
+    await page.getByLabel('Online within (s)').fill('10');
+    await page.getByRole('button', { name: 'Start station' }).click();
+    await expect.poll(() => page.getByTestId('station-state').textContent()).toBe('Running, 2 at once');
+    const plugged = await hub.plugUno(0, { serial: 'UNO-E2E' }, scratch);
+    const card = page.getByTestId(`port-${plugged.port}`);
+    await expect.poll(() => card.count(), { timeout: 5000 }).toBe(1);
+    expect(await card.textContent()).toContain('USB serial UNO-E2E (USB 2341:0043)');
+    // The write's progress bar moves (the build is compiled first, once).
+    const written = () => card.getByRole('progressbar').evaluate((bar) => (bar as HTMLProgressElement).value);
+    await expect.poll(() => card.getAttribute('data-phase'), { timeout: 240_000, interval: 100 }).toBe('write');
+    await expect.poll(written, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
+    expect(await card.textContent()).toContain('lab3-01 · Student 01');
+    await page.screenshot({ path: screenshotPath('lab'), fullPage: true });
+    const results = ['online', 'silent', 'failed'];
+    await expect
+      .poll(() => card.getAttribute('data-phase'), { timeout: 120_000 })
+      .toSatisfy((p: string) => results.includes(p));
+    const phase = (await card.getAttribute('data-phase'))!;
+    // The roster says what the card says: the seat, its port and its build.
+    const seat = page.getByRole('table', { name: 'Roster' }).locator('tr[data-device="lab3-01"]');
+    await expect.poll(() => seat.getAttribute('data-state'), { timeout: 10_000 }).toBe(phase);
+    const cells = await seat.locator('td').allTextContents();
+    expect(cells[4]).toBe('ttyACM0');
+    expect(await seat.locator('td').nth(4).getAttribute('title')).toBe(plugged.port);
+    expect(cells[5]).toMatch(/^[0-9a-f]{16}$/);
+    if (phase !== 'online') {
+      const reason = await seat.locator('.seat-reason').textContent();
+      expect(reason).toBeTruthy();
+      expect(await card.getByTestId('port-reason').textContent()).toBe(`✘ ${reason}`);
+    }
+  }, 400_000);
+
+  it('retries a seat that did not come online: the board is flashed again', async () => {
+    const seat = page.getByRole('table', { name: 'Roster' }).locator('tr[data-device="lab3-01"]');
+    const retry = seat.getByRole('button', { name: 'Retry' });
+    if ((await seat.getAttribute('data-state')) === 'online') {
+      expect(await retry.count()).toBe(0);
+      return;
+    }
+    const card = page.getByTestId(`port-${hub.portOf(0)}`);
+    await retry.click();
+    const going = ['detected', 'release', 'write', 'boot', 'waiting'];
+    await expect
+      .poll(() => card.getAttribute('data-phase'), { timeout: 30_000, interval: 100 })
+      .toSatisfy((p: string) => going.includes(p));
+    const results = ['online', 'silent', 'failed'];
+    await expect
+      .poll(() => card.getAttribute('data-phase'), { timeout: 120_000 })
+      .toSatisfy((p: string) => results.includes(p));
+    await page.getByRole('button', { name: 'Stop station' }).click();
+    await expect.poll(() => page.getByTestId('station-state').textContent()).toBe('Stopped');
+  }, 200_000);
+
+  it('exports the station log as CSV and JSON files, one entry per go', async () => {
     const json = await download('Export log (JSON)');
     expect(json.name).toBe('Room-3-log.json');
-    expect(JSON.parse(json.text)).toEqual([]);
+    const entries = JSON.parse(json.text) as Array<Record<string, unknown>>;
+    expect(entries.length).toBeGreaterThanOrEqual(1);
+    expect(entries[0]).toMatchObject({
+      port: hub.portOf(0),
+      usbSerial: 'UNO-E2E',
+      deviceId: 'lab3-01',
+      student: 'Student 01',
+    });
+    await expect
+      .poll(() => page.getByTestId('lab-message').textContent())
+      .toBe(`Exported ${entries.length} log entries as JSON.`);
+    const csv = await download('Export log (CSV)');
+    expect(csv.name).toBe('Room-3-log.csv');
+    const lines = csv.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('time,port,usbSerial,identity,deviceId,student,buildHash,result,reason,seconds');
+    expect(lines.slice(1).map((line) => line.split(',').slice(1, 6))).toEqual(
+      entries.map(() => [hub.portOf(0), 'UNO-E2E', 'usb-serial', 'lab3-01', 'Student 01']),
+    );
   }, 20_000);
 
   it('asks for the lab name typed again before a reset, and shows the answer', async () => {

@@ -9,7 +9,7 @@ import { RosterTable } from './lab/RosterTable';
 import { StationPanel } from './lab/StationPanel';
 import { useStation } from './lab/useStation';
 
-type Message = { kind: 'error' | 'notice'; text: string };
+type Message = { kind: 'error' | 'notice'; text: string } | undefined;
 
 /** Classroom labs: create one, import its roster, run the flash station, export its log, reset it. */
 export function LabPage() {
@@ -120,6 +120,7 @@ function LabDetail({
         statusError={statusError}
         onStation={(view) => {
           setStation(view);
+          onMessage(undefined); // the station answered: an older line no longer applies
           void onList();
         }}
       />

@@ -8,7 +8,7 @@ export function PortCard({ port }: { port: StationPortView }) {
   return (
     <li className={`port-card phase-${port.phase}`} data-testid={`port-${port.port}`} data-phase={port.phase}>
       <header>
-        <strong>{port.port}</strong>
+        <strong title={port.port}>{portName(port.port)}</strong>
         <PhaseBadge phase={port.phase} />
       </header>
       <p>
@@ -41,4 +41,9 @@ function identityText(port: StationPortView): string {
   return identity.kind === 'usb-serial'
     ? `USB serial ${identity.usbSerial ?? '?'}${usb}`
     : `told apart by port and plug order${usb}`;
+}
+
+/** The port's device name (ttyACM0, COM3): the folder it lives in says nothing to a teacher. */
+export function portName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
 }

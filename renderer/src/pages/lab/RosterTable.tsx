@@ -1,4 +1,5 @@
 import type { LabSeatView } from '../../../../electron/contract/lab';
+import { portName } from './PortCard';
 import { SeatBadge } from './SeatBadge';
 
 /** Every seat of the lab: who sits there, the board's id, its state (with why) and where it was flashed. */
@@ -39,7 +40,7 @@ export function RosterTable({
                 <div className="muted">told apart by port and plug order (no own USB serial)</div>
               )}
             </td>
-            <td>{seat.port ?? ''}</td>
+            <td title={seat.port}>{seat.port ? portName(seat.port) : ''}</td>
             <td>{seat.buildHash ? <code>{seat.buildHash}</code> : ''}</td>
             <td>
               {(seat.state === 'failed' || seat.state === 'silent') && (
