@@ -194,6 +194,11 @@ describe('the Lab page (real core in browser mode)', () => {
     await expect
       .poll(() => page.getByTestId('lab-message').textContent())
       .toBe(`Exported ${entries.length} log entries as JSON.`);
+    await page.getByText(/^Station log \(\d+\)$/).click();
+    const logRows = page.getByRole('table', { name: 'Station log' }).locator('tbody tr');
+    await expect.poll(() => logRows.count()).toBe(entries.length);
+    expect(await logRows.first().locator('td').nth(3).textContent()).toBe('lab3-01');
+    expect(await logRows.first().locator('td').nth(5).textContent()).toContain(String(entries.at(-1)!.result));
     const csv = await download('Export log (CSV)');
     expect(csv.name).toBe('Room-3-log.csv');
     const lines = csv.text.trimEnd().split('\r\n');

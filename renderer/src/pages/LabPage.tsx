@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import { CreateLab } from './lab/CreateLab';
 import { LabList } from './lab/LabList';
 import { LabTools } from './lab/LabTools';
+import { LogTable } from './lab/LogTable';
 import { ResetLab } from './lab/ResetLab';
 import { RosterTable } from './lab/RosterTable';
 import { StationPanel } from './lab/StationPanel';
@@ -125,6 +126,7 @@ function LabDetail({
         }}
       />
       <RosterTable seats={lab.seats} busy={retrying} onRetry={retry} />
+      <LogTable lab={lab} />
       <ResetLab
         lab={lab}
         onDone={() =>
