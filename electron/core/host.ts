@@ -34,6 +34,7 @@ import { LabService } from './lab/labService';
 import { LabStore } from './lab/labStore';
 import { resetLab } from './lab/labReset';
 import { Station } from './lab/station';
+import { notBuiltOnlineChecker, type OnlineChecker } from './lab/onlineCheck';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -46,6 +47,8 @@ export interface HostOptions {
   stackDir?: string;
   /** Keep log lines off stderr (the CLI's --json mode). */
   quiet?: boolean;
+  /** The station's closed loop (tests give a stand-in). */
+  onlineChecker?: OnlineChecker;
 }
 
 export interface Host {
@@ -57,6 +60,8 @@ export interface Host {
   readonly stackCredentials: StackCredentials;
   /** Broker logins per device; the release step calls `ensure(deviceId)`. */
   readonly deviceAccounts: DeviceAccounts;
+  /** The labs' flash stations: long-running hosts call `resume()` at start. */
+  readonly station: Station;
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
@@ -172,7 +177,17 @@ export function createHost(options: HostOptions): Host {
 
   const labStore = new LabStore(dataDir, settingsFile.lock);
   const labs = new LabService({ store: labStore, profiles });
-  const station = new Station({ store: labStore, emit: (view) => bus.emit('lab.station', view) });
+  const station = new Station({
+    store: labStore,
+    emit: (view) => bus.emit('lab.station', view),
+    listPorts: () => listSerialPorts(portListerFor(env)),
+    flash: (request) => firmware.flash(request),
+    cancel: (operationId) => void operations.cancel(operationId),
+    onProgress: (listener) => bus.on('firmware.progress', listener),
+    online: options.onlineChecker ?? notBuiltOnlineChecker,
+    // On the local stack every board logs in as its own broker user; an attached broker's login is the template's.
+    ownLogin: async () => (await environments.view()).kind === 'local',
+  });
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -292,6 +307,7 @@ export function createHost(options: HostOptions): Host {
     profiles,
     stackCredentials,
     deviceAccounts,
+    station,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: async ({ quiet = false } = {}) => {
       try {
