@@ -34,6 +34,8 @@ import { LabService } from './lab/labService';
 import { LabStore } from './lab/labStore';
 import { resetLab } from './lab/labReset';
 import { Station } from './lab/station';
+import { listUsers } from './stack/brokerUsers';
+import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -173,6 +175,18 @@ export function createHost(options: HostOptions): Host {
   const labStore = new LabStore(dataDir, settingsFile.lock);
   const labs = new LabService({ store: labStore, profiles });
   const station = new Station({ store: labStore, emit: (view) => bus.emit('lab.station', view) });
+  const labReset = {
+    store: labStore,
+    accounts: {
+      check: async () => void (await listUsers(await stack.brokerAdmin())),
+      withdraw: (deviceId: string) => deviceAccounts.withdraw(deviceId),
+      username: (deviceId: string) => deviceAccounts.username(deviceId),
+    },
+    data: {
+      check: async () => checkInflux((await environments.endpoints()).influx),
+      drop: async (deviceIds: string[]) => deleteDevicePoints((await environments.endpoints()).influx, deviceIds),
+    },
+  };
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -281,7 +295,7 @@ export function createHost(options: HostOptions): Host {
     'lab.retry': ({ lab, deviceId }) => station.retry(lab, deviceId),
     'lab.log': ({ lab }) => labs.log(lab),
     'lab.exportLog': ({ lab, format }) => labs.exportLog(lab, format),
-    'lab.reset': (args) => resetLab(args),
+    'lab.reset': (args) => resetLab(labReset, args),
   };
 
   return {
