@@ -92,14 +92,20 @@ async function freeSeats(deps: LabResetDeps, ref: string): Promise<number> {
 }
 
 function halfway(summary: LabResetSummary, notDone: string[], error: unknown): MakerdeckError {
-  const users = summary.brokerUsers.length;
-  const done = `${users} broker user${users === 1 ? '' : 's'} and ${summary.keychainEntries} keychain entries removed`;
+  const entries = summary.keychainEntries;
+  const done =
+    `${plural(summary.brokerUsers.length, 'broker user', 'broker users')} and ` +
+    `${plural(entries, 'keychain entry', 'keychain entries')} removed`;
   return new MakerdeckError(
     error instanceof MakerdeckError && error.code === 'BAD_INPUT' ? 'BAD_INPUT' : 'UNAVAILABLE',
     `The reset of ${summary.lab} stopped (${reasonOf(error)}). Done: ${done}` +
       `${summary.data === 'dropped' ? ', points dropped' : ''}. Not done: ${notDone.join(', ')}. ` +
       'Run the reset again to finish it',
   );
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 function reasonOf(error: unknown): string {
