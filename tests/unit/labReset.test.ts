@@ -39,6 +39,16 @@ function deps(patch: Partial<LabResetDeps> = {}): LabResetDeps {
   };
 }
 
+/** The error a reset ends in (it must end in one). */
+async function failure(reset: Promise<unknown>): Promise<MakerdeckError> {
+  const error = await reset.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof MakerdeckError)) throw new Error(`expected a MakerdeckError, got ${String(error)}`);
+  return error;
+}
+
 const file = () => readFileSync(path.join(dir, 'labs', 'lab-5.json'), 'utf8');
 
 beforeEach(async () => {
@@ -97,16 +107,13 @@ describe('resetLab (stand-in broker and InfluxDB)', () => {
       deps({ data: { ...deps().data, check: influxDown } }),
     ];
     for (const [index, [args, code, message]] of refusals.entries()) {
-      const error = await resetLab(withDeps[index]!, {
-        lab: 'lab-5',
-        confirm: 'Lab 5',
-        dropData: false,
-        ...args,
-      }).catch((e: MakerdeckError) => e);
+      const error = await failure(
+        resetLab(withDeps[index]!, { lab: 'lab-5', confirm: 'Lab 5', dropData: false, ...args }),
+      );
       expect([error.code, error.message]).toEqual([code, message]);
     }
     await store.setStation('lab-5', { running: true });
-    const running = await resetLab(deps(), { lab: 'lab-5', confirm: 'lab-5', dropData: false }).catch((e: Error) => e);
+    const running = await failure(resetLab(deps(), { lab: 'lab-5', confirm: 'lab-5', dropData: false }));
     expect(running.message).toBe('The station of Lab 5 is running: stop it first, then reset');
     expect(calls.filter((c) => c.startsWith('withdraw'))).toEqual([]);
     expect(dropped).toEqual([]);
@@ -116,9 +123,7 @@ describe('resetLab (stand-in broker and InfluxDB)', () => {
 
   it('stops half-way with what was done and what was not, and the next reset finishes it', async () => {
     failOn = 'l5-2';
-    const error = await resetLab(deps(), { lab: 'lab-5', confirm: 'Lab 5', dropData: true }).catch(
-      (e: MakerdeckError) => e,
-    );
+    const error = await failure(resetLab(deps(), { lab: 'lab-5', confirm: 'Lab 5', dropData: true }));
     expect([error.code, error.message]).toEqual([
       'UNAVAILABLE',
       'The reset of Lab 5 stopped (stand-in broker: connection reset). Done: 1 broker user and 1 keychain entry ' +
