@@ -99,8 +99,11 @@ describe('LabStore', () => {
     await store.create(newLab);
     await store.create({ ...newLab, name: 'Lab 4' });
     writeFileSync(file(), '{"version":1,"id":');
-    const damaged = await store.get('lab-3-monday').catch((error: MakerdeckError) => error);
-    expect([damaged.code, damaged.message]).toEqual([
+    const damaged = await store.get('lab-3-monday').then(
+      () => undefined,
+      (error: MakerdeckError) => error,
+    );
+    expect([damaged?.code, damaged?.message]).toEqual([
       'BAD_INPUT',
       `The lab file ${file()} is damaged (it is not JSON): restore it or delete it`,
     ]);
