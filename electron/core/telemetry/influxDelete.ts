@@ -5,9 +5,22 @@ import type { Endpoints } from '../stack/environment';
 
 const TIMEOUT_MS = 15_000;
 
-/** Throws one line unless InfluxDB answers a query on the database with these credentials. */
+/**
+ * Throws one line unless InfluxDB is 1.x and answers a query on the database with these
+ * credentials: checked before a reset changes anything, so a 2.x server (where InfluxQL cannot
+ * DELETE) never leaves a reset stuck half-way.
+ */
 export async function checkInflux(influx: Endpoints['influx']): Promise<void> {
   await influxQl(influx, 'SHOW MEASUREMENTS LIMIT 1', 'GET');
+  const version = await fetch(new URL('/ping', influx.url), { signal: AbortSignal.timeout(TIMEOUT_MS) })
+    .then((response) => response.headers.get('x-influxdb-version'))
+    .catch(() => null);
+  if (version && !version.startsWith('1.'))
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `InfluxDB at ${influx.url} is ${version.slice(0, 20)}: deleting points needs InfluxDB 1.x ` +
+        "(reset without --drop-data and delete them in InfluxDB's own UI)",
+    );
 }
 
 /** Deletes every point of the measurement tagged with each device; resolves with the ids done. */
