@@ -37,7 +37,19 @@ beforeAll(async () => {
   ok('profile set', await cli(['profile', 'set', 'Template', '--board', 'arduino:avr:uno', '--device-id', 'tpl']));
   ok(
     'lab create',
-    await cli(['lab', 'create', 'Class C', '--board', 'arduino:avr:uno', '--template', 'template', '--seats', '12']),
+    await cli([
+      'lab',
+      'create',
+      'Class C',
+      '--board',
+      'arduino:avr:uno',
+      '--template',
+      'template',
+      '--id-pattern',
+      'c-{nn}',
+      '--seats',
+      '12',
+    ]),
   );
 }, 120_000);
 
@@ -75,9 +87,8 @@ describe('makerdeck lab with several writers', () => {
         results.push(await cli(['lab', 'import-roster', 'class-c', files[tag]]));
       return results;
     };
-    const [a, b] = await Promise.all([importer('A'), importer('B')]);
-    running = false;
-    await stationWrites;
+    const imports = Promise.all([importer('A'), importer('B')]).finally(() => (running = false));
+    const [[a, b]] = await Promise.all([imports, stationWrites]);
     for (const result of [...a, ...b]) ok('import-roster', result);
 
     const lab = JSON.parse(ok('status', await cli(['lab', 'status', 'class-c', '--json'])).stdout) as LabView;
