@@ -15,6 +15,7 @@ import { telemetryCommand } from './commands/telemetry';
 import { boardsCommand } from './commands/boards';
 import { deviceLoginCommand } from './commands/deviceLogin';
 import { deviceCommand, provisionCommand } from './commands/device';
+import { labCommand } from './commands/lab';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -32,6 +33,7 @@ export const COMMANDS: Command[] = [
   releaseCommand,
   deviceCommand,
   provisionCommand,
+  labCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -188,6 +188,10 @@ export interface LabResetSummary {
   data: 'dropped' | 'kept' | string;
   /** Built images stay in the build cache: the next class flashes without compiling. */
   buildsKept: true;
+  /** Seats that had a board, a state or a login and are free again. */
+  seatsFreed: number;
+  /** Station log entries kept (a reset never deletes the log: export it, or delete the lab). */
+  logKept: number;
 }
 
 export interface LabLogExport {

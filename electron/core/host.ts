@@ -35,6 +35,8 @@ import { LabStore } from './lab/labStore';
 import { resetLab } from './lab/labReset';
 import { Station } from './lab/station';
 import { notBuiltOnlineChecker, type OnlineChecker } from './lab/onlineCheck';
+import { listUsers } from './stack/brokerUsers';
+import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -188,6 +190,18 @@ export function createHost(options: HostOptions): Host {
     // On the local stack every board logs in as its own broker user; an attached broker's login is the template's.
     ownLogin: async () => (await environments.view()).kind === 'local',
   });
+  const labReset = {
+    store: labStore,
+    accounts: {
+      check: async () => void (await listUsers(await stack.brokerAdmin())),
+      withdraw: (deviceId: string) => deviceAccounts.withdraw(deviceId),
+      username: (deviceId: string) => deviceAccounts.username(deviceId),
+    },
+    data: {
+      check: async () => checkInflux((await environments.endpoints()).influx),
+      drop: async (deviceIds: string[]) => deleteDevicePoints((await environments.endpoints()).influx, deviceIds),
+    },
+  };
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -296,7 +310,7 @@ export function createHost(options: HostOptions): Host {
     'lab.retry': ({ lab, deviceId }) => station.retry(lab, deviceId),
     'lab.log': ({ lab }) => labs.log(lab),
     'lab.exportLog': ({ lab, format }) => labs.exportLog(lab, format),
-    'lab.reset': (args) => resetLab(args),
+    'lab.reset': (args) => resetLab(labReset, args),
   };
 
   return {

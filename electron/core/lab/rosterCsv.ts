@@ -24,7 +24,9 @@ export function parseRosterCsv(text: string): RosterRow[] {
   const at = (names: readonly string[]) => header.findIndex((cell) => names.includes(cell));
   const columns = { seat: at(COLUMNS.seat), student: at(COLUMNS.student), deviceId: at(COLUMNS.deviceId) };
   if (columns.deviceId < 0)
-    throw bad(`the roster's header has no device id column (found: ${header.join(', ')}): name one "device id"`);
+    throw bad(
+      `the roster's header has no device id column (found: ${oneLine(header.join(', '))}): name one "device id"`,
+    );
   const rows = records.slice(1).filter((cells) => cells.some((cell) => cell.trim() !== ''));
   if (rows.length === 0) throw bad('the roster has a header but no seats');
   if (rows.length > MAX_SEATS) throw bad(`the roster has ${rows.length} seats; a lab takes at most ${MAX_SEATS}`);
@@ -35,7 +37,7 @@ function rowOf(cells: string[], columns: Record<keyof RosterRow, number>, line: 
   const cell = (index: number) => (index >= 0 ? (cells[index] ?? '').trim() : '');
   const deviceId = cell(columns.deviceId);
   if (!DEVICE_ID_PATTERN.test(deviceId))
-    throw bad(`row ${line}: "${deviceId.slice(0, 70)}" is not a device id: use letters, digits, _ and - (up to 64)`);
+    throw bad(`row ${line}: ${shown(deviceId)} is not a device id: use letters, digits, _ and - (up to 64)`);
   const seat = cell(columns.seat) || String(line - 1);
   const student = cell(columns.student);
   if (seat.length > 64 || student.length > 128) throw bad(`row ${line}: a seat or student name is too long`);
@@ -89,6 +91,17 @@ function splitCsv(text: string): string[][] {
   if (quoted) throw bad('the roster has a quote (") that is never closed');
   if (cell !== '' || cells.length > 0) endRecord();
   return records;
+}
+
+/** A cell quoted for a message: line breaks and tabs shown as escapes, so the message stays one line. */
+function shown(cell: string): string {
+  return oneLine(JSON.stringify(cell.slice(0, 70)));
+}
+
+function oneLine(text: string): string {
+  return text
+    .replace(/[\r\n\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .slice(0, 200);
 }
 
 function bad(message: string): MakerdeckError {

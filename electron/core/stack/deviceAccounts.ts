@@ -92,13 +92,22 @@ export class DeviceAccounts {
   }
 
   /** Deletes this device's user (closing its sessions) and its keychain entry; true if it had either. */
-  revoke(deviceId: string): Promise<boolean> {
+  async revoke(deviceId: string): Promise<boolean> {
+    const { brokerUser, keychainEntry } = await this.withdraw(deviceId);
+    return brokerUser || keychainEntry;
+  }
+
+  /**
+   * Like revoke, saying which of the two it found. The broker user goes first: a keychain entry is
+   * never deleted while its user lives on (a failure in between leaves the entry for the next try).
+   */
+  withdraw(deviceId: string): Promise<{ brokerUser: boolean; keychainEntry: boolean }> {
     checkId(deviceId);
     return this.deps.lock.hold(async () => {
       const admin = await this.deps.admin();
-      const onBroker = await deleteUser(admin, deviceUser(deviceId));
+      const brokerUser = await deleteUser(admin, deviceUser(deviceId));
       await closeConnections(admin, deviceUser(deviceId));
-      return (await this.deps.keychain.delete(deviceAccount(deviceId))) || onBroker;
+      return { brokerUser, keychainEntry: await this.deps.keychain.delete(deviceAccount(deviceId)) };
     });
   }
 
