@@ -208,7 +208,7 @@ describe('the Lab page (real core in browser mode)', () => {
     );
   }, 20_000);
 
-  it('asks for the lab name typed again before a reset, and shows the answer', async () => {
+  it('asks for the lab name typed again before a reset, and shows why it cannot reset without the stack', async () => {
     await page.getByRole('button', { name: 'Reset lab…' }).click();
     const confirm = page.getByRole('button', { name: `Reset ${LAB}` });
     expect(await confirm.isDisabled()).toBe(true);
@@ -218,8 +218,13 @@ describe('the Lab page (real core in browser mode)', () => {
     await page.getByLabel('Also delete its data from InfluxDB').check();
     expect(await confirm.isDisabled()).toBe(false);
     await confirm.click();
-    await expect.poll(() => page.getByTestId('reset-error').textContent()).toBe('Lab reset is not built yet');
-    expect(await rosterRows().count()).toBe(BOARDS); // nothing changed
+    // No local stack here: its broker's users cannot be withdrawn, so nothing is reset (labReset.e2e resets).
+    await expect
+      .poll(() => page.getByTestId('reset-error').textContent())
+      .toMatch(/^The broker is not reachable \(.+\): start it with makerdeck stack up; nothing was reset$/);
+    expect(await page.getByTestId('reset-error').getAttribute('role')).toBe('alert');
+    expect(await rosterRows().count()).toBe(BOARDS);
+    expect(await rosterRows().first().getAttribute('data-state')).not.toBe('free'); // the station's seat stays
     await page.getByRole('button', { name: 'Cancel' }).click();
   }, 20_000);
 });

@@ -79,7 +79,8 @@ function ResetSummary({ summary }: { summary: LabResetSummary }) {
       <p>
         Reset {summary.lab}: {summary.brokerUsers.length} broker users deleted
         {summary.brokerUsers.length > 0 ? ` (${summary.brokerUsers.join(', ')})` : ''}, {summary.keychainEntries}{' '}
-        keychain entries deleted; {data}; built images kept.
+        keychain entries deleted, {summary.seatsFreed} seats free again; {data}. Kept: the built images and the{' '}
+        {summary.logKept} log entries.
       </p>
     </div>
   );
