@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { labStationAction } from '../../electron/cli/commands/labStation';
+import { Output } from '../../electron/cli/output';
 import type { LabLogEntry, LabView, StationPortView, StationView } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import type { OnlineChecker, OnlineWait } from '../../electron/core/lab/onlineCheck';
@@ -295,4 +297,44 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     ]);
     await hub.removeUno(12);
   }, 400_000);
+
+  it('makerdeck lab station --boards 2: a line per phase change per port, exit 0 when all are online', async () => {
+    await callHost(host, 'lab.stationStop', { lab: `station-${labSeq}` });
+    const made = await callHost<LabView>(host, 'lab.create', {
+      name: 'Station CLI',
+      board: 'arduino:avr:uno',
+      template: 'lab-template',
+      idPattern: 'cli-{nn}',
+      seats: 4,
+    });
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (printed.push(String(chunk)), true));
+    try {
+      const context = {
+        host,
+        out: new Output(host.redactor, true),
+        values: { boards: '2', parallel: '2', 'online-timeout': '30' },
+        positionals: ['station', made.id],
+      };
+      const exit = labStationAction(context);
+      await until('the station running', async () => (await station(made.id)).running);
+      await Promise.all([hub.plugUno(14, { serial: 'UNO-X' }, scratch), hub.plugUno(15, { serial: 'UNO-Y' }, scratch)]);
+      expect(await exit).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    const lines = printed
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    for (const slot of [14, 15]) {
+      const phases = lines.filter((l) => l.port === hub.portOf(slot)).map((l) => l.phase);
+      expect(phases[0]).toBe('detected');
+      expect(phases.at(-1)).toBe('online');
+      expect(phases).toContain('write');
+      expect(new Set(phases).size).toBe(phases.length); // one line per phase, not per progress step
+    }
+    expect((await station(made.id)).running).toBe(false);
+    await hub.stopAll();
+  }, 240_000);
 });
