@@ -331,7 +331,9 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
       const phases = lines.filter((l) => l.port === hub.portOf(slot)).map((l) => l.phase);
       // In order, each once (not per progress step); a phase shorter than the view's 100 ms window may be merged.
       const order = ['detected', 'release', 'write', 'boot', 'waiting', 'online'];
-      expect(phases.map((p) => order.indexOf(p))).toEqual([...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b));
+      expect(phases.map((p) => order.indexOf(p))).toEqual(
+        [...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b),
+      );
       expect(new Set(phases).size).toBe(phases.length);
       expect(phases).toContain('write');
       expect(phases.at(-1)).toBe('online');
