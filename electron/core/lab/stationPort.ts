@@ -208,10 +208,12 @@ export class StationPort {
     if (this.stopped === 'shutdown') return;
     if (!this.stopped && !(await this.ctx.stillPlugged(this.view.port).catch(() => true))) this.stop('unplugged');
     const reason = this.stopped === 'unplugged' ? this.view.reason! : this.explain(error);
+    // The seat and the log first: whoever sees the port's result finds it written.
+    if (this.seat) {
+      await this.patchSeat({ state: 'failed', reason }).catch(() => undefined);
+      await this.log('failed', reason).catch(() => undefined);
+    }
     this.set({ phase: this.stopped === 'unplugged' ? 'unplugged' : 'failed', reason, message: undefined });
-    if (!this.seat) return;
-    await this.patchSeat({ state: 'failed', reason });
-    await this.log('failed', reason);
   }
 
   /** One line with the fix: the flasher's "no bootloader" made about this lab's board. */
