@@ -173,9 +173,8 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     expect(results.map((r) => r.identity?.kind)).toEqual(['port-order', 'port-order', 'port-order']);
     for (const r of results) expect(r.identity?.key).toMatch(new RegExp(`^port:${r.port}#\\d+$`));
     const { notices } = await station(clones.id);
-    expect(notices).toContain(
-      `${hub.portOf(6)} has no USB serial number: told apart by port and plug order (plugged in again, it gets a new seat)`,
-    );
+    const order = 'told apart by port and plug order (plugged in again, it gets a new seat)';
+    expect(notices).toContain(`${hub.portOf(6)} has no USB serial number: ${order}`);
     expect(notices).toContain(
       '2 boards share USB serial DUP: told apart by port and plug order (plugged in again, it gets a new seat)',
     );

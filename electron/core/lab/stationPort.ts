@@ -194,9 +194,10 @@ export class StationPort {
       onWait: (message) => this.stopped || this.set({ message }),
     });
     this.controller.signal.throwIfAborted();
+    const seconds = Math.round(timeoutMs / 1000);
     const reason =
       result === 'silent'
-        ? `flashed, but no telemetry from ${seat.deviceId} within ${Math.round(timeoutMs / 1000)} s: check its Wi-Fi or gateway, then retry`
+        ? `flashed, but no telemetry from ${seat.deviceId} within ${seconds} s: check its Wi-Fi or gateway, then retry`
         : undefined;
     const onlineAt = result === 'online' ? new Date().toISOString() : undefined;
     await this.patchSeat({ state: result, reason, onlineAt });
@@ -221,7 +222,8 @@ export class StationPort {
     const message = ((error as Error)?.message ?? String(error)).split('\n')[0]!;
     if (/^No bootloader answered on /.test(message)) {
       const name = boardName(this.ctx.lab.board);
-      return `no ${name} bootloader answered on ${this.view.port}: is it an ${name}? Check the board and its cable, then plug it in again`;
+      const fix = 'Check the board and its cable, then plug it in again';
+      return `no ${name} bootloader answered on ${this.view.port}: is it an ${name}? ${fix}`;
     }
     return message;
   }
