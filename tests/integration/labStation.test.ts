@@ -115,6 +115,9 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     }
     const log = await callHost<LabLogEntry[]>(host, 'lab.log', { lab: first.id });
     expect(log).toHaveLength(3);
+    console.log(
+      `station: seconds from detection to online: ${log.map((e) => `${e.deviceId} ${e.seconds}`).join(', ')}`,
+    );
     expect(log.every((e) => e.result === 'online' && /^[0-9a-f]{16}$/.test(e.buildHash ?? ''))).toBe(true);
     expect(log.map((e) => e.usbSerial).sort()).toEqual(['UNO-A', 'UNO-B', 'UNO-C']);
     // The write's progress reached the view (phase write with bytes) before the result.
