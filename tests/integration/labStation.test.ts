@@ -6,53 +6,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { labStationAction } from '../../electron/cli/commands/labStation';
+import { Output } from '../../electron/cli/output';
 import type { LabLogEntry, LabView, StationPortView, StationView } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
-import type { OnlineChecker, OnlineWait } from '../../electron/core/lab/onlineCheck';
-import { closePort, openSerialPort } from '../../electron/core/serial/openPort';
 import { requiredEnv } from '../support/env';
+import { SerialTelemetryStandIn } from '../support/serialTelemetryStandIn';
 import { scratchEnv } from '../support/scratchEnv';
 import { UsbHub } from '../support/usbHub';
 import { silentPty } from '../support/uno';
 import { attachedBroker, callHost, until } from '../support/wait';
-
-/**
- * Stand-in for the real OnlineChecker (built elsewhere): opens the board's port with Makerdeck's own
- * serial code and says 'online' only once it has read the board's `telemetry,device=<id>` line there.
- */
-class SerialTelemetryStandIn implements OnlineChecker {
-  /** The telemetry line each device id was seen with, and on which port. */
-  readonly seen = new Map<string, { port: string; line: string }>();
-
-  async wait({ deviceId, port, timeoutMs, signal, onWait }: OnlineWait): Promise<'online' | 'silent'> {
-    const serial = await openSerialPort(port, 115200);
-    onWait(`stand-in: reading ${port} for ${deviceId}'s telemetry`);
-    try {
-      return await new Promise<'online' | 'silent'>((resolve, reject) => {
-        let partial = '';
-        const timer = setTimeout(() => resolve('silent'), timeoutMs);
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        serial.on('error', reject);
-        serial.on('data', (chunk: Buffer) => {
-          const lines = (partial + chunk.toString('latin1')).split('\n');
-          partial = lines.pop()!.slice(-4096);
-          const line = lines.map((l) => l.trim()).find((l) => l.startsWith(`telemetry,device=${deviceId} `));
-          if (!line) return;
-          this.seen.set(deviceId, { port, line });
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          resolve('online');
-        });
-      });
-    } finally {
-      await closePort(serial);
-    }
-  }
-
-  async close(): Promise<void> {}
-}
 
 let scratch: string;
 let env: NodeJS.ProcessEnv;
@@ -60,11 +24,16 @@ let hub: UsbHub;
 let host: Host;
 const checker = new SerialTelemetryStandIn();
 const views: StationView[] = [];
+/** When each port first showed up in a station view (detection time, reported by the first test). */
+const firstSeen = new Map<string, number>();
 let labSeq = 0;
 
 function newHost(): Host {
   const made = createHost({ kind: 'cli', quiet: true, env: { ...process.env, ...env }, onlineChecker: checker });
-  made.bus.on('lab.station', (view) => views.push(view));
+  made.bus.on('lab.station', (view) => {
+    views.push(view);
+    for (const port of view.ports) if (!firstSeen.has(port.port)) firstSeen.set(port.port, Date.now());
+  });
   return made;
 }
 
@@ -124,13 +93,17 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
 
   it('boards plugged one after another and two at once each get their own id (stand-in online check)', async () => {
     first = await newLab();
+    const pluggedAt = new Map<string, number>();
     const a = await hub.plugUno(0, { serial: 'UNO-A' }, scratch);
+    pluggedAt.set(a.port, Date.now());
     expect(await result(first.id, a.port)).toMatchObject({ phase: 'online', deviceId: 'st1-01' });
     const [b, c] = await Promise.all([
       hub.plugUno(1, { serial: 'UNO-B' }, scratch),
       hub.plugUno(2, { serial: 'UNO-C' }, scratch),
     ]);
     const both = await Promise.all([result(first.id, b.port), result(first.id, c.port)]);
+    // A figure for the report (speed goals belong in benchmarks, not in a timed test).
+    console.log(`station: ${a.port} detected ${firstSeen.get(a.port)! - pluggedAt.get(a.port)!} ms after plug-in`);
     expect(both.map((p) => p.phase)).toEqual(['online', 'online']);
     expect(new Set(both.map((p) => p.deviceId))).toEqual(new Set(['st1-02', 'st1-03']));
 
@@ -142,6 +115,9 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     }
     const log = await callHost<LabLogEntry[]>(host, 'lab.log', { lab: first.id });
     expect(log).toHaveLength(3);
+    console.log(
+      `station: seconds from detection to online: ${log.map((e) => `${e.deviceId} ${e.seconds}`).join(', ')}`,
+    );
     expect(log.every((e) => e.result === 'online' && /^[0-9a-f]{16}$/.test(e.buildHash ?? ''))).toBe(true);
     expect(log.map((e) => e.usbSerial).sort()).toEqual(['UNO-A', 'UNO-B', 'UNO-C']);
     // The write's progress reached the view (phase write with bytes) before the result.
@@ -200,9 +176,8 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     expect(results.map((r) => r.identity?.kind)).toEqual(['port-order', 'port-order', 'port-order']);
     for (const r of results) expect(r.identity?.key).toMatch(new RegExp(`^port:${r.port}#\\d+$`));
     const { notices } = await station(clones.id);
-    expect(notices).toContain(
-      `${hub.portOf(6)} has no USB serial number: told apart by port and plug order (plugged in again, it gets a new seat)`,
-    );
+    const order = 'told apart by port and plug order (plugged in again, it gets a new seat)';
+    expect(notices).toContain(`${hub.portOf(6)} has no USB serial number: ${order}`);
     expect(notices).toContain(
       '2 boards share USB serial DUP: told apart by port and plug order (plugged in again, it gets a new seat)',
     );
@@ -295,4 +270,48 @@ describe('the flash station (emulated Unos on a stand-in USB hub, stand-in onlin
     ]);
     await hub.removeUno(12);
   }, 400_000);
+
+  it('makerdeck lab station --boards 2: a line per phase change per port, exit 0 when all are online', async () => {
+    await callHost(host, 'lab.stationStop', { lab: `station-${labSeq}` });
+    const made = await callHost<LabView>(host, 'lab.create', {
+      name: 'Station CLI',
+      board: 'arduino:avr:uno',
+      template: 'lab-template',
+      idPattern: 'cli-{nn}',
+      seats: 4,
+    });
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (printed.push(String(chunk)), true));
+    try {
+      const context = {
+        host,
+        out: new Output(host.redactor, true),
+        values: { boards: '2', parallel: '2', 'online-timeout': '30' },
+        positionals: ['station', made.id],
+      };
+      const exit = labStationAction(context);
+      await until('the station running', async () => (await station(made.id)).running);
+      await Promise.all([hub.plugUno(14, { serial: 'UNO-X' }, scratch), hub.plugUno(15, { serial: 'UNO-Y' }, scratch)]);
+      expect(await exit).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    const lines = printed
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    for (const slot of [14, 15]) {
+      const phases = lines.filter((l) => l.port === hub.portOf(slot)).map((l) => l.phase);
+      // In order, each once (not per progress step); a phase shorter than the view's 100 ms window may be merged.
+      const order = ['detected', 'release', 'write', 'boot', 'waiting', 'online'];
+      expect(phases.map((p) => order.indexOf(p))).toEqual(
+        [...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b),
+      );
+      expect(new Set(phases).size).toBe(phases.length);
+      expect(phases).toContain('write');
+      expect(phases.at(-1)).toBe('online');
+    }
+    expect((await station(made.id)).running).toBe(false);
+    await hub.stopAll();
+  }, 240_000);
 });

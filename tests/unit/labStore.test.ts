@@ -1,5 +1,7 @@
 // The lab files: seats from a pattern or a roster, boards keeping their seat, changes under the
 // folder lock that lose nothing, and a damaged file answered in one line.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +112,27 @@ describe('LabStore', () => {
     writeFileSync(file(), JSON.stringify({ version: 1, id: 'lab-3-monday', seats: 'all of them' }));
     await expect(store.get('lab-3-monday')).rejects.toThrow(/^The lab file .+ is damaged \(.+\): restore it/);
     expect((await store.list()).map((l) => l.name)).toEqual(['Lab 4']);
+  });
+
+  it('refuses a station while another live process runs one, and takes over once that process has ended', async () => {
+    await store.create(newLab);
+    const other = await store.create({ ...newLab, name: 'Lab 4' });
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const owner = { pid: holder.pid!, host: os.hostname() };
+      await store.setStation(other.id, { running: true, owner });
+      const settings = { parallel: 4, onlineTimeoutS: 60 };
+      await expect(store.claimStation('lab-3-monday', settings)).rejects.toThrow(
+        `The station of lab Lab 4 runs in another Makerdeck process (PID ${holder.pid}`,
+      );
+      expect((await store.get('lab-3-monday')).station.running).toBe(false);
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+      const claimed = await store.claimStation('lab-3-monday', settings);
+      expect(claimed.station).toMatchObject({ running: true, owner: { pid: process.pid, host: os.hostname() } });
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });
 

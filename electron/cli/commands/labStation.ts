@@ -32,7 +32,8 @@ export async function labStationAction(context: CommandContext): Promise<number>
     `Station of ${started.lab} running (${started.parallel} at once): plug the boards in. Ctrl+C stops.`,
   );
   const results = await follow(context, started, boards);
-  await callApi(context, 'lab.stationStop', { lab: started.lab });
+  const stopped = await callApi(context, 'lab.stationStop', { lab: started.lab });
+  await finishing(context, stopped);
   const online = results.filter((phase) => phase === 'online').length;
   context.out.text(`${online} of ${results.length} boards online.`);
   return results.length > 0 && online === results.length ? EXIT.ok : EXIT.failed;
@@ -65,6 +66,22 @@ function follow(context: CommandContext, first: StationView, boards: number | un
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
     onView(first);
+  });
+}
+
+/** Boards still being flashed finish their go (a second Ctrl+C abandons them: the seats say so later). */
+async function finishing(context: CommandContext, view: StationView): Promise<void> {
+  const busy = (v: StationView) => v.ports.filter((port) => !RESULTS.has(port.phase)).length;
+  if (busy(view) === 0) return;
+  context.out.text(`Waiting for ${busy(view)} boards being flashed to finish (Ctrl+C again leaves them).`);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      unsubscribe();
+      process.off('SIGINT', done);
+      resolve();
+    };
+    const unsubscribe = context.host.bus.on('lab.station', (v) => v.lab === view.lab && busy(v) === 0 && done());
+    process.once('SIGINT', done);
   });
 }
 

@@ -54,6 +54,10 @@ export const StoredLab = z.object({
     onlineTimeoutS: z.number().int(),
     /** When the station was last started: of several left running, the latest resumes. */
     startedAt: z.string().optional(),
+    /** The process running it: another process may not start a second station while it lives. */
+    owner: z
+      .object({ pid: z.number().int(), host: z.string(), boot: z.string().optional(), start: z.string().optional() })
+      .optional(),
   }),
   /** Boards plugged in so far: the plug order of boards told apart by port. */
   plugs: z.number().int().nonnegative(),

@@ -154,8 +154,8 @@ export class LabStation {
       }
     for (const port of usb) {
       if (this.present.has(port.path)) continue;
-      this.present.add(port.path);
       const found = await boardIdentity(port, usb, () => this.deps.store.nextPlug(this.lab.id));
+      this.present.add(port.path); // only now: a board whose plug number could not be written is tried again
       if (found.notice) this.notice(found.notice);
       this.begin(new StationPort(this.context, port.path, found.identity), start, boardFit(this.lab.board, port));
     }

@@ -4,7 +4,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ID_PATTERN_SLOT, MakerdeckError, type BoardIdentity, type LabLogEntry } from '../../contract';
-import type { FolderLock } from '../settings/folderLock';
+import { processGone, thisProcess, type FolderLock } from '../settings/folderLock';
 import { writeAtomic } from '../settings/writeAtomic';
 import { LAB_FILE_VERSION, StoredLab, type StoredSeat } from './labFile';
 import type { RosterRow } from './rosterCsv';
@@ -135,6 +135,26 @@ export class LabStore {
 
   appendLog(ref: string, entry: LabLogEntry): Promise<StoredLab> {
     return this.update(ref, (lab) => void lab.log.push(entry));
+  }
+
+  /**
+   * Marks the lab's station running in this process. Refused while any lab's station runs in another
+   * live process (the app, `serve`, a `lab station` command): each station takes every board plugged in.
+   */
+  claimStation(ref: string, station: Omit<StoredLab['station'], 'running' | 'owner'>): Promise<StoredLab> {
+    return this.lock.hold(async () => {
+      const me = thisProcess();
+      const other = (await this.list()).find(
+        ({ station: s }) => s.running && s.owner && s.owner.pid !== me.pid && !processGone(s.owner),
+      );
+      if (other)
+        throw new MakerdeckError(
+          'UNAVAILABLE',
+          `The station of lab ${other.name} runs in another Makerdeck process (PID ${other.station.owner!.pid}: ` +
+            'the app, makerdeck serve or makerdeck lab station): stop it there first',
+        );
+      return this.setStation(ref, { ...station, running: true, owner: me });
+    });
   }
 
   setStation(ref: string, station: Partial<StoredLab['station']>): Promise<StoredLab> {

@@ -2,6 +2,7 @@
 // file (station.running survives a restart: resume() starts those stations again), and the whole
 // station view emitted as lab.station events, at most 10 per second per lab.
 import { MakerdeckError, type FirmwareProgress, type ParsedArgsOf, type StationView } from '../../contract';
+import { processGone } from '../settings/folderLock';
 import { LabStation, type LabStationDeps } from './labStation';
 
 export interface StationDeps extends Omit<LabStationDeps, 'watch'> {
@@ -26,7 +27,7 @@ export class Station {
         `The station of lab ${other.lab.name} is running: stop it first (one station takes every board plugged in)`,
       );
     const settings = { parallel: args.parallel, onlineTimeoutS: args.onlineTimeoutS };
-    await this.deps.store.setStation(lab.id, { running: true, ...settings, startedAt: new Date().toISOString() });
+    await this.deps.store.claimStation(lab.id, { ...settings, startedAt: new Date().toISOString() });
     const running = this.stations.get(lab.id);
     if (running?.running) {
       running.configure(settings);
@@ -77,6 +78,8 @@ export class Station {
   async resume(): Promise<StationView[]> {
     const labs = (await this.deps.store.list()).filter((lab) => lab.station.running);
     const [last, ...others] = labs.sort((a, b) => (b.station.startedAt ?? '').localeCompare(a.station.startedAt ?? ''));
+    // A station another live process runs (a `lab station` command) stays with it.
+    if (last?.station.owner && !processGone(last.station.owner) && last.station.owner.pid !== process.pid) return [];
     for (const lab of others) await this.deps.store.setStation(lab.id, { running: false });
     if (!last) return [];
     const { parallel, onlineTimeoutS } = last.station;

@@ -194,9 +194,10 @@ export class StationPort {
       onWait: (message) => this.stopped || this.set({ message }),
     });
     this.controller.signal.throwIfAborted();
+    const seconds = Math.round(timeoutMs / 1000);
     const reason =
       result === 'silent'
-        ? `flashed, but no telemetry from ${seat.deviceId} within ${Math.round(timeoutMs / 1000)} s: check its Wi-Fi or gateway, then retry`
+        ? `flashed, but no telemetry from ${seat.deviceId} within ${seconds} s: check its Wi-Fi or gateway, then retry`
         : undefined;
     const onlineAt = result === 'online' ? new Date().toISOString() : undefined;
     await this.patchSeat({ state: result, reason, onlineAt });
@@ -208,10 +209,12 @@ export class StationPort {
     if (this.stopped === 'shutdown') return;
     if (!this.stopped && !(await this.ctx.stillPlugged(this.view.port).catch(() => true))) this.stop('unplugged');
     const reason = this.stopped === 'unplugged' ? this.view.reason! : this.explain(error);
+    // The seat and the log first: whoever sees the port's result finds it written.
+    if (this.seat) {
+      await this.patchSeat({ state: 'failed', reason }).catch(() => undefined);
+      await this.log('failed', reason).catch(() => undefined);
+    }
     this.set({ phase: this.stopped === 'unplugged' ? 'unplugged' : 'failed', reason, message: undefined });
-    if (!this.seat) return;
-    await this.patchSeat({ state: 'failed', reason });
-    await this.log('failed', reason);
   }
 
   /** One line with the fix: the flasher's "no bootloader" made about this lab's board. */
@@ -219,7 +222,8 @@ export class StationPort {
     const message = ((error as Error)?.message ?? String(error)).split('\n')[0]!;
     if (/^No bootloader answered on /.test(message)) {
       const name = boardName(this.ctx.lab.board);
-      return `no ${name} bootloader answered on ${this.view.port}: is it an ${name}? Check the board and its cable, then plug it in again`;
+      const fix = 'Check the board and its cable, then plug it in again';
+      return `no ${name} bootloader answered on ${this.view.port}: is it an ${name}? ${fix}`;
     }
     return message;
   }

@@ -154,6 +154,19 @@ async function read(file: string): Promise<Found> {
 function isStale(found: NonNullable<Found>): boolean {
   const { owner } = found;
   if (!owner) return Date.now() - found.mtimeMs > UNFINISHED_MS;
+  return processGone(owner);
+}
+
+/** A process as another one can check later: PID, host, and on Linux its boot and start time. */
+export type ProcessIdentity = Omit<Owner, 'token' | 'since'>;
+
+/** This process, to be recorded where another process will ask whether it still runs. */
+export function thisProcess(): ProcessIdentity {
+  return identity(process.pid);
+}
+
+/** True when the recorded process has ended (or its PID now belongs to another process, or the machine restarted). */
+export function processGone(owner: ProcessIdentity): boolean {
   if (owner.host !== os.hostname()) return false; // a shared folder: the holder cannot be checked from here
   const now = identity(owner.pid);
   if (owner.boot && now.boot && owner.boot !== now.boot) return true; // the machine restarted since
