@@ -66,7 +66,12 @@ export const LabStationStartArgs = z
   .object({
     lab: LabRef,
     /** Boards flashed at once. */
-    parallel: z.number().int().min(1).max(MAX_PARALLEL).default(4),
+    parallel: z
+      .number()
+      .int()
+      .min(1, 'At least 1 board is flashed at a time')
+      .max(MAX_PARALLEL, `At most ${MAX_PARALLEL} boards are flashed at once`)
+      .default(4),
     /** How long a flashed board has to send its first telemetry before it is marked silent. */
     onlineTimeoutS: z.number().int().min(5).max(600).default(60),
   })

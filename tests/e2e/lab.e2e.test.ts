@@ -120,7 +120,7 @@ describe('the Lab page (real core in browser mode)', () => {
     const error = page.getByTestId('station-error');
     await expect
       .poll(() => error.textContent())
-      .toBe('✘ Too big: expected number to be <=8 (lab.stationStart: parallel)');
+      .toBe('✘ At most 8 boards are flashed at once (lab.stationStart: parallel)');
     expect(await error.getAttribute('role')).toBe('alert');
     expect(await page.getByTestId('station-state').textContent()).toBe('Stopped');
     await page.getByLabel('At once').fill('2');
