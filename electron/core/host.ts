@@ -34,6 +34,8 @@ import { LabService } from './lab/labService';
 import { LabStore } from './lab/labStore';
 import { resetLab } from './lab/labReset';
 import { Station } from './lab/station';
+import { BrokerOnlineChecker } from './lab/brokerOnlineChecker';
+import type { OnlineChecker } from './lab/onlineCheck';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -57,6 +59,8 @@ export interface Host {
   readonly stackCredentials: StackCredentials;
   /** Broker logins per device; the release step calls `ensure(deviceId)`. */
   readonly deviceAccounts: DeviceAccounts;
+  /** The station's closed loop: a board is online at its first telemetry under its own id. */
+  readonly onlineChecker: OnlineChecker;
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
@@ -119,10 +123,12 @@ export function createHost(options: HostOptions): Host {
     lines: (batch) => {
       bus.emit('monitor.lines', batch);
       telemetry.monitorLines(batch); // the serial gateway reads through the monitor
+      onlineChecker.monitorLines(batch); // and so do the online check's gateways
     },
     state: (state) => {
       bus.emit('monitor.state', state);
       telemetry.monitorState(state);
+      onlineChecker.monitorState(state);
     },
   });
   const telemetry = new TelemetryService({
@@ -130,6 +136,7 @@ export function createHost(options: HostOptions): Host {
     monitor,
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
+    deviceLogin: (deviceId) => deviceAccounts.stored(deviceId), // the gateway publishes as the device
   });
   // The local stack's Telegraf, followed through its log while telemetry is connected, so the
   // Telemetry page can say which series InfluxDB refuses (an attached InfluxDB is not watched).
@@ -170,6 +177,12 @@ export function createHost(options: HostOptions): Host {
     (await listSerialPorts(portListerFor(env))).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen }));
   const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
 
+  // One broker connection for all of a station's waits; AVR boards publish through a gateway as themselves.
+  const onlineChecker = new BrokerOnlineChecker({
+    broker: async () => (await environments.endpoints()).mqtt,
+    deviceLogin: (deviceId) => deviceAccounts.stored(deviceId),
+    monitor,
+  });
   const labStore = new LabStore(dataDir, settingsFile.lock);
   const labs = new LabService({ store: labStore, profiles });
   const station = new Station({ store: labStore, emit: (view) => bus.emit('lab.station', view) });
@@ -292,6 +305,7 @@ export function createHost(options: HostOptions): Host {
     profiles,
     stackCredentials,
     deviceAccounts,
+    onlineChecker,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: async ({ quiet = false } = {}) => {
       try {
