@@ -42,14 +42,12 @@ export class BrokerOnlineChecker implements OnlineChecker {
   private readonly gateways = new Map<string, BoardGateway>();
   /** Port → its gateway being stopped: a new gateway there waits for the port to be closed. */
   private readonly stopping = new Map<string, Promise<void>>();
-  private closed = false;
 
   constructor(private readonly deps: BrokerOnlineCheckerDeps) {
     this.watch = new TelemetryWatch({ broker: deps.broker, state: () => this.tellAll(), retryMs: deps.retryMs });
   }
 
   wait(args: OnlineWait): Promise<'online' | 'silent'> {
-    if (this.closed) return Promise.reject(new MakerdeckError('UNAVAILABLE', 'The online check was closed'));
     if (args.signal.aborted) return Promise.reject(cancelled(args.deviceId));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => waiter.finish('silent'), args.timeoutMs);
@@ -91,8 +89,8 @@ export class BrokerOnlineChecker implements OnlineChecker {
     for (const waiter of this.waiters) if (waiter.args.port === state.port) this.note(waiter, why);
   }
 
+  /** Ends every wait (cancelled), gateway and the connection; a later wait connects again. */
   async close(): Promise<void> {
-    this.closed = true;
     for (const waiter of [...this.waiters])
       waiter.finish(undefined, new MakerdeckError('CANCELLED', 'The online check was closed'));
     await Promise.all([...this.gateways.keys()].map((port) => this.stopGateway(port)));
@@ -109,7 +107,7 @@ export class BrokerOnlineChecker implements OnlineChecker {
       if (!this.waiters.has(waiter)) return; // ended while the login was read
       const { sessionId } = await this.deps.monitor.open(port, FIRMWARE_BAUD);
       const gateway = new BoardGateway(deviceId, sessionId, login);
-      if (!this.waiters.has(waiter) || this.closed) {
+      if (!this.waiters.has(waiter)) {
         await Promise.all([gateway.close(), this.deps.monitor.close(sessionId).catch(() => undefined)]);
         return;
       }

@@ -53,6 +53,7 @@ export class TelemetryWatch {
 
   /** Calls `onPoint` at each point under the board's id on its own topic; returns the unwatch function. */
   watch(deviceId: string, onPoint: () => void): () => void {
+    this.stopped = false; // closed before: this wait connects again
     let set = this.watchers.get(deviceId);
     if (!set) {
       set = new Set();
@@ -72,6 +73,8 @@ export class TelemetryWatch {
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.problem = 'connecting';
     const client = this.client;
     this.client = undefined;
     await client?.endAsync(true).catch(() => undefined);
