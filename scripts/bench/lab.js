@@ -1,0 +1,296 @@
+// npm run bench:lab — the classroom flash station on emulated Unos (simavr + the real optiboot),
+// through the core's contract (lab.create, lab.stationStart, lab.get, the lab.station events), with
+// a real broker (Debian's Mosquitto, attached) and the real Secret Service:
+// 1. 4 Unos plugged in at once vs 1 alone, same image (the build cache warmed first): median time
+//    from plug-in to every board online over BENCH_RUNS runs, and the ratio (goal ≤ 1.3×);
+// 2. a 30-board class in batches this machine can emulate (BENCH_BATCH at a time, 4 by default):
+//    boards per hour including detection and the online check;
+// 3. zero id mix-ups in that class: every board got its own seat's id, and on the broker every
+//    telemetry message carries the id its topic names, each seat's id arrived, no other id did.
+// Plug-in is the sysfs stand-in (MAKERDECK_SYSFS_ROOT): a USB device dir with idVendor/idProduct/
+// serial and dev/ttyACMn linked to the Uno's pty. The flasher resets each Uno through the rig's DTR
+// shim, which must be preloaded: the script runs itself again with it.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { runnerImport } from 'vite';
+import { ensureArduinoRig } from '../rig/arduino.js';
+import { buildUnoRig, startEmulatedUno } from '../rig/uno.js';
+import { startSecretService } from '../services/keyring.js';
+import { startMosquitto } from '../services/mosquitto.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 4);
+const CLASS = Number(process.env.BENCH_BOARDS ?? 30);
+const BATCH = Number(process.env.BENCH_BATCH ?? 4);
+const ONLINE_TIMEOUT_S = 90;
+const ADMIN = 'bench-admin';
+const CHILD = 'MAKERDECK_BENCH_LAB_CHILD';
+
+/** @type {(values: number[]) => number} */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+const seconds = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs this script again with the DTR shim preloaded; returns its exit code. */
+async function relaunchWithShim() {
+  const rig = await buildUnoRig();
+  const env = {
+    ...process.env,
+    [CHILD]: '1',
+    LD_PRELOAD: [rig.shim, process.env.LD_PRELOAD].filter(Boolean).join(':'),
+  };
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { env, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+/** A USB hub stand-in under a copy of /sys: each plug is a board with its own USB serial number. */
+class UsbHub {
+  /** @param {string} root */
+  constructor(root) {
+    this.root = root;
+    mkdirSync(path.join(root, 'class', 'tty'), { recursive: true });
+    mkdirSync(path.join(root, 'dev'), { recursive: true });
+  }
+
+  /** Plugs a board into slot `slot`; returns its port path. @param {number} slot @param {string} pty @param {string} serial */
+  plug(slot, pty, serial) {
+    const usb = path.join(this.root, 'devices', 'usb1', `1-${slot + 1}`);
+    mkdirSync(path.join(usb, `1-${slot + 1}:1.0`), { recursive: true });
+    writeFileSync(path.join(usb, 'idVendor'), '2341\n');
+    writeFileSync(path.join(usb, 'idProduct'), '0043\n');
+    writeFileSync(path.join(usb, 'manufacturer'), 'Arduino (www.arduino.cc)\n');
+    writeFileSync(path.join(usb, 'serial'), `${serial}\n`);
+    const name = `ttyACM${slot}`;
+    mkdirSync(path.join(this.root, 'class', 'tty', name), { recursive: true });
+    symlinkSync(path.join(usb, `1-${slot + 1}:1.0`), path.join(this.root, 'class', 'tty', name, 'device'));
+    symlinkSync(pty, path.join(this.root, 'dev', name));
+    return path.join(this.root, 'dev', name);
+  }
+
+  /** @param {number} slot */
+  unplug(slot) {
+    const name = `ttyACM${slot}`;
+    for (const gone of [
+      path.join('class', 'tty', name),
+      path.join('dev', name),
+      path.join('devices', 'usb1', `1-${slot + 1}`),
+    ])
+      rmSync(path.join(this.root, gone), { recursive: true, force: true });
+  }
+}
+
+/**
+ * @typedef {{ ok: true, value: any } | { ok: false, error: { code: string, message: string } }} Reply
+ * @typedef {{ call(name: string, args: unknown): Promise<Reply>, bus: { on(event: string, f: (v: any) => void): () => void } }} Host
+ */
+
+/** @param {Host} host @param {string} name @param {unknown} args */
+async function call(host, name, args) {
+  const reply = await host.call(name, args);
+  if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
+  return reply.value;
+}
+
+/** Every telemetry message on the broker, as [topic, payload], seen by the bench's own subscriber. */
+async function watchBroker(/** @type {string} */ url, /** @type {string} */ password) {
+  const client = await mqtt.connectAsync(url, { username: ADMIN, password, protocolVersion: 4, reconnectPeriod: 0 });
+  /** @type {Array<[string, string]>} */
+  const seen = [];
+  client.on('message', (topic, payload) => seen.push([topic, payload.toString()]));
+  await client.subscribeAsync('makerdeck/+/telemetry', { qos: 1 });
+  return { seen, stop: () => client.endAsync() };
+}
+
+/**
+ * The mix-up check: each board its own id, and on the broker only those ids, each under its own topic.
+ * @param {Array<{ serial: string, deviceId?: string, state?: string }>} boards
+ * @param {Array<[string, string]>} seen
+ * @param {(line: string) => { ok: boolean, point?: { tags: Map<string, string> } }} parse
+ */
+function mixUps(boards, seen, parse) {
+  const problems = [];
+  const ids = boards.map((b) => b.deviceId);
+  for (const board of boards) {
+    if (!board.deviceId) problems.push(`board ${board.serial} got no id`);
+    else if (ids.filter((id) => id === board.deviceId).length > 1) problems.push(`id ${board.deviceId} given twice`);
+    if (board.state !== 'online') problems.push(`board ${board.serial} (${board.deviceId}) ended ${board.state}`);
+  }
+  const heard = new Set();
+  for (const [topic, payload] of seen) {
+    const topicId = topic.split('/')[1];
+    for (const line of payload.split('\n').filter((l) => l.trim() !== '')) {
+      const parsed = parse(line);
+      const tagged = parsed.ok ? parsed.point?.tags.get('device') : undefined;
+      if (tagged !== topicId) problems.push(`${topic} carried a point of ${tagged ?? 'no id'}`);
+      else if (!ids.includes(tagged)) problems.push(`${tagged} published, but no board was given that id`);
+      else heard.add(tagged);
+    }
+  }
+  for (const id of ids) if (id && !heard.has(id)) problems.push(`${id}: no telemetry on the broker`);
+  return problems;
+}
+
+/**
+ * One station run: `boards` Unos in batches of `batch`, plugged in together; resolves when each batch
+ * is done. Times are from the first plug-in to the last board of the run online.
+ * @param {{ host: Host, hub: UsbHub, dir: string, lab: string, boards: number, batch: number, parallel: number }} run
+ */
+async function stationRun({ host, hub, dir, lab, boards, batch, parallel }) {
+  await call(host, 'lab.create', {
+    name: lab,
+    board: 'arduino:avr:uno',
+    template: 'bench-template',
+    idPattern: `${lab}-{nn}`,
+    seats: boards,
+  });
+  await call(host, 'lab.stationStart', { lab, parallel, onlineTimeoutS: ONLINE_TIMEOUT_S });
+  /** @type {Array<{ serial: string, deviceId?: string, state?: string, ms?: number }>} */
+  const results = [];
+  const started = performance.now();
+  try {
+    for (let first = 0; first < boards; first += batch) {
+      const count = Math.min(batch, boards - first);
+      const unos = await Promise.all(
+        Array.from({ length: count }, (_, i) => startEmulatedUno({ dir: path.join(dir, `${lab}-uno-${first + i}`) })),
+      );
+      // The shim signals every listed harness; each acts only on its own pty.
+      process.env.MAKERDECK_UNO_HARNESS_PID = unos.map((u) => u.pid).join(',');
+      const serials = unos.map((_, i) => `BENCH${lab.toUpperCase()}${String(first + i).padStart(3, '0')}`);
+      const plugged = performance.now();
+      unos.forEach((uno, slot) => hub.plug(slot, uno.device, /** @type {string} */ (serials[slot])));
+      const done = await waitForSeats(host, lab, serials, ONLINE_TIMEOUT_S * 1000 + 120_000);
+      for (const serial of serials) results.push({ serial, ...done.get(serial), ms: performance.now() - plugged });
+      unos.forEach((_, slot) => hub.unplug(slot));
+      await Promise.all(unos.map((uno) => uno.stop()));
+    }
+  } finally {
+    await host.call('lab.stationStop', { lab });
+  }
+  return { ms: performance.now() - started, results };
+}
+
+/**
+ * Waits until every board (by USB serial) has a seat that ended online, silent or failed.
+ * @param {Host} host @param {string} lab @param {string[]} serials @param {number} timeoutMs
+ * @returns {Promise<Map<string, { deviceId: string, state: string }>>}
+ */
+async function waitForSeats(host, lab, serials, timeoutMs) {
+  for (const end = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    /** @type {{ seats: Array<{ deviceId: string, state: string, identity?: { usbSerial?: string } }> }} */
+    const view = await call(host, 'lab.get', { lab });
+    const found = new Map();
+    for (const seat of view.seats) {
+      const serial = seat.identity?.usbSerial;
+      if (serial && serials.includes(serial) && ['online', 'silent', 'failed'].includes(seat.state))
+        found.set(serial, { deviceId: seat.deviceId, state: seat.state });
+    }
+    if (found.size === serials.length) return found;
+    if (Date.now() > end)
+      throw new Error(`${lab}: ${serials.length - found.size} boards not done in ${timeoutMs / 1000} s`);
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bench-lab-'));
+  const keyring = await startSecretService({ dir: path.join(dir, 'keyring') });
+  const password = randomBytes(12).toString('hex');
+  const broker = await startMosquitto({ dir: path.join(dir, 'broker'), users: { [ADMIN]: password } });
+  try {
+    const rig = await ensureArduinoRig({ log: () => {} });
+    const hub = new UsbHub(path.join(dir, 'sys'));
+    // The keyring library and the port lister read this process's environment.
+    Object.assign(process.env, keyring.env, {
+      MAKERDECK_DATA_DIR: path.join(dir, 'data'),
+      MAKERDECK_CACHE_DIR: path.join(dir, 'cache'),
+      MAKERDECK_ARDUINO_CLI: rig.arduinoCli,
+      MAKERDECK_ARDUINO_CLI_CONFIG: rig.configFile,
+      MAKERDECK_SYSFS_ROOT: hub.root,
+    });
+    const { createHost } = /** @type {typeof import('../../electron/core/host')} */ (
+      (await runnerImport(path.join(root, 'electron/core/host.ts'))).module
+    );
+    const { parseLineProtocol } = /** @type {typeof import('../../electron/core/lineProtocol')} */ (
+      (await runnerImport(path.join(root, 'electron/core/lineProtocol.ts'))).module
+    );
+    const host = /** @type {Host} */ (
+      /** @type {unknown} */ (createHost({ kind: 'cli', quiet: true, dataDir: path.join(dir, 'data') }))
+    );
+    const environment = {
+      kind: 'attached',
+      mqttUrl: broker.url,
+      mqttUsername: ADMIN,
+      influxUrl: 'http://127.0.0.1:9',
+      influxDatabase: 'makerdeck',
+    };
+    await call(host, 'environment.set', { environment, secrets: { mqttPassword: password } });
+    const template = { name: 'Bench Template', board: 'arduino:avr:uno', mqttHost: '', telemetryIntervalS: 1 };
+    await call(host, 'profiles.save', { fields: template, secrets: {} });
+    const compiled = performance.now();
+    await call(host, 'firmware.compile', { board: 'arduino:avr:uno' }); // the one build every board gets
+    console.log(
+      `bench:lab — emulated Unos (simavr + optiboot), Mosquitto attached; build ${seconds(performance.now() - compiled)}`,
+    );
+
+    // 1. Four at once vs one alone, plug-in to online.
+    /** @type {Record<number, number[]>} */
+    const times = { 1: [], [PARALLEL]: [] };
+    for (let run = 0; run < RUNS; run++) {
+      for (const boards of [1, PARALLEL]) {
+        const lab = `p${boards}r${run}`;
+        const result = await stationRun({ host, hub, dir, lab, boards, batch: boards, parallel: boards });
+        const failed = result.results.filter((r) => r.state !== 'online');
+        if (failed.length > 0) throw new Error(`${lab}: ${failed.map((r) => `${r.deviceId} ${r.state}`).join(', ')}`);
+        times[boards]?.push(Math.max(...result.results.map((r) => r.ms ?? 0)));
+      }
+    }
+    const single = median(times[1] ?? []);
+    const parallel = median(times[PARALLEL] ?? []);
+    const ratio = parallel / single;
+    console.log(`1 board alone:        ${seconds(single)} plug-in to online (median of ${RUNS})`);
+    console.log(`${PARALLEL} boards at once:     ${seconds(parallel)} plug-in to all online (median of ${RUNS})`);
+    console.log(`ratio:                ${ratio.toFixed(2)}× (goal ≤ 1.30×) ${ratio <= 1.3 ? 'met' : 'NOT met'}`);
+
+    // 2 + 3. A class of CLASS boards in batches, on the broker's record.
+    const watch = await watchBroker(broker.url, password);
+    const lab = 'class';
+    const result = await stationRun({
+      host,
+      hub,
+      dir,
+      lab,
+      boards: CLASS,
+      batch: BATCH,
+      parallel: Math.min(BATCH, PARALLEL),
+    });
+    // The last messages still on their way: wait (bounded) until each online board's id was heard.
+    const heard = () => new Set(watch.seen.map(([topic]) => topic.split('/')[1]));
+    const online = result.results.filter((r) => r.state === 'online').map((r) => r.deviceId);
+    for (const end = Date.now() + 10_000; Date.now() < end && !online.every((id) => heard().has(id));)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await watch.stop();
+    const perHour = (CLASS / result.ms) * 3_600_000;
+    console.log(
+      `${CLASS}-board class in batches of ${BATCH}: ${seconds(result.ms)}, ${perHour.toFixed(0)} boards per hour (detection, release, flash, online check)`,
+    );
+    const problems = mixUps(result.results, watch.seen, (line) => parseLineProtocol(line));
+    console.log(`id mix-ups: ${problems.length} (${watch.seen.length} telemetry messages checked on the broker)`);
+    for (const problem of problems.slice(0, 20)) console.log(`  ${problem}`);
+    if (problems.length > 0) process.exitCode = 1;
+  } finally {
+    await broker.stop();
+    await keyring.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.env[CHILD]) {
+  await main();
+  process.exit(process.exitCode ?? 0); // the host's watchers would keep the process alive
+} else {
+  process.exit(await relaunchWithShim());
+}
