@@ -30,10 +30,10 @@ const monitorEvents: { lines(batch: MonitorLines): void; state(state: MonitorSta
 };
 const monitor = new SerialMonitor(monitorEvents);
 
-function newChecker(): BrokerOnlineChecker {
+function newChecker(device = DEVICE): BrokerOnlineChecker {
   return new BrokerOnlineChecker({
     broker: async () => ({ url: broker.url, ...ADMIN }),
-    deviceLogin: async (id) => (id === 'uno-test' ? DEVICE : undefined),
+    deviceLogin: async (id) => (id === 'uno-test' ? device : undefined),
     monitor,
   });
 }
@@ -184,4 +184,17 @@ describe('the online check on a real broker (Mosquitto)', () => {
     await until('the board marked offline', () => watch.seen.includes('makerdeck/uno-test/status offline'));
     await watch.client.endAsync();
   }, 120_000);
+
+  it("says so when the broker refuses the device's own login, and ends silent", async () => {
+    checker = newChecker({ ...DEVICE, password: 'rotated-elsewhere' });
+    const watch = await watchBroker();
+    const refused = startWait({ deviceId: 'uno-test', board: 'uno', port: uno!.pty, timeoutMs: 8000 });
+    await refused.done;
+    expect(refused.result()).toBe('silent');
+    expect(refused.said.at(-1)).toMatch(
+      /^waiting for the first telemetry of uno-test on makerdeck\/uno-test\/telemetry \(the gateway: the broker refused the login makerdeck-dev-uno-test \(.+\)\)$/,
+    );
+    expect(watch.seen.filter((m) => m.includes('/telemetry '))).toEqual([]);
+    await watch.client.endAsync();
+  }, 60_000);
 });

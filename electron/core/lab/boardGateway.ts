@@ -21,6 +21,7 @@ export class BoardGateway {
   /** Whether the board printed its own id yet: only then is it announced online. */
   private heard = false;
   private announced = false;
+  private refused = false;
   /** Lines under another id: never forwarded (they would be refused, and count as a mix-up). */
   foreign = 0;
 
@@ -28,6 +29,8 @@ export class BoardGateway {
     readonly deviceId: string,
     readonly sessionId: string,
     login: BrokerLogin,
+    /** The broker refused the device's login (revoked, rotated): said once per refusal spell. */
+    private readonly onRefused: (why: string) => void = () => undefined,
   ) {
     this.statusTopic = `makerdeck/${deviceId}/status`;
     this.client = mqtt.connect(login.url, {
@@ -42,9 +45,16 @@ export class BoardGateway {
     });
     this.client.on('connect', () => {
       this.announced = false; // a new session: say it again
+      this.refused = false;
       this.flush();
     });
-    this.client.on('error', () => undefined); // the watch's connection says why the broker is away
+    // The watch's connection says why the broker is away; a refused login is this gateway's own news.
+    this.client.on('error', (error: Error & { code?: string | number }) => {
+      if ((error.code === 4 || error.code === 5) && !this.refused) {
+        this.refused = true;
+        this.onRefused(`the broker refused the login ${login.username ?? '(none)'} (${error.message})`);
+      }
+    });
   }
 
   /** The board's serial lines: its telemetry under its own id is forwarded, stamped with its arrival. */

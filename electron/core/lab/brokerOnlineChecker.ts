@@ -106,7 +106,7 @@ export class BrokerOnlineChecker implements OnlineChecker {
       const login = own ? { ...(await this.deps.broker()), ...own } : await this.deps.broker();
       if (!this.waiters.has(waiter)) return; // ended while the login was read
       const { sessionId } = await this.deps.monitor.open(port, FIRMWARE_BAUD);
-      const gateway = new BoardGateway(deviceId, sessionId, login);
+      const gateway = new BoardGateway(deviceId, sessionId, login, (why) => this.note(waiter, `the gateway: ${why}`));
       if (!this.waiters.has(waiter)) {
         await Promise.all([gateway.close(), this.deps.monitor.close(sessionId).catch(() => undefined)]);
         return;
@@ -133,6 +133,7 @@ export class BrokerOnlineChecker implements OnlineChecker {
   }
 
   private note(waiter: Waiter, note: string): void {
+    if (!this.waiters.has(waiter)) return; // that wait is over
     waiter.gatewayNote = note;
     this.tell(waiter);
   }
