@@ -120,7 +120,10 @@ export class TelemetryService {
   private linkDevice(device: string): void {
     const broker = this.broker;
     if (!broker || this.links.has(device) || this.linking.has(device)) return;
-    if (!this.deps.deviceLogin) return void this.links.set(device, new DeviceStatusLink(broker, device));
+    if (!this.deps.deviceLogin) {
+      this.links.set(device, new DeviceStatusLink(broker, device));
+      return;
+    }
     const generation = this.linkGeneration;
     this.linking.add(device);
     void this.deps
