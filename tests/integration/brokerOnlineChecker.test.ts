@@ -168,7 +168,11 @@ describe('the online check on a real broker (Mosquitto)', () => {
     expect(watch.seen.filter((m) => m.includes('/telemetry '))).toEqual([]);
 
     const own = startWait({ deviceId: 'uno-test', board: 'uno', port: uno.pty });
-    await until('the Uno online', () => own.result(), 30_000);
+    await until('the Uno online', () => own.result(), 60_000).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; the wait said: ${own.said.join(' | ')}; the broker: ${watch.seen.join(' | ')}`,
+      );
+    });
     expect(own.result()).toBe('online');
     expect(own.said).toContain(
       'waiting for the first telemetry of uno-test on makerdeck/uno-test/telemetry ' +

@@ -5,22 +5,20 @@
 // - The broker stopped mid-wait: the wait says why, and ends online once the broker is back.
 // - The keychain locked mid-batch: DeviceAccounts.ensure fails in one line and no broker user is
 //   left without its keychain entry, nor an entry without its user (read back from both).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockKeyring, startSecretService } from '../../scripts/services/keyring.js';
 import type { FlashSummary } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
 import { parseLineProtocol } from '../../electron/core/lineProtocol';
-import { keychainNamespace, FolderKeychain } from '../../electron/core/secrets/folderKeychain';
-import { Keychain } from '../../electron/core/secrets/keychain';
-import { Redactor } from '../../electron/core/secrets/redactor';
-import { DeviceAccounts } from '../../electron/core/stack/deviceAccounts';
+import { keychainNamespace } from '../../electron/core/secrets/folderKeychain';
 import { runCli } from '../support/cli';
-import { requiredEnv } from '../support/env';
+import { repoRoot, requiredEnv } from '../support/env';
 import { forgetFolders } from '../support/keychain';
 import { lockRealStack } from '../support/stackLock';
 import { startUno, type EmulatedUno } from '../support/uno';
@@ -96,6 +94,27 @@ function keyringHas(busEnv: NodeJS.ProcessEnv, account: string): boolean {
   );
   if (search.status !== 0) throw new Error(`SearchItems failed: ${search.stderr}`);
   return /object path "\/org\/freedesktop\/secrets\/collection\//.test(search.stdout);
+}
+
+/** DeviceAccounts.ensure, one id at a time, in a child process using the Secret Service `busEnv` names. */
+function deviceBatch(batchDir: string, busEnv: NodeJS.ProcessEnv, adminPassword: string) {
+  const jiti = path.join(repoRoot, 'node_modules', 'jiti', 'lib', 'jiti-cli.mjs');
+  const script = path.join(repoRoot, 'tests', 'support', 'deviceBatch.ts');
+  const child = spawn(process.execPath, [jiti, script, batchDir, MANAGEMENT], {
+    env: { ...process.env, ...busEnv },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.write(`${adminPassword}\n`);
+  const answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async ensure(deviceId: string): Promise<{ ok: boolean; username?: string; message?: string }> {
+      child.stdin.write(`${deviceId}\n`);
+      const next = await answers.next();
+      if (next.done) throw new Error('the device batch process ended');
+      return JSON.parse(next.value as string);
+    },
+    stop: () => child.kill(),
+  };
 }
 
 /** Starts a wait on the host's checker and records what it says. */
@@ -225,49 +244,37 @@ describe('the closed loop on the real RabbitMQ, with the emulated Uno released a
   }, 120_000);
 
   it('the keychain locked mid-batch: ensure fails in one line, users and entries stay in pairs', async () => {
-    // A Secret Service of its own (real gnome-keyring), so locking it leaves every other test's alone.
+    // A Secret Service of its own (real gnome-keyring), so locking it leaves every other test's alone;
+    // the batch runs in a child process whose keyring library talks to it (see deviceBatch.ts).
     const keyring = await startSecretService({ dir: path.join(dataDir, 'keyring') });
     const batchDir = path.join(dataDir, 'batch');
-    const keychain = new FolderKeychain(new Keychain(new Redactor(), undefined, keyring.env), batchDir);
-    const lock = { hold: <T>(work: () => Promise<T>) => work() } as never;
-    const brokerAdmin = { managementUrl: MANAGEMENT, ...(await admin()) }; // read from the test keyring first
-    const accounts = new DeviceAccounts({ keychain, lock, admin: async () => brokerAdmin });
-    // The keyring library talks to the bus this process's environment names.
-    const sessionBus = process.env.DBUS_SESSION_BUS_ADDRESS;
-    process.env.DBUS_SESSION_BUS_ADDRESS = keyring.env.DBUS_SESSION_BUS_ADDRESS;
+    const batch = deviceBatch(batchDir, keyring.env, (await admin()).password);
     const ids = ['kc-1', 'kc-2', 'kc-3', 'kc-4'];
     const entry = (id: string) => `${keychainNamespace(batchDir)}/device/${id}/mqtt-password`;
     try {
-      const made: Array<{ username: string; password: string }> = [];
-      const failures: string[] = [];
+      const answers: Array<{ ok: boolean; username?: string; message?: string }> = [];
       for (const [index, id] of ids.entries()) {
         if (index === 2) await lockKeyring(keyring.env); // the batch is half done
-        try {
-          made.push(await accounts.ensure(id));
-        } catch (error) {
-          failures.push((error as Error).message);
-          break; // the station stops the batch cleanly at the first refusal
-        }
+        const answer = await batch.ensure(id);
+        answers.push(answer);
+        if (!answer.ok) break; // the station stops the batch cleanly at the first refusal
       }
-      expect(made.map((login) => login.username)).toEqual(['makerdeck-dev-kc-1', 'makerdeck-dev-kc-2']);
-      expect(failures).toHaveLength(1);
-      expect(failures[0]).toMatch(/^Could not write to the keychain: The keyring is locked\. Unlock it/);
+      expect(answers.slice(0, 2)).toEqual([
+        { ok: true, username: 'makerdeck-dev-kc-1' },
+        { ok: true, username: 'makerdeck-dev-kc-2' },
+      ]);
+      expect(answers).toHaveLength(3);
+      expect(answers[2]!.message).toMatch(/^Could not write to the keychain: The keyring is locked\. Unlock it/);
       // An existing device read from the locked keyring fails too, before the broker is touched.
-      await expect(accounts.ensure('kc-1')).rejects.toThrow(/The keyring is locked/);
-      process.env.DBUS_SESSION_BUS_ADDRESS = sessionBus;
+      expect((await batch.ensure('kc-1')).message).toMatch(/The keyring is locked/);
       // The broker and the keychain agree: a user exactly where there is an entry.
       expect((await deviceUsers()).filter((name) => name.startsWith('makerdeck-dev-kc-'))).toEqual([
         'makerdeck-dev-kc-1',
         'makerdeck-dev-kc-2',
       ]);
       expect(ids.map((id) => keyringHas(keyring.env, entry(id)))).toEqual([true, true, false, false]);
-      // The two made before the lock still log in with the password their entry holds.
-      for (const login of made) {
-        const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { ...login, reconnectPeriod: 0 });
-        await client.endAsync();
-      }
     } finally {
-      process.env.DBUS_SESSION_BUS_ADDRESS = sessionBus;
+      batch.stop();
       for (const id of ids) await management(`/api/users/makerdeck-dev-${id}`, { method: 'DELETE' });
       await keyring.stop();
     }
