@@ -48,6 +48,8 @@ export interface HostOptions {
   stackDir?: string;
   /** Keep log lines off stderr (the CLI's --json mode). */
   quiet?: boolean;
+  /** The station's closed loop (tests give a stand-in). */
+  onlineChecker?: OnlineChecker;
 }
 
 export interface Host {
@@ -59,6 +61,8 @@ export interface Host {
   readonly stackCredentials: StackCredentials;
   /** Broker logins per device; the release step calls `ensure(deviceId)`. */
   readonly deviceAccounts: DeviceAccounts;
+  /** The labs' flash stations: long-running hosts call `resume()` at start. */
+  readonly station: Station;
   /** The station's closed loop: a board is online at its first telemetry under its own id. */
   readonly onlineChecker: OnlineChecker;
   /** Validates and runs one request from an untrusted transport. */
@@ -123,12 +127,12 @@ export function createHost(options: HostOptions): Host {
     lines: (batch) => {
       bus.emit('monitor.lines', batch);
       telemetry.monitorLines(batch); // the serial gateway reads through the monitor
-      onlineChecker.monitorLines(batch); // and so do the online check's gateways
+      brokerChecker.monitorLines(batch); // and so do the online check's gateways
     },
     state: (state) => {
       bus.emit('monitor.state', state);
       telemetry.monitorState(state);
-      onlineChecker.monitorState(state);
+      brokerChecker.monitorState(state);
     },
   });
   const telemetry = new TelemetryService({
@@ -178,14 +182,25 @@ export function createHost(options: HostOptions): Host {
   const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
 
   // One broker connection for all of a station's waits; AVR boards publish through a gateway as themselves.
-  const onlineChecker = new BrokerOnlineChecker({
+  const brokerChecker = new BrokerOnlineChecker({
     broker: async () => (await environments.endpoints()).mqtt,
     deviceLogin: (deviceId) => deviceAccounts.stored(deviceId),
     monitor,
   });
+  const onlineChecker = options.onlineChecker ?? brokerChecker;
   const labStore = new LabStore(dataDir, settingsFile.lock);
   const labs = new LabService({ store: labStore, profiles });
-  const station = new Station({ store: labStore, emit: (view) => bus.emit('lab.station', view) });
+  const station = new Station({
+    store: labStore,
+    emit: (view) => bus.emit('lab.station', view),
+    listPorts: () => listSerialPorts(portListerFor(env)),
+    flash: (request) => firmware.flash(request),
+    cancel: (operationId) => void operations.cancel(operationId),
+    onProgress: (listener) => bus.on('firmware.progress', listener),
+    online: onlineChecker,
+    // On the local stack every board logs in as its own broker user; an attached broker's login is the template's.
+    ownLogin: async () => (await environments.view()).kind === 'local',
+  });
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -305,6 +320,7 @@ export function createHost(options: HostOptions): Host {
     profiles,
     stackCredentials,
     deviceAccounts,
+    station,
     onlineChecker,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: async ({ quiet = false } = {}) => {

@@ -25,6 +25,10 @@ async function createWindow(): Promise<void> {
     stackDir: packaged ? path.join(process.resourcesPath, 'stack') : undefined,
   });
   await host.loadSecrets();
+  // Lab stations that were running when Makerdeck stopped carry on (their state is in the data folder).
+  host.station
+    .resume()
+    .catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
   serveAppScheme(path.join(here, '..', 'renderer'));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);

@@ -38,6 +38,10 @@ export const serveCommand: Command = {
       allowRemote: values['allow-remote'] === true,
       publicHost: typeof values['public-host'] === 'string' ? values['public-host'] : undefined,
     });
+    // Lab stations that were running when Makerdeck stopped carry on (their state is in the data folder).
+    host.station
+      .resume()
+      .catch((error: unknown) => host.logger.log('warn', `Lab stations not resumed: ${String(error)}`));
     out.data({ url: server.url, port: server.port, scheme: server.scheme, ...server.tls });
     out.text(`Makerdeck is running at ${server.url}`);
     if (server.tls) {
@@ -49,6 +53,7 @@ export const serveCommand: Command = {
       out.text('Open that address in a browser; press Ctrl+C to stop.');
     }
     await untilInterrupted();
+    host.station.shutdown();
     await server.close();
     return EXIT.ok;
   },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MakerdeckError } from '../../contract';
 import { keychainNamespace } from '../secrets/folderKeychain';
 import { explainKeychainError, probeKeychain } from '../secrets/keychain';
@@ -25,7 +26,8 @@ export const keychainCheck: Check = {
     const missing = await diagnoseSecretService(context.env, BUS_LIMITS);
     if (missing) return { status: 'fail', ...missing };
     // A probe entry of this data folder's own (and this process's: doctors may run side by side).
-    const probe = `${keychainNamespace(context.dataDir)}/doctor/probe-${process.pid}`;
+    // Unique per run: two runs at once (a page and a CLI in one process) never race on one item.
+    const probe = `${keychainNamespace(context.dataDir)}/doctor/probe-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       const left = Math.max(500, PROBE_TIMEOUT_MS - (Date.now() - started));
       await withTimeout(left, `The ${store}`, (signal) => probeKeychain(probe, signal));

@@ -50,7 +50,21 @@ export interface FirmwareDeps {
 }
 
 /** A file as is, the profile's release of the cached build, or the profile's release of an uploaded build. */
-export type FlashSource = { profile: string } | { uploadId: string } | { profile: string; uploadId: string };
+export type FlashSource =
+  | { profile: string }
+  | { uploadId: string }
+  | { profile: string; uploadId: string }
+  | { profile: string; as: ReleaseAs };
+
+/**
+ * A release of a template profile as another device (a lab's seat): the profile's Wi-Fi and broker
+ * settings, this device id and board; `ownLogin` stamps the device's own broker user (local stack).
+ */
+export interface ReleaseAs {
+  deviceId: string;
+  fqbn: string;
+  ownLogin: boolean;
+}
 
 /** Moved to the contract, so the pages pick the same board; kept here for the CLI. */
 export { flashBoardFor };
@@ -79,7 +93,9 @@ export class FirmwareService {
       const { source } = args;
       const uploadId = 'uploadId' in source ? source.uploadId : undefined;
       const release =
-        'profile' in source ? await this.release(operation, source.profile, args.board, uploadId) : undefined;
+        'profile' in source
+          ? await this.release(operation, source.profile, args.board, uploadId, 'as' in source ? source.as : undefined)
+          : undefined;
       const image = release?.image ?? fileImage(this.uploads.take(uploadId!));
       const started = Date.now();
       let written: Flashed;
@@ -149,8 +165,9 @@ export class FirmwareService {
     profileRef: string,
     board: FlashBoard,
     uploadId?: string,
+    as?: ReleaseAs,
   ): Promise<{ image: FirmwareImage; summary: ReleaseSummary }> {
-    const profile = await this.deps.profiles.get(profileRef);
+    const profile = releasedAs(await this.deps.profiles.get(profileRef), as, this.deps.deviceLogins);
     if (flashBoardFor(profile.board) !== board)
       throw new MakerdeckError(
         'BAD_INPUT',
@@ -259,6 +276,17 @@ function prepareFlasher(
     const done = await flashEsp({ port, chip, parts: [part], signal, onProgress, noStub });
     return { bytes: done.bytes, loader: done.loader };
   };
+}
+
+/** The profile as released for another device: its id, board and (on the local stack) its own broker user. */
+function releasedAs<P extends { deviceId: string; board: string; mqttUsername: string }>(
+  profile: P,
+  as: ReleaseAs | undefined,
+  logins: DeviceLoginSource | undefined,
+): P {
+  if (!as) return profile;
+  const mqttUsername = as.ownLogin && logins ? logins.username(as.deviceId) : profile.mqttUsername;
+  return { ...profile, deviceId: as.deviceId, board: as.fqbn, mqttUsername };
 }
 
 /** Where a build's image is: its file in the build cache (it holds no secret), or why there is none. */

@@ -52,6 +52,8 @@ export const StoredLab = z.object({
     running: z.boolean(),
     parallel: z.number().int(),
     onlineTimeoutS: z.number().int(),
+    /** When the station was last started: of several left running, the latest resumes. */
+    startedAt: z.string().optional(),
   }),
   /** Boards plugged in so far: the plug order of boards told apart by port. */
   plugs: z.number().int().nonnegative(),

@@ -13,8 +13,11 @@ const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
 const USER_TIMEOUT_MS = 60_000;
 /** A Secret Service answers its bus in milliseconds and starts in about one second. */
 const BUS_LIMITS: BusLimits = { answerMs: 2000, startMs: 4000 };
-/** How long a missing Secret Service is remembered, so one command reports it once, not per entry. */
-const MISSING_REMEMBERED_MS = 10_000;
+/**
+ * How long a missing Secret Service is remembered, so one command reports it once, not per entry.
+ * Short: a long-running host must see a restarted service (a crashed gnome-keyring) soon.
+ */
+const MISSING_REMEMBERED_MS = 3_000;
 const MAX_ACCOUNT = 128;
 const MAX_SECRET = 4096;
 
