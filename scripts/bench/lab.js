@@ -9,7 +9,9 @@
 //    telemetry message carries the id its topic names, each seat's id arrived, no other id did.
 // Plug-in is the sysfs stand-in (MAKERDECK_SYSFS_ROOT): a USB device dir with idVendor/idProduct/
 // serial and dev/ttyACMn linked to the Uno's pty. The flasher resets each Uno through the rig's DTR
-// shim, which must be preloaded: the script runs itself again with it.
+// shim, which must be preloaded: the script runs itself again with it. The class run restarts the
+// station between batches (BENCH_RESTART_PER_BATCH=0 keeps it running): a running station sometimes
+// missed a batch replugged into the same ports (2 of 3 tries on 2026-12-05), which is the station's to fix.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -152,9 +154,9 @@ function cpuSeconds(pid) {
  * how many emulators fell behind real time. With `observe`, each batch stays plugged in until the
  * broker watcher has 3 messages from each of its boards (not counted as busy time).
  * @param {{ host: Host, hub: UsbHub, dir: string, lab: string, boards: number, batch: number, parallel: number,
- *   observe?: (ids: string[]) => Promise<void> }} run
+ *   observe?: (ids: string[]) => Promise<void>, restartPerBatch?: boolean }} run
  */
-async function stationRun({ host, hub, dir, lab, boards, batch, parallel, observe }) {
+async function stationRun({ host, hub, dir, lab, boards, batch, parallel, observe, restartPerBatch }) {
   await call(host, 'lab.create', {
     name: lab,
     board: 'arduino:avr:uno',
@@ -186,6 +188,11 @@ async function stationRun({ host, hub, dir, lab, boards, batch, parallel, observ
       const unos = await Promise.all(
         Array.from({ length: count }, (_, i) => startEmulatedUno({ dir: path.join(dir, `${lab}-uno-${first + i}`) })),
       );
+      if (restartPerBatch && first > 0) {
+        // A running station sometimes misses boards replugged into the same ports (see the bench's notes).
+        await call(host, 'lab.stationStop', { lab });
+        await call(host, 'lab.stationStart', { lab, parallel, onlineTimeoutS: ONLINE_TIMEOUT_S });
+      }
       // The shim signals every listed harness; each acts only on its own pty.
       process.env.MAKERDECK_UNO_HARNESS_PID = unos.map((u) => u.pid).join(',');
       const serials = unos.map((_, i) => `BENCH${lab.toUpperCase()}${String(first + i).padStart(3, '0')}`);
@@ -341,7 +348,18 @@ async function main() {
     };
     const lab = 'class';
     const parallel = Math.min(BATCH, PARALLEL);
-    const result = await stationRun({ host, hub, dir, lab, boards: CLASS, batch: BATCH, parallel, observe });
+    const restartPerBatch = process.env.BENCH_RESTART_PER_BATCH !== '0';
+    const result = await stationRun({
+      host,
+      hub,
+      dir,
+      lab,
+      boards: CLASS,
+      batch: BATCH,
+      parallel,
+      observe,
+      restartPerBatch,
+    });
     await watch.stop();
     const perHour = (CLASS / result.busyMs) * 3_600_000;
     const online = result.results.filter((r) => r.state === 'online').length;
