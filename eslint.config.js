@@ -19,7 +19,12 @@ const ALLOWED = {
   stack: [],
   boards: ['../firmware/arduinoCli.ts'],
   device: [],
-  lab: ['../firmware/firmwareService.ts', '../stack/deviceAccounts.ts', '../stack/environment.ts'],
+  lab: [
+    '../firmware/firmwareService.ts',
+    '../stack/deviceAccounts.ts',
+    '../stack/environment.ts',
+    '../firmware/avrBoards.ts',
+  ],
 };
 
 const core = (part) => `./electron/core/${part}`;

@@ -34,7 +34,8 @@ import { LabService } from './lab/labService';
 import { LabStore } from './lab/labStore';
 import { resetLab } from './lab/labReset';
 import { Station } from './lab/station';
-import { notBuiltOnlineChecker, type OnlineChecker } from './lab/onlineCheck';
+import { BrokerOnlineChecker } from './lab/brokerOnlineChecker';
+import type { OnlineChecker } from './lab/onlineCheck';
 import { listUsers } from './stack/brokerUsers';
 import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
 
@@ -64,6 +65,8 @@ export interface Host {
   readonly deviceAccounts: DeviceAccounts;
   /** The labs' flash stations: long-running hosts call `resume()` at start. */
   readonly station: Station;
+  /** The station's closed loop: a board is online at its first telemetry under its own id. */
+  readonly onlineChecker: OnlineChecker;
   /** Validates and runs one request from an untrusted transport. */
   call(name: unknown, args: unknown): Promise<Reply<unknown>>;
   /**
@@ -126,10 +129,12 @@ export function createHost(options: HostOptions): Host {
     lines: (batch) => {
       bus.emit('monitor.lines', batch);
       telemetry.monitorLines(batch); // the serial gateway reads through the monitor
+      brokerChecker.monitorLines(batch); // and so do the online check's gateways
     },
     state: (state) => {
       bus.emit('monitor.state', state);
       telemetry.monitorState(state);
+      brokerChecker.monitorState(state);
     },
   });
   const telemetry = new TelemetryService({
@@ -137,6 +142,7 @@ export function createHost(options: HostOptions): Host {
     monitor,
     batch: (batch) => bus.emit('telemetry.batch', batch),
     state: (state) => bus.emit('telemetry.state', state),
+    deviceLogin: (deviceId) => deviceAccounts.stored(deviceId), // the gateway publishes as the device
   });
   // The local stack's Telegraf, followed through its log while telemetry is connected, so the
   // Telemetry page can say which series InfluxDB refuses (an attached InfluxDB is not watched).
@@ -177,6 +183,13 @@ export function createHost(options: HostOptions): Host {
     (await listSerialPorts(portListerFor(env))).map(({ access, ...port }) => ({ ...port, canOpen: access?.canOpen }));
   const portWatch = new PortWatch({ list: listPorts, changed: (ports) => bus.emit('serial.ports', ports) });
 
+  // One broker connection for all of a station's waits; AVR boards publish through a gateway as themselves.
+  const brokerChecker = new BrokerOnlineChecker({
+    broker: async () => (await environments.endpoints()).mqtt,
+    deviceLogin: (deviceId) => deviceAccounts.stored(deviceId),
+    monitor,
+  });
+  const onlineChecker = options.onlineChecker ?? brokerChecker;
   const labStore = new LabStore(dataDir, settingsFile.lock);
   const labs = new LabService({ store: labStore, profiles });
   const station = new Station({
@@ -186,7 +199,7 @@ export function createHost(options: HostOptions): Host {
     flash: (request) => firmware.flash(request),
     cancel: (operationId) => void operations.cancel(operationId),
     onProgress: (listener) => bus.on('firmware.progress', listener),
-    online: options.onlineChecker ?? notBuiltOnlineChecker,
+    online: onlineChecker,
     // On the local stack every board logs in as its own broker user; an attached broker's login is the template's.
     ownLogin: async () => (await environments.view()).kind === 'local',
   });
@@ -322,6 +335,7 @@ export function createHost(options: HostOptions): Host {
     stackCredentials,
     deviceAccounts,
     station,
+    onlineChecker,
     call: (name, args) => dispatch(handlers, name, args, redactor, logger),
     loadSecrets: async ({ quiet = false } = {}) => {
       try {

@@ -4,8 +4,8 @@
 // `stack up` moves an old install off the shared "makerdeck-device" login. A release (to an emulated
 // Uno) creates the device's user and stamps its login; with the stack down it stamps the keychain's.
 // Two emulated Unos, one compile: each released with its own login and id, each board's serial
-// gateway lines on its own topic. (The gateway publishes with the environment's login, the stack's
-// admin, not the board's device login.)
+// gateway lines on its own topic. (The gateway publishes with the board's own device login, which
+// the keychain holds; see labOnlineFaults.test.ts for the broker's count of who published.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,6 +1,6 @@
-// The station's closed loop (being built: see the lab issue): a flashed board counts as done when its
+// The station's closed loop (brokerOnlineChecker.ts builds it on the broker): a flashed board counts as done when its
 // first telemetry under its own id has arrived on its own topic, not when the write finished.
-import { MakerdeckError, type FlashBoard } from '../../contract';
+import type { FlashBoard } from '../../contract';
 
 export interface OnlineWait {
   deviceId: string;
@@ -19,9 +19,3 @@ export interface OnlineChecker {
   /** Ends the gateways and the broker connection. */
   close(): Promise<void>;
 }
-
-/** Placeholder until the closed loop is built. */
-export const notBuiltOnlineChecker: OnlineChecker = {
-  wait: () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'The online check is not built yet')),
-  close: async () => undefined,
-};

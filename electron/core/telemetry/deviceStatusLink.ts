@@ -19,7 +19,12 @@ export class DeviceStatusLink {
   private readonly client: MqttClient;
   private readonly topic: string;
 
-  constructor(options: LinkOptions, device: string) {
+  /** `ownLogin`: the link logs in as the device itself, and the gateway publishes the device's telemetry on it. */
+  constructor(
+    options: LinkOptions,
+    device: string,
+    readonly ownLogin = false,
+  ) {
     this.topic = `makerdeck/${device}/status`;
     this.client = mqtt.connect(options.url, {
       username: options.username || undefined,
@@ -33,6 +38,13 @@ export class DeviceStatusLink {
     });
     this.client.on('connect', () => this.client.publish(this.topic, 'online', { qos: 1, retain: true }));
     this.client.on('error', () => undefined); // the telemetry connection reports the broker's state
+  }
+
+  /** Publishes when connected; returns false (the caller keeps the message) otherwise. */
+  publish(topic: string, payload: string): boolean {
+    if (!this.client.connected) return false;
+    this.client.publish(topic, payload, { qos: 1 });
+    return true;
   }
 
   /**

@@ -32,6 +32,11 @@ export interface TelemetryDeps {
   batch(batch: TelemetryBatch): void;
   state(state: TelemetryState): void;
   store?: TelemetryStore;
+  /**
+   * A device's own broker login (DeviceAccounts.stored): the gateway publishes its lines and status
+   * with it, so the broker's per-device permission holds; devices without one use the environment's.
+   */
+  deviceLogin?(deviceId: string): Promise<{ username: string; password: string } | undefined>;
 }
 
 export class TelemetryService {
@@ -43,6 +48,10 @@ export class TelemetryService {
   /** The broker of the last connect, for the gateway's devices' status links. */
   private broker?: LinkOptions;
   private readonly links = new Map<string, DeviceStatusLink>();
+  /** Gateway devices whose login is being read: their lines wait in the gateway's queue meanwhile. */
+  private readonly linking = new Set<string>();
+  /** Bumped when the links are dropped, so a login read that ends afterwards opens no link. */
+  private linkGeneration = 0;
   private current: TelemetryState = {
     broker: { state: 'disconnected', since: Date.now() },
     history: { state: 'unknown' },
@@ -86,7 +95,7 @@ export class TelemetryService {
       throw new MakerdeckError('UNAVAILABLE', `The gateway already reads ${this.gateway.gateway.port}: stop it first`);
     const { sessionId } = await this.deps.monitor.open(port, baudRate);
     const gateway = new SerialGateway(port, this.store, {
-      publish: (topic, payload) => this.source?.publish(topic, payload) ?? false,
+      publish: (topic, payload) => this.publishFromGateway(topic, payload),
       deviceSeen: (device) => this.linkDevice(device),
     });
     this.gateway = { sessionId, gateway };
@@ -104,12 +113,42 @@ export class TelemetryService {
     return this.changed({});
   }
 
-  /** A gateway device gets its own broker connection: retained `online`, last will `offline`. */
+  /**
+   * A gateway device gets its own broker connection: retained `online`, last will `offline`; with
+   * the device's own login when the keychain has one, and then its telemetry goes out on it too.
+   */
   private linkDevice(device: string): void {
-    if (this.broker && !this.links.has(device)) this.links.set(device, new DeviceStatusLink(this.broker, device));
+    const broker = this.broker;
+    if (!broker || this.links.has(device) || this.linking.has(device)) return;
+    if (!this.deps.deviceLogin) {
+      this.links.set(device, new DeviceStatusLink(broker, device));
+      return;
+    }
+    const generation = this.linkGeneration;
+    this.linking.add(device);
+    void this.deps
+      .deviceLogin(device)
+      .catch(() => undefined) // a locked keychain: the environment's login, as before
+      .then((own) => {
+        this.linking.delete(device);
+        if (generation !== this.linkGeneration) return;
+        const options = own ? { ...broker, username: own.username, password: own.password } : broker;
+        this.links.set(device, new DeviceStatusLink(options, device, own !== undefined));
+      });
+  }
+
+  /** A gateway line goes out on its device's own link when it has its own login, else on the shared connection. */
+  private publishFromGateway(topic: string, payload: string): boolean {
+    const device = topic.slice(10, topic.indexOf('/', 10)); // makerdeck/<device>/telemetry
+    if (this.linking.has(device)) return false; // kept until its login is known
+    const link = this.links.get(device);
+    if (link?.ownLogin) return link.publish(topic, payload);
+    return this.source?.publish(topic, payload) ?? false;
   }
 
   private async unlinkDevices(): Promise<void> {
+    this.linkGeneration++;
+    this.linking.clear();
     const links = [...this.links.values()];
     this.links.clear();
     await Promise.all(links.map((link) => link.close()));
