@@ -9,9 +9,9 @@
 //    telemetry message carries the id its topic names, each seat's id arrived, no other id did.
 // Plug-in is the sysfs stand-in (MAKERDECK_SYSFS_ROOT): a USB device dir with idVendor/idProduct/
 // serial and dev/ttyACMn linked to the Uno's pty. The flasher resets each Uno through the rig's DTR
-// shim, which must be preloaded: the script runs itself again with it. The class run restarts the
-// station between batches (BENCH_RESTART_PER_BATCH=0 keeps it running): a running station sometimes
-// missed a batch replugged into the same ports (2 of 3 tries on 2026-12-05), which is the station's to fix.
+// shim, which must be preloaded: the script runs itself again with it. The class run keeps one station
+// running across batches, each plugged into the same ports as the last (BENCH_RESTART_PER_BATCH=1
+// restarts it between batches instead).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -348,7 +348,7 @@ async function main() {
     };
     const lab = 'class';
     const parallel = Math.min(BATCH, PARALLEL);
-    const restartPerBatch = process.env.BENCH_RESTART_PER_BATCH !== '0';
+    const restartPerBatch = process.env.BENCH_RESTART_PER_BATCH === '1';
     const result = await stationRun({
       host,
       hub,

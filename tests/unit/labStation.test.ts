@@ -96,6 +96,30 @@ describe('LabStation (stand-in flasher, port list and online check; real lab sto
     s.shutdown();
   });
 
+  it('takes a board swapped onto the same port between two polls as a new board', async () => {
+    const lab = await store.create({ name: 'Swap', board: 'arduino:avr:uno', templateId: 'tpl', seats: 3 });
+    const s = station(lab.id, 2);
+    ports = [uno(0, 'FIRST')];
+    await s.start();
+    await until('the first flash', () => flashing.length === 1);
+    flashing[0]!.done();
+    await until('the first online', () => s.view().ports[0]?.phase === 'online');
+    ports = [uno(0, 'SECOND')]; // unplugged and the next board plugged in, quicker than a poll
+    await until('the second flash', () => flashing.length === 2);
+    expect(flashing.map((f) => f.request.source.as.deviceId)).toEqual(['swap-01', 'swap-02']);
+    flashing[1]!.done();
+    await until(
+      'the second online',
+      () => s.view().ports[0]?.deviceId === 'swap-02' && s.view().ports[0]?.phase === 'online',
+    );
+    expect((await store.get(lab.id)).seats.map((seat) => seat.identity?.usbSerial)).toEqual([
+      'FIRST',
+      'SECOND',
+      undefined,
+    ]);
+    s.shutdown();
+  });
+
   it('a seat left flashing is flashed again when its board is there, else failed as interrupted', async () => {
     const lab = await store.create({ name: 'Resume', board: 'arduino:avr:uno', templateId: 'tpl', seats: 3 });
     const identity = (serial: string) => ({

@@ -44,7 +44,8 @@ const INTERRUPTED = 'interrupted by a restart of Makerdeck: plug it in again';
 export class LabStation {
   running = false;
   private readonly ports = new Map<string, StationPort>();
-  private readonly present = new Set<string>();
+  /** Ports with a board now, and what the board on each said it was (USB ids and serial number). */
+  private readonly present = new Map<string, string>();
   private readonly notices: string[] = [];
   private readonly slots: FlashSlots;
   private readonly throttle: ViewThrottle;
@@ -146,16 +147,17 @@ export class LabStation {
   private async poll(listed: ListedPort[], start: RunStart): Promise<void> {
     const usb = listed.filter((p): p is UsbPort => Boolean(p.vendorId));
     this.noticeIgnored(listed.filter((p) => !p.vendorId));
-    const now = new Set(usb.map((p) => p.path));
-    for (const path of this.present)
-      if (!now.has(path)) {
+    // A port whose board changed between two polls (swapped quicker than a poll) is an unplug and a plug.
+    const now = new Map(usb.map((p) => [p.path, signatureOf(p)]));
+    for (const [path, signature] of this.present)
+      if (now.get(path) !== signature) {
         this.present.delete(path);
         this.ports.get(path)?.stop('unplugged');
       }
     for (const port of usb) {
       if (this.present.has(port.path)) continue;
       const found = await boardIdentity(port, usb, () => this.deps.store.nextPlug(this.lab.id));
-      this.present.add(port.path); // only now: a board whose plug number could not be written is tried again
+      this.present.set(port.path, signatureOf(port)); // only now: a board whose plug number could not be written is tried again
       if (found.notice) this.notice(found.notice);
       this.begin(new StationPort(this.context, port.path, found.identity), start, boardFit(this.lab.board, port));
     }
@@ -197,4 +199,9 @@ export class LabStation {
     if (!this.notices.includes(text)) this.notices.push(text);
     this.throttle.changed();
   }
+}
+
+/** What a port's board says it is; the same on every listing while it stays plugged in. */
+function signatureOf(port: ListedPort): string {
+  return `${port.vendorId ?? ''}:${port.productId ?? ''}:${port.serialNumber ?? ''}`;
 }
