@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FlashSummary, StationView } from '../../electron/contract';
+import { MakerdeckError, type FlashSummary, type StationView } from '../../electron/contract';
 import { LabStation, type ListedPort } from '../../electron/core/lab/labStation';
 import { LabStore } from '../../electron/core/lab/labStore';
 import type { OnlineChecker } from '../../electron/core/lab/onlineCheck';
@@ -16,7 +16,7 @@ import { until } from '../support/wait';
 let dir: string;
 let store: LabStore;
 let ports: ListedPort[];
-let flashing: Array<{ request: FlashRequest; done(): void }>;
+let flashing: Array<{ request: FlashRequest; done(): void; fail(error: Error): void }>;
 let onlineWaits: string[];
 let views: StationView[];
 
@@ -34,9 +34,10 @@ function station(labId: string, parallel: number): LabStation {
     close: async () => undefined,
   };
   const flash = (request: FlashRequest) =>
-    new Promise<FlashSummary>((resolve) =>
+    new Promise<FlashSummary>((resolve, reject) =>
       flashing.push({
         request,
+        fail: reject,
         done: () =>
           resolve({
             board: 'uno',
@@ -117,6 +118,28 @@ describe('LabStation (stand-in flasher, port list and online check; real lab sto
       'SECOND',
       undefined,
     ]);
+    s.shutdown();
+  });
+
+  it('stops taking boards when the keychain is locked; the boards being flashed finish', async () => {
+    const lab = await store.create({ name: 'Locked', board: 'arduino:avr:uno', templateId: 'tpl', seats: 4 });
+    const s = station(lab.id, 2);
+    ports = [uno(0, 'A'), uno(1, 'B')];
+    await s.start();
+    await until('two flashes', () => flashing.length === 2);
+    const locked = 'Could not write to the keychain: The keyring is locked. Unlock it: log in to your desktop session';
+    flashing[0]!.fail(new MakerdeckError('UNAVAILABLE', locked));
+    await until('the station stopped', () => !s.view().running);
+    expect(s.view().notices).toContain(
+      `stopped: ${locked}. Then start the station again: boards plugged in meanwhile are taken then`,
+    );
+    expect((await store.get(lab.id)).station.running).toBe(false);
+    flashing[1]!.done(); // the other board finishes its go
+    await until('the other online', () => s.view().ports.some((p) => p.phase === 'online'));
+    ports = [...ports, uno(2, 'C')];
+    await (s as unknown as { tick(): Promise<void> }).tick(); // a poll after the halt takes no board
+    expect(flashing).toHaveLength(2);
+    expect((await store.get(lab.id)).seats.map((seat) => seat.state)).toEqual(['failed', 'online', 'free', 'free']);
     s.shutdown();
   });
 

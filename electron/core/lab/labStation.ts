@@ -71,6 +71,7 @@ export class LabStation {
       watch: deps.watch,
       ownLogin: deps.ownLogin,
       changed: () => this.throttle.changed(),
+      halt: (why) => void this.halt(why),
       stillPlugged: async (path) => {
         await new Promise((resolve) => setTimeout(resolve, (deps.pollMs ?? STATION_POLL_MS) + 100));
         return (await this.list()).some((port) => port.path === path);
@@ -99,6 +100,19 @@ export class LabStation {
     this.running = false;
     clearInterval(this.timer);
     this.throttle.flush();
+  }
+
+  /**
+   * Stops taking boards and says why (a locked keychain): boards being flashed finish, and boards
+   * plugged in meanwhile are taken when the station is started again.
+   */
+  private async halt(why: string): Promise<void> {
+    if (!this.running) return;
+    this.stop();
+    this.notice(
+      `stopped: ${why.replace(/\.?$/, '.')} Then start the station again: boards plugged in meanwhile are taken then`,
+    );
+    await this.deps.store.setStation(this.lab.id, { running: false }).catch(() => undefined);
   }
 
   /** The host is closing: every go is abandoned as it is (the next start picks the seats up). */

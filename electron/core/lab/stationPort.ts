@@ -42,6 +42,8 @@ export interface PortContext {
   changed(): void;
   /** Whether the port is still listed a moment after a failure (a board pulled out fails its write first). */
   stillPlugged(port: string): Promise<boolean>;
+  /** Stops taking new boards: every next one would fail the same way (the keychain is locked). */
+  halt(why: string): void;
 }
 
 /** Why a run starts: a board plugged in, one already there when the station started, or a retry. */
@@ -215,6 +217,7 @@ export class StationPort {
       await this.log('failed', reason).catch(() => undefined);
     }
     this.set({ phase: this.stopped === 'unplugged' ? 'unplugged' : 'failed', reason, message: undefined });
+    if (isKeychainFailure(error)) this.ctx.halt(reason);
   }
 
   /** One line with the fix: the flasher's "no bootloader" made about this lab's board. */
@@ -256,4 +259,13 @@ export class StationPort {
       if (patch[key] === undefined) delete this.view[key];
     this.ctx.changed();
   }
+}
+
+/** The keychain locked or gone: no broker login can be made or read until someone unlocks it. */
+function isKeychainFailure(error: unknown): boolean {
+  return (
+    error instanceof MakerdeckError &&
+    error.code === 'UNAVAILABLE' &&
+    /\b(keychain|keyring|Secret Service)\b/i.test(error.message)
+  );
 }
