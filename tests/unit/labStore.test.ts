@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MakerdeckError, type BoardIdentity } from '../../electron/contract';
-import { LabStore, seatsFromPattern, slugOf } from '../../electron/core/lab/labStore';
+import { LabStore, seatsFromPattern, slugOf, stationLive } from '../../electron/core/lab/labStore';
 import { FolderLock } from '../../electron/core/settings/folderLock';
 
 let dir: string;
@@ -126,8 +126,12 @@ describe('LabStore', () => {
         `The station of lab Lab 4 runs in another Makerdeck process (PID ${holder.pid}`,
       );
       expect((await store.get('lab-3-monday')).station.running).toBe(false);
+      expect(stationLive(await store.get(other.id))).toBe(true);
       holder.kill('SIGKILL');
       await once(holder, 'exit');
+      // Still marked running (for its resume), but nothing runs it: delete and reset may go ahead.
+      expect((await store.get(other.id)).station.running).toBe(true);
+      expect(stationLive(await store.get(other.id))).toBe(false);
       const claimed = await store.claimStation('lab-3-monday', settings);
       expect(claimed.station).toMatchObject({ running: true, owner: { pid: process.pid, host: os.hostname() } });
     } finally {

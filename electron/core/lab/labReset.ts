@@ -5,7 +5,7 @@
 // not, and running the reset again finishes it (each step is safe to repeat).
 import { MakerdeckError, type LabResetSummary, type ParsedArgsOf } from '../../contract';
 import type { StoredLab } from './labFile';
-import type { LabStore } from './labStore';
+import { stationLive, type LabStore } from './labStore';
 
 export interface LabResetDeps {
   store: Pick<LabStore, 'get' | 'update'>;
@@ -62,7 +62,7 @@ async function preflight(deps: LabResetDeps, lab: StoredLab, args: ParsedArgsOf<
   const typed = args.confirm.trim();
   if (typed !== lab.name && typed !== lab.id)
     throw new MakerdeckError('BAD_INPUT', `To reset ${lab.name}, type its name "${lab.name}" to confirm`);
-  if (lab.station.running)
+  if (stationLive(lab))
     throw new MakerdeckError('BAD_INPUT', `The station of ${lab.name} is running: stop it first, then reset`);
   // A keychain entry must never be deleted while its broker user lives on: no broker, no reset.
   await deps.accounts.check().catch((error: unknown) => {
@@ -81,7 +81,8 @@ async function preflight(deps: LabResetDeps, lab: StoredLab, args: ParsedArgsOf<
 async function freeSeats(deps: LabResetDeps, ref: string): Promise<number> {
   let freed = 0;
   await deps.store.update(ref, (lab) => {
-    if (lab.station.running) throw new MakerdeckError('BAD_INPUT', `The station of ${lab.name} was started meanwhile`);
+    if (stationLive(lab)) throw new MakerdeckError('BAD_INPUT', `The station of ${lab.name} was started meanwhile`);
+    lab.station.running = false; // a closed app's station is not resumed for a lab just reset
     lab.seats = lab.seats.map(({ seat, student, deviceId, state, identity }) => {
       if (state !== 'free' || identity) freed++;
       return { seat, deviceId, state: 'free' as const, ...(student !== undefined && { student }) };

@@ -13,7 +13,7 @@ import {
 import type { Profiles } from '../profiles/profiles';
 import { exportLabLog } from './labLog';
 import type { StoredLab } from './labFile';
-import type { LabStore } from './labStore';
+import { stationLive, type LabStore } from './labStore';
 import { parseRosterCsv } from './rosterCsv';
 
 export interface LabServiceDeps {
@@ -32,7 +32,7 @@ export class LabService {
       const counts = Object.fromEntries(SEAT_STATES.map((s) => [s, 0])) as Record<SeatState, number>;
       for (const seat of lab.seats) counts[seat.state]++;
       const { id, name, board } = lab;
-      return { id, name, board, template: templateName(lab, names), stationRunning: lab.station.running, counts };
+      return { id, name, board, template: templateName(lab, names), stationRunning: stationLive(lab), counts };
     });
   }
 
@@ -64,8 +64,7 @@ export class LabService {
 
   async remove(ref: string): Promise<{ id: string }> {
     const lab = await this.deps.store.get(ref);
-    if (lab.station.running)
-      throw new MakerdeckError('BAD_INPUT', `The station of ${lab.name} is running: stop it first`);
+    if (stationLive(lab)) throw new MakerdeckError('BAD_INPUT', `The station of ${lab.name} is running: stop it first`);
     return { id: await this.deps.store.remove(ref) };
   }
 
@@ -89,7 +88,7 @@ export class LabService {
       seatsFrom: lab.seatsFrom,
       seats: lab.seats.map((seat): LabSeatView => ({ ...seat })),
       createdAt: lab.createdAt,
-      stationRunning: lab.station.running,
+      stationRunning: stationLive(lab),
     };
   }
 

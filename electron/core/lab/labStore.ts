@@ -194,6 +194,15 @@ export class LabStore {
   }
 }
 
+/**
+ * Whether the lab's station runs now: marked running by a process that still lives. A process that
+ * died (a closed app, a kill -9) leaves the mark for its resume, but runs nothing.
+ */
+export function stationLive(lab: StoredLab): boolean {
+  const { running, owner } = lab.station;
+  return running && (!owner || !processGone(owner));
+}
+
 /** "Lab 3 (Monday)" → "lab-3-monday": the lab's id and file name. */
 export function slugOf(name: string): string {
   return name
