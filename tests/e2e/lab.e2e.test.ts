@@ -127,7 +127,7 @@ describe('the Lab page (real core in browser mode)', () => {
   }, 20_000);
 
   it('runs the station: an emulated Uno plugged in gets a port card that goes through its phases', async () => {
-    await page.getByLabel('Online within (s)').fill('10');
+    await page.getByLabel('Online within (s)').fill('60');
     await page.getByRole('button', { name: 'Start station' }).click();
     await expect.poll(() => page.getByTestId('station-state').textContent()).toBe('Running, 2 at once');
     const plugged = await hub.plugUno(0, { serial: 'UNO-E2E' }, scratch);
@@ -140,11 +140,14 @@ describe('the Lab page (real core in browser mode)', () => {
     await expect.poll(written, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
     expect(await card.textContent()).toContain('lab3-01 · Student 01');
     await page.screenshot({ path: screenshotPath('lab'), fullPage: true });
+    // Done only at its first telemetry under its own id, through the gateway on its port (the real broker).
     const results = ['online', 'silent', 'failed'];
     await expect
       .poll(() => card.getAttribute('data-phase'), { timeout: 120_000 })
       .toSatisfy((p: string) => results.includes(p));
     const phase = (await card.getAttribute('data-phase'))!;
+    expect(phase, (await card.textContent()) ?? '').toBe('online');
+    expect(await card.getByTestId('port-reason').count()).toBe(0);
     // The roster says what the card says: the seat, its port and its build.
     const seat = page.getByRole('table', { name: 'Roster' }).locator('tr[data-device="lab3-01"]');
     await expect.poll(() => seat.getAttribute('data-state'), { timeout: 10_000 }).toBe(phase);
@@ -152,33 +155,17 @@ describe('the Lab page (real core in browser mode)', () => {
     expect(cells[4]).toBe('ttyACM0');
     expect(await seat.locator('td').nth(4).getAttribute('title')).toBe(plugged.port);
     expect(cells[5]).toMatch(/^[0-9a-f]{16}$/);
-    if (phase !== 'online') {
-      const reason = await seat.locator('.seat-reason').textContent();
-      expect(reason).toBeTruthy();
-      expect(await card.getByTestId('port-reason').textContent()).toBe(`✘ ${reason}`);
-    }
   }, 400_000);
 
-  it('retries a seat that did not come online: the board is flashed again', async () => {
+  it('shows no Retry on a seat that came online; the station stops, and the board is unplugged', async () => {
     const seat = page.getByRole('table', { name: 'Roster' }).locator('tr[data-device="lab3-01"]');
-    const retry = seat.getByRole('button', { name: 'Retry' });
-    if ((await seat.getAttribute('data-state')) === 'online') {
-      expect(await retry.count()).toBe(0);
-      return;
-    }
-    const card = page.getByTestId(`port-${hub.portOf(0)}`);
-    await retry.click();
-    const going = ['detected', 'release', 'write', 'boot', 'waiting'];
-    await expect
-      .poll(() => card.getAttribute('data-phase'), { timeout: 30_000, interval: 100 })
-      .toSatisfy((p: string) => going.includes(p));
-    const results = ['online', 'silent', 'failed'];
-    await expect
-      .poll(() => card.getAttribute('data-phase'), { timeout: 120_000 })
-      .toSatisfy((p: string) => results.includes(p));
+    expect(await seat.getAttribute('data-state')).toBe('online');
+    expect(await seat.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Stop station' }).click();
     await expect.poll(() => page.getByTestId('station-state').textContent()).toBe('Stopped');
-  }, 200_000);
+    // Its gateway ends with its port: the teacher grid below charts only the points it is sent.
+    await hub.removeUno(0);
+  }, 60_000);
 
   it('exports the station log as CSV and JSON files, one entry per go', async () => {
     const json = await download('Export log (JSON)');
