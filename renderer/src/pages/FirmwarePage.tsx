@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 import type { CompileSummary, FirmwareProgress, FlashBoard } from '../../../electron/contract/firmware';
 import { bootCheckLine, FLASH_BOARDS, flashBoardFor, imageLocation } from '../../../electron/contract/firmware';
 import { uploadFirmware } from '../../../electron/contract/firmwareUpload';
-import type { ProfileView } from '../../../electron/contract/profiles';
 import { api } from '../api/client';
 import { PortInput } from './PortInput';
+import { usePickedProfile } from './usePickedProfile';
 import { ProvisionPanel } from './firmware/ProvisionPanel';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
@@ -14,8 +14,6 @@ import { finishTrack, startTrack, trackProgress, type ReleaseTrack } from './fir
 
 /** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
-  const [profiles, setProfiles] = useState<ProfileView[]>([]);
-  const [profile, setProfile] = useState('');
   const [port, setPort] = useState('');
   const [board, setBoard] = useState<FlashBoard>('uno');
   const [file, setFile] = useState<File>();
@@ -26,18 +24,8 @@ export function FirmwarePage() {
   const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
   const [track, setTrack] = useState<ReleaseTrack>(); // the phases of the last release
   const coreInstall = useCoreInstall();
+  const [profiles, profile, setProfile] = usePickedProfile((text) => setMessage({ kind: 'error', text }));
 
-  useEffect(() => {
-    api()
-      .call('profiles.list', {})
-      .then(
-        (list) => {
-          setProfiles(list);
-          setProfile((current) => current || list[0]?.id || '');
-        },
-        (e: Error) => setMessage({ kind: 'error', text: e.message }),
-      );
-  }, []);
   // The board follows the chosen profile's (a file's board is picked by hand).
   const profileBoard = flashBoardFor(profiles.find((p) => p.id === profile)?.board ?? '');
   useEffect(() => {

@@ -1,31 +1,19 @@
 import { useEffect, useState } from 'react';
 import type { LabView } from '../../../../electron/contract/lab';
-import type { ProfileView } from '../../../../electron/contract/profiles';
 import { api } from '../../api/client';
+import { usePickedProfile } from '../usePickedProfile';
 
 const COMMON_FQBNS = ['arduino:avr:uno', 'arduino:avr:nano', 'esp32:esp32:esp32', 'esp8266:esp8266:nodemcuv2'];
 
 /** A new lab: the class's name, the board type, the template (Wi-Fi and broker) and seat ids from a pattern. */
 export function CreateLab({ onCreated, onError }: { onCreated(lab: LabView): void; onError(message: string): void }) {
-  const [profiles, setProfiles] = useState<ProfileView[]>([]);
   const [name, setName] = useState('');
-  const [template, setTemplate] = useState('');
+  const [profiles, template, setTemplate] = usePickedProfile(onError);
   const [board, setBoard] = useState('');
   const [idPattern, setIdPattern] = useState('lab-{nn}');
   const [seats, setSeats] = useState(30);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    api()
-      .call('profiles.list', {})
-      .then(
-        (list) => {
-          setProfiles(list);
-          setTemplate((current) => current || list[0]?.id || '');
-        },
-        (e: Error) => onError(e.message),
-      );
-  }, [onError]);
   // The board follows the template's until changed by hand.
   const templateBoard = profiles.find((p) => p.id === template)?.board ?? '';
   useEffect(() => setBoard(templateBoard), [templateBoard]);
