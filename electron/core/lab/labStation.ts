@@ -45,7 +45,7 @@ export class LabStation {
   running = false;
   private readonly ports = new Map<string, StationPort>();
   /** Ports with a board now, and what the board on each said it was (USB ids and serial number). */
-  private readonly present = new Map<string, string>();
+  private readonly present = new Map<string, ListedPort>();
   private readonly notices: string[] = [];
   private readonly slots: FlashSlots;
   private readonly throttle: ViewThrottle;
@@ -162,16 +162,17 @@ export class LabStation {
     const usb = listed.filter((p): p is UsbPort => Boolean(p.vendorId));
     this.noticeIgnored(listed.filter((p) => !p.vendorId));
     // A port whose board changed between two polls (swapped quicker than a poll) is an unplug and a plug.
-    const now = new Map(usb.map((p) => [p.path, signatureOf(p)]));
-    for (const [path, signature] of this.present)
-      if (now.get(path) !== signature) {
-        this.present.delete(path);
-        this.ports.get(path)?.stop('unplugged');
-      }
+    const now = new Map(usb.map((p) => [p.path, p]));
+    for (const [path, before] of this.present) {
+      const listed = now.get(path);
+      if (listed && !swapped(before, listed)) continue;
+      this.present.delete(path);
+      this.ports.get(path)?.stop('unplugged');
+    }
     for (const port of usb) {
       if (this.present.has(port.path)) continue;
       const found = await boardIdentity(port, usb, () => this.deps.store.nextPlug(this.lab.id));
-      this.present.set(port.path, signatureOf(port)); // only now: a board whose plug number could not be written is tried again
+      this.present.set(port.path, port); // only now: a board whose plug number could not be written is tried again
       if (found.notice) this.notice(found.notice);
       this.begin(new StationPort(this.context, port.path, found.identity), start, boardFit(this.lab.board, port));
     }
@@ -215,7 +216,15 @@ export class LabStation {
   }
 }
 
-/** What a port's board says it is; the same on every listing while it stays plugged in. */
-function signatureOf(port: ListedPort): string {
-  return `${port.vendorId ?? ''}:${port.productId ?? ''}:${port.serialNumber ?? ''}`;
+/**
+ * Whether the port now holds another board: an id or serial number that differs. One that is missing
+ * is not a difference: a listing read while a board is pulled out can miss attributes that vanish.
+ */
+function swapped(before: ListedPort, now: ListedPort): boolean {
+  const differs = (a?: string, b?: string) => a !== undefined && b !== undefined && a !== b;
+  return (
+    differs(before.vendorId, now.vendorId) ||
+    differs(before.productId, now.productId) ||
+    differs(before.serialNumber, now.serialNumber)
+  );
 }
