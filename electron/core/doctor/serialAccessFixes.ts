@@ -55,7 +55,7 @@ function linuxAccessActions(access: PortAccess): DoctorAction[] {
     },
     {
       kind: 'copy',
-      label: 'Install the saved rules file (from Downloads), then replug the board',
+      label: 'Install the saved rules file, then replug the board',
       text: `sudo cp ${SAVED_RULES_PATH} /etc/udev/rules.d/ && sudo udevadm control --reload-rules && sudo udevadm trigger`,
     },
   ];
