@@ -14,6 +14,10 @@ export interface DoctorItem {
   status: CheckStatus;
 }
 
+/** A fix the user can carry out in one step: copy a command to run, or save a file. */
+export type DoctorAction =
+  { kind: 'copy'; label: string; text: string } | { kind: 'save'; label: string; fileName: string; content: string };
+
 export interface DoctorCheck {
   id: CheckId;
   title: string;
@@ -23,6 +27,10 @@ export interface DoctorCheck {
   /** One line: what to do about it (absent when status is ok). */
   fix?: string;
   items?: DoctorItem[];
+  /** Steps that carry out the fix (absent when there is nothing to do). */
+  actions?: DoctorAction[];
+  /** Short notes for this operating system (e.g. serial drivers). */
+  notes?: string[];
   durationMs: number;
 }
 

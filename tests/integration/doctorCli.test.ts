@@ -1,5 +1,5 @@
 // `makerdeck doctor` as a user runs it: the built CLI in a child process, against real sockets.
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,7 +140,31 @@ describe('makerdeck doctor --json', () => {
     const groupHelps = gid !== 0 && (mode & 0o060) === 0o060;
     expect(serial.fix).toMatch(
       groupHelps ? /^Add yourself to the \w+ group: sudo usermod -aG/ : /^Only root may open .*udev rule/,
-    );
+    ); // The fix as steps: the exact command for the group, the udev rules file and its install command.
+    const portGroup = first.detail.match(/\(group ([\w-]+)\)$/)?.[1];
+    const group = portGroup && portGroup !== 'root' ? portGroup : 'dialout';
+    const actions = serial.actions ?? [];
+    expect(actions.find((a) => a.kind === 'copy')).toMatchObject({ text: `sudo usermod -aG ${group} "$USER"` });
+    const rules = actions.find((a) => a.kind === 'save');
+    expect(rules).toMatchObject({ fileName: '70-makerdeck-usb-serial.rules' });
+    expect(rules?.kind === 'save' && rules.content).toContain(`GROUP="${group}", TAG+="uaccess"`);
+    expect(serial.notes?.join(' ')).toMatch(/brltty/);
+  });
+
+  it('writes the udev rules file with --save-fixes, for user nobody', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-fixes-'));
+    chmodSync(dir, 0o777);
+    try {
+      const result = await runCli(['doctor', '--save-fixes', dir], {}, { user: 'nobody' });
+      const file = path.join(dir, '70-makerdeck-usb-serial.rules');
+      expect(result.stdout).toContain(`saved ${file}`);
+      expect(result.stdout).toContain(`sudo cp ${file} /etc/udev/rules.d/`);
+      expect(readFileSync(file, 'utf8')).toMatch(
+        /^SUBSYSTEM=="tty", ATTRS\{idVendor\}=="1a86", ATTRS\{idProduct\}=="7523"/m,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

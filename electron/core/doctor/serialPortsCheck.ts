@@ -1,7 +1,8 @@
 import type { DoctorItem } from '../../contract';
 import { accessFix } from '../serial/access';
 import { listSerialPorts, type SerialPortInfo } from '../serial/ports';
-import type { Check } from './check';
+import type { Check, CheckOutcome } from './check';
+import { serialAccessFixes, type SerialFixes } from './serialAccessFixes';
 
 export const serialPortsCheck: Check = {
   id: 'serial-ports',
@@ -14,6 +15,7 @@ export const serialPortsCheck: Check = {
         status: 'warn',
         summary: 'No serial ports found',
         fix: 'Plug in the board with a data USB cable (many are charge-only); CH340 and CP210x boards on macOS or Windows may need the vendor driver',
+        ...withFixes(serialAccessFixes(process.platform)),
       };
     }
     const items = ports.map(describePort);
@@ -26,11 +28,17 @@ export const serialPortsCheck: Check = {
         summary: `${summary}; you may not open ${blocked.path}`,
         fix: accessFix(blocked.path, blocked.access!),
         items,
+        ...withFixes(serialAccessFixes(process.platform, blocked.access)),
       };
     }
     return { status: 'ok', summary, items };
   },
 };
+
+/** Only the non-empty parts, so the report carries no empty lists. */
+function withFixes({ actions, notes }: SerialFixes): Pick<CheckOutcome, 'actions' | 'notes'> {
+  return { ...(actions.length > 0 && { actions }), ...(notes.length > 0 && { notes }) };
+}
 
 function describePort(port: SerialPortInfo): DoctorItem {
   const ids = port.vendorId

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { CheckStatus, DoctorCheck, DoctorReport } from '../../../electron/contract/doctor';
 import { api } from '../api/client';
+import { CheckFixes } from './doctor/CheckFixes';
 
 const ICON: Record<CheckStatus, string> = { ok: '✔', warn: '!', fail: '✘' };
 
@@ -82,6 +83,7 @@ function CheckCard({ check }: { check: DoctorCheck }) {
           </ul>
         )}
         {check.fix && <p className="fix">Fix: {check.fix}</p>}
+        <CheckFixes check={check} />
       </div>
     </li>
   );
