@@ -51,7 +51,7 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page
       .locator('progress[aria-label="write"], progress[aria-label="verify"]')
       .first()
-      .waitFor({ timeout: 10_000 });
+      .waitFor({ timeout: 30_000 }); // the upload and the bootloader's sync come first; slow under load
     await page.screenshot({ path: screenshotPath('firmware-flashing'), fullPage: true });
     await page
       .getByRole('status')
