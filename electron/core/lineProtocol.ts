@@ -27,6 +27,14 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** A value the charts (float32) can still draw, with room for max − min. */
 export const MAX_MAGNITUDE = 1e38;
 
+/**
+ * A telemetry line as a gateway forwards it: as it came when it has its own time, else with the time
+ * it arrived (ms) as its timestamp, so it is stored when it was read, not when the broker passed it on.
+ */
+export function withArrivalTime(line: string, point: Point, arrivedMs: number): string {
+  return point.timestamp ? line : `${line} ${arrivedMs}000000`;
+}
+
 export function parseLineProtocol(line: string): ParseResult {
   if (line.length > MAX_LINE) return { ok: false, reason: `longer than ${MAX_LINE} characters` };
   const text = line.replace(/\r?\n?$/, ''); // a CRLF line ending (Serial.println) is not data

@@ -5,7 +5,7 @@
 // the firmware does on Wi-Fi.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MonitorLine } from '../../contract';
-import { parseLineProtocol } from '../lineProtocol';
+import { parseLineProtocol, withArrivalTime } from '../lineProtocol';
 import { telemetryTopic, type BrokerLogin } from './telemetryWatch';
 
 /** Lines kept while the broker is away: a few minutes of a 1 Hz board. */
@@ -69,7 +69,7 @@ export class BoardGateway {
       }
       this.heard = true;
       if (this.queue.length >= MAX_QUEUE) this.queue.shift();
-      this.queue.push(parsed.point.timestamp ? text : `${text} ${t}000000`);
+      this.queue.push(withArrivalTime(text, parsed.point, t));
     }
     this.flush();
   }

@@ -4,7 +4,7 @@
 // in a bounded queue and go out, in order, when it is back.
 import { DEVICE_ID_PATTERN, type MonitorLine } from '../../contract';
 import { pointTime } from './ingest';
-import { parseLineProtocol } from '../lineProtocol';
+import { parseLineProtocol, withArrivalTime } from '../lineProtocol';
 import type { TelemetryStore } from './telemetryStore';
 
 /** About 10 MB of lines: a day of a 1 Hz board, or a few minutes of a very chatty one. */
@@ -62,7 +62,7 @@ export class SerialGateway {
     }
     const why = this.store.add(device, 'serial', parsed.point, time, arrived);
     this.store.setStatus(device, 'online', 'serial');
-    const stamped = parsed.point.timestamp ? text : `${text} ${arrived}000000`;
+    const stamped = withArrivalTime(text, parsed.point, arrived);
     this.enqueue(`makerdeck/${device}/telemetry`, stamped);
     return why;
   }
