@@ -66,14 +66,15 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     const lines = page.getByTestId('monitor-lines');
     await expect
-      .poll(async () => Number(await lines.getAttribute('data-count')), { timeout: 15_000 })
+      // The board resets on open and boots first; an emulated Uno beside a compile runs slow.
+      .poll(async () => Number(await lines.getAttribute('data-count')), { timeout: 45_000 })
       .toBeGreaterThan(5);
     await expect.poll(() => page.getByTestId('plotter').getAttribute('data-series')).toContain('counter');
     expect(await lines.textContent()).toMatch(/telemetry,device=uno-test counter=\d+i/);
     await page.screenshot({ path: screenshotPath('monitor'), fullPage: true });
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('button', { name: 'Connect' }).waitFor();
-  }, 60_000);
+  }, 90_000);
 
   it('uploads an 800 KiB ESP32 .bin in chunks with a progress bar, then flashes the stand-in over a pty', async () => {
     const image = fakeEsp32Merged(800 * 1024);
