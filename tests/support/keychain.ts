@@ -11,6 +11,8 @@ export function folderAccount(dataDir: string, account: string): string {
   return `${keychainNamespace(dataDir)}/${account}`;
 }
 
+const ITEM_VANISHED = /Object does not exist|No such interface .* on object at path/;
+
 /**
  * Every account under the service "makerdeck" in the real Secret Service. (secret-tool search --all
  * prints nothing but GLib assertions once the keyring holds a few hundred items, so the keyring
@@ -21,8 +23,9 @@ export async function keychainAccounts(): Promise<string[]> {
     try {
       return (await findCredentialsAsync('makerdeck')).map((credential) => credential.account).sort();
     } catch (error) {
-      // Another test file deleted an item between the search and the read: list again.
-      if (attempt === 5 || !/Object does not exist/.test((error as Error).message)) throw error;
+      // Another test file deleted an item between the search and the read: list again. The
+      // Secret Service words it either way, depending on the moment the item went.
+      if (attempt === 5 || !ITEM_VANISHED.test((error as Error).message)) throw error;
     }
   }
 }
