@@ -92,6 +92,17 @@ import {
   type LabView,
   type StationView,
 } from './lab';
+import {
+  PackCreateArgs,
+  PackContentsArgs,
+  PackImportArgs,
+  PackInspectArgs,
+  type PackCreateSummary,
+  type PackImportSummary,
+  type PackManifest,
+  type PackPlan,
+  type PackProgress,
+} from './pack';
 
 /** A request: its argument schema (checked at the boundary) and, as a type only, its result. */
 export interface RequestSpec<Args extends z.ZodType, Result> {
@@ -343,6 +354,22 @@ export const requests = {
     LabResetArgs,
     "Reset a lab between classes: delete its devices' broker users and keychain entries (and, asked, their data); builds stay",
   ),
+  'pack.plan': request<PackPlan>()(
+    PackContentsArgs,
+    'What a lab pack would hold, part by part with sizes, before anything is written',
+    ['passphrase'],
+  ),
+  'pack.create': request<PackCreateSummary>()(
+    PackCreateArgs,
+    'Write a lab pack (arduino-cli, cores, libraries, builds, images, encrypted profiles); pack.progress events follow',
+    ['passphrase'],
+  ),
+  'pack.inspect': request<PackManifest>()(PackInspectArgs, "A lab pack's manifest: its parts, versions and sizes"),
+  'pack.import': request<PackImportSummary>()(
+    PackImportArgs,
+    'Verify every checksum, check the space, then set this machine up from a lab pack (resumes an interrupted import)',
+    ['passphrase'],
+  ),
 } as const;
 
 export const events = {
@@ -368,6 +395,7 @@ export const events = {
   'lab.station': event<StationView>(
     'The station of a lab changed: a port detected, progress, a result (at most 10 per s)',
   ),
+  'pack.progress': event<PackProgress>('Progress of a lab pack being written, verified or imported'),
   'serial.ports': event<SerialPortView[]>(
     'The serial ports changed (plugged or unplugged), while serial.watch is held',
   ),

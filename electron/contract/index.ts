@@ -13,3 +13,4 @@ export * from './boards';
 export * from './deviceLogins';
 export * from './device';
 export * from './lab';
+export * from './pack';

@@ -204,7 +204,7 @@ export interface ProfileView extends ProfileFields {
 }
 
 /** A profile is addressed by its id or its name. */
-const ProfileRef = z.string().min(1, 'Name the profile (its name or id)');
+export const ProfileRef = z.string().min(1, 'Name the profile (its name or id)');
 
 export const ProfileSaveArgs = z
   .object({

@@ -312,6 +312,11 @@ export function createHost(options: HostOptions): Host {
     'device.info': (args) => device.info(args),
     'device.provision': (args) => device.provision(args),
     'device.scan': (args) => device.scan(args),
+    // Placeholders until core/pack lands (branch pack-core replaces them).
+    'pack.plan': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.create': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.inspect': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.import': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),
     'lab.create': (args) => labs.create(args),
