@@ -13,7 +13,7 @@ const CAPABILITIES = ['doctor', 'firmware', 'stack', 'telemetry', 'boards', 'dev
 const SHARED = ['serial', 'secrets', 'settings', 'profiles', 'lineProtocol'];
 /** Capability-to-capability imports allowed by name: [from capability, file it may import]. */
 const ALLOWED = {
-  doctor: ['../firmware/arduinoCli.ts', '../stack/dockerClient.ts'],
+  doctor: ['../firmware/arduinoCli.ts', '../firmware/arduinoCliHome.ts', '../stack/dockerClient.ts'],
   telemetry: ['../stack/environment.ts', '../stack/telegrafLog.ts'],
   firmware: [],
   stack: [],

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log';
 import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
+import { arduinoCliConfigFor } from './firmware/arduinoCliHome';
 import { DeviceService } from './device/deviceService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
@@ -93,8 +94,11 @@ export function createHost(options: HostOptions): Host {
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
+    dataDir,
     searchPath: env.PATH,
   };
+  // MAKERDECK_ARDUINO_CLI_CONFIG, else the data folder's (a lab pack's), looked up per call.
+  const arduinoCliConfig = () => arduinoCliConfigFor(env, dataDir);
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
@@ -165,7 +169,7 @@ export function createHost(options: HostOptions): Host {
     operations,
     monitor,
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     sketchDir: options.firmwareDir ?? defaultFirmwareDir(env),
     buildCacheDir: defaultBuildCacheDir(env),
     deviceLogins: deviceAccounts, // a release creates or reuses the device's broker user
@@ -174,7 +178,7 @@ export function createHost(options: HostOptions): Host {
   const device = new DeviceService({ profiles, monitor });
   const boards = new BoardCores({
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     operations,
     emit: (progress) => bus.emit('boards.progress', progress),
   });
