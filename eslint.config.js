@@ -25,7 +25,12 @@ const ALLOWED = {
     '../stack/environment.ts',
     '../firmware/avrBoards.ts',
   ],
-  pack: [],
+  pack: [
+    '../boards/arduinoCliRunner.ts',
+    '../boards/offlineFolder.ts',
+    '../firmware/arduinoCli.ts',
+    '../firmware/buildCache.ts',
+  ],
 };
 
 const core = (part) => `./electron/core/${part}`;
