@@ -343,6 +343,7 @@ function asPackError(file: string, error: unknown, signal?: AbortSignal): Error 
   if (error instanceof MakerdeckError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/unexpected end/i.test(message)) return bad(file, 'ends early (truncated): copy it again');
-  if (/header|tar/i.test(message)) return bad(file, `is not a readable tar (${message}): copy it again`);
+  if (/header|tar/i.test(message))
+    return bad(file, 'is no Makerdeck pack (not a tar archive): choose a .mdpack file made by makerdeck pack create');
   return new MakerdeckError('UNAVAILABLE', `${path.basename(file)} could not be read: ${message}`);
 }
