@@ -258,5 +258,7 @@ describe('readPack refuses', () => {
     writeFileSync(file, 'plain text, no tar at all'.repeat(40));
     await expect(readPack(file)).rejects.toThrow(/lab.mdpack is no Makerdeck pack \(not a tar archive\)/);
     await expect(readPack(path.join(dir, 'none.mdpack'))).rejects.toThrow(/cannot be read \(ENOENT\)/);
+    const aborted = AbortSignal.abort();
+    await expect(readPack(file, { signal: aborted })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });

@@ -242,6 +242,7 @@ export async function readPack(file: string, options: ReadOptions = {}): Promise
   const source = createReadStream(file, { signal: options.signal });
   const opened = new Promise<void>((resolve, reject) => source.once('open', () => resolve()).once('error', reject));
   await opened.catch((error: NodeJS.ErrnoException) => {
+    if (options.signal?.aborted) throw new MakerdeckError('CANCELLED', 'Cancelled while reading the pack');
     throw new MakerdeckError(
       error.code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
       `${file} cannot be read (${error.code ?? error.message}): name an existing .mdpack file`,
