@@ -77,6 +77,17 @@ function inputsHash(/** @type {ArduinoCliTarget} */ target) {
 }
 
 /**
+ * Where the cache keeps the binary for `target` built from the current inputs, and their hash.
+ * @param {ArduinoCliTarget} target
+ * @param {string} cacheDir
+ */
+export function arduinoCliCacheEntry(target, cacheDir) {
+  const inputs = inputsHash(target);
+  const outDir = path.join(cacheDir, 'arduino-cli', `${ARDUINO_CLI_VERSION}-${target}-${inputs.slice(0, 16)}`);
+  return { inputs, outDir, bin: path.join(outDir, arduinoCliExe(target)), stampFile: path.join(outDir, 'build.json') };
+}
+
+/**
  * @typedef {{ target: ArduinoCliTarget, bin: string, version: string, bytes: number, sha256: string,
  *   goVersion: string, built: boolean, seconds: number }} ArduinoCliBuild
  */
@@ -96,10 +107,7 @@ export async function buildArduinoCli({
       `unknown arduino-cli target "${target}": use one of ${Object.keys(ARDUINO_CLI_TARGETS).join(', ')}`,
     );
   }
-  const inputs = inputsHash(target);
-  const outDir = path.join(cacheDir, 'arduino-cli', `${ARDUINO_CLI_VERSION}-${target}-${inputs.slice(0, 16)}`);
-  const bin = path.join(outDir, arduinoCliExe(target));
-  const stampFile = path.join(outDir, 'build.json');
+  const { inputs, outDir, bin, stampFile } = arduinoCliCacheEntry(target, cacheDir);
   const cached = readStamp(stampFile);
   if (cached?.inputs === inputs && existsSync(bin)) {
     const data = readFileSync(bin);

@@ -9,7 +9,7 @@
 //      (as on this network) the AppImage is skipped with the reason, unless --strict.
 //
 // Usage: node scripts/dist.js [--strict] [--targets deb,AppImage]
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,10 @@ const workDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-dist-'));
 const skipped = [];
 for (const target of targets) {
   console.log(`dist: electron-builder --linux ${target}`);
-  const result = await packageLinux({ targets: [target], outDir, workDir });
+  // The first target packs the app; later ones package that same linux-unpacked/ again.
+  const unpacked = path.join(outDir, 'linux-unpacked');
+  const prepackaged = existsSync(unpacked) ? unpacked : undefined;
+  const result = await packageLinux({ targets: [target], outDir, workDir, prepackaged });
   if (result.ok) {
     console.log(`  done in ${result.seconds.toFixed(1)} s (${result.electron})`);
     continue;
@@ -75,13 +78,12 @@ rmSync(workDir, { recursive: true, force: true });
  */
 function appImageToolsMissing(target, output) {
   if (target !== 'AppImage' || process.env.APPIMAGE_TOOLS_PATH) return undefined;
-  if (
-    !/electron-builder-binaries|appimage-tools|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|status code 40/i.test(output)
-  )
-    return undefined;
+  const pattern = /electron-builder-binaries|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EAI_AGAIN|status code 40\d/i;
+  const evidence = output.split('\n').find((line) => pattern.test(line));
+  if (!evidence) return undefined;
   return (
     "electron-builder could not download its AppImage tools (appimage-tools-runtime from GitHub's " +
     'electron-userland/electron-builder-binaries). On a connected machine it does; or set APPIMAGE_TOOLS_PATH ' +
-    'to a folder with mksquashfs, desktop-file-validate, runtimes/runtime-x64 and lib/x64'
+    `to a folder with mksquashfs, desktop-file-validate, runtimes/runtime-x64 and lib/x64. It said: ${evidence.trim().slice(0, 300)}`
   );
 }

@@ -115,10 +115,12 @@ export async function ensureNfpm({ cacheDir = defaultRigCache(), log = console.l
 
 /**
  * Run electron-builder for `targets` (e.g. ['dir'], ['deb', 'AppImage']) into `outDir`, x64.
- * @param {{ targets: string[], outDir: string, workDir: string, extraConfig?: string[], env?: NodeJS.ProcessEnv }} options
+ * `prepackaged`: an unpacked app folder (linux-unpacked) to package again instead of packing the app anew.
+ * @param {{ targets: string[], outDir: string, workDir: string, prepackaged?: string, extraConfig?: string[],
+ *   env?: NodeJS.ProcessEnv }} options
  * @returns {Promise<{ ok: boolean, output: string, seconds: number, electron: string }>}
  */
-export async function packageLinux({ targets, outDir, workDir, extraConfig = [], env = {} }) {
+export async function packageLinux({ targets, outDir, workDir, prepackaged, extraConfig = [], env = {} }) {
   mkdirSync(workDir, { recursive: true });
   const electronVersion = JSON.parse(
     readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8'),
@@ -147,6 +149,7 @@ export async function packageLinux({ targets, outDir, workDir, extraConfig = [],
       `-c.electronDist=${electronDist}`,
       `-c.electronVersion=${electronVersion}`,
       `-c.directories.output=${outDir}`,
+      ...(prepackaged ? ['--prepackaged', prepackaged] : []),
       ...extraConfig,
     ],
     { cwd: root, encoding: 'utf8', env: builderEnv, maxBuffer: 64 * 1024 * 1024 },
