@@ -52,6 +52,10 @@ export const arduinoCliExe = (target) => (target.startsWith('win32-') ? 'arduino
 /** This machine's target, e.g. linux-x64. */
 export const hostTarget = () => `${process.platform}-${process.arch}`;
 
+/** @typedef {{ file: string, bytes: number, sha256: string, goVersion: string }} RecordedBinary */
+const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const secondsSince = (/** @type {number} */ t0) => ((performance.now() - t0) / 1000).toFixed(1);
+
 /** @param {string | Buffer} data */
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 
@@ -138,7 +142,8 @@ export async function buildArduinoCli({
   if (r.code !== 0) {
     rmSync(tmp, { force: true });
     throw new Error(
-      `go build of arduino-cli ${ARDUINO_CLI_VERSION} for ${target} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`,
+      `go build of arduino-cli ${ARDUINO_CLI_VERSION} for ${target} failed (exit ${r.code}):\n` +
+        (r.stdout + r.stderr).slice(-4000),
     );
   }
   renameSync(tmp, bin);
@@ -154,9 +159,7 @@ export async function buildArduinoCli({
     seconds: Math.round(seconds),
   };
   writeFileSync(stampFile, `${JSON.stringify(stamp, null, 2)}\n`);
-  log(
-    `[arduino-cli] built ${target} in ${seconds.toFixed(1)} s: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB (${goVersion})`,
-  );
+  log(`[arduino-cli] built ${target} in ${seconds.toFixed(1)} s: ${mib(result.bytes)} (${goVersion})`);
   return result;
 }
 
@@ -187,7 +190,8 @@ function readStamp(file) {
 /**
  * Fill resources/arduino-cli/<target>/ for each target and record SHA256SUMS (sha256sum -c format) and
  * build.json (version, Go release, bytes and SHA-256 per target). Targets not asked for keep what they had.
- * @param {{ targets?: ArduinoCliTarget[], cacheDir?: string, resourcesDir?: string, log?: (line: string) => void }} [options]
+ * @param {{ targets?: ArduinoCliTarget[], cacheDir?: string, resourcesDir?: string,
+ *   log?: (line: string) => void }} [options]
  * @returns {Promise<ArduinoCliBuild[]>}
  */
 export async function fillArduinoCliResources({
@@ -234,9 +238,9 @@ function writeRecord(resourcesDir, record) {
 }
 
 /**
- * What resources/arduino-cli/build.json records: { version, targets: { <target>: { file, bytes, sha256, goVersion } } }.
+ * What resources/arduino-cli/build.json records: { version, targets: { <target>: { file, bytes, sha256, goVersion } } }
  * @param {string} [resourcesDir]
- * @returns {{ version: string, targets: Record<string, { file: string, bytes: number, sha256: string, goVersion: string }> }}
+ * @returns {{ version: string, targets: Record<string, RecordedBinary> }}
  */
 export function readRecord(resourcesDir = ARDUINO_CLI_RESOURCES_DIR) {
   const record = readStamp(path.join(resourcesDir, 'build.json'));
@@ -267,9 +271,7 @@ if (isMain(import.meta.url)) {
         `  ${b.target.padEnd(13)} ${(b.bytes / 1024 / 1024).toFixed(1).padStart(5)} MiB  ${b.sha256}  ${how}`,
       );
     }
-    console.log(
-      `arduino-cli ${ARDUINO_CLI_VERSION}: resources/arduino-cli filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    console.log(`arduino-cli ${ARDUINO_CLI_VERSION}: resources/arduino-cli filled in ${secondsSince(t0)} s`);
   } catch (error) {
     console.error(`buildArduinoCli: ${/** @type {Error} */ (error).message}`);
     process.exit(1);

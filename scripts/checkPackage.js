@@ -425,7 +425,8 @@ const cliVersion = (() => {
 const packagedSha = existsSync(packagedCli) ? sha256(readFileSync(packagedCli)) : undefined;
 check(
   '(g) arduino-cli',
-  `resources/${PACKAGED_CLI} runs: \`version\` says ${cliVersion ?? '?'} (pinned ${ARDUINO_CLI_VERSION}); SHA-256 ${packagedSha?.slice(0, 16) ?? '?'}… as resources/arduino-cli/SHA256SUMS records`,
+  `resources/${PACKAGED_CLI} runs: \`version\` says ${cliVersion ?? '?'} (pinned ${ARDUINO_CLI_VERSION}); ` +
+    `SHA-256 ${packagedSha?.slice(0, 16) ?? '?'}… as resources/arduino-cli/SHA256SUMS records`,
   [
     ...(cliRun.status === 0
       ? []
@@ -514,7 +515,8 @@ else {
 }
 check(
   '(h) deb',
-  `${debName} (${existsSync(deb) ? mib(statSync(deb).size) : '?'}, ${debFiles.length} entries): Package, Version, Architecture, Section, Homepage ${control.Homepage ?? '?'}; arduino-cli inside is executable and as recorded`,
+  `${debName} (${existsSync(deb) ? mib(statSync(deb).size) : '?'}, ${debFiles.length} entries): Package, Version, ` +
+    `Architecture, Section, Homepage ${control.Homepage ?? '?'}; arduino-cli inside is executable and as recorded`,
   debProblems,
 );
 const checkTime = seconds(start);
@@ -532,7 +534,8 @@ console.log(
 );
 for (const line of lines) console.log(`  ${line}`);
 console.log(
-  `  time: arduino-cli ${cliTime} (${cliBuild?.built ? 'built' : 'cached'}), electron-builder ${builderTime}, checks ${checkTime}, total ${seconds(total)}`,
+  `  time: arduino-cli ${cliTime} (${cliBuild?.built ? 'built' : 'cached'}), electron-builder ${builderTime}, ` +
+    `checks ${checkTime}, total ${seconds(total)}`,
 );
 
 if (keep) console.log(`  output kept in ${work}`);

@@ -84,6 +84,7 @@ function appImageToolsMissing(target, output) {
   return (
     "electron-builder could not download its AppImage tools (appimage-tools-runtime from GitHub's " +
     'electron-userland/electron-builder-binaries). On a connected machine it does; or set APPIMAGE_TOOLS_PATH ' +
-    `to a folder with mksquashfs, desktop-file-validate, runtimes/runtime-x64 and lib/x64. It said: ${evidence.trim().slice(0, 300)}`
+    'to a folder with mksquashfs, desktop-file-validate, runtimes/runtime-x64 and lib/x64. ' +
+    `It said: ${evidence.trim().slice(0, 300)}`
   );
 }

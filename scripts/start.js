@@ -42,6 +42,8 @@ function bundledArduinoCliLine() {
       '(needs Go). Until then Makerdeck uses MAKERDECK_ARDUINO_CLI or the arduino-cli on PATH.'
     );
   }
-  const recorded = readRecord().targets[target];
-  return `arduino-cli: bundled ${shown} (${recorded ? `${readRecord().version}, SHA-256 ${recorded.sha256.slice(0, 12)}…` : 'not in build.json'})`;
+  const record = readRecord();
+  const recorded = record.targets[target];
+  const about = recorded ? `${record.version}, SHA-256 ${recorded.sha256.slice(0, 12)}…` : 'not in build.json';
+  return `arduino-cli: bundled ${shown} (${about})`;
 }

@@ -71,7 +71,7 @@ describe('fillArduinoCliResources (stand-in cache)', () => {
     });
   });
 
-  it('keeps other targets already there, drops a recorded one whose file is gone, and restarts on a new version', async () => {
+  it('keeps targets already there, drops one whose file is gone, starts again on a new version', async () => {
     primeCache('linux-x64', 'stand-in linux');
     primeCache('darwin-arm64', 'stand-in mac');
     await fillArduinoCliResources({ targets: ['linux-x64', 'darwin-arm64'], cacheDir, resourcesDir, log: () => {} });
