@@ -451,68 +451,11 @@ check(
 // ---- (h) the deb --------------------------------------------------------------------------------------
 const debName = `${pkg.name}_${pkg.version}_amd64.deb`;
 const deb = path.join(outDir, debName);
-const debProblems = [];
-/** @type {Record<string, string>} */
-let control = {};
-/** @type {string[]} */
-let debFiles = [];
-if (!existsSync(deb)) debProblems.push(`${debName} was not built`);
-else {
-  const info = spawnSync('dpkg-deb', ['--field', deb], { encoding: 'utf8' });
-  const contents = spawnSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (info.status !== 0 || contents.status !== 0) debProblems.push(`dpkg-deb failed: ${info.stderr}${contents.stderr}`);
-  control = Object.fromEntries(
-    [...info.stdout.matchAll(/^([A-Za-z-]+): ?(.*)$/gm)].map((m) => [
-      /** @type {string} */ (m[1]),
-      /** @type {string} */ (m[2]),
-    ]),
-  );
-  /** @type {Record<string, string>} */
-  const want = {
-    Package: pkg.name,
-    Version: pkg.version,
-    Architecture: 'amd64',
-    Homepage: pkg.homepage,
-    Section: 'devel',
-  };
-  for (const [field, value] of Object.entries(want)) {
-    if (control[field] !== value)
-      debProblems.push(`control ${field} is ${JSON.stringify(control[field])}, want ${JSON.stringify(value)}`);
-  }
-  for (const field of ['Maintainer', 'Description', 'Depends'])
-    if (!control[field]) debProblems.push(`control has no ${field}`);
-  debFiles = contents.stdout.split('\n').filter(Boolean);
-  const line = (/** @type {string} */ file) => debFiles.find((l) => l.endsWith(` ./${file}`));
-  const cliLine = line(`opt/${pkg.productName}/resources/${PACKAGED_CLI}`);
-  if (!cliLine) debProblems.push(`the deb has no opt/${pkg.productName}/resources/${PACKAGED_CLI}`);
-  else if (!cliLine.startsWith('-rwxr-xr-x') || !cliLine.includes(` ${recorded?.bytes} `))
-    debProblems.push(`the deb's arduino-cli is not an executable of ${recorded?.bytes} bytes: ${cliLine}`);
-  else {
-    const extractedCli = spawnSync(
-      'sh',
-      [
-        '-c',
-        `dpkg-deb --fsys-tarfile "$1" | tar -xO "./$2"`,
-        'sh',
-        deb,
-        `opt/${pkg.productName}/resources/${PACKAGED_CLI}`,
-      ],
-      {
-        maxBuffer: 256 * 1024 * 1024,
-      },
-    );
-    const debSha = sha256(extractedCli.stdout);
-    if (debSha !== recorded?.sha256)
-      debProblems.push(`the deb's arduino-cli SHA-256 ${debSha} != recorded ${recorded?.sha256}`);
-  }
-  for (const file of [
-    `opt/${pkg.productName}/${pkg.name}`,
-    `opt/${pkg.productName}/resources/app.asar`,
-    `usr/share/applications/${pkg.name}.desktop`,
-  ]) {
-    if (!line(file)) debProblems.push(`the deb has no ${file}`);
-  }
-}
+const {
+  problems: debProblems,
+  control,
+  entries: debFiles,
+} = existsSync(deb) ? checkDeb(deb, recorded) : { problems: [`${debName} was not built`], control: {}, entries: [] };
 check(
   '(h) deb',
   `${debName} (${existsSync(deb) ? mib(statSync(deb).size) : '?'}, ${debFiles.length} entries): Package, Version, ` +
@@ -547,6 +490,59 @@ if (failures.length) {
   process.exit(1);
 }
 console.log('checkPackage: all package assertions passed');
+
+/**
+ * The deb's control fields and file list (dpkg-deb), and what is wrong with them: the fields the package
+ * needs, the app's files, and the bundled arduino-cli (executable, the recorded size and SHA-256).
+ * @param {string} deb
+ * @param {{ bytes: number, sha256: string } | undefined} recorded
+ */
+function checkDeb(deb, recorded) {
+  /** @type {string[]} */
+  const problems = [];
+  const info = spawnSync('dpkg-deb', ['--field', deb], { encoding: 'utf8' });
+  const contents = spawnSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (info.status !== 0 || contents.status !== 0) problems.push(`dpkg-deb failed: ${info.stderr}${contents.stderr}`);
+  /** @type {Record<string, string>} */
+  const control = Object.fromEntries([...info.stdout.matchAll(/^([A-Za-z-]+): ?(.*)$/gm)].map((m) => [m[1], m[2]]));
+  /** @type {Record<string, string>} */
+  const want = {
+    Package: pkg.name,
+    Version: pkg.version,
+    Architecture: 'amd64',
+    Section: 'devel',
+    Homepage: pkg.homepage,
+  };
+  for (const [field, value] of Object.entries(want)) {
+    if (control[field] !== value)
+      problems.push(`control ${field} is ${JSON.stringify(control[field])}, want ${JSON.stringify(value)}`);
+  }
+  for (const field of ['Maintainer', 'Description', 'Depends'])
+    if (!control[field]) problems.push(`control has no ${field}`);
+  const entries = contents.stdout.split('\n').filter(Boolean);
+  const line = (/** @type {string} */ file) => entries.find((l) => l.endsWith(` ./${file}`));
+  const app = `opt/${pkg.productName}`;
+  for (const file of [
+    `${app}/${pkg.name}`,
+    `${app}/resources/app.asar`,
+    `usr/share/applications/${pkg.name}.desktop`,
+  ]) {
+    if (!line(file)) problems.push(`the deb has no ${file}`);
+  }
+  const cli = `${app}/resources/${PACKAGED_CLI}`;
+  const cliLine = line(cli);
+  if (!cliLine) problems.push(`the deb has no ${cli}`);
+  else if (!cliLine.startsWith('-rwxr-xr-x') || !cliLine.includes(` ${recorded?.bytes} `))
+    problems.push(`the deb's arduino-cli is not an executable of ${recorded?.bytes} bytes: ${cliLine}`);
+  else {
+    const script = 'dpkg-deb --fsys-tarfile "$1" | tar -xO "./$2"';
+    const extracted = spawnSync('sh', ['-c', script, 'sh', deb, cli], { maxBuffer: 256 * 1024 * 1024 });
+    const debSha = sha256(extracted.stdout);
+    if (debSha !== recorded?.sha256)
+      problems.push(`the deb's arduino-cli SHA-256 ${debSha} != recorded ${recorded?.sha256}`);
+  }
+  return { problems, control, entries };
+}
 
 /**
  * @param {string} dir
