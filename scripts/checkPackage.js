@@ -111,12 +111,16 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 // ---- arduino-cli for this target, then package with a stub Electron ------------------------------------
 const total = performance.now();
 let start = performance.now();
-const [cliBuild] = await fillArduinoCliResources({ targets: ['linux-x64'], log: (line) => console.log(line) });
+const [cliBuild] = await fillArduinoCliResources({ targets: ['linux-x64'], log: (line) => console.log(line) }).catch(
+  (/** @type {Error} */ error) => die(error.message),
+);
 const cliTime = seconds(start);
 const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
 const outDir = path.join(work, 'dist');
 start = performance.now();
-const builder = await packageLinux({ targets: ['deb'], outDir, workDir: work });
+const builder = await packageLinux({ targets: ['deb'], outDir, workDir: work }).catch((/** @type {Error} */ error) =>
+  die(error.message),
+);
 const builderTime = seconds(start);
 if (!builder.ok) {
   process.stderr.write(builder.output);

@@ -42,7 +42,7 @@ const build = await run(
 );
 if (build.code !== 0) die(`the build failed:\n${build.stderr.slice(-3000)}`);
 console.log('dist: arduino-cli for every target');
-await fillArduinoCliResources({ log: (line) => console.log(`  ${line}`) });
+await fillArduinoCliResources({ log: (line) => console.log(`  ${line}`) }).catch((error) => die(error.message));
 
 rmSync(outDir, { recursive: true, force: true });
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-dist-'));
@@ -53,7 +53,9 @@ for (const target of targets) {
   // The first target packs the app; later ones package that same linux-unpacked/ again.
   const unpacked = path.join(outDir, 'linux-unpacked');
   const prepackaged = existsSync(unpacked) ? unpacked : undefined;
-  const result = await packageLinux({ targets: [target], outDir, workDir, prepackaged });
+  const result = await packageLinux({ targets: [target], outDir, workDir, prepackaged }).catch((error) =>
+    die(error.message),
+  );
   if (result.ok) {
     console.log(`  done in ${result.seconds.toFixed(1)} s (${result.electron})`);
     continue;
