@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Packages the built app with electron-builder.yml (`--linux dir`) and asserts what app.asar holds.
+// Packages the built app with electron-builder.yml (`--linux deb`, which also leaves linux-unpacked/) and
+// asserts what app.asar holds, that the bundled arduino-cli runs from the package, and what the deb holds.
 //
-// The Electron zip cannot be downloaded here, so electron-builder gets a stub `electronDist`: a temp
-// folder holding only an executable named `electron` (electron-builder copies the folder, renames
-// `electron` to the app's executable and adds resources/app.asar). Everything app-side (file
-// filters, asar, asarUnpack, extraResources, the production node_modules) is the real thing.
+// The Electron zip cannot be downloaded here, so electron-builder gets a stub `electronDist`
+// (scripts/packageLinux.js, shared with `npm run dist`). Everything app-side (file filters, asar,
+// asarUnpack, extraResources, the production node_modules) is the real thing.
 //
 // Fuses: the stub carries Electron's fuse sentinel and wire with Electron's default states, so the
 // `electronFuses` of electron-builder.yml are really flipped in the packaged executable, and read back
@@ -12,36 +12,31 @@
 // required value and electron-builder wrote it into the executable it shipped. What it cannot prove
 // here: that a real Electron binary honours them (none can be downloaded).
 //
+// arduino-cli: only this machine's target (linux-x64) is built (or taken from the cache) before packaging,
+// so CI compiles one target, not five; `npm run dist` fills all five.
+//
 // Usage: npm run build && node scripts/checkPackage.js [--keep]
 //   --keep  keep the packaged output (printed at the end) instead of deleting it.
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARDUINO_CLI_VERSION, fillArduinoCliResources, readRecord } from './buildArduinoCli.js';
+import { ELECTRON_DEFAULT_FUSES, FuseState, fuseIndex, fuses, fusesVersion, packageLinux } from './packageLinux.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const asar = require('@electron/asar');
-const YAML = require('yaml');
-// The @electron/fuses electron-builder itself loads (app-builder-lib's dependency), not whatever is hoisted.
-const builderRequire = createRequire(
-  createRequire(require.resolve('electron-builder/package.json')).resolve('app-builder-lib/package.json'),
-);
-const fuses = builderRequire('@electron/fuses');
-const { FuseState, SENTINEL } = builderRequire('@electron/fuses/dist/constants.js');
+const requireCjs = createRequire(import.meta.url);
+const asar = /** @type {typeof import('@electron/asar')} */ (requireCjs('@electron/asar'));
+const YAML = /** @type {typeof import('yaml')} */ (requireCjs('yaml'));
 const keep = process.argv.includes('--keep');
+
+/** The bundled arduino-cli inside the package's resources/ (linux-x64 build). */
+const PACKAGED_CLI = 'arduino-cli/linux-x64/arduino-cli';
+const sha256 = (/** @type {Buffer} */ data) => createHash('sha256').update(data).digest('hex');
+const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** Top-level entries allowed inside app.asar; anything else is a leak (sources, tests, configs). */
 const ALLOWED_ROOT = new Set(['out', 'bin', 'package.json', 'node_modules']);
@@ -82,27 +77,6 @@ const REQUIRED_FUSES = {
   grantFileProtocolExtraPrivileges: false,
   loadBrowserProcessSpecificV8Snapshot: false,
 };
-/**
- * Electron's own default for each fuse (its fuses.json5), which the stub starts from.
- * @type {Record<string, boolean>}
- */
-const ELECTRON_DEFAULT_FUSES = {
-  runAsNode: true,
-  enableCookieEncryption: false,
-  enableNodeOptionsEnvironmentVariable: true,
-  enableNodeCliInspectArguments: true,
-  enableEmbeddedAsarIntegrityValidation: false,
-  onlyLoadAppFromAsar: false,
-  loadBrowserProcessSpecificV8Snapshot: false,
-  grantFileProtocolExtraPrivileges: true,
-};
-/**
- * The wire index of an electron-builder option name (runAsNode -> FuseV1Options.RunAsNode).
- * @param {string} name
- * @returns {number}
- */
-const fuseIndex = (name) => fuses.FuseV1Options[name.charAt(0).toUpperCase() + name.slice(1)];
-
 /** @type {string[]} */
 const failures = [];
 /** @type {string[]} */
@@ -133,51 +107,24 @@ for (const file of ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.c
   if (!existsSync(path.join(root, file))) die(`${file} is missing: run \`npm run build\` first`);
 }
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/electron/package.json'), 'utf8')).version;
 
-// ---- package with a stub Electron ---------------------------------------------------------------
-const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
-const stubDist = path.join(work, 'electron-dist');
-const outDir = path.join(work, 'dist');
-mkdirSync(stubDist);
-writeFileSync(
-  path.join(stubDist, 'electron'),
-  Buffer.concat([
-    Buffer.from('#!/bin/sh\necho "stub Electron used by scripts/checkPackage.js" >&2\nexit 1\n'),
-    stubFuseWire(),
-  ]),
-);
-chmodSync(path.join(stubDist, 'electron'), 0o755);
-
+// ---- arduino-cli for this target, then package with a stub Electron ------------------------------------
 const total = performance.now();
 let start = performance.now();
-const builder = spawnSync(
-  process.execPath,
-  [
-    path.join(root, 'node_modules/electron-builder/cli.js'),
-    '--linux',
-    'dir',
-    '--x64',
-    '--publish',
-    'never',
-    '--config',
-    'electron-builder.yml',
-    `-c.electronDist=${stubDist}`,
-    `-c.electronVersion=${electronVersion}`,
-    `-c.directories.output=${outDir}`,
-  ],
-  {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-    maxBuffer: 64 * 1024 * 1024,
-  },
+const [cliBuild] = await fillArduinoCliResources({ targets: ['linux-x64'], log: (line) => console.log(line) }).catch(
+  (/** @type {Error} */ error) => die(error.message),
+);
+const cliTime = seconds(start);
+const work = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-package-'));
+const outDir = path.join(work, 'dist');
+start = performance.now();
+const builder = await packageLinux({ targets: ['deb'], outDir, workDir: work }).catch((/** @type {Error} */ error) =>
+  die(error.message),
 );
 const builderTime = seconds(start);
-writeFileSync(path.join(work, 'electron-builder.log'), `${builder.stdout ?? ''}${builder.stderr ?? ''}`);
-if (builder.status !== 0) {
-  process.stderr.write(`${builder.stdout ?? ''}${builder.stderr ?? ''}`);
-  die(`electron-builder --linux dir failed (exit ${builder.status ?? builder.signal}); log kept in ${work}`);
+if (!builder.ok) {
+  process.stderr.write(builder.output);
+  die(`electron-builder --linux deb failed; log kept in ${work}`);
 }
 
 const resourcesDir = path.join(outDir, 'linux-unpacked', 'resources');
@@ -413,10 +360,9 @@ check(
 const resourceFiles = walk(resourcesDir)
   .map((file) => path.relative(resourcesDir, file).split(path.sep).join('/'))
   .filter((file) => file !== 'app.asar' && !file.startsWith('app.asar.unpacked/'));
-const cliSource = path.join(root, 'resources/arduino-cli/linux-x64/arduino-cli');
 check(
   '(e) extraResources',
-  `${resourceFiles.length} file(s) besides app.asar, no README; bundled arduino-cli ${existsSync(cliSource) ? 'present' : 'absent from resources/ (not checked)'}`,
+  `${resourceFiles.length} file(s) besides app.asar, no README, linux-x64's arduino-cli and no other target's`,
   [
     ...resourceFiles
       .filter((file) => /(^|\/)README[^/]*$/i.test(file))
@@ -424,9 +370,7 @@ check(
     ...resourceFiles
       .filter((file) => /^arduino-cli\//.test(file) && !file.startsWith('arduino-cli/linux-x64/'))
       .map((file) => `other platform's arduino-cli shipped: resources/${file}`),
-    ...(existsSync(cliSource) && !existsSync(path.join(resourcesDir, 'arduino-cli/linux-x64/arduino-cli'))
-      ? ['resources/arduino-cli/linux-x64/arduino-cli is not in the package']
-      : []),
+    ...(resourceFiles.includes(PACKAGED_CLI) ? [] : [`resources/${PACKAGED_CLI} is not in the package`]),
     ...(resourceFiles.includes('firmware/firmware.ino')
       ? []
       : ['the firmware sketch (resources/firmware/firmware.ino) is not in the package']),
@@ -453,7 +397,7 @@ const wire = await fuses
 const flipped = Object.keys(REQUIRED_FUSES).filter((name) => ELECTRON_DEFAULT_FUSES[name] !== REQUIRED_FUSES[name]);
 check(
   '(f) fuses flipped',
-  `read back from the packaged ${path.basename(executable)} with @electron/fuses ${builderRequire('@electron/fuses/package.json').version}: all ${Object.keys(REQUIRED_FUSES).length} as required (${flipped.length} changed from Electron's defaults: ${flipped.join(', ')})`,
+  `read back from the packaged ${path.basename(executable)} with @electron/fuses ${fusesVersion}: all ${Object.keys(REQUIRED_FUSES).length} as required (${flipped.length} changed from Electron's defaults: ${flipped.join(', ')})`,
   wire.error
     ? [`${executable}: ${wire.error}`]
     : Object.entries(REQUIRED_FUSES).flatMap(([name, on]) => {
@@ -464,13 +408,70 @@ check(
           : [`${name} is ${FuseState[state] ?? state} in the packaged executable, must be ${FuseState[want]}`];
       }),
 );
+
+// ---- (g) the bundled arduino-cli runs from the package ----------------------------------------------
+const record = readRecord();
+const recorded = record.targets['linux-x64'];
+const packagedCli = path.join(resourcesDir, PACKAGED_CLI);
+const cliRun = spawnSync(packagedCli, ['version', '--format', 'json'], {
+  encoding: 'utf8',
+  timeout: 30_000,
+  // Its own empty config folder: `version` must neither read the user's config nor go online.
+  env: { PATH: process.env.PATH, HOME: work, ARDUINO_UPDATER_ENABLE_NOTIFICATION: 'false' },
+});
+const cliVersion = (() => {
+  try {
+    return JSON.parse(cliRun.stdout).VersionString;
+  } catch {
+    return undefined;
+  }
+})();
+const packagedSha = existsSync(packagedCli) ? sha256(readFileSync(packagedCli)) : undefined;
+check(
+  '(g) arduino-cli',
+  `resources/${PACKAGED_CLI} runs: \`version\` says ${cliVersion ?? '?'} (pinned ${ARDUINO_CLI_VERSION}); ` +
+    `SHA-256 ${packagedSha?.slice(0, 16) ?? '?'}… as resources/arduino-cli/SHA256SUMS records`,
+  [
+    ...(cliRun.status === 0
+      ? []
+      : [`${packagedCli} version failed (exit ${cliRun.status ?? cliRun.error?.message}): ${cliRun.stderr}`]),
+    ...(cliRun.status === 0 && cliVersion !== ARDUINO_CLI_VERSION
+      ? [`version says ${cliVersion}, pinned ${ARDUINO_CLI_VERSION}`]
+      : []),
+    ...(record.version === ARDUINO_CLI_VERSION ? [] : [`build.json records version ${record.version}`]),
+    ...(recorded ? [] : ['resources/arduino-cli/build.json records no linux-x64 binary']),
+    ...(recorded && packagedSha !== recorded.sha256
+      ? [`packaged SHA-256 ${packagedSha} != recorded ${recorded.sha256}`]
+      : []),
+    ...(recorded &&
+    !readFileSync(path.join(root, 'resources/arduino-cli/SHA256SUMS'), 'utf8').includes(
+      `${recorded.sha256}  linux-x64/arduino-cli`,
+    )
+      ? ['SHA256SUMS does not list linux-x64/arduino-cli with the recorded SHA-256']
+      : []),
+  ],
+);
+
+// ---- (h) the deb --------------------------------------------------------------------------------------
+const debName = `${pkg.name}_${pkg.version}_amd64.deb`;
+const deb = path.join(outDir, debName);
+const {
+  problems: debProblems,
+  control,
+  entries: debFiles,
+} = existsSync(deb) ? checkDeb(deb, recorded) : { problems: [`${debName} was not built`], control: {}, entries: [] };
+check(
+  '(h) deb',
+  `${debName} (${existsSync(deb) ? mib(statSync(deb).size) : '?'}, ${debFiles.length} entries): Package, Version, ` +
+    `Architecture, Section, Homepage ${control.Homepage ?? '?'}; arduino-cli inside is executable and as recorded`,
+  debProblems,
+);
 const checkTime = seconds(start);
 
 // ---- report -------------------------------------------------------------------------------------
 const unpackedFiles = existsSync(unpackedDir) ? walk(unpackedDir) : [];
-const mib = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 console.log(
-  `checkPackage: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux dir (stub Electron ${electronVersion})`,
+  `checkPackage: electron-builder ${JSON.parse(readFileSync(path.join(root, 'node_modules/electron-builder/package.json'), 'utf8')).version} --linux deb (${builder.electron})`,
 );
 console.log(
   `  app.asar: ${mib(statSync(archive).size)}, ${fileEntries.length} files (${fileEntries.filter((e) => !e.startsWith('node_modules/')).length} app, ${fileEntries.filter((e) => e.startsWith('node_modules/')).length} node_modules, ${packagedDirs.length} package folders, ${packaged.size} distinct name@version)`,
@@ -479,7 +480,10 @@ console.log(
   `  app.asar.unpacked: ${mib(unpackedFiles.reduce((sum, file) => sum + statSync(file).size, 0))}, ${unpackedFiles.length} files`,
 );
 for (const line of lines) console.log(`  ${line}`);
-console.log(`  time: electron-builder ${builderTime}, checks ${checkTime}, total ${seconds(total)}`);
+console.log(
+  `  time: arduino-cli ${cliTime} (${cliBuild?.built ? 'built' : 'cached'}), electron-builder ${builderTime}, ` +
+    `checks ${checkTime}, total ${seconds(total)}`,
+);
 
 if (keep) console.log(`  output kept in ${work}`);
 else rmSync(work, { recursive: true, force: true });
@@ -491,15 +495,57 @@ if (failures.length) {
 }
 console.log('checkPackage: all package assertions passed');
 
-/** Electron's fuse wire as a real binary carries it: sentinel, version 1, length, one state byte per fuse. */
-function stubFuseWire() {
-  const names = Object.keys(ELECTRON_DEFAULT_FUSES).sort((a, b) => fuseIndex(a) - fuseIndex(b));
-  const states = names.map((name) => (ELECTRON_DEFAULT_FUSES[name] ? FuseState.ENABLE : FuseState.DISABLE));
-  return Buffer.concat([
-    Buffer.from(SENTINEL, 'ascii'),
-    Buffer.from([Number(fuses.FuseVersion.V1), names.length, ...states]),
-    Buffer.from('\n'),
-  ]);
+/**
+ * The deb's control fields and file list (dpkg-deb), and what is wrong with them: the fields the package
+ * needs, the app's files, and the bundled arduino-cli (executable, the recorded size and SHA-256).
+ * @param {string} deb
+ * @param {{ bytes: number, sha256: string } | undefined} recorded
+ */
+function checkDeb(deb, recorded) {
+  /** @type {string[]} */
+  const problems = [];
+  const info = spawnSync('dpkg-deb', ['--field', deb], { encoding: 'utf8' });
+  const contents = spawnSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (info.status !== 0 || contents.status !== 0) problems.push(`dpkg-deb failed: ${info.stderr}${contents.stderr}`);
+  /** @type {Record<string, string>} */
+  const control = Object.fromEntries([...info.stdout.matchAll(/^([A-Za-z-]+): ?(.*)$/gm)].map((m) => [m[1], m[2]]));
+  /** @type {Record<string, string>} */
+  const want = {
+    Package: pkg.name,
+    Version: pkg.version,
+    Architecture: 'amd64',
+    Section: 'devel',
+    Homepage: pkg.homepage,
+  };
+  for (const [field, value] of Object.entries(want)) {
+    if (control[field] !== value)
+      problems.push(`control ${field} is ${JSON.stringify(control[field])}, want ${JSON.stringify(value)}`);
+  }
+  for (const field of ['Maintainer', 'Description', 'Depends'])
+    if (!control[field]) problems.push(`control has no ${field}`);
+  const entries = contents.stdout.split('\n').filter(Boolean);
+  const line = (/** @type {string} */ file) => entries.find((l) => l.endsWith(` ./${file}`));
+  const app = `opt/${pkg.productName}`;
+  for (const file of [
+    `${app}/${pkg.name}`,
+    `${app}/resources/app.asar`,
+    `usr/share/applications/${pkg.name}.desktop`,
+  ]) {
+    if (!line(file)) problems.push(`the deb has no ${file}`);
+  }
+  const cli = `${app}/resources/${PACKAGED_CLI}`;
+  const cliLine = line(cli);
+  if (!cliLine) problems.push(`the deb has no ${cli}`);
+  else if (!cliLine.startsWith('-rwxr-xr-x') || !cliLine.includes(` ${recorded?.bytes} `))
+    problems.push(`the deb's arduino-cli is not an executable of ${recorded?.bytes} bytes: ${cliLine}`);
+  else {
+    const script = 'dpkg-deb --fsys-tarfile "$1" | tar -xO "./$2"';
+    const extracted = spawnSync('sh', ['-c', script, 'sh', deb, cli], { maxBuffer: 256 * 1024 * 1024 });
+    const debSha = sha256(extracted.stdout);
+    if (debSha !== recorded?.sha256)
+      problems.push(`the deb's arduino-cli SHA-256 ${debSha} != recorded ${recorded?.sha256}`);
+  }
+  return { problems, control, entries };
 }
 
 /**

@@ -22,17 +22,13 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { missingDebianPackages } from '../services/apt.js';
 import { isMain, run } from '../services/proc.js';
-import { defaultRigCache, findGo } from './common.js';
+import { ARDUINO_CLI_VERSION, buildArduinoCli, hostTarget } from '../buildArduinoCli.js';
+import { defaultRigCache } from './common.js';
 
-/** The arduino-cli release the rig builds (Go module github.com/arduino/arduino-cli@v<this>). */
-export const ARDUINO_CLI_VERSION = '1.0.4';
-// What upstream's release build stamps in with -ldflags (tag v1.0.4 = commit a0d912da…, tagged at this time).
-const ARDUINO_CLI_COMMIT = 'a0d912da';
-const ARDUINO_CLI_DATE = '2024-08-12T13:32:50Z';
-const ARDUINO_CLI_MODULE = 'github.com/arduino/arduino-cli';
+// arduino-cli itself: one pin and one build for the rig and the desktop package (scripts/buildArduinoCli.js).
+export { ARDUINO_CLI_GO_MODULE_DIR, ARDUINO_CLI_VERSION } from '../buildArduinoCli.js';
 
 /** Debian packages the rig needs (pass to ensureDebianPackages from scripts/services/apt.js). */
 export const RIG_DEBIAN_PACKAGES = [
@@ -77,10 +73,6 @@ tools.avrdude.config.path=/etc/avrdude.conf
 
 // Bump when the layout below changes, so existing caches are laid out again.
 const LAYOUT_VERSION = 1;
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The wrapper Go module that pins arduino-cli (go.mod, go.sum, tools.go). */
-export const ARDUINO_CLI_GO_MODULE_DIR = path.join(repoRoot, 'tests', 'rig', 'arduino-cli');
 
 /** @param {(string | number)[]} parts */
 const sha256 = (...parts) => {
@@ -137,66 +129,6 @@ async function cliVersion(bin, configFile) {
 }
 
 /** @typedef {(line: string) => void} Log */
-
-/**
- * Build arduino-cli into cacheDir unless a binary built from the same inputs is there.
- * @param {string} cacheDir
- * @param {Log} log
- */
-async function ensureArduinoCli(cacheDir, log) {
-  const outDir = path.join(cacheDir, 'arduino-cli', `${ARDUINO_CLI_VERSION}-${process.platform}-${process.arch}`);
-  const bin = path.join(outDir, 'arduino-cli');
-  const stampFile = path.join(outDir, 'build.json');
-  const ldflags = [
-    '-s',
-    '-w',
-    `-X ${ARDUINO_CLI_MODULE}/version.versionString=${ARDUINO_CLI_VERSION}`,
-    `-X ${ARDUINO_CLI_MODULE}/version.commit=${ARDUINO_CLI_COMMIT}`,
-    `-X ${ARDUINO_CLI_MODULE}/version.date=${ARDUINO_CLI_DATE}`,
-  ].join(' ');
-  const goMod = readFileSync(path.join(ARDUINO_CLI_GO_MODULE_DIR, 'go.mod'), 'utf8');
-  const goSum = readFileSync(path.join(ARDUINO_CLI_GO_MODULE_DIR, 'go.sum'), 'utf8');
-  if (!goMod.includes(`${ARDUINO_CLI_MODULE} v${ARDUINO_CLI_VERSION}`)) {
-    throw new Error(
-      `${ARDUINO_CLI_GO_MODULE_DIR}/go.mod does not require ${ARDUINO_CLI_MODULE} v${ARDUINO_CLI_VERSION}`,
-    );
-  }
-  const inputs = sha256(ARDUINO_CLI_VERSION, ldflags, goMod, goSum);
-  const stamp = JSON.parse(readOr(stampFile, 'null') ?? 'null');
-  if (stamp?.inputs === inputs && existsSync(bin)) return { bin, built: false, seconds: 0 };
-
-  const go = findGo(`to build arduino-cli ${ARDUINO_CLI_VERSION} once per cache`);
-  mkdirSync(outDir, { recursive: true });
-  const tmpBin = `${bin}.tmp-${process.pid}-${Date.now()}`;
-  const env = {
-    ...process.env,
-    CGO_ENABLED: '0',
-    GOTOOLCHAIN: 'local', // never fetch another Go toolchain
-    GOFLAGS: '-mod=readonly -buildvcs=false', // go.sum is committed: fail instead of editing it
-  };
-  log(`[rig] building arduino-cli ${ARDUINO_CLI_VERSION} with ${go} (once per cache; ~1 min cold)`);
-  const t0 = performance.now();
-  const r = await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', tmpBin, ARDUINO_CLI_MODULE], {
-    cwd: ARDUINO_CLI_GO_MODULE_DIR,
-    env,
-    timeoutMs: 20 * 60_000,
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.code !== 0) {
-    rmSync(tmpBin, { force: true });
-    throw new Error(
-      `go build of arduino-cli ${ARDUINO_CLI_VERSION} failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`,
-    );
-  }
-  renameSync(tmpBin, bin);
-  const goVersion = (await run(go, ['env', 'GOVERSION'], { env })).stdout.trim();
-  writeIfChanged(
-    stampFile,
-    `${JSON.stringify({ version: ARDUINO_CLI_VERSION, goVersion, inputs, seconds: Math.round(seconds) }, null, 2)}\n`,
-  );
-  log(`[rig] built ${bin} in ${seconds.toFixed(1)} s (${goVersion})`);
-  return { bin, built: true, seconds };
-}
 
 /** @param {string} home */
 function configYaml(home) {
@@ -338,7 +270,7 @@ async function ensureRig(cacheDir, log) {
     );
   }
   mkdirSync(cacheDir, { recursive: true });
-  const { bin } = await ensureArduinoCli(cacheDir, log);
+  const { bin } = await buildArduinoCli({ target: /** @type {any} */ (hostTarget()), cacheDir, log });
   const layout = await ensureLayout(path.join(cacheDir, 'arduino'));
   const version = await cliVersion(bin, layout.configFile);
   if (version !== ARDUINO_CLI_VERSION) {

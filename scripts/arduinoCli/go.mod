@@ -1,9 +1,10 @@
-// Wrapper module that pins arduino-cli for Makerdeck's test rig.
-// Build (see scripts/rig/arduino.js, which does exactly this):
-//   CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -o arduino-cli \
+// Wrapper module that pins arduino-cli for Makerdeck: the binary the desktop package carries
+// (resources/arduino-cli/<platform>-<arch>/) and the test rig's are both built from it by
+// scripts/buildArduinoCli.js:
+//   CGO_ENABLED=0 GOTOOLCHAIN=local GOOS=.. GOARCH=.. go build -trimpath -o arduino-cli \
 //     -ldflags '-s -w -X github.com/arduino/arduino-cli/version.versionString=1.0.4 ...' \
 //     github.com/arduino/arduino-cli
-module makerdeck.local/rig/arduino-cli
+module makerdeck.local/arduino-cli
 
 go 1.22
 
