@@ -25,7 +25,7 @@ const ALLOWED = {
     '../stack/environment.ts',
     '../firmware/avrBoards.ts',
   ],
-  pack: [],
+  pack: ['../firmware/arduinoCliHome.ts', '../firmware/buildCache.ts'],
 };
 
 const core = (part) => `./electron/core/${part}`;
