@@ -25,7 +25,13 @@ const ALLOWED = {
     '../stack/environment.ts',
     '../firmware/avrBoards.ts',
   ],
-  pack: ['../firmware/arduinoCliHome.ts', '../firmware/buildCache.ts'],
+  pack: [
+    '../boards/arduinoCliRunner.ts',
+    '../boards/offlineFolder.ts',
+    '../firmware/arduinoCli.ts',
+    '../firmware/arduinoCliHome.ts',
+    '../firmware/buildCache.ts',
+  ],
 };
 
 const core = (part) => `./electron/core/${part}`;

@@ -41,6 +41,8 @@ import { BrokerOnlineChecker } from './lab/brokerOnlineChecker';
 import type { OnlineChecker } from './lab/onlineCheck';
 import { listUsers } from './stack/brokerUsers';
 import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
+import { PackCli } from './pack/packCli';
+import { PackService } from './pack/packService';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -183,6 +185,26 @@ export function createHost(options: HostOptions): Host {
     arduinoCliConfig,
     operations,
     emit: (progress) => bus.emit('boards.progress', progress),
+  });
+
+  const packs = new PackService({
+    cli: new PackCli(arduinoCli, arduinoCliConfig),
+    resourcesDir: arduinoCli.resourcesDir,
+    buildCacheDir: defaultBuildCacheDir(env),
+    images: {
+      sizes: (profile) => stack.imageSizes(profile),
+      save: (profile, file) => stack.exportImages(file, profile),
+    },
+    profiles: {
+      idOf: (ref) =>
+        profiles.get(ref).then(
+          (p) => p.id,
+          () => undefined,
+        ),
+      exportEncrypted: async (ref, passphrase) => (await profiles.export(ref, passphrase)).content,
+    },
+    operations,
+    emit: (progress) => bus.emit('pack.progress', progress),
   });
 
   const listPorts = async () =>
@@ -347,10 +369,9 @@ export function createHost(options: HostOptions): Host {
     'device.info': (args) => device.info(args),
     'device.provision': (args) => device.provision(args),
     'device.scan': (args) => device.scan(args),
-    // Placeholders until core/pack lands (branch pack-core replaces them).
-    'pack.plan': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.create': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.inspect': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.plan': (args) => packs.plan(args),
+    'pack.create': (args) => packs.create(args),
+    'pack.inspect': ({ file }) => packs.inspect(file),
     'pack.import': (args) => importPack(packImportDeps, args),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),

@@ -137,6 +137,11 @@ export class PackWriter {
     return { bytes, sha256: hash.digest('hex') };
   }
 
+  /** A path in the staging folder (removed with it) for a member made in steps, e.g. a file then gzip. */
+  scratch(name: string): string {
+    return path.join(this.staging, `scratch-${path.basename(name)}`);
+  }
+
   /** Removes the partial file and the staged members. */
   async abort(): Promise<void> {
     await rm(this.partial, { force: true });
