@@ -112,7 +112,7 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
     expect(space).toBeGreaterThan(-1);
     expect(space).toBeLessThan(lines.findIndex((l) => l.startsWith('extract')));
     expect(result.stdout).toContain('Imported pack');
-    console.log(`import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s`);
+    console.log(`import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s; ${lines[space]}`);
 
     const host = createHost({ kind: 'cli', env: { ...process.env, ...env }, quiet: true });
     const doctor = await callHost<DoctorReport>(host, 'doctor.run', { only: ['arduino-cli'] });
@@ -222,7 +222,7 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
       expect(result.code).toBe(3);
       const errors = result.stderr.split('\n').filter((line) => line.startsWith('makerdeck: '));
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(/needs [\d.]+ MB free in .*small-disk\/data, which has [\d.]+ (kB|MB) free/);
+      expect(errors[0]).toMatch(/needs [\d.]+ MiB free in .*small-disk\/data, which has [\d.]+ (KiB|MiB) free/);
       expect(result.stderr).toContain('Space needed: ');
       // Nothing but what any command writes (its log) reached the small disk.
       expect(readdirSync(small).flatMap((d) => readdirSync(path.join(small, d)))).not.toContain('packs');
