@@ -113,7 +113,11 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
     expect(space).toBeGreaterThan(-1);
     expect(space).toBeLessThan(lines.findIndex((l) => l.startsWith('extract')));
     expect(result.stdout).toContain('Imported pack');
-    console.log(`import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s; ${lines[space]}`);
+    const used = Number(execFileSync('du', ['-sb', env.MAKERDECK_DATA_DIR!], { encoding: 'utf8' }).split('\t')[0]);
+    console.log(
+      `import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s; ${lines[space]}; ` +
+        `the data folder holds ${(used / 1024 / 1024).toFixed(1)} MiB after it`,
+    );
 
     const host = createHost({ kind: 'cli', env: { ...process.env, ...env }, quiet: true });
     const doctor = await callHost<DoctorReport>(host, 'doctor.run', { only: ['arduino-cli'] });
