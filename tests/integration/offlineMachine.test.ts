@@ -127,7 +127,7 @@ describe("today's commands on the offline laptop (before lab packs)", () => {
     const kept = secretToolFolderSecrets(machine.env.MAKERDECK_DATA_DIR!, machine.env);
     expect(Object.values(kept).sort()).toEqual([SECRETS.mqtt, SECRETS.wifi].sort());
     for (const step of [imported, shown]) expect(step.offLoopback.map(describeAttempt), step.name).toEqual([]);
-  });
+  }, 60_000);
 
   it('compiles with a hand-made arduino-cli configuration and releases to the emulated Uno', async () => {
     const handMade = {
@@ -150,7 +150,7 @@ describe("today's commands on the offline laptop (before lab packs)", () => {
     const flash = JSON.parse(released.stdout) as FlashSummary;
     expect(flash).toMatchObject({ verified: true, boot: { reported: true, deviceId: 'harness-uno-1' } });
     for (const step of [compiled, released]) expect(step.offLoopback.map(describeAttempt), step.name).toEqual([]);
-  });
+  }, 400_000);
 
   it("starts the stack (core) from the rig's images, loaded into its empty image store", async () => {
     const loaded = performance.now();
@@ -163,5 +163,5 @@ describe("today's commands on the offline laptop (before lab packs)", () => {
     console.log(`stack up attempts off loopback: ${up.offLoopback.map(describeAttempt).join(', ') || 'none'}`);
     const down = await machine.run('stack down', ['stack', 'down'], { timeoutMs: 120_000 });
     expect(down.code, down.stderr).toBe(0);
-  });
+  }, 600_000);
 });
