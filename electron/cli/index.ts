@@ -16,6 +16,7 @@ import { boardsCommand } from './commands/boards';
 import { deviceLoginCommand } from './commands/deviceLogin';
 import { deviceCommand, provisionCommand } from './commands/device';
 import { labCommand } from './commands/lab';
+import { packCommand } from './commands/pack';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -34,6 +35,7 @@ export const COMMANDS: Command[] = [
   deviceCommand,
   provisionCommand,
   labCommand,
+  packCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {

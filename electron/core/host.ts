@@ -1,5 +1,6 @@
 // Builds the core services once for whichever host runs them (Electron, `makerdeck serve`, the CLI)
 // and exposes them as the contract's handlers. Plain Node: nothing here imports electron.
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { MakerdeckError, type AppInfo, type Handlers, type Reply } from '../contract';
 import { BoardCores } from './boards/boardCores';
@@ -10,6 +11,8 @@ import { createLogger, type Logger } from './log';
 import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
+import { arduinoCliConfigFor, arduinoCliHome } from './firmware/arduinoCliHome';
+import { importPack, type PackImportDeps } from './pack/packImport';
 import { DeviceService } from './device/deviceService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
@@ -38,6 +41,8 @@ import { BrokerOnlineChecker } from './lab/brokerOnlineChecker';
 import type { OnlineChecker } from './lab/onlineCheck';
 import { listUsers } from './stack/brokerUsers';
 import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
+import { PackCli } from './pack/packCli';
+import { PackService } from './pack/packService';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -93,8 +98,11 @@ export function createHost(options: HostOptions): Host {
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
+    dataDir,
     searchPath: env.PATH,
   };
+  // MAKERDECK_ARDUINO_CLI_CONFIG, else the data folder's (a lab pack's), looked up per call.
+  const arduinoCliConfig = () => arduinoCliConfigFor(env, dataDir);
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
@@ -165,7 +173,7 @@ export function createHost(options: HostOptions): Host {
     operations,
     monitor,
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     sketchDir: options.firmwareDir ?? defaultFirmwareDir(env),
     buildCacheDir: defaultBuildCacheDir(env),
     deviceLogins: deviceAccounts, // a release creates or reuses the device's broker user
@@ -174,9 +182,29 @@ export function createHost(options: HostOptions): Host {
   const device = new DeviceService({ profiles, monitor });
   const boards = new BoardCores({
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     operations,
     emit: (progress) => bus.emit('boards.progress', progress),
+  });
+
+  const packs = new PackService({
+    cli: new PackCli(arduinoCli, arduinoCliConfig),
+    resourcesDir: arduinoCli.resourcesDir,
+    buildCacheDir: defaultBuildCacheDir(env),
+    images: {
+      sizes: (profile) => stack.imageSizes(profile),
+      save: (profile, file) => stack.exportImages(file, profile),
+    },
+    profiles: {
+      idOf: (ref) =>
+        profiles.get(ref).then(
+          (p) => p.id,
+          () => undefined,
+        ),
+      exportEncrypted: async (ref, passphrase) => (await profiles.export(ref, passphrase)).content,
+    },
+    operations,
+    emit: (progress) => bus.emit('pack.progress', progress),
   });
 
   const listPorts = async () =>
@@ -214,6 +242,35 @@ export function createHost(options: HostOptions): Host {
       check: async () => checkInflux((await environments.endpoints()).influx),
       drop: async (deviceIds: string[]) => deleteDevicePoints((await environments.endpoints()).influx, deviceIds),
     },
+  };
+
+  // A pack's cores go into the data folder's arduino-cli home, whatever MAKERDECK_ARDUINO_CLI_CONFIG says.
+  const packCores = new BoardCores({
+    arduinoCli,
+    arduinoCliConfig: async () => arduinoCliHome(dataDir).configFile,
+    operations,
+    emit: (progress) => bus.emit('boards.progress', progress),
+  });
+  const packImportDeps: PackImportDeps = {
+    dataDir,
+    buildCacheDir: defaultBuildCacheDir(env),
+    operations,
+    emit: (progress) => bus.emit('pack.progress', progress),
+    installCore: async (folder, core, version, signal) => {
+      const installed = (await packCores.list()).find((c) => c.id === core)?.installed;
+      if (installed && installed === version) return { result: 'already', detail: `${core}@${installed}` };
+      const operationId = randomUUID();
+      const cancel = () => operations.cancel(operationId);
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        const summary = await packCores.installFrom({ operationId, path: folder, core });
+        return { result: 'done', detail: summary.installed.join(', ') };
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
+    },
+    loadImages: (file) => stack.importImages(file),
+    profiles,
   };
 
   const handlers: Handlers = {
@@ -312,11 +369,10 @@ export function createHost(options: HostOptions): Host {
     'device.info': (args) => device.info(args),
     'device.provision': (args) => device.provision(args),
     'device.scan': (args) => device.scan(args),
-    // Placeholders until core/pack lands (branch pack-core replaces them).
-    'pack.plan': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.create': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.inspect': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.import': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.plan': (args) => packs.plan(args),
+    'pack.create': (args) => packs.create(args),
+    'pack.inspect': ({ file }) => packs.inspect(file),
+    'pack.import': (args) => importPack(packImportDeps, args),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),
     'lab.create': (args) => labs.create(args),
