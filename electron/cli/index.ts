@@ -62,7 +62,12 @@ export async function main(argv: string[]): Promise<number> {
 
 function parseCommandArgs(command: Command, args: string[]) {
   const options = {
-    ...Object.fromEntries(Object.entries(command.options).map(([key, spec]) => [key, { type: spec.type }])),
+    ...Object.fromEntries(
+      Object.entries(command.options).map(([key, spec]) => [
+        key,
+        { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) },
+      ]),
+    ),
     json: { type: 'boolean' as const },
     help: { type: 'boolean' as const, short: 'h' },
   };
