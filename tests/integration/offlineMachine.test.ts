@@ -124,8 +124,9 @@ describe("today's commands on the offline laptop (before lab packs)", () => {
     expect(imported.code, imported.stderr).toBe(0);
     const shown = await machine.run('profile show', ['profile', 'show', 'harness-uno', '--json']);
     expect((JSON.parse(shown.stdout) as ProfileView).secrets).toEqual({ wifiPassword: true, mqttPassword: true });
+    const { id } = JSON.parse(shown.stdout) as ProfileView;
     const kept = secretToolFolderSecrets(machine.env.MAKERDECK_DATA_DIR!, machine.env);
-    expect(Object.values(kept).sort()).toEqual([SECRETS.mqtt, SECRETS.wifi].sort());
+    expect(kept).toMatchObject({ [`${id}/wifi-password`]: SECRETS.wifi, [`${id}/mqtt-password`]: SECRETS.mqtt });
     for (const step of [imported, shown]) expect(step.offLoopback.map(describeAttempt), step.name).toEqual([]);
   }, 60_000);
 

@@ -220,8 +220,13 @@ describe('a lab pack made on a connected machine, used on a laptop with no netwo
     const shown = await machine.run('profile show', ['profile', 'show', 'lab-uno', '--json'], { env: laptop });
     expect(shown.code, shown.stderr).toBe(0);
     expect((JSON.parse(shown.stdout) as ProfileView).secrets).toEqual({ wifiPassword: true, mqttPassword: true });
+    const profile = JSON.parse(shown.stdout) as ProfileView;
     const kept = secretToolFolderSecrets(laptop.MAKERDECK_DATA_DIR!, machine.env);
-    expect(Object.values(kept).sort()).toEqual([SECRETS.mqtt, SECRETS.wifi].sort());
+    expect(kept).toMatchObject({
+      [`${profile.id}/wifi-password`]: SECRETS.wifi,
+      [`${profile.id}/mqtt-password`]: SECRETS.mqtt,
+    });
+    console.log(`the laptop's keychain after the import: ${Object.keys(kept).sort().join(', ')}`);
     // The profile is for an Uno (arduino:avr:uno); the image is the packed build for the packed core's Uno.
     const image = lastJson<CompileSummary>(
       (await machine.run('compile (packed build, path)', ['compile', '--board', FQBN, '--json'], { env: laptop }))
