@@ -75,6 +75,8 @@ function writeReport(steps: OfflineStep[]): void {
     seconds: Number((s.ms / 1000).toFixed(2)),
     addressedAttempts: s.attempts.length,
     offLoopback: strip(s.offLoopback),
+    // where it reached, each once: the Docker socket, the D-Bus bus, the stack's loopback ports, …
+    targets: [...new Set(s.attempts.map((a) => (a.family === 'unix' ? a.address : `${a.address}:${a.port}`)))],
   }));
   writeFileSync(path.join(repoRoot, 'test-results', 'packOffline.json'), JSON.stringify({ online, report }, null, 2));
 }
