@@ -92,6 +92,18 @@ describe('PackWriter and readPack', () => {
     );
   });
 
+  it('carries an empty member', async () => {
+    const empty = path.join(dir, 'empty');
+    writeFileSync(empty, '');
+    const file = path.join(dir, 'lab.mdpack');
+    const writer = await PackWriter.open(file);
+    const entry = await writer.add({ path: 'libraries/empty', file: empty });
+    const manifest = manifestFor([]);
+    manifest.parts[0]!.files = [entry];
+    await writer.finish(manifest);
+    expect(await collect(file)).toEqual(new Map([['libraries/empty', '']]));
+  });
+
   it('refuses an existing file unless overwrite, and abort leaves nothing', async () => {
     const file = path.join(dir, 'lab.mdpack');
     writeFileSync(file, 'keep me');

@@ -154,7 +154,8 @@ export class PackWriter {
     const done = new Promise<void>((resolve, reject) => sink.once('close', resolve).once('error', reject));
     const hash = createHash('sha256');
     let bytes = 0;
-    for await (const chunk of createReadStream(file, { signal, end: member.bytes - 1 }) as AsyncIterable<Buffer>) {
+    const input = member.bytes > 0 ? createReadStream(file, { signal, end: member.bytes - 1 }) : [];
+    for await (const chunk of input as AsyncIterable<Buffer>) {
       hash.update(chunk);
       bytes += chunk.length;
       if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve));
