@@ -190,6 +190,8 @@ describe('a lab pack made on a connected machine, used on a laptop with no netwo
     const summary = lastJson<PackImportSummary>(step.stdout);
     expect(summary.steps.every((s) => s.result === 'done')).toBe(true);
     expect(summary.arduinoCliConfig).toBe(path.join(laptop.MAKERDECK_DATA_DIR!, 'arduino-cli', 'arduino-cli.yaml'));
+    // the tracer saw this command's connects: the images went to Docker over its socket
+    expect(step.attempts.some((a) => a.address === machine.dockerSocket)).toBe(true);
     expect(off(step)).toEqual([]);
   }, 600_000);
 

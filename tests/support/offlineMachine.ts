@@ -155,7 +155,7 @@ function laptop({ dir, netns, env, strace, nsenter, stop, dockerHost, dockerSock
   };
   const exec = async (name: string, argv: string[], options: RunOptions = {}) => {
     const { log, argv: command } = traced(argv);
-    const result = await runTraced(command, { ...env, ...options.env }, options);
+    const result = await runInGroup(command, { ...env, ...options.env }, options);
     return record(name, argv, log, result);
   };
   const freshData = (name: string) => {
@@ -199,7 +199,7 @@ function laptop({ dir, netns, env, strace, nsenter, stop, dockerHost, dockerSock
   };
   const network = async () => {
     const ip = async (args: string[]) =>
-      (await runTraced([nsenter, `--net=${netns}`, '--', 'ip', ...args], env, {})).stdout.trim().split('\n');
+      (await runInGroup([nsenter, `--net=${netns}`, '--', 'ip', ...args], env, {})).stdout.trim().split('\n');
     return { links: await ip(['-o', 'link']), routes: (await ip(['route'])).filter(Boolean) };
   };
   return {
@@ -228,7 +228,7 @@ function childrenOf(pid: number): number[] {
 }
 
 /** Runs to completion in its own process group, so a time-out kills the whole command (by that group's id). */
-function runTraced(
+function runInGroup(
   argv: string[],
   env: NodeJS.ProcessEnv,
   { input, timeoutMs = 120_000 }: RunOptions,
