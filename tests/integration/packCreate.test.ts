@@ -235,6 +235,20 @@ describe('makerdeck pack create (real arduino-cli, loopback board index, real Se
     expect(plan.problems).toEqual([]);
     expect(images.installedBytes).toBeGreaterThan(10_000_000);
     const file = path.join(scratch, 'images.mdpack');
+    // Cancelled while the images are being saved: the operation ends CANCELLED and leaves nothing.
+    const stop = host.bus.on('pack.progress', (p: PackProgress) => {
+      if (p.part === 'images/core') void host.call('operations.cancel', { operationId: 'pack-cancel' });
+    });
+    const cancelled = await host.call('pack.create', {
+      file,
+      stack: 'core',
+      cliTargets: [],
+      operationId: 'pack-cancel',
+    });
+    stop();
+    expect(cancelled).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(readdirSync(scratch).filter((n) => n.startsWith('images.mdpack'))).toEqual([]);
+
     const summary = await callHost<PackCreateSummary>(host, 'pack.create', { file, stack: 'core', cliTargets: [] });
     expect(summary.parts.map((p) => p.id)).toEqual(['images/core']);
     // Streamed through the checking reader, unzipped and read as docker save's archive.

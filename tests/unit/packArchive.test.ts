@@ -256,7 +256,9 @@ describe('readPack refuses', () => {
     await rawTar(file, [{ header: { name: 'manifest.json' }, body: '{"format":"zip"}' }]);
     await expect(readPack(file)).rejects.toThrow(/bad manifest \(format/);
     writeFileSync(file, 'plain text, no tar at all'.repeat(40));
-    await expect(readPack(file)).rejects.toThrow(/lab.mdpack/);
+    await expect(readPack(file)).rejects.toThrow(/lab.mdpack is no Makerdeck pack \(not a tar archive\)/);
     await expect(readPack(path.join(dir, 'none.mdpack'))).rejects.toThrow(/cannot be read \(ENOENT\)/);
+    const aborted = AbortSignal.abort();
+    await expect(readPack(file, { signal: aborted })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });

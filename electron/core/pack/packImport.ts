@@ -195,7 +195,7 @@ function planSteps(deps: PackImportDeps, manifest: PackManifest, passphrase?: st
         const member = part.files[0];
         if (!member) throw new MakerdeckError('BAD_INPUT', `The pack's ${part.id} holds no image bundle`);
         const images = await deps.loadImages(c.fileOf(member.path));
-        return { result: 'done', detail: `${images.length} image(s) loaded into Docker` };
+        return { result: 'done', detail: `loaded into Docker: ${images.join(', ') || 'nothing new'}` };
       }),
     );
   return steps;
