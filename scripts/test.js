@@ -31,6 +31,7 @@ const DEBIAN_PACKAGES = [
     ...MOSQUITTO_PACKAGES,
     ...RABBITMQ_PACKAGES,
     ...ESP32_QEMU_DEBIAN_PACKAGES,
+    'strace', // the offline laptop tests trace every connect (tests/support/offlineMachine.ts)
   ]),
 ];
 

@@ -5,14 +5,17 @@ import { repoRoot } from './env';
 
 export const CHROMIUM = process.env.MAKERDECK_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with no background traffic (this machine has no internet); `extraArgs` add switches. */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * Debian's Chromium, headless, with no background traffic (this machine has no internet); `extraArgs` add
+ * switches; `executablePath` a wrapper that runs it (e.g. in another network namespace).
+ */
+export async function launchChromium(extraArgs: string[] = [], executablePath = CHROMIUM): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}: run the tests with \`npm test\`, which installs Debian's chromium`,
     );
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: [
       ...['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
       ...['--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs],
