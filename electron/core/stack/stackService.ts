@@ -216,9 +216,10 @@ export class StackService {
     return { images, bytes, missing };
   }
 
+  /** Loads a `docker save` bundle; needs only the engine, so no stack credential is created for it. */
   async importImages(file: string): Promise<string[]> {
-    const { docker, emit } = await this.context();
-    return importImages(docker, file, emit);
+    const { docker } = await this.engine();
+    return importImages(docker, file, (p) => this.deps.emit(p));
   }
 
   /** Per-install credentials, generated on first use and kept in the keychain (read side by side). */
@@ -239,11 +240,16 @@ export class StackService {
     return new Orchestrator(docker, project, emit, where);
   }
 
-  private async context(operationId?: string) {
+  private async engine() {
     const endpoint = dockerEndpoint(this.deps.env);
     const docker = await connectDocker(endpoint);
-    // The engine first: without Docker, the keychain's credentials are no use.
     await checkDockerEngine(docker, endpoint.label);
+    return { docker, endpoint };
+  }
+
+  private async context(operationId?: string) {
+    // The engine first: without Docker, the keychain's credentials are no use.
+    const { docker, endpoint } = await this.engine();
     const socket =
       typeof endpoint.options.socketPath === 'string' ? { MAKERDECK_DOCKER_SOCKET: endpoint.options.socketPath } : {};
     const [text, credentials, settings] = await Promise.all([
