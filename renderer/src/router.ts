@@ -28,7 +28,7 @@ export const PAGES: PageEntry[] = [
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
   { id: 'boards', title: 'Boards', icon: '▣', component: BoardsPage },
   { id: 'lab', title: 'Lab', icon: '⚑', component: LabPage },
-  { id: 'pack', title: 'Packs', icon: '⧉', component: PackPage },
+  { id: 'pack', title: 'Packs', icon: '▦', component: PackPage },
 ];
 
 function currentPage(): string {

@@ -21,7 +21,7 @@ export function CreatePack() {
   const [form, setForm] = useState<PackForm>(EMPTY_PACK_FORM);
   const [message, setMessage] = useState<Message>();
   const fail = (text: string) => setMessage({ kind: 'error', text });
-  const [cores, setCores] = useState<BoardCoreView[]>([]);
+  const [cores, setCores] = useState<BoardCoreView[] | string>([]); // a string: why none can be listed
   const [profiles] = usePickedProfile(fail);
   const thisTarget = useThisTarget((target) => setForm((f) => ({ ...f, cliTargets: [target] })));
   const [plan, setPlan] = useState<{ plan: PackPlan; key: string }>();
@@ -37,7 +37,7 @@ export function CreatePack() {
       .call('boards.list', {})
       .then(
         (list) => setCores(list.filter((c) => c.installed)),
-        (e: Error) => fail(e.message),
+        (e: Error) => setCores(e.message),
       );
   }, []);
 
@@ -158,7 +158,8 @@ function useThisTarget(onFound: (target: CliTarget) => void): CliTarget | undefi
       .call('app.info', {})
       .then(
         (info) => {
-          const parsed = CliTarget.safeParse(`${info.platform}-${info.arch}`);
+          // app.info's platform is "<os.platform()> <os.release()>".
+          const parsed = CliTarget.safeParse(`${info.platform.split(' ')[0]}-${info.arch}`);
           if (!parsed.success) return;
           setTarget(parsed.data);
           found.current(parsed.data);

@@ -6,7 +6,8 @@ import type { PackForm } from './packContents';
 interface Props {
   form: PackForm;
   onChange(form: PackForm): void;
-  cores: BoardCoreView[];
+  /** The installed cores, or the one line saying why they cannot be listed. */
+  cores: BoardCoreView[] | string;
   profiles: ProfileView[];
   /** This machine's arduino-cli target, where it is one a pack can carry. */
   thisTarget?: CliTarget;
@@ -22,21 +23,7 @@ export function PackChoices({ form, onChange, cores, profiles, thisTarget, disab
     <div className="pack-choices">
       <fieldset aria-label="Board cores">
         <legend>Board cores (installed)</legend>
-        {cores.length === 0 && <p className="muted">No board cores installed: install one on the Boards page.</p>}
-        {cores.map((c) => (
-          <label key={c.id} className="inline">
-            <input
-              type="checkbox"
-              checked={form.cores.includes(c.id)}
-              onChange={(e) => set({ cores: toggle(form.cores, c.id, e.target.checked) })}
-              disabled={disabled}
-            />
-            {c.name}{' '}
-            <span className="muted">
-              {c.id}@{c.installed}
-            </span>
-          </label>
-        ))}
+        <CoreChoices {...{ form, set, cores, disabled }} />
         <label>
           Libraries (names, comma-separated)
           <input
@@ -106,6 +93,33 @@ export function PackChoices({ form, onChange, cores, profiles, thisTarget, disab
       </fieldset>
     </div>
   );
+}
+
+function CoreChoices(props: {
+  form: PackForm;
+  set(change: Partial<PackForm>): void;
+  cores: BoardCoreView[] | string;
+  disabled: boolean;
+}) {
+  const { form, set, cores, disabled } = props;
+  if (typeof cores === 'string')
+    return (
+      <p className="error" data-testid="pack-cores-error">
+        {cores}
+      </p>
+    );
+  if (cores.length === 0) return <p className="muted">No board cores installed: install one on the Boards page.</p>;
+  return cores.map((c) => (
+    <label key={c.id} className="inline">
+      <input
+        type="checkbox"
+        checked={form.cores.includes(c.id)}
+        onChange={(e) => set({ cores: toggle(form.cores, c.id, e.target.checked) })}
+        disabled={disabled}
+      />
+      {c.name} <span className="muted">{`${c.id}@${c.installed}`}</span>
+    </label>
+  ));
 }
 
 function ProfileChoices(props: {
