@@ -8,12 +8,12 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Capabilities: each owns one job and does not reach into another's files. */
-const CAPABILITIES = ['doctor', 'firmware', 'stack', 'telemetry', 'boards', 'device', 'lab'];
+const CAPABILITIES = ['doctor', 'firmware', 'stack', 'telemetry', 'boards', 'device', 'lab', 'pack'];
 /** Shared parts every capability may use; they must not depend on a capability. */
 const SHARED = ['serial', 'secrets', 'settings', 'profiles', 'lineProtocol'];
 /** Capability-to-capability imports allowed by name: [from capability, file it may import]. */
 const ALLOWED = {
-  doctor: ['../firmware/arduinoCli.ts', '../stack/dockerClient.ts'],
+  doctor: ['../firmware/arduinoCli.ts', '../firmware/arduinoCliHome.ts', '../stack/dockerClient.ts'],
   telemetry: ['../stack/environment.ts', '../stack/telegrafLog.ts'],
   firmware: [],
   stack: [],
@@ -24,6 +24,12 @@ const ALLOWED = {
     '../stack/deviceAccounts.ts',
     '../stack/environment.ts',
     '../firmware/avrBoards.ts',
+  ],
+  pack: [
+    '../boards/arduinoCliRunner.ts',
+    '../boards/offlineFolder.ts',
+    '../firmware/arduinoCli.ts',
+    '../firmware/buildCache.ts',
   ],
 };
 

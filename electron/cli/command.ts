@@ -5,12 +5,14 @@ import type { Output } from './output';
 export interface OptionSpec {
   type: 'string' | 'boolean';
   description: string;
+  /** The option may be given more than once (its value is then a list). */
+  multiple?: boolean;
 }
 
 export interface CommandContext {
   host: Host;
   out: Output;
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 

@@ -16,6 +16,7 @@ import { boardsCommand } from './commands/boards';
 import { deviceLoginCommand } from './commands/deviceLogin';
 import { deviceCommand, provisionCommand } from './commands/device';
 import { labCommand } from './commands/lab';
+import { packCommand } from './commands/pack';
 import { EXIT, Output } from './output';
 
 export const COMMANDS: Command[] = [
@@ -34,6 +35,7 @@ export const COMMANDS: Command[] = [
   deviceCommand,
   provisionCommand,
   labCommand,
+  packCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {
@@ -60,7 +62,12 @@ export async function main(argv: string[]): Promise<number> {
 
 function parseCommandArgs(command: Command, args: string[]) {
   const options = {
-    ...Object.fromEntries(Object.entries(command.options).map(([key, spec]) => [key, { type: spec.type }])),
+    ...Object.fromEntries(
+      Object.entries(command.options).map(([key, spec]) => [
+        key,
+        { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) },
+      ]),
+    ),
     json: { type: 'boolean' as const },
     help: { type: 'boolean' as const, short: 'h' },
   };

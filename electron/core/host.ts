@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log';
 import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
+import { arduinoCliConfigFor } from './firmware/arduinoCliHome';
 import { DeviceService } from './device/deviceService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
@@ -38,6 +39,8 @@ import { BrokerOnlineChecker } from './lab/brokerOnlineChecker';
 import type { OnlineChecker } from './lab/onlineCheck';
 import { listUsers } from './stack/brokerUsers';
 import { checkInflux, deleteDevicePoints } from './telemetry/influxDelete';
+import { PackCli } from './pack/packCli';
+import { PackService } from './pack/packService';
 
 export interface HostOptions {
   kind: AppInfo['host'];
@@ -93,8 +96,11 @@ export function createHost(options: HostOptions): Host {
   const arduinoCli = {
     resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
+    dataDir,
     searchPath: env.PATH,
   };
+  // MAKERDECK_ARDUINO_CLI_CONFIG, else the data folder's (a lab pack's), looked up per call.
+  const arduinoCliConfig = () => arduinoCliConfigFor(env, dataDir);
   const doctorContext = { env, dataDir, arduinoCli };
   const operations = new Operations();
   const stackCredentials = new StackCredentials(keychain, settingsFile.lock);
@@ -165,7 +171,7 @@ export function createHost(options: HostOptions): Host {
     operations,
     monitor,
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     sketchDir: options.firmwareDir ?? defaultFirmwareDir(env),
     buildCacheDir: defaultBuildCacheDir(env),
     deviceLogins: deviceAccounts, // a release creates or reuses the device's broker user
@@ -174,9 +180,29 @@ export function createHost(options: HostOptions): Host {
   const device = new DeviceService({ profiles, monitor });
   const boards = new BoardCores({
     arduinoCli,
-    arduinoCliConfig: env.MAKERDECK_ARDUINO_CLI_CONFIG || undefined,
+    arduinoCliConfig,
     operations,
     emit: (progress) => bus.emit('boards.progress', progress),
+  });
+
+  const packs = new PackService({
+    cli: new PackCli(arduinoCli, arduinoCliConfig),
+    resourcesDir: arduinoCli.resourcesDir,
+    buildCacheDir: defaultBuildCacheDir(env),
+    images: {
+      sizes: (profile) => stack.imageSizes(profile),
+      save: (profile, file) => stack.exportImages(file, profile),
+    },
+    profiles: {
+      idOf: (ref) =>
+        profiles.get(ref).then(
+          (p) => p.id,
+          () => undefined,
+        ),
+      exportEncrypted: async (ref, passphrase) => (await profiles.export(ref, passphrase)).content,
+    },
+    operations,
+    emit: (progress) => bus.emit('pack.progress', progress),
   });
 
   const listPorts = async () =>
@@ -312,10 +338,10 @@ export function createHost(options: HostOptions): Host {
     'device.info': (args) => device.info(args),
     'device.provision': (args) => device.provision(args),
     'device.scan': (args) => device.scan(args),
-    // Placeholders until core/pack lands (branch pack-core replaces them).
-    'pack.plan': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.create': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
-    'pack.inspect': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.plan': (args) => packs.plan(args),
+    'pack.create': (args) => packs.create(args),
+    'pack.inspect': ({ file }) => packs.inspect(file),
+    // Placeholder until the import lands (branch pack-import replaces it).
     'pack.import': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),

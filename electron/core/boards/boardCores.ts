@@ -21,7 +21,8 @@ import { openOfflineFolder, verifyArchive, type OfflineFolder } from './offlineF
 
 export interface BoardCoresDeps {
   arduinoCli: ArduinoCliSearch;
-  arduinoCliConfig?: string;
+  /** arduino-cli's config file, looked up per command (a lab pack import may add one); none: its default. */
+  arduinoCliConfig?: () => Promise<string | undefined>;
   operations: Operations;
   emit(progress: BoardsProgress): void;
 }
@@ -212,7 +213,8 @@ export class BoardCores {
         'UNAVAILABLE',
         'arduino-cli was not found: install it or set MAKERDECK_ARDUINO_CLI (the doctor shows where Makerdeck looks)',
       );
-    return runArduinoCli({ ...run, binary: found.path, configFile: this.deps.arduinoCliConfig }, args);
+    const configFile = await this.deps.arduinoCliConfig?.();
+    return runArduinoCli({ ...run, binary: found.path, configFile }, args);
   }
 
   private progress(operation: Operation, progress: Omit<BoardsProgress, 'operationId'>): void {

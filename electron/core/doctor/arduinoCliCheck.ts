@@ -1,9 +1,11 @@
 import { arduinoCliVersion, locateArduinoCli } from '../firmware/arduinoCli';
+import { arduinoCliConfigFor } from '../firmware/arduinoCliHome';
 import type { Check } from './check';
 
 const SOURCE_LABEL = {
   bundled: 'bundled with Makerdeck',
   configured: 'configured path',
+  'data folder': "the data folder's, from a lab pack",
   path: 'found on PATH',
 } as const;
 
@@ -25,13 +27,17 @@ export const arduinoCliCheck: Check = {
     if (!location) {
       return {
         status: 'warn',
-        summary: 'arduino-cli was not found (not bundled, not configured, not on PATH)',
+        summary: 'arduino-cli was not found (not bundled, not configured, not in the data folder, not on PATH)',
         fix: 'Install arduino-cli (https://arduino.github.io/arduino-cli/) or set MAKERDECK_ARDUINO_CLI to its path; needed only to compile firmware',
       };
     }
     try {
       const version = await arduinoCliVersion(location.path, signal);
-      return { status: 'ok', summary: `arduino-cli ${version} (${SOURCE_LABEL[location.source]}: ${location.path})` };
+      const config = (await arduinoCliConfigFor(context.env, context.dataDir)) ?? "arduino-cli's default";
+      return {
+        status: 'ok',
+        summary: `arduino-cli ${version} (${SOURCE_LABEL[location.source]}: ${location.path}; configuration: ${config})`,
+      };
     } catch (error) {
       return {
         status: 'fail',

@@ -1,12 +1,13 @@
-// Finding arduino-cli: bundled under resources/, a configured path, or PATH — in that order,
-// so a packaged app uses the version it was tested with.
+// Finding arduino-cli: bundled under resources/, a configured path, the data folder's (a lab pack's)
+// or PATH — in that order, so a packaged app uses the version it was tested with.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { MakerdeckError } from '../../contract';
+import { dataFolderArduinoCliPath } from './arduinoCliHome';
 
-export type ArduinoCliSource = 'bundled' | 'configured' | 'path';
+export type ArduinoCliSource = 'bundled' | 'configured' | 'data folder' | 'path';
 
 export interface ArduinoCliLocation {
   path: string;
@@ -18,6 +19,8 @@ export interface ArduinoCliSearch {
   resourcesDir: string;
   /** A path the user configured (settings or MAKERDECK_ARDUINO_CLI). */
   configuredPath?: string;
+  /** The data folder, whose arduino-cli/bin/<platform>-<arch>/ a lab pack import fills. */
+  dataDir?: string;
   /** The PATH to search. */
   searchPath?: string;
 }
@@ -38,6 +41,8 @@ export async function locateArduinoCli(search: ArduinoCliSearch): Promise<Arduin
       `The configured arduino-cli "${search.configuredPath}" does not exist or is not executable: fix the path in Settings or MAKERDECK_ARDUINO_CLI`,
     );
   }
+  const packed = search.dataDir ? dataFolderArduinoCliPath(search.dataDir) : undefined;
+  if (packed && (await isExecutable(packed))) return { path: packed, source: 'data folder' };
   for (const dir of (search.searchPath ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, EXE);
     if (await isExecutable(candidate)) return { path: candidate, source: 'path' };

@@ -39,7 +39,8 @@ export interface FirmwareDeps {
   /** The monitor gives up a port before it is flashed. */
   monitor: { release(path: string): Promise<void> };
   arduinoCli: ArduinoCliSearch;
-  arduinoCliConfig?: string;
+  /** arduino-cli's config file, looked up per build (a lab pack import may add one); none: its default. */
+  arduinoCliConfig?: () => Promise<string | undefined>;
   sketchDir: string;
   buildCacheDir: string;
   /** Device logins on the local stack: a release of a profile that logs in as its device's own user. */
@@ -147,7 +148,7 @@ export class FirmwareService {
     this.progress(operation, { phase: 'compile', message: `Building for ${fqbn}` });
     return compileSketch({
       arduinoCli: arduinoCli.path,
-      configFile: this.deps.arduinoCliConfig,
+      configFile: await this.deps.arduinoCliConfig?.(),
       sketchDir: this.deps.sketchDir,
       fqbn,
       buildCacheDir: this.deps.buildCacheDir,

@@ -199,6 +199,23 @@ export class StackService {
     return { file, images, bytes: await exportImages(docker, images, file, emit) };
   }
 
+  /** The profile's images and their size on this computer (what a lab pack's plan shows); missing ones named. */
+  async imageSizes(profile: 'core' | 'full'): Promise<{ images: string[]; bytes: number; missing: string[] }> {
+    const { docker, project } = await this.context();
+    const images = [...new Set(servicesOf(project, profile).map((s) => s.image))];
+    let bytes = 0;
+    const missing: string[] = [];
+    for (const image of images) {
+      const info = await docker
+        .getImage(image)
+        .inspect()
+        .catch(() => undefined);
+      if (info) bytes += info.Size;
+      else missing.push(image);
+    }
+    return { images, bytes, missing };
+  }
+
   async importImages(file: string): Promise<string[]> {
     const { docker, emit } = await this.context();
     return importImages(docker, file, emit);
