@@ -29,6 +29,7 @@ const ALLOWED = {
     '../boards/arduinoCliRunner.ts',
     '../boards/offlineFolder.ts',
     '../firmware/arduinoCli.ts',
+    '../firmware/arduinoCliHome.ts',
     '../firmware/buildCache.ts',
   ],
 };

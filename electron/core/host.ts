@@ -1,5 +1,6 @@
 // Builds the core services once for whichever host runs them (Electron, `makerdeck serve`, the CLI)
 // and exposes them as the contract's handlers. Plain Node: nothing here imports electron.
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { MakerdeckError, type AppInfo, type Handlers, type Reply } from '../contract';
 import { BoardCores } from './boards/boardCores';
@@ -10,7 +11,8 @@ import { createLogger, type Logger } from './log';
 import { LogFile, logFilePath } from './logFile';
 import { defaultDataDir, defaultFirmwareDir, defaultResourcesDir, defaultStackDir } from './paths';
 import { FirmwareService, defaultBuildCacheDir } from './firmware/firmwareService';
-import { arduinoCliConfigFor } from './firmware/arduinoCliHome';
+import { arduinoCliConfigFor, arduinoCliHome } from './firmware/arduinoCliHome';
+import { importPack, type PackImportDeps } from './pack/packImport';
 import { DeviceService } from './device/deviceService';
 import { Operations } from './operations';
 import { Profiles } from './profiles/profiles';
@@ -242,6 +244,35 @@ export function createHost(options: HostOptions): Host {
     },
   };
 
+  // A pack's cores go into the data folder's arduino-cli home, whatever MAKERDECK_ARDUINO_CLI_CONFIG says.
+  const packCores = new BoardCores({
+    arduinoCli,
+    arduinoCliConfig: async () => arduinoCliHome(dataDir).configFile,
+    operations,
+    emit: (progress) => bus.emit('boards.progress', progress),
+  });
+  const packImportDeps: PackImportDeps = {
+    dataDir,
+    buildCacheDir: defaultBuildCacheDir(env),
+    operations,
+    emit: (progress) => bus.emit('pack.progress', progress),
+    installCore: async (folder, core, version, signal) => {
+      const installed = (await packCores.list()).find((c) => c.id === core)?.installed;
+      if (installed && installed === version) return { result: 'already', detail: `${core}@${installed}` };
+      const operationId = randomUUID();
+      const cancel = () => operations.cancel(operationId);
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        const summary = await packCores.installFrom({ operationId, path: folder, core });
+        return { result: 'done', detail: summary.installed.join(', ') };
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
+    },
+    loadImages: (file) => stack.importImages(file),
+    profiles,
+  };
+
   const handlers: Handlers = {
     'app.info': async () => ({
       name: 'Makerdeck',
@@ -341,8 +372,7 @@ export function createHost(options: HostOptions): Host {
     'pack.plan': (args) => packs.plan(args),
     'pack.create': (args) => packs.create(args),
     'pack.inspect': ({ file }) => packs.inspect(file),
-    // Placeholder until the import lands (branch pack-import replaces it).
-    'pack.import': () => Promise.reject(new MakerdeckError('UNAVAILABLE', 'Lab packs are not built yet')),
+    'pack.import': (args) => importPack(packImportDeps, args),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),
     'lab.create': (args) => labs.create(args),

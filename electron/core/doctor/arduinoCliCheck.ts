@@ -28,15 +28,16 @@ export const arduinoCliCheck: Check = {
       return {
         status: 'warn',
         summary: 'arduino-cli was not found (not bundled, not configured, not in the data folder, not on PATH)',
-        fix: 'Install arduino-cli (https://arduino.github.io/arduino-cli/) or set MAKERDECK_ARDUINO_CLI to its path; needed only to compile firmware',
+        fix: 'Install arduino-cli (https://arduino.github.io/arduino-cli/) or set MAKERDECK_ARDUINO_CLI to its path, or import a lab pack (makerdeck pack import FILE); needed only to compile firmware',
       };
     }
     try {
       const version = await arduinoCliVersion(location.path, signal);
-      const config = (await arduinoCliConfigFor(context.env, context.dataDir)) ?? "arduino-cli's default";
+      const config = await arduinoCliConfigFor(context.env, context.dataDir);
       return {
         status: 'ok',
-        summary: `arduino-cli ${version} (${SOURCE_LABEL[location.source]}: ${location.path}; configuration: ${config})`,
+        summary: `arduino-cli ${version} (${SOURCE_LABEL[location.source]}: ${location.path})`,
+        items: [{ label: 'configuration', detail: config ?? "arduino-cli's default", status: 'ok' }],
       };
     } catch (error) {
       return {
