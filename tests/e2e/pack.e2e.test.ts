@@ -169,6 +169,7 @@ describe('the Pack page (real core in browser mode)', () => {
     await alertIn('Create a pack').waitFor({ timeout: 30_000 });
     expect(await page.getByRole('list', { name: 'Create phases' }).locator('li[data-state="failed"]').count()).toBe(1);
     expect(existsSync(packFile)).toBe(false);
+    expect(existsSync(`${packFile}.partial`)).toBe(false);
     // Then written to the end: the phases end done, the summary names the file with its size and SHA-256.
     const started = progress.length;
     await create.getByRole('button', { name: 'Create pack' }).click();
@@ -201,6 +202,21 @@ describe('the Pack page (real core in browser mode)', () => {
     await expect
       .poll(() => alertIn('Import a pack').textContent())
       .toMatch(/^The pack carries profiles: type the passphrase/);
+    // A wrong passphrase: the checksums pass, then one line says why, and nothing is installed.
+    await importing.getByLabel(/^Passphrase/).fill(`${PASSPHRASE}?`);
+    await importing.getByRole('button', { name: 'Import pack' }).click();
+    await expect
+      .poll(() => alertIn('Import a pack').textContent(), { timeout: 120_000 })
+      .toMatch(/Nothing was changed$/);
+    expect(await alertIn('Import a pack').textContent()).not.toContain('\n');
+    const failedPhases = page.getByRole('list', { name: 'Import phases' }).locator('li');
+    expect(await failedPhases.evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual([
+      'done',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    expect(existsSync(path.join(scratch, 'b', 'data', 'arduino-cli'))).toBe(false);
     await importing.getByLabel(/^Passphrase/).fill(PASSPHRASE);
     await importing.getByRole('button', { name: 'Import pack' }).click();
     await expect.poll(() => statusIn('Import a pack').textContent(), { timeout: 300_000 }).toMatch(/^Imported in /);

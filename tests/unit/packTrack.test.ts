@@ -37,7 +37,16 @@ describe('packTrack', () => {
     expect(states(trackPackProgress(start, event('done')))).toEqual(['plan:done', 'write:done']);
   });
 
-  it('fails the active phase, or the first pending one when none was active', () => {
+  it('ends a phase when all its bytes are through, but not on one part’s, nor the space check on its figures', () => {
+    let track = trackPackProgress(startPackTrack(IMPORT_PHASES), event('verify', { bytesDone: 40, bytesTotal: 40 }));
+    expect(states(track)).toEqual(['verify:done', 'space:pending', 'extract:pending', 'install:pending']);
+    track = trackPackProgress(track, event('space', { bytesDone: 900, bytesTotal: 100 }));
+    expect(track.phases[1]!.state).toBe('active');
+    track = trackPackProgress(track, event('extract', { part: 'profiles', bytesDone: 9, bytesTotal: 9 }));
+    expect(track.phases[2]!.state).toBe('active');
+  });
+
+  it('fails the active phase, and blames none when it failed between two phases', () => {
     const active = trackPackProgress(startPackTrack(IMPORT_PHASES), event('space'));
     expect(states(finishPackTrack(active, 'failed'))).toEqual([
       'verify:done',
@@ -45,6 +54,12 @@ describe('packTrack', () => {
       'extract:pending',
       'install:pending',
     ]);
-    expect(states(finishPackTrack(startPackTrack(CREATE_PHASES), 'failed'))).toEqual(['plan:failed', 'write:pending']);
+    const verified = trackPackProgress(startPackTrack(IMPORT_PHASES), event('verify', { bytesDone: 5, bytesTotal: 5 }));
+    expect(states(finishPackTrack(verified, 'failed'))).toEqual([
+      'verify:done',
+      'space:pending',
+      'extract:pending',
+      'install:pending',
+    ]);
   });
 });

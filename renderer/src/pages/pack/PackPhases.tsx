@@ -18,6 +18,7 @@ export function PackPhases({ track, label }: { track: PackTrack; label: string }
         <li key={p.phase} data-phase={p.phase} data-state={p.state} className={`phase-${p.state}`}>
           <span className="phase-name">{LABELS[p.phase]}</span> <span className="muted">{p.state}</span>
           {p.state === 'active' && <PhaseDetail view={p} />}
+          {p.state !== 'active' && p.message && <span className="muted"> — {p.message}</span>}
         </li>
       ))}
     </ol>
@@ -26,7 +27,8 @@ export function PackPhases({ track, label }: { track: PackTrack; label: string }
 
 function PhaseDetail({ view }: { view: PackPhaseView }) {
   const what = [view.part, view.message].filter(Boolean).join(': ');
-  if (!view.bytesTotal) return <span> — {what || 'working'}</span>;
+  // The space check's figures are said, not drawn: they are the space needed and the space free.
+  if (!view.bytesTotal || view.phase === 'space') return <span> — {what || 'working'}</span>;
   const done = view.bytesDone ?? 0;
   return (
     <div className="progress-row">

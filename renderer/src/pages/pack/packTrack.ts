@@ -26,7 +26,14 @@ export function startPackTrack(phases: PackPhase[]): PackTrack {
   return { phases: phases.map((phase) => ({ phase, state: 'pending' })) };
 }
 
-/** One event: the phases before its own are done, its own is active; a phase the flow lacks changes nothing. */
+/**
+ * Whether an event says its whole phase is through: all its bytes, not one part's. The space check's
+ * bytes are the space needed and free, never a count of work done, so it ends only when the next begins.
+ */
+const completes = (p: PackProgress) =>
+  p.phase !== 'space' && !p.part && !!p.bytesTotal && (p.bytesDone ?? 0) >= p.bytesTotal;
+
+/** One event: the phases before its own are done, its own is active (or done); a phase the flow lacks changes nothing. */
 export function trackPackProgress(track: PackTrack, progress: PackProgress): PackTrack {
   if (progress.phase === 'done') return finishPackTrack(track, 'done');
   const at = track.phases.findIndex((p) => p.phase === progress.phase);
@@ -35,15 +42,17 @@ export function trackPackProgress(track: PackTrack, progress: PackProgress): Pac
     if (i < at) return p.state === 'done' ? p : { ...p, state: 'done', bytesDone: p.bytesTotal ?? p.bytesDone };
     if (i > at) return p;
     const { part, message, bytesDone, bytesTotal } = progress;
-    return { ...p, state: 'active', part: part ?? p.part, message: message ?? p.message, bytesDone, bytesTotal };
+    const state = completes(progress) ? 'done' : 'active';
+    return { ...p, state, part: part ?? p.part, message: message ?? p.message, bytesDone, bytesTotal };
   });
   return { phases };
 }
 
-/** The operation ended: every phase done, or the active one (else the first pending one) failed. */
+/**
+ * The operation ended: every phase done, or the active one failed. With none active (it failed between
+ * two phases, e.g. a wrong passphrase after the checksums matched) no phase is blamed: the error line says why.
+ */
 export function finishPackTrack(track: PackTrack, outcome: 'done' | 'failed'): PackTrack {
   if (outcome === 'done') return { phases: track.phases.map((p) => ({ ...p, state: 'done' })) };
-  const active = track.phases.findIndex((p) => p.state === 'active');
-  const failed = active >= 0 ? active : track.phases.findIndex((p) => p.state === 'pending');
-  return { phases: track.phases.map((p, i) => (i === failed ? { ...p, state: 'failed' } : p)) };
+  return { phases: track.phases.map((p) => (p.state === 'active' ? { ...p, state: 'failed' } : p)) };
 }
