@@ -6,7 +6,7 @@ import { usePickedProfile } from '../usePickedProfile';
 import { formatBytes } from './formatBytes';
 import { EMPTY_PACK_FORM, packContents, packFile, type PackForm } from './packContents';
 import { PackChoices } from './PackChoices';
-import { PackParts } from './PackParts';
+import { PackParts, plannedSizeIsUpperBound } from './PackParts';
 import { PackPhases } from './PackPhases';
 import { CREATE_PHASES } from './packTrack';
 import { usePackOperation } from './usePackOperation';
@@ -57,7 +57,9 @@ export function CreatePack() {
       const planned = await api().call('pack.plan', args);
       setPlan({ plan: planned, key: choiceKey(form) });
       const problems = planned.problems.length ? `; ${planned.problems.length} cannot be carried (below)` : '';
-      return `The pack would be ${formatBytes(planned.bytes)} in ${planned.parts.length} parts${problems}.`;
+      const atMost = planned.parts.some((p) => plannedSizeIsUpperBound(p.kind)) ? 'at most ' : '';
+      const count = `${planned.parts.length} part${planned.parts.length === 1 ? '' : 's'}`;
+      return `The pack would be ${atMost}${formatBytes(planned.bytes)} in ${count}${problems}.`;
     });
   const create = () =>
     act(async () => {
@@ -83,7 +85,7 @@ export function CreatePack() {
       {plan && (
         <div className={current ? undefined : 'stale'} data-testid="pack-plan" data-current={current}>
           {!current && <p className="muted">The choice changed: check the sizes again before creating.</p>}
-          <PackParts parts={plan.plan.parts} bytes={plan.plan.bytes} label="Planned parts" />
+          <PackParts parts={plan.plan.parts} bytes={plan.plan.bytes} label="Planned parts" planned />
           {plan.plan.problems.length > 0 && (
             <ul className="warning pack-problems" aria-label="Cannot be carried">
               {plan.plan.problems.map((p) => (

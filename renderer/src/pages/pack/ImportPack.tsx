@@ -141,7 +141,7 @@ function ImportSummary({ summary }: { summary: PackImportSummary }) {
         <thead>
           <tr>
             <th>Part</th>
-            <th>Step</th>
+            <th>Detail</th>
             <th>Result</th>
           </tr>
         </thead>

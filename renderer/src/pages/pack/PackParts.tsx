@@ -12,9 +12,28 @@ export interface PartRow {
   files: number | unknown[];
 }
 
+/** Parts compressed as they are written: a plan knows only their uncompressed size, an upper bound. */
+const COMPRESSED_WHEN_WRITTEN = new Set<PackPartKind>(['arduino-cli', 'library', 'images']);
+
+/** Whether a plan's size of this part is an upper bound (it is compressed while the pack is written). */
+export function plannedSizeIsUpperBound(kind: PackPartKind): boolean {
+  return COMPRESSED_WHEN_WRITTEN.has(kind);
+}
+
+interface Props {
+  parts: PartRow[];
+  label: string;
+  /** The pack's bytes, when known; else the parts' sum. */
+  bytes?: number;
+  /** A plan: sizes of parts compressed while writing are said as "at most". */
+  planned?: boolean;
+}
+
 /** Each part with its size as text and as a bar of the whole pack, so the big ones stand out at a glance. */
-export function PackParts({ parts, label, bytes }: { parts: PartRow[]; label: string; bytes?: number }) {
+export function PackParts({ parts, label, bytes, planned = false }: Props) {
   const total = bytes ?? parts.reduce((sum, p) => sum + p.bytes, 0);
+  const atMost = (p: PartRow) => (planned && plannedSizeIsUpperBound(p.kind) ? 'at most ' : '');
+  const totalAtMost = parts.some((p) => atMost(p)) ? 'at most ' : '';
   const installed = parts.some((p) => p.installedBytes !== undefined);
   return (
     <table className="services pack-parts" aria-label={label}>
@@ -43,7 +62,10 @@ export function PackParts({ parts, label, bytes }: { parts: PartRow[]; label: st
             </td>
             <td>{p.version ?? '—'}</td>
             <td>{typeof p.files === 'number' ? p.files : p.files.length}</td>
-            <td className="pack-size">{formatBytes(p.bytes)}</td>
+            <td className="pack-size">
+              {atMost(p)}
+              {formatBytes(p.bytes)}
+            </td>
             {installed && <td>{p.installedBytes === undefined ? '—' : formatBytes(p.installedBytes)}</td>}
             <td className="pack-bar-cell">
               <meter aria-label={`${p.id} share`} min={0} max={Math.max(total, 1)} value={p.bytes} />{' '}
@@ -55,7 +77,10 @@ export function PackParts({ parts, label, bytes }: { parts: PartRow[]; label: st
       <tfoot>
         <tr>
           <th colSpan={3}>Total</th>
-          <th className="pack-size">{formatBytes(total)}</th>
+          <th className="pack-size">
+            {totalAtMost}
+            {formatBytes(total)}
+          </th>
           {installed && <th>{formatBytes(parts.reduce((sum, p) => sum + (p.installedBytes ?? p.bytes), 0))}</th>}
           <th />
         </tr>

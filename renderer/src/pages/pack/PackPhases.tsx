@@ -10,6 +10,9 @@ const LABELS: Record<PackPhase, string> = {
   install: 'Install',
 };
 
+/** Phases whose last line is their result (checksums match, the space needed, files extracted). */
+const SAYS_RESULT = new Set<PackPhase>(['verify', 'space', 'extract']);
+
 /** An operation's phases in order; the active one with its part, its message and a bar when bytes are known. */
 export function PackPhases({ track, label }: { track: PackTrack; label: string }) {
   return (
@@ -18,7 +21,7 @@ export function PackPhases({ track, label }: { track: PackTrack; label: string }
         <li key={p.phase} data-phase={p.phase} data-state={p.state} className={`phase-${p.state}`}>
           <span className="phase-name">{LABELS[p.phase]}</span> <span className="muted">{p.state}</span>
           {p.state === 'active' && <PhaseDetail view={p} />}
-          {p.state !== 'active' && p.message && <span className="muted"> — {p.message}</span>}
+          {p.state === 'done' && SAYS_RESULT.has(p.phase) && p.message && <span className="muted"> — {p.message}</span>}
         </li>
       ))}
     </ol>
