@@ -100,6 +100,7 @@ describe('the Pack page (real core in browser mode)', () => {
   it('renders both flows with the installed core, the profile and this machine’s arduino-cli chosen', async () => {
     await page.getByRole('heading', { name: 'Lab packs' }).waitFor();
     await panel('Create a pack')
+      .getByRole('group', { name: 'Board cores' })
       .getByRole('checkbox', { name: new RegExp(`${CORE}@1\\.8\\.7`) })
       .waitFor();
     await panel('Create a pack')
@@ -135,7 +136,10 @@ describe('the Pack page (real core in browser mode)', () => {
   it('checks each part’s size before writing, with a bar per part', async () => {
     const create = panel('Create a pack');
     await create.getByLabel('The same passphrase again').fill(PASSPHRASE);
-    await create.getByRole('checkbox', { name: new RegExp(CORE) }).check();
+    await create
+      .getByRole('group', { name: 'Board cores' })
+      .getByRole('checkbox', { name: new RegExp(CORE) })
+      .check();
     await create.getByRole('radio', { name: 'Every cached build' }).check();
     await create.getByRole('button', { name: 'Check sizes' }).click();
     await expect
