@@ -131,6 +131,14 @@ describe('the Pack page (real core in browser mode)', () => {
       .poll(() => alertIn('Import a pack').textContent())
       .toBe('Name the pack file: a path on the machine running Makerdeck, e.g. /media/usb/room3.mdpack');
     expect(await panel('Import a pack').getByRole('button', { name: 'Import pack' }).count()).toBe(0);
+    // The line was about the missing path: typing one clears it.
+    await panel('Import a pack')
+      .getByLabel(/^Pack file/)
+      .fill('/media/usb/room3.mdpack');
+    expect(await alertIn('Import a pack').count()).toBe(0);
+    await panel('Import a pack')
+      .getByLabel(/^Pack file/)
+      .fill('');
   }, 30_000);
 
   it('checks each part’s size before writing, with a bar per part', async () => {

@@ -69,7 +69,10 @@ export function ImportPack() {
           <input
             value={file}
             placeholder="/media/usb/room3.mdpack"
-            onChange={(e) => setFile(e.target.value)}
+            onChange={(e) => {
+              setFile(e.target.value);
+              setMessage((m) => (m?.kind === 'error' ? undefined : m)); // it was about another path
+            }}
             disabled={busy}
           />
         </label>
@@ -150,7 +153,7 @@ function ImportSummary({ summary }: { summary: PackImportSummary }) {
             <tr key={`${s.part}-${i}`} data-part={s.part} data-result={s.result}>
               <td title={s.part}>{s.title}</td>
               <td>{s.detail ?? '—'}</td>
-              <td className={s.result === 'done' ? 'state-healthy' : 'muted'}>
+              <td className={s.result === 'done' ? 'state-healthy pack-result' : 'muted pack-result'}>
                 {s.result === 'done' ? '✔ done' : '↺ already'}
               </td>
             </tr>

@@ -81,7 +81,11 @@ export function PackParts({ parts, label, bytes, planned = false }: Props) {
             {totalAtMost}
             {formatBytes(total)}
           </th>
-          {installed && <th>{formatBytes(parts.reduce((sum, p) => sum + (p.installedBytes ?? p.bytes), 0))}</th>}
+          {installed && (
+            <th className="pack-size">
+              {formatBytes(parts.reduce((sum, p) => sum + (p.installedBytes ?? p.bytes), 0))}
+            </th>
+          )}
           <th />
         </tr>
       </tfoot>
