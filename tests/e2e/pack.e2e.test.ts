@@ -135,7 +135,7 @@ describe('the Pack page (real core in browser mode)', () => {
     await panel('Import a pack')
       .getByLabel(/^Pack file/)
       .fill('/media/usb/room3.mdpack');
-    expect(await alertIn('Import a pack').count()).toBe(0);
+    await expect.poll(() => alertIn('Import a pack').count()).toBe(0);
     await panel('Import a pack')
       .getByLabel(/^Pack file/)
       .fill('');
