@@ -60,7 +60,8 @@ function freshConfig(home) {
   return file;
 }
 
-const mb = (/** @type {number} */ bytes) => `${(bytes / 1e6).toFixed(1)} MB`.padStart(10);
+const mb = (/** @type {number} */ bytes) =>
+  (bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`).padStart(10);
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-bench-pack-'));

@@ -6,13 +6,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   BoardsInstallSummary,
   CompileSummary,
   PackManifest,
   PackPlan,
+  PackCreateSummary,
   PackProgress,
 } from '../../electron/contract';
 import { createHost, type Host } from '../../electron/core/host';
@@ -68,6 +71,11 @@ beforeAll(async () => {
     MAKERDECK_ARDUINO_CLI: arduinoCli,
     MAKERDECK_ARDUINO_CLI_CONFIG: freshArduinoConfig(arduinoHome),
   };
+  // A library as a person copies one into the sketchbook: arduino-cli lists it as installed.
+  const library = path.join(arduinoHome, 'sketchbook', 'libraries', 'PackLib');
+  mkdirSync(path.join(library, 'src'), { recursive: true });
+  writeFileSync(path.join(library, 'library.properties'), 'name=PackLib\nversion=0.3.1\narchitectures=*\n');
+  writeFileSync(path.join(library, 'src', 'PackLib.h'), '#pragma once\n');
   board = await ensureBoardPackage({ cacheDir: defaultRigCache(), log: () => {} });
   server = await startBoardIndexServer(board);
   host = hostFor(env);
@@ -120,7 +128,10 @@ describe('makerdeck pack create (real arduino-cli, loopback board index, real Se
     rmSync(path.join(arduinoHome, 'downloads', 'packages', board.toolchain.name));
     const file = path.join(scratch, 'lab.mdpack');
     const result = await runCli(
-      ['pack', 'create', file, '--core', CORE, '--builds', 'all', '--profile', 'pack-bench', '--name', 'Room 4'],
+      [
+        ...['pack', 'create', file, '--core', CORE, '--builds', 'all', '--profile', 'pack-bench'],
+        ...['--library', 'PackLib', '--name', 'Room 4'],
+      ],
       env,
       { input: `${PASSPHRASE}\n${PASSPHRASE}\n`, timeoutMs: 300_000 },
     );
@@ -150,6 +161,12 @@ describe('makerdeck pack create (real arduino-cli, loopback board index, real Se
     const cached = path.join(scratch, 'cache', 'builds', 'images');
     const key = readdirSync(cached).find((n) => n.startsWith(buildHash) && n.endsWith('.hex'))!;
     expect(files.get(`builds/${key}`)!.equals(readFileSync(path.join(cached, key)))).toBe(true);
+    const library = manifest.parts.find((p) => p.id === 'library/PackLib')!;
+    expect(library).toMatchObject({
+      version: '0.3.1',
+      files: [expect.objectContaining({ path: 'libraries/PackLib.tar.gz' })],
+    });
+    expect(gunzipSync(files.get('libraries/PackLib.tar.gz')!).includes('PackLib/library.properties')).toBe(true);
     // The pruned index carries the one platform version and its two tools, for this OS only.
     const index = JSON.parse(files.get('boards/package_makerdeckavr_index.json')!.toString()) as {
       packages: Array<{ platforms: Array<{ version: string }>; tools: Array<{ name: string; systems: unknown[] }> }>;
@@ -211,4 +228,53 @@ describe('makerdeck pack create (real arduino-cli, loopback board index, real Se
     expect(existsSync(`${target}.partial`)).toBe(false);
     expect(progress.every((p) => p.phase === 'plan')).toBe(true);
   });
+
+  it('carries the core stack images from the rig as one docker save, gzip-compressed', async () => {
+    const plan = await callHost<PackPlan>(host, 'pack.plan', { stack: 'core' });
+    const images = plan.parts.find((p) => p.id === 'images/core')!;
+    expect(plan.problems).toEqual([]);
+    expect(images.installedBytes).toBeGreaterThan(10_000_000);
+    const file = path.join(scratch, 'images.mdpack');
+    // Cancelled while the images are being saved: the operation ends CANCELLED and leaves nothing.
+    const stop = host.bus.on('pack.progress', (p: PackProgress) => {
+      if (p.part === 'images/core') void host.call('operations.cancel', { operationId: 'pack-cancel' });
+    });
+    const cancelled = await host.call('pack.create', {
+      file,
+      stack: 'core',
+      cliTargets: [],
+      operationId: 'pack-cancel',
+    });
+    stop();
+    expect(cancelled).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(readdirSync(scratch).filter((n) => n.startsWith('images.mdpack'))).toEqual([]);
+
+    const summary = await callHost<PackCreateSummary>(host, 'pack.create', { file, stack: 'core', cliTargets: [] });
+    expect(summary.parts.map((p) => p.id)).toEqual(['images/core']);
+    // Streamed through the checking reader, unzipped and read as docker save's archive.
+    let saved: Array<{ RepoTags: string[] }> = [];
+    const manifest = await readPack(file, {
+      onMember: async (member) => {
+        const extract = tar.extract();
+        extract.on('entry', (header, stream, next) => {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => header.name === 'manifest.json' && chunks.push(c));
+          stream.on('end', () => {
+            if (chunks.length) saved = JSON.parse(Buffer.concat(chunks).toString());
+            next();
+          });
+        });
+        await pipeline(member.stream, createGunzip(), extract);
+      },
+    });
+    const part = manifest.parts[0]!;
+    expect(part.files).toEqual([expect.objectContaining({ path: 'images/stack-core.tar.gz' })]);
+    expect(part.bytes).toBeLessThan(part.installedBytes!);
+    const tags = saved.flatMap((image) => image.RepoTags).sort();
+    expect(tags).toContain('rabbitmq:4.1-management');
+    expect(tags).toContain('influxdb:1.11');
+    console.log(
+      `images/core: ${(part.bytes / 1e6).toFixed(1)} MB in the pack, ${(part.installedBytes! / 1e6).toFixed(1)} MB in Docker, ${tags.join(', ')}, ${summary.ms} ms`,
+    );
+  }, 600_000);
 });

@@ -3,7 +3,8 @@
 // loopback, a profile with secrets) is imported into fresh data folders through the CLI, as a lab
 // would. After it, compiling needs no MAKERDECK_ARDUINO_CLI_CONFIG or MAKERDECK_ARDUINO_CLI: the data
 // folder's arduino-cli and configuration are used. A tampered pack changes nothing, a SIGKILLed import
-// resumes, and a data folder on a too-small disk (a tmpfs) is refused before anything is written.
+// resumes, a data folder on a too-small disk (a tmpfs) is refused before anything is written, and the
+// rig's stack images come back out of a pack through docker load.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -112,7 +113,11 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
     expect(space).toBeGreaterThan(-1);
     expect(space).toBeLessThan(lines.findIndex((l) => l.startsWith('extract')));
     expect(result.stdout).toContain('Imported pack');
-    console.log(`import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s`);
+    const used = Number(execFileSync('du', ['-sb', env.MAKERDECK_DATA_DIR!], { encoding: 'utf8' }).split('\t')[0]);
+    console.log(
+      `import into a fresh data folder (CLI): ${(result.ms / 1000).toFixed(1)} s; ${lines[space]}; ` +
+        `the data folder holds ${(used / 1024 / 1024).toFixed(1)} MiB after it`,
+    );
 
     const host = createHost({ kind: 'cli', env: { ...process.env, ...env }, quiet: true });
     const doctor = await callHost<DoctorReport>(host, 'doctor.run', { only: ['arduino-cli'] });
@@ -222,7 +227,7 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
       expect(result.code).toBe(3);
       const errors = result.stderr.split('\n').filter((line) => line.startsWith('makerdeck: '));
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(/needs [\d.]+ MB free in .*small-disk\/data, which has [\d.]+ (kB|MB) free/);
+      expect(errors[0]).toMatch(/needs [\d.]+ MiB free in .*small-disk\/data, which has [\d.]+ (KiB|MiB) free/);
       expect(result.stderr).toContain('Space needed: ');
       // Nothing but what any command writes (its log) reached the small disk.
       expect(readdirSync(small).flatMap((d) => readdirSync(path.join(small, d)))).not.toContain('packs');
@@ -231,6 +236,19 @@ describe('pack import (real arduino-cli, real Secret Service, pack made by pack.
       execFileSync('umount', [small]);
     }
   }, 120_000);
+
+  it("loads the rig's core stack images from a pack into Docker (gzip, as docker save wrote them)", async () => {
+    const env = bareMachine('images');
+    const host = createHost({ kind: 'cli', env: { ...process.env, ...env }, quiet: true });
+    const file = path.join(scratch, 'images.mdpack');
+    await callHost(host, 'pack.create', { file, stack: 'core', cliTargets: [] });
+    const summary = await callHost<PackImportSummary>(host, 'pack.import', { file });
+    const step = summary.steps.find((s) => s.part === 'images/core');
+    expect(step).toMatchObject({ result: 'done' });
+    expect(step?.detail).toContain('rabbitmq:4.1-management');
+    expect(step?.detail).toContain('influxdb:1.11');
+    console.log(`images/core import: ${(summary.ms / 1000).toFixed(1)} s, ${step?.detail}`);
+  }, 600_000);
 });
 
 function readState(file: string): { files: Record<string, string>; steps: Record<string, unknown> } | undefined {

@@ -92,6 +92,18 @@ describe('PackWriter and readPack', () => {
     );
   });
 
+  it('carries an empty member', async () => {
+    const empty = path.join(dir, 'empty');
+    writeFileSync(empty, '');
+    const file = path.join(dir, 'lab.mdpack');
+    const writer = await PackWriter.open(file);
+    const entry = await writer.add({ path: 'libraries/empty', file: empty });
+    const manifest = manifestFor([]);
+    manifest.parts[0]!.files = [entry];
+    await writer.finish(manifest);
+    expect(await collect(file)).toEqual(new Map([['libraries/empty', '']]));
+  });
+
   it('refuses an existing file unless overwrite, and abort leaves nothing', async () => {
     const file = path.join(dir, 'lab.mdpack');
     writeFileSync(file, 'keep me');
@@ -244,7 +256,9 @@ describe('readPack refuses', () => {
     await rawTar(file, [{ header: { name: 'manifest.json' }, body: '{"format":"zip"}' }]);
     await expect(readPack(file)).rejects.toThrow(/bad manifest \(format/);
     writeFileSync(file, 'plain text, no tar at all'.repeat(40));
-    await expect(readPack(file)).rejects.toThrow(/lab.mdpack/);
+    await expect(readPack(file)).rejects.toThrow(/lab.mdpack is no Makerdeck pack \(not a tar archive\)/);
     await expect(readPack(path.join(dir, 'none.mdpack'))).rejects.toThrow(/cannot be read \(ENOENT\)/);
+    const aborted = AbortSignal.abort();
+    await expect(readPack(file, { signal: aborted })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });

@@ -22,6 +22,7 @@ import { readCachedBuild } from '../../electron/core/firmware/buildCache';
 import { arduinoCliHome, dataFolderArduinoCliPath } from '../../electron/core/firmware/arduinoCliHome';
 import { Operations } from '../../electron/core/operations';
 import { PackWriter } from '../../electron/core/pack/packArchive';
+import { encodeExport } from '../../electron/core/profiles/exportFile';
 import { importPack, type PackImportDeps } from '../../electron/core/pack/packImport';
 
 let scratch: string;
@@ -174,5 +175,60 @@ describe('importPack (stand-in Docker load, no cores)', () => {
     expect(d.operations.cancel('op-1')).toBe(true);
     await expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('profiles: refused without the passphrase or with a wrong one before anything is written; an existing id is already', async () => {
+    const fields = {
+      name: 'Bench A',
+      board: 'makerdeckavr:avr:uno',
+      wifiSsid: '',
+      mqttHost: '',
+      mqttPort: 1883,
+      mqttTls: false,
+      mqttUsername: '',
+      deviceId: 'bench-a',
+      telemetryIntervalS: 5,
+    };
+    const src = path.join(scratch, 'profiles-src');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'a.json'), await encodeExport(fields, { mqttPassword: 'mqtt-one' }, 'right one'));
+    const other = { ...fields, name: 'Bench B', deviceId: 'bench-b' };
+    writeFileSync(path.join(src, 'b.json'), await encodeExport(other, { mqttPassword: 'mqtt-two' }, 'right one'));
+    const file = path.join(scratch, 'profiles.mdpack');
+    const writer = await PackWriter.open(file);
+    const files = [
+      await writer.add({ path: 'profiles/bench-a.json', file: path.join(src, 'a.json') }),
+      await writer.add({ path: 'profiles/bench-b.json', file: path.join(src, 'b.json') }),
+    ];
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    await writer.finish({
+      format: 'makerdeck-pack',
+      formatVersion: 1,
+      id: 'fedcba9876543210',
+      createdAt: new Date().toISOString(),
+      createdBy: { makerdeck: '0.1.0', platform: process.platform, arch: process.arch },
+      parts: [{ id: 'profiles', kind: 'profiles', title: 'Profiles', bytes, files }],
+    });
+    const dataDir = path.join(scratch, 'data');
+    const imported: string[] = [];
+    const { deps: d } = deps(dataDir, async () => []);
+    // A stand-in for the keychain-backed profiles service: bench-a is on this machine already.
+    d.profiles = {
+      list: async () => [{ id: 'bench-a', name: 'Bench A' }, ...imported.map((id) => ({ id, name: id }))],
+      import: async (content, passphrase) => {
+        expect(passphrase).toBe('right one');
+        const id = (JSON.parse(content) as { profile: { deviceId: string } }).profile.deviceId;
+        imported.push(id);
+        return { id, name: id };
+      },
+    };
+    await expect(importPack(d, { file })).rejects.toThrow(/carries 2 encrypted profile\(s\): give the passphrase/);
+    await expect(importPack(d, { file, passphrase: 'wrong' })).rejects.toThrow(/Wrong passphrase.*Nothing was changed/);
+    expect(existsSync(dataDir)).toBe(false);
+    const summary = await importPack(d, { file, passphrase: 'right one' });
+    expect(summary.steps).toEqual([
+      expect.objectContaining({ part: 'profiles', result: 'done', detail: 'imported bench-b; already there: bench-a' }),
+    ]);
+    expect(imported).toEqual(['bench-b']);
   });
 });

@@ -1,6 +1,4 @@
 // `makerdeck pack create|inspect|import`: lab packs for classrooms and field sites without internet.
-// `pack import FILE` says the pack's parts, then the space the import needs (before anything changes),
-// its progress, and what each step did; the passphrase of the pack's profiles is read once, never from argv.
 import { randomUUID } from 'node:crypto';
 import {
   MakerdeckError,
@@ -18,11 +16,13 @@ const USAGE = [
   'makerdeck pack create FILE [--core ID]… [--library NAME]… [--builds all|HASH,…] [--stack core|full]',
   '    [--profile REF]… [--cli-target T]… [--name N] [--dry-run] [--overwrite] [--json]',
   'makerdeck pack inspect FILE [--json]',
-  'makerdeck pack import FILE [--json]   verify, say the space needed, then install (resumes)',
+  'makerdeck pack import FILE [--json]',
   '',
   'create prints the plan (each part, its version and size) before writing; --dry-run stops there.',
   'Profiles are carried encrypted: the passphrase is asked for (twice; or read from two lines of',
   'stdin), never given on the command line. Lists may also be given comma-separated.',
+  'import checks every checksum and says the space it needs before it changes anything, asks for the',
+  'passphrase once when the pack carries profiles, and resumes where an interrupted import stopped.',
 ].join('\n');
 
 /** Sizes for people: KiB under a MiB, else MiB with one decimal. */
@@ -105,42 +105,6 @@ function showPackProgress(host: Host, operationId: string, json: boolean): () =>
   };
 }
 
-const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
-
-/** Import progress on stderr: a redrawn bar for reading and extracting on a terminal, one line per step. */
-function showImportProgress(host: Host, operationId: string, json: boolean): () => void {
-  if (json) return () => {};
-  const tty = process.stderr.isTTY === true;
-  let open = false;
-  let phase = '';
-  const line = (text: string) => {
-    process.stderr.write(`${open ? '\n' : ''}${text}\n`);
-    open = false;
-  };
-  const stop = host.bus.on('pack.progress', (p: PackProgress) => {
-    if (p.operationId !== operationId) return;
-    if ((p.phase === 'verify' || p.phase === 'extract') && !p.message) {
-      if (tty && p.bytesTotal) {
-        const width = 24;
-        const filled = Math.min(width, Math.round(((p.bytesDone ?? 0) / p.bytesTotal) * width));
-        process.stderr.write(`\r${p.phase.padEnd(8)}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] `);
-        process.stderr.write(`${mb(p.bytesDone ?? 0)}/${mb(p.bytesTotal)}`.padEnd(30));
-        open = true;
-      } else if (phase !== p.phase) line(`${p.phase}…`);
-      phase = p.phase;
-      return;
-    }
-    phase = p.phase;
-    if (p.phase === 'space')
-      line(`Space needed: ${mb(p.bytesDone ?? 0)} (${mb(p.bytesTotal ?? 0)} free in the data folder)`);
-    else if (p.message) line(`${p.phase}: ${p.message}`);
-  });
-  return () => {
-    stop();
-    if (open) process.stderr.write('\n');
-  };
-}
-
 async function packCreate(context: CommandContext): Promise<number> {
   const file = context.positionals[1];
   if (!file) throw new MakerdeckError('BAD_INPUT', 'Name the pack file: makerdeck pack create FILE [--core ID]…');
@@ -198,6 +162,42 @@ async function packInspect(context: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** Import progress on stderr: a redrawn bar for reading and extracting on a terminal, one line per step. */
+function showImportProgress(host: Host, operationId: string, json: boolean): () => void {
+  if (json) return () => {};
+  const tty = process.stderr.isTTY === true;
+  let open = false;
+  let phase = '';
+  const line = (text: string) => {
+    process.stderr.write(`${open ? '\n' : ''}${text}\n`);
+    open = false;
+  };
+  const stop = host.bus.on('pack.progress', (p: PackProgress) => {
+    if (p.operationId !== operationId) return;
+    if ((p.phase === 'verify' || p.phase === 'extract') && !p.message) {
+      if (tty && p.bytesTotal) {
+        const width = 24;
+        const filled = Math.min(width, Math.round(((p.bytesDone ?? 0) / p.bytesTotal) * width));
+        process.stderr.write(`\r${p.phase.padEnd(8)}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] `);
+        process.stderr.write(`${formatBytes(p.bytesDone ?? 0)}/${formatBytes(p.bytesTotal)}`.padEnd(30));
+        open = true;
+      } else if (phase !== p.phase) line(`${p.phase}…`);
+      phase = p.phase;
+      return;
+    }
+    phase = p.phase;
+    if (p.phase === 'space')
+      line(
+        `Space needed: ${formatBytes(p.bytesDone ?? 0)} (${formatBytes(p.bytesTotal ?? 0)} free in the data folder)`,
+      );
+    else if (p.message) line(`${p.phase}: ${p.message}`);
+  });
+  return () => {
+    stop();
+    if (open) process.stderr.write('\n');
+  };
+}
+
 function printImportSummary(context: CommandContext, summary: PackImportSummary): void {
   context.out.data(summary);
   for (const step of summary.steps)
@@ -217,7 +217,8 @@ export async function packImport(context: CommandContext): Promise<number> {
   const manifest = await callApi(context, 'pack.inspect', { file });
   const bytes = manifest.parts.reduce((sum, p) => sum + p.bytes, 0);
   const label = manifest.name ? `"${manifest.name}" (${manifest.id})` : manifest.id;
-  if (!context.out.json) process.stderr.write(`Pack ${label}: ${manifest.parts.length} part(s), ${mb(bytes)}\n`);
+  if (!context.out.json)
+    process.stderr.write(`Pack ${label}: ${manifest.parts.length} part(s), ${formatBytes(bytes)}\n`);
   const profiles = manifest.parts.filter((p) => p.kind === 'profiles').reduce((n, p) => n + p.files.length, 0);
   const passphrase = profiles > 0 ? await new SecretInput().read(`Passphrase of the pack's profiles`) : undefined;
   const operationId = randomUUID();

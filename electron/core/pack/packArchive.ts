@@ -154,7 +154,8 @@ export class PackWriter {
     const done = new Promise<void>((resolve, reject) => sink.once('close', resolve).once('error', reject));
     const hash = createHash('sha256');
     let bytes = 0;
-    for await (const chunk of createReadStream(file, { signal, end: member.bytes - 1 }) as AsyncIterable<Buffer>) {
+    const input = member.bytes > 0 ? createReadStream(file, { signal, end: member.bytes - 1 }) : [];
+    for await (const chunk of input as AsyncIterable<Buffer>) {
       hash.update(chunk);
       bytes += chunk.length;
       if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve));
@@ -241,6 +242,7 @@ export async function readPack(file: string, options: ReadOptions = {}): Promise
   const source = createReadStream(file, { signal: options.signal });
   const opened = new Promise<void>((resolve, reject) => source.once('open', () => resolve()).once('error', reject));
   await opened.catch((error: NodeJS.ErrnoException) => {
+    if (options.signal?.aborted) throw new MakerdeckError('CANCELLED', 'Cancelled while reading the pack');
     throw new MakerdeckError(
       error.code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
       `${file} cannot be read (${error.code ?? error.message}): name an existing .mdpack file`,
@@ -342,6 +344,7 @@ function asPackError(file: string, error: unknown, signal?: AbortSignal): Error 
   if (error instanceof MakerdeckError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/unexpected end/i.test(message)) return bad(file, 'ends early (truncated): copy it again');
-  if (/header|tar/i.test(message)) return bad(file, `is not a readable tar (${message}): copy it again`);
+  if (/header|tar/i.test(message))
+    return bad(file, 'is no Makerdeck pack (not a tar archive): choose a .mdpack file made by makerdeck pack create');
   return new MakerdeckError('UNAVAILABLE', `${path.basename(file)} could not be read: ${message}`);
 }

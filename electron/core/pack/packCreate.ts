@@ -15,7 +15,7 @@ import {
 import type { Operation } from '../operations';
 import { APP_VERSION } from '../version';
 import { PackWriter, type MemberSource } from './packArchive';
-import { planPack, planView, type PackContents, type PackDeps } from './packPlan';
+import { planPack, type PackContents, type PackDeps } from './packPlan';
 import type { PlannedMember } from './plannedPart';
 
 export interface CreateArgs extends PackContents {
@@ -55,13 +55,19 @@ export async function createPack(
       for (const member of planned.members) {
         emit({ phase: 'write', part: planned.id, message: member.path });
         files.push(
-          await addMember(writer, member, deps, operation, (bytesDone) =>
-            emit({
-              phase: 'write',
-              part: planned.id,
-              bytesDone,
-              bytesTotal: member.estimated ? undefined : member.bytes,
-            }),
+          await addMember(
+            writer,
+            member,
+            deps,
+            operation,
+            everyMiB((bytesDone) =>
+              emit({
+                phase: 'write',
+                part: planned.id,
+                bytesDone,
+                bytesTotal: member.estimated ? undefined : member.bytes,
+              }),
+            ),
           ),
         );
       }
@@ -81,14 +87,11 @@ export async function createPack(
     emit({ phase: 'write', message: 'writing the pack', bytesDone: 0, bytesTotal: total });
     const written = await writer.finish(manifest, {
       signal: operation.signal,
-      onBytes: (bytesDone) => emit({ phase: 'write', bytesDone, bytesTotal: total }),
+      onBytes: everyMiB((bytesDone) => emit({ phase: 'write', bytesDone, bytesTotal: total })),
     });
     emit({ phase: 'done', message: file, bytesDone: written.bytes, bytesTotal: written.bytes });
-    const view = planView({
-      parts: parts.map((p) => ({ ...p, members: p.files.map((f) => ({ ...f, source: never })) })),
-      problems: [],
-    });
-    return { file, ...written, parts: view.parts, ms: Date.now() - started };
+    const view = parts.map(({ files, ...part }) => ({ ...part, files: files.length }));
+    return { file, ...written, parts: view, ms: Date.now() - started };
   } catch (error) {
     await writer.abort();
     if (operation.signal.aborted) throw new MakerdeckError('CANCELLED', 'Cancelled: no pack was written');
@@ -110,4 +113,12 @@ async function addMember(
   return writer.add(normal, { signal: operation.signal, onBytes });
 }
 
-const never = (): Promise<never> => Promise.reject(new MakerdeckError('INTERNAL', 'a written member has no source'));
+/** Passes a byte count on once per MiB, so a large member does not flood the event stream. */
+function everyMiB(report: (bytes: number) => void): (bytes: number) => void {
+  let next = 0;
+  return (bytes) => {
+    if (bytes < next) return;
+    next = bytes + 1024 * 1024;
+    report(bytes);
+  };
+}

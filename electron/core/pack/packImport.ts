@@ -195,7 +195,7 @@ function planSteps(deps: PackImportDeps, manifest: PackManifest, passphrase?: st
         const member = part.files[0];
         if (!member) throw new MakerdeckError('BAD_INPUT', `The pack's ${part.id} holds no image bundle`);
         const images = await deps.loadImages(c.fileOf(member.path));
-        return { result: 'done', detail: `${images.length} image(s) loaded into Docker` };
+        return { result: 'done', detail: `loaded into Docker: ${images.join(', ') || 'nothing new'}` };
       }),
     );
   return steps;
@@ -315,9 +315,7 @@ function throttled<A extends unknown[]>(fn: (...args: A) => void): (...args: A) 
   };
 }
 
-/** Bytes for people: `412.3 MB`. */
+/** Bytes for people, as the CLI says them: KiB under a MiB, else MiB with one decimal. */
 export function size(bytes: number): string {
-  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
-  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
-  return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

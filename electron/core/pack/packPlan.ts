@@ -3,8 +3,9 @@
 // is a problem of one line with the fix; the writer refuses a plan with problems.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { MakerdeckError, type CliTarget, type PackContentsArgs, type PackPlan } from '../../contract';
@@ -130,7 +131,7 @@ async function planLibraries(cli: PackCli, names: string[], problems: string[]):
       continue;
     }
     const size = await folderSize(library.dir);
-    const tarball = () => tarFolder(library.dir);
+    const tarball = () => Readable.from(tarFolder(library.dir));
     parts.push({
       id: `library/${name}`,
       kind: 'library',
@@ -150,22 +151,30 @@ async function planLibraries(cli: PackCli, names: string[], problems: string[]):
   return parts;
 }
 
-/** The folder as a .tar.gz (the system's tar, as offline folders are read), its top folder kept. */
-function tarFolder(dir: string) {
+/** The folder as a .tar.gz (the system's tar, as offline folders are read), its top folder kept; fails on tar's failure. */
+async function* tarFolder(dir: string): AsyncGenerator<Buffer> {
   const child = spawn('tar', ['-cz', '-C', path.dirname(dir), path.basename(dir)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     windowsHide: true,
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  child.on('close', (code) => {
-    if (code)
-      child.stdout.destroy(new MakerdeckError('UNAVAILABLE', `tar could not pack ${dir}: ${stderr.split('\n')[0]}`));
+  const exited = new Promise<number | Error>((resolve) => {
+    child.once('close', (code) => resolve(code ?? 1));
+    child.once('error', resolve);
   });
-  child.on('error', (error) =>
-    child.stdout.destroy(new MakerdeckError('UNAVAILABLE', `tar did not run: ${error.message}`)),
-  );
-  return child.stdout;
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+  const code = await exited;
+  if (code instanceof Error) throw new MakerdeckError('UNAVAILABLE', `tar did not run: ${code.message}`);
+  if (code !== 0)
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `tar could not pack ${dir}: ${stderr.split('\n')[0] || `exit code ${code}`}`,
+    );
 }
 
 async function planBuilds(cacheDir: string, wanted: 'all' | string[], problems: string[]): Promise<PlannedPart[]> {
@@ -238,7 +247,8 @@ async function planImages(deps: PackDeps, profile: StackProfile, problems: strin
           source: async ({ scratch }) => {
             const saved = scratch(`stack-${profile}.tar`);
             await images.save(profile, saved);
-            return { path: member, stream: () => createReadStream(saved).pipe(createGzip()) };
+            // The uncompressed save goes once it is read.
+            return { path: member, stream: () => gzipOf(saved, () => void rm(saved, { force: true })) };
           },
         },
       ],
@@ -280,6 +290,14 @@ function gzipMember(member: string, size: number, file: string): PlannedMember {
     path: member,
     bytes: size,
     estimated: true,
-    source: async () => ({ path: member, stream: () => createReadStream(file).pipe(createGzip()) }),
+    source: async () => ({ path: member, stream: () => gzipOf(file) }),
   };
+}
+
+/** A file's bytes gzip-compressed; a read error fails the compressed stream too. */
+function gzipOf(file: string, onClose?: () => void): Readable {
+  const gzip = createGzip();
+  const input = createReadStream(file).once('error', (error) => gzip.destroy(error));
+  if (onClose) input.once('close', onClose);
+  return input.pipe(gzip);
 }
