@@ -9,6 +9,7 @@ import { StackPage } from './pages/StackPage';
 import { TelemetryPage } from './pages/TelemetryPage';
 import { BoardsPage } from './pages/BoardsPage';
 import { LabPage } from './pages/LabPage';
+import { PackPage } from './pages/PackPage';
 
 export interface PageEntry {
   id: string;
@@ -27,6 +28,7 @@ export const PAGES: PageEntry[] = [
   { id: 'doctor', title: 'Doctor', icon: '✚', component: DoctorPage },
   { id: 'boards', title: 'Boards', icon: '▣', component: BoardsPage },
   { id: 'lab', title: 'Lab', icon: '⚑', component: LabPage },
+  { id: 'pack', title: 'Packs', icon: '▦', component: PackPage },
 ];
 
 function currentPage(): string {
