@@ -70,20 +70,11 @@ export class PackWriter {
       entry = { path: source.path, ...(await hashFile(file, options)) };
     } else {
       file = path.join(this.staging, String(this.staged++));
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const counted = async function* (input: AsyncIterable<Buffer>) {
-        for await (const chunk of input) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          options.onBytes?.(bytes);
-          yield chunk;
-        }
-      };
-      await pipeline(await source.stream(), counted, createWriteStream(file, { mode: 0o600 }), {
+      const tally = new Tally(options.onBytes);
+      await pipeline(await source.stream(), tally.through, createWriteStream(file, { mode: 0o600 }), {
         signal: options.signal,
       });
-      entry = { path: source.path, bytes, sha256: hash.digest('hex') };
+      entry = { path: source.path, ...tally.result() };
     }
     if (entry.bytes > MAX_MEMBER_BYTES)
       throw new MakerdeckError('BAD_INPUT', `${source.path} is larger than 8 GiB, more than a pack member can hold`);
@@ -106,17 +97,8 @@ export class PackWriter {
     if (listed.size !== this.members.size)
       throw new MakerdeckError('INTERNAL', 'the manifest lists a member that was not added');
     const pack = tar.pack();
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const counted = async function* (input: AsyncIterable<Buffer>) {
-      for await (const chunk of input) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        options.onBytes?.(bytes);
-        yield chunk;
-      }
-    };
-    const written = pipeline(pack, counted, createWriteStream(this.partial, { mode: 0o644 }));
+    const tally = new Tally(options.onBytes);
+    const written = pipeline(pack, tally.through, createWriteStream(this.partial, { mode: 0o644 }));
     try {
       const mtime = new Date(manifest.createdAt);
       await addEntry(pack, { name: MANIFEST_NAME, size: 0, mtime }, Buffer.from(JSON.stringify(manifest, null, 2)));
@@ -134,7 +116,7 @@ export class PackWriter {
     await rename(this.partial, this.file);
     await syncDir(path.dirname(this.file));
     await rm(this.staging, { recursive: true, force: true });
-    return { bytes, sha256: hash.digest('hex') };
+    return tally.result();
   }
 
   /** A path in the staging folder (removed with it) for a member made in steps, e.g. a file then gzip. */
@@ -177,15 +159,35 @@ function addEntry(pack: tar.Pack, header: tar.Headers, body: Buffer): Promise<vo
   );
 }
 
-async function hashFile(file: string, options: WriteOptions): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file, { signal: options.signal }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    options.onBytes?.(bytes);
+/** Counts and hashes the bytes that pass through `through`, reporting the running count. */
+class Tally {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+
+  constructor(private readonly onBytes?: (bytes: number) => void) {}
+
+  /** A pipeline stage that passes every chunk on unchanged (bound: a stage is called without `this`). */
+  readonly through = (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> => this.count(input);
+
+  private async *count(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of input) {
+      this.hash.update(chunk);
+      this.bytes += chunk.length;
+      this.onBytes?.(this.bytes);
+      yield chunk;
+    }
   }
-  return { bytes, sha256: hash.digest('hex') };
+
+  result(): { bytes: number; sha256: string } {
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+}
+
+async function hashFile(file: string, options: WriteOptions): Promise<{ bytes: number; sha256: string }> {
+  const tally = new Tally(options.onBytes);
+  // Read to the end: the tally sees every chunk on the way.
+  for await (const chunk of tally.through(createReadStream(file, { signal: options.signal }))) void chunk;
+  return tally.result();
 }
 
 async function exists(file: string): Promise<boolean> {
