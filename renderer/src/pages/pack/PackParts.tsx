@@ -1,16 +1,8 @@
-import type { PackPartKind } from '../../../../electron/contract/pack';
+import type { PackPart, PackPartKind } from '../../../../electron/contract/pack';
 import { formatBytes } from './formatBytes';
 
 /** A part as a plan, a summary or a manifest gives it; `files` is a count or the list. */
-export interface PartRow {
-  id: string;
-  kind: PackPartKind;
-  title: string;
-  version?: string;
-  bytes: number;
-  installedBytes?: number;
-  files: number | unknown[];
-}
+export type PartRow = Omit<PackPart, 'files'> & { files: number | unknown[] };
 
 /** Parts compressed as they are written: a plan knows only their uncompressed size, an upper bound. */
 const COMPRESSED_WHEN_WRITTEN = new Set<PackPartKind>(['arduino-cli', 'library', 'images']);
