@@ -76,10 +76,17 @@ describe('listing the build cache', () => {
     await writeCachedBuild(cacheDir, build(keys[0]!, { ...parts, builtAt: '2026-11-02T08:00:00.000Z' }));
     // An ESP build written the way records were before versions were kept: its time is the record file's.
     const bin = Buffer.alloc(300_000, 0xe9);
-    await writeCachedBuild(cacheDir, build(keys[1]!, { fqbn: 'esp32:esp32:esp32', image: { format: 'bin', data: bin } }));
+    await writeCachedBuild(
+      cacheDir,
+      build(keys[1]!, { fqbn: 'esp32:esp32:esp32', image: { format: 'bin', data: bin } }),
+    );
     const older = { fqbn: 'esp32:esp32:esp32', sizes: [], format: 'bin' };
     writeFileSync(path.join(images, `${keys[1]}.json`), JSON.stringify({ ...older, sha256: sha256(bin) }));
-    utimesSync(path.join(images, `${keys[1]}.json`), new Date('2026-12-01T10:00:00Z'), new Date('2026-12-01T10:00:00Z'));
+    utimesSync(
+      path.join(images, `${keys[1]}.json`),
+      new Date('2026-12-01T10:00:00Z'),
+      new Date('2026-12-01T10:00:00Z'),
+    );
     // Damaged: a record that is no JSON, and an image changed after its record was written.
     await writeCachedBuild(cacheDir, build(keys[2]!));
     writeFileSync(path.join(images, `${keys[2]}.json`), '{"fqbn": "arduino:avr:uno", "siz');

@@ -274,7 +274,10 @@ describe('readPack refuses', () => {
         [dir, /is a folder, not a file/],
       ];
       for (const [file, message] of refusals) {
-        await expect(readPackManifest(file)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(message) });
+        await expect(readPackManifest(file)).rejects.toMatchObject({
+          code: 'BAD_INPUT',
+          message: expect.stringMatching(message),
+        });
         await expect(readPack(file)).rejects.toMatchObject({ code: 'BAD_INPUT' });
       }
     },

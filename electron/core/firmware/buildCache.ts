@@ -104,7 +104,10 @@ async function readChecked(cacheDir: string, key: string) {
 export async function listCachedBuilds(cacheDir: string): Promise<CachedBuildView[]> {
   const names = await readdir(imagesDir(cacheDir)).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as string[];
-    throw new MakerdeckError('UNAVAILABLE', `The build cache ${cacheDir} cannot be read (${error.code ?? error.message})`);
+    throw new MakerdeckError(
+      'UNAVAILABLE',
+      `The build cache ${cacheDir} cannot be read (${error.code ?? error.message})`,
+    );
   });
   const builds: CachedBuildView[] = [];
   for (const key of names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, -5))) {
