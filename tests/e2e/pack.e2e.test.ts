@@ -11,7 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BoardCoreView, CompileSummary, PackProgress, ProfileView, ServerFrame } from '../../electron/contract';
+import type {
+  BoardCoreView,
+  CachedBuildView,
+  CompileSummary,
+  PackProgress,
+  ProfileView,
+  ServerFrame,
+} from '../../electron/contract';
 import { ensureBoardPackage } from '../../scripts/rig/boardIndex.js';
 import { defaultRigCache } from '../../scripts/rig/common.js';
 import { startBoardIndexServer, type BoardIndexServer } from '../support/boardIndexServer';
@@ -33,6 +40,7 @@ let hostB: Served;
 let browser: Browser;
 let page: Page;
 let packFile: string;
+let envA: NodeJS.ProcessEnv;
 /** The build host A compiled, which the page lists for ticking. */
 let buildHash: string;
 /** pack.progress events the page received, by operation. */
@@ -66,7 +74,7 @@ beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-pack-'));
   indexServer = await startBoardIndexServer(await ensureBoardPackage({ cacheDir: defaultRigCache(), log: () => {} }));
-  const envA = {
+  envA = {
     ...scratchEnv(path.join(scratch, 'a')),
     MAKERDECK_ARDUINO_CLI_CONFIG: freshArduinoConfig(path.join(scratch, 'a', 'arduino')),
   };
@@ -117,6 +125,18 @@ describe('the Pack page (real core in browser mode)', () => {
     await panel('Import a pack').getByRole('button', { name: 'Read pack' }).waitFor();
     // The passphrase is asked only once a profile is chosen.
     expect(await page.getByLabel('The same passphrase again').count()).toBe(0);
+  }, 30_000);
+
+  it('makerdeck compile --list names the same cached build, with the versions it was built with', async () => {
+    const listed = await runCli(['compile', '--list'], envA);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${buildHash}  ${CORE}:uno  \\d+ bytes \\.hex  core 1\\.8\\.7, arduino-cli \\S+  built \\S+Z\n$`),
+    );
+    const json = await runCli(['compile', '--list', '--json'], envA);
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ buildHash, fqbn: `${CORE}:uno`, coreVersion: '1.8.7', format: 'hex' }),
+    ]);
   }, 30_000);
 
   it('refuses passphrases that differ and an import without a path, each in one line', async () => {
@@ -255,6 +275,9 @@ describe('the Pack page (real core in browser mode)', () => {
     expect(cores.find((c) => c.id === CORE)?.installed).toBe('1.8.7');
     const profiles = await callServe<ProfileView[]>(hostB, 'profiles.list', {});
     expect(profiles.map((p) => p.name)).toContain('Field Uno');
+    // The build came with its versions: B lists it as A did.
+    const [fromA] = await callServe<CachedBuildView[]>(hostA, 'firmware.builds', {});
+    expect(await callServe<CachedBuildView[]>(hostB, 'firmware.builds', {})).toEqual([fromA]);
   }, 400_000);
 
   it('a second import of the same pack finds every step already done', async () => {
