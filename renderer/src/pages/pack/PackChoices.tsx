@@ -38,7 +38,7 @@ export function PackChoices({ form, onChange, cores, builds, profiles, thisTarge
           />
         </label>
       </fieldset>
-      <fieldset aria-label="Firmware builds">
+      <fieldset aria-label="Firmware builds" className="pack-builds">
         <legend>Firmware builds (cached)</legend>
         <BuildChoices {...{ form, set, builds, disabled }} />
       </fieldset>
