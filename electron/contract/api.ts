@@ -38,6 +38,7 @@ import {
   FirmwareUploadChunkArgs,
   FirmwareUploadFinishArgs,
   FlashArgs,
+  type CachedBuildView,
   type CompileSummary,
   type FirmwareProgress,
   type FirmwareUploadStarted,
@@ -369,6 +370,10 @@ export const requests = {
     PackImportArgs,
     'Verify every checksum, check the space, then set this machine up from a lab pack (resumes an interrupted import)',
     ['passphrase'],
+  ),
+  'firmware.builds': request<CachedBuildView[]>()(
+    NoArgs,
+    'The cached firmware builds (hash, board, core and arduino-cli versions, image size, when built), newest first',
   ),
 } as const;
 

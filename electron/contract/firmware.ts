@@ -56,6 +56,24 @@ export interface CompileImage {
   note?: string;
 }
 
+/** A build in the build cache, as firmware.builds lists it (what a lab pack can carry). */
+export interface CachedBuildView {
+  /** The first 16 hex digits of the key: what the firmware prints at boot and pack.plan takes. */
+  buildHash: string;
+  /** The whole key (SHA-256 of the sources, FQBN, core and arduino-cli versions). */
+  key: string;
+  fqbn: string;
+  /** The board core's version it was built with (records written before this was kept have none). */
+  coreVersion?: string;
+  /** arduino-cli's version it was built with (likewise). */
+  cliVersion?: string;
+  format: 'hex' | 'bin';
+  /** The image file's size. */
+  bytes: number;
+  /** When it was built (ISO 8601): the record's time, or its file's modification time. */
+  builtAt: string;
+}
+
 /** Where a compile's image is, in words (the CLI and the Firmware page say the same). */
 export function imageLocation(image: CompileImage): string {
   return `${image.path ?? image.note ?? 'held in memory only'} (${image.bytes} bytes, .${image.format})`;

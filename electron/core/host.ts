@@ -373,6 +373,7 @@ export function createHost(options: HostOptions): Host {
     'pack.create': (args) => packs.create(args),
     'pack.inspect': ({ file }) => packs.inspect(file),
     'pack.import': (args) => importPack(packImportDeps, args),
+    'firmware.builds': () => firmware.builds(),
     'lab.list': () => labs.list(),
     'lab.get': ({ lab }) => labs.get(lab),
     'lab.create': (args) => labs.create(args),

@@ -1,17 +1,24 @@
 // The Pack page in Chromium (browser mode, real core), from one machine to another: host A has the
 // makerdeckavr:avr core (installed by the real arduino-cli from a board index on loopback), a cached
-// build and a profile. Its page shows what can go into a pack, refuses mismatched passphrases and a
-// missing path in one line each, checks each part's size, then writes the pack with progress (a
-// create cancelled mid-write leaves no file). Host B, with its own empty data folder, reads the
-// pack's manifest, asks for the passphrase, imports it with its phases, and a second import finds
-// every step already done; B then lists the core and the profile.
+// build and a profile. Its page shows what can go into a pack (the cached build as a tick-box),
+// refuses mismatched passphrases and a missing path in one line each, checks each part's size, then
+// writes the pack with progress (a create cancelled mid-write leaves no file). Host B, with its own
+// empty data folder, reads the pack's manifest, asks for the passphrase, imports it with its phases,
+// and a second import finds every step already done; B then lists the core and the profile.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BoardCoreView, PackProgress, ProfileView, ServerFrame } from '../../electron/contract';
+import type {
+  BoardCoreView,
+  CachedBuildView,
+  CompileSummary,
+  PackProgress,
+  ProfileView,
+  ServerFrame,
+} from '../../electron/contract';
 import { ensureBoardPackage } from '../../scripts/rig/boardIndex.js';
 import { defaultRigCache } from '../../scripts/rig/common.js';
 import { startBoardIndexServer, type BoardIndexServer } from '../support/boardIndexServer';
@@ -33,6 +40,9 @@ let hostB: Served;
 let browser: Browser;
 let page: Page;
 let packFile: string;
+let envA: NodeJS.ProcessEnv;
+/** The build host A compiled, which the page lists for ticking. */
+let buildHash: string;
 /** pack.progress events the page received, by operation. */
 const progress: PackProgress[] = [];
 
@@ -64,7 +74,7 @@ beforeAll(async () => {
   requiredEnv('MAKERDECK_ARDUINO_CLI', 'the arduino-cli test rig');
   scratch = mkdtempSync(path.join(os.tmpdir(), 'makerdeck-e2e-pack-'));
   indexServer = await startBoardIndexServer(await ensureBoardPackage({ cacheDir: defaultRigCache(), log: () => {} }));
-  const envA = {
+  envA = {
     ...scratchEnv(path.join(scratch, 'a')),
     MAKERDECK_ARDUINO_CLI_CONFIG: freshArduinoConfig(path.join(scratch, 'a', 'arduino')),
   };
@@ -74,8 +84,9 @@ beforeAll(async () => {
   hostA = await startServe(envA);
   await callServe(hostA, 'boards.addIndex', { url: indexServer.url('good') });
   await callServe(hostA, 'boards.install', { core: CORE });
-  const compiled = await callServe<{ success: boolean }>(hostA, 'firmware.compile', { board: `${CORE}:uno` });
+  const compiled = await callServe<CompileSummary>(hostA, 'firmware.compile', { board: `${CORE}:uno` });
   expect(compiled.success).toBe(true);
+  buildHash = compiled.buildHash!;
   // Host B: another laptop with nothing set up (its arduino-cli configuration is the one the import writes).
   const home = path.join(scratch, 'b', 'home');
   mkdirSync(home, { recursive: true });
@@ -116,6 +127,18 @@ describe('the Pack page (real core in browser mode)', () => {
     expect(await page.getByLabel('The same passphrase again').count()).toBe(0);
   }, 30_000);
 
+  it('makerdeck compile --list names the same cached build, with the versions it was built with', async () => {
+    const listed = await runCli(['compile', '--list'], envA);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${buildHash}  ${CORE}:uno  \\d+ bytes \\.hex  core 1\\.8\\.7, arduino-cli \\S+  built \\S+Z\n$`),
+    );
+    const json = await runCli(['compile', '--list', '--json'], envA);
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ buildHash, fqbn: `${CORE}:uno`, coreVersion: '1.8.7', format: 'hex' }),
+    ]);
+  }, 30_000);
+
   it('refuses passphrases that differ and an import without a path, each in one line', async () => {
     const create = panel('Create a pack');
     await create.getByRole('checkbox', { name: /Field Uno/ }).check();
@@ -148,14 +171,20 @@ describe('the Pack page (real core in browser mode)', () => {
       .getByRole('group', { name: 'Board cores' })
       .getByRole('checkbox', { name: new RegExp(CORE) })
       .check();
-    await create.getByRole('radio', { name: 'Every cached build' }).check();
+    // The cached build is listed with its board, hash and size: ticked, it is the one the plan carries.
+    const builds = create.getByRole('group', { name: 'Firmware builds' });
+    expect(await builds.getByRole('checkbox', { name: /^Every cached build/ }).isChecked()).toBe(false);
+    const build = builds.getByRole('checkbox', {
+      name: new RegExp(`^${CORE}:uno ${buildHash} · \\d+(\\.\\d)? (B|KiB) \\.hex`),
+    });
+    await build.check();
     await create.getByRole('button', { name: 'Check sizes' }).click();
     await expect
       .poll(() => statusIn('Create a pack').textContent(), { timeout: 60_000 })
       .toMatch(/^The pack would be /);
     const ids = await rowIds('Planned parts');
     expect(ids).toEqual(expect.arrayContaining([`arduino-cli/${TARGET}`, `core/${CORE}`, 'profiles']));
-    expect(ids.filter((id) => id?.startsWith('build/'))).toHaveLength(1);
+    expect(ids.filter((id) => id?.startsWith('build/'))).toEqual([`build/${buildHash}`]);
     const bars = page.getByRole('table', { name: 'Planned parts' }).locator('tbody meter');
     const values = await bars.evaluateAll((meters) => meters.map((m) => (m as HTMLMeterElement).value));
     expect(values).toHaveLength(ids.length);
@@ -246,6 +275,9 @@ describe('the Pack page (real core in browser mode)', () => {
     expect(cores.find((c) => c.id === CORE)?.installed).toBe('1.8.7');
     const profiles = await callServe<ProfileView[]>(hostB, 'profiles.list', {});
     expect(profiles.map((p) => p.name)).toContain('Field Uno');
+    // The build came with its versions: B lists it as A did.
+    const [fromA] = await callServe<CachedBuildView[]>(hostA, 'firmware.builds', {});
+    expect(await callServe<CachedBuildView[]>(hostB, 'firmware.builds', {})).toEqual([fromA]);
   }, 400_000);
 
   it('a second import of the same pack finds every step already done', async () => {

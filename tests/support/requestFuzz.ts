@@ -36,6 +36,8 @@ export const READ_ONLY_REQUESTS = new Set([
   'operations.cancel',
   'stack.lan',
   'profiles.defaults',
+  'firmware.builds',
+  'pack.inspect',
 ]);
 
 const SECRET_KEYS = ['password', 'passphrase', 'wifiPassword', 'mqttPassword', 'influxPassword', 'secret', 'token'];

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -261,4 +262,24 @@ describe('readPack refuses', () => {
     const aborted = AbortSignal.abort();
     await expect(readPack(file, { signal: aborted })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+  // A named pipe blocks its open until a writer comes, /dev/zero never ends: each would hold the request forever.
+  it.skipIf(process.platform === 'win32')(
+    'a named pipe, a device or a folder, at once and in one line, reading nothing',
+    async () => {
+      const fifo = path.join(dir, 'pipe.mdpack');
+      execFileSync('mkfifo', [fifo]);
+      const refusals: Array<[string, RegExp]> = [
+        [fifo, /pipe\.mdpack is a named pipe, not a file: name a \.mdpack file$/],
+        ['/dev/zero', /^\/dev\/zero is a device, not a file/],
+        [dir, /is a folder, not a file/],
+      ];
+      for (const [file, message] of refusals) {
+        await expect(readPackManifest(file)).rejects.toMatchObject({
+          code: 'BAD_INPUT',
+          message: expect.stringMatching(message),
+        });
+        await expect(readPack(file)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+      }
+    },
+  );
 });

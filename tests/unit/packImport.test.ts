@@ -18,7 +18,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PackManifest, PackPart, PackProgress } from '../../electron/contract';
-import { readCachedBuild } from '../../electron/core/firmware/buildCache';
+import { listCachedBuilds, readCachedBuild } from '../../electron/core/firmware/buildCache';
 import { arduinoCliHome, dataFolderArduinoCliPath } from '../../electron/core/firmware/arduinoCliHome';
 import { Operations } from '../../electron/core/operations';
 import { PackWriter } from '../../electron/core/pack/packArchive';
@@ -45,7 +45,14 @@ async function writePack(): Promise<string> {
   execFileSync('tar', ['-czf', path.join(src, 'Blinker.tar.gz'), '-C', path.join(src, 'lib'), 'Blinker']);
   const hex = ':00000001FF\n';
   writeFileSync(path.join(src, 'image.hex'), hex);
-  const record = { fqbn: 'makerdeckavr:avr:uno', sizes: [{ name: 'text', size: 4, max: 32256 }], format: 'hex' };
+  const record = {
+    fqbn: 'makerdeckavr:avr:uno',
+    sizes: [{ name: 'text', size: 4, max: 32256 }],
+    format: 'hex',
+    coreVersion: '1.8.7',
+    cliVersion: '1.0.4',
+    builtAt: '2026-12-01T09:30:00.000Z',
+  };
   writeFileSync(path.join(src, 'record.json'), JSON.stringify({ ...record, sha256: sha(hex) }));
   writeFileSync(path.join(src, 'images.tar.gz'), gzipSync('not really docker'));
   const file = path.join(scratch, 'lab.mdpack');
@@ -128,6 +135,10 @@ describe('importPack (stand-in Docker load, no cores)', () => {
       'Blinker',
     );
     expect((await readCachedBuild(d.buildCacheDir, KEY))?.fqbn).toBe('makerdeckavr:avr:uno');
+    // The build keeps what made it and when, as firmware.builds lists it here.
+    expect(await listCachedBuilds(d.buildCacheDir)).toMatchObject([
+      { key: KEY, coreVersion: '1.8.7', cliVersion: '1.0.4', builtAt: '2026-12-01T09:30:00.000Z' },
+    ]);
     expect(loaded).toHaveLength(1);
     // Only the state is kept in the pack's folder once it is done.
     expect(readdirSync(path.join(dataDir, 'packs', '0123456789abcdef'))).toEqual(['import.json']);

@@ -41,12 +41,14 @@ function printCompile(context: CommandContext, summary: CompileSummary): void {
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'Build the firmware for a board, config-free (cached: the same build is never compiled twice)',
-  usage: 'makerdeck compile --board FQBN | --profile NAME [--json]',
+  usage: 'makerdeck compile --board FQBN | --profile NAME [--json]\n       makerdeck compile --list [--json]',
   options: {
     board: { type: 'string', description: 'board FQBN, e.g. arduino:avr:uno' },
     profile: { type: 'string', description: "build for this profile's board (its config is stamped at flash time)" },
+    list: { type: 'boolean', description: 'list the cached builds (what a lab pack can carry), newest first' },
   },
   async run(context) {
+    if (context.values.list === true) return listBuilds(context);
     const profile = stringOption(context.values, 'profile');
     const board =
       stringOption(context.values, 'board') ??
@@ -61,6 +63,21 @@ export const compileCommand: Command = {
     return summary.success ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** `makerdeck compile --list`: the build cache, one build a line, newest first. */
+async function listBuilds(context: CommandContext): Promise<number> {
+  const builds = await callApi(context, 'firmware.builds', {});
+  context.out.data(builds);
+  if (builds.length === 0) context.out.text('No cached builds: makerdeck compile --board FQBN makes one.');
+  for (const b of builds) {
+    const versions = [b.coreVersion && `core ${b.coreVersion}`, b.cliVersion && `arduino-cli ${b.cliVersion}`];
+    const made = versions.filter(Boolean).join(', ');
+    context.out.text(
+      `${b.buildHash}  ${b.fqbn}  ${b.bytes} bytes .${b.format}  ${made ? `${made}  ` : ''}built ${b.builtAt}`,
+    );
+  }
+  return EXIT.ok;
+}
 
 export const flashCommand: Command = {
   name: 'flash',

@@ -66,7 +66,8 @@ export async function compileSketch(job: CompileJob): Promise<CompileOutcome> {
   const key = await buildKey(job.sketchDir, { fqbn: job.fqbn, coreVersion: core ?? 'unknown', cliVersion });
   const boardDir = job.fqbn.replace(/[^A-Za-z0-9]+/g, '_');
   const previous = building.get(boardDir) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => cachedOrCompiled(job, key, boardDir, core !== undefined));
+  const versions = core === undefined ? undefined : { coreVersion: core, cliVersion };
+  const run = previous.catch(() => undefined).then(() => cachedOrCompiled(job, key, boardDir, versions));
   building.set(boardDir, run);
   try {
     return { ...(await run), ms: Date.now() - started };
@@ -80,10 +81,10 @@ async function cachedOrCompiled(
   job: CompileJob,
   key: string,
   boardDir: string,
-  cacheable: boolean,
+  versions: { coreVersion: string; cliVersion: string } | undefined,
 ): Promise<Omit<CompileOutcome, 'ms'>> {
   job.signal?.throwIfAborted();
-  const hit = cacheable ? await readCachedBuild(job.buildCacheDir, key) : undefined;
+  const hit = versions ? await readCachedBuild(job.buildCacheDir, key) : undefined;
   if (hit)
     return {
       success: true,
@@ -95,13 +96,14 @@ async function cachedOrCompiled(
       imagePath: cachedImagePath(job.buildCacheDir, key, hit.image.format),
     };
   const outcome = await compileFresh(job, key.slice(0, 16), boardDir);
-  if (!cacheable || !outcome.success || !outcome.image) return outcome;
+  if (!versions || !outcome.success || !outcome.image) return outcome;
   await writeCachedBuild(job.buildCacheDir, {
     key,
     buildHash: key.slice(0, 16),
     fqbn: job.fqbn,
     sizes: outcome.sizes,
     image: outcome.image,
+    ...versions,
   });
   return { ...outcome, imagePath: cachedImagePath(job.buildCacheDir, key, outcome.image.format) };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   flashBoardFor,
   MakerdeckError,
+  type CachedBuildView,
   type CompileImage,
   type CompileSummary,
   type FirmwareProgress,
@@ -19,6 +20,7 @@ import { avrBoard } from './avrBoards';
 import { BOOT_CHECK_MS, checkBoot } from './bootCheck';
 import { flashAvr } from './avrFlasher';
 import { locateArduinoCli, type ArduinoCliSearch } from './arduinoCli';
+import { listCachedBuilds } from './buildCache';
 import { compileSketch, type CompileOutcome } from './compile';
 import { encodeConfigBlock, RELEASE_STAMP_SIZE } from './release/configBlock';
 import { espImageFromFile, flashEsp } from './esp/espFlasher';
@@ -81,6 +83,11 @@ export class FirmwareService {
       const { image, imagePath, ...summary } = await this.build(operation, args.board);
       return { ...summary, fqbn: args.board, ...(image && { image: describeImage(image, imagePath) }) };
     });
+  }
+
+  /** The builds in the build cache, newest first (what a lab pack can carry). */
+  builds(): Promise<CachedBuildView[]> {
+    return listCachedBuilds(this.deps.buildCacheDir);
   }
 
   flash(args: {

@@ -8,9 +8,8 @@ import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile 
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { z } from 'zod';
 import { MakerdeckError, type PackPart } from '../../contract';
-import { readCachedBuild, writeCachedBuild } from '../firmware/buildCache';
+import { BuildRecord, readCachedBuild, writeCachedBuild } from '../firmware/buildCache';
 import { arduinoCliHome, dataFolderArduinoCliPath, writeArduinoCliConfig } from '../firmware/arduinoCliHome';
 
 export interface StepOutcome {
@@ -121,13 +120,6 @@ export async function installLibrary(part: PackPart, context: StepContext): Prom
   return { result: 'done', detail: destination };
 }
 
-const BuildRecord = z.object({
-  fqbn: z.string().min(1).max(200),
-  sizes: z.array(z.object({ name: z.string(), size: z.number(), max: z.number() })).max(20),
-  format: z.enum(['hex', 'bin']),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
-
 /** A firmware build (`builds/<key>.<hex|bin>` + its record) into the build cache, checked against its record. */
 export async function installBuild(
   part: PackPart,
@@ -147,12 +139,17 @@ export async function installBuild(
   if (createHash('sha256').update(data).digest('hex') !== record.sha256)
     throw new MakerdeckError('BAD_INPUT', `The pack's build ${key.slice(0, 16)} does not match its own record`);
   const image = { format: record.format, data };
+  // The versions and build time travel with it, so firmware.builds on this machine says the same.
+  const { coreVersion, cliVersion, builtAt } = record;
   await writeCachedBuild(context.buildCacheDir, {
     key,
     buildHash: key.slice(0, 16),
     fqbn: record.fqbn,
     sizes: record.sizes,
     image,
+    coreVersion,
+    cliVersion,
+    builtAt,
   });
   return { result: 'done', detail: `${record.fqbn} ${key.slice(0, 16)}` };
 }

@@ -4,8 +4,8 @@
 // checking each member again as it goes in, and renames. Reading refuses anything the manifest does
 // not vouch for: unknown, missing, resized or altered members, links, absolute or `..` paths.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -241,15 +241,8 @@ export async function readPackManifest(file: string, signal?: AbortSignal): Prom
  * and that none is missing; throws BAD_INPUT in one line at the first thing wrong. Returns the manifest.
  */
 export async function readPack(file: string, options: ReadOptions = {}): Promise<PackManifest> {
-  const source = createReadStream(file, { signal: options.signal });
-  const opened = new Promise<void>((resolve, reject) => source.once('open', () => resolve()).once('error', reject));
-  await opened.catch((error: NodeJS.ErrnoException) => {
-    if (options.signal?.aborted) throw new MakerdeckError('CANCELLED', 'Cancelled while reading the pack');
-    throw new MakerdeckError(
-      error.code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
-      `${file} cannot be read (${error.code ?? error.message}): name an existing .mdpack file`,
-    );
-  });
+  const handle = await openPackFile(file, options.signal);
+  const source = handle.createReadStream({ signal: options.signal });
   const extract = tar.extract();
   let read = 0;
   source.on('data', (chunk) => options.onBytes?.((read += chunk.length)));
@@ -263,6 +256,39 @@ export async function readPack(file: string, options: ReadOptions = {}): Promise
     source.destroy();
     extract.destroy();
   }
+}
+
+/**
+ * Opens the pack for reading. Anything but a regular file (a named pipe, a device such as /dev/zero,
+ * a folder) is refused before a byte is read: it could block the open or never end. O_NONBLOCK lets
+ * a named pipe without a writer open at once, so that it can be told apart; it changes nothing for a file.
+ */
+async function openPackFile(file: string, signal?: AbortSignal): Promise<FileHandle> {
+  const cannotRead = (error: NodeJS.ErrnoException) => {
+    if (signal?.aborted) return new MakerdeckError('CANCELLED', 'Cancelled while reading the pack');
+    return new MakerdeckError(
+      error.code === 'ENOENT' ? 'NOT_FOUND' : 'UNAVAILABLE',
+      `${file} cannot be read (${error.code ?? error.message}): name an existing .mdpack file`,
+    );
+  };
+  if (signal?.aborted) throw new MakerdeckError('CANCELLED', 'Cancelled while reading the pack');
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((error) => {
+    throw cannotRead(error as NodeJS.ErrnoException);
+  });
+  const info = await handle.stat().catch(async (error: NodeJS.ErrnoException) => {
+    await handle.close();
+    throw cannotRead(error);
+  });
+  if (info.isFile()) return handle;
+  await handle.close();
+  throw new MakerdeckError('BAD_INPUT', `${file} is ${fileKind(info)}, not a file: name a .mdpack file`);
+}
+
+function fileKind(info: Stats): string {
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a named pipe';
+  if (info.isSocket()) return 'a socket';
+  return 'a device';
 }
 
 async function readEntries(file: string, extract: tar.Extract, options: ReadOptions): Promise<PackManifest> {

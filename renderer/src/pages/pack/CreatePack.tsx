@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { BoardCoreView } from '../../../../electron/contract/boards';
+import type { CachedBuildView } from '../../../../electron/contract/firmware';
 import { CliTarget, type PackCreateSummary, type PackPlan } from '../../../../electron/contract/pack';
 import { api } from '../../api/client';
 import { usePickedProfile } from '../usePickedProfile';
@@ -22,6 +23,7 @@ export function CreatePack() {
   const [message, setMessage] = useState<Message>();
   const fail = (text: string) => setMessage({ kind: 'error', text });
   const [cores, setCores] = useState<BoardCoreView[] | string>([]); // a string: why none can be listed
+  const [builds, setBuilds] = useState<CachedBuildView[] | string>([]); // likewise
   const [profiles] = usePickedProfile(fail);
   const thisTarget = useThisTarget((target) => setForm((f) => ({ ...f, cliTargets: [target] })));
   const [plan, setPlan] = useState<{ plan: PackPlan; key: string }>();
@@ -39,6 +41,9 @@ export function CreatePack() {
         (list) => setCores(list.filter((c) => c.installed)),
         (e: Error) => setCores(e.message),
       );
+    api()
+      .call('firmware.builds', {})
+      .then(setBuilds, (e: Error) => setBuilds(e.message));
   }, []);
 
   const act = async (work: () => Promise<string>) => {
@@ -76,7 +81,7 @@ export function CreatePack() {
   return (
     <section className="panel pack-create" aria-label="Create a pack">
       <h2>Create a pack</h2>
-      <PackChoices {...{ form, cores, profiles, thisTarget }} onChange={setForm} disabled={busy} />
+      <PackChoices {...{ form, cores, builds, profiles, thisTarget }} onChange={setForm} disabled={busy} />
       <div className="toolbar">
         <button type="button" className="secondary" onClick={() => void checkSizes()} disabled={busy}>
           Check sizes

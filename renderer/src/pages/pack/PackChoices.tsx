@@ -1,6 +1,8 @@
 import type { BoardCoreView } from '../../../../electron/contract/boards';
+import type { CachedBuildView } from '../../../../electron/contract/firmware';
 import { CliTarget } from '../../../../electron/contract/pack';
 import type { ProfileView } from '../../../../electron/contract/profiles';
+import { cachedBuildDetails } from './cachedBuildDetails';
 import type { PackForm } from './packContents';
 
 interface Props {
@@ -8,6 +10,8 @@ interface Props {
   onChange(form: PackForm): void;
   /** The installed cores, or the one line saying why they cannot be listed. */
   cores: BoardCoreView[] | string;
+  /** The cached builds, newest first, or the one line saying why they cannot be listed. */
+  builds: CachedBuildView[] | string;
   profiles: ProfileView[];
   /** This machine's arduino-cli target, where it is one a pack can carry. */
   thisTarget?: CliTarget;
@@ -17,7 +21,7 @@ interface Props {
 const toggle = <T,>(list: T[], item: T, on: boolean) => (on ? [...list, item] : list.filter((x) => x !== item));
 
 /** What goes into a pack: board cores, libraries, builds, the stack's images, profiles and arduino-cli binaries. */
-export function PackChoices({ form, onChange, cores, profiles, thisTarget, disabled }: Props) {
+export function PackChoices({ form, onChange, cores, builds, profiles, thisTarget, disabled }: Props) {
   const set = (change: Partial<PackForm>) => onChange({ ...form, ...change });
   return (
     <div className="pack-choices">
@@ -34,31 +38,9 @@ export function PackChoices({ form, onChange, cores, profiles, thisTarget, disab
           />
         </label>
       </fieldset>
-      <fieldset aria-label="Firmware builds">
+      <fieldset aria-label="Firmware builds" className="pack-builds">
         <legend>Firmware builds (cached)</legend>
-        {(['none', 'all', 'some'] as const).map((choice) => (
-          <label key={choice} className="inline">
-            <input
-              type="radio"
-              name="pack-builds"
-              checked={form.builds === choice}
-              onChange={() => set({ builds: choice })}
-              disabled={disabled}
-            />
-            {{ none: 'None', all: 'Every cached build', some: 'These builds' }[choice]}
-          </label>
-        ))}
-        {form.builds === 'some' && (
-          <label>
-            Build hashes (the Firmware page's Build shows each)
-            <input
-              value={form.buildHashes}
-              placeholder="3f9a1c0b2d4e5f60, …"
-              onChange={(e) => set({ buildHashes: e.target.value })}
-              disabled={disabled}
-            />
-          </label>
-        )}
+        <BuildChoices {...{ form, set, builds, disabled }} />
       </fieldset>
       <fieldset aria-label="Stack images">
         <legend>Stack images</legend>
@@ -120,6 +102,47 @@ function CoreChoices(props: {
       {c.name} <span className="muted">{`${c.id}@${c.installed}`}</span>
     </label>
   ));
+}
+
+function BuildChoices(props: {
+  form: PackForm;
+  set(change: Partial<PackForm>): void;
+  builds: CachedBuildView[] | string;
+  disabled: boolean;
+}) {
+  const { form, set, builds, disabled } = props;
+  if (typeof builds === 'string')
+    return (
+      <p className="error" data-testid="pack-builds-error">
+        {builds}
+      </p>
+    );
+  if (builds.length === 0)
+    return <p className="muted">No cached builds: build the firmware on the Firmware page first.</p>;
+  return (
+    <>
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={form.allBuilds}
+          onChange={(e) => set({ allBuilds: e.target.checked })}
+          disabled={disabled}
+        />
+        Every cached build <span className="muted">(also any built before the pack is written)</span>
+      </label>
+      {builds.map((b) => (
+        <label key={b.key} className="inline" data-build={b.buildHash}>
+          <input
+            type="checkbox"
+            checked={form.allBuilds || form.builds.includes(b.buildHash)}
+            onChange={(e) => set({ builds: toggle(form.builds, b.buildHash, e.target.checked) })}
+            disabled={disabled || form.allBuilds}
+          />
+          {b.fqbn} <span className="muted">{cachedBuildDetails(b)}</span>
+        </label>
+      ))}
+    </>
+  );
 }
 
 function ProfileChoices(props: {

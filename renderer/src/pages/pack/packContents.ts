@@ -3,15 +3,14 @@
 import type { ArgsOf } from '../../../../electron/contract/api';
 import type { CliTarget } from '../../../../electron/contract/pack';
 
-export type BuildsChoice = 'none' | 'all' | 'some';
-
 export interface PackForm {
   cores: string[];
   /** Library names, separated by commas or new lines. */
   libraries: string;
-  builds: BuildsChoice;
-  /** Build hashes when `builds` is "some", separated by commas, spaces or new lines. */
-  buildHashes: string;
+  /** Every cached build, sent as "all" (the ones ticked then do not matter). */
+  allBuilds: boolean;
+  /** The hashes of the cached builds ticked (firmware.builds lists them). */
+  builds: string[];
   stack: '' | 'core' | 'full';
   profiles: string[];
   passphrase: string;
@@ -22,8 +21,8 @@ export interface PackForm {
 export const EMPTY_PACK_FORM: PackForm = {
   cores: [],
   libraries: '',
-  builds: 'none',
-  buildHashes: '',
+  allBuilds: false,
+  builds: [],
   stack: '',
   profiles: [],
   passphrase: '',
@@ -44,11 +43,10 @@ export function packContents(form: PackForm): ArgsOf<'pack.plan'> {
     throw new Error('Profiles go into a pack encrypted: type a passphrase (twice) to seal their secrets');
   if (profiles && form.passphrase !== form.again)
     throw new Error('The two passphrases differ: nothing was written; type the same one twice');
-  const builds = form.builds === 'all' ? 'all' : form.builds === 'some' ? words(form.buildHashes, /[\s,]+/) : [];
   return {
     cores: form.cores,
     libraries: words(form.libraries, /[,\n]+/),
-    builds,
+    builds: form.allBuilds ? 'all' : form.builds,
     stack: form.stack || undefined,
     profiles: form.profiles,
     passphrase: profiles ? form.passphrase : undefined,
