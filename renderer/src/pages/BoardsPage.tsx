@@ -3,6 +3,7 @@ import type { BoardCoreView } from '../../../electron/contract/boards';
 import { api } from '../api/client';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
+import { PageMessage, type PageMessageState } from './PageMessage';
 
 /** Board cores (arduino-cli platforms): what is installed, install one online or from a folder, remove. */
 export function BoardsPage() {
@@ -11,7 +12,7 @@ export function BoardsPage() {
   const [core, setCore] = useState('');
   const [folder, setFolder] = useState('');
   const [indexUrl, setIndexUrl] = useState('');
-  const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const [message, setMessage] = useState<PageMessageState>();
   const installer = useCoreInstall();
 
   const refresh = useCallback(
@@ -126,11 +127,7 @@ export function BoardsPage() {
           <input type="checkbox" checked={showAll} onChange={(e) => setShowAll(e.target.checked)} /> Show available
         </label>
       </div>
-      {message && (
-        <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} />
       <table className="services" aria-label="Board cores">
         <thead>
           <tr>

@@ -11,6 +11,7 @@ import { useCoreInstall } from './boards/useCoreInstall';
 import { BuildCard } from './firmware/BuildCard';
 import { ReleasePhases } from './firmware/ReleasePhases';
 import { finishTrack, startTrack, trackProgress, type ReleaseTrack } from './firmware/releaseTrack';
+import { PageMessage, type PageMessageState } from './PageMessage';
 
 /** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
@@ -21,7 +22,7 @@ export function FirmwarePage() {
   const [operationId, setOperationId] = useState<string>();
   const [progress, setProgress] = useState<Progress>();
   const [compiled, setCompiled] = useState<CompileSummary>();
-  const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const [message, setMessage] = useState<PageMessageState>();
   const [track, setTrack] = useState<ReleaseTrack>(); // the phases of the last release
   const coreInstall = useCoreInstall();
   const [profiles, profile, setProfile] = usePickedProfile((text) => setMessage({ kind: 'error', text }));
@@ -182,11 +183,7 @@ export function FirmwarePage() {
       {compiled && <BuildCard build={compiled} />}
       {track && <ReleasePhases track={track} />}
       {operationId !== undefined && !track && <ProgressBar progress={progress} />}
-      {message && (
-        <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} />
       {missing && (
         <div className="toolbar">
           <button type="button" onClick={() => void installCore(missing.core)} disabled={busy}>

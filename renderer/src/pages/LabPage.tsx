@@ -9,15 +9,14 @@ import { ResetLab } from './lab/ResetLab';
 import { RosterTable } from './lab/RosterTable';
 import { StationPanel } from './lab/StationPanel';
 import { useStation } from './lab/useStation';
-
-type Message = { kind: 'error' | 'notice'; text: string } | undefined;
+import { PageMessage, type PageMessageState } from './PageMessage';
 
 /** Classroom labs: create one, import its roster, run the flash station, export its log, reset it. */
 export function LabPage() {
   const [labs, setLabs] = useState<LabSummary[]>([]);
   const [selected, setSelected] = useState<string>();
   const [lab, setLab] = useState<LabView>();
-  const [message, setMessage] = useState<Message>();
+  const [message, setMessage] = useState<PageMessageState>();
   const showError = useCallback((text: string) => setMessage({ kind: 'error', text }), []);
 
   const refreshList = useCallback(
@@ -66,11 +65,7 @@ export function LabPage() {
         A class's boards, each with its own device id and broker login: plug them in, the station flashes them several
         at a time, and each counts as done when its first telemetry arrives.
       </p>
-      {message && (
-        <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="lab-message">
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} testId="lab-message" />
       <LabList labs={labs} selected={selected} onSelect={setSelected} />
       {lab && <LabDetail key={lab.id} lab={lab} onLab={labChanged} onMessage={setMessage} onList={refreshList} />}
       <CreateLab
@@ -92,7 +87,7 @@ function LabDetail({
 }: {
   lab: LabView;
   onLab(view: LabView): void;
-  onMessage(message: Message): void;
+  onMessage(message: PageMessageState | undefined): void;
   onList(): Promise<void>;
 }) {
   const { station, statusError, setStation } = useStation(lab);

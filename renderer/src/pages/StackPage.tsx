@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import { LanBroker } from './stack/LanBroker';
 import { ServiceLogs } from './stack/ServiceLogs';
 import { serviceState } from './stack/serviceState';
+import { PageMessage, type PageMessageState } from './PageMessage';
 
 type Profile = 'core' | 'full';
 
@@ -23,7 +24,7 @@ export function StackPage() {
   const [services, setServices] = useState<StackServiceView[]>([]);
   const [busy, setBusy] = useState<string>();
   const [progress, setProgress] = useState<StackProgressEvent>();
-  const [message, setMessage] = useState<{ kind: 'error' | 'notice'; text: string }>();
+  const [message, setMessage] = useState<PageMessageState>();
   const [logsOf, setLogsOf] = useState<string>();
 
   const refresh = useCallback(async () => {
@@ -123,11 +124,7 @@ export function StackPage() {
           </span>
         </div>
       )}
-      {message && (
-        <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} />
       <table className="services" aria-label="Services">
         <thead>
           <tr>

@@ -11,8 +11,7 @@ import { PackParts, plannedSizeIsUpperBound } from './PackParts';
 import { PackPhases } from './PackPhases';
 import { CREATE_PHASES } from './packTrack';
 import { usePackOperation } from './usePackOperation';
-
-type Message = { kind: 'error' | 'notice'; text: string } | undefined;
+import { PageMessage, type PageMessageState } from '../PageMessage';
 
 /** What the sizes were checked for: the choice without the passphrase (which changes no size). */
 const choiceKey = (form: PackForm) => JSON.stringify({ ...form, passphrase: undefined, again: undefined });
@@ -20,7 +19,7 @@ const choiceKey = (form: PackForm) => JSON.stringify({ ...form, passphrase: unde
 /** Create a pack: choose its contents, check each part's size, then write it with progress and a summary. */
 export function CreatePack() {
   const [form, setForm] = useState<PackForm>(EMPTY_PACK_FORM);
-  const [message, setMessage] = useState<Message>();
+  const [message, setMessage] = useState<PageMessageState>();
   const fail = (text: string) => setMessage({ kind: 'error', text });
   const [cores, setCores] = useState<BoardCoreView[] | string>([]); // a string: why none can be listed
   const [builds, setBuilds] = useState<CachedBuildView[] | string>([]); // likewise
@@ -129,15 +128,7 @@ export function CreatePack() {
       </div>
       {!current && !busy && <p className="muted">Check the sizes first: they are shown before anything is written.</p>}
       {operation.track && <PackPhases track={operation.track} label="Create phases" />}
-      {message && (
-        <p
-          className={message.kind}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-          data-testid="pack-create-message"
-        >
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} testId="pack-create-message" />
       {summary && <CreateSummary summary={summary} />}
     </section>
   );

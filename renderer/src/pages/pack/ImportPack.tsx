@@ -7,8 +7,7 @@ import { PackParts } from './PackParts';
 import { PackPhases } from './PackPhases';
 import { IMPORT_PHASES } from './packTrack';
 import { usePackOperation } from './usePackOperation';
-
-type Message = { kind: 'error' | 'notice'; text: string } | undefined;
+import { PageMessage, type PageMessageState } from '../PageMessage';
 
 /** Import a pack: read its manifest first, then verify, check the space, extract and install, with progress. */
 export function ImportPack() {
@@ -16,7 +15,7 @@ export function ImportPack() {
   const [manifest, setManifest] = useState<{ manifest: PackManifest; file: string }>();
   const [passphrase, setPassphrase] = useState('');
   const [summary, setSummary] = useState<PackImportSummary>();
-  const [message, setMessage] = useState<Message>();
+  const [message, setMessage] = useState<PageMessageState>();
   const operation = usePackOperation();
   const busy = operation.busy;
   const current = manifest?.file === file.trim() ? manifest.manifest : undefined;
@@ -106,15 +105,7 @@ export function ImportPack() {
         </div>
       )}
       {operation.track && <PackPhases track={operation.track} label="Import phases" />}
-      {message && (
-        <p
-          className={message.kind}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-          data-testid="pack-import-message"
-        >
-          {message.text}
-        </p>
-      )}
+      <PageMessage message={message} testId="pack-import-message" />
       {summary && <ImportSummary summary={summary} />}
     </section>
   );
