@@ -136,6 +136,10 @@ async function main() {
 
     step('Tests');
     mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    // An empty resources folder: the checkout's resources/ holds a bundled arduino-cli once the package
+    // check or `npm run dist` ran, and the app prefers that one over the rig's the tests configure.
+    const resources = path.join(scratch, 'resources');
+    mkdirSync(resources);
     const env = {
       ...process.env,
       ...keyring.env,
@@ -143,6 +147,7 @@ async function main() {
       MAKERDECK_ARDUINO_CLI: arduino.arduinoCli,
       MAKERDECK_ARDUINO_CLI_CONFIG: arduino.configFile,
       MAKERDECK_DATA_DIR: path.join(scratch, 'data'),
+      MAKERDECK_RESOURCES_DIR: resources,
       ...esp32,
       PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
     };

@@ -96,7 +96,7 @@ export function createHost(options: HostOptions): Host {
     lanAddress: () => lanAddresses()[0],
   });
   const arduinoCli = {
-    resourcesDir: options.resourcesDir ?? defaultResourcesDir(),
+    resourcesDir: options.resourcesDir ?? defaultResourcesDir(env),
     configuredPath: env.MAKERDECK_ARDUINO_CLI || undefined,
     dataDir,
     searchPath: env.PATH,

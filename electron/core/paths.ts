@@ -28,9 +28,13 @@ export function appRoot(): string {
   return dir;
 }
 
-/** resources/ next to the built app in a checkout; the packaged app passes process.resourcesPath instead. */
-export function defaultResourcesDir(): string {
-  return path.join(appRoot(), 'resources');
+/**
+ * resources/ next to the built app in a checkout, or MAKERDECK_RESOURCES_DIR (the tests point it at an
+ * empty folder, so a bundled arduino-cli that `npm run dist` left there never stands in for theirs);
+ * the packaged app passes process.resourcesPath instead.
+ */
+export function defaultResourcesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MAKERDECK_RESOURCES_DIR || path.join(appRoot(), 'resources');
 }
 
 /** The firmware sketch; MAKERDECK_FIRMWARE_DIR points at your own copy (it must hold firmware.ino). */

@@ -92,6 +92,7 @@ export async function startOfflineMachine(): Promise<OfflineMachine> {
     const netns = `/proc/${docker.pid}/ns/net`;
     const home = path.join(dir, 'home');
     mkdirSync(path.join(home, 'tmp'), { recursive: true });
+    mkdirSync(path.join(home, 'resources'));
     const env: NodeJS.ProcessEnv = {
       PATH: LAPTOP_PATH,
       HOME: home,
@@ -101,6 +102,8 @@ export async function startOfflineMachine(): Promise<OfflineMachine> {
       ...keyring.env,
       DOCKER_HOST: docker.host,
       MAKERDECK_DATA_DIR: path.join(home, 'data'),
+      // Not the checkout's resources/, which may hold a bundled arduino-cli: only what the pack brings.
+      MAKERDECK_RESOURCES_DIR: path.join(home, 'resources'),
     };
     return laptop({ dir, netns, env, strace, nsenter, stop, dockerHost: docker.host, dockerSocket: docker.socketPath });
   } catch (error) {
