@@ -3,7 +3,7 @@ import type { BoardCoreView } from '../../../electron/contract/boards';
 import { api } from '../api/client';
 import { CoreInstallProgress } from './boards/CoreInstallProgress';
 import { useCoreInstall } from './boards/useCoreInstall';
-import { PageMessage, type PageMessageState } from './PageMessage';
+import { PageMessage, showOutcome, type PageMessageState } from './PageMessage';
 
 /** Board cores (arduino-cli platforms): what is installed, install one online or from a folder, remove. */
 export function BoardsPage() {
@@ -25,12 +25,7 @@ export function BoardsPage() {
   useEffect(() => void refresh(), [refresh]);
 
   const act = async (work: () => Promise<string>) => {
-    setMessage(undefined);
-    try {
-      setMessage({ kind: 'notice', text: await work() });
-    } catch (e) {
-      setMessage({ kind: 'error', text: (e as Error).message });
-    }
+    await showOutcome(setMessage, work);
     await refresh();
   };
   const installed = (s: { installed: string[]; ms: number }) =>

@@ -11,7 +11,7 @@ import { useCoreInstall } from './boards/useCoreInstall';
 import { BuildCard } from './firmware/BuildCard';
 import { ReleasePhases } from './firmware/ReleasePhases';
 import { finishTrack, startTrack, trackProgress, type ReleaseTrack } from './firmware/releaseTrack';
-import { PageMessage, type PageMessageState } from './PageMessage';
+import { PageMessage, showOutcome, type PageMessageState } from './PageMessage';
 
 /** Build the firmware for a board (config-free, cached), flash it as a profile (config stamped in), or a file. */
 export function FirmwarePage() {
@@ -50,11 +50,8 @@ export function FirmwarePage() {
     const id = crypto.randomUUID();
     setOperationId(id);
     setProgress(undefined);
-    setMessage(undefined);
     try {
-      setMessage({ kind: 'notice', text: await work(id) });
-    } catch (e) {
-      setMessage({ kind: 'error', text: (e as Error).message });
+      await showOutcome(setMessage, () => work(id));
     } finally {
       setOperationId(undefined);
     }

@@ -15,3 +15,16 @@ export function PageMessage({ message, testId }: { message?: PageMessageState; t
     </p>
   );
 }
+
+/** Runs an action and leaves its one line: the notice it returns, or its error's message. Never throws. */
+export async function showOutcome(
+  setMessage: (message: PageMessageState | undefined) => void,
+  work: () => Promise<string>,
+): Promise<void> {
+  setMessage(undefined);
+  try {
+    setMessage({ kind: 'notice', text: await work() });
+  } catch (e) {
+    setMessage({ kind: 'error', text: (e as Error).message });
+  }
+}

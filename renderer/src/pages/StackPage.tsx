@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import { LanBroker } from './stack/LanBroker';
 import { ServiceLogs } from './stack/ServiceLogs';
 import { serviceState } from './stack/serviceState';
-import { PageMessage, type PageMessageState } from './PageMessage';
+import { PageMessage, showOutcome, type PageMessageState } from './PageMessage';
 
 type Profile = 'core' | 'full';
 
@@ -45,11 +45,8 @@ export function StackPage() {
 
   const act = async (label: string, work: () => Promise<string>) => {
     setBusy(label);
-    setMessage(undefined);
     try {
-      setMessage({ kind: 'notice', text: await work() });
-    } catch (e) {
-      setMessage({ kind: 'error', text: (e as Error).message });
+      await showOutcome(setMessage, work);
     } finally {
       setBusy(undefined);
       setProgress(undefined);

@@ -11,7 +11,7 @@ import { PackParts, plannedSizeIsUpperBound } from './PackParts';
 import { PackPhases } from './PackPhases';
 import { CREATE_PHASES } from './packTrack';
 import { usePackOperation } from './usePackOperation';
-import { PageMessage, type PageMessageState } from '../PageMessage';
+import { PageMessage, showOutcome, type PageMessageState } from '../PageMessage';
 
 /** What the sizes were checked for: the choice without the passphrase (which changes no size). */
 const choiceKey = (form: PackForm) => JSON.stringify({ ...form, passphrase: undefined, again: undefined });
@@ -45,14 +45,7 @@ export function CreatePack() {
       .then(setBuilds, (e: Error) => setBuilds(e.message));
   }, []);
 
-  const act = async (work: () => Promise<string>) => {
-    setMessage(undefined);
-    try {
-      setMessage({ kind: 'notice', text: await work() });
-    } catch (e) {
-      setMessage({ kind: 'error', text: (e as Error).message });
-    }
-  };
+  const act = (work: () => Promise<string>) => showOutcome(setMessage, work);
   const checkSizes = () =>
     act(async () => {
       setSummary(undefined);

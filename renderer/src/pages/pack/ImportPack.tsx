@@ -7,7 +7,7 @@ import { PackParts } from './PackParts';
 import { PackPhases } from './PackPhases';
 import { IMPORT_PHASES } from './packTrack';
 import { usePackOperation } from './usePackOperation';
-import { PageMessage, type PageMessageState } from '../PageMessage';
+import { PageMessage, showOutcome, type PageMessageState } from '../PageMessage';
 
 /** Import a pack: read its manifest first, then verify, check the space, extract and install, with progress. */
 export function ImportPack() {
@@ -21,14 +21,7 @@ export function ImportPack() {
   const current = manifest?.file === file.trim() ? manifest.manifest : undefined;
   const needsPassphrase = current?.parts.some((p) => p.kind === 'profiles') ?? false;
 
-  const act = async (work: () => Promise<string>) => {
-    setMessage(undefined);
-    try {
-      setMessage({ kind: 'notice', text: await work() });
-    } catch (e) {
-      setMessage({ kind: 'error', text: (e as Error).message });
-    }
-  };
+  const act = (work: () => Promise<string>) => showOutcome(setMessage, work);
   const inspect = () =>
     act(async () => {
       setSummary(undefined);
