@@ -27,6 +27,33 @@ export function showProgress(host: Host, operationId: string, json: boolean): ()
   };
 }
 
+/**
+ * Step lines on stderr with a bar redrawn in place between them (on a terminal only); a line equal to
+ * the last one is not repeated. `close` ends a bar left open.
+ */
+export function stepLines(): { bar(text: string): void; line(text: string): void; close(): void } {
+  const tty = process.stderr.isTTY === true;
+  let open = false; // a bar is being redrawn on the current line
+  let last = '';
+  return {
+    bar(text) {
+      if (!tty) return;
+      process.stderr.write(`\r${text}`);
+      open = true;
+    },
+    line(text) {
+      if (text === last) return;
+      last = text;
+      process.stderr.write(`${open ? '\n' : ''}${text}\n`);
+      open = false;
+    },
+    close() {
+      if (open) process.stderr.write('\n');
+      open = false;
+    },
+  };
+}
+
 export function renderBar(progress: FirmwareProgress, elapsedMs: number): string {
   const done = progress.bytesDone ?? 0;
   const total = progress.bytesTotal ?? 0;

@@ -4,31 +4,20 @@ import { MakerdeckError, type BoardsIndexSummary, type BoardsProgress } from '..
 import type { Host } from '../../core/host';
 import { callApi, cancelOnInterrupt, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
+import { stepLines } from '../progress';
 
 /** Download bars on a terminal (one line per archive, redrawn), one line per step otherwise; nothing with --json. */
 function showBoardsProgress(host: Host, operationId: string, json: boolean): () => void {
   if (json) return () => {};
-  const tty = process.stderr.isTTY === true;
-  let open = false; // a bar is being redrawn on the current line
-  let last = '';
+  const out = stepLines();
   const stop = host.bus.on('boards.progress', (p: BoardsProgress) => {
     if (p.operationId !== operationId) return;
-    if (p.phase === 'download' && p.bytesTotal) {
-      if (tty) {
-        process.stderr.write(`\r${downloadBar(p)}`);
-        open = true;
-      }
-      return;
-    }
-    const line = `${p.item ? `${p.item}: ` : ''}${p.message ?? p.phase}`;
-    if (line === last) return;
-    last = line;
-    process.stderr.write(`${open ? '\n' : ''}${line}\n`);
-    open = false;
+    if (p.phase === 'download' && p.bytesTotal) return out.bar(downloadBar(p));
+    out.line(`${p.item ? `${p.item}: ` : ''}${p.message ?? p.phase}`);
   });
   return () => {
     stop();
-    if (open) process.stderr.write('\n');
+    out.close();
   };
 }
 

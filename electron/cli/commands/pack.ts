@@ -10,6 +10,7 @@ import {
 import type { Host } from '../../core/host';
 import { callApi, cancelOnInterrupt, runAction, stringOption, type Command, type CommandContext } from '../command';
 import { EXIT } from '../output';
+import { stepLines } from '../progress';
 import { SecretInput } from '../secretInput';
 
 const USAGE = [
@@ -81,27 +82,17 @@ async function packPassphrase(confirm: boolean): Promise<string> {
 /** One line per part as it is written; a bar (redrawn) for the final write on a terminal. */
 function showPackProgress(host: Host, operationId: string, json: boolean): () => void {
   if (json) return () => {};
-  const tty = process.stderr.isTTY === true;
-  let last = '';
-  let open = false;
+  const out = stepLines();
   const stop = host.bus.on('pack.progress', (p: PackProgress) => {
     if (p.operationId !== operationId) return;
-    if (p.bytesTotal && !p.part) {
-      if (tty) {
-        process.stderr.write(`\rwriting ${formatBytes(p.bytesDone ?? 0)} of ${formatBytes(p.bytesTotal)}`.padEnd(60));
-        open = true;
-      }
-      return;
-    }
-    const line = p.part ? `${p.part}${p.message ? `: ${p.message}` : ''}` : (p.message ?? p.phase);
-    if (p.bytesDone !== undefined || line === last) return;
-    last = line;
-    process.stderr.write(`${open ? '\n' : ''}${line}\n`);
-    open = false;
+    if (p.bytesTotal && !p.part)
+      return out.bar(`writing ${formatBytes(p.bytesDone ?? 0)} of ${formatBytes(p.bytesTotal)}`.padEnd(60));
+    if (p.bytesDone !== undefined) return;
+    out.line(p.part ? `${p.part}${p.message ? `: ${p.message}` : ''}` : (p.message ?? p.phase));
   });
   return () => {
     stop();
-    if (open) process.stderr.write('\n');
+    out.close();
   };
 }
 
