@@ -71,7 +71,7 @@ export async function esp32AppImage(dir: string): Promise<{ file: string; bytes:
 export async function esptoolImageInfo(file: string): Promise<{ checksum?: string; hash?: string; text: string }> {
   const text = await python(['-m', 'esptool', '--chip', 'esp32', 'image_info', '--version', '2', file]);
   return {
-    checksum: /^Checksum: 0x[0-9a-f]{2} \((\w+)\)/m.exec(text)?.[1],
+    checksum: /^Checksum: 0x[0-9a-f]{1,2} \((\w+)\)/m.exec(text)?.[1],
     hash: /^Validation hash: [0-9a-f]{64} \((\w+)\)/m.exec(text)?.[1],
     text,
   };
