@@ -49,6 +49,8 @@ describe('the build cache', () => {
       fqbn: parts.fqbn,
       sizes: [{ name: 'text', size: 7000, max: 32256 }],
       image: { format: 'hex' as const, data: Buffer.from(':00000001FF\n') },
+      coreVersion: parts.coreVersion,
+      cliVersion: parts.cliVersion,
     };
     await writeCachedBuild(cacheDir, build);
     expect(await readCachedBuild(cacheDir, key)).toEqual(build);

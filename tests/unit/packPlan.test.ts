@@ -156,6 +156,7 @@ describe('planPack (stand-in arduino-cli over a real data folder)', () => {
       fqbn: 'lab:avr:uno',
       sizes: [],
       image: { format: 'hex', data: Buffer.from(':00000001FF\n') },
+      coreVersion: '1.5.0',
     });
     const damaged = 'b'.repeat(64);
     writeFileSync(path.join(cacheDir, 'images', `${damaged}.json`), '{"format":"hex","sha256":"00"}');
@@ -188,6 +189,7 @@ describe('planPack (stand-in arduino-cli over a real data folder)', () => {
     expect(profiles.members.map((m) => m.path)).toEqual(['profiles/room-4.json']);
     const build = all.parts.find((p) => p.kind === 'build')!;
     expect(build.members.map((m) => m.path)).toEqual([`builds/${key}.hex`, `builds/${key}.json`]);
+    expect(build.version).toBe('1.5.0'); // the core it was built with
   });
 
   it('says the images cannot be carried when the stack is missing some', async () => {

@@ -23,7 +23,7 @@ export interface CachedBuild {
   fqbn: string;
   sizes: Array<{ name: string; size: number; max: number }>;
   image: { format: 'hex' | 'bin'; data: Buffer };
-  /** What made it, kept in the record for firmware.builds (not part of what readCachedBuild returns). */
+  /** What made it, kept in the record (older records have none). */
   coreVersion?: string;
   cliVersion?: string;
   /** When it was built (ISO 8601); default: now. A pack's import keeps the original time. */
@@ -77,6 +77,8 @@ export async function readCachedBuild(cacheDir: string, key: string): Promise<Ca
     fqbn: record.fqbn,
     sizes: record.sizes,
     image: { format: record.format, data },
+    ...(record.coreVersion && { coreVersion: record.coreVersion }),
+    ...(record.cliVersion && { cliVersion: record.cliVersion }),
   };
 }
 

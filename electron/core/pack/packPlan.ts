@@ -212,6 +212,8 @@ async function planBuilds(cacheDir: string, wanted: 'all' | string[], problems: 
       id: `build/${build.buildHash}`,
       kind: 'build',
       title: `Firmware for ${build.fqbn}`,
+      // The board core's version it was built with, so the plan's Version column says what it needs.
+      ...(build.coreVersion && { version: build.coreVersion }),
       installedBytes: build.image.data.length,
       members,
     });
