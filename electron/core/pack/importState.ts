@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { PackFileEntry, PackImportStep } from '../../contract';
+import { jsonOrUndefined } from '../jsonOrUndefined';
 import { writeAtomic } from '../settings/writeAtomic';
 
 export const STATE_FILE = 'import.json';
@@ -29,7 +30,7 @@ export class ImportState {
   /** The state in `dir`, or a fresh one when there is none (or it is unreadable, or another pack's). */
   static async load(dir: string, packId: string): Promise<ImportState> {
     const text = await readFile(path.join(dir, STATE_FILE), 'utf8').catch(() => undefined);
-    const parsed = text === undefined ? undefined : StateSchema.safeParse(safeJson(text));
+    const parsed = text === undefined ? undefined : StateSchema.safeParse(jsonOrUndefined(text));
     const data = parsed?.success && parsed.data.packId === packId ? parsed.data : { packId, files: {}, steps: {} };
     return new ImportState(dir, data);
   }
@@ -70,13 +71,5 @@ export class ImportState {
 
   private save(): Promise<void> {
     return writeAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(this.data, null, 2) + '\n');
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

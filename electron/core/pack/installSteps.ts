@@ -4,13 +4,16 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { MakerdeckError, type PackPart } from '../../contract';
 import { BuildRecord, readCachedBuild, writeCachedBuild } from '../firmware/buildCache';
 import { arduinoCliHome, dataFolderArduinoCliPath, writeArduinoCliConfig } from '../firmware/arduinoCliHome';
+import { jsonOrUndefined } from '../jsonOrUndefined';
+import { pathExists } from '../pathExists';
+import { ByteTally, hashFile } from './byteTally';
 
 export interface StepOutcome {
   result: 'done' | 'already';
@@ -35,18 +38,16 @@ export async function installArduinoCli(part: PackPart, context: StepContext): P
   const destination = dataFolderArduinoCliPath(context.dataDir, target);
   await mkdir(path.dirname(destination), { recursive: true, mode: 0o755 });
   const partial = `${destination}.${randomBytes(4).toString('hex')}.partial`;
-  const hash = createHash('sha256');
+  const tally = new ByteTally();
   try {
     await pipeline(
       createReadStream(context.fileOf(member.path)),
       createGunzip(),
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) yield (hash.update(chunk), chunk);
-      },
+      tally.through,
       createWriteStream(partial, { mode: 0o755 }),
       { signal: context.signal },
     );
-    const fresh = hash.digest('hex');
+    const fresh = tally.result().sha256;
     if ((await sha256Of(destination)) === fresh) {
       await rm(partial, { force: true });
       return { result: 'already', detail: destination };
@@ -105,7 +106,7 @@ export async function installLibrary(part: PackPart, context: StepContext): Prom
   if (!member) throw new MakerdeckError('BAD_INPUT', `The pack's ${part.id} holds no file: make the pack again`);
   const libraries = path.join(arduinoCliHome(context.dataDir).user, 'libraries');
   const destination = path.join(libraries, name);
-  if (await exists(destination)) return { result: 'already', detail: destination };
+  if (await pathExists(destination)) return { result: 'already', detail: destination };
   const temporary = path.join(libraries, `.${name}.${randomBytes(4).toString('hex')}.partial`);
   await mkdir(temporary, { recursive: true });
   try {
@@ -130,7 +131,7 @@ export async function installBuild(
   if (!recordFile || !key)
     throw new MakerdeckError('BAD_INPUT', `The pack's ${part.id} holds no build record: make the pack again`);
   if (await readCachedBuild(context.buildCacheDir, key)) return { result: 'already', detail: key.slice(0, 16) };
-  const parsed = BuildRecord.safeParse(safeJson(await readFile(context.fileOf(recordFile.path), 'utf8')));
+  const parsed = BuildRecord.safeParse(jsonOrUndefined(await readFile(context.fileOf(recordFile.path), 'utf8')));
   if (!parsed.success) throw new MakerdeckError('BAD_INPUT', `The pack's ${recordFile.path} is no build record`);
   const record = parsed.data;
   const imageMember = part.files.find((f) => f.path === `builds/${key}.${record.format}`);
@@ -170,7 +171,7 @@ export async function installProfiles(
   for (const file of part.files) {
     const id = path.posix.basename(file.path, '.json');
     const content = await readFile(context.fileOf(file.path), 'utf8');
-    const name = (safeJson(content) as { profile?: { name?: unknown } } | undefined)?.profile?.name;
+    const name = (jsonOrUndefined(content) as { profile?: { name?: unknown } } | undefined)?.profile?.name;
     const existing = (await context.profiles.list()).find((p) => p.id === id || p.name === name);
     if (existing) {
       kept.push(existing.id);
@@ -210,27 +211,9 @@ function untarGz(archive: string, into: string, signal: AbortSignal): Promise<vo
 }
 
 /** A file's SHA-256, or undefined when there is none. */
-async function sha256Of(file: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex');
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
+function sha256Of(file: string): Promise<string | undefined> {
+  return hashFile(file).then(
+    ({ sha256 }) => sha256,
+    () => undefined,
   );
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

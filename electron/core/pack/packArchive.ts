@@ -11,7 +11,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { MakerdeckError, type PackFileEntry, type PackManifest } from '../../contract';
+import { pathExists } from '../pathExists';
 import { syncDir } from '../settings/writeAtomic';
+import { ByteTally, hashFile } from './byteTally';
 import {
   MANIFEST_NAME,
   MAX_MANIFEST_BYTES,
@@ -46,7 +48,7 @@ export class PackWriter {
   /** Starts a pack at `file`; refused when it exists unless `overwrite`, or when its folder is missing. */
   static async open(file: string, { overwrite = false } = {}): Promise<PackWriter> {
     const target = path.resolve(file);
-    if (!overwrite && (await exists(target)))
+    if (!overwrite && (await pathExists(target)))
       throw new MakerdeckError('BAD_INPUT', `${target} exists: choose another file name, or overwrite it`);
     const dir = await stat(path.dirname(target)).catch(() => undefined);
     if (!dir?.isDirectory())
@@ -70,7 +72,7 @@ export class PackWriter {
       entry = { path: source.path, ...(await hashFile(file, options)) };
     } else {
       file = path.join(this.staging, String(this.staged++));
-      const tally = new Tally(options.onBytes);
+      const tally = new ByteTally(options.onBytes);
       await pipeline(await source.stream(), tally.through, createWriteStream(file, { mode: 0o600 }), {
         signal: options.signal,
       });
@@ -97,7 +99,7 @@ export class PackWriter {
     if (listed.size !== this.members.size)
       throw new MakerdeckError('INTERNAL', 'the manifest lists a member that was not added');
     const pack = tar.pack();
-    const tally = new Tally(options.onBytes);
+    const tally = new ByteTally(options.onBytes);
     const written = pipeline(pack, tally.through, createWriteStream(this.partial, { mode: 0o644 }));
     try {
       const mtime = new Date(manifest.createdAt);
@@ -156,44 +158,6 @@ function addEntry(pack: tar.Pack, header: tar.Headers, body: Buffer): Promise<vo
     pack.entry({ ...header, size: body.length, mode: 0o644, type: 'file' }, body, (error) =>
       error ? reject(error) : resolve(),
     ),
-  );
-}
-
-/** Counts and hashes the bytes that pass through `through`, reporting the running count. */
-class Tally {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
-  constructor(private readonly onBytes?: (bytes: number) => void) {}
-
-  /** A pipeline stage that passes every chunk on unchanged (bound: a stage is called without `this`). */
-  readonly through = (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> => this.count(input);
-
-  private async *count(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of input) {
-      this.hash.update(chunk);
-      this.bytes += chunk.length;
-      this.onBytes?.(this.bytes);
-      yield chunk;
-    }
-  }
-
-  result(): { bytes: number; sha256: string } {
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
-  }
-}
-
-async function hashFile(file: string, options: WriteOptions): Promise<{ bytes: number; sha256: string }> {
-  const tally = new Tally(options.onBytes);
-  // Read to the end: the tally sees every chunk on the way.
-  for await (const chunk of tally.through(createReadStream(file, { signal: options.signal }))) void chunk;
-  return tally.result();
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
   );
 }
 

@@ -17,6 +17,7 @@ import {
   type PackProgress,
 } from '../../contract';
 import type { Operation, Operations } from '../operations';
+import { pathExists } from '../pathExists';
 import { decodeExport } from '../profiles/exportFile';
 import { arduinoCliHome } from '../firmware/arduinoCliHome';
 import { ImportState } from './importState';
@@ -98,10 +99,7 @@ async function run(deps: PackImportDeps, args: PackImportArgs, operation: Operat
   await state.forgetFiles();
   progress({ phase: 'done', message: `${manifest.name ?? manifest.id} imported` });
   const config = arduinoCliHome(deps.dataDir).configFile;
-  const hasConfig = await stat(config).then(
-    () => true,
-    () => false,
-  );
+  const hasConfig = await pathExists(config);
   return {
     packId: manifest.id,
     spaceNeeded,

@@ -5,6 +5,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { verifyArchive } from '../boards/offlineFolder';
+import { fileExists } from '../pathExists';
 import type { PackCli } from './packCli';
 import type { PlannedPart } from './plannedPart';
 
@@ -118,7 +119,7 @@ async function planCore(ctx: CoreContext, problems: string[]): Promise<PlannedPa
     bytes: Number(archive.size),
     source: async ({ signal, cli }) => {
       const file = path.join(ctx.downloads, archive.archiveFileName);
-      if (!(await exists(file))) await cli.downloadCore(`${ctx.core}@${ctx.version}`, signal);
+      if (!(await fileExists(file))) await cli.downloadCore(`${ctx.core}@${ctx.version}`, signal);
       const offline = { name: archive.archiveFileName, file, size: Number(archive.size), checksum: archive.checksum };
       await verifyArchive(offline, signal);
       return { path: `boards/${archive.archiveFileName}`, file };
@@ -234,11 +235,4 @@ export async function folderSize(dir: string): Promise<number> {
     else if (entry.isFile()) total += (await stat(full)).size;
   }
   return total;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }

@@ -3,10 +3,12 @@
 // Every change holds the folder's lock (folderLock.ts), so the app, `serve` and CLI commands never
 // lose each other's changes, and commits together with its keychain changes: a journal beside the
 // file (account names only) lets the next process finish or undo a change a crash interrupted.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { EnvironmentSettings, MakerdeckError, ProfileFields, ProfileId } from '../../contract';
+import { jsonOrUndefined } from '../jsonOrUndefined';
+import { pathExists } from '../pathExists';
 import { referencedAccounts } from '../secrets/accounts';
 import type { FolderKeychain } from '../secrets/folderKeychain';
 import { KeychainTransaction, recoverKeychain, type KeychainChange } from '../secrets/secretChanges';
@@ -187,10 +189,7 @@ export class SettingsFile {
 
   private async needsUpkeep(text: string | undefined): Promise<boolean> {
     if (text !== undefined && versionOf(text) < SETTINGS_VERSION) return true;
-    return stat(this.journalPath).then(
-      () => true,
-      () => false,
-    );
+    return pathExists(this.journalPath);
   }
 
   private async readText(): Promise<string | undefined> {
@@ -206,7 +205,7 @@ export class SettingsFile {
   private async committedTransaction(): Promise<string | undefined> {
     const text = await this.readText();
     if (text === undefined) return undefined;
-    const recorded = (parseJson(text) as Partial<Settings> | undefined)?.keychainTransaction;
+    const recorded = (jsonOrUndefined(text) as Partial<Settings> | undefined)?.keychainTransaction;
     return typeof recorded === 'string' ? recorded : undefined;
   }
 
@@ -218,7 +217,7 @@ export class SettingsFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new MakerdeckError('UNAVAILABLE', `Cannot read ${this.journalPath}: ${(error as Error).message}`);
     }
-    const parsed = Journal.safeParse(parseJson(text));
+    const parsed = Journal.safeParse(jsonOrUndefined(text));
     if (!parsed.success) {
       const unknown = 'which keychain entries an interrupted change touched is unknown; move it away to go on';
       throw new MakerdeckError('UNAVAILABLE', `${this.journalPath} is damaged: ${unknown}`);
@@ -293,16 +292,8 @@ function serialize(settings: Settings): string {
   return JSON.stringify(Settings.parse(settings), null, 2) + '\n';
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The version a file says it has (NaN when unreadable: parse() then says what is wrong). */
 function versionOf(text: string): number {
-  const version = (parseJson(text) as { version?: unknown } | undefined)?.version;
+  const version = (jsonOrUndefined(text) as { version?: unknown } | undefined)?.version;
   return typeof version === 'number' ? version : Number.NaN;
 }
