@@ -67,7 +67,15 @@ describe('Firmware and Monitor pages on the emulated Uno', () => {
     const lines = page.getByTestId('monitor-lines');
     await expect
       // The board resets on open and boots first; an emulated Uno beside a compile runs slow.
-      .poll(async () => Number(await lines.getAttribute('data-count')), { timeout: 45_000 })
+      .poll(
+        async () => {
+          // A failed open or a closed port shows a line: say it, rather than only "0 lines".
+          const alert = await page.getByRole('alert').allTextContents();
+          if (alert.length > 0) throw new Error(`the monitor says: ${alert.join(' ')}`);
+          return Number(await lines.getAttribute('data-count'));
+        },
+        { timeout: 45_000 },
+      )
       .toBeGreaterThan(5);
     await expect.poll(() => page.getByTestId('plotter').getAttribute('data-series')).toContain('counter');
     expect(await lines.textContent()).toMatch(/telemetry,device=uno-test counter=\d+i/);

@@ -95,4 +95,20 @@ describe('the Firmware page follows ports and profiles', () => {
     uno = undefined;
     await expect.poll(detected, { timeout: 10_000 }).toEqual(['No ports: plug the board in with a data cable']);
   }, 60_000);
+
+  it('does not choose a port plugged in while the path field has the focus', async () => {
+    const field = page.getByLabel('Serial port');
+    await field.fill('');
+    await field.focus();
+    uno = await startUno(path.join(scratch, 'uno-2'));
+    plugIntoSysfs(uno.device);
+    await expect.poll(detected, { timeout: 10_000 }).toContain(`${portPath()} — Arduino board (genuine)`);
+    // Were it chosen now, the path typed next would land after it (/dev/ttyACM0/tmp/…).
+    expect(await field.inputValue()).toBe('');
+    await field.pressSequentially('/tmp/typed.pty');
+    expect(await field.inputValue()).toBe('/tmp/typed.pty');
+    unplugFromSysfs();
+    await uno.stop();
+    uno = undefined;
+  }, 60_000);
 });

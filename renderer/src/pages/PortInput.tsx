@@ -10,16 +10,19 @@ export function portLabel(port: SerialPortView): string {
 
 /**
  * The detected ports, updated on plug and unplug, with the board guessed; or type any path (a
- * Bluetooth rfcomm port, a pty, …). A port plugged in while none is chosen is chosen.
+ * Bluetooth rfcomm port, a pty, …). A port plugged in while none is chosen is chosen, unless the
+ * user is in the path field: what they type then must not land after a path they did not pick.
  */
 export function PortInput(props: { value: string; onChange(value: string): void; disabled?: boolean }) {
   const { ports = [], error } = useSerialPorts();
   const known = useRef<Set<string>>(undefined);
+  const typed = useRef<HTMLInputElement>(null);
   const { value, onChange } = props;
   useEffect(() => {
     const fresh = ports.filter((p) => !known.current?.has(p.path));
     known.current = new Set(ports.map((p) => p.path));
-    if (!value && fresh[0]) onChange(fresh[0].path);
+    const typing = typed.current !== null && document.activeElement === typed.current;
+    if (!value && fresh[0] && !typing) onChange(fresh[0].path);
   }, [ports, value, onChange]);
   const detected = ports.some((p) => p.path === value);
   return (
@@ -44,6 +47,7 @@ export function PortInput(props: { value: string; onChange(value: string): void;
       <label>
         Port
         <input
+          ref={typed}
           aria-label="Serial port"
           value={value}
           onChange={(e) => onChange(e.target.value)}
