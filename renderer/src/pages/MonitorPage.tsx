@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { BAUD_RATES } from '../../../electron/contract/monitor';
+import { BAUD_RATES, type MonitorLines, type MonitorState } from '../../../electron/contract/monitor';
 import { api } from '../api/client';
 import { downloadText } from '../download';
 import { PortInput } from './PortInput';
@@ -24,43 +24,68 @@ export function MonitorPage() {
   const series = useRef(new Map<string, SeriesBuffer>()).current;
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
+  // The session the events are for, read by the listeners at once (state lags a render behind).
+  // While monitor.open is under way its id is unknown, yet the port may already send lines or
+  // close: those events wait in `early` until the answer names the session.
+  const current = useRef<string | 'opening' | undefined>(undefined);
+  const early = useRef<Array<MonitorLines | MonitorState>>([]);
 
-  useEffect(
-    () =>
-      api().on('monitor.lines', (batch) => {
-        if (batch.sessionId !== sessionId || pausedRef.current) return;
-        lines.push(batch.lines);
-        for (const line of batch.lines) {
-          for (const [name, value] of Object.entries(line.values ?? {})) {
-            if (!series.has(name)) series.set(name, new SeriesBuffer(MAX_POINTS));
-            series.get(name)!.push(line.t, value);
-          }
-        }
-        setVersion(lines.version);
-      }),
-    [sessionId, lines, series],
-  );
-  useEffect(
-    () =>
-      api().on('monitor.state', (state) => {
-        if (state.sessionId !== sessionId || state.state !== 'closed') return;
-        setSessionId(undefined);
-        if (state.reason) setError(`${state.port} closed: ${state.reason}`);
-      }),
-    [sessionId],
-  );
+  const take = (batch: MonitorLines) => {
+    if (pausedRef.current) return;
+    lines.push(batch.lines);
+    for (const line of batch.lines) {
+      for (const [name, value] of Object.entries(line.values ?? {})) {
+        if (!series.has(name)) series.set(name, new SeriesBuffer(MAX_POINTS));
+        series.get(name)!.push(line.t, value);
+      }
+    }
+    setVersion(lines.version);
+  };
+  const ended = (state: MonitorState) => {
+    current.current = undefined;
+    setSessionId(undefined);
+    if (state.reason) setError(`${state.port} closed: ${state.reason}`);
+  };
+  // Both use only refs and state setters, which stay the same: the first render's copies serve.
+  const handlers = useRef({ take, ended }).current;
+
+  useEffect(() => {
+    const forSession = (event: MonitorLines | MonitorState, handle: () => void) => {
+      if (current.current === 'opening') early.current.push(event);
+      else if (event.sessionId === current.current) handle();
+    };
+    const offLines = api().on('monitor.lines', (batch) => forSession(batch, () => handlers.take(batch)));
+    const offState = api().on('monitor.state', (state) => {
+      if (state.state === 'closed') forSession(state, () => handlers.ended(state));
+    });
+    return () => {
+      offLines();
+      offState();
+    };
+  }, [handlers]);
 
   const connect = async () => {
     setError(undefined);
+    lines.clear();
+    series.clear();
+    current.current = 'opening';
+    early.current = [];
     try {
-      lines.clear();
-      series.clear();
-      setSessionId((await api().call('monitor.open', { port, baudRate: baud })).sessionId);
+      const { sessionId: id } = await api().call('monitor.open', { port, baudRate: baud });
+      current.current = id;
+      setSessionId(id);
+      for (const event of early.current.splice(0)) {
+        if (event.sessionId !== id) continue;
+        if ('lines' in event) take(event);
+        else ended(event);
+      }
     } catch (e) {
+      current.current = undefined;
       setError((e as Error).message);
     }
   };
   const disconnect = async () => {
+    current.current = undefined;
     if (sessionId)
       await api()
         .call('monitor.close', { sessionId })
