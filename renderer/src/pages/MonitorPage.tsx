@@ -80,7 +80,8 @@ export function MonitorPage() {
         else ended(event);
       }
     } catch (e) {
-      current.current = undefined;
+      // A second click's refusal ("already open") must not orphan the first click's session.
+      if (current.current === 'opening') current.current = undefined;
       setError((e as Error).message);
     }
   };
